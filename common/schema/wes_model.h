@@ -1,0 +1,186 @@
+/*  wes_model.h — the schema model: the one representation that SDL
+    compilation and database introspection both produce.
+
+    The model is canonical once wes_model_canonicalize() has run: tables,
+    columns, constraints, indexes, policies and enums sorted by name, types
+    spelled as PostgreSQL's format_type() spells them ("integer",
+    "timestamp with time zone", "character varying(64)", "text[]"). Two equal
+    schemas then serialise to the same bytes, and hash to the same value,
+    whichever way the SDL was ordered or formatted, or whether the model came
+    from SDL or from a live database.
+
+    Only database-visible facts take part in the canonical form and the hash.
+    GraphQL names, source locations, relations and metadata directives are
+    "meta": kept for the emitters and schema.json, never hashed.
+
+    The element records below are plain data owned by the model: read them
+    freely, build them only through the wes_model_* functions. */
+#ifndef WES_MODEL_H
+#define WES_MODEL_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "../util/wes_mem.h"
+
+typedef struct wes_model wes_model_t;
+
+/*  Where an element was declared (meta; line 0 when from a database). */
+typedef struct {
+    uint32_t line;
+    uint32_t col;
+} wes_srcpos_t;
+
+typedef enum {
+    WES_FK_NO_ACTION = 0,
+    WES_FK_RESTRICT,
+    WES_FK_CASCADE,
+    WES_FK_SET_NULL,
+    WES_FK_SET_DEFAULT
+} wes_fk_action_t;
+
+typedef enum { WES_CON_PRIMARY, WES_CON_UNIQUE, WES_CON_FOREIGN, WES_CON_CHECK } wes_con_kind_t;
+
+typedef enum {
+    WES_POLICY_ALL,
+    WES_POLICY_SELECT,
+    WES_POLICY_INSERT,
+    WES_POLICY_UPDATE,
+    WES_POLICY_DELETE
+} wes_policy_cmd_t;
+
+typedef struct {
+    char *name;        /* PostgreSQL type name, snake_case of gql_name */
+    char **values;     /* labels in declaration order (order is meaningful) */
+    size_t n_values;
+    /* meta */
+    char *gql_name;    /* GraphQL enum name */
+    wes_srcpos_t pos;
+} wes_enum_t;
+
+typedef struct {
+    char *name;         /* column name */
+    char *type;         /* format_type() spelling; an enum is its type name */
+    bool not_null;
+    char *default_expr; /* SQL expression, or NULL */
+    /* meta */
+    int ordinal;        /* declaration order, for CREATE TABLE column order */
+    char *gql_name;     /* GraphQL field name */
+    char *gql_type;     /* GraphQL type as written: "[String!]!" */
+    char *enum_name;    /* GraphQL enum name when the column's type is an enum */
+    bool is_array;      /* the GraphQL type was a list */
+    bool array_elem_not_null; /* [T!]: elements are non-null (TypeScript only) */
+    char *renamed_from; /* @wes_renamedFrom: former column name, or NULL */
+    json_t *directives; /* kept metadata directives: {"pii": {}, "weight": {"value": 9}} */
+    wes_srcpos_t pos;
+} wes_column_t;
+
+typedef struct {
+    wes_con_kind_t kind;
+    char *name;             /* constraint name (generated like PostgreSQL when not given) */
+    char **columns;         /* PRIMARY, UNIQUE, FOREIGN: the constrained columns, in order */
+    size_t n_columns;
+    char *ref_table;        /* FOREIGN */
+    char **ref_columns;     /* FOREIGN */
+    size_t n_ref_columns;
+    wes_fk_action_t on_delete; /* FOREIGN */
+    wes_fk_action_t on_update; /* FOREIGN */
+    char *check_expr;       /* CHECK: the boolean expression, without CHECK ( ) */
+    /* meta */
+    wes_srcpos_t pos;
+} wes_constraint_t;
+
+typedef struct {
+    char *name;       /* index name */
+    char **columns;   /* key columns, in order */
+    size_t n_columns;
+    char *method;     /* "btree", "gin", "gist", "hash", "brin" */
+    bool unique;
+    char *where;      /* partial index predicate, or NULL */
+    /* meta */
+    wes_srcpos_t pos;
+} wes_index_t;
+
+typedef struct {
+    char *name;             /* policy name */
+    wes_policy_cmd_t cmd;
+    bool permissive;        /* PERMISSIVE (true) or RESTRICTIVE */
+    char **roles;           /* sorted; empty means PUBLIC */
+    size_t n_roles;
+    char *using_expr;       /* USING ( ), or NULL */
+    char *check_expr;       /* WITH CHECK ( ), or NULL */
+    /* meta */
+    wes_srcpos_t pos;
+} wes_policy_t;
+
+typedef struct {
+    char *name;              /* table name */
+    wes_column_t **columns;
+    size_t n_columns;
+    wes_constraint_t **constraints;
+    size_t n_constraints;
+    wes_index_t **indexes;   /* indexes other than those backing PRIMARY/UNIQUE constraints */
+    size_t n_indexes;
+    bool rls_enabled;        /* ALTER TABLE ... ENABLE ROW LEVEL SECURITY */
+    wes_policy_t **policies;
+    size_t n_policies;
+    /* meta */
+    char *gql_name;          /* GraphQL type name */
+    char *renamed_from;      /* @wes_renamedFrom: former table name, or NULL */
+    char *tenant_column;     /* @wes_tenant(by): the tenant column, or NULL */
+    json_t *directives;      /* kept metadata directives */
+    json_t *relations;       /* [{"field":..,"kind":"hasMany","target":"Post", ...}] */
+    wes_srcpos_t pos;
+} wes_table_t;
+
+wes_model_t *wes_model_new (void);
+void wes_model_destroy (wes_model_t **self_p);
+
+/*  Builders. Each copies its string arguments and returns a borrowed record
+    owned by the model, or NULL when an element of that name already exists. */
+wes_enum_t *wes_model_add_enum (wes_model_t *self, const char *name);
+void wes_enum_add_value (wes_enum_t *e, const char *value);
+wes_table_t *wes_model_add_table (wes_model_t *self, const char *name);
+wes_column_t *wes_table_add_column (wes_table_t *t, const char *name, const char *type);
+wes_constraint_t *wes_table_add_constraint (wes_table_t *t, wes_con_kind_t kind, const char *name);
+void wes_constraint_add_column (wes_constraint_t *c, const char *column);
+void wes_constraint_add_ref_column (wes_constraint_t *c, const char *column);
+wes_index_t *wes_table_add_index (wes_table_t *t, const char *name);
+void wes_index_add_column (wes_index_t *ix, const char *column);
+wes_policy_t *wes_table_add_policy (wes_table_t *t, const char *name, wes_policy_cmd_t cmd);
+void wes_policy_add_role (wes_policy_t *p, const char *role);
+/*  Replaces *field (a char * inside a record) with a copy of value (NULL ok). */
+void wes_model_set_str (char **field, const char *value);
+
+/*  Lookups (borrowed, NULL when absent). */
+size_t wes_model_table_count (const wes_model_t *self);
+wes_table_t *wes_model_table (const wes_model_t *self, size_t i);
+wes_table_t *wes_model_find_table (const wes_model_t *self, const char *name);
+size_t wes_model_enum_count (const wes_model_t *self);
+wes_enum_t *wes_model_enum (const wes_model_t *self, size_t i);
+wes_enum_t *wes_model_find_enum (const wes_model_t *self, const char *name);
+wes_column_t *wes_table_find_column (const wes_table_t *t, const char *name);
+wes_constraint_t *wes_table_primary_key (const wes_table_t *t);
+
+/*  Sorts every list by name (enum values keep their order, constraint and
+    index column lists keep theirs, roles are sorted). */
+void wes_model_canonicalize (wes_model_t *self);
+
+/*  The canonical form as JSON: database-visible facts only, keys sorted.
+    Caller owns the result. */
+json_t *wes_model_to_canonical_json (const wes_model_t *self);
+/*  The canonical form as compact bytes (what the hash covers). Caller frees. */
+char *wes_model_canonical_bytes (const wes_model_t *self, size_t *len_out);
+/*  SHA-256 of the canonical bytes, as 64 lowercase hex digits + NUL. */
+void wes_model_hash (const wes_model_t *self, char hex_out[65]);
+/*  schema.json: {"format":"wesley-schema/1","hash":..,"schema":<canonical>,
+    "meta":{..GraphQL names, relations, metadata..}}. Caller owns. */
+json_t *wes_model_to_document_json (const wes_model_t *self);
+
+/*  Names for enums in SQL and JSON. */
+const char *wes_fk_action_sql (wes_fk_action_t a);       /* "NO ACTION", "CASCADE", ... */
+const char *wes_policy_cmd_sql (wes_policy_cmd_t c);     /* "ALL", "SELECT", ... */
+
+#endif

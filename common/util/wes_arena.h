@@ -1,0 +1,22 @@
+/*  wes_arena.h — a bump allocator freed in one call. The parser allocates
+    every AST node and string from one arena. */
+#ifndef WES_ARENA_H
+#define WES_ARENA_H
+
+#include <stddef.h>
+
+typedef struct wes_arena wes_arena_t;
+
+/*  block_size 0 means WES_ARENA_BLOCK_BYTES. Never returns NULL. */
+wes_arena_t *wes_arena_new (size_t block_size);
+void wes_arena_destroy (wes_arena_t **self_p);
+
+/*  Zeroed, aligned for any type; aborts on out of memory. */
+void *wes_arena_alloc (wes_arena_t *self, size_t size);
+/*  Copies n bytes and adds a NUL. */
+char *wes_arena_strndup (wes_arena_t *self, const char *s, size_t n);
+/*  Bytes handed out so far and bytes reserved from the system. */
+size_t wes_arena_used (const wes_arena_t *self);
+size_t wes_arena_reserved (const wes_arena_t *self);
+
+#endif

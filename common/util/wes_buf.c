@@ -1,0 +1,136 @@
+/*  wes_buf.c — growable byte buffer. */
+#include "wes_buf.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "wes_mem.h"
+
+struct wes_buf {
+    char *data;      /* NUL-terminated contents */
+    size_t len;      /* bytes used, without the NUL */
+    size_t capacity; /* bytes allocated */
+};
+
+wes_buf_t *
+wes_buf_new (void)
+{
+    wes_buf_t *self = wes_new (wes_buf_t);
+    self->capacity = 256;
+    self->data = wes_alloc (self->capacity);
+    return self;
+}
+
+void
+wes_buf_destroy (wes_buf_t **self_p)
+{
+    if (!self_p || !*self_p) {
+        return;
+    }
+    free ((*self_p)->data);
+    free (*self_p);
+    *self_p = NULL;
+}
+
+static void
+s_reserve (wes_buf_t *self, size_t extra)
+{
+    if (self->len + extra + 1 <= self->capacity) {
+        return;
+    }
+    size_t cap = self->capacity;
+    while (self->len + extra + 1 > cap) {
+        cap *= 2;
+    }
+    self->data = wes_realloc (self->data, cap);
+    self->capacity = cap;
+}
+
+void
+wes_buf_append (wes_buf_t *self, const char *data, size_t len)
+{
+    s_reserve (self, len);
+    memcpy (self->data + self->len, data, len);
+    self->len += len;
+    self->data[self->len] = '\0';
+}
+
+void
+wes_buf_puts (wes_buf_t *self, const char *s)
+{
+    wes_buf_append (self, s, strlen (s));
+}
+
+void
+wes_buf_printf (wes_buf_t *self, const char *fmt, ...)
+{
+    va_list ap;
+    va_start (ap, fmt);
+    va_list ap2;
+    va_copy (ap2, ap);
+    int n = vsnprintf (NULL, 0, fmt, ap);
+    va_end (ap);
+    wes_assert (n >= 0);
+    s_reserve (self, (size_t) n);
+    vsnprintf (self->data + self->len, (size_t) n + 1, fmt, ap2);
+    va_end (ap2);
+    self->len += (size_t) n;
+}
+
+static void
+s_put_quoted (wes_buf_t *self, const char *s, char q)
+{
+    wes_buf_append (self, &q, 1);
+    for (const char *p = s; *p; p++) {
+        if (*p == q) {
+            wes_buf_append (self, &q, 1);
+        }
+        wes_buf_append (self, p, 1);
+    }
+    wes_buf_append (self, &q, 1);
+}
+
+void
+wes_buf_put_ident (wes_buf_t *self, const char *s)
+{
+    s_put_quoted (self, s, '"');
+}
+
+void
+wes_buf_put_literal (wes_buf_t *self, const char *s)
+{
+    /* standard_conforming_strings is on by default since 9.1: a backslash is
+       an ordinary character inside '...'. */
+    s_put_quoted (self, s, '\'');
+}
+
+void
+wes_buf_reset (wes_buf_t *self)
+{
+    self->len = 0;
+    self->data[0] = '\0';
+}
+
+const char *
+wes_buf_data (const wes_buf_t *self)
+{
+    return self->data;
+}
+
+size_t
+wes_buf_len (const wes_buf_t *self)
+{
+    return self->len;
+}
+
+char *
+wes_buf_steal (wes_buf_t *self)
+{
+    char *out = self->data;
+    self->capacity = 256;
+    self->data = wes_alloc (self->capacity);
+    self->len = 0;
+    return out;
+}

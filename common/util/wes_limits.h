@@ -1,0 +1,48 @@
+/*  wes_limits.h — every bound Wesley puts on its inputs, in one place.
+    Each limit says why it has the value it has. Fuzz builds (WES_FUZZ) lower
+    the large ones so that the fuzzer explores the limit paths quickly. */
+#ifndef WES_LIMITS_H
+#define WES_LIMITS_H
+
+/*  Largest SDL file we read. 10,000 tables with 150,000 fields is about 15 MiB;
+    256 MiB leaves room for generated schemas while refusing runaway input. */
+#ifndef WES_FUZZ
+#define WES_MAX_SDL_BYTES (256u * 1024u * 1024u)
+#else
+#define WES_MAX_SDL_BYTES (1u * 1024u * 1024u)
+#endif
+
+/*  Longest single token (a block string holding an RLS policy is the usual
+    large one). The lexer never holds more than one token, so this bounds
+    its buffer. */
+#ifndef WES_FUZZ
+#define WES_MAX_TOKEN_BYTES (1u * 1024u * 1024u)
+#else
+#define WES_MAX_TOKEN_BYTES (4u * 1024u)
+#endif
+
+/*  Deepest nesting of values ([[[...]]], {a:{b:...}}) and type references
+    ([[T!]!]). The parser is recursive; this bounds its stack use. */
+#define WES_MAX_NESTING 64
+
+/*  Most definitions in one document, and most fields, arguments, directives,
+    values in one list. Far above any real schema, low enough that a hostile
+    file cannot make us allocate without bound before we notice. */
+#define WES_MAX_DEFINITIONS 1000000u
+#define WES_MAX_LIST_ITEMS 100000u
+
+/*  Most diagnostics kept for one compile; the rest are counted, not stored. */
+#define WES_MAX_DIAGNOSTICS 200u
+
+/*  PostgreSQL's NAMEDATALEN - 1: identifiers longer than this are an error,
+    never truncated. */
+#define WES_MAX_IDENT_BYTES 63u
+
+/*  Arena block size for the AST: large enough that block headers are noise,
+    small enough that a tiny schema does not cost much. */
+#define WES_ARENA_BLOCK_BYTES (64u * 1024u)
+
+/*  Longest log line we format before truncating it. */
+#define WES_MAX_LOG_LINE 8192u
+
+#endif

@@ -1,0 +1,246 @@
+/*  wes_cli_schema.c — the schema verbs of `wesley`: parse, compile, hash.
+    Exit codes: 0 success, 1 the input has errors (printed as
+    FILE:LINE:COL: error: ...), 2 usage, 3 an output could not be written. */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "schema/wes_compile.h"
+#include "schema/wes_emit_sql.h"
+#include "schema/wes_emit_ts.h"
+#include "schema/wes_parser.h"
+#include "util/wes_buf.h"
+#include "util/wes_diag.h"
+#include "util/wes_mem.h"
+#include "wes_cli.h"
+
+static int s_write_file_atomic (const char *dir, const char *name, const char *data, size_t len);
+
+static bool
+s_is_help (int argc, char **argv)
+{
+    for (int i = 0; i < argc; i++) {
+        if (strcmp (argv[i], "--help") == 0 || strcmp (argv[i], "-h") == 0) {
+            return true;
+        }
+    }
+    return false;
+}
+
+int
+wes_cli_parse (int argc, char **argv)
+{
+    static const char *usage
+        = "usage: wesley parse SCHEMA [--json]\n"
+          "  Checks GraphQL SDL syntax only (no Wesley semantics).\n"
+          "  --json   print the AST with source locations (libgraphqlparser's JSON shape)\n"
+          "  SCHEMA may be - for standard input.\n";
+    if (s_is_help (argc, argv)) {
+        fputs (usage, stdout);
+        return 0;
+    }
+    const char *path = NULL;
+    bool json = false;
+    for (int i = 0; i < argc; i++) {
+        if (strcmp (argv[i], "--json") == 0) {
+            json = true;
+        }
+        else if (argv[i][0] == '-' && argv[i][1] != '\0') {
+            fprintf (stderr, "wesley parse: unknown flag '%s'\n%s", argv[i], usage);
+            return 2;
+        }
+        else if (!path) {
+            path = argv[i];
+        }
+        else {
+            fprintf (stderr, "wesley parse: one SCHEMA only ('%s' is extra)\n%s", argv[i], usage);
+            return 2;
+        }
+    }
+    if (!path) {
+        fputs (usage, stderr);
+        return 2;
+    }
+    wes_diag_t *diag = wes_diag_new (strcmp (path, "-") == 0 ? "<stdin>" : path);
+    wes_ast_doc_t *doc = wes_parse_file (path, diag);
+    wes_diag_print (diag, stderr);
+    int rc = 1;
+    if (doc) {
+        rc = 0;
+        if (json) {
+            json_t *j = wes_ast_to_json (doc);
+            if (json_dumpf (j, stdout, JSON_INDENT (2) | JSON_PRESERVE_ORDER) != 0) {
+                rc = 3;
+            }
+            fputc ('\n', stdout);
+            json_decref (j);
+        }
+        else {
+            printf ("%s: ok, %zu definitions\n", wes_ast_doc_file (doc), wes_ast_doc_count (doc));
+        }
+    }
+    wes_ast_doc_destroy (&doc);
+    wes_diag_destroy (&diag);
+    return rc;
+}
+
+int
+wes_cli_compile (int argc, char **argv)
+{
+    static const char *usage
+        = "usage: wesley compile SCHEMA -o DIR\n"
+          "  Compiles a GraphQL SDL schema and writes, replacing each file atomically:\n"
+          "    DIR/schema.sql   PostgreSQL DDL for an empty database\n"
+          "    DIR/types.ts     TypeScript types for consumers\n"
+          "    DIR/schema.json  the canonical schema model and its hash\n"
+          "  -o, --out DIR   output directory (created if missing; default: .)\n";
+    if (s_is_help (argc, argv)) {
+        fputs (usage, stdout);
+        return 0;
+    }
+    const char *path = NULL;
+    const char *out = ".";
+    for (int i = 0; i < argc; i++) {
+        if (strcmp (argv[i], "-o") == 0 || strcmp (argv[i], "--out") == 0) {
+            if (i + 1 >= argc) {
+                fprintf (stderr, "wesley compile: %s needs a directory\n", argv[i]);
+                return 2;
+            }
+            out = argv[++i];
+        }
+        else if (argv[i][0] == '-' && argv[i][1] != '\0') {
+            fprintf (stderr, "wesley compile: unknown flag '%s'\n%s", argv[i], usage);
+            return 2;
+        }
+        else if (!path) {
+            path = argv[i];
+        }
+        else {
+            fprintf (stderr, "wesley compile: one SCHEMA only ('%s' is extra)\n%s", argv[i],
+                     usage);
+            return 2;
+        }
+    }
+    if (!path) {
+        fputs (usage, stderr);
+        return 2;
+    }
+    wes_diag_t *diag = wes_diag_new (strcmp (path, "-") == 0 ? "<stdin>" : path);
+    wes_model_t *model = wes_compile_file (path, diag);
+    wes_diag_print (diag, stderr);
+    wes_diag_destroy (&diag);
+    if (!model) {
+        return 1;
+    }
+    int rc = 0;
+    if (mkdir (out, 0777) != 0 && errno != EEXIST) {
+        fprintf (stderr, "wesley compile: cannot create directory %s: %s\n", out,
+                 strerror (errno));
+        rc = 3;
+    }
+    if (rc == 0) {
+        char *sql = wes_emit_sql (model);
+        char *ts = wes_emit_ts (model);
+        json_t *doc = wes_model_to_document_json (model);
+        char *js = json_dumps (doc, JSON_INDENT (2) | JSON_SORT_KEYS);
+        wes_assert (js);
+        wes_buf_t *jbuf = wes_buf_new ();
+        wes_buf_puts (jbuf, js);
+        wes_buf_puts (jbuf, "\n");
+        if (s_write_file_atomic (out, "schema.sql", sql, strlen (sql)) != 0
+            || s_write_file_atomic (out, "types.ts", ts, strlen (ts)) != 0
+            || s_write_file_atomic (out, "schema.json", wes_buf_data (jbuf), wes_buf_len (jbuf))
+                   != 0) {
+            rc = 3;
+        }
+        else {
+            char hash[65];
+            wes_model_hash (model, hash);
+            printf ("compiled %s: %zu tables, %zu enums -> %s (hash %s)\n", path,
+                    wes_model_table_count (model), wes_model_enum_count (model), out, hash);
+        }
+        wes_buf_destroy (&jbuf);
+        free (js);
+        json_decref (doc);
+        free (ts);
+        free (sql);
+    }
+    wes_model_destroy (&model);
+    return rc;
+}
+
+int
+wes_cli_hash (int argc, char **argv)
+{
+    static const char *usage = "usage: wesley hash SCHEMA\n"
+                               "  Prints the schema hash: SHA-256 (hex) of the canonical model.\n"
+                               "  The hash is the last line of the output.\n";
+    if (s_is_help (argc, argv)) {
+        fputs (usage, stdout);
+        return 0;
+    }
+    if (argc != 1 || (argv[0][0] == '-' && argv[0][1] != '\0')) {
+        fputs (usage, stderr);
+        return 2;
+    }
+    wes_diag_t *diag = wes_diag_new (strcmp (argv[0], "-") == 0 ? "<stdin>" : argv[0]);
+    wes_model_t *model = wes_compile_file (argv[0], diag);
+    wes_diag_print (diag, stderr);
+    wes_diag_destroy (&diag);
+    if (!model) {
+        return 1;
+    }
+    char hash[65];
+    wes_model_hash (model, hash);
+    printf ("%s\n", hash);
+    wes_model_destroy (&model);
+    return 0;
+}
+
+/*  Writes DIR/NAME through a temporary file, fsync and rename, so a reader
+    sees the old file or the new one, never half of one. */
+static int
+s_write_file_atomic (const char *dir, const char *name, const char *data, size_t len)
+{
+    char path[4096], tmp[4096];
+    if ((size_t) snprintf (path, sizeof path, "%s/%s", dir, name) >= sizeof path
+        || (size_t) snprintf (tmp, sizeof tmp, "%s/.%s.tmp.%ld", dir, name, (long) getpid ())
+               >= sizeof tmp) {
+        fprintf (stderr, "wesley: output path too long: %s/%s\n", dir, name);
+        return -1;
+    }
+    int fd = open (tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    if (fd < 0) {
+        fprintf (stderr, "wesley: cannot write %s: %s\n", tmp, strerror (errno));
+        return -1;
+    }
+    size_t off = 0;
+    while (off < len) {
+        ssize_t n = write (fd, data + off, len - off);
+        if (n < 0) {
+            if (errno == EINTR) {
+                continue;
+            }
+            fprintf (stderr, "wesley: cannot write %s: %s\n", tmp, strerror (errno));
+            close (fd);
+            unlink (tmp);
+            return -1;
+        }
+        off += (size_t) n;
+    }
+    if (fsync (fd) != 0 || close (fd) != 0) {
+        fprintf (stderr, "wesley: cannot write %s: %s\n", tmp, strerror (errno));
+        unlink (tmp);
+        return -1;
+    }
+    if (rename (tmp, path) != 0) {
+        fprintf (stderr, "wesley: cannot replace %s: %s\n", path, strerror (errno));
+        unlink (tmp);
+        return -1;
+    }
+    return 0;
+}

@@ -1,0 +1,97 @@
+/*  wes_testutil.c — small helpers shared by the test programs. */
+#include "wes_testutil.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+
+#include "util/wes_buf.h"
+#include "util/wes_mem.h"
+
+char *
+wes_test_read_file (const char *path, size_t *len_out)
+{
+    FILE *f = fopen (path, "rb");
+    if (!f) {
+        return NULL;
+    }
+    wes_buf_t *b = wes_buf_new ();
+    char chunk[65536];
+    size_t n;
+    while ((n = fread (chunk, 1, sizeof chunk, f)) > 0) {
+        wes_buf_append (b, chunk, n);
+    }
+    fclose (f);
+    if (len_out) {
+        *len_out = wes_buf_len (b);
+    }
+    char *out = wes_buf_steal (b);
+    wes_buf_destroy (&b);
+    return out;
+}
+
+int
+wes_test_write_file (const char *path, const char *data)
+{
+    FILE *f = fopen (path, "wb");
+    if (!f) {
+        return -1;
+    }
+    size_t len = strlen (data);
+    int rc = fwrite (data, 1, len, f) == len ? 0 : -1;
+    if (fclose (f) != 0) {
+        rc = -1;
+    }
+    return rc;
+}
+
+int
+wes_test_run (const char *command, char **output)
+{
+    wes_buf_t *cmd = wes_buf_new ();
+    wes_buf_printf (cmd, "(%s) 2>&1", command);
+    FILE *p = popen (wes_buf_data (cmd), "r");
+    wes_buf_destroy (&cmd);
+    if (!p) {
+        return -1;
+    }
+    wes_buf_t *b = wes_buf_new ();
+    char chunk[4096];
+    size_t n;
+    while ((n = fread (chunk, 1, sizeof chunk, p)) > 0) {
+        wes_buf_append (b, chunk, n);
+    }
+    int status = pclose (p);
+    if (output) {
+        *output = wes_buf_steal (b);
+    }
+    wes_buf_destroy (&b);
+    if (status == -1 || !WIFEXITED (status)) {
+        return -1;
+    }
+    return WEXITSTATUS (status);
+}
+
+char *
+wes_test_tmpdir (const char *prefix)
+{
+    char tmpl[256];
+    snprintf (tmpl, sizeof tmpl, "/tmp/%s-XXXXXX", prefix ? prefix : "wes");
+    char *d = mkdtemp (tmpl);
+    return d ? wes_strdup (d) : NULL;
+}
+
+void
+wes_test_rmtree (const char *path)
+{
+    if (!path || !*path || strcmp (path, "/") == 0) {
+        return;
+    }
+    wes_buf_t *cmd = wes_buf_new ();
+    wes_buf_puts (cmd, "rm -rf -- ");
+    wes_buf_put_literal (cmd, path);
+    int rc = system (wes_buf_data (cmd));
+    (void) rc;
+    wes_buf_destroy (&cmd);
+}
