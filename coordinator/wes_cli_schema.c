@@ -9,6 +9,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "pg/wes_introspect.h"
 #include "schema/wes_compile.h"
 #include "schema/wes_emit_sql.h"
 #include "schema/wes_emit_ts.h"
@@ -176,23 +177,68 @@ wes_cli_compile (int argc, char **argv)
 int
 wes_cli_hash (int argc, char **argv)
 {
-    static const char *usage = "usage: wesley hash SCHEMA\n"
-                               "  Prints the schema hash: SHA-256 (hex) of the canonical model.\n"
-                               "  The hash is the last line of the output.\n";
+    static const char *usage
+        = "usage: wesley hash SCHEMA\n"
+          "       wesley hash --db CONNINFO [--schema NAME]\n"
+          "  Prints the schema hash: SHA-256 (hex) of the canonical model, from an SDL\n"
+          "  file or from a live database (introspected through pg_catalog). A database\n"
+          "  built from SCHEMA by Wesley hashes the same as SCHEMA. The hash is the last\n"
+          "  line of the output.\n"
+          "  --db CONNINFO   libpq connection string or URI (use a passfile or service\n"
+          "                  file for passwords)\n"
+          "  --schema NAME   database schema to read (default: public)\n";
     if (s_is_help (argc, argv)) {
         fputs (usage, stdout);
         return 0;
     }
-    if (argc != 1 || (argv[0][0] == '-' && argv[0][1] != '\0')) {
-        fputs (usage, stderr);
+    const char *path = NULL, *db = NULL, *schema = NULL;
+    for (int i = 0; i < argc; i++) {
+        if ((strcmp (argv[i], "--db") == 0 || strcmp (argv[i], "--schema") == 0)) {
+            if (i + 1 >= argc) {
+                fprintf (stderr, "wesley hash: %s needs a value\n%s", argv[i], usage);
+                return 2;
+            }
+            if (argv[i][2] == 'd') {
+                db = argv[++i];
+            }
+            else {
+                schema = argv[++i];
+            }
+        }
+        else if (argv[i][0] == '-' && argv[i][1] != '\0') {
+            fprintf (stderr, "wesley hash: unknown flag '%s'\n%s", argv[i], usage);
+            return 2;
+        }
+        else if (!path) {
+            path = argv[i];
+        }
+        else {
+            fprintf (stderr, "wesley hash: one SCHEMA only ('%s' is extra)\n%s", argv[i], usage);
+            return 2;
+        }
+    }
+    if ((path == NULL) == (db == NULL)) {
+        fprintf (stderr, "wesley hash: give either SCHEMA or --db CONNINFO\n%s", usage);
         return 2;
     }
-    wes_diag_t *diag = wes_diag_new (strcmp (argv[0], "-") == 0 ? "<stdin>" : argv[0]);
-    wes_model_t *model = wes_compile_file (argv[0], diag);
-    wes_diag_print (diag, stderr);
-    wes_diag_destroy (&diag);
-    if (!model) {
-        return 1;
+    wes_model_t *model = NULL;
+    if (db) {
+        char *error = NULL;
+        model = wes_introspect_conninfo (db, schema, &error);
+        if (!model) {
+            fprintf (stderr, "wesley hash: %s\n", error ? error : "introspection failed");
+            free (error);
+            return 1;
+        }
+    }
+    else {
+        wes_diag_t *diag = wes_diag_new (strcmp (path, "-") == 0 ? "<stdin>" : path);
+        model = wes_compile_file (path, diag);
+        wes_diag_print (diag, stderr);
+        wes_diag_destroy (&diag);
+        if (!model) {
+            return 1;
+        }
     }
     char hash[65];
     wes_model_hash (model, hash);

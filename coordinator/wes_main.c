@@ -15,7 +15,7 @@ typedef struct {
 static const s_verb_t s_verbs[] = {
     {"compile", wes_cli_compile, "compile SCHEMA -o DIR: write schema.sql, types.ts, schema.json"},
     {"parse", wes_cli_parse, "parse SCHEMA [--json]: check GraphQL syntax, print the AST"},
-    {"hash", wes_cli_hash, "hash SCHEMA: print the schema hash (SHA-256 of the canonical model)"},
+    {"hash", wes_cli_hash, "hash SCHEMA | --db CONNINFO: print the schema hash (SHA-256 of the canonical model)"},
 };
 
 static void
