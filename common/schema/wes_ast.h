@@ -155,6 +155,10 @@ typedef struct wes_ast_def {
     bool repeatable;
     wes_ast_name_t *locations;
     struct wes_ast_def *next;
+    /*  Where the defining keyword starts (`type` in `extend type T`, after
+        any description): the inner node of libgraphqlparser's
+        TypeExtensionDefinition starts there. */
+    wes_pos_t keyword;
 } wes_ast_def_t;
 
 typedef struct wes_ast_doc wes_ast_doc_t;

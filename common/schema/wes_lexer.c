@@ -1,0 +1,979 @@
+/*  wes_lexer.c — GraphQL tokens from a stream. Input is read through a fixed
+    read buffer (from a FILE*) or straight from memory; the only growing
+    storage is the text of the current token, capped by WES_MAX_TOKEN_BYTES.
+    Line terminators are \n, \r\n and \r; columns count bytes. */
+#include "wes_lexer.h"
+
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../util/wes_limits.h"
+
+/*  Bytes read from a file at a time. Any lookahead the grammar needs is at
+    most four bytes (\""" inside a block string). */
+#define S_READ_BYTES 16384u
+
+/*  First allocation of the token text buffer; it doubles up to the cap. */
+#define S_TEXT_INITIAL 256u
+
+struct wes_lexer {
+    FILE *file;                /* source when streaming a file, else NULL */
+    unsigned char *rbuf;       /* fixed read buffer (file source only) */
+    const unsigned char *cur;  /* next unread byte */
+    const unsigned char *end;  /* one past the last available byte */
+    size_t total;              /* bytes taken from the source so far */
+    bool eof;                  /* the source has no more bytes */
+    bool read_error;           /* fread reported an error */
+    bool oversize;             /* input exceeds WES_MAX_SDL_BYTES */
+    uint32_t line;             /* position of cur: 1-based line */
+    uint32_t col;              /* position of cur: 1-based byte column */
+    char *text;                /* current token text (decoded), NUL-terminated */
+    size_t text_len;           /* bytes in text */
+    size_t text_cap;           /* bytes allocated for text */
+    bool failed;               /* an error was reported; every next call fails */
+    wes_pos_t error_pos;       /* where the error is */
+    char error[256];           /* what the error is */
+};
+
+static bool s_fill (wes_lexer_t *self, size_t need);
+static int s_fail (wes_lexer_t *self, wes_pos_t pos, const char *fmt, ...)
+    __attribute__ ((format (printf, 3, 4)));
+static void s_describe_at (wes_lexer_t *self, size_t k, char *out, size_t size);
+static int s_lex_number (wes_lexer_t *self, wes_token_t *token, wes_pos_t start);
+static int s_lex_string (wes_lexer_t *self, wes_token_t *token, wes_pos_t start);
+static int s_lex_block_string (wes_lexer_t *self, wes_token_t *token, wes_pos_t start);
+static void s_block_dedent (wes_lexer_t *self);
+
+wes_lexer_t *
+wes_lexer_new_buffer (const char *data, size_t len)
+{
+    wes_lexer_t *self = wes_new (wes_lexer_t);
+    self->cur = (const unsigned char *) data;
+    self->end = self->cur + (data ? len : 0);
+    self->total = len;
+    self->eof = true;
+    self->oversize = len > WES_MAX_SDL_BYTES;
+    self->line = 1;
+    self->col = 1;
+    self->text = wes_alloc (S_TEXT_INITIAL);
+    self->text_cap = S_TEXT_INITIAL;
+    return self;
+}
+
+wes_lexer_t *
+wes_lexer_new_file (FILE *file)
+{
+    wes_lexer_t *self = wes_new (wes_lexer_t);
+    self->file = file;
+    self->rbuf = wes_alloc (S_READ_BYTES);
+    self->cur = self->rbuf;
+    self->end = self->rbuf;
+    self->eof = file == NULL;
+    self->line = 1;
+    self->col = 1;
+    self->text = wes_alloc (S_TEXT_INITIAL);
+    self->text_cap = S_TEXT_INITIAL;
+    return self;
+}
+
+void
+wes_lexer_destroy (wes_lexer_t **self_p)
+{
+    if (!self_p || !*self_p) {
+        return;
+    }
+    wes_lexer_t *self = *self_p;
+    free (self->rbuf);
+    free (self->text);
+    free (self);
+    *self_p = NULL;
+}
+
+const char *
+wes_lexer_error (const wes_lexer_t *self)
+{
+    return self->failed ? self->error : NULL;
+}
+
+wes_pos_t
+wes_lexer_error_pos (const wes_lexer_t *self)
+{
+    if (!self->failed) {
+        return (wes_pos_t) {0, 0};
+    }
+    return self->error_pos;
+}
+
+const char *
+wes_token_kind_name (wes_token_kind_t kind)
+{
+    switch (kind) {
+    case WES_TOK_EOF:
+        return "end of file";
+    case WES_TOK_BANG:
+        return "'!'";
+    case WES_TOK_DOLLAR:
+        return "'$'";
+    case WES_TOK_AMP:
+        return "'&'";
+    case WES_TOK_LPAREN:
+        return "'('";
+    case WES_TOK_RPAREN:
+        return "')'";
+    case WES_TOK_SPREAD:
+        return "'...'";
+    case WES_TOK_COLON:
+        return "':'";
+    case WES_TOK_EQUALS:
+        return "'='";
+    case WES_TOK_AT:
+        return "'@'";
+    case WES_TOK_LBRACKET:
+        return "'['";
+    case WES_TOK_RBRACKET:
+        return "']'";
+    case WES_TOK_LBRACE:
+        return "'{'";
+    case WES_TOK_PIPE:
+        return "'|'";
+    case WES_TOK_RBRACE:
+        return "'}'";
+    case WES_TOK_NAME:
+        return "name";
+    case WES_TOK_INT:
+        return "integer";
+    case WES_TOK_FLOAT:
+        return "float";
+    case WES_TOK_STRING:
+        return "string";
+    case WES_TOK_BLOCK_STRING:
+        return "block string";
+    }
+    return "token";
+}
+
+/*  Byte k ahead of cur, or -1 at the end of input. */
+static inline int
+s_peek (wes_lexer_t *self, size_t k)
+{
+    if ((size_t) (self->end - self->cur) > k) {
+        return self->cur[k];
+    }
+    if (!s_fill (self, k + 1)) {
+        return -1;
+    }
+    return self->cur[k];
+}
+
+static inline wes_pos_t
+s_pos (const wes_lexer_t *self)
+{
+    return (wes_pos_t) {self->line, self->col};
+}
+
+/*  Consumes n bytes of one line (no line terminator among them). */
+static inline void
+s_skip (wes_lexer_t *self, size_t n)
+{
+    self->cur += n;
+    self->col += (uint32_t) n;
+}
+
+/*  Consumes a line terminator (\n, \r\n or \r) at cur. */
+static inline void
+s_newline (wes_lexer_t *self)
+{
+    if (self->cur[0] == '\r' && s_peek (self, 1) == '\n') {
+        self->cur += 2;
+    }
+    else {
+        self->cur += 1;
+    }
+    self->line++;
+    self->col = 1;
+}
+
+static inline bool
+s_is_name_start (int c)
+{
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_';
+}
+
+static inline bool
+s_is_name_continue (int c)
+{
+    return s_is_name_start (c) || (c >= '0' && c <= '9');
+}
+
+static inline bool
+s_is_digit (int c)
+{
+    return c >= '0' && c <= '9';
+}
+
+static int
+s_hex_value (int c)
+{
+    if (c >= '0' && c <= '9') {
+        return c - '0';
+    }
+    if (c >= 'a' && c <= 'f') {
+        return c - 'a' + 10;
+    }
+    if (c >= 'A' && c <= 'F') {
+        return c - 'A' + 10;
+    }
+    return -1;
+}
+
+/*  Appends one byte to the token text; fails when the token would exceed
+    WES_MAX_TOKEN_BYTES. */
+static inline int
+s_push (wes_lexer_t *self, unsigned char c, wes_pos_t start)
+{
+    if (self->text_len + 1 >= self->text_cap) {
+        if (self->text_len >= WES_MAX_TOKEN_BYTES) {
+            return s_fail (self, start, "token longer than %u bytes (WES_MAX_TOKEN_BYTES)",
+                           (unsigned) WES_MAX_TOKEN_BYTES);
+        }
+        size_t cap = self->text_cap ? self->text_cap * 2 : S_TEXT_INITIAL;
+        if (cap > (size_t) WES_MAX_TOKEN_BYTES + 1) {
+            cap = (size_t) WES_MAX_TOKEN_BYTES + 1;
+        }
+        self->text = wes_realloc (self->text, cap);
+        self->text_cap = cap;
+    }
+    self->text[self->text_len++] = (char) c;
+    return 0;
+}
+
+static int
+s_push_utf8 (wes_lexer_t *self, uint32_t cp, wes_pos_t start)
+{
+    unsigned char b[4];
+    size_t n;
+    if (cp < 0x80) {
+        b[0] = (unsigned char) cp;
+        n = 1;
+    }
+    else if (cp < 0x800) {
+        b[0] = (unsigned char) (0xC0 | (cp >> 6));
+        b[1] = (unsigned char) (0x80 | (cp & 0x3F));
+        n = 2;
+    }
+    else if (cp < 0x10000) {
+        b[0] = (unsigned char) (0xE0 | (cp >> 12));
+        b[1] = (unsigned char) (0x80 | ((cp >> 6) & 0x3F));
+        b[2] = (unsigned char) (0x80 | (cp & 0x3F));
+        n = 3;
+    }
+    else {
+        b[0] = (unsigned char) (0xF0 | (cp >> 18));
+        b[1] = (unsigned char) (0x80 | ((cp >> 12) & 0x3F));
+        b[2] = (unsigned char) (0x80 | ((cp >> 6) & 0x3F));
+        b[3] = (unsigned char) (0x80 | (cp & 0x3F));
+        n = 4;
+    }
+    for (size_t i = 0; i < n; i++) {
+        if (s_push (self, b[i], start) != 0) {
+            return -1;
+        }
+    }
+    return 0;
+}
+
+/*  Decodes the UTF-8 sequence k bytes ahead. Returns its length (1-4) and
+    the code point, or 0 when the bytes are not well-formed UTF-8 (overlong,
+    surrogate, beyond U+10FFFF, truncated). */
+static size_t
+s_utf8_at (wes_lexer_t *self, size_t k, uint32_t *cp_out)
+{
+    int c0 = s_peek (self, k);
+    if (c0 < 0) {
+        return 0;
+    }
+    if (c0 < 0x80) {
+        *cp_out = (uint32_t) c0;
+        return 1;
+    }
+    size_t n;
+    uint32_t cp;
+    uint32_t min;
+    if ((c0 & 0xE0) == 0xC0) {
+        n = 2;
+        cp = (uint32_t) c0 & 0x1F;
+        min = 0x80;
+    }
+    else if ((c0 & 0xF0) == 0xE0) {
+        n = 3;
+        cp = (uint32_t) c0 & 0x0F;
+        min = 0x800;
+    }
+    else if ((c0 & 0xF8) == 0xF0) {
+        n = 4;
+        cp = (uint32_t) c0 & 0x07;
+        min = 0x10000;
+    }
+    else {
+        return 0;
+    }
+    for (size_t i = 1; i < n; i++) {
+        int c = s_peek (self, k + i);
+        if (c < 0 || (c & 0xC0) != 0x80) {
+            return 0;
+        }
+        cp = (cp << 6) | ((uint32_t) c & 0x3F);
+    }
+    if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) {
+        return 0;
+    }
+    *cp_out = cp;
+    return n;
+}
+
+int
+wes_lexer_next (wes_lexer_t *self, wes_token_t *token)
+{
+    wes_assert (self && token);
+    if (self->failed) {
+        return -1;
+    }
+    if (self->oversize && self->total > WES_MAX_SDL_BYTES && !self->file) {
+        return s_fail (self, (wes_pos_t) {1, 1},
+                       "input is %zu bytes, more than the limit of %u bytes (WES_MAX_SDL_BYTES)",
+                       self->total, (unsigned) WES_MAX_SDL_BYTES);
+    }
+    /*  Skip ignored tokens: white space, line terminators, commas, comments
+        and the byte order mark. */
+    int c;
+    for (;;) {
+        c = s_peek (self, 0);
+        if (c == ' ' || c == '\t' || c == ',') {
+            s_skip (self, 1);
+        }
+        else if (c == '\n' || c == '\r') {
+            s_newline (self);
+        }
+        else if (c == '#') {
+            s_skip (self, 1);
+            for (;;) {
+                c = s_peek (self, 0);
+                if (c < 0 || c == '\n' || c == '\r') {
+                    break;
+                }
+                s_skip (self, 1);
+            }
+        }
+        else if (c == 0xEF && s_peek (self, 1) == 0xBB && s_peek (self, 2) == 0xBF) {
+            /*  A BOM opening the file is invisible to editors: it takes no
+                columns there. Anywhere else it is three bytes of columns. */
+            bool first = self->total - (size_t) (self->end - self->cur) == 0;
+            self->cur += 3;
+            if (!first) {
+                self->col += 3;
+            }
+        }
+        else {
+            break;
+        }
+    }
+    if (self->oversize || self->read_error) {
+        /*  s_fail reports the reason that stopped the input. */
+        return s_fail (self, s_pos (self), "input could not be read");
+    }
+    wes_pos_t start = s_pos (self);
+    self->text_len = 0;
+    token->loc.start = start;
+    token->len = 0;
+    if (c < 0) {
+        token->kind = WES_TOK_EOF;
+        token->text = "";
+        token->loc.end = start;
+        return 0;
+    }
+    wes_token_kind_t kind;
+    const char *punct;
+    switch (c) {
+    case '!':
+        kind = WES_TOK_BANG, punct = "!";
+        break;
+    case '$':
+        kind = WES_TOK_DOLLAR, punct = "$";
+        break;
+    case '&':
+        kind = WES_TOK_AMP, punct = "&";
+        break;
+    case '(':
+        kind = WES_TOK_LPAREN, punct = "(";
+        break;
+    case ')':
+        kind = WES_TOK_RPAREN, punct = ")";
+        break;
+    case ':':
+        kind = WES_TOK_COLON, punct = ":";
+        break;
+    case '=':
+        kind = WES_TOK_EQUALS, punct = "=";
+        break;
+    case '@':
+        kind = WES_TOK_AT, punct = "@";
+        break;
+    case '[':
+        kind = WES_TOK_LBRACKET, punct = "[";
+        break;
+    case ']':
+        kind = WES_TOK_RBRACKET, punct = "]";
+        break;
+    case '{':
+        kind = WES_TOK_LBRACE, punct = "{";
+        break;
+    case '|':
+        kind = WES_TOK_PIPE, punct = "|";
+        break;
+    case '}':
+        kind = WES_TOK_RBRACE, punct = "}";
+        break;
+    case '.':
+        if (s_peek (self, 1) == '.' && s_peek (self, 2) == '.') {
+            s_skip (self, 3);
+            token->kind = WES_TOK_SPREAD;
+            token->text = "...";
+            token->len = 3;
+            token->loc.end = s_pos (self);
+            return 0;
+        }
+        return s_fail (self, start, "unexpected character '.', expected '...'");
+    case '"':
+        if (s_peek (self, 1) == '"' && s_peek (self, 2) == '"') {
+            return s_lex_block_string (self, token, start);
+        }
+        return s_lex_string (self, token, start);
+    default:
+        if (c == '-' || s_is_digit (c)) {
+            return s_lex_number (self, token, start);
+        }
+        if (s_is_name_start (c)) {
+            for (;;) {
+                if (s_push (self, (unsigned char) c, start) != 0) {
+                    return -1;
+                }
+                s_skip (self, 1);
+                c = s_peek (self, 0);
+                if (!s_is_name_continue (c)) {
+                    break;
+                }
+            }
+            self->text[self->text_len] = '\0';
+            token->kind = WES_TOK_NAME;
+            token->text = self->text;
+            token->len = self->text_len;
+            token->loc.end = s_pos (self);
+            return 0;
+        }
+        char what[32];
+        s_describe_at (self, 0, what, sizeof what);
+        return s_fail (self, start, "unexpected character %s", what);
+    }
+    s_skip (self, 1);
+    token->kind = kind;
+    token->text = punct;
+    token->len = 1;
+    token->loc.end = s_pos (self);
+    return 0;
+}
+
+/*  Reads the file source so that at least need bytes are available at cur. */
+static bool
+s_fill (wes_lexer_t *self, size_t need)
+{
+    size_t have = (size_t) (self->end - self->cur);
+    if (have >= need) {
+        return true;
+    }
+    if (!self->file || self->eof) {
+        return false;
+    }
+    if (have > 0) {
+        memmove (self->rbuf, self->cur, have);
+    }
+    self->cur = self->rbuf;
+    self->end = self->rbuf + have;
+    while (have < need && !self->eof) {
+        size_t n = fread (self->rbuf + have, 1, S_READ_BYTES - have, self->file);
+        if (n == 0) {
+            if (ferror (self->file)) {
+                self->read_error = true;
+            }
+            self->eof = true;
+            break;
+        }
+        self->total += n;
+        if (self->total > WES_MAX_SDL_BYTES) {
+            /*  Stop here: nothing past the limit is ever looked at. */
+            size_t over = self->total - WES_MAX_SDL_BYTES;
+            n = n > over ? n - over : 0;
+            self->oversize = true;
+            self->eof = true;
+        }
+        have += n;
+        self->end = self->rbuf + have;
+    }
+    return have >= need;
+}
+
+static int
+s_fail (wes_lexer_t *self, wes_pos_t pos, const char *fmt, ...)
+{
+    if (self->failed) {
+        return -1;
+    }
+    self->failed = true;
+    self->error_pos = pos;
+    if (self->oversize) {
+        /*  Whatever went wrong at the cut, the reason is the size. */
+        snprintf (self->error, sizeof self->error,
+                  "input is larger than the limit of %u bytes (WES_MAX_SDL_BYTES)",
+                  (unsigned) WES_MAX_SDL_BYTES);
+        return -1;
+    }
+    if (self->read_error) {
+        snprintf (self->error, sizeof self->error, "read error after %zu bytes of input",
+                  self->total);
+        return -1;
+    }
+    va_list args;
+    va_start (args, fmt);
+    vsnprintf (self->error, sizeof self->error, fmt, args);
+    va_end (args);
+    return -1;
+}
+
+/*  Describes the character k bytes ahead for a message: 'x', U+00E9 or
+    byte 0xFF, or "end of file". */
+static void
+s_describe_at (wes_lexer_t *self, size_t k, char *out, size_t size)
+{
+    int c = s_peek (self, k);
+    if (c < 0) {
+        snprintf (out, size, "end of file");
+        return;
+    }
+    if (c > 0x20 && c < 0x7F) {
+        snprintf (out, size, "'%c'", c);
+        return;
+    }
+    uint32_t cp;
+    if (s_utf8_at (self, k, &cp) > 0) {
+        snprintf (out, size, "U+%04X", (unsigned) cp);
+        return;
+    }
+    snprintf (out, size, "byte 0x%02X (not UTF-8)", (unsigned) c);
+}
+
+/*  IntValue and FloatValue: -? (0 | [1-9][0-9]*) (. [0-9]+)? ([eE] [+-]? [0-9]+)?,
+    not followed by '.' or a name start. */
+static int
+s_lex_number (wes_lexer_t *self, wes_token_t *token, wes_pos_t start)
+{
+    char what[32];
+    bool is_float = false;
+    int c = s_peek (self, 0);
+    if (c == '-') {
+        if (s_push (self, '-', start) != 0) {
+            return -1;
+        }
+        s_skip (self, 1);
+        c = s_peek (self, 0);
+        if (!s_is_digit (c)) {
+            s_describe_at (self, 0, what, sizeof what);
+            return s_fail (self, s_pos (self), "invalid number: expected a digit after '-', found %s",
+                           what);
+        }
+    }
+    if (c == '0') {
+        if (s_push (self, '0', start) != 0) {
+            return -1;
+        }
+        s_skip (self, 1);
+        c = s_peek (self, 0);
+        if (s_is_digit (c)) {
+            return s_fail (self, s_pos (self),
+                           "invalid number: unexpected digit '%c' after a leading '0'", c);
+        }
+    }
+    else {
+        while (s_is_digit (c)) {
+            if (s_push (self, (unsigned char) c, start) != 0) {
+                return -1;
+            }
+            s_skip (self, 1);
+            c = s_peek (self, 0);
+        }
+    }
+    if (c == '.') {
+        is_float = true;
+        if (s_push (self, '.', start) != 0) {
+            return -1;
+        }
+        s_skip (self, 1);
+        c = s_peek (self, 0);
+        if (!s_is_digit (c)) {
+            s_describe_at (self, 0, what, sizeof what);
+            return s_fail (self, s_pos (self), "invalid number: expected a digit after '.', found %s",
+                           what);
+        }
+        while (s_is_digit (c)) {
+            if (s_push (self, (unsigned char) c, start) != 0) {
+                return -1;
+            }
+            s_skip (self, 1);
+            c = s_peek (self, 0);
+        }
+    }
+    if (c == 'e' || c == 'E') {
+        is_float = true;
+        if (s_push (self, (unsigned char) c, start) != 0) {
+            return -1;
+        }
+        s_skip (self, 1);
+        c = s_peek (self, 0);
+        if (c == '+' || c == '-') {
+            if (s_push (self, (unsigned char) c, start) != 0) {
+                return -1;
+            }
+            s_skip (self, 1);
+            c = s_peek (self, 0);
+        }
+        if (!s_is_digit (c)) {
+            s_describe_at (self, 0, what, sizeof what);
+            return s_fail (self, s_pos (self),
+                           "invalid number: expected a digit in the exponent, found %s", what);
+        }
+        while (s_is_digit (c)) {
+            if (s_push (self, (unsigned char) c, start) != 0) {
+                return -1;
+            }
+            s_skip (self, 1);
+            c = s_peek (self, 0);
+        }
+    }
+    self->text[self->text_len] = '\0';
+    if (c == '.' || s_is_name_start (c)) {
+        /*  The number is at most one token long here; quote a bounded prefix. */
+        return s_fail (self, s_pos (self), "invalid number: unexpected '%c' after '%.40s'", c,
+                       self->text);
+    }
+    token->kind = is_float ? WES_TOK_FLOAT : WES_TOK_INT;
+    token->text = self->text;
+    token->len = self->text_len;
+    token->loc.end = s_pos (self);
+    return 0;
+}
+
+/*  Copies one UTF-8 encoded source character into the token text, checking
+    that it is well formed and not NUL. */
+static int
+s_copy_char (wes_lexer_t *self, wes_pos_t start, const char *what)
+{
+    int c = s_peek (self, 0);
+    if (c == 0) {
+        return s_fail (self, s_pos (self), "NUL character in %s (not supported)", what);
+    }
+    if (c < 0x80) {
+        if (s_push (self, (unsigned char) c, start) != 0) {
+            return -1;
+        }
+        s_skip (self, 1);
+        return 0;
+    }
+    uint32_t cp;
+    size_t n = s_utf8_at (self, 0, &cp);
+    if (n == 0) {
+        return s_fail (self, s_pos (self), "invalid UTF-8 byte 0x%02X in %s", (unsigned) c, what);
+    }
+    for (size_t i = 0; i < n; i++) {
+        if (s_push (self, self->cur[i], start) != 0) {
+            return -1;
+        }
+    }
+    s_skip (self, n);
+    return 0;
+}
+
+/*  Reads n hex digits k bytes ahead; -1 if any is not a hex digit. */
+static long
+s_hex_at (wes_lexer_t *self, size_t k, size_t n)
+{
+    long v = 0;
+    for (size_t i = 0; i < n; i++) {
+        int d = s_hex_value (s_peek (self, k + i));
+        if (d < 0) {
+            return -1;
+        }
+        v = v * 16 + d;
+    }
+    return v;
+}
+
+/*  A \u escape at cur (cur[0] is the backslash). Handles \uXXXX, surrogate
+    pairs written as two escapes, and \u{X...}. */
+static int
+s_unicode_escape (wes_lexer_t *self, wes_pos_t start)
+{
+    wes_pos_t at = s_pos (self);
+    uint32_t cp;
+    if (s_peek (self, 2) == '{') {
+        size_t k = 3;
+        uint32_t v = 0;
+        size_t digits = 0;
+        for (;;) {
+            int c = s_peek (self, k);
+            if (c == '}') {
+                break;
+            }
+            int d = s_hex_value (c);
+            if (d < 0) {
+                char what[32];
+                s_describe_at (self, k, what, sizeof what);
+                return s_fail (self, at,
+                               "invalid Unicode escape: expected a hex digit or '}' in "
+                               "'\\u{...}', found %s",
+                               what);
+            }
+            v = v * 16 + (uint32_t) d;
+            digits++;
+            k++;
+            if (v > 0x10FFFF || digits > 8) {
+                return s_fail (self, at, "invalid Unicode escape: '\\u{...}' beyond U+10FFFF");
+            }
+        }
+        if (digits == 0) {
+            return s_fail (self, at, "invalid Unicode escape: empty '\\u{}'");
+        }
+        if (v >= 0xD800 && v <= 0xDFFF) {
+            return s_fail (self, at, "invalid Unicode escape: surrogate U+%04X is not a character",
+                           (unsigned) v);
+        }
+        cp = v;
+        s_skip (self, k + 1);
+    }
+    else {
+        long v = s_hex_at (self, 2, 4);
+        if (v < 0) {
+            return s_fail (self, at, "invalid Unicode escape: expected four hex digits after '\\u'");
+        }
+        size_t k = 6;
+        if (v >= 0xD800 && v <= 0xDBFF) {
+            long lo = -1;
+            if (s_peek (self, 6) == '\\' && s_peek (self, 7) == 'u') {
+                lo = s_hex_at (self, 8, 4);
+            }
+            if (lo < 0xDC00 || lo > 0xDFFF) {
+                return s_fail (self, at,
+                               "invalid Unicode escape: leading surrogate \\u%04lX is not followed "
+                               "by a trailing surrogate",
+                               (unsigned long) v);
+            }
+            v = 0x10000 + ((v - 0xD800) << 10) + (lo - 0xDC00);
+            k = 12;
+        }
+        else if (v >= 0xDC00 && v <= 0xDFFF) {
+            return s_fail (self, at, "invalid Unicode escape: lone trailing surrogate \\u%04lX",
+                           (unsigned long) v);
+        }
+        cp = (uint32_t) v;
+        s_skip (self, k);
+    }
+    if (cp == 0) {
+        return s_fail (self, at, "invalid Unicode escape: U+0000 in a string is not supported");
+    }
+    return s_push_utf8 (self, cp, start);
+}
+
+static int
+s_lex_string (wes_lexer_t *self, wes_token_t *token, wes_pos_t start)
+{
+    s_skip (self, 1);
+    for (;;) {
+        int c = s_peek (self, 0);
+        if (c < 0 || c == '\n' || c == '\r') {
+            return s_fail (self, start, "unterminated string, found %s",
+                           c < 0 ? "end of file" : "end of line");
+        }
+        if (c == '"') {
+            s_skip (self, 1);
+            break;
+        }
+        if (c == '\\') {
+            int e = s_peek (self, 1);
+            char out;
+            switch (e) {
+            case '"':
+                out = '"';
+                break;
+            case '\\':
+                out = '\\';
+                break;
+            case '/':
+                out = '/';
+                break;
+            case 'b':
+                out = '\b';
+                break;
+            case 'f':
+                out = '\f';
+                break;
+            case 'n':
+                out = '\n';
+                break;
+            case 'r':
+                out = '\r';
+                break;
+            case 't':
+                out = '\t';
+                break;
+            case 'u':
+                if (s_unicode_escape (self, start) != 0) {
+                    return -1;
+                }
+                continue;
+            default: {
+                char what[32];
+                s_describe_at (self, 1, what, sizeof what);
+                return s_fail (self, s_pos (self), "invalid escape sequence: '\\' followed by %s",
+                               what);
+            }
+            }
+            if (s_push (self, (unsigned char) out, start) != 0) {
+                return -1;
+            }
+            s_skip (self, 2);
+            continue;
+        }
+        if (s_copy_char (self, start, "string") != 0) {
+            return -1;
+        }
+    }
+    self->text[self->text_len] = '\0';
+    token->kind = WES_TOK_STRING;
+    token->text = self->text;
+    token->len = self->text_len;
+    token->loc.end = s_pos (self);
+    return 0;
+}
+
+static int
+s_lex_block_string (wes_lexer_t *self, wes_token_t *token, wes_pos_t start)
+{
+    s_skip (self, 3);
+    for (;;) {
+        int c = s_peek (self, 0);
+        if (c < 0) {
+            return s_fail (self, start, "unterminated block string, found end of file");
+        }
+        if (c == '"' && s_peek (self, 1) == '"' && s_peek (self, 2) == '"') {
+            s_skip (self, 3);
+            break;
+        }
+        if (c == '\\' && s_peek (self, 1) == '"' && s_peek (self, 2) == '"'
+            && s_peek (self, 3) == '"') {
+            for (int i = 0; i < 3; i++) {
+                if (s_push (self, '"', start) != 0) {
+                    return -1;
+                }
+            }
+            s_skip (self, 4);
+            continue;
+        }
+        if (c == '\n' || c == '\r') {
+            /*  Every line terminator becomes \n: the value joins lines with \n. */
+            if (s_push (self, '\n', start) != 0) {
+                return -1;
+            }
+            s_newline (self);
+            continue;
+        }
+        if (s_copy_char (self, start, "block string") != 0) {
+            return -1;
+        }
+    }
+    s_block_dedent (self);
+    self->text[self->text_len] = '\0';
+    token->kind = WES_TOK_BLOCK_STRING;
+    token->text = self->text;
+    token->len = self->text_len;
+    token->loc.end = s_pos (self);
+    return 0;
+}
+
+/*  The spec's BlockStringValue on the raw text (lines joined by \n), in
+    place: find the common indentation of the lines after the first that are
+    not blank, remove it from every line but the first, drop leading and
+    trailing blank lines, join with \n. */
+static void
+s_block_dedent (wes_lexer_t *self)
+{
+    char *s = self->text;
+    size_t len = self->text_len;
+    size_t common = SIZE_MAX;
+    size_t first_nb = SIZE_MAX; /* index of the first non-blank line */
+    size_t last_nb = 0;         /* index of the last non-blank line */
+    size_t line = 0;
+    size_t i = 0;
+    while (i <= len) {
+        size_t indent = 0;
+        while (i + indent < len && (s[i + indent] == ' ' || s[i + indent] == '\t')) {
+            indent++;
+        }
+        size_t j = i + indent;
+        while (j < len && s[j] != '\n') {
+            j++;
+        }
+        bool blank = j == i + indent;
+        if (!blank) {
+            if (line > 0 && indent < common) {
+                common = indent;
+            }
+            if (first_nb == SIZE_MAX) {
+                first_nb = line;
+            }
+            last_nb = line;
+        }
+        line++;
+        i = j + 1;
+    }
+    if (first_nb == SIZE_MAX) {
+        self->text_len = 0;
+        return;
+    }
+    if (common == SIZE_MAX) {
+        common = 0;
+    }
+    size_t out = 0;
+    line = 0;
+    i = 0;
+    while (i <= len && line <= last_nb) {
+        size_t j = i;
+        while (j < len && s[j] != '\n') {
+            j++;
+        }
+        if (line >= first_nb) {
+            size_t from = i;
+            if (line > 0) {
+                size_t strip = j - i < common ? j - i : common;
+                from += strip;
+            }
+            if (line > first_nb) {
+                s[out++] = '\n';
+            }
+            memmove (s + out, s + from, j - from);
+            out += j - from;
+        }
+        line++;
+        i = j + 1;
+    }
+    self->text_len = out;
+}
