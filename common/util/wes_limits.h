@@ -42,6 +42,10 @@
     small enough that a tiny schema does not cost much. */
 #define WES_ARENA_BLOCK_BYTES (64u * 1024u)
 
+/*  Most steps in one plan: a schema of 10,000 tables changing everything
+    stays well below; the fleet DAG is this times the number of targets. */
+#define WES_MAX_PLAN_STEPS 1000000u
+
 /*  Longest log line we format before truncating it. */
 #define WES_MAX_LOG_LINE 8192u
 
