@@ -41,6 +41,8 @@ struct wes_psql {
     wes_buf_t *out;          /* stdout of the current batch (bounded tail) */
     wes_buf_t *line;         /* partial stdout line being assembled */
     wes_buf_t *err;          /* stderr of the current batch (bounded head) */
+    wes_buf_t *err_line;     /* partial stderr line being assembled */
+    int64_t progress;        /* last "wesley-progress N" notice of the batch, -1 if none */
     char marker[96];         /* marker line expected for the current batch */
     wes_psql_status_t status; /* of the current batch */
     bool busy;               /* a batch is in progress */
@@ -80,6 +82,8 @@ wes_psql_new (const char *psql_bin, const char *conninfo, char **error)
     self->out = wes_buf_new ();
     self->line = wes_buf_new ();
     self->err = wes_buf_new ();
+    self->err_line = wes_buf_new ();
+    self->progress = -1;
     self->message = wes_strdup ("");
 
     /* Child environment: ours without any PG* variable (so nothing leaks in
@@ -131,6 +135,7 @@ wes_psql_destroy (wes_psql_t **self_p)
     wes_buf_destroy (&self->out);
     wes_buf_destroy (&self->line);
     wes_buf_destroy (&self->err);
+    wes_buf_destroy (&self->err_line);
     free (self);
     *self_p = NULL;
 }
@@ -158,6 +163,8 @@ wes_psql_begin (wes_psql_t *self, const char *attempt_id, const char *sql)
     wes_buf_reset (self->out);
     wes_buf_reset (self->line);
     wes_buf_reset (self->err);
+    wes_buf_reset (self->err_line);
+    self->progress = -1;
     wes_buf_reset (self->pending);
     self->pending_off = 0;
     snprintf (self->marker, sizeof self->marker, "%s%s", S_MARKER_PREFIX, attempt_id);
@@ -190,6 +197,23 @@ wes_psql_pollfds (const wes_psql_t *self, struct pollfd *fds, size_t max)
     return n;
 }
 
+/*  One complete stderr line: a progress notice, or text to keep. */
+static void
+s_stderr_line (wes_psql_t *self, wes_buf_t *buf, size_t cap)
+{
+    const char *l = wes_buf_data (self->err_line);
+    const char *pm = strstr (l, "NOTICE:  ");
+    const char *pg = pm ? strstr (pm, "wesley-progress ") : NULL;
+    if (pg) {
+        self->progress = strtoll (pg + strlen ("wesley-progress "), NULL, 10);
+    }
+    else if (wes_buf_len (buf) + wes_buf_len (self->err_line) + 1 <= cap) {
+        wes_buf_append (buf, l, wes_buf_len (self->err_line));
+        wes_buf_append (buf, "\n", 1);
+    }
+    wes_buf_reset (self->err_line);
+}
+
 /*  Reads what is available from fd into buf (bounded); returns false at EOF
     or on error (the fd is then closed). */
 static bool
@@ -219,9 +243,19 @@ s_drain (int *fd, wes_buf_t *buf, size_t cap, wes_buf_t *lines_out, wes_psql_t *
                     }
                 }
             }
-            else if (wes_buf_len (buf) < cap) {
-                size_t room = cap - wes_buf_len (buf);
-                wes_buf_append (buf, chunk, (size_t) n < room ? (size_t) n : room);
+            else {
+                /* stderr: progress notices update the counter and are not
+                   kept, so they never crowd the error out of the bounded
+                   buffer */
+                for (ssize_t i = 0; i < n; i++) {
+                    if (chunk[i] != '\n') {
+                        if (wes_buf_len (self->err_line) < S_STDERR_MAX) {
+                            wes_buf_append (self->err_line, &chunk[i], 1);
+                        }
+                        continue;
+                    }
+                    s_stderr_line (self, buf, cap);
+                }
             }
             continue;
         }
@@ -230,6 +264,9 @@ s_drain (int *fd, wes_buf_t *buf, size_t cap, wes_buf_t *lines_out, wes_psql_t *
         }
         if (n < 0 && errno == EINTR) {
             continue;
+        }
+        if (!lines_out && wes_buf_len (self->err_line) > 0) {
+            s_stderr_line (self, buf, cap);
         }
         s_close_fd (fd);
         return false;
@@ -372,6 +409,12 @@ const char *
 wes_psql_stdout (const wes_psql_t *self)
 {
     return wes_buf_data (self->out);
+}
+
+int64_t
+wes_psql_progress (const wes_psql_t *self)
+{
+    return self->progress;
 }
 
 bool

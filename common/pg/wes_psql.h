@@ -19,6 +19,7 @@
 #include <poll.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <sys/types.h>
 
 #include "util/wes_mem.h"
@@ -65,6 +66,8 @@ const char *wes_psql_sqlstate (const wes_psql_t *self); /* "" when psql printed 
 const char *wes_psql_message (const wes_psql_t *self);  /* first error line, or "" */
 const char *wes_psql_stdout (const wes_psql_t *self);   /* bounded tail of query output */
 bool wes_psql_connection_lost (const wes_psql_t *self);
+/*  Last "wesley-progress N" NOTICE of the batch (rows done), -1 if none. */
+int64_t wes_psql_progress (const wes_psql_t *self);
 pid_t wes_psql_pid (const wes_psql_t *self); /* 0 when no child */
 
 /*  Retryable SQLSTATEs: 55P03 lock_not_available, 40P01 deadlock_detected,
