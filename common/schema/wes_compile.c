@@ -1,4 +1,2479 @@
-/* PLACEHOLDER: being written by the compiler work. */
+/*  wes_compile.c — SDL document to schema model (DESIGN.md section 8): the
+    wes_ directive set and its aliases, the scalar mapping, naming and every
+    validation a PostgreSQL schema needs before it reaches a database.
+    Errors carry line:col and are reported as many as can be found, each
+    once; the model is returned only when there are none. */
 #include "wes_compile.h"
-wes_model_t *wes_compile (const wes_ast_doc_t *doc, wes_diag_t *diag) { (void) doc; wes_diag_add (diag, WES_DIAG_ERROR, 0, 0, "compiler not built yet"); return NULL; }
-wes_model_t *wes_compile_file (const char *path, wes_diag_t *diag) { (void) path; wes_diag_add (diag, WES_DIAG_ERROR, 0, 0, "compiler not built yet"); return NULL; }
+
+#include <ctype.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "../util/wes_buf.h"
+#include "../util/wes_limits.h"
+#include "../util/wes_mem.h"
+#include "wes_names.h"
+#include "wes_parser.h"
+#include "wes_types.h"
+
+/*  The type of a column whose GraphQL type could not be mapped (an error
+    was reported): later checks skip such columns instead of piling up
+    follow-on errors. */
+#define S_BROKEN_TYPE "?"
+
+/*  Directive locations (GraphQL's names) as bits. */
+enum {
+    S_LOC_OBJECT = 1u << 0,
+    S_LOC_FIELD = 1u << 1,
+    S_LOC_OTHER = 1u << 2
+};
+
+typedef enum {
+    S_ARG_STRING,  /* String */
+    S_ARG_BOOL,    /* Boolean */
+    S_ARG_STRINGS, /* [String] (a single String is coerced to a list) */
+    S_ARG_WORD,    /* String or enum value: CASCADE, "SET NULL", gin */
+    S_ARG_LITERAL  /* any scalar literal: String, Int, Float, Boolean, enum value */
+} s_arg_kind_t;
+
+typedef struct {
+    const char *name;  /* argument name */
+    s_arg_kind_t kind; /* what it accepts */
+    bool required;     /* must be given */
+} s_arg_spec_t;
+
+typedef enum {
+    S_DIR_TABLE,
+    S_DIR_COLUMN,
+    S_DIR_PK,
+    S_DIR_FK,
+    S_DIR_UNIQUE,
+    S_DIR_INDEX,
+    S_DIR_DEFAULT,
+    S_DIR_CHECK,
+    S_DIR_TENANT,
+    S_DIR_RLS,
+    S_DIR_RENAMED,
+    S_DIR_HAS_MANY,
+    S_DIR_BELONGS_TO,
+    S_DIR_HAS_ONE
+} s_dir_id_t;
+
+typedef struct {
+    s_dir_id_t id;         /* what it means */
+    const char *names[4];  /* canonical name first, then aliases */
+    unsigned locations;    /* S_LOC_* bits */
+    bool repeatable;       /* may appear more than once on one element */
+    s_arg_spec_t args[7];  /* terminated by a NULL name */
+} s_dir_spec_t;
+
+#define S_REL_ARGS                                                                                \
+    {                                                                                             \
+        {"ref", S_ARG_STRING, false}, {"field", S_ARG_STRING, false},                             \
+            {"foreignKey", S_ARG_STRING, false}, {"through", S_ARG_STRING, false},                \
+        {                                                                                         \
+            NULL, S_ARG_STRING, false                                                             \
+        }                                                                                         \
+    }
+
+static const s_dir_spec_t s_dirs[] = {
+    {S_DIR_TABLE, {"wes_table", "table"}, S_LOC_OBJECT, false, {{"name", S_ARG_STRING, false}}},
+    {S_DIR_COLUMN,
+     {"wes_column"},
+     S_LOC_FIELD,
+     false,
+     {{"name", S_ARG_STRING, false}, {"type", S_ARG_STRING, false}}},
+    {S_DIR_PK, {"wes_pk", "pk", "primaryKey"}, S_LOC_FIELD, false, {{NULL, S_ARG_STRING, false}}},
+    {S_DIR_FK,
+     {"wes_fk", "fk", "foreignKey"},
+     S_LOC_FIELD,
+     false,
+     {{"ref", S_ARG_STRING, true},
+      {"onDelete", S_ARG_WORD, false},
+      {"onUpdate", S_ARG_WORD, false}}},
+    {S_DIR_UNIQUE,
+     {"wes_unique", "unique"},
+     S_LOC_OBJECT | S_LOC_FIELD,
+     true,
+     {{"fields", S_ARG_STRINGS, false}, {"name", S_ARG_STRING, false}}},
+    {S_DIR_INDEX,
+     {"wes_index", "index"},
+     S_LOC_OBJECT | S_LOC_FIELD,
+     true,
+     {{"fields", S_ARG_STRINGS, false},
+      {"name", S_ARG_STRING, false},
+      {"using", S_ARG_WORD, false},
+      {"where", S_ARG_STRING, false},
+      {"unique", S_ARG_BOOL, false}}},
+    {S_DIR_DEFAULT,
+     {"wes_default", "default"},
+     S_LOC_FIELD,
+     false,
+     {{"value", S_ARG_LITERAL, false}, {"expr", S_ARG_STRING, false}}},
+    {S_DIR_CHECK,
+     {"wes_check", "check"},
+     S_LOC_OBJECT | S_LOC_FIELD,
+     true,
+     {{"expr", S_ARG_STRING, true}, {"name", S_ARG_STRING, false}}},
+    {S_DIR_TENANT, {"wes_tenant", "tenant"}, S_LOC_OBJECT, false, {{"by", S_ARG_STRING, true}}},
+    {S_DIR_RLS,
+     {"wes_rls", "rls"},
+     S_LOC_OBJECT,
+     false,
+     {{"select", S_ARG_STRING, false},
+      {"insert", S_ARG_STRING, false},
+      {"update", S_ARG_STRING, false},
+      {"delete", S_ARG_STRING, false},
+      {"roles", S_ARG_STRINGS, false},
+      {"enabled", S_ARG_BOOL, false}}},
+    {S_DIR_RENAMED,
+     {"wes_renamedFrom"},
+     S_LOC_OBJECT | S_LOC_FIELD,
+     false,
+     {{"name", S_ARG_STRING, true}}},
+    {S_DIR_HAS_MANY, {"wes_hasMany", "hasMany"}, S_LOC_FIELD, false, S_REL_ARGS},
+    {S_DIR_BELONGS_TO, {"wes_belongsTo", "belongsTo"}, S_LOC_FIELD, false, S_REL_ARGS},
+    {S_DIR_HAS_ONE, {"wes_hasOne", "hasOne"}, S_LOC_FIELD, false, S_REL_ARGS},
+};
+
+/*  Metadata directives Wesley knows: kept in meta without a warning. */
+static const char *s_known_meta[] = {"uid",        "weight",     "pii",    "sensitive",
+                                     "critical",   "deprecated", "specifiedBy", "oneOf"};
+
+static const char *s_index_methods[] = {"btree", "hash", "gist", "gin", "brin", "spgist"};
+
+/*  A string-keyed hash map (open addressing); keys are copied. */
+typedef struct {
+    char *key;   /* owned copy, NULL when the slot is free */
+    void *value; /* borrowed */
+} s_slot_t;
+
+typedef struct {
+    s_slot_t *slots; /* cap slots */
+    size_t cap;      /* power of two, or 0 */
+    size_t count;    /* slots in use */
+} s_map_t;
+
+/*  One GraphQL named type of the document (or a built-in scalar). */
+typedef struct {
+    const char *name;               /* GraphQL name (AST-owned) */
+    wes_def_kind_t kind;            /* object, enum, scalar, ... */
+    const wes_ast_def_t *def;       /* the definition; NULL for built-in scalars */
+    const wes_ast_def_t **exts;     /* `extend` definitions, in document order */
+    size_t n_exts;                  /* extensions */
+    bool is_table;                  /* an object type with @wes_table */
+    char *sql_name;                 /* table or enum type name (owned) */
+    wes_table_t *table;             /* the model's table */
+    wes_enum_t *enm;                /* the model's enum */
+    const wes_ast_directive_t *table_dir; /* the @wes_table directive */
+} s_type_t;
+
+/*  A constraint or index whose name is settled at the end, once every
+    user-given name is known, in an order that does not depend on the
+    order of the document's types. */
+typedef struct {
+    wes_table_t *table;         /* owner */
+    wes_constraint_t *con;      /* the constraint, or */
+    wes_index_t *index;         /* the index */
+    char *given;                /* user-given name (owned), or NULL: generate */
+    const char *label;          /* pkey, key, fkey, check, idx */
+    bool name_columns;          /* the generated name lists the columns */
+    bool relation;              /* its name lives in the schema's relation namespace */
+    wes_loc_t loc;              /* where it was asked for */
+    size_t seq;                 /* creation order */
+} s_pending_t;
+
+/*  A foreign key, checked once every table has its columns and keys. */
+typedef struct {
+    s_type_t *type;                /* the table type */
+    wes_column_t *column;          /* the constrained column */
+    const wes_ast_directive_t *dir; /* the @wes_fk */
+} s_fk_t;
+
+/*  A directive found on an element with its spec (NULL: metadata). */
+typedef struct {
+    const wes_ast_directive_t *dir; /* as written */
+    const s_dir_spec_t *spec;       /* Wesley directive, or NULL */
+} s_found_t;
+
+typedef struct {
+    s_found_t *items; /* found directives in source order */
+    size_t count;     /* items */
+} s_found_list_t;
+
+typedef struct {
+    wes_diag_t *diag;       /* where errors and warnings go */
+    wes_model_t *model;     /* being built */
+    s_type_t **types;       /* every named type, document order (built-ins first) */
+    size_t n_types;         /* types */
+    s_map_t type_map;       /* GraphQL name -> s_type_t */
+    s_map_t declared;       /* declared directive name -> wes_ast_def_t */
+    s_map_t table_names;    /* table name -> s_type_t */
+    s_map_t enum_names;     /* enum type name -> s_type_t */
+    s_map_t relnames;       /* relation namespace: tables, keys, indexes -> wes_loc_t */
+    s_map_t connames;       /* "table\x1fname" -> wes_loc_t */
+    s_pending_t **pending;  /* names to settle */
+    size_t n_pending;       /* pending */
+    s_fk_t *fks;            /* foreign keys to check */
+    size_t n_fks;           /* fks */
+} s_ctx_t;
+
+static void s_err (s_ctx_t *ctx, wes_loc_t loc, const char *fmt, ...)
+    __attribute__ ((format (printf, 3, 4)));
+static void s_warn (s_ctx_t *ctx, wes_loc_t loc, const char *fmt, ...)
+    __attribute__ ((format (printf, 3, 4)));
+static void *s_map_get (const s_map_t *m, const char *key);
+static bool s_map_put (s_map_t *m, const char *key, void *value);
+static void s_map_free (s_map_t *m);
+static void s_collect_types (s_ctx_t *ctx, const wes_ast_doc_t *doc);
+static void s_check_declarations (s_ctx_t *ctx, const wes_ast_doc_t *doc);
+static void s_classify (s_ctx_t *ctx);
+static void s_build_table (s_ctx_t *ctx, s_type_t *ty);
+static void s_scan_other (s_ctx_t *ctx, s_type_t *ty);
+static void s_scan_doc_misc (s_ctx_t *ctx, const wes_ast_doc_t *doc);
+static void s_check_fk (s_ctx_t *ctx, const s_fk_t *fk);
+static void s_settle_names (s_ctx_t *ctx);
+
+wes_model_t *
+wes_compile (const wes_ast_doc_t *doc, wes_diag_t *diag)
+{
+    wes_assert (doc && diag);
+    size_t errors_before = wes_diag_errors (diag);
+    s_ctx_t ctx;
+    memset (&ctx, 0, sizeof ctx);
+    ctx.diag = diag;
+    ctx.model = wes_model_new ();
+
+    s_collect_types (&ctx, doc);
+    s_check_declarations (&ctx, doc);
+    s_classify (&ctx);
+    /*  Enums first: their values are needed by column defaults. */
+    for (size_t i = 0; i < ctx.n_types; i++) {
+        s_type_t *ty = ctx.types[i];
+        if (ty->kind == WES_DEF_ENUM && ty->def) {
+            s_scan_other (&ctx, ty);
+        }
+    }
+    for (size_t i = 0; i < ctx.n_types; i++) {
+        s_type_t *ty = ctx.types[i];
+        if (ty->is_table) {
+            if (ty->table) { /* else its name was refused: reported */
+                s_build_table (&ctx, ty);
+            }
+        }
+        else if (ty->def && ty->kind != WES_DEF_ENUM) {
+            s_scan_other (&ctx, ty);
+        }
+    }
+    s_scan_doc_misc (&ctx, doc);
+    for (size_t i = 0; i < ctx.n_fks; i++) {
+        s_check_fk (&ctx, &ctx.fks[i]);
+    }
+    s_settle_names (&ctx);
+
+    for (size_t i = 0; i < ctx.n_types; i++) {
+        free (ctx.types[i]->exts);
+        free (ctx.types[i]->sql_name);
+        free (ctx.types[i]);
+    }
+    free (ctx.types);
+    for (size_t i = 0; i < ctx.n_pending; i++) {
+        free (ctx.pending[i]->given);
+        free (ctx.pending[i]);
+    }
+    free (ctx.pending);
+    free (ctx.fks);
+    s_map_free (&ctx.type_map);
+    s_map_free (&ctx.declared);
+    s_map_free (&ctx.table_names);
+    s_map_free (&ctx.enum_names);
+    s_map_free (&ctx.relnames);
+    s_map_free (&ctx.connames);
+
+    if (wes_diag_errors (diag) > errors_before) {
+        wes_model_destroy (&ctx.model);
+        return NULL;
+    }
+    wes_model_canonicalize (ctx.model);
+    return ctx.model;
+}
+
+wes_model_t *
+wes_compile_file (const char *path, wes_diag_t *diag)
+{
+    wes_assert (path && diag);
+    wes_ast_doc_t *doc = wes_parse_file (path, diag);
+    if (!doc) {
+        return NULL;
+    }
+    wes_model_t *model = wes_compile (doc, diag);
+    wes_ast_doc_destroy (&doc);
+    return model;
+}
+
+/* ---------------------------------------------------------------------- */
+/*  Diagnostics and small helpers                                          */
+
+static void
+s_report (s_ctx_t *ctx, wes_diag_level_t level, wes_loc_t loc, const char *fmt, va_list ap)
+{
+    char msg[1024];
+    vsnprintf (msg, sizeof msg, fmt, ap);
+    wes_diag_add (ctx->diag, level, loc.start.line, loc.start.col, "%s", msg);
+}
+
+static void
+s_err (s_ctx_t *ctx, wes_loc_t loc, const char *fmt, ...)
+{
+    va_list ap;
+    va_start (ap, fmt);
+    s_report (ctx, WES_DIAG_ERROR, loc, fmt, ap);
+    va_end (ap);
+}
+
+static void
+s_warn (s_ctx_t *ctx, wes_loc_t loc, const char *fmt, ...)
+{
+    va_list ap;
+    va_start (ap, fmt);
+    s_report (ctx, WES_DIAG_WARNING, loc, fmt, ap);
+    va_end (ap);
+}
+
+static wes_srcpos_t
+s_pos (wes_loc_t loc)
+{
+    wes_srcpos_t p = {loc.start.line, loc.start.col};
+    return p;
+}
+
+static uint64_t
+s_hash_str (const char *s)
+{
+    uint64_t h = 1469598103934665603ull;
+    for (; *s; s++) {
+        h ^= (unsigned char) *s;
+        h *= 1099511628211ull;
+    }
+    return h;
+}
+
+static void *
+s_map_get (const s_map_t *m, const char *key)
+{
+    if (m->cap == 0) {
+        return NULL;
+    }
+    size_t i = (size_t) s_hash_str (key) & (m->cap - 1);
+    while (m->slots[i].key) {
+        if (strcmp (m->slots[i].key, key) == 0) {
+            return m->slots[i].value;
+        }
+        i = (i + 1) & (m->cap - 1);
+    }
+    return NULL;
+}
+
+/*  false when the key is already present (the map is unchanged). */
+static bool
+s_map_put (s_map_t *m, const char *key, void *value)
+{
+    if ((m->count + 1) * 10 > m->cap * 7) {
+        size_t cap = m->cap ? m->cap * 2 : 16;
+        s_slot_t *slots = wes_alloc (cap * sizeof (s_slot_t));
+        for (size_t i = 0; i < m->cap; i++) {
+            if (m->slots[i].key) {
+                size_t j = (size_t) s_hash_str (m->slots[i].key) & (cap - 1);
+                while (slots[j].key) {
+                    j = (j + 1) & (cap - 1);
+                }
+                slots[j] = m->slots[i];
+            }
+        }
+        free (m->slots);
+        m->slots = slots;
+        m->cap = cap;
+    }
+    size_t i = (size_t) s_hash_str (key) & (m->cap - 1);
+    while (m->slots[i].key) {
+        if (strcmp (m->slots[i].key, key) == 0) {
+            return false;
+        }
+        i = (i + 1) & (m->cap - 1);
+    }
+    m->slots[i].key = wes_strdup (key);
+    m->slots[i].value = value;
+    m->count++;
+    return true;
+}
+
+static void
+s_map_free (s_map_t *m)
+{
+    for (size_t i = 0; i < m->cap; i++) {
+        free (m->slots[i].key);
+    }
+    free (m->slots);
+    memset (m, 0, sizeof *m);
+}
+
+static const char *
+s_def_kind_name (wes_def_kind_t k)
+{
+    switch (k) {
+    case WES_DEF_SCALAR:
+        return "scalar";
+    case WES_DEF_OBJECT:
+        return "object type";
+    case WES_DEF_INTERFACE:
+        return "interface";
+    case WES_DEF_UNION:
+        return "union";
+    case WES_DEF_ENUM:
+        return "enum";
+    case WES_DEF_INPUT:
+        return "input type";
+    case WES_DEF_DIRECTIVE:
+        return "directive";
+    case WES_DEF_SCHEMA:
+    default:
+        return "schema";
+    }
+}
+
+static const char *
+s_value_kind_name (wes_value_kind_t k)
+{
+    switch (k) {
+    case WES_VALUE_VARIABLE:
+        return "a variable";
+    case WES_VALUE_INT:
+        return "an Int";
+    case WES_VALUE_FLOAT:
+        return "a Float";
+    case WES_VALUE_STRING:
+        return "a String";
+    case WES_VALUE_BOOLEAN:
+        return "a Boolean";
+    case WES_VALUE_NULL:
+        return "null";
+    case WES_VALUE_ENUM:
+        return "an enum value";
+    case WES_VALUE_LIST:
+        return "a list";
+    case WES_VALUE_OBJECT:
+    default:
+        return "an object";
+    }
+}
+
+static const char *
+s_arg_kind_name (s_arg_kind_t k)
+{
+    switch (k) {
+    case S_ARG_STRING:
+        return "a String";
+    case S_ARG_BOOL:
+        return "a Boolean";
+    case S_ARG_STRINGS:
+        return "a list of Strings";
+    case S_ARG_WORD:
+        return "a String or an enum value";
+    case S_ARG_LITERAL:
+    default:
+        return "a String, number, Boolean or enum value";
+    }
+}
+
+/*  Renders a GraphQL type reference as written: [String!]! */
+static void
+s_type_str (const wes_ast_type_t *t, wes_buf_t *out)
+{
+    if (!t) {
+        return;
+    }
+    switch (t->kind) {
+    case WES_TYPE_NAMED:
+        wes_buf_puts (out, t->name.value ? t->name.value : "");
+        break;
+    case WES_TYPE_LIST:
+        wes_buf_puts (out, "[");
+        s_type_str (t->of, out);
+        wes_buf_puts (out, "]");
+        break;
+    case WES_TYPE_NON_NULL:
+        s_type_str (t->of, out);
+        wes_buf_puts (out, "!");
+        break;
+    }
+}
+
+static char *
+s_trim_dup (const char *s)
+{
+    while (*s && isspace ((unsigned char) *s)) {
+        s++;
+    }
+    size_t n = strlen (s);
+    while (n > 0 && isspace ((unsigned char) s[n - 1])) {
+        n--;
+    }
+    return wes_strndup (s, n);
+}
+
+static void
+s_pending_push (s_ctx_t *ctx, s_pending_t *p)
+{
+    if ((ctx->n_pending & (ctx->n_pending - 1)) == 0) {
+        size_t cap = ctx->n_pending ? ctx->n_pending * 2 : 8;
+        ctx->pending = wes_realloc (ctx->pending, cap * sizeof (s_pending_t *));
+    }
+    p->seq = ctx->n_pending;
+    ctx->pending[ctx->n_pending++] = p;
+}
+
+/* ---------------------------------------------------------------------- */
+/*  Directives: specs, arguments, metadata                                 */
+
+static const s_dir_spec_t *
+s_spec_for (const char *name)
+{
+    for (size_t i = 0; i < sizeof s_dirs / sizeof s_dirs[0]; i++) {
+        for (size_t j = 0; j < 4 && s_dirs[i].names[j]; j++) {
+            if (strcmp (s_dirs[i].names[j], name) == 0) {
+                return &s_dirs[i];
+            }
+        }
+    }
+    return NULL;
+}
+
+static const s_arg_spec_t *
+s_arg_spec (const s_dir_spec_t *spec, const char *name)
+{
+    for (size_t i = 0; spec->args[i].name; i++) {
+        if (strcmp (spec->args[i].name, name) == 0) {
+            return &spec->args[i];
+        }
+    }
+    return NULL;
+}
+
+static bool
+s_value_fits (s_arg_kind_t kind, const wes_ast_value_t *v)
+{
+    switch (kind) {
+    case S_ARG_STRING:
+        return v->kind == WES_VALUE_STRING;
+    case S_ARG_BOOL:
+        return v->kind == WES_VALUE_BOOLEAN;
+    case S_ARG_STRINGS:
+        if (v->kind == WES_VALUE_STRING) {
+            return true;
+        }
+        if (v->kind != WES_VALUE_LIST) {
+            return false;
+        }
+        for (const wes_ast_value_t *it = v->items; it; it = it->next) {
+            if (it->kind != WES_VALUE_STRING) {
+                return false;
+            }
+        }
+        return true;
+    case S_ARG_WORD:
+        return v->kind == WES_VALUE_STRING || v->kind == WES_VALUE_ENUM;
+    case S_ARG_LITERAL:
+    default:
+        return v->kind == WES_VALUE_STRING || v->kind == WES_VALUE_INT
+               || v->kind == WES_VALUE_FLOAT || v->kind == WES_VALUE_BOOLEAN
+               || v->kind == WES_VALUE_ENUM;
+    }
+}
+
+/*  Checks a Wesley directive's arguments: known, once, of the right kind,
+    required ones present. */
+static void
+s_check_args (s_ctx_t *ctx, const wes_ast_directive_t *d, const s_dir_spec_t *spec)
+{
+    const char *dn = d->name.value;
+    for (const wes_ast_argument_t *a = d->args; a; a = a->next) {
+        const s_arg_spec_t *as = s_arg_spec (spec, a->name.value);
+        if (!as) {
+            wes_buf_t *known = wes_buf_new ();
+            for (size_t i = 0; spec->args[i].name; i++) {
+                wes_buf_printf (known, "%s%s", i ? ", " : "", spec->args[i].name);
+            }
+            s_err (ctx, a->name.loc, "directive @%s has no argument %s (%s%s)", dn,
+                   a->name.value, wes_buf_len (known) ? "it takes " : "it takes no arguments",
+                   wes_buf_data (known));
+            wes_buf_destroy (&known);
+            continue;
+        }
+        for (const wes_ast_argument_t *b = d->args; b != a; b = b->next) {
+            if (strcmp (b->name.value, a->name.value) == 0) {
+                s_err (ctx, a->name.loc, "directive @%s: argument %s given twice", dn,
+                       a->name.value);
+                break;
+            }
+        }
+        const wes_ast_value_t *v = a->value;
+        if (!v) {
+            continue;
+        }
+        if (v->kind == WES_VALUE_NULL) {
+            if (as->required) {
+                s_err (ctx, v->loc, "directive @%s argument %s: expected %s, found null", dn,
+                       as->name, s_arg_kind_name (as->kind));
+            }
+            continue;
+        }
+        if (!s_value_fits (as->kind, v)) {
+            const wes_ast_value_t *shown = v;
+            if (v->kind == WES_VALUE_LIST && as->kind == S_ARG_STRINGS) {
+                for (const wes_ast_value_t *it = v->items; it; it = it->next) {
+                    if (it->kind != WES_VALUE_STRING) {
+                        shown = it;
+                        break;
+                    }
+                }
+                s_err (ctx, shown->loc,
+                       "directive @%s argument %s: expected %s, found a list holding %s%s%s", dn,
+                       as->name, s_arg_kind_name (as->kind), s_value_kind_name (shown->kind),
+                       shown->text ? " " : "", shown->text ? shown->text : "");
+            }
+            else {
+                s_err (ctx, v->loc, "directive @%s argument %s: expected %s, found %s%s%s", dn,
+                       as->name, s_arg_kind_name (as->kind), s_value_kind_name (v->kind),
+                       v->text && v->kind != WES_VALUE_STRING ? " " : "",
+                       v->text && v->kind != WES_VALUE_STRING ? v->text : "");
+            }
+        }
+    }
+    for (size_t i = 0; spec->args[i].name; i++) {
+        if (spec->args[i].required && !wes_ast_find_argument (d->args, spec->args[i].name)) {
+            s_err (ctx, d->loc, "directive @%s needs argument %s (%s)", dn, spec->args[i].name,
+                   s_arg_kind_name (spec->args[i].kind));
+        }
+    }
+}
+
+/*  The value of argument name when it has the kind the spec wants (errors
+    were reported by s_check_args), else NULL. */
+static const wes_ast_value_t *
+s_arg (const wes_ast_directive_t *d, const char *name)
+{
+    const wes_ast_argument_t *a = wes_ast_find_argument (d->args, name);
+    if (!a || !a->value || a->value->kind == WES_VALUE_NULL) {
+        return NULL;
+    }
+    const s_dir_spec_t *spec = s_spec_for (d->name.value);
+    const s_arg_spec_t *as = spec ? s_arg_spec (spec, name) : NULL;
+    if (as && !s_value_fits (as->kind, a->value)) {
+        return NULL;
+    }
+    return a->value;
+}
+
+static const char *
+s_arg_str (const wes_ast_directive_t *d, const char *name)
+{
+    const wes_ast_value_t *v = s_arg (d, name);
+    return v && (v->kind == WES_VALUE_STRING || v->kind == WES_VALUE_ENUM) ? v->text : NULL;
+}
+
+static bool
+s_arg_bool (const wes_ast_directive_t *d, const char *name, bool dflt)
+{
+    const wes_ast_value_t *v = s_arg (d, name);
+    return v && v->kind == WES_VALUE_BOOLEAN ? v->boolean : dflt;
+}
+
+static wes_loc_t
+s_arg_loc (const wes_ast_directive_t *d, const char *name)
+{
+    const wes_ast_argument_t *a = wes_ast_find_argument (d->args, name);
+    return a && a->value ? a->value->loc : d->loc;
+}
+
+static json_t *
+s_value_json (const wes_ast_value_t *v)
+{
+    switch (v->kind) {
+    case WES_VALUE_INT: {
+        char *end = NULL;
+        long long x = strtoll (v->text, &end, 10);
+        if (end && *end == '\0') {
+            return json_integer ((json_int_t) x);
+        }
+        return json_string (v->text);
+    }
+    case WES_VALUE_FLOAT:
+        return json_real (strtod (v->text, NULL));
+    case WES_VALUE_STRING:
+    case WES_VALUE_ENUM:
+        return json_string (v->text ? v->text : "");
+    case WES_VALUE_VARIABLE: {
+        wes_buf_t *b = wes_buf_new ();
+        wes_buf_printf (b, "$%s", v->text ? v->text : "");
+        json_t *j = json_string (wes_buf_data (b));
+        wes_buf_destroy (&b);
+        return j;
+    }
+    case WES_VALUE_BOOLEAN:
+        return json_boolean (v->boolean);
+    case WES_VALUE_LIST: {
+        json_t *a = json_array ();
+        for (const wes_ast_value_t *it = v->items; it; it = it->next) {
+            json_array_append_new (a, s_value_json (it));
+        }
+        return a;
+    }
+    case WES_VALUE_OBJECT: {
+        json_t *o = json_object ();
+        for (const wes_ast_object_field_t *f = v->fields; f; f = f->next) {
+            json_object_set_new (o, f->name.value, f->value ? s_value_json (f->value)
+                                                            : json_null ());
+        }
+        return o;
+    }
+    case WES_VALUE_NULL:
+    default:
+        return json_null ();
+    }
+}
+
+/*  Adds a metadata directive to meta: {"name": {args}}; a repeated one
+    becomes a list of argument objects. */
+static void
+s_meta_add (json_t *meta, const wes_ast_directive_t *d)
+{
+    json_t *args = json_object ();
+    for (const wes_ast_argument_t *a = d->args; a; a = a->next) {
+        json_object_set_new (args, a->name.value, a->value ? s_value_json (a->value)
+                                                           : json_null ());
+    }
+    json_t *old = json_object_get (meta, d->name.value);
+    if (!old) {
+        json_object_set_new (meta, d->name.value, args);
+    }
+    else if (json_is_array (old)) {
+        json_array_append_new (old, args);
+    }
+    else {
+        json_t *list = json_array ();
+        json_array_append (list, old);
+        json_array_append_new (list, args);
+        json_object_set_new (meta, d->name.value, list);
+    }
+}
+
+static bool
+s_is_known_meta (s_ctx_t *ctx, const char *name)
+{
+    for (size_t i = 0; i < sizeof s_known_meta / sizeof s_known_meta[0]; i++) {
+        if (strcmp (s_known_meta[i], name) == 0) {
+            return true;
+        }
+    }
+    return s_map_get (&ctx->declared, name) != NULL;
+}
+
+/*  Scans the directive lists of one element (a type and its extensions, or
+    one field). Wesley directives are checked (location, repetition,
+    arguments) and returned in found; others go to meta (when given) and
+    warn unless known. loc_name is GraphQL's name for the location; owner
+    describes the element for messages. table_ctx says whether the element
+    belongs to a table. */
+static void
+s_scan (s_ctx_t *ctx, const wes_ast_directive_t *const *lists, size_t n_lists, unsigned loc,
+        const char *loc_name, const char *owner, bool table_ctx, json_t *meta,
+        s_found_list_t *found)
+{
+    if (found) {
+        found->items = NULL;
+        found->count = 0;
+    }
+    size_t total = 0;
+    for (size_t l = 0; l < n_lists; l++) {
+        for (const wes_ast_directive_t *d = lists[l]; d; d = d->next) {
+            total++;
+        }
+    }
+    if (found && total) {
+        found->items = wes_alloc (total * sizeof (s_found_t));
+    }
+    for (size_t l = 0; l < n_lists; l++) {
+        for (const wes_ast_directive_t *d = lists[l]; d; d = d->next) {
+            const char *name = d->name.value;
+            const s_dir_spec_t *spec = s_spec_for (name);
+            if (!spec) {
+                if (!s_is_known_meta (ctx, name)) {
+                    s_warn (ctx, d->loc, "unknown directive @%s kept as metadata", name);
+                }
+                if (meta) {
+                    s_meta_add (meta, d);
+                }
+                continue;
+            }
+            if (!(spec->locations & loc)) {
+                s_err (ctx, d->loc, "directive @%s is not allowed on %s (%s)", name, loc_name,
+                       spec->locations == S_LOC_OBJECT  ? "only on object types"
+                       : spec->locations == S_LOC_FIELD ? "only on fields of object types"
+                                                        : "only on object types and their fields");
+                continue;
+            }
+            if (!table_ctx && spec->id != S_DIR_TABLE) {
+                s_err (ctx, d->loc,
+                       "directive @%s on %s, which is not a table (add @wes_table to the type)",
+                       name, owner);
+                continue;
+            }
+            /*  Repetition counts aliases together: @wes_pk @pk is twice. */
+            if (!spec->repeatable && found) {
+                bool twice = false;
+                for (size_t i = 0; i < found->count; i++) {
+                    if (found->items[i].spec == spec) {
+                        twice = true;
+                    }
+                }
+                if (twice) {
+                    s_err (ctx, d->loc, "directive @%s given twice on %s", name, owner);
+                    continue;
+                }
+            }
+            s_check_args (ctx, d, spec);
+            if (found) {
+                found->items[found->count].dir = d;
+                found->items[found->count].spec = spec;
+                found->count++;
+            }
+        }
+    }
+}
+
+static const wes_ast_directive_t *
+s_found (const s_found_list_t *fl, s_dir_id_t id)
+{
+    for (size_t i = 0; i < fl->count; i++) {
+        if (fl->items[i].spec->id == id) {
+            return fl->items[i].dir;
+        }
+    }
+    return NULL;
+}
+
+/* ---------------------------------------------------------------------- */
+/*  Types, extensions, declarations                                        */
+
+static s_type_t *
+s_type_add (s_ctx_t *ctx, const char *name, wes_def_kind_t kind, const wes_ast_def_t *def)
+{
+    s_type_t *ty = wes_new (s_type_t);
+    ty->name = name;
+    ty->kind = kind;
+    ty->def = def;
+    if ((ctx->n_types & (ctx->n_types - 1)) == 0) {
+        size_t cap = ctx->n_types ? ctx->n_types * 2 : 16;
+        ctx->types = wes_realloc (ctx->types, cap * sizeof (s_type_t *));
+    }
+    ctx->types[ctx->n_types++] = ty;
+    s_map_put (&ctx->type_map, name, ty);
+    return ty;
+}
+
+static void
+s_collect_types (s_ctx_t *ctx, const wes_ast_doc_t *doc)
+{
+    static const char *builtins[] = {"String", "Int", "Float", "Boolean", "ID"};
+    for (size_t i = 0; i < sizeof builtins / sizeof builtins[0]; i++) {
+        s_type_add (ctx, builtins[i], WES_DEF_SCALAR, NULL);
+    }
+    for (const wes_ast_def_t *def = wes_ast_doc_defs (doc); def; def = def->next) {
+        if (def->kind == WES_DEF_SCHEMA || def->extend) {
+            continue;
+        }
+        if (def->kind == WES_DEF_DIRECTIVE) {
+            const wes_ast_def_t *first = s_map_get (&ctx->declared, def->name.value);
+            if (first) {
+                s_err (ctx, def->name.loc, "directive @%s is declared twice (first at %u:%u)",
+                       def->name.value, first->name.loc.start.line, first->name.loc.start.col);
+            }
+            else {
+                s_map_put (&ctx->declared, def->name.value, (void *) def);
+            }
+            continue;
+        }
+        s_type_t *old = s_map_get (&ctx->type_map, def->name.value);
+        if (old && !old->def && def->kind == WES_DEF_SCALAR) {
+            old->def = def; /* `scalar String` restates a built-in */
+            continue;
+        }
+        if (old) {
+            if (old->def) {
+                s_err (ctx, def->name.loc, "type %s is defined twice (first at %u:%u)",
+                       def->name.value, old->def->name.loc.start.line,
+                       old->def->name.loc.start.col);
+            }
+            else {
+                s_err (ctx, def->name.loc, "type %s is a built-in scalar and cannot be redefined",
+                       def->name.value);
+            }
+            continue;
+        }
+        s_type_add (ctx, def->name.value, def->kind, def);
+    }
+    /*  Extensions attach to their type, wherever it is defined. */
+    for (const wes_ast_def_t *def = wes_ast_doc_defs (doc); def; def = def->next) {
+        if (!def->extend || def->kind == WES_DEF_SCHEMA) {
+            continue;
+        }
+        s_type_t *ty = s_map_get (&ctx->type_map, def->name.value);
+        if (!ty) {
+            s_err (ctx, def->name.loc, "cannot extend %s %s: it is not defined",
+                   s_def_kind_name (def->kind), def->name.value);
+            continue;
+        }
+        if (ty->kind != def->kind) {
+            s_err (ctx, def->name.loc, "cannot extend %s %s as %s %s", s_def_kind_name (ty->kind),
+                   def->name.value, def->kind == WES_DEF_INTERFACE || def->kind == WES_DEF_ENUM
+                                        ? "an"
+                                        : "a",
+                   s_def_kind_name (def->kind));
+            continue;
+        }
+        if ((ty->n_exts & (ty->n_exts - 1)) == 0) {
+            size_t cap = ty->n_exts ? ty->n_exts * 2 : 2;
+            ty->exts = wes_realloc (ty->exts, cap * sizeof (wes_ast_def_t *));
+        }
+        ty->exts[ty->n_exts++] = def;
+    }
+}
+
+static unsigned
+s_location_bit (const char *name)
+{
+    if (strcmp (name, "OBJECT") == 0) {
+        return S_LOC_OBJECT;
+    }
+    if (strcmp (name, "FIELD_DEFINITION") == 0) {
+        return S_LOC_FIELD;
+    }
+    return S_LOC_OTHER;
+}
+
+static const char *
+s_spec_locations (const s_dir_spec_t *spec)
+{
+    if (spec->locations == (S_LOC_OBJECT | S_LOC_FIELD)) {
+        return "OBJECT | FIELD_DEFINITION";
+    }
+    return spec->locations == S_LOC_OBJECT ? "OBJECT" : "FIELD_DEFINITION";
+}
+
+/*  Whether a declared argument type agrees with what Wesley accepts. */
+static bool
+s_decl_type_ok (s_ctx_t *ctx, s_arg_kind_t kind, const wes_ast_type_t *t)
+{
+    if (t && t->kind == WES_TYPE_NON_NULL) {
+        t = t->of;
+    }
+    if (!t) {
+        return false;
+    }
+    if (kind == S_ARG_STRINGS && t->kind == WES_TYPE_LIST) {
+        t = t->of;
+        if (t && t->kind == WES_TYPE_NON_NULL) {
+            t = t->of;
+        }
+        return t && t->kind == WES_TYPE_NAMED && strcmp (t->name.value, "String") == 0;
+    }
+    if (t->kind != WES_TYPE_NAMED) {
+        return false;
+    }
+    const char *n = t->name.value;
+    switch (kind) {
+    case S_ARG_STRING:
+    case S_ARG_STRINGS:
+        return strcmp (n, "String") == 0;
+    case S_ARG_BOOL:
+        return strcmp (n, "Boolean") == 0;
+    case S_ARG_WORD: {
+        s_type_t *ty = s_map_get (&ctx->type_map, n);
+        return strcmp (n, "String") == 0 || (ty && ty->kind == WES_DEF_ENUM);
+    }
+    case S_ARG_LITERAL:
+    default:
+        return true;
+    }
+}
+
+/*  A document may declare Wesley's directives; the declaration must agree
+    with Wesley's (locations, arguments and their types). */
+static void
+s_check_declarations (s_ctx_t *ctx, const wes_ast_doc_t *doc)
+{
+    for (const wes_ast_def_t *def = wes_ast_doc_defs (doc); def; def = def->next) {
+        if (def->kind != WES_DEF_DIRECTIVE || def->extend) {
+            continue;
+        }
+        const s_dir_spec_t *spec = s_spec_for (def->name.value);
+        if (!spec) {
+            continue;
+        }
+        const char *dn = def->name.value;
+        for (const wes_ast_name_t *l = def->locations; l; l = l->next) {
+            if (!(s_location_bit (l->value) & spec->locations)) {
+                s_err (ctx, l->loc,
+                       "directive @%s is declared on %s, but Wesley's @%s is allowed only on %s",
+                       dn, l->value, dn, s_spec_locations (spec));
+            }
+        }
+        if (def->repeatable && !spec->repeatable) {
+            s_err (ctx, def->name.loc,
+                   "directive @%s is declared repeatable, but Wesley's @%s is not", dn, dn);
+        }
+        for (const wes_ast_input_value_t *a = def->args; a; a = a->next) {
+            const s_arg_spec_t *as = s_arg_spec (spec, a->name.value);
+            if (!as) {
+                s_err (ctx, a->name.loc,
+                       "directive @%s is declared with argument %s, which Wesley's @%s does "
+                       "not take",
+                       dn, a->name.value, dn);
+                continue;
+            }
+            if (!s_decl_type_ok (ctx, as->kind, a->type)) {
+                wes_buf_t *b = wes_buf_new ();
+                s_type_str (a->type, b);
+                s_err (ctx, a->type ? a->type->loc : a->loc,
+                       "directive @%s is declared with argument %s: %s, but Wesley expects %s",
+                       dn, a->name.value, wes_buf_data (b), s_arg_kind_name (as->kind));
+                wes_buf_destroy (&b);
+            }
+        }
+        for (size_t i = 0; spec->args[i].name; i++) {
+            if (!spec->args[i].required) {
+                continue;
+            }
+            bool present = false;
+            for (const wes_ast_input_value_t *a = def->args; a; a = a->next) {
+                if (strcmp (a->name.value, spec->args[i].name) == 0) {
+                    present = true;
+                }
+            }
+            if (!present) {
+                s_err (ctx, def->name.loc,
+                       "directive @%s is declared without argument %s, which Wesley's @%s "
+                       "requires",
+                       dn, spec->args[i].name, dn);
+            }
+        }
+    }
+}
+
+/*  The directive lists of a type and its extensions. Caller frees. */
+static const wes_ast_directive_t **
+s_type_dir_lists (const s_type_t *ty, size_t *n)
+{
+    const wes_ast_directive_t **lists = wes_alloc ((ty->n_exts + 1) * sizeof (void *));
+    lists[0] = ty->def ? ty->def->directives : NULL;
+    for (size_t i = 0; i < ty->n_exts; i++) {
+        lists[i + 1] = ty->exts[i]->directives;
+    }
+    *n = ty->n_exts + 1;
+    return lists;
+}
+
+/*  Tables and enum type names. */
+static void
+s_classify (s_ctx_t *ctx)
+{
+    for (size_t i = 0; i < ctx->n_types; i++) {
+        s_type_t *ty = ctx->types[i];
+        if (!ty->def || (ty->kind != WES_DEF_OBJECT && ty->kind != WES_DEF_ENUM)) {
+            continue;
+        }
+        wes_loc_t where = ty->def->name.loc;
+        if (ty->kind == WES_DEF_OBJECT) {
+            size_t n = 0;
+            const wes_ast_directive_t **lists = s_type_dir_lists (ty, &n);
+            for (size_t l = 0; l < n && !ty->table_dir; l++) {
+                for (const wes_ast_directive_t *d = lists[l]; d; d = d->next) {
+                    const s_dir_spec_t *spec = s_spec_for (d->name.value);
+                    if (spec && spec->id == S_DIR_TABLE) {
+                        ty->table_dir = d;
+                        break;
+                    }
+                }
+            }
+            free (lists);
+            if (!ty->table_dir) {
+                continue;
+            }
+            ty->is_table = true;
+            const char *given = s_arg_str (ty->table_dir, "name");
+            if (given) {
+                where = s_arg_loc (ty->table_dir, "name");
+            }
+            ty->sql_name = given ? wes_strdup (given) : wes_name_snake (ty->name);
+        }
+        else {
+            ty->sql_name = wes_name_snake (ty->name);
+        }
+        const char *what = ty->kind == WES_DEF_OBJECT ? "table" : "enum type";
+        if (!wes_name_fits (ty->sql_name)) {
+            if (ty->sql_name[0] == '\0') {
+                s_err (ctx, where, "%s name of %s is empty", what, ty->name);
+            }
+            else {
+                s_err (ctx, where, "%s name %s is %zu bytes, longer than PostgreSQL's %u", what,
+                       ty->sql_name, strlen (ty->sql_name), WES_MAX_IDENT_BYTES);
+            }
+            continue;
+        }
+        /*  A table's row type shares the type namespace with enums. */
+        s_type_t *clash = s_map_get (&ctx->table_names, ty->sql_name);
+        if (!clash) {
+            clash = s_map_get (&ctx->enum_names, ty->sql_name);
+        }
+        if (clash) {
+            s_err (ctx, where, "%s name %s of %s %s is already used by %s %s (line %u)", what,
+                   ty->sql_name, s_def_kind_name (ty->kind), ty->name,
+                   s_def_kind_name (clash->kind), clash->name, clash->def->name.loc.start.line);
+            continue;
+        }
+        if (ty->kind == WES_DEF_OBJECT) {
+            s_map_put (&ctx->table_names, ty->sql_name, ty);
+            s_map_put (&ctx->relnames, ty->sql_name, NULL);
+            ty->table = wes_model_add_table (ctx->model, ty->sql_name);
+            wes_assert (ty->table);
+            wes_model_set_str (&ty->table->gql_name, ty->name);
+            ty->table->pos = s_pos (ty->def->name.loc);
+        }
+        else {
+            s_map_put (&ctx->enum_names, ty->sql_name, ty);
+            ty->enm = wes_model_add_enum (ctx->model, ty->sql_name);
+            wes_assert (ty->enm);
+            wes_model_set_str (&ty->enm->gql_name, ty->name);
+            ty->enm->pos = s_pos (ty->def->name.loc);
+        }
+    }
+}
+
+/* ---------------------------------------------------------------------- */
+/*  Enums and types that are not tables                                    */
+
+static void
+s_scan_values (s_ctx_t *ctx, s_type_t *ty, const wes_ast_enum_value_t *v, s_map_t *seen)
+{
+    char owner[256];
+    for (; v; v = v->next) {
+        snprintf (owner, sizeof owner, "enum value %s.%s", ty->name, v->name.value);
+        const wes_ast_directive_t *lists[1] = {v->directives};
+        s_scan (ctx, lists, 1, S_LOC_OTHER, "ENUM_VALUE", owner, false, NULL, NULL);
+        const wes_ast_enum_value_t *first = s_map_get (seen, v->name.value);
+        if (first) {
+            s_err (ctx, v->name.loc, "enum %s has value %s twice (first at %u:%u)", ty->name,
+                   v->name.value, first->name.loc.start.line, first->name.loc.start.col);
+            continue;
+        }
+        s_map_put (seen, v->name.value, (void *) v);
+        if (ty->enm) {
+            wes_enum_add_value (ty->enm, v->name.value);
+        }
+    }
+}
+
+/*  Scans the fields of a type that is not a table (Query, inputs, ...):
+    Wesley directives there are errors, unknown ones warnings. */
+static void
+s_scan_fields_other (s_ctx_t *ctx, s_type_t *ty, const wes_ast_field_t *f)
+{
+    char owner[512];
+    for (; f; f = f->next) {
+        snprintf (owner, sizeof owner, "field %s.%s", ty->name, f->name.value);
+        const wes_ast_directive_t *lists[1] = {f->directives};
+        s_scan (ctx, lists, 1, ty->kind == WES_DEF_OBJECT ? S_LOC_FIELD : S_LOC_OTHER,
+                "FIELD_DEFINITION", owner, false, NULL, NULL);
+        for (const wes_ast_input_value_t *a = f->args; a; a = a->next) {
+            const wes_ast_directive_t *al[1] = {a->directives};
+            s_scan (ctx, al, 1, S_LOC_OTHER, "ARGUMENT_DEFINITION", owner, false, NULL, NULL);
+        }
+    }
+}
+
+static void
+s_scan_inputs_other (s_ctx_t *ctx, s_type_t *ty, const wes_ast_input_value_t *a)
+{
+    char owner[512];
+    for (; a; a = a->next) {
+        snprintf (owner, sizeof owner, "input field %s.%s", ty->name, a->name.value);
+        const wes_ast_directive_t *lists[1] = {a->directives};
+        s_scan (ctx, lists, 1, S_LOC_OTHER, "INPUT_FIELD_DEFINITION", owner, false, NULL, NULL);
+    }
+}
+
+static const char *
+s_kind_location (wes_def_kind_t k)
+{
+    switch (k) {
+    case WES_DEF_SCALAR:
+        return "SCALAR";
+    case WES_DEF_OBJECT:
+        return "OBJECT";
+    case WES_DEF_INTERFACE:
+        return "INTERFACE";
+    case WES_DEF_UNION:
+        return "UNION";
+    case WES_DEF_ENUM:
+        return "ENUM";
+    case WES_DEF_INPUT:
+        return "INPUT_OBJECT";
+    case WES_DEF_SCHEMA:
+        return "SCHEMA";
+    case WES_DEF_DIRECTIVE:
+    default:
+        return "DIRECTIVE";
+    }
+}
+
+static void
+s_scan_other (s_ctx_t *ctx, s_type_t *ty)
+{
+    char owner[256];
+    snprintf (owner, sizeof owner, "%s %s", s_def_kind_name (ty->kind), ty->name);
+    size_t n = 0;
+    const wes_ast_directive_t **lists = s_type_dir_lists (ty, &n);
+    s_scan (ctx, lists, n, ty->kind == WES_DEF_OBJECT ? S_LOC_OBJECT : S_LOC_OTHER,
+            s_kind_location (ty->kind), owner, false, NULL, NULL);
+    free (lists);
+    s_map_t seen_values;
+    memset (&seen_values, 0, sizeof seen_values);
+    for (size_t i = 0; i <= ty->n_exts; i++) {
+        const wes_ast_def_t *def = i == 0 ? ty->def : ty->exts[i - 1];
+        if (ty->kind == WES_DEF_ENUM) {
+            s_scan_values (ctx, ty, def->values, &seen_values);
+        }
+        else if (ty->kind == WES_DEF_OBJECT || ty->kind == WES_DEF_INTERFACE) {
+            s_scan_fields_other (ctx, ty, def->fields);
+        }
+        else if (ty->kind == WES_DEF_INPUT) {
+            s_scan_inputs_other (ctx, ty, def->input_fields);
+        }
+    }
+    s_map_free (&seen_values);
+}
+
+/*  Directives on the schema definition and in directive declarations'
+    arguments. */
+static void
+s_scan_doc_misc (s_ctx_t *ctx, const wes_ast_doc_t *doc)
+{
+    for (const wes_ast_def_t *def = wes_ast_doc_defs (doc); def; def = def->next) {
+        if (def->kind == WES_DEF_SCHEMA) {
+            const wes_ast_directive_t *lists[1] = {def->directives};
+            s_scan (ctx, lists, 1, S_LOC_OTHER, "SCHEMA", "the schema definition", false, NULL,
+                    NULL);
+        }
+        else if (def->kind == WES_DEF_DIRECTIVE) {
+            for (const wes_ast_input_value_t *a = def->args; a; a = a->next) {
+                const wes_ast_directive_t *lists[1] = {a->directives};
+                s_scan (ctx, lists, 1, S_LOC_OTHER, "ARGUMENT_DEFINITION",
+                        "a directive argument", false, NULL, NULL);
+            }
+        }
+    }
+}
+
+/* ---------------------------------------------------------------------- */
+/*  Tables                                                                 */
+
+/*  A table's column for a GraphQL field name (or, failing that, a column
+    name). */
+static wes_column_t *
+s_column_for_field (const wes_table_t *t, const char *field)
+{
+    for (size_t i = 0; i < t->n_columns; i++) {
+        if (t->columns[i]->gql_name && strcmp (t->columns[i]->gql_name, field) == 0) {
+            return t->columns[i];
+        }
+    }
+    return wes_table_find_column (t, field);
+}
+
+static bool
+s_check_name (s_ctx_t *ctx, const char *name, const char *what, wes_loc_t loc)
+{
+    if (wes_name_fits (name)) {
+        return true;
+    }
+    if (name[0] == '\0') {
+        s_err (ctx, loc, "%s name is empty", what);
+    }
+    else {
+        s_err (ctx, loc, "%s name %s is %zu bytes, longer than PostgreSQL's %u", what, name,
+               strlen (name), WES_MAX_IDENT_BYTES);
+    }
+    return false;
+}
+
+static s_pending_t *
+s_pending_new (s_ctx_t *ctx, wes_table_t *t, const char *given, const char *label,
+               bool name_columns, bool relation, wes_loc_t loc)
+{
+    s_pending_t *p = wes_new (s_pending_t);
+    p->table = t;
+    p->given = wes_strdup (given);
+    p->label = label;
+    p->name_columns = name_columns;
+    p->relation = relation;
+    p->loc = loc;
+    s_pending_push (ctx, p);
+    return p;
+}
+
+/*  A constraint under a temporary name, unique within the table, settled
+    later by s_settle_names. */
+static wes_constraint_t *
+s_add_constraint (s_ctx_t *ctx, wes_table_t *t, wes_con_kind_t kind, const char *given,
+                  const char *label, bool name_columns, wes_loc_t loc)
+{
+    char tmp[64];
+    snprintf (tmp, sizeof tmp, "\x01%zu", ctx->n_pending);
+    wes_constraint_t *c = wes_table_add_constraint (t, kind, tmp);
+    wes_assert (c);
+    c->pos = s_pos (loc);
+    s_pending_t *p = s_pending_new (ctx, t, given, label, name_columns,
+                                    kind == WES_CON_PRIMARY || kind == WES_CON_UNIQUE, loc);
+    p->con = c;
+    return c;
+}
+
+static wes_index_t *
+s_add_index (s_ctx_t *ctx, wes_table_t *t, const char *given, wes_loc_t loc)
+{
+    char tmp[64];
+    snprintf (tmp, sizeof tmp, "\x01%zu", ctx->n_pending);
+    wes_index_t *ix = wes_table_add_index (t, tmp);
+    wes_assert (ix);
+    ix->pos = s_pos (loc);
+    s_pending_t *p = s_pending_new (ctx, t, given, "idx", true, true, loc);
+    p->index = ix;
+    return ix;
+}
+
+/*  The optional name: argument of a constraint/index directive, checked. */
+static const char *
+s_given_name (s_ctx_t *ctx, const wes_ast_directive_t *d, bool *ok)
+{
+    const char *name = s_arg_str (d, "name");
+    *ok = true;
+    if (name && !s_check_name (ctx, name, "constraint or index", s_arg_loc (d, "name"))) {
+        *ok = false;
+    }
+    return name;
+}
+
+static bool
+s_looks_like_call (const char *s)
+{
+    while (isspace ((unsigned char) *s)) {
+        s++;
+    }
+    if (!(isalpha ((unsigned char) *s) || *s == '_')) {
+        return false;
+    }
+    while (isalnum ((unsigned char) *s) || *s == '_' || *s == '.') {
+        s++;
+    }
+    while (isspace ((unsigned char) *s)) {
+        s++;
+    }
+    if (*s != '(') {
+        return false;
+    }
+    size_t n = strlen (s);
+    while (n > 0 && isspace ((unsigned char) s[n - 1])) {
+        n--;
+    }
+    return n > 0 && s[n - 1] == ')';
+}
+
+static bool
+s_is_integer (const char *s)
+{
+    if (*s == '+' || *s == '-') {
+        s++;
+    }
+    if (!isdigit ((unsigned char) *s)) {
+        return false;
+    }
+    while (isdigit ((unsigned char) *s)) {
+        s++;
+    }
+    return *s == '\0';
+}
+
+static bool
+s_is_number (const char *s)
+{
+    if (*s == '+' || *s == '-') {
+        s++;
+    }
+    bool digits = false;
+    while (isdigit ((unsigned char) *s)) {
+        s++;
+        digits = true;
+    }
+    if (*s == '.') {
+        s++;
+        while (isdigit ((unsigned char) *s)) {
+            s++;
+            digits = true;
+        }
+    }
+    if (!digits) {
+        return false;
+    }
+    if (*s == 'e' || *s == 'E') {
+        s++;
+        if (*s == '+' || *s == '-') {
+            s++;
+        }
+        if (!isdigit ((unsigned char) *s)) {
+            return false;
+        }
+        while (isdigit ((unsigned char) *s)) {
+            s++;
+        }
+    }
+    return *s == '\0';
+}
+
+/*  @wes_default(value | expr) on column c. */
+static void
+s_default (s_ctx_t *ctx, s_type_t *ty, wes_column_t *c, const s_type_t *enum_ty,
+           const wes_ast_directive_t *d)
+{
+    const wes_ast_value_t *value = s_arg (d, "value");
+    const char *expr = s_arg_str (d, "expr");
+    const wes_ast_argument_t *va = wes_ast_find_argument (d->args, "value");
+    const wes_ast_argument_t *ea = wes_ast_find_argument (d->args, "expr");
+    bool value_given = va && va->value && va->value->kind != WES_VALUE_NULL;
+    bool expr_given = ea && ea->value && ea->value->kind != WES_VALUE_NULL;
+    if (value_given == expr_given) {
+        s_err (ctx, d->loc, "directive @%s needs exactly one of value: or expr: (%s)",
+               d->name.value, value_given ? "both given" : "neither given");
+        return;
+    }
+    if (strcmp (c->type, S_BROKEN_TYPE) == 0) {
+        return;
+    }
+    if (expr_given) {
+        if (!expr) {
+            return; /* wrong kind: reported */
+        }
+        char *e = s_trim_dup (expr);
+        if (e[0] == '\0') {
+            s_err (ctx, s_arg_loc (d, "expr"), "directive @%s expr: is empty", d->name.value);
+        }
+        else {
+            wes_model_set_str (&c->default_expr, e);
+        }
+        free (e);
+        return;
+    }
+    if (!value) {
+        return; /* wrong kind: reported */
+    }
+    const char *text = value->kind == WES_VALUE_BOOLEAN ? (value->boolean ? "true" : "false")
+                                                        : value->text;
+    wes_loc_t vloc = value->loc;
+    wes_buf_t *b = wes_buf_new ();
+    if (enum_ty && enum_ty->enm && !c->is_array) {
+        bool member = false;
+        for (size_t i = 0; i < enum_ty->enm->n_values; i++) {
+            if (strcmp (enum_ty->enm->values[i], text) == 0) {
+                member = true;
+            }
+        }
+        if (!member) {
+            s_err (ctx, vloc, "default value %s of column %s.%s is not a value of enum %s", text,
+                   ty->table->name, c->name, enum_ty->name);
+        }
+        else {
+            wes_buf_put_literal (b, text);
+        }
+    }
+    else {
+        switch (wes_type_class (c->type)) {
+        case WES_TYPE_CLASS_TEXT:
+            wes_buf_put_literal (b, text);
+            break;
+        case WES_TYPE_CLASS_INTEGER:
+            if (!s_is_integer (text)) {
+                s_err (ctx, vloc, "default value \"%s\" of column %s.%s is not a valid %s", text,
+                       ty->table->name, c->name, c->type);
+            }
+            else {
+                wes_buf_puts (b, text);
+            }
+            break;
+        case WES_TYPE_CLASS_NUMBER:
+            if (!s_is_number (text)) {
+                s_err (ctx, vloc, "default value \"%s\" of column %s.%s is not a valid %s", text,
+                       ty->table->name, c->name, c->type);
+            }
+            else {
+                wes_buf_puts (b, text);
+            }
+            break;
+        case WES_TYPE_CLASS_BOOLEAN:
+            if (strcasecmp (text, "true") == 0) {
+                wes_buf_puts (b, "true");
+            }
+            else if (strcasecmp (text, "false") == 0) {
+                wes_buf_puts (b, "false");
+            }
+            else {
+                s_err (ctx, vloc,
+                       "default value \"%s\" of column %s.%s is not a boolean (true or false)",
+                       text, ty->table->name, c->name);
+            }
+            break;
+        case WES_TYPE_CLASS_OTHER:
+        default:
+            if (value->kind == WES_VALUE_STRING && s_looks_like_call (text)) {
+                char *e = s_trim_dup (text);
+                wes_buf_puts (b, e);
+                free (e);
+                s_warn (ctx, vloc,
+                        "default value \"%s\" of column %s.%s looks like a function call; use "
+                        "expr: to say so",
+                        text, ty->table->name, c->name);
+            }
+            else {
+                wes_buf_put_literal (b, text);
+                wes_buf_printf (b, "::%s", c->type);
+            }
+            break;
+        }
+    }
+    if (wes_buf_len (b) > 0) {
+        wes_model_set_str (&c->default_expr, wes_buf_data (b));
+    }
+    wes_buf_destroy (&b);
+}
+
+static bool
+s_check_method (s_ctx_t *ctx, const wes_ast_directive_t *d, char **method_out)
+{
+    const char *using = s_arg_str (d, "using");
+    if (!using) {
+        *method_out = wes_strdup ("btree");
+        return true;
+    }
+    char *m = wes_strdup (using);
+    for (char *p = m; *p; p++) {
+        *p = (char) tolower ((unsigned char) *p);
+    }
+    for (size_t i = 0; i < sizeof s_index_methods / sizeof s_index_methods[0]; i++) {
+        if (strcmp (m, s_index_methods[i]) == 0) {
+            *method_out = m;
+            return true;
+        }
+    }
+    s_err (ctx, s_arg_loc (d, "using"),
+           "directive @%s using: unknown index method %s (btree, hash, gist, gin, brin or "
+           "spgist)",
+           d->name.value, using);
+    free (m);
+    *method_out = NULL;
+    return false;
+}
+
+/*  An index over columns (field-level: one column; object-level: fields). */
+static void
+s_index (s_ctx_t *ctx, s_type_t *ty, const wes_ast_directive_t *d, wes_column_t **cols,
+         size_t n_cols)
+{
+    bool name_ok = true;
+    const char *given = s_given_name (ctx, d, &name_ok);
+    char *method = NULL;
+    bool method_ok = s_check_method (ctx, d, &method);
+    if (!name_ok || !method_ok) {
+        free (method);
+        return;
+    }
+    wes_index_t *ix = s_add_index (ctx, ty->table, given, d->loc);
+    for (size_t i = 0; i < n_cols; i++) {
+        wes_index_add_column (ix, cols[i]->name);
+    }
+    free (ix->method);
+    ix->method = method;
+    ix->unique = s_arg_bool (d, "unique", false);
+    const char *where = s_arg_str (d, "where");
+    if (where) {
+        char *w = s_trim_dup (where);
+        if (w[0]) {
+            wes_model_set_str (&ix->where, w);
+        }
+        free (w);
+    }
+}
+
+static void
+s_check (s_ctx_t *ctx, s_type_t *ty, const wes_ast_directive_t *d, wes_column_t *col)
+{
+    const char *expr = s_arg_str (d, "expr");
+    bool name_ok = true;
+    const char *given = s_given_name (ctx, d, &name_ok);
+    if (!expr || !name_ok) {
+        return;
+    }
+    char *e = s_trim_dup (expr);
+    if (e[0] == '\0') {
+        s_err (ctx, s_arg_loc (d, "expr"), "directive @%s expr: is empty", d->name.value);
+        free (e);
+        return;
+    }
+    wes_constraint_t *c = s_add_constraint (ctx, ty->table, WES_CON_CHECK, given, "check",
+                                            col != NULL, d->loc);
+    if (col) {
+        /*  Only for the generated name: CHECK constraints list no columns
+            in the model (the database derives them from the expression). */
+        wes_constraint_add_column (c, col->name);
+    }
+    wes_model_set_str (&c->check_expr, e);
+    free (e);
+}
+
+/*  Resolves the fields: argument of an object-level @wes_unique/@wes_index
+    to columns. Returns the count, or 0 after reporting an error. */
+static size_t
+s_fields_arg (s_ctx_t *ctx, s_type_t *ty, const wes_ast_directive_t *d, wes_column_t ***out)
+{
+    *out = NULL;
+    const wes_ast_value_t *v = s_arg (d, "fields");
+    if (!v) {
+        if (!wes_ast_find_argument (d->args, "fields")) {
+            s_err (ctx, d->loc, "directive @%s on type %s needs fields: [\"field\", ...]",
+                   d->name.value, ty->name);
+        }
+        return 0;
+    }
+    size_t n = 0;
+    const wes_ast_value_t *first = v->kind == WES_VALUE_LIST ? v->items : v;
+    for (const wes_ast_value_t *it = first; it; it = v->kind == WES_VALUE_LIST ? it->next : NULL) {
+        n++;
+    }
+    if (n == 0) {
+        s_err (ctx, v->loc, "directive @%s fields: is empty", d->name.value);
+        return 0;
+    }
+    wes_column_t **cols = wes_alloc (n * sizeof (wes_column_t *));
+    size_t k = 0;
+    bool ok = true;
+    for (const wes_ast_value_t *it = first; it; it = v->kind == WES_VALUE_LIST ? it->next : NULL) {
+        wes_column_t *c = s_column_for_field (ty->table, it->text);
+        if (!c) {
+            s_err (ctx, it->loc, "directive @%s fields: type %s has no column field %s",
+                   d->name.value, ty->name, it->text);
+            ok = false;
+            continue;
+        }
+        for (size_t j = 0; j < k; j++) {
+            if (cols[j] == c) {
+                s_err (ctx, it->loc, "directive @%s fields: %s is listed twice", d->name.value,
+                       it->text);
+                ok = false;
+            }
+        }
+        cols[k++] = c;
+    }
+    if (!ok) {
+        free (cols);
+        return 0;
+    }
+    *out = cols;
+    return k;
+}
+
+static void
+s_unique (s_ctx_t *ctx, s_type_t *ty, const wes_ast_directive_t *d, wes_column_t **cols,
+          size_t n_cols)
+{
+    bool name_ok = true;
+    const char *given = s_given_name (ctx, d, &name_ok);
+    if (!name_ok) {
+        return;
+    }
+    wes_constraint_t *c = s_add_constraint (ctx, ty->table, WES_CON_UNIQUE, given, "key", true,
+                                            d->loc);
+    for (size_t i = 0; i < n_cols; i++) {
+        wes_constraint_add_column (c, cols[i]->name);
+    }
+}
+
+static wes_policy_t *
+s_policy (s_ctx_t *ctx, s_type_t *ty, const char *name, wes_policy_cmd_t cmd, wes_loc_t loc)
+{
+    if (!s_check_name (ctx, name, "policy", loc)) {
+        return NULL;
+    }
+    wes_policy_t *p = wes_table_add_policy (ty->table, name, cmd);
+    if (!p) {
+        s_err (ctx, loc, "policy %s of table %s is defined twice", name, ty->table->name);
+        return NULL;
+    }
+    p->pos = s_pos (loc);
+    return p;
+}
+
+static void
+s_tenant (s_ctx_t *ctx, s_type_t *ty, const wes_ast_directive_t *d)
+{
+    const char *by = s_arg_str (d, "by");
+    if (!by) {
+        return;
+    }
+    wes_column_t *c = s_column_for_field (ty->table, by);
+    if (!c) {
+        s_err (ctx, s_arg_loc (d, "by"), "directive @%s by: type %s has no column field %s",
+               d->name.value, ty->name, by);
+        return;
+    }
+    wes_table_t *t = ty->table;
+    wes_model_set_str (&t->tenant_column, c->name);
+    t->rls_enabled = true;
+    wes_buf_t *b = wes_buf_new ();
+    wes_buf_printf (b, "%s_tenant_isolation", t->name);
+    wes_policy_t *p = s_policy (ctx, ty, wes_buf_data (b), WES_POLICY_ALL, d->loc);
+    if (p) {
+        wes_buf_reset (b);
+        wes_buf_put_ident (b, c->name);
+        wes_buf_printf (b, " = current_setting('wesley.tenant_id', true)::%s", c->type);
+        wes_model_set_str (&p->using_expr, wes_buf_data (b));
+        wes_model_set_str (&p->check_expr, wes_buf_data (b));
+    }
+    wes_buf_destroy (&b);
+}
+
+static void
+s_rls (s_ctx_t *ctx, s_type_t *ty, const wes_ast_directive_t *d)
+{
+    static const struct {
+        const char *arg;
+        wes_policy_cmd_t cmd;
+        bool using_expr;
+        bool check_expr;
+    } cmds[] = {
+        {"select", WES_POLICY_SELECT, true, false},
+        {"insert", WES_POLICY_INSERT, false, true},
+        {"update", WES_POLICY_UPDATE, true, true},
+        {"delete", WES_POLICY_DELETE, true, false},
+    };
+    if (!s_arg_bool (d, "enabled", true)) {
+        return;
+    }
+    wes_table_t *t = ty->table;
+    t->rls_enabled = true;
+    const wes_ast_value_t *roles = s_arg (d, "roles");
+    for (size_t i = 0; i < sizeof cmds / sizeof cmds[0]; i++) {
+        const char *expr = s_arg_str (d, cmds[i].arg);
+        if (!expr) {
+            continue;
+        }
+        char *e = s_trim_dup (expr);
+        if (e[0] == '\0') {
+            s_err (ctx, s_arg_loc (d, cmds[i].arg), "directive @%s %s: is empty", d->name.value,
+                   cmds[i].arg);
+            free (e);
+            continue;
+        }
+        wes_buf_t *b = wes_buf_new ();
+        wes_buf_printf (b, "%s_%s_policy", t->name, cmds[i].arg);
+        wes_policy_t *p = s_policy (ctx, ty, wes_buf_data (b), cmds[i].cmd,
+                                    s_arg_loc (d, cmds[i].arg));
+        wes_buf_destroy (&b);
+        if (p) {
+            if (cmds[i].using_expr) {
+                wes_model_set_str (&p->using_expr, e);
+            }
+            if (cmds[i].check_expr) {
+                wes_model_set_str (&p->check_expr, e);
+            }
+            if (roles) {
+                const wes_ast_value_t *first = roles->kind == WES_VALUE_LIST ? roles->items : roles;
+                for (const wes_ast_value_t *it = first; it;
+                     it = roles->kind == WES_VALUE_LIST ? it->next : NULL) {
+                    bool dup = false;
+                    for (size_t k = 0; k < p->n_roles; k++) {
+                        if (strcmp (p->roles[k], it->text) == 0) {
+                            dup = true;
+                        }
+                    }
+                    if (!dup && it->text[0]) {
+                        wes_policy_add_role (p, it->text);
+                    }
+                }
+            }
+        }
+        free (e);
+    }
+}
+
+static const char *
+s_relation_kind (s_dir_id_t id)
+{
+    return id == S_DIR_HAS_MANY ? "hasMany" : id == S_DIR_BELONGS_TO ? "belongsTo" : "hasOne";
+}
+
+/*  Unwraps a field type: the named type, list depth, non-null flags. */
+typedef struct {
+    const wes_ast_type_t *named; /* innermost NAMED */
+    int lists;                   /* list nesting */
+    bool not_null;               /* outer ! */
+    bool elem_not_null;          /* [T!] */
+} s_shape_t;
+
+static s_shape_t
+s_shape (const wes_ast_type_t *t)
+{
+    s_shape_t s;
+    memset (&s, 0, sizeof s);
+    bool outer = true;
+    while (t) {
+        if (t->kind == WES_TYPE_NON_NULL) {
+            if (outer) {
+                s.not_null = true;
+            }
+            else if (s.lists == 1) {
+                s.elem_not_null = true;
+            }
+        }
+        else if (t->kind == WES_TYPE_LIST) {
+            s.lists++;
+            outer = false;
+        }
+        else {
+            s.named = t;
+            break;
+        }
+        t = t->of;
+    }
+    return s;
+}
+
+/*  One field of a table type: a column, or a relation. */
+static void
+s_table_field (s_ctx_t *ctx, s_type_t *ty, const wes_ast_field_t *f, wes_column_t ***pk,
+               size_t *n_pk, s_map_t *field_names)
+{
+    wes_table_t *t = ty->table;
+    char owner[512];
+    snprintf (owner, sizeof owner, "field %s.%s", ty->name, f->name.value);
+    const wes_ast_field_t *first = s_map_get (field_names, f->name.value);
+    if (first) {
+        s_err (ctx, f->name.loc, "type %s has field %s twice (first at %u:%u)", ty->name,
+               f->name.value, first->name.loc.start.line, first->name.loc.start.col);
+        return;
+    }
+    s_map_put (field_names, f->name.value, (void *) f);
+
+    json_t *meta = json_object ();
+    s_found_list_t fl;
+    const wes_ast_directive_t *lists[1] = {f->directives};
+    s_scan (ctx, lists, 1, S_LOC_FIELD, "FIELD_DEFINITION", owner, true, meta, &fl);
+    for (const wes_ast_input_value_t *a = f->args; a; a = a->next) {
+        const wes_ast_directive_t *al[1] = {a->directives};
+        s_scan (ctx, al, 1, S_LOC_OTHER, "ARGUMENT_DEFINITION", owner, false, NULL, NULL);
+    }
+
+    const wes_ast_directive_t *rel = NULL;
+    for (size_t i = 0; i < fl.count; i++) {
+        s_dir_id_t id = fl.items[i].spec->id;
+        if (id == S_DIR_HAS_MANY || id == S_DIR_BELONGS_TO || id == S_DIR_HAS_ONE) {
+            if (rel) {
+                s_err (ctx, fl.items[i].dir->loc, "%s has more than one relation directive",
+                       owner);
+            }
+            else {
+                rel = fl.items[i].dir;
+            }
+        }
+    }
+    s_shape_t sh = s_shape (f->type);
+    const char *tname = sh.named ? sh.named->name.value : "";
+    wes_loc_t tloc = sh.named ? sh.named->loc : f->loc;
+    s_type_t *target = s_map_get (&ctx->type_map, tname);
+    wes_buf_t *gql_type = wes_buf_new ();
+    s_type_str (f->type, gql_type);
+
+    if (f->args) {
+        s_err (ctx, f->args->loc,
+               "field %s of table type %s takes arguments; a column cannot (move it to a type "
+               "that is not a table)",
+               f->name.value, ty->name);
+    }
+
+    /*  Relations: a field whose type is a table. */
+    if (rel || (target && target->is_table)) {
+        if (!rel) {
+            s_err (ctx, tloc,
+                   "field %s.%s has type %s, which is a table: mark it as a relation "
+                   "(@wes_hasMany, @wes_belongsTo or @wes_hasOne) or give it a scalar type",
+                   ty->name, f->name.value, tname);
+        }
+        else if (!target || !target->is_table) {
+            s_err (ctx, tloc, "relation field %s.%s: type %s is not a table", ty->name,
+                   f->name.value, tname);
+        }
+        else if (sh.lists > 1) {
+            s_err (ctx, tloc, "relation field %s.%s: nested lists are not supported", ty->name,
+                   f->name.value);
+        }
+        else {
+            for (size_t i = 0; i < fl.count; i++) {
+                if (fl.items[i].dir != rel) {
+                    s_err (ctx, fl.items[i].dir->loc,
+                           "directive @%s cannot be used on relation field %s.%s (it has no "
+                           "column)",
+                           fl.items[i].dir->name.value, ty->name, f->name.value);
+                }
+            }
+            json_t *r = json_object ();
+            json_object_set_new (r, "field", json_string (f->name.value));
+            json_object_set_new (r, "kind", json_string (s_relation_kind (
+                                                s_spec_for (rel->name.value)->id)));
+            json_object_set_new (r, "target", json_string (target->name));
+            json_object_set_new (r, "target_table",
+                                 json_string (target->sql_name ? target->sql_name : ""));
+            json_object_set_new (r, "list", json_boolean (sh.lists > 0));
+            json_object_set_new (r, "not_null", json_boolean (sh.not_null));
+            json_object_set_new (r, "gql_type", json_string (wes_buf_data (gql_type)));
+            static const char *rel_args[] = {"ref", "field", "foreignKey", "through"};
+            for (size_t i = 0; i < sizeof rel_args / sizeof rel_args[0]; i++) {
+                const char *v = s_arg_str (rel, rel_args[i]);
+                if (v) {
+                    json_object_set_new (r, rel_args[i], json_string (v));
+                }
+            }
+            json_object_set_new (r, "directives", json_incref (meta));
+            json_array_append_new (t->relations, r);
+        }
+        json_decref (meta);
+        free (fl.items);
+        wes_buf_destroy (&gql_type);
+        return;
+    }
+
+    /*  A column: name. */
+    const wes_ast_directive_t *col_dir = s_found (&fl, S_DIR_COLUMN);
+    const char *given_name = col_dir ? s_arg_str (col_dir, "name") : NULL;
+    const char *given_type = col_dir ? s_arg_str (col_dir, "type") : NULL;
+    char *cname = given_name ? wes_strdup (given_name) : wes_name_snake (f->name.value);
+    wes_loc_t nloc = given_name ? s_arg_loc (col_dir, "name") : f->name.loc;
+    bool name_ok = s_check_name (ctx, cname, "column", nloc);
+
+    /*  Type. */
+    char *ctype = NULL;
+    const s_type_t *enum_ty = NULL;
+    if (sh.lists > 1) {
+        s_err (ctx, f->type->loc, "field %s.%s: nested lists (%s) cannot be columns", ty->name,
+               f->name.value, wes_buf_data (gql_type));
+    }
+    else if (given_type) {
+        char err[256];
+        if (wes_type_normalize (given_type, &ctype, err, sizeof err) != 0) {
+            s_err (ctx, s_arg_loc (col_dir, "type"), "directive @%s type: %s",
+                   col_dir->name.value, err);
+        }
+        if (target && target->kind == WES_DEF_ENUM) {
+            enum_ty = target;
+        }
+    }
+    else if (target && target->kind == WES_DEF_ENUM) {
+        enum_ty = target;
+        if (target->enm) {
+            ctype = wes_strdup (target->enm->name);
+        }
+        else {
+            ctype = wes_strdup (S_BROKEN_TYPE); /* its name was refused: reported */
+        }
+    }
+    else if (wes_type_for_scalar (tname)
+             && (!target || target->kind == WES_DEF_SCALAR)) {
+        ctype = wes_strdup (wes_type_for_scalar (tname));
+    }
+    else if (!target) {
+        s_err (ctx, tloc,
+               "field %s.%s has type %s, which is not defined: declare its PostgreSQL type with "
+               "@wes_column(type: \"...\")",
+               ty->name, f->name.value, tname);
+    }
+    else if (target->kind == WES_DEF_SCALAR) {
+        s_err (ctx, tloc,
+               "field %s.%s has unknown scalar %s: declare its PostgreSQL type with "
+               "@wes_column(type: \"...\")",
+               ty->name, f->name.value, tname);
+    }
+    else if (target->kind == WES_DEF_OBJECT) {
+        s_err (ctx, tloc,
+               "field %s.%s has type %s, an object type that is not a table: add @wes_table to "
+               "%s, or declare the column's type with @wes_column(type: \"...\")",
+               ty->name, f->name.value, tname, tname);
+    }
+    else {
+        s_err (ctx, tloc, "field %s.%s has type %s, %s %s, which cannot be a column", ty->name,
+               f->name.value, tname,
+               target->kind == WES_DEF_INTERFACE || target->kind == WES_DEF_INPUT ? "an" : "a",
+               s_def_kind_name (target->kind));
+    }
+    if (ctype && sh.lists == 1 && strcmp (ctype, S_BROKEN_TYPE) != 0
+        && !(strlen (ctype) > 2 && strcmp (ctype + strlen (ctype) - 2, "[]") == 0)) {
+        size_t len = strlen (ctype);
+        ctype = wes_realloc (ctype, len + 3);
+        memcpy (ctype + len, "[]", 3);
+    }
+    if (!ctype) {
+        ctype = wes_strdup (S_BROKEN_TYPE);
+    }
+
+    wes_column_t *c = NULL;
+    if (name_ok) {
+        c = wes_table_add_column (t, cname, ctype);
+        if (!c) {
+            wes_column_t *other = wes_table_find_column (t, cname);
+            s_err (ctx, nloc, "column %s of table %s is defined twice (fields %s and %s, at %u:%u)",
+                   cname, t->name, other->gql_name ? other->gql_name : "?", f->name.value,
+                   other->pos.line, other->pos.col);
+        }
+    }
+    free (cname);
+    free (ctype);
+    if (!c) {
+        json_decref (meta);
+        free (fl.items);
+        wes_buf_destroy (&gql_type);
+        return;
+    }
+    c->not_null = sh.not_null;
+    c->is_array = sh.lists == 1;
+    c->array_elem_not_null = sh.elem_not_null;
+    wes_model_set_str (&c->gql_name, f->name.value);
+    wes_model_set_str (&c->gql_type, wes_buf_data (gql_type));
+    if (enum_ty) {
+        wes_model_set_str (&c->enum_name, enum_ty->name);
+    }
+    c->pos = s_pos (f->name.loc);
+    json_decref (c->directives);
+    c->directives = meta;
+    wes_buf_destroy (&gql_type);
+
+    /*  Column directives. */
+    for (size_t i = 0; i < fl.count; i++) {
+        const wes_ast_directive_t *d = fl.items[i].dir;
+        switch (fl.items[i].spec->id) {
+        case S_DIR_PK:
+            if (!c->not_null) {
+                s_err (ctx, d->loc, "primary key field %s.%s must be non-null (%s!)", ty->name,
+                       f->name.value, c->gql_type);
+            }
+            if ((*n_pk & (*n_pk - 1)) == 0) {
+                *pk = wes_realloc (*pk, (*n_pk ? *n_pk * 2 : 1) * sizeof (wes_column_t *));
+            }
+            (*pk)[(*n_pk)++] = c;
+            break;
+        case S_DIR_FK:
+            if ((ctx->n_fks & (ctx->n_fks - 1)) == 0) {
+                ctx->fks = wes_realloc (ctx->fks, (ctx->n_fks ? ctx->n_fks * 2 : 4)
+                                                      * sizeof (s_fk_t));
+            }
+            ctx->fks[ctx->n_fks].type = ty;
+            ctx->fks[ctx->n_fks].column = c;
+            ctx->fks[ctx->n_fks].dir = d;
+            ctx->n_fks++;
+            break;
+        case S_DIR_UNIQUE:
+            if (wes_ast_find_argument (d->args, "fields")) {
+                s_err (ctx, s_arg_loc (d, "fields"),
+                       "directive @%s on a field takes no fields: (it is the field's own "
+                       "column; use fields: on the type)",
+                       d->name.value);
+                break;
+            }
+            s_unique (ctx, ty, d, &c, 1);
+            break;
+        case S_DIR_INDEX:
+            if (wes_ast_find_argument (d->args, "fields")) {
+                s_err (ctx, s_arg_loc (d, "fields"),
+                       "directive @%s on a field takes no fields: (it is the field's own "
+                       "column; use fields: on the type)",
+                       d->name.value);
+                break;
+            }
+            s_index (ctx, ty, d, &c, 1);
+            break;
+        case S_DIR_DEFAULT:
+            s_default (ctx, ty, c, enum_ty, d);
+            break;
+        case S_DIR_CHECK:
+            s_check (ctx, ty, d, c);
+            break;
+        case S_DIR_RENAMED: {
+            const char *old = s_arg_str (d, "name");
+            if (old && s_check_name (ctx, old, "former column", s_arg_loc (d, "name"))) {
+                wes_model_set_str (&c->renamed_from, old);
+            }
+            break;
+        }
+        default:
+            break;
+        }
+    }
+    free (fl.items);
+}
+
+static void
+s_build_table (s_ctx_t *ctx, s_type_t *ty)
+{
+    wes_table_t *t = ty->table;
+    char owner[256];
+    snprintf (owner, sizeof owner, "type %s", ty->name);
+    size_t n_lists = 0;
+    const wes_ast_directive_t **lists = s_type_dir_lists (ty, &n_lists);
+    s_found_list_t fl;
+    s_scan (ctx, lists, n_lists, S_LOC_OBJECT, "OBJECT", owner, true, t->directives, &fl);
+    free (lists);
+
+    wes_column_t **pk = NULL;
+    size_t n_pk = 0;
+    s_map_t field_names;
+    memset (&field_names, 0, sizeof field_names);
+    for (size_t i = 0; i <= ty->n_exts; i++) {
+        const wes_ast_def_t *def = i == 0 ? ty->def : ty->exts[i - 1];
+        for (const wes_ast_field_t *f = def->fields; f; f = f->next) {
+            s_table_field (ctx, ty, f, &pk, &n_pk, &field_names);
+        }
+    }
+    s_map_free (&field_names);
+
+    if (n_pk == 0) {
+        s_err (ctx, ty->def->name.loc,
+               "table %s (type %s) has no primary key: mark its key field(s) with @wes_pk",
+               t->name, ty->name);
+    }
+    else {
+        wes_constraint_t *c = s_add_constraint (ctx, t, WES_CON_PRIMARY, NULL, "pkey", false,
+                                                ty->def->name.loc);
+        for (size_t i = 0; i < n_pk; i++) {
+            wes_constraint_add_column (c, pk[i]->name);
+        }
+    }
+    free (pk);
+
+    for (size_t i = 0; i < fl.count; i++) {
+        const wes_ast_directive_t *d = fl.items[i].dir;
+        switch (fl.items[i].spec->id) {
+        case S_DIR_UNIQUE:
+        case S_DIR_INDEX: {
+            wes_column_t **cols = NULL;
+            size_t n = s_fields_arg (ctx, ty, d, &cols);
+            if (n > 0) {
+                if (fl.items[i].spec->id == S_DIR_UNIQUE) {
+                    s_unique (ctx, ty, d, cols, n);
+                }
+                else {
+                    s_index (ctx, ty, d, cols, n);
+                }
+            }
+            free (cols);
+            break;
+        }
+        case S_DIR_CHECK:
+            s_check (ctx, ty, d, NULL);
+            break;
+        case S_DIR_TENANT:
+            s_tenant (ctx, ty, d);
+            break;
+        case S_DIR_RLS:
+            s_rls (ctx, ty, d);
+            break;
+        case S_DIR_RENAMED: {
+            const char *old = s_arg_str (d, "name");
+            if (old && s_check_name (ctx, old, "former table", s_arg_loc (d, "name"))) {
+                wes_model_set_str (&t->renamed_from, old);
+            }
+            break;
+        }
+        default:
+            break;
+        }
+    }
+    free (fl.items);
+}
+
+/* ---------------------------------------------------------------------- */
+/*  Foreign keys                                                           */
+
+static bool
+s_parse_action (const char *word, wes_fk_action_t *out)
+{
+    char buf[32];
+    size_t n = strlen (word);
+    if (n >= sizeof buf) {
+        return false;
+    }
+    for (size_t i = 0; i <= n; i++) {
+        char ch = word[i];
+        buf[i] = ch == '_' ? ' ' : (char) toupper ((unsigned char) ch);
+    }
+    static const struct {
+        const char *name;
+        wes_fk_action_t action;
+    } actions[] = {
+        {"NO ACTION", WES_FK_NO_ACTION}, {"RESTRICT", WES_FK_RESTRICT},
+        {"CASCADE", WES_FK_CASCADE},     {"SET NULL", WES_FK_SET_NULL},
+        {"SET DEFAULT", WES_FK_SET_DEFAULT},
+    };
+    for (size_t i = 0; i < sizeof actions / sizeof actions[0]; i++) {
+        if (strcmp (buf, actions[i].name) == 0) {
+            *out = actions[i].action;
+            return true;
+        }
+    }
+    return false;
+}
+
+/*  Whether column is the whole primary key, or has a UNIQUE constraint or
+    a full unique index of its own: what PostgreSQL needs to reference it. */
+static bool
+s_is_unique_column (const wes_table_t *t, const wes_column_t *col)
+{
+    for (size_t i = 0; i < t->n_constraints; i++) {
+        const wes_constraint_t *c = t->constraints[i];
+        if ((c->kind == WES_CON_PRIMARY || c->kind == WES_CON_UNIQUE) && c->n_columns == 1
+            && strcmp (c->columns[0], col->name) == 0) {
+            return true;
+        }
+    }
+    for (size_t i = 0; i < t->n_indexes; i++) {
+        const wes_index_t *ix = t->indexes[i];
+        if (ix->unique && !ix->where && ix->n_columns == 1
+            && strcmp (ix->columns[0], col->name) == 0) {
+            return true;
+        }
+    }
+    return false;
+}
+
+static void
+s_check_fk (s_ctx_t *ctx, const s_fk_t *fk)
+{
+    const wes_ast_directive_t *d = fk->dir;
+    const char *dn = d->name.value;
+    wes_column_t *col = fk->column;
+    const char *ref = s_arg_str (d, "ref");
+    if (!ref) {
+        return; /* missing or wrong kind: reported */
+    }
+    wes_loc_t rloc = s_arg_loc (d, "ref");
+    const char *dot = strchr (ref, '.');
+    if (!dot || dot == ref || dot[1] == '\0' || strchr (dot + 1, '.')) {
+        s_err (ctx, rloc, "directive @%s ref: expected \"Type.field\", found \"%s\"", dn, ref);
+        return;
+    }
+    char *tname = wes_strndup (ref, (size_t) (dot - ref));
+    const char *fname = dot + 1;
+    s_type_t *target = s_map_get (&ctx->type_map, tname);
+    bool ok = true;
+    wes_fk_action_t on_delete = WES_FK_NO_ACTION, on_update = WES_FK_NO_ACTION;
+    const char *act_args[2] = {"onDelete", "onUpdate"};
+    wes_fk_action_t *acts[2] = {&on_delete, &on_update};
+    for (int i = 0; i < 2; i++) {
+        const char *w = s_arg_str (d, act_args[i]);
+        if (!w) {
+            continue;
+        }
+        if (!s_parse_action (w, acts[i])) {
+            s_err (ctx, s_arg_loc (d, act_args[i]),
+                   "directive @%s %s: unknown action %s (CASCADE, RESTRICT, SET_NULL, "
+                   "SET_DEFAULT or NO_ACTION)",
+                   dn, act_args[i], w);
+            ok = false;
+        }
+        else if (*acts[i] == WES_FK_SET_NULL && col->not_null) {
+            s_err (ctx, s_arg_loc (d, act_args[i]),
+                   "directive @%s %s: SET NULL on column %s.%s, which is NOT NULL", dn,
+                   act_args[i], fk->type->table->name, col->name);
+            ok = false;
+        }
+    }
+    if (!target || !target->is_table || !target->table) {
+        if (!target) {
+            s_err (ctx, rloc, "directive @%s ref: type %s is not defined", dn, tname);
+        }
+        else if (!target->is_table) {
+            s_err (ctx, rloc, "directive @%s ref: type %s is not a table", dn, tname);
+        }
+        free (tname);
+        return;
+    }
+    wes_table_t *rt = target->table;
+    wes_column_t *rcol = s_column_for_field (rt, fname);
+    if (!rcol) {
+        s_err (ctx, rloc, "directive @%s ref: type %s has no column field %s", dn, tname, fname);
+        free (tname);
+        return;
+    }
+    bool broken = strcmp (col->type, S_BROKEN_TYPE) == 0 || strcmp (rcol->type, S_BROKEN_TYPE) == 0;
+    if (!broken && strcmp (col->type, rcol->type) != 0) {
+        s_err (ctx, rloc,
+               "directive @%s: column %s.%s (%s) and referenced column %s.%s (%s) have "
+               "different types",
+               dn, fk->type->table->name, col->name, col->type, rt->name, rcol->name, rcol->type);
+        ok = false;
+    }
+    if (!s_is_unique_column (rt, rcol)) {
+        s_err (ctx, rloc,
+               "directive @%s: referenced column %s.%s is neither the primary key nor unique; "
+               "PostgreSQL requires one (add @wes_unique to %s.%s)",
+               dn, rt->name, rcol->name, tname, fname);
+        ok = false;
+    }
+    if (ok && !broken) {
+        wes_constraint_t *c = s_add_constraint (ctx, fk->type->table, WES_CON_FOREIGN, NULL,
+                                                "fkey", true, d->loc);
+        wes_constraint_add_column (c, col->name);
+        wes_model_set_str (&c->ref_table, rt->name);
+        wes_constraint_add_ref_column (c, rcol->name);
+        c->on_delete = on_delete;
+        c->on_update = on_update;
+    }
+    free (tname);
+}
+
+/* ---------------------------------------------------------------------- */
+/*  Constraint and index names                                             */
+
+static int
+s_cmp_pending (const void *a, const void *b)
+{
+    const s_pending_t *pa = *(s_pending_t *const *) a;
+    const s_pending_t *pb = *(s_pending_t *const *) b;
+    int c = strcmp (pa->table->name, pb->table->name);
+    if (c != 0) {
+        return c;
+    }
+    return pa->seq < pb->seq ? -1 : pa->seq > pb->seq ? 1 : 0;
+}
+
+static char *
+s_conkey (const wes_table_t *t, const char *name)
+{
+    size_t lt = strlen (t->name), ln = strlen (name);
+    char *k = wes_alloc (lt + ln + 2);
+    memcpy (k, t->name, lt);
+    k[lt] = '\x1f';
+    memcpy (k + lt + 1, name, ln + 1);
+    return k;
+}
+
+static void
+s_set_name (s_pending_t *p, const char *name)
+{
+    if (p->con) {
+        wes_model_set_str (&p->con->name, name);
+    }
+    else {
+        wes_model_set_str (&p->index->name, name);
+    }
+}
+
+/*  Gives every constraint and index its final name: user-given names are
+    reserved first (a clash is an error), then generated names avoid
+    everything taken, adding 1, 2, ... like PostgreSQL. Tables are visited
+    by name, so the result does not depend on the order of the document. */
+static void
+s_settle_names (s_ctx_t *ctx)
+{
+    if (ctx->n_pending > 1) {
+        qsort (ctx->pending, ctx->n_pending, sizeof (s_pending_t *), s_cmp_pending);
+    }
+    for (size_t i = 0; i < ctx->n_pending; i++) {
+        s_pending_t *p = ctx->pending[i];
+        if (!p->given) {
+            continue;
+        }
+        char *key = s_conkey (p->table, p->given);
+        wes_loc_t *prev = s_map_get (&ctx->connames, key);
+        bool table_clash = s_map_get (&ctx->table_names, p->given) != NULL;
+        if (!prev && p->relation) {
+            prev = s_map_get (&ctx->relnames, p->given);
+        }
+        bool taken = prev || table_clash
+                     || (p->relation && !s_map_put (&ctx->relnames, p->given, &p->loc));
+        if (taken) {
+            if (table_clash) {
+                s_err (ctx, p->loc, "name %s is already used by table %s", p->given, p->given);
+            }
+            else if (prev) {
+                s_err (ctx, p->loc, "constraint or index name %s is already used (at %u:%u)",
+                       p->given, prev->start.line, prev->start.col);
+            }
+            else {
+                s_err (ctx, p->loc, "constraint or index name %s is already used", p->given);
+            }
+        }
+        else {
+            s_map_put (&ctx->connames, key, &p->loc);
+            s_set_name (p, p->given);
+        }
+        free (key);
+    }
+    for (size_t i = 0; i < ctx->n_pending; i++) {
+        s_pending_t *p = ctx->pending[i];
+        if (p->given) {
+            continue;
+        }
+        const char *const *cols = NULL;
+        size_t n = 0;
+        if (p->name_columns) {
+            cols = (const char *const *) (p->con ? p->con->columns : p->index->columns);
+            n = p->con ? p->con->n_columns : p->index->n_columns;
+        }
+        for (unsigned pass = 0;; pass++) {
+            char *name = wes_name_generate (p->table->name, cols, n, p->label, pass);
+            char *key = s_conkey (p->table, name);
+            bool free_name = !s_map_get (&ctx->connames, key) && !s_map_get (&ctx->relnames, name)
+                             && !s_map_get (&ctx->table_names, name);
+            if (free_name) {
+                s_map_put (&ctx->connames, key, &p->loc);
+                if (p->relation) {
+                    s_map_put (&ctx->relnames, name, &p->loc);
+                }
+                s_set_name (p, name);
+            }
+            free (key);
+            free (name);
+            if (free_name) {
+                break;
+            }
+        }
+    }
+    /*  CHECK constraints carry their column only for naming. */
+    for (size_t i = 0; i < ctx->n_pending; i++) {
+        s_pending_t *p = ctx->pending[i];
+        if (p->con && p->con->kind == WES_CON_CHECK) {
+            for (size_t k = 0; k < p->con->n_columns; k++) {
+                free (p->con->columns[k]);
+            }
+            free (p->con->columns);
+            p->con->columns = NULL;
+            p->con->n_columns = 0;
+        }
+    }
+}
