@@ -309,8 +309,13 @@ wes_plan_load (const char *path, char **error)
     json_error_t jerr;
     json_t *doc = json_load_file (path, JSON_REJECT_DUPLICATES, &jerr);
     if (!doc) {
-        s_err (error, "%s:%d:%d: not a valid plan file: %s", path, jerr.line, jerr.column,
-               jerr.text);
+        if (jerr.line > 0) {
+            s_err (error, "%s:%d:%d: not a valid plan file (truncated or not JSON): %s", path,
+                   jerr.line, jerr.column, jerr.text);
+        }
+        else {
+            s_err (error, "%s: %s", path, jerr.text);
+        }
         return NULL;
     }
     char *inner = NULL;
