@@ -4,6 +4,7 @@
     Line terminators are \n, \r\n and \r; columns count bytes. */
 #include "wes_lexer.h"
 
+#include <errno.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -27,6 +28,7 @@ struct wes_lexer {
     size_t total;              /* bytes taken from the source so far */
     bool eof;                  /* the source has no more bytes */
     bool read_error;           /* fread reported an error */
+    int read_errno;            /* errno of that error */
     bool oversize;             /* input exceeds WES_MAX_SDL_BYTES */
     uint32_t line;             /* position of cur: 1-based line */
     uint32_t col;              /* position of cur: 1-based byte column */
@@ -506,6 +508,7 @@ s_fill (wes_lexer_t *self, size_t need)
         if (n == 0) {
             if (ferror (self->file)) {
                 self->read_error = true;
+                self->read_errno = errno;
             }
             self->eof = true;
             break;
@@ -540,8 +543,8 @@ s_fail (wes_lexer_t *self, wes_pos_t pos, const char *fmt, ...)
         return -1;
     }
     if (self->read_error) {
-        snprintf (self->error, sizeof self->error, "read error after %zu bytes of input",
-                  self->total);
+        snprintf (self->error, sizeof self->error, "cannot read the input after %zu bytes: %s",
+                  self->total, strerror (self->read_errno));
         return -1;
     }
     va_list args;

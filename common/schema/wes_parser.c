@@ -687,7 +687,8 @@ s_parse_argument_defs (s_parser_t *p, wes_ast_input_value_t **out, const char *o
 /*  A name list joined by `sep` with an optional leading `sep`:
     implements (&), union members (|). */
 static bool
-s_parse_name_list (s_parser_t *p, wes_ast_name_t **out, wes_token_kind_t sep, const char *what)
+s_parse_name_list (s_parser_t *p, wes_ast_name_t **out, wes_token_kind_t sep, const char *what,
+                   const char *plural)
 {
     *out = NULL;
     if (p->tok.kind == sep && !s_advance (p)) {
@@ -696,7 +697,7 @@ s_parse_name_list (s_parser_t *p, wes_ast_name_t **out, wes_token_kind_t sep, co
     wes_ast_name_t *tail = NULL;
     size_t count = 0;
     for (;;) {
-        if (!s_count (p, &count, p->tok.loc.start, what)) {
+        if (!s_count (p, &count, p->tok.loc.start, plural)) {
             return false;
         }
         wes_ast_name_t *n = s_new_name (p);
@@ -981,7 +982,7 @@ s_parse_directive_def (s_parser_t *p, wes_ast_def_t *def)
     }
     char what[160];
     snprintf (what, sizeof what, "a directive location for %s", owner);
-    if (!s_parse_name_list (p, &def->locations, WES_TOK_PIPE, what)) {
+    if (!s_parse_name_list (p, &def->locations, WES_TOK_PIPE, what, "directive locations")) {
         return false;
     }
     for (const wes_ast_name_t *n = def->locations; n; n = n->next) {
@@ -1026,7 +1027,7 @@ s_parse_definition_body (s_parser_t *p, wes_ast_def_t *def, const char *keyword)
         && s_at_keyword (p, "implements")) {
         if (!s_advance (p)
             || !s_parse_name_list (p, &def->interfaces, WES_TOK_AMP,
-                                   "an interface name after 'implements'")) {
+                                   "an interface name after 'implements'", "interfaces")) {
             return false;
         }
     }
@@ -1069,7 +1070,8 @@ s_parse_definition_body (s_parser_t *p, wes_ast_def_t *def, const char *keyword)
             def->has_body = true;
             char what[120];
             snprintf (what, sizeof what, "a member type name for union '%s'", clip);
-            return s_advance (p) && s_parse_name_list (p, &def->members, WES_TOK_PIPE, what);
+            return s_advance (p)
+                   && s_parse_name_list (p, &def->members, WES_TOK_PIPE, what, "union members");
         }
         if (def->extend && !has_more) {
             s_expected (p, "a directive or '=' after 'extend union %s'", clip);
