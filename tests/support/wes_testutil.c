@@ -4,7 +4,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
+#include <signal.h>
 #include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "util/wes_buf.h"
 #include "util/wes_mem.h"
@@ -94,4 +98,55 @@ wes_test_rmtree (const char *path)
     int rc = system (wes_buf_data (cmd));
     (void) rc;
     wes_buf_destroy (&cmd);
+}
+
+int
+wes_test_spawn (char *const argv[], const char *log_path)
+{
+    pid_t pid = fork ();
+    if (pid < 0) {
+        return -1;
+    }
+    if (pid == 0) {
+        setpgid (0, 0);
+        int fd = open (log_path ? log_path : "/dev/null", O_WRONLY | O_CREAT | O_APPEND, 0644);
+        if (fd >= 0) {
+            dup2 (fd, 1);
+            dup2 (fd, 2);
+            close (fd);
+        }
+        int nul = open ("/dev/null", O_RDONLY);
+        if (nul >= 0) {
+            dup2 (nul, 0);
+            close (nul);
+        }
+        execv (argv[0], argv);
+        _exit (127);
+    }
+    setpgid (pid, pid); /* also here, so the group exists before we return */
+    return (int) pid;
+}
+
+int
+wes_test_wait (int pid, int timeout_ms)
+{
+    struct timespec start, now;
+    clock_gettime (CLOCK_MONOTONIC, &start);
+    for (;;) {
+        int st = 0;
+        pid_t r = waitpid ((pid_t) pid, &st, WNOHANG);
+        if (r == (pid_t) pid) {
+            return WIFEXITED (st) ? WEXITSTATUS (st) : 128 + WTERMSIG (st);
+        }
+        if (r < 0) {
+            return -1;
+        }
+        clock_gettime (CLOCK_MONOTONIC, &now);
+        long elapsed = (now.tv_sec - start.tv_sec) * 1000 + (now.tv_nsec - start.tv_nsec) / 1000000;
+        if (elapsed > timeout_ms) {
+            return -1;
+        }
+        struct timespec ts = {0, 10 * 1000 * 1000};
+        nanosleep (&ts, NULL);
+    }
 }

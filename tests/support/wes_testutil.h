@@ -17,4 +17,13 @@ int wes_test_run (const char *command, char **output);
 char *wes_test_tmpdir (const char *prefix);
 void wes_test_rmtree (const char *path);
 
+/*  Starts argv[0] (a path) with argv in a new process group, stdout and
+    stderr appended to log_path (NULL: /dev/null). Returns the pid, or -1.
+    Kill the whole group (the program and its psql children) with
+    kill (-pid, SIGKILL). */
+int wes_test_spawn (char *const argv[], const char *log_path);
+/*  Waits for pid up to timeout_ms; returns its exit status, 128+signal if
+    it was killed, or -1 on timeout (the process is left running). */
+int wes_test_wait (int pid, int timeout_ms);
+
 #endif
