@@ -7,5 +7,6 @@ int wes_cli_parse (int argc, char **argv);
 int wes_cli_compile (int argc, char **argv);
 int wes_cli_hash (int argc, char **argv);
 int wes_cli_apply (int argc, char **argv);
+int wes_cli_drift (int argc, char **argv);
 
 #endif

@@ -16,6 +16,7 @@ static const s_verb_t s_verbs[] = {
     {"apply", wes_cli_apply, "apply --plan PLAN --db CONNINFO: run a plan on one database"},
     {"compile", wes_cli_compile, "compile SCHEMA -o DIR: write schema.sql, types.ts, schema.json"},
     {"parse", wes_cli_parse, "parse SCHEMA [--json]: check GraphQL syntax, print the AST"},
+    {"drift", wes_cli_drift, "drift --schema SCHEMA --db CONNINFO: list differences [--json]"},
     {"hash", wes_cli_hash, "hash SCHEMA | --db CONNINFO: print the schema hash (SHA-256 of the canonical model)"},
 };
 
