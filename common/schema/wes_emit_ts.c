@@ -97,9 +97,9 @@ static void
 s_put_enum (wes_buf_t *buf, const wes_enum_t *e)
 {
     char *name = s_type_name (e->gql_name, e->name);
-    wes_buf_puts (buf, "/** PostgreSQL enum ");
+    wes_buf_puts (buf, "/** PostgreSQL enum \"");
     s_put_comment_text (buf, e->name);
-    wes_buf_puts (buf, ". */\n");
+    wes_buf_puts (buf, "\". */\n");
     wes_buf_printf (buf, "export type %s =", name);
     if (e->n_values == 0) {
         wes_buf_puts (buf, " never");
@@ -127,15 +127,15 @@ s_put_interface (wes_buf_t *buf, const wes_model_t *model, const wes_table_t *t,
 {
     char *name = s_type_name (t->gql_name, t->name);
     if (insert) {
-        wes_buf_puts (buf, "/** A row to insert into ");
+        wes_buf_puts (buf, "/** A row to insert into \"");
         s_put_comment_text (buf, t->name);
-        wes_buf_puts (buf, ": columns with a default, and nullable ones, may be left out. */\n");
+        wes_buf_puts (buf, "\": columns with a default, and nullable ones, may be left out. */\n");
         wes_buf_printf (buf, "export interface %sInsert {", name);
     }
     else {
-        wes_buf_puts (buf, "/** A row of table ");
+        wes_buf_puts (buf, "/** A row of table \"");
         s_put_comment_text (buf, t->name);
-        wes_buf_puts (buf, ". */\n");
+        wes_buf_puts (buf, "\". */\n");
         wes_buf_printf (buf, "export interface %s {", name);
     }
     for (size_t i = 0; i < t->n_columns; i++) {
