@@ -13,15 +13,20 @@ struct wes_model {
     size_t n_tables;      /* tables in use */
     wes_enum_t **enums;   /* owned */
     size_t n_enums;       /* enums in use */
+    wes_table_t **index;  /* open-addressing hash of tables by name (borrowed) */
+    size_t index_cap;     /* slots in index: a power of two, or 0 */
 };
 
 static void *s_grow (void *array, size_t count, size_t elem_size);
+static void s_index_rebuild (wes_model_t *self);
+static void s_index_insert (wes_model_t *self, wes_table_t *t);
 static void s_strv_free (char **v, size_t n);
 static void s_strv_push (char ***v, size_t *n, const char *s);
 static void s_enum_free (wes_enum_t *e);
 static void s_table_free (wes_table_t *t);
 static json_t *s_strv_json (char *const *v, size_t n);
 static json_t *s_str_or_null (const char *s);
+static json_t *s_jstr (const char *s);
 static json_t *s_table_json (const wes_table_t *t);
 static json_t *s_table_meta_json (const wes_table_t *t);
 static int s_cmp_table (const void *a, const void *b);
@@ -53,6 +58,7 @@ wes_model_destroy (wes_model_t **self_p)
         s_enum_free (self->enums[i]);
     }
     free (self->enums);
+    free (self->index);
     free (self);
     *self_p = NULL;
 }
@@ -92,6 +98,12 @@ wes_model_add_table (wes_model_t *self, const char *name)
     wes_assert (t->directives && t->relations);
     self->tables = s_grow (self->tables, self->n_tables, sizeof (wes_table_t *));
     self->tables[self->n_tables++] = t;
+    if (self->n_tables * 10 > self->index_cap * 7) {
+        s_index_rebuild (self);
+    }
+    else {
+        s_index_insert (self, t);
+    }
     return t;
 }
 
@@ -219,15 +231,27 @@ wes_model_table (const wes_model_t *self, size_t i)
     return self && i < self->n_tables ? self->tables[i] : NULL;
 }
 
+static size_t
+s_name_hash (const char *s)
+{
+    uint64_t h = 1469598103934665603ull;
+    for (; *s; s++) {
+        h ^= (unsigned char) *s;
+        h *= 1099511628211ull;
+    }
+    return (size_t) h;
+}
+
 wes_table_t *
 wes_model_find_table (const wes_model_t *self, const char *name)
 {
-    if (!self || !name) {
+    if (!self || !name || self->index_cap == 0) {
         return NULL;
     }
-    for (size_t i = 0; i < self->n_tables; i++) {
-        if (strcmp (self->tables[i]->name, name) == 0) {
-            return self->tables[i];
+    size_t mask = self->index_cap - 1;
+    for (size_t i = s_name_hash (name) & mask; self->index[i]; i = (i + 1) & mask) {
+        if (strcmp (self->index[i]->name, name) == 0) {
+            return self->index[i];
         }
     }
     return NULL;
@@ -291,6 +315,9 @@ void
 wes_model_canonicalize (wes_model_t *self)
 {
     wes_assert (self);
+    /*  Table names are the index's keys; rebuilding here keeps lookups
+        right even if a caller changed a name in place since. */
+    s_index_rebuild (self);
     if (self->n_tables > 1) {
         qsort (self->tables, self->n_tables, sizeof (wes_table_t *), s_cmp_table);
     }
@@ -333,7 +360,7 @@ wes_model_to_canonical_json (const wes_model_t *self)
         const wes_enum_t *e = self->enums[i];
         json_t *je = json_object ();
         wes_assert (je);
-        json_object_set_new (je, "name", json_string (e->name));
+        json_object_set_new (je, "name", s_jstr (e->name));
         json_object_set_new (je, "values", s_strv_json (e->values, e->n_values));
         json_array_append_new (enums, je);
     }
@@ -451,6 +478,34 @@ s_grow (void *array, size_t count, size_t elem_size)
     return array;
 }
 
+/*  The table index: names hashed to slots, linear probing, at most 70%
+    full. Rebuilt from the table list whenever it grows. */
+static void
+s_index_insert (wes_model_t *self, wes_table_t *t)
+{
+    size_t mask = self->index_cap - 1;
+    size_t i = s_name_hash (t->name) & mask;
+    while (self->index[i]) {
+        i = (i + 1) & mask;
+    }
+    self->index[i] = t;
+}
+
+static void
+s_index_rebuild (wes_model_t *self)
+{
+    size_t cap = 16;
+    while (self->n_tables * 10 > cap * 7) {
+        cap *= 2;
+    }
+    free (self->index);
+    self->index = wes_alloc (cap * sizeof (wes_table_t *));
+    self->index_cap = cap;
+    for (size_t i = 0; i < self->n_tables; i++) {
+        s_index_insert (self, self->tables[i]);
+    }
+}
+
 static void
 s_strv_free (char **v, size_t n)
 {
@@ -535,7 +590,7 @@ s_strv_json (char *const *v, size_t n)
     json_t *a = json_array ();
     wes_assert (a);
     for (size_t i = 0; i < n; i++) {
-        json_array_append_new (a, json_string (v[i]));
+        json_array_append_new (a, s_jstr (v[i]));
     }
     return a;
 }
@@ -543,7 +598,50 @@ s_strv_json (char *const *v, size_t n)
 static json_t *
 s_str_or_null (const char *s)
 {
-    return s ? json_string (s) : json_null ();
+    return s ? s_jstr (s) : json_null ();
+}
+
+/*  A JSON string for model text. jansson refuses invalid UTF-8 (and would
+    then drop the member silently); such bytes become U+FFFD instead, so
+    every fact stays in the canonical form. */
+static json_t *
+s_jstr (const char *s)
+{
+    json_t *j = json_string (s);
+    if (j) {
+        return j;
+    }
+    size_t len = strlen (s);
+    char *out = wes_alloc (len * 3 + 1);
+    size_t n = 0;
+    const unsigned char *p = (const unsigned char *) s;
+    while (*p) {
+        size_t need = *p < 0x80 ? 1 : (*p >> 5) == 0x6 ? 2 : (*p >> 4) == 0xE ? 3
+                                                         : (*p >> 3) == 0x1E ? 4 : 0;
+        bool ok = need > 0;
+        for (size_t k = 1; ok && k < need; k++) {
+            ok = (p[k] & 0xC0) == 0x80;
+        }
+        if (ok) {
+            json_t *probe = json_stringn ((const char *) p, need);
+            ok = probe != NULL;
+            json_decref (probe);
+        }
+        if (ok) {
+            memcpy (out + n, p, need);
+            n += need;
+            p += need;
+        }
+        else {
+            memcpy (out + n, "\xEF\xBF\xBD", 3);
+            n += 3;
+            p++;
+        }
+    }
+    j = json_stringn (out, n);
+    free (out);
+    wes_assert (j);
+    return j;
 }
 
 static const char *
@@ -576,8 +674,8 @@ s_table_json (const wes_table_t *t)
         const wes_column_t *c = t->columns[i];
         json_t *jc = json_object ();
         wes_assert (jc);
-        json_object_set_new (jc, "name", json_string (c->name));
-        json_object_set_new (jc, "type", json_string (c->type));
+        json_object_set_new (jc, "name", s_jstr (c->name));
+        json_object_set_new (jc, "type", s_jstr (c->type));
         json_object_set_new (jc, "not_null", json_boolean (c->not_null));
         json_object_set_new (jc, "default", s_str_or_null (c->default_expr));
         json_array_append_new (cols, jc);
@@ -587,7 +685,7 @@ s_table_json (const wes_table_t *t)
         json_t *jc = json_object ();
         wes_assert (jc);
         json_object_set_new (jc, "kind", json_string (s_con_kind_name (c->kind)));
-        json_object_set_new (jc, "name", json_string (c->name));
+        json_object_set_new (jc, "name", s_jstr (c->name));
         json_object_set_new (jc, "columns", s_strv_json (c->columns, c->n_columns));
         if (c->kind == WES_CON_FOREIGN) {
             json_object_set_new (jc, "ref_table", s_str_or_null (c->ref_table));
@@ -605,9 +703,9 @@ s_table_json (const wes_table_t *t)
         const wes_index_t *ix = t->indexes[i];
         json_t *ji = json_object ();
         wes_assert (ji);
-        json_object_set_new (ji, "name", json_string (ix->name));
+        json_object_set_new (ji, "name", s_jstr (ix->name));
         json_object_set_new (ji, "columns", s_strv_json (ix->columns, ix->n_columns));
-        json_object_set_new (ji, "method", json_string (ix->method ? ix->method : "btree"));
+        json_object_set_new (ji, "method", s_jstr (ix->method ? ix->method : "btree"));
         json_object_set_new (ji, "unique", json_boolean (ix->unique));
         json_object_set_new (ji, "where", s_str_or_null (ix->where));
         json_array_append_new (idxs, ji);
@@ -616,7 +714,7 @@ s_table_json (const wes_table_t *t)
         const wes_policy_t *p = t->policies[i];
         json_t *jp = json_object ();
         wes_assert (jp);
-        json_object_set_new (jp, "name", json_string (p->name));
+        json_object_set_new (jp, "name", s_jstr (p->name));
         json_object_set_new (jp, "cmd", json_string (wes_policy_cmd_sql (p->cmd)));
         json_object_set_new (jp, "permissive", json_boolean (p->permissive));
         json_object_set_new (jp, "roles", s_strv_json (p->roles, p->n_roles));
@@ -624,7 +722,7 @@ s_table_json (const wes_table_t *t)
         json_object_set_new (jp, "check", s_str_or_null (p->check_expr));
         json_array_append_new (pols, jp);
     }
-    json_object_set_new (jt, "name", json_string (t->name));
+    json_object_set_new (jt, "name", s_jstr (t->name));
     json_object_set_new (jt, "columns", cols);
     json_object_set_new (jt, "constraints", cons);
     json_object_set_new (jt, "indexes", idxs);

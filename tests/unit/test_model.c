@@ -301,6 +301,62 @@ test_document_json (void **state)
 }
 
 static void
+test_invalid_utf8_is_kept (void **state)
+{
+    (void) state;
+    wes_model_t *a = wes_model_new ();
+    wes_table_t *t = wes_model_add_table (a, "t");
+    wes_table_add_column (t, "ok", "text");
+    wes_model_t *b = wes_model_new ();
+    t = wes_model_add_table (b, "t");
+    wes_table_add_column (t, "ok", "text");
+    wes_column_t *c = wes_table_add_column (t, "bad\xff\xc3", "text");
+    wes_model_set_str (&c->default_expr, "'\xe2\x82'");
+    size_t len = 0;
+    char *bytes = wes_model_canonical_bytes (b, &len);
+    /*  The column is not dropped: invalid bytes became U+FFFD. */
+    assert_non_null (strstr (bytes, "\"bad\xef\xbf\xbd\xef\xbf\xbd\""));
+    assert_non_null (strstr (bytes, "\"'\xef\xbf\xbd\xef\xbf\xbd'\""));
+    free (bytes);
+    char ha[65], hb[65];
+    wes_model_hash (a, ha);
+    wes_model_hash (b, hb);
+    assert_string_not_equal (ha, hb);
+    wes_model_destroy (&a);
+    wes_model_destroy (&b);
+}
+
+static void
+test_find_after_many_tables (void **state)
+{
+    (void) state;
+    wes_model_t *m = wes_model_new ();
+    char name[32];
+    for (int i = 0; i < 2000; i++) {
+        snprintf (name, sizeof name, "t%d", 1999 - i);
+        assert_non_null (wes_model_add_table (m, name));
+    }
+    assert_null (wes_model_add_table (m, "t0"));
+    assert_null (wes_model_add_table (m, "t1999"));
+    wes_model_canonicalize (m);
+    for (int i = 0; i < 2000; i++) {
+        snprintf (name, sizeof name, "t%d", i);
+        wes_table_t *t = wes_model_find_table (m, name);
+        assert_non_null (t);
+        assert_string_equal (t->name, name);
+    }
+    assert_null (wes_model_find_table (m, "t2000"));
+    /*  A name changed in place is found under its new name after
+        canonicalize. */
+    wes_table_t *t = wes_model_find_table (m, "t5");
+    wes_model_set_str (&t->name, "renamed");
+    wes_model_canonicalize (m);
+    assert_ptr_equal (wes_model_find_table (m, "renamed"), t);
+    assert_null (wes_model_find_table (m, "t5"));
+    wes_model_destroy (&m);
+}
+
+static void
 test_enum_names (void **state)
 {
     (void) state;
@@ -323,6 +379,8 @@ main (void)
         cmocka_unit_test (test_canonical_bytes_order_independent),
         cmocka_unit_test (test_hash_changes_with_facts_not_meta),
         cmocka_unit_test (test_document_json),
+        cmocka_unit_test (test_invalid_utf8_is_kept),
+        cmocka_unit_test (test_find_after_many_tables),
         cmocka_unit_test (test_enum_names),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);
