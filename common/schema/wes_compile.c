@@ -1180,6 +1180,11 @@ s_scan_values (s_ctx_t *ctx, s_type_t *ty, const wes_ast_enum_value_t *v, s_map_
             continue;
         }
         s_map_put (seen, v->name.value, (void *) v);
+        if (strlen (v->name.value) > WES_MAX_IDENT_BYTES) {
+            s_err (ctx, v->name.loc, "enum %s value %s is %zu bytes, longer than PostgreSQL's %u",
+                   ty->name, v->name.value, strlen (v->name.value), WES_MAX_IDENT_BYTES);
+            continue;
+        }
         if (ty->enm) {
             wes_enum_add_value (ty->enm, v->name.value);
         }

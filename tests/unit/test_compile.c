@@ -837,8 +837,9 @@ test_errors_names_and_duplicates (void **state)
               "type F @wes_table { id: ID! @wes_pk @wes_unique(name: \"b_dup\") }\n"
               "type G @wes_table { id: ID! @wes_pk @wes_index(name: \"a_dup\") }\n"
               "type ThisTypeNameIsWayTooLongForPostgresqlBecauseItGoesOnAndOnForeverX "
-              "@wes_table { id: ID! @wes_pk }\n",
-              x64, c64);
+              "@wes_table { id: ID! @wes_pk }\n"
+              "enum Long { OK %s }\n",
+              x64, c64, x64);
     wes_diag_t *diag = NULL;
     wes_model_t *m = s_compile (sdl, &diag);
     assert_null (m);
@@ -864,7 +865,10 @@ test_errors_names_and_duplicates (void **state)
               "constraint or index name b_dup is already used (at 18:37)");
     s_expect (diag, WES_DIAG_ERROR, 20, 37, "name a_dup is already used by table a_dup");
     s_expect (diag, WES_DIAG_ERROR, 21, 6, "is 81 bytes, longer than PostgreSQL's 63");
-    s_expect_counts (diag, 13, 0);
+    snprintf (want, sizeof want, "enum Long value %s is 64 bytes, longer than PostgreSQL's 63",
+              x64);
+    s_expect (diag, WES_DIAG_ERROR, 22, 16, want);
+    s_expect_counts (diag, 14, 0);
     wes_diag_destroy (&diag);
 }
 
