@@ -166,9 +166,11 @@ s_put_table (wes_buf_t *buf, const wes_model_t *model, const wes_table_t *t)
         }
         if (c->default_expr) {
             wes_buf_puts (buf, " DEFAULT ");
-            wes_buf_puts (buf, c->default_expr);
-            if (s_ends_in_line_comment (c->default_expr)) {
-                wes_buf_puts (buf, "\n   ");
+            if (strchr (c->default_expr, '\n') || s_ends_in_line_comment (c->default_expr)) {
+                s_put_paren_expr (buf, c->default_expr, "    ");
+            }
+            else {
+                wes_buf_puts (buf, c->default_expr);
             }
         }
         sep = ",\n";

@@ -313,7 +313,8 @@ s_type_name (const char *gql_name, const char *sql_name)
     bool upper = true;
     for (const char *p = sql_name ? sql_name : ""; *p; p++) {
         char ch = *p;
-        bool alnum = (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9');
+        bool alnum
+            = (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9');
         if (!alnum) {
             upper = true;
             continue;

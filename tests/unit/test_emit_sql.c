@@ -325,6 +325,10 @@ test_awkward_identifiers (void **state)
     wes_column_t *c = wes_table_add_column (t, "Mixed Case", "character varying(64)");
     c->not_null = true;
     c = wes_table_add_column (t, "e", "empty");
+    c = wes_table_add_column (t, "at", "timestamp with time zone");
+    wes_model_set_str (&c->default_expr, "now() -- server clock");
+    wes_constraint_t *ck = wes_table_add_constraint (t, WES_CON_CHECK, "at_check");
+    wes_model_set_str (&ck->check_expr, "at > '2000-01-01'\n  AND at < 'infinity'");
     wes_constraint_t *pk = wes_table_add_constraint (t, WES_CON_PRIMARY, "we\"ird_pkey");
     wes_constraint_add_column (pk, "Mixed Case");
     wes_constraint_t *fk = wes_table_add_constraint (t, WES_CON_FOREIGN, "self_fk");
@@ -338,7 +342,14 @@ test_awkward_identifiers (void **state)
     s_find (sql, "CREATE TABLE \"we\"\"ird\" (\n"
                  "    \"Mixed Case\" character varying(64) NOT NULL,\n"
                  "    \"e\" \"empty\",\n"
-                 "    CONSTRAINT \"we\"\"ird_pkey\" PRIMARY KEY (\"Mixed Case\")\n"
+                 "    \"at\" timestamp with time zone DEFAULT (\n"
+                 "now() -- server clock\n"
+                 "    ),\n"
+                 "    CONSTRAINT \"we\"\"ird_pkey\" PRIMARY KEY (\"Mixed Case\"),\n"
+                 "    CONSTRAINT \"at_check\" CHECK (\n"
+                 "at > '2000-01-01'\n"
+                 "  AND at < 'infinity'\n"
+                 "    )\n"
                  ");\n");
     //  No referenced columns: the referenced table's primary key
     s_find (sql, "ALTER TABLE \"we\"\"ird\" ADD CONSTRAINT \"self_fk\" FOREIGN KEY "

@@ -138,8 +138,9 @@ test_enums (void **state)
                            "export const MoodValues = ['it\\'s', 'back\\\\slash'] as const;\n");
     size_t b = s_find (ts, "export type NothingYet = never;\n"
                            "export const NothingYetValues = [] as const;\n");
-    size_t c = s_find (ts, "export type UserRole = 'ADMIN' | 'EDITOR' | 'VIEWER';\n"
-                           "export const UserRoleValues = ['ADMIN', 'EDITOR', 'VIEWER'] as const;\n");
+    size_t c
+        = s_find (ts, "export type UserRole = 'ADMIN' | 'EDITOR' | 'VIEWER';\n"
+                      "export const UserRoleValues = ['ADMIN', 'EDITOR', 'VIEWER'] as const;\n");
     //  Enums by SQL name, before the tables
     assert_true (a < b && b < c);
     assert_true (c < s_find (ts, "export interface"));
