@@ -1308,6 +1308,36 @@ s_column_for_field (const wes_table_t *t, const char *field)
     return wes_table_find_column (t, field);
 }
 
+/*  Reports that type ty has no column for GraphQL field `field`, named in
+    argument arg of directive d. A relation field gets its own message; a
+    field whose column was refused was reported already and is not
+    reported again. */
+static void
+s_no_column (s_ctx_t *ctx, const s_type_t *ty, const char *field, wes_loc_t loc,
+             const wes_ast_directive_t *d, const char *arg)
+{
+    size_t i;
+    json_t *r;
+    json_array_foreach (ty->table->relations, i, r) {
+        const char *f = json_string_value (json_object_get (r, "field"));
+        if (f && strcmp (f, field) == 0) {
+            s_err (ctx, loc, "directive @%s %s: field %s.%s is a relation, not a column",
+                   d->name.value, arg, ty->name, field);
+            return;
+        }
+    }
+    for (size_t k = 0; k <= ty->n_exts; k++) {
+        const wes_ast_def_t *def = k == 0 ? ty->def : ty->exts[k - 1];
+        for (const wes_ast_field_t *f = def->fields; f; f = f->next) {
+            if (strcmp (f->name.value, field) == 0) {
+                return;
+            }
+        }
+    }
+    s_err (ctx, loc, "directive @%s %s: type %s has no column field %s", d->name.value, arg,
+           ty->name, field);
+}
+
 static bool
 s_check_name (s_ctx_t *ctx, const char *name, const char *what, wes_loc_t loc)
 {
@@ -1684,8 +1714,7 @@ s_fields_arg (s_ctx_t *ctx, s_type_t *ty, const wes_ast_directive_t *d, wes_colu
     for (const wes_ast_value_t *it = first; it; it = v->kind == WES_VALUE_LIST ? it->next : NULL) {
         wes_column_t *c = s_column_for_field (ty->table, it->text);
         if (!c) {
-            s_err (ctx, it->loc, "directive @%s fields: type %s has no column field %s",
-                   d->name.value, ty->name, it->text);
+            s_no_column (ctx, ty, it->text, it->loc, d, "fields");
             ok = false;
             continue;
         }
@@ -1746,8 +1775,7 @@ s_tenant (s_ctx_t *ctx, s_type_t *ty, const wes_ast_directive_t *d)
     }
     wes_column_t *c = s_column_for_field (ty->table, by);
     if (!c) {
-        s_err (ctx, s_arg_loc (d, "by"), "directive @%s by: type %s has no column field %s",
-               d->name.value, ty->name, by);
+        s_no_column (ctx, ty, by, s_arg_loc (d, "by"), d, "by");
         return;
     }
     wes_table_t *t = ty->table;
@@ -2330,7 +2358,7 @@ s_check_fk (s_ctx_t *ctx, const s_fk_t *fk)
     wes_table_t *rt = target->table;
     wes_column_t *rcol = s_column_for_field (rt, fname);
     if (!rcol) {
-        s_err (ctx, rloc, "directive @%s ref: type %s has no column field %s", dn, tname, fname);
+        s_no_column (ctx, target, fname, rloc, d, "ref");
         free (tname);
         return;
     }

@@ -950,6 +950,44 @@ test_errors_misplaced_directives (void **state)
 }
 
 static void
+test_errors_not_repeated_for_refused_columns (void **state)
+{
+    (void) state;
+    char c64[65];
+    memset (c64, 'c', 64);
+    c64[64] = '\0';
+    char sdl[2048];
+    snprintf (sdl, sizeof sdl,
+              "type P @wes_table @wes_index(fields: [\"long\", \"kids\"]) {\n"
+              "  id: ID! @wes_pk\n"
+              "  long: ID @wes_column(name: \"%s\") @wes_unique\n"
+              "  kids: [K!]! @hasMany\n"
+              "}\n"
+              "type K @wes_table @wes_tenant(by: \"mystery\") {\n"
+              "  id: ID! @wes_pk\n"
+              "  p: ID @wes_fk(ref: \"P.long\")\n"
+              "  bad: Nope\n"
+              "  q: ID @wes_fk(ref: \"P.kids\")\n"
+              "}\n",
+              c64);
+    wes_diag_t *diag = NULL;
+    wes_model_t *m = s_compile (sdl, &diag);
+    assert_null (m);
+    s_expect (diag, WES_DIAG_ERROR, 3, 30, "column name");
+    s_expect (diag, WES_DIAG_ERROR, 1, 47,
+              "directive @wes_index fields: field P.kids is a relation, not a column");
+    s_expect (diag, WES_DIAG_ERROR, 6, 35,
+              "directive @wes_tenant by: type K has no column field mystery");
+    s_expect (diag, WES_DIAG_ERROR, 9, 8, "type Nope, which is not defined");
+    s_expect (diag, WES_DIAG_ERROR, 10, 22,
+              "directive @wes_fk ref: field P.kids is a relation, not a column");
+    /*  No follow-on errors for P.long (its column was refused) in @wes_index
+        fields: or K.p's @wes_fk. */
+    s_expect_counts (diag, 5, 0);
+    wes_diag_destroy (&diag);
+}
+
+static void
 test_compile_file_reports_missing_file (void **state)
 {
     (void) state;
@@ -980,6 +1018,7 @@ main (void)
         cmocka_unit_test (test_errors_names_and_duplicates),
         cmocka_unit_test (test_errors_declarations_and_placement),
         cmocka_unit_test (test_errors_misplaced_directives),
+        cmocka_unit_test (test_errors_not_repeated_for_refused_columns),
         cmocka_unit_test (test_compile_file_reports_missing_file),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);
