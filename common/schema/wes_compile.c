@@ -25,11 +25,7 @@
 #define S_BROKEN_TYPE "?"
 
 /*  Directive locations (GraphQL's names) as bits. */
-enum {
-    S_LOC_OBJECT = 1u << 0,
-    S_LOC_FIELD = 1u << 1,
-    S_LOC_OTHER = 1u << 2
-};
+enum { S_LOC_OBJECT = 1u << 0, S_LOC_FIELD = 1u << 1, S_LOC_OTHER = 1u << 2 };
 
 typedef enum {
     S_ARG_STRING,  /* String */
@@ -63,20 +59,20 @@ typedef enum {
 } s_dir_id_t;
 
 typedef struct {
-    s_dir_id_t id;         /* what it means */
-    const char *names[4];  /* canonical name first, then aliases */
-    unsigned locations;    /* S_LOC_* bits */
-    bool repeatable;       /* may appear more than once on one element */
-    s_arg_spec_t args[7];  /* terminated by a NULL name */
+    s_dir_id_t id;        /* what it means */
+    const char *names[4]; /* canonical name first, then aliases */
+    unsigned locations;   /* S_LOC_* bits */
+    bool repeatable;      /* may appear more than once on one element */
+    s_arg_spec_t args[7]; /* terminated by a NULL name */
 } s_dir_spec_t;
 
-#define S_REL_ARGS                                                                                \
-    {                                                                                             \
-        {"ref", S_ARG_STRING, false}, {"field", S_ARG_STRING, false},                             \
-            {"foreignKey", S_ARG_STRING, false}, {"through", S_ARG_STRING, false},                \
-        {                                                                                         \
-            NULL, S_ARG_STRING, false                                                             \
-        }                                                                                         \
+#define S_REL_ARGS                                                                                 \
+    {                                                                                              \
+        {"ref", S_ARG_STRING, false}, {"field", S_ARG_STRING, false},                              \
+            {"foreignKey", S_ARG_STRING, false}, {"through", S_ARG_STRING, false},                 \
+        {                                                                                          \
+            NULL, S_ARG_STRING, false                                                              \
+        }                                                                                          \
     }
 
 static const s_dir_spec_t s_dirs[] = {
@@ -140,8 +136,8 @@ static const s_dir_spec_t s_dirs[] = {
 };
 
 /*  Metadata directives Wesley knows: kept in meta without a warning. */
-static const char *s_known_meta[] = {"uid",        "weight",     "pii",    "sensitive",
-                                     "critical",   "deprecated", "specifiedBy", "oneOf"};
+static const char *s_known_meta[] = {"uid",      "weight",     "pii",         "sensitive",
+                                     "critical", "deprecated", "specifiedBy", "oneOf"};
 
 static const char *s_index_methods[] = {"btree", "hash", "gist", "gin", "brin", "spgist"};
 
@@ -159,15 +155,15 @@ typedef struct {
 
 /*  One GraphQL named type of the document (or a built-in scalar). */
 typedef struct {
-    const char *name;               /* GraphQL name (AST-owned) */
-    wes_def_kind_t kind;            /* object, enum, scalar, ... */
-    const wes_ast_def_t *def;       /* the definition; NULL for built-in scalars */
-    const wes_ast_def_t **exts;     /* `extend` definitions, in document order */
-    size_t n_exts;                  /* extensions */
-    bool is_table;                  /* an object type with @wes_table */
-    char *sql_name;                 /* table or enum type name (owned) */
-    wes_table_t *table;             /* the model's table */
-    wes_enum_t *enm;                /* the model's enum */
+    const char *name;                     /* GraphQL name (AST-owned) */
+    wes_def_kind_t kind;                  /* object, enum, scalar, ... */
+    const wes_ast_def_t *def;             /* the definition; NULL for built-in scalars */
+    const wes_ast_def_t **exts;           /* `extend` definitions, in document order */
+    size_t n_exts;                        /* extensions */
+    bool is_table;                        /* an object type with @wes_table */
+    char *sql_name;                       /* table or enum type name (owned) */
+    wes_table_t *table;                   /* the model's table */
+    wes_enum_t *enm;                      /* the model's enum */
     const wes_ast_directive_t *table_dir; /* the @wes_table directive */
 } s_type_t;
 
@@ -175,21 +171,21 @@ typedef struct {
     user-given name is known, in an order that does not depend on the
     order of the document's types. */
 typedef struct {
-    wes_table_t *table;         /* owner */
-    wes_constraint_t *con;      /* the constraint, or */
-    wes_index_t *index;         /* the index */
-    char *given;                /* user-given name (owned), or NULL: generate */
-    const char *label;          /* pkey, key, fkey, check, idx */
-    bool name_columns;          /* the generated name lists the columns */
-    bool relation;              /* its name lives in the schema's relation namespace */
-    wes_loc_t loc;              /* where it was asked for */
-    size_t seq;                 /* creation order */
+    wes_table_t *table;    /* owner */
+    wes_constraint_t *con; /* the constraint, or */
+    wes_index_t *index;    /* the index */
+    char *given;           /* user-given name (owned), or NULL: generate */
+    const char *label;     /* pkey, key, fkey, check, idx */
+    bool name_columns;     /* the generated name lists the columns */
+    bool relation;         /* its name lives in the schema's relation namespace */
+    wes_loc_t loc;         /* where it was asked for */
+    size_t seq;            /* creation order */
 } s_pending_t;
 
 /*  A foreign key, checked once every table has its columns and keys. */
 typedef struct {
-    s_type_t *type;                /* the table type */
-    wes_column_t *column;          /* the constrained column */
+    s_type_t *type;                 /* the table type */
+    wes_column_t *column;           /* the constrained column */
     const wes_ast_directive_t *dir; /* the @wes_fk */
 } s_fk_t;
 
@@ -205,20 +201,20 @@ typedef struct {
 } s_found_list_t;
 
 typedef struct {
-    wes_diag_t *diag;       /* where errors and warnings go */
-    wes_model_t *model;     /* being built */
-    s_type_t **types;       /* every named type, document order (built-ins first) */
-    size_t n_types;         /* types */
-    s_map_t type_map;       /* GraphQL name -> s_type_t */
-    s_map_t declared;       /* declared directive name -> wes_ast_def_t */
-    s_map_t table_names;    /* table name -> s_type_t */
-    s_map_t enum_names;     /* enum type name -> s_type_t */
-    s_map_t relnames;       /* relation namespace: tables, keys, indexes -> wes_loc_t */
-    s_map_t connames;       /* "table\x1fname" -> wes_loc_t */
-    s_pending_t **pending;  /* names to settle */
-    size_t n_pending;       /* pending */
-    s_fk_t *fks;            /* foreign keys to check */
-    size_t n_fks;           /* fks */
+    wes_diag_t *diag;      /* where errors and warnings go */
+    wes_model_t *model;    /* being built */
+    s_type_t **types;      /* every named type, document order (built-ins first) */
+    size_t n_types;        /* types */
+    s_map_t type_map;      /* GraphQL name -> s_type_t */
+    s_map_t declared;      /* declared directive name -> wes_ast_def_t */
+    s_map_t table_names;   /* table name -> s_type_t */
+    s_map_t enum_names;    /* enum type name -> s_type_t */
+    s_map_t relnames;      /* relation namespace: tables, keys, indexes -> wes_loc_t */
+    s_map_t connames;      /* "table\x1fname" -> wes_loc_t */
+    s_pending_t **pending; /* names to settle */
+    size_t n_pending;      /* pending */
+    s_fk_t *fks;           /* foreign keys to check */
+    size_t n_fks;          /* fks */
 } s_ctx_t;
 
 static void s_err (s_ctx_t *ctx, wes_loc_t loc, const char *fmt, ...)
@@ -355,7 +351,7 @@ s_hash_str (const char *s)
 {
     uint64_t h = 1469598103934665603ull;
     for (; *s; s++) {
-        h ^= (unsigned char) *s;
+        h ^= (unsigned char)*s;
         h *= 1099511628211ull;
     }
     return h;
@@ -367,7 +363,7 @@ s_map_get (const s_map_t *m, const char *key)
     if (m->cap == 0) {
         return NULL;
     }
-    size_t i = (size_t) s_hash_str (key) & (m->cap - 1);
+    size_t i = (size_t)s_hash_str (key) & (m->cap - 1);
     while (m->slots[i].key) {
         if (strcmp (m->slots[i].key, key) == 0) {
             return m->slots[i].value;
@@ -386,7 +382,7 @@ s_map_put (s_map_t *m, const char *key, void *value)
         s_slot_t *slots = wes_alloc (cap * sizeof (s_slot_t));
         for (size_t i = 0; i < m->cap; i++) {
             if (m->slots[i].key) {
-                size_t j = (size_t) s_hash_str (m->slots[i].key) & (cap - 1);
+                size_t j = (size_t)s_hash_str (m->slots[i].key) & (cap - 1);
                 while (slots[j].key) {
                     j = (j + 1) & (cap - 1);
                 }
@@ -397,7 +393,7 @@ s_map_put (s_map_t *m, const char *key, void *value)
         m->slots = slots;
         m->cap = cap;
     }
-    size_t i = (size_t) s_hash_str (key) & (m->cap - 1);
+    size_t i = (size_t)s_hash_str (key) & (m->cap - 1);
     while (m->slots[i].key) {
         if (strcmp (m->slots[i].key, key) == 0) {
             return false;
@@ -514,11 +510,11 @@ s_type_str (const wes_ast_type_t *t, wes_buf_t *out)
 static char *
 s_trim_dup (const char *s)
 {
-    while (*s && isspace ((unsigned char) *s)) {
+    while (*s && isspace ((unsigned char)*s)) {
         s++;
     }
     size_t n = strlen (s);
-    while (n > 0 && isspace ((unsigned char) s[n - 1])) {
+    while (n > 0 && isspace ((unsigned char)s[n - 1])) {
         n--;
     }
     return wes_strndup (s, n);
@@ -587,9 +583,8 @@ s_value_fits (s_arg_kind_t kind, const wes_ast_value_t *v)
         return v->kind == WES_VALUE_STRING || v->kind == WES_VALUE_ENUM;
     case S_ARG_LITERAL:
     default:
-        return v->kind == WES_VALUE_STRING || v->kind == WES_VALUE_INT
-               || v->kind == WES_VALUE_FLOAT || v->kind == WES_VALUE_BOOLEAN
-               || v->kind == WES_VALUE_ENUM;
+        return v->kind == WES_VALUE_STRING || v->kind == WES_VALUE_INT || v->kind == WES_VALUE_FLOAT
+               || v->kind == WES_VALUE_BOOLEAN || v->kind == WES_VALUE_ENUM;
     }
 }
 
@@ -606,8 +601,8 @@ s_check_args (s_ctx_t *ctx, const wes_ast_directive_t *d, const s_dir_spec_t *sp
             for (size_t i = 0; spec->args[i].name; i++) {
                 wes_buf_printf (known, "%s%s", i ? ", " : "", spec->args[i].name);
             }
-            s_err (ctx, a->name.loc, "directive @%s has no argument %s (%s%s)", dn,
-                   a->name.value, wes_buf_len (known) ? "it takes " : "it takes no arguments",
+            s_err (ctx, a->name.loc, "directive @%s has no argument %s (%s%s)", dn, a->name.value,
+                   wes_buf_len (known) ? "it takes " : "it takes no arguments",
                    wes_buf_data (known));
             wes_buf_destroy (&known);
             continue;
@@ -706,7 +701,7 @@ s_value_json (const wes_ast_value_t *v)
         char *end = NULL;
         long long x = strtoll (v->text, &end, 10);
         if (end && *end == '\0') {
-            return json_integer ((json_int_t) x);
+            return json_integer ((json_int_t)x);
         }
         return json_string (v->text);
     }
@@ -734,8 +729,8 @@ s_value_json (const wes_ast_value_t *v)
     case WES_VALUE_OBJECT: {
         json_t *o = json_object ();
         for (const wes_ast_object_field_t *f = v->fields; f; f = f->next) {
-            json_object_set_new (o, f->name.value, f->value ? s_value_json (f->value)
-                                                            : json_null ());
+            json_object_set_new (o, f->name.value,
+                                 f->value ? s_value_json (f->value) : json_null ());
         }
         return o;
     }
@@ -752,8 +747,8 @@ s_meta_add (json_t *meta, const wes_ast_directive_t *d)
 {
     json_t *args = json_object ();
     for (const wes_ast_argument_t *a = d->args; a; a = a->next) {
-        json_object_set_new (args, a->name.value, a->value ? s_value_json (a->value)
-                                                           : json_null ());
+        json_object_set_new (args, a->name.value,
+                             a->value ? s_value_json (a->value) : json_null ());
     }
     json_t *old = json_object_get (meta, d->name.value);
     if (!old) {
@@ -902,7 +897,7 @@ s_collect_types (s_ctx_t *ctx, const wes_ast_doc_t *doc)
                        def->name.value, first->name.loc.start.line, first->name.loc.start.col);
             }
             else {
-                s_map_put (&ctx->declared, def->name.value, (void *) def);
+                s_map_put (&ctx->declared, def->name.value, (void *)def);
             }
             continue;
         }
@@ -938,9 +933,8 @@ s_collect_types (s_ctx_t *ctx, const wes_ast_doc_t *doc)
         }
         if (ty->kind != def->kind) {
             s_err (ctx, def->name.loc, "cannot extend %s %s as %s %s", s_def_kind_name (ty->kind),
-                   def->name.value, def->kind == WES_DEF_INTERFACE || def->kind == WES_DEF_ENUM
-                                        ? "an"
-                                        : "a",
+                   def->name.value,
+                   def->kind == WES_DEF_INTERFACE || def->kind == WES_DEF_ENUM ? "an" : "a",
                    s_def_kind_name (def->kind));
             continue;
         }
@@ -1048,8 +1042,8 @@ s_check_declarations (s_ctx_t *ctx, const wes_ast_doc_t *doc)
                 wes_buf_t *b = wes_buf_new ();
                 s_type_str (a->type, b);
                 s_err (ctx, a->type ? a->type->loc : a->loc,
-                       "directive @%s is declared with argument %s: %s, but Wesley expects %s",
-                       dn, a->name.value, wes_buf_data (b), s_arg_kind_name (as->kind));
+                       "directive @%s is declared with argument %s: %s, but Wesley expects %s", dn,
+                       a->name.value, wes_buf_data (b), s_arg_kind_name (as->kind));
                 wes_buf_destroy (&b);
             }
         }
@@ -1179,7 +1173,7 @@ s_scan_values (s_ctx_t *ctx, s_type_t *ty, const wes_ast_enum_value_t *v, s_map_
                    v->name.value, first->name.loc.start.line, first->name.loc.start.col);
             continue;
         }
-        s_map_put (seen, v->name.value, (void *) v);
+        s_map_put (seen, v->name.value, (void *)v);
         if (strlen (v->name.value) > WES_MAX_IDENT_BYTES) {
             s_err (ctx, v->name.loc, "enum %s value %s is %zu bytes, longer than PostgreSQL's %u",
                    ty->name, v->name.value, strlen (v->name.value), WES_MAX_IDENT_BYTES);
@@ -1285,8 +1279,8 @@ s_scan_doc_misc (s_ctx_t *ctx, const wes_ast_doc_t *doc)
         else if (def->kind == WES_DEF_DIRECTIVE) {
             for (const wes_ast_input_value_t *a = def->args; a; a = a->next) {
                 const wes_ast_directive_t *lists[1] = {a->directives};
-                s_scan (ctx, lists, 1, S_LOC_OTHER, "ARGUMENT_DEFINITION",
-                        "a directive argument", false, NULL, NULL);
+                s_scan (ctx, lists, 1, S_LOC_OTHER, "ARGUMENT_DEFINITION", "a directive argument",
+                        false, NULL, NULL);
             }
         }
     }
@@ -1318,7 +1312,8 @@ s_no_column (s_ctx_t *ctx, const s_type_t *ty, const char *field, wes_loc_t loc,
 {
     size_t i;
     json_t *r;
-    json_array_foreach (ty->table->relations, i, r) {
+    json_array_foreach (ty->table->relations, i, r)
+    {
         const char *f = json_string_value (json_object_get (r, "field"));
         if (f && strcmp (f, field) == 0) {
             s_err (ctx, loc, "directive @%s %s: field %s.%s is a relation, not a column",
@@ -1414,23 +1409,23 @@ s_given_name (s_ctx_t *ctx, const wes_ast_directive_t *d, bool *ok)
 static bool
 s_looks_like_call (const char *s)
 {
-    while (isspace ((unsigned char) *s)) {
+    while (isspace ((unsigned char)*s)) {
         s++;
     }
-    if (!(isalpha ((unsigned char) *s) || *s == '_')) {
+    if (!(isalpha ((unsigned char)*s) || *s == '_')) {
         return false;
     }
-    while (isalnum ((unsigned char) *s) || *s == '_' || *s == '.') {
+    while (isalnum ((unsigned char)*s) || *s == '_' || *s == '.') {
         s++;
     }
-    while (isspace ((unsigned char) *s)) {
+    while (isspace ((unsigned char)*s)) {
         s++;
     }
     if (*s != '(') {
         return false;
     }
     size_t n = strlen (s);
-    while (n > 0 && isspace ((unsigned char) s[n - 1])) {
+    while (n > 0 && isspace ((unsigned char)s[n - 1])) {
         n--;
     }
     return n > 0 && s[n - 1] == ')';
@@ -1442,10 +1437,10 @@ s_is_integer (const char *s)
     if (*s == '+' || *s == '-') {
         s++;
     }
-    if (!isdigit ((unsigned char) *s)) {
+    if (!isdigit ((unsigned char)*s)) {
         return false;
     }
-    while (isdigit ((unsigned char) *s)) {
+    while (isdigit ((unsigned char)*s)) {
         s++;
     }
     return *s == '\0';
@@ -1458,13 +1453,13 @@ s_is_number (const char *s)
         s++;
     }
     bool digits = false;
-    while (isdigit ((unsigned char) *s)) {
+    while (isdigit ((unsigned char)*s)) {
         s++;
         digits = true;
     }
     if (*s == '.') {
         s++;
-        while (isdigit ((unsigned char) *s)) {
+        while (isdigit ((unsigned char)*s)) {
             s++;
             digits = true;
         }
@@ -1477,10 +1472,10 @@ s_is_number (const char *s)
         if (*s == '+' || *s == '-') {
             s++;
         }
-        if (!isdigit ((unsigned char) *s)) {
+        if (!isdigit ((unsigned char)*s)) {
             return false;
         }
-        while (isdigit ((unsigned char) *s)) {
+        while (isdigit ((unsigned char)*s)) {
             s++;
         }
     }
@@ -1523,8 +1518,8 @@ s_default (s_ctx_t *ctx, s_type_t *ty, wes_column_t *c, const s_type_t *enum_ty,
     if (!value) {
         return; /* wrong kind: reported */
     }
-    const char *text = value->kind == WES_VALUE_BOOLEAN ? (value->boolean ? "true" : "false")
-                                                        : value->text;
+    const char *text =
+        value->kind == WES_VALUE_BOOLEAN ? (value->boolean ? "true" : "false") : value->text;
     wes_loc_t vloc = value->loc;
     wes_buf_t *b = wes_buf_new ();
     if (enum_ty && enum_ty->enm && !c->is_array) {
@@ -1612,7 +1607,7 @@ s_check_method (s_ctx_t *ctx, const wes_ast_directive_t *d, char **method_out)
     }
     char *m = wes_strdup (using);
     for (char *p = m; *p; p++) {
-        *p = (char) tolower ((unsigned char) *p);
+        *p = (char)tolower ((unsigned char)*p);
     }
     for (size_t i = 0; i < sizeof s_index_methods / sizeof s_index_methods[0]; i++) {
         if (strcmp (m, s_index_methods[i]) == 0) {
@@ -1674,8 +1669,8 @@ s_check (s_ctx_t *ctx, s_type_t *ty, const wes_ast_directive_t *d, wes_column_t 
         free (e);
         return;
     }
-    wes_constraint_t *c = s_add_constraint (ctx, ty->table, WES_CON_CHECK, given, "check",
-                                            col != NULL, d->loc);
+    wes_constraint_t *c =
+        s_add_constraint (ctx, ty->table, WES_CON_CHECK, given, "check", col != NULL, d->loc);
     if (col) {
         /*  Only for the generated name: CHECK constraints list no columns
             in the model (the database derives them from the expression). */
@@ -1744,8 +1739,8 @@ s_unique (s_ctx_t *ctx, s_type_t *ty, const wes_ast_directive_t *d, wes_column_t
     if (!name_ok) {
         return;
     }
-    wes_constraint_t *c = s_add_constraint (ctx, ty->table, WES_CON_UNIQUE, given, "key", true,
-                                            d->loc);
+    wes_constraint_t *c =
+        s_add_constraint (ctx, ty->table, WES_CON_UNIQUE, given, "key", true, d->loc);
     for (size_t i = 0; i < n_cols; i++) {
         wes_constraint_add_column (c, cols[i]->name);
     }
@@ -1828,8 +1823,8 @@ s_rls (s_ctx_t *ctx, s_type_t *ty, const wes_ast_directive_t *d)
         }
         wes_buf_t *b = wes_buf_new ();
         wes_buf_printf (b, "%s_%s_policy", t->name, cmds[i].arg);
-        wes_policy_t *p = s_policy (ctx, ty, wes_buf_data (b), cmds[i].cmd,
-                                    s_arg_loc (d, cmds[i].arg));
+        wes_policy_t *p =
+            s_policy (ctx, ty, wes_buf_data (b), cmds[i].cmd, s_arg_loc (d, cmds[i].arg));
         wes_buf_destroy (&b);
         if (p) {
             if (cmds[i].using_expr) {
@@ -1914,7 +1909,7 @@ s_table_field (s_ctx_t *ctx, s_type_t *ty, const wes_ast_field_t *f, wes_column_
                f->name.value, first->name.loc.start.line, first->name.loc.start.col);
         return;
     }
-    s_map_put (field_names, f->name.value, (void *) f);
+    s_map_put (field_names, f->name.value, (void *)f);
 
     json_t *meta = json_object ();
     s_found_list_t fl;
@@ -1930,8 +1925,7 @@ s_table_field (s_ctx_t *ctx, s_type_t *ty, const wes_ast_field_t *f, wes_column_
         s_dir_id_t id = fl.items[i].spec->id;
         if (id == S_DIR_HAS_MANY || id == S_DIR_BELONGS_TO || id == S_DIR_HAS_ONE) {
             if (rel) {
-                s_err (ctx, fl.items[i].dir->loc, "%s has more than one relation directive",
-                       owner);
+                s_err (ctx, fl.items[i].dir->loc, "%s has more than one relation directive", owner);
             }
             else {
                 rel = fl.items[i].dir;
@@ -1979,8 +1973,8 @@ s_table_field (s_ctx_t *ctx, s_type_t *ty, const wes_ast_field_t *f, wes_column_
             }
             json_t *r = json_object ();
             json_object_set_new (r, "field", json_string (f->name.value));
-            json_object_set_new (r, "kind", json_string (s_relation_kind (
-                                                s_spec_for (rel->name.value)->id)));
+            json_object_set_new (r, "kind",
+                                 json_string (s_relation_kind (s_spec_for (rel->name.value)->id)));
             json_object_set_new (r, "target", json_string (target->name));
             json_object_set_new (r, "target_table",
                                  json_string (target->sql_name ? target->sql_name : ""));
@@ -2021,8 +2015,8 @@ s_table_field (s_ctx_t *ctx, s_type_t *ty, const wes_ast_field_t *f, wes_column_
     else if (given_type) {
         char err[256];
         if (wes_type_normalize (given_type, &ctype, err, sizeof err) != 0) {
-            s_err (ctx, s_arg_loc (col_dir, "type"), "directive @%s type: %s",
-                   col_dir->name.value, err);
+            s_err (ctx, s_arg_loc (col_dir, "type"), "directive @%s type: %s", col_dir->name.value,
+                   err);
         }
         if (target && target->kind == WES_DEF_ENUM) {
             enum_ty = target;
@@ -2037,8 +2031,7 @@ s_table_field (s_ctx_t *ctx, s_type_t *ty, const wes_ast_field_t *f, wes_column_
             ctype = wes_strdup (S_BROKEN_TYPE); /* its name was refused: reported */
         }
     }
-    else if (wes_type_for_scalar (tname)
-             && (!target || target->kind == WES_DEF_SCALAR)) {
+    else if (wes_type_for_scalar (tname) && (!target || target->kind == WES_DEF_SCALAR)) {
         ctype = wes_strdup (wes_type_for_scalar (tname));
     }
     else if (!target) {
@@ -2122,8 +2115,8 @@ s_table_field (s_ctx_t *ctx, s_type_t *ty, const wes_ast_field_t *f, wes_column_
             break;
         case S_DIR_FK:
             if ((ctx->n_fks & (ctx->n_fks - 1)) == 0) {
-                ctx->fks = wes_realloc (ctx->fks, (ctx->n_fks ? ctx->n_fks * 2 : 4)
-                                                      * sizeof (s_fk_t));
+                ctx->fks =
+                    wes_realloc (ctx->fks, (ctx->n_fks ? ctx->n_fks * 2 : 4) * sizeof (s_fk_t));
             }
             ctx->fks[ctx->n_fks].type = ty;
             ctx->fks[ctx->n_fks].column = c;
@@ -2196,12 +2189,12 @@ s_build_table (s_ctx_t *ctx, s_type_t *ty)
 
     if (n_pk == 0) {
         s_err (ctx, ty->def->name.loc,
-               "table %s (type %s) has no primary key: mark its key field(s) with @wes_pk",
-               t->name, ty->name);
+               "table %s (type %s) has no primary key: mark its key field(s) with @wes_pk", t->name,
+               ty->name);
     }
     else {
-        wes_constraint_t *c = s_add_constraint (ctx, t, WES_CON_PRIMARY, NULL, "pkey", false,
-                                                ty->def->name.loc);
+        wes_constraint_t *c =
+            s_add_constraint (ctx, t, WES_CON_PRIMARY, NULL, "pkey", false, ty->def->name.loc);
         for (size_t i = 0; i < n_pk; i++) {
             wes_constraint_add_column (c, pk[i]->name);
         }
@@ -2262,14 +2255,14 @@ s_parse_action (const char *word, wes_fk_action_t *out)
     }
     for (size_t i = 0; i <= n; i++) {
         char ch = word[i];
-        buf[i] = ch == '_' ? ' ' : (char) toupper ((unsigned char) ch);
+        buf[i] = ch == '_' ? ' ' : (char)toupper ((unsigned char)ch);
     }
     static const struct {
         const char *name;
         wes_fk_action_t action;
     } actions[] = {
-        {"NO ACTION", WES_FK_NO_ACTION}, {"RESTRICT", WES_FK_RESTRICT},
-        {"CASCADE", WES_FK_CASCADE},     {"SET NULL", WES_FK_SET_NULL},
+        {"NO ACTION", WES_FK_NO_ACTION},     {"RESTRICT", WES_FK_RESTRICT},
+        {"CASCADE", WES_FK_CASCADE},         {"SET NULL", WES_FK_SET_NULL},
         {"SET DEFAULT", WES_FK_SET_DEFAULT},
     };
     for (size_t i = 0; i < sizeof actions / sizeof actions[0]; i++) {
@@ -2319,7 +2312,7 @@ s_check_fk (s_ctx_t *ctx, const s_fk_t *fk)
         s_err (ctx, rloc, "directive @%s ref: expected \"Type.field\", found \"%s\"", dn, ref);
         return;
     }
-    char *tname = wes_strndup (ref, (size_t) (dot - ref));
+    char *tname = wes_strndup (ref, (size_t)(dot - ref));
     const char *fname = dot + 1;
     s_type_t *target = s_map_get (&ctx->type_map, tname);
     bool ok = true;
@@ -2340,8 +2333,8 @@ s_check_fk (s_ctx_t *ctx, const s_fk_t *fk)
         }
         else if (*acts[i] == WES_FK_SET_NULL && col->not_null) {
             s_err (ctx, s_arg_loc (d, act_args[i]),
-                   "directive @%s %s: SET NULL on column %s.%s, which is NOT NULL", dn,
-                   act_args[i], fk->type->table->name, col->name);
+                   "directive @%s %s: SET NULL on column %s.%s, which is NOT NULL", dn, act_args[i],
+                   fk->type->table->name, col->name);
             ok = false;
         }
     }
@@ -2378,8 +2371,8 @@ s_check_fk (s_ctx_t *ctx, const s_fk_t *fk)
         ok = false;
     }
     if (ok && !broken) {
-        wes_constraint_t *c = s_add_constraint (ctx, fk->type->table, WES_CON_FOREIGN, NULL,
-                                                "fkey", true, d->loc);
+        wes_constraint_t *c =
+            s_add_constraint (ctx, fk->type->table, WES_CON_FOREIGN, NULL, "fkey", true, d->loc);
         wes_constraint_add_column (c, col->name);
         wes_model_set_str (&c->ref_table, rt->name);
         wes_constraint_add_ref_column (c, rcol->name);
@@ -2395,8 +2388,8 @@ s_check_fk (s_ctx_t *ctx, const s_fk_t *fk)
 static int
 s_cmp_pending (const void *a, const void *b)
 {
-    const s_pending_t *pa = *(s_pending_t *const *) a;
-    const s_pending_t *pb = *(s_pending_t *const *) b;
+    const s_pending_t *pa = *(s_pending_t *const *)a;
+    const s_pending_t *pb = *(s_pending_t *const *)b;
     int c = strcmp (pa->table->name, pb->table->name);
     if (c != 0) {
         return c;
@@ -2447,8 +2440,8 @@ s_settle_names (s_ctx_t *ctx)
         if (!prev && p->relation) {
             prev = s_map_get (&ctx->relnames, p->given);
         }
-        bool taken = prev || table_clash
-                     || (p->relation && !s_map_put (&ctx->relnames, p->given, &p->loc));
+        bool taken =
+            prev || table_clash || (p->relation && !s_map_put (&ctx->relnames, p->given, &p->loc));
         if (taken) {
             if (table_clash) {
                 s_err (ctx, p->loc, "name %s is already used by table %s", p->given, p->given);
@@ -2475,7 +2468,7 @@ s_settle_names (s_ctx_t *ctx)
         const char *const *cols = NULL;
         size_t n = 0;
         if (p->name_columns) {
-            cols = (const char *const *) (p->con ? p->con->columns : p->index->columns);
+            cols = (const char *const *)(p->con ? p->con->columns : p->index->columns);
             n = p->con ? p->con->n_columns : p->index->n_columns;
         }
         for (unsigned pass = 0;; pass++) {

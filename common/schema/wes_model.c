@@ -117,7 +117,7 @@ wes_table_add_column (wes_table_t *t, const char *name, const char *type)
     wes_column_t *c = wes_new (wes_column_t);
     c->name = wes_strdup (name);
     c->type = wes_strdup (type);
-    c->ordinal = (int) t->n_columns;
+    c->ordinal = (int)t->n_columns;
     c->directives = json_object ();
     wes_assert (c->directives);
     t->columns = s_grow (t->columns, t->n_columns, sizeof (wes_column_t *));
@@ -236,10 +236,10 @@ s_name_hash (const char *s)
 {
     uint64_t h = 1469598103934665603ull;
     for (; *s; s++) {
-        h ^= (unsigned char) *s;
+        h ^= (unsigned char)*s;
         h *= 1099511628211ull;
     }
-    return (size_t) h;
+    return (size_t)h;
 }
 
 wes_table_t *
@@ -330,8 +330,7 @@ wes_model_canonicalize (wes_model_t *self)
             qsort (t->columns, t->n_columns, sizeof (wes_column_t *), s_cmp_column);
         }
         if (t->n_constraints > 1) {
-            qsort (t->constraints, t->n_constraints, sizeof (wes_constraint_t *),
-                   s_cmp_constraint);
+            qsort (t->constraints, t->n_constraints, sizeof (wes_constraint_t *), s_cmp_constraint);
         }
         if (t->n_indexes > 1) {
             qsort (t->indexes, t->n_indexes, sizeof (wes_index_t *), s_cmp_index);
@@ -614,16 +613,19 @@ s_jstr (const char *s)
     size_t len = strlen (s);
     char *out = wes_alloc (len * 3 + 1);
     size_t n = 0;
-    const unsigned char *p = (const unsigned char *) s;
+    const unsigned char *p = (const unsigned char *)s;
     while (*p) {
-        size_t need = *p < 0x80 ? 1 : (*p >> 5) == 0x6 ? 2 : (*p >> 4) == 0xE ? 3
-                                                         : (*p >> 3) == 0x1E ? 4 : 0;
+        size_t need = *p < 0x80           ? 1
+                      : (*p >> 5) == 0x6  ? 2
+                      : (*p >> 4) == 0xE  ? 3
+                      : (*p >> 3) == 0x1E ? 4
+                                          : 0;
         bool ok = need > 0;
         for (size_t k = 1; ok && k < need; k++) {
             ok = (p[k] & 0xC0) == 0x80;
         }
         if (ok) {
-            json_t *probe = json_stringn ((const char *) p, need);
+            json_t *probe = json_stringn ((const char *)p, need);
             ok = probe != NULL;
             json_decref (probe);
         }
@@ -689,8 +691,7 @@ s_table_json (const wes_table_t *t)
         json_object_set_new (jc, "columns", s_strv_json (c->columns, c->n_columns));
         if (c->kind == WES_CON_FOREIGN) {
             json_object_set_new (jc, "ref_table", s_str_or_null (c->ref_table));
-            json_object_set_new (jc, "ref_columns",
-                                 s_strv_json (c->ref_columns, c->n_ref_columns));
+            json_object_set_new (jc, "ref_columns", s_strv_json (c->ref_columns, c->n_ref_columns));
             json_object_set_new (jc, "on_delete", json_string (wes_fk_action_sql (c->on_delete)));
             json_object_set_new (jc, "on_update", json_string (wes_fk_action_sql (c->on_update)));
         }
@@ -765,42 +766,41 @@ s_table_meta_json (const wes_table_t *t)
 static int
 s_cmp_table (const void *a, const void *b)
 {
-    return strcmp ((*(wes_table_t *const *) a)->name, (*(wes_table_t *const *) b)->name);
+    return strcmp ((*(wes_table_t *const *)a)->name, (*(wes_table_t *const *)b)->name);
 }
 
 static int
 s_cmp_enum (const void *a, const void *b)
 {
-    return strcmp ((*(wes_enum_t *const *) a)->name, (*(wes_enum_t *const *) b)->name);
+    return strcmp ((*(wes_enum_t *const *)a)->name, (*(wes_enum_t *const *)b)->name);
 }
 
 static int
 s_cmp_column (const void *a, const void *b)
 {
-    return strcmp ((*(wes_column_t *const *) a)->name, (*(wes_column_t *const *) b)->name);
+    return strcmp ((*(wes_column_t *const *)a)->name, (*(wes_column_t *const *)b)->name);
 }
 
 static int
 s_cmp_constraint (const void *a, const void *b)
 {
-    return strcmp ((*(wes_constraint_t *const *) a)->name,
-                   (*(wes_constraint_t *const *) b)->name);
+    return strcmp ((*(wes_constraint_t *const *)a)->name, (*(wes_constraint_t *const *)b)->name);
 }
 
 static int
 s_cmp_index (const void *a, const void *b)
 {
-    return strcmp ((*(wes_index_t *const *) a)->name, (*(wes_index_t *const *) b)->name);
+    return strcmp ((*(wes_index_t *const *)a)->name, (*(wes_index_t *const *)b)->name);
 }
 
 static int
 s_cmp_policy (const void *a, const void *b)
 {
-    return strcmp ((*(wes_policy_t *const *) a)->name, (*(wes_policy_t *const *) b)->name);
+    return strcmp ((*(wes_policy_t *const *)a)->name, (*(wes_policy_t *const *)b)->name);
 }
 
 static int
 s_cmp_str (const void *a, const void *b)
 {
-    return strcmp (*(char *const *) a, *(char *const *) b);
+    return strcmp (*(char *const *)a, *(char *const *)b);
 }

@@ -49,7 +49,7 @@ wes_name_snake (const char *name)
                 && wes_buf_data (buf)[wes_buf_len (buf) - 1] != '_') {
                 wes_buf_append (buf, "_", 1);
             }
-            char lc = (char) (c - 'A' + 'a');
+            char lc = (char)(c - 'A' + 'a');
             wes_buf_append (buf, &lc, 1);
         }
         else {
@@ -94,7 +94,7 @@ wes_name_generate (const char *table, const char *const *columns, size_t n_colum
         const char *full = wes_buf_data (buf);
         /*  Never cut inside a UTF-8 sequence: back up over continuation
             bytes to the start of the character at the cut. */
-        while (keep > 0 && ((unsigned char) full[keep] & 0xC0) == 0x80) {
+        while (keep > 0 && ((unsigned char)full[keep] & 0xC0) == 0x80) {
             keep--;
         }
         char *out = wes_alloc (keep + 10);

@@ -17,26 +17,19 @@ typedef struct {
 } s_scalar_map_t;
 
 static const s_scalar_map_t s_scalars[] = {
-    {"ID", "uuid"},
-    {"String", "text"},
-    {"Int", "integer"},
-    {"Float", "double precision"},
-    {"Boolean", "boolean"},
-    {"DateTime", "timestamp with time zone"},
-    {"Date", "date"},
-    {"Time", "time without time zone"},
-    {"JSON", "jsonb"},
-    {"UUID", "uuid"},
-    {"BigInt", "bigint"},
-    {"Decimal", "numeric"},
-    {"Inet", "inet"},
-    {"CIDR", "cidr"},
+    {"ID", "uuid"},         {"String", "text"},
+    {"Int", "integer"},     {"Float", "double precision"},
+    {"Boolean", "boolean"}, {"DateTime", "timestamp with time zone"},
+    {"Date", "date"},       {"Time", "time without time zone"},
+    {"JSON", "jsonb"},      {"UUID", "uuid"},
+    {"BigInt", "bigint"},   {"Decimal", "numeric"},
+    {"Inet", "inet"},       {"CIDR", "cidr"},
     {"MacAddr", "macaddr"},
 };
 
 /*  Types kept as they are, which take no modifier. */
-static const char *s_plain[] = {"json",  "jsonb", "uuid",    "text", "bytea",
-                                "inet",  "cidr",  "macaddr", "date"};
+static const char *s_plain[] = {"json", "jsonb", "uuid",    "text", "bytea",
+                                "inet", "cidr",  "macaddr", "date"};
 
 static char *s_squeeze (const char *written);
 static int s_parse_mods (const char *mods, long *v, size_t max, size_t *n);
@@ -84,7 +77,7 @@ wes_type_normalize (const char *written, char **out_p, char *err, size_t err_siz
             return -1;
         }
         for (size_t i = open + 1; i < len - 1; i++) {
-            if (!isdigit ((unsigned char) s[i])) {
+            if (!isdigit ((unsigned char)s[i])) {
                 snprintf (err, err_size, "malformed array type '%s'", written);
                 free (s);
                 return -1;
@@ -107,9 +100,9 @@ wes_type_normalize (const char *written, char **out_p, char *err, size_t err_siz
             return -1;
         }
         has_mods = true;
-        mods = wes_strndup (open + 1, (size_t) (close - open - 1));
+        mods = wes_strndup (open + 1, (size_t)(close - open - 1));
         wes_buf_t *k = wes_buf_new ();
-        wes_buf_append (k, s, (size_t) (open - s));
+        wes_buf_append (k, s, (size_t)(open - s));
         wes_buf_puts (k, close + 1);
         key = wes_buf_steal (k);
         wes_buf_destroy (&k);
@@ -149,8 +142,8 @@ wes_type_class (const char *type)
         return WES_TYPE_CLASS_OTHER;
     }
     if (strcmp (type, "text") == 0 || strcmp (type, "citext") == 0
-        || strncmp (type, "character varying", 17) == 0
-        || strncmp (type, "character(", 10) == 0 || strcmp (type, "character") == 0) {
+        || strncmp (type, "character varying", 17) == 0 || strncmp (type, "character(", 10) == 0
+        || strcmp (type, "character") == 0) {
         return WES_TYPE_CLASS_TEXT;
     }
     if (strcmp (type, "integer") == 0 || strcmp (type, "bigint") == 0
@@ -177,7 +170,7 @@ s_squeeze (const char *written)
     size_t n = 0;
     bool pending_space = false;
     for (size_t i = 0; i < len; i++) {
-        unsigned char c = (unsigned char) written[i];
+        unsigned char c = (unsigned char)written[i];
         if (isspace (c)) {
             pending_space = n > 0;
             continue;
@@ -191,7 +184,7 @@ s_squeeze (const char *written)
             }
             pending_space = false;
         }
-        out[n++] = (char) tolower (c);
+        out[n++] = (char)tolower (c);
     }
     out[n] = '\0';
     return out;
@@ -204,11 +197,11 @@ s_parse_mods (const char *mods, long *v, size_t max, size_t *n)
     *n = 0;
     const char *p = mods;
     while (true) {
-        if (!isdigit ((unsigned char) *p)) {
+        if (!isdigit ((unsigned char)*p)) {
             return -1;
         }
         long x = 0;
-        while (isdigit ((unsigned char) *p)) {
+        while (isdigit ((unsigned char)*p)) {
             x = x * 10 + (*p - '0');
             if (x > 1000000L) {
                 return -1;
@@ -247,8 +240,8 @@ s_normalize_base (const char *key, const char *mods, bool has_mods, wes_buf_t *o
     /*  Modifiers of types we do not know (geometry(point,4326)) are kept as
         written; ours must be numbers. */
     bool mods_ok = !has_mods || s_parse_mods (mods, v, 2, &n) == 0;
-    if (s_key_is (key, "serial", "serial4", "bigserial") || s_key_is (key, "serial8", "smallserial",
-                                                                      "serial2")) {
+    if (s_key_is (key, "serial", "serial4", "bigserial")
+        || s_key_is (key, "serial8", "smallserial", "serial2")) {
         snprintf (err, err_size,
                   "type %s is not supported: use a default (@wes_default(expr: ...)) or an "
                   "identity column instead",
@@ -316,8 +309,9 @@ s_normalize_base (const char *key, const char *mods, bool has_mods, wes_buf_t *o
     }
     if (s_key_is (key, "decimal", "numeric", NULL)) {
         if (has_mods && (!mods_ok || v[0] < 1 || v[0] > 1000 || (n == 2 && v[1] > v[0]))) {
-            snprintf (err, err_size, "type numeric takes (precision[,scale]) with "
-                                     "1 <= precision <= 1000 and scale <= precision");
+            snprintf (err, err_size,
+                      "type numeric takes (precision[,scale]) with "
+                      "1 <= precision <= 1000 and scale <= precision");
             return -1;
         }
         wes_buf_puts (out, "numeric");

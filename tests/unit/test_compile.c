@@ -132,7 +132,7 @@ s_col_is (const wes_table_t *t, const char *name, const char *type, bool not_nul
 static void
 test_examples_compile (void **state)
 {
-    (void) state;
+    (void)state;
     const char *dir = WES_CONFORMANCE_DIR "/wesley-examples";
     DIR *d = opendir (dir);
     assert_non_null (d);
@@ -209,7 +209,7 @@ test_examples_compile (void **state)
 static void
 test_mapping_and_naming (void **state)
 {
-    (void) state;
+    (void)state;
     wes_diag_t *diag = NULL;
     wes_model_t *m = s_compile_ok (
         "enum UserRole { ADMIN USER }\n"
@@ -301,22 +301,23 @@ test_mapping_and_naming (void **state)
 static void
 test_defaults (void **state)
 {
-    (void) state;
+    (void)state;
     wes_diag_t *diag = NULL;
-    wes_model_t *m = s_compile_ok ("type D @wes_table {\n"
-                                   "  id: ID! @wes_pk\n"
-                                   "  role: String @wes_default(value: \"it's\")\n"
-                                   "  n: Int @wes_default(value: \"3\")\n"
-                                   "  n2: Int @default(value: -7)\n"
-                                   "  x: Float @wes_default(value: 50.0)\n"
-                                   "  ok: Boolean @wes_default(value: \"TRUE\")\n"
-                                   "  ok2: Boolean @wes_default(value: false)\n"
-                                   "  j: JSON @wes_default(value: \"{\\\"a\\\":1}\")\n"
-                                   "  at: DateTime @wes_default(value: \"now()\")\n"
-                                   "  c: String @wes_column(type: \"citext\") @wes_default(value: \"x\")\n"
-                                   "  big: BigInt @wes_default(value: 12)\n"
-                                   "}\n",
-                                   &diag);
+    wes_model_t *m =
+        s_compile_ok ("type D @wes_table {\n"
+                      "  id: ID! @wes_pk\n"
+                      "  role: String @wes_default(value: \"it's\")\n"
+                      "  n: Int @wes_default(value: \"3\")\n"
+                      "  n2: Int @default(value: -7)\n"
+                      "  x: Float @wes_default(value: 50.0)\n"
+                      "  ok: Boolean @wes_default(value: \"TRUE\")\n"
+                      "  ok2: Boolean @wes_default(value: false)\n"
+                      "  j: JSON @wes_default(value: \"{\\\"a\\\":1}\")\n"
+                      "  at: DateTime @wes_default(value: \"now()\")\n"
+                      "  c: String @wes_column(type: \"citext\") @wes_default(value: \"x\")\n"
+                      "  big: BigInt @wes_default(value: 12)\n"
+                      "}\n",
+                      &diag);
     wes_table_t *t = wes_model_find_table (m, "d");
     assert_string_equal (s_col (t, "role")->default_expr, "'it''s'");
     assert_string_equal (s_col (t, "n")->default_expr, "3");
@@ -338,7 +339,7 @@ test_defaults (void **state)
 static void
 test_constraints_indexes_rls (void **state)
 {
-    (void) state;
+    (void)state;
     wes_diag_t *diag = NULL;
     wes_model_t *m = s_compile_ok (
         "type Account @wes_table @wes_tenant(by: \"orgId\")\n"
@@ -420,20 +421,20 @@ test_constraints_indexes_rls (void **state)
 static void
 test_extend_composite_rename (void **state)
 {
-    (void) state;
+    (void)state;
     wes_diag_t *diag = NULL;
-    wes_model_t *m = s_compile_ok (
-        "type Membership @wes_table @wes_renamedFrom(name: \"members\")\n"
-        "    @wes_rls(enabled: false, select: \"true\") {\n"
-        "  userId: ID! @wes_pk\n"
-        "  groupId: ID! @wes_pk @wes_renamedFrom(name: \"team_id\")\n"
-        "}\n"
-        "extend type Membership @wes_index(fields: [\"groupId\", \"userId\"]) {\n"
-        "  note: String\n"
-        "}\n"
-        "type Query { hello: String }\n"
-        "extend type Query { bye(x: Int): String }\n",
-        &diag);
+    wes_model_t *m =
+        s_compile_ok ("type Membership @wes_table @wes_renamedFrom(name: \"members\")\n"
+                      "    @wes_rls(enabled: false, select: \"true\") {\n"
+                      "  userId: ID! @wes_pk\n"
+                      "  groupId: ID! @wes_pk @wes_renamedFrom(name: \"team_id\")\n"
+                      "}\n"
+                      "extend type Membership @wes_index(fields: [\"groupId\", \"userId\"]) {\n"
+                      "  note: String\n"
+                      "}\n"
+                      "type Query { hello: String }\n"
+                      "extend type Query { bye(x: Int): String }\n",
+                      &diag);
     wes_table_t *t = wes_model_find_table (m, "membership");
     assert_string_equal (t->renamed_from, "members");
     wes_constraint_t *pk = wes_table_primary_key (t);
@@ -455,7 +456,7 @@ test_extend_composite_rename (void **state)
 static void
 test_generated_name_collisions (void **state)
 {
-    (void) state;
+    (void)state;
     const char *a = "type A @wes_table { id: ID! @wes_pk  bC: Int @wes_unique }\n"
                     "type AB @wes_table(name: \"a_b\") { id: ID! @wes_pk  c: Int @wes_unique }\n";
     const char *b = "type AB @wes_table(name: \"a_b\") { id: ID! @wes_pk  c: Int @wes_unique }\n"
@@ -517,7 +518,7 @@ test_generated_name_collisions (void **state)
 static void
 test_hash_independent_of_order_and_format (void **state)
 {
-    (void) state;
+    (void)state;
     const char *one = "enum Status { OPEN CLOSED }\n"
                       "type User @wes_table {\n"
                       "  id: ID! @wes_pk\n"
@@ -588,7 +589,7 @@ test_hash_independent_of_order_and_format (void **state)
 static void
 test_metadata_and_warnings (void **state)
 {
-    (void) state;
+    (void)state;
     wes_diag_t *diag = NULL;
     wes_model_t *m = s_compile_ok (
         "directive @audited(by: String) on OBJECT | FIELD_DEFINITION\n"
@@ -629,7 +630,7 @@ test_metadata_and_warnings (void **state)
 static void
 test_errors_unmappable_types (void **state)
 {
-    (void) state;
+    (void)state;
     wes_diag_t *diag = NULL;
     wes_model_t *m = s_compile ("scalar Money\n"
                                 "interface Node { id: ID! }\n"
@@ -664,7 +665,7 @@ test_errors_unmappable_types (void **state)
 static void
 test_errors_relations (void **state)
 {
-    (void) state;
+    (void)state;
     wes_diag_t *diag = NULL;
     wes_model_t *m = s_compile ("type A @wes_table {\n"
                                 "  id: ID! @wes_pk\n"
@@ -678,8 +679,9 @@ test_errors_relations (void **state)
                                 "type Plain { x: Int }\n",
                                 &diag);
     assert_null (m);
-    s_expect (diag, WES_DIAG_ERROR, 3, 6, "field A.b has type B, which is a table: mark it as a "
-                                          "relation");
+    s_expect (diag, WES_DIAG_ERROR, 3, 6,
+              "field A.b has type B, which is a table: mark it as a "
+              "relation");
     s_expect (diag, WES_DIAG_ERROR, 4, 6, "relation field A.p: type Plain is not a table");
     s_expect (diag, WES_DIAG_ERROR, 6, 5, "field q of table type A takes arguments");
     s_expect (diag, WES_DIAG_ERROR, 7, 19,
@@ -691,7 +693,7 @@ test_errors_relations (void **state)
 static void
 test_errors_keys (void **state)
 {
-    (void) state;
+    (void)state;
     wes_diag_t *diag = NULL;
     wes_model_t *m = s_compile ("type NoKey @wes_table {\n"
                                 "  name: String\n"
@@ -711,29 +713,29 @@ test_errors_keys (void **state)
 static void
 test_errors_foreign_keys (void **state)
 {
-    (void) state;
+    (void)state;
     wes_diag_t *diag = NULL;
-    wes_model_t *m = s_compile (
-        "type P @wes_table {\n"
-        "  id: ID! @wes_pk\n"
-        "  code: String!\n"
-        "  n: Int! @wes_unique\n"
-        "}\n"
-        "type C @wes_table {\n"
-        "  id: ID! @wes_pk\n"
-        "  a: ID @wes_fk(ref: \"P\")\n"
-        "  b: ID @wes_fk(ref: \"Nope.id\")\n"
-        "  c: ID @wes_fk(ref: \"Plain.x\")\n"
-        "  d: ID @wes_fk(ref: \"P.zz\")\n"
-        "  e: ID @wes_fk(ref: \"P.n\")\n"
-        "  f: String @wes_fk(ref: \"P.code\")\n"
-        "  g: ID! @wes_fk(ref: \"P.id\", onDelete: SET_NULL)\n"
-        "  h: ID @wes_fk(ref: \"P.id\", onUpdate: \"EXPLODE\")\n"
-        "  i: ID @wes_fk(ref: \"P.id\", onDelete: \"set null\", onUpdate: cascade)\n"
-        "  j: Int @wes_fk(ref: \"P.code\")\n"
-        "}\n"
-        "type Plain { x: Int }\n",
-        &diag);
+    wes_model_t *m =
+        s_compile ("type P @wes_table {\n"
+                   "  id: ID! @wes_pk\n"
+                   "  code: String!\n"
+                   "  n: Int! @wes_unique\n"
+                   "}\n"
+                   "type C @wes_table {\n"
+                   "  id: ID! @wes_pk\n"
+                   "  a: ID @wes_fk(ref: \"P\")\n"
+                   "  b: ID @wes_fk(ref: \"Nope.id\")\n"
+                   "  c: ID @wes_fk(ref: \"Plain.x\")\n"
+                   "  d: ID @wes_fk(ref: \"P.zz\")\n"
+                   "  e: ID @wes_fk(ref: \"P.n\")\n"
+                   "  f: String @wes_fk(ref: \"P.code\")\n"
+                   "  g: ID! @wes_fk(ref: \"P.id\", onDelete: SET_NULL)\n"
+                   "  h: ID @wes_fk(ref: \"P.id\", onUpdate: \"EXPLODE\")\n"
+                   "  i: ID @wes_fk(ref: \"P.id\", onDelete: \"set null\", onUpdate: cascade)\n"
+                   "  j: Int @wes_fk(ref: \"P.code\")\n"
+                   "}\n"
+                   "type Plain { x: Int }\n",
+                   &diag);
     assert_null (m);
     s_expect (diag, WES_DIAG_ERROR, 8, 22,
               "directive @wes_fk ref: expected \"Type.field\", found \"P\"");
@@ -758,7 +760,7 @@ test_errors_foreign_keys (void **state)
 static void
 test_errors_directive_arguments (void **state)
 {
-    (void) state;
+    (void)state;
     wes_diag_t *diag = NULL;
     wes_model_t *m = s_compile ("type T @wes_table(name: 5) {\n"
                                 "  id: ID! @wes_pk(bogus: 1)\n"
@@ -808,7 +810,7 @@ test_errors_directive_arguments (void **state)
 static void
 test_errors_names_and_duplicates (void **state)
 {
-    (void) state;
+    (void)state;
     char x64[65], c64[65];
     memset (x64, 'x', 64);
     x64[64] = '\0';
@@ -875,7 +877,7 @@ test_errors_names_and_duplicates (void **state)
 static void
 test_errors_declarations_and_placement (void **state)
 {
-    (void) state;
+    (void)state;
     wes_diag_t *diag = NULL;
     wes_model_t *m = s_compile (
         "directive @wes_pk on OBJECT\n"
@@ -916,7 +918,7 @@ test_errors_declarations_and_placement (void **state)
 static void
 test_errors_misplaced_directives (void **state)
 {
-    (void) state;
+    (void)state;
     wes_diag_t *diag = NULL;
     wes_model_t *m = s_compile ("type T @wes_table {\n"
                                 "  id: ID! @wes_pk @pk\n"
@@ -942,8 +944,9 @@ test_errors_misplaced_directives (void **state)
               "directive @wes_unique on type U needs fields: [\"field\", ...]");
     s_expect (diag, WES_DIAG_ERROR, 8, 51,
               "directive @wes_index fields: type U has no column field nope");
-    s_expect (diag, WES_DIAG_ERROR, 9, 21, "directive @wes_tenant by: type U has no column field "
-                                           "ghost");
+    s_expect (diag, WES_DIAG_ERROR, 9, 21,
+              "directive @wes_tenant by: type U has no column field "
+              "ghost");
     s_expect (diag, WES_DIAG_ERROR, 9, 30, "directive @table given twice on type U");
     s_expect_counts (diag, 9, 0);
     wes_diag_destroy (&diag);
@@ -952,7 +955,7 @@ test_errors_misplaced_directives (void **state)
 static void
 test_errors_not_repeated_for_refused_columns (void **state)
 {
-    (void) state;
+    (void)state;
     char c64[65];
     memset (c64, 'c', 64);
     c64[64] = '\0';
@@ -990,7 +993,7 @@ test_errors_not_repeated_for_refused_columns (void **state)
 static void
 test_compile_file_reports_missing_file (void **state)
 {
-    (void) state;
+    (void)state;
     wes_diag_t *diag = wes_diag_new ("nope.graphql");
     wes_model_t *m = wes_compile_file ("/nonexistent/nope.graphql", diag);
     assert_null (m);

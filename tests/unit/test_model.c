@@ -74,7 +74,7 @@ s_build (bool reverse)
 static void
 test_builders_and_duplicates (void **state)
 {
-    (void) state;
+    (void)state;
     wes_model_t *m = wes_model_new ();
     wes_table_t *t = wes_model_add_table (m, "users");
     assert_non_null (t);
@@ -122,7 +122,7 @@ test_builders_and_duplicates (void **state)
 static void
 test_canonicalize_sorts (void **state)
 {
-    (void) state;
+    (void)state;
     wes_model_t *m = wes_model_new ();
     wes_model_add_table (m, "zeta");
     wes_table_t *t = wes_model_add_table (m, "Alpha");
@@ -168,7 +168,7 @@ test_canonicalize_sorts (void **state)
 static void
 test_canonical_bytes_order_independent (void **state)
 {
-    (void) state;
+    (void)state;
     wes_model_t *a = s_build (false);
     wes_model_t *b = s_build (true);
     size_t la = 0, lb = 0;
@@ -208,7 +208,7 @@ s_assert_hex64 (const char *h)
 static void
 test_hash_changes_with_facts_not_meta (void **state)
 {
-    (void) state;
+    (void)state;
     wes_model_t *m = s_build (false);
     char h0[65], h1[65];
     wes_model_hash (m, h0);
@@ -270,7 +270,7 @@ test_hash_changes_with_facts_not_meta (void **state)
 static void
 test_document_json (void **state)
 {
-    (void) state;
+    (void)state;
     wes_model_t *m = s_build (false);
     wes_table_t *t = wes_model_find_table (m, "account");
     wes_column_t *c = wes_table_find_column (t, "name");
@@ -303,7 +303,7 @@ test_document_json (void **state)
 static void
 test_invalid_utf8_is_kept (void **state)
 {
-    (void) state;
+    (void)state;
     wes_model_t *a = wes_model_new ();
     wes_table_t *t = wes_model_add_table (a, "t");
     wes_table_add_column (t, "ok", "text");
@@ -329,7 +329,7 @@ test_invalid_utf8_is_kept (void **state)
 static void
 test_find_after_many_tables (void **state)
 {
-    (void) state;
+    (void)state;
     wes_model_t *m = wes_model_new ();
     char name[32];
     for (int i = 0; i < 2000; i++) {
@@ -359,7 +359,7 @@ test_find_after_many_tables (void **state)
 static void
 test_enum_names (void **state)
 {
-    (void) state;
+    (void)state;
     assert_string_equal (wes_fk_action_sql (WES_FK_NO_ACTION), "NO ACTION");
     assert_string_equal (wes_fk_action_sql (WES_FK_SET_NULL), "SET NULL");
     assert_string_equal (wes_fk_action_sql (WES_FK_SET_DEFAULT), "SET DEFAULT");

@@ -24,7 +24,7 @@ s_snake_is (const char *in, const char *want)
 static void
 test_snake (void **state)
 {
-    (void) state;
+    (void)state;
     s_snake_is ("OrderItem", "order_item");
     s_snake_is ("HTTPServer", "http_server");
     s_snake_is ("userID", "user_id");
@@ -46,7 +46,7 @@ test_snake (void **state)
 static void
 test_fits (void **state)
 {
-    (void) state;
+    (void)state;
     char name[WES_MAX_IDENT_BYTES + 2];
     memset (name, 'a', sizeof name);
     name[WES_MAX_IDENT_BYTES] = '\0';
@@ -62,7 +62,7 @@ test_fits (void **state)
 static void
 test_generate (void **state)
 {
-    (void) state;
+    (void)state;
     const char *one[] = {"user_id"};
     const char *two[] = {"a", "b"};
     char *n = wes_name_generate ("orders", NULL, 0, "pkey", 0);
@@ -85,7 +85,7 @@ test_generate (void **state)
 static void
 test_generate_long (void **state)
 {
-    (void) state;
+    (void)state;
     char table[61];
     memset (table, 't', 60);
     table[60] = '\0';

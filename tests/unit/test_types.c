@@ -43,7 +43,7 @@ s_norm_fails (const char *in, const char *msg_part)
 static void
 test_scalars (void **state)
 {
-    (void) state;
+    (void)state;
     assert_string_equal (wes_type_for_scalar ("ID"), "uuid");
     assert_string_equal (wes_type_for_scalar ("String"), "text");
     assert_string_equal (wes_type_for_scalar ("Int"), "integer");
@@ -67,7 +67,7 @@ test_scalars (void **state)
 static void
 test_normalize (void **state)
 {
-    (void) state;
+    (void)state;
     s_norm_is ("int", "integer");
     s_norm_is ("INT4", "integer");
     s_norm_is ("Integer", "integer");
@@ -125,7 +125,7 @@ test_normalize (void **state)
 static void
 test_normalize_errors (void **state)
 {
-    (void) state;
+    (void)state;
     s_norm_fails ("serial", "identity");
     s_norm_fails ("BIGSERIAL", "use a default");
     s_norm_fails ("smallserial", "not supported");
@@ -145,7 +145,7 @@ test_normalize_errors (void **state)
 static void
 test_class (void **state)
 {
-    (void) state;
+    (void)state;
     assert_int_equal (wes_type_class ("text"), WES_TYPE_CLASS_TEXT);
     assert_int_equal (wes_type_class ("character varying(5)"), WES_TYPE_CLASS_TEXT);
     assert_int_equal (wes_type_class ("character varying"), WES_TYPE_CLASS_TEXT);
