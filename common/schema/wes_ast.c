@@ -28,12 +28,12 @@
 #include "../util/wes_mem.h"
 
 struct wes_ast_doc {
-    wes_arena_t *arena;   /* every node and string of the document */
-    const char *file;     /* input name (in the arena) */
-    wes_ast_def_t *defs;  /* first definition */
-    wes_ast_def_t *tail;  /* last definition, for O(1) append */
-    size_t count;         /* number of definitions */
-    wes_loc_t loc;        /* first token to end of last token */
+    wes_arena_t *arena;  /* every node and string of the document */
+    const char *file;    /* input name (in the arena) */
+    wes_ast_def_t *defs; /* first definition */
+    wes_ast_def_t *tail; /* last definition, for O(1) append */
+    size_t count;        /* number of definitions */
+    wes_loc_t loc;       /* first token to end of last token */
 };
 
 static json_t *s_def_json (const wes_ast_def_t *def);
@@ -147,7 +147,7 @@ wes_ast_type_name (const wes_ast_type_t *type)
 static json_t *
 s_pos_json (wes_pos_t pos)
 {
-    return json_pack ("{s:I,s:I}", "line", (json_int_t) pos.line, "column", (json_int_t) pos.col);
+    return json_pack ("{s:I,s:I}", "line", (json_int_t)pos.line, "column", (json_int_t)pos.col);
 }
 
 static json_t *

@@ -21,23 +21,23 @@
 #define S_TEXT_INITIAL 256u
 
 struct wes_lexer {
-    FILE *file;                /* source when streaming a file, else NULL */
-    unsigned char *rbuf;       /* fixed read buffer (file source only) */
-    const unsigned char *cur;  /* next unread byte */
-    const unsigned char *end;  /* one past the last available byte */
-    size_t total;              /* bytes taken from the source so far */
-    bool eof;                  /* the source has no more bytes */
-    bool read_error;           /* fread reported an error */
-    int read_errno;            /* errno of that error */
-    bool oversize;             /* input exceeds WES_MAX_SDL_BYTES */
-    uint32_t line;             /* position of cur: 1-based line */
-    uint32_t col;              /* position of cur: 1-based byte column */
-    char *text;                /* current token text (decoded), NUL-terminated */
-    size_t text_len;           /* bytes in text */
-    size_t text_cap;           /* bytes allocated for text */
-    bool failed;               /* an error was reported; every next call fails */
-    wes_pos_t error_pos;       /* where the error is */
-    char error[256];           /* what the error is */
+    FILE *file;               /* source when streaming a file, else NULL */
+    unsigned char *rbuf;      /* fixed read buffer (file source only) */
+    const unsigned char *cur; /* next unread byte */
+    const unsigned char *end; /* one past the last available byte */
+    size_t total;             /* bytes taken from the source so far */
+    bool eof;                 /* the source has no more bytes */
+    bool read_error;          /* fread reported an error */
+    int read_errno;           /* errno of that error */
+    bool oversize;            /* input exceeds WES_MAX_SDL_BYTES */
+    uint32_t line;            /* position of cur: 1-based line */
+    uint32_t col;             /* position of cur: 1-based byte column */
+    char *text;               /* current token text (decoded), NUL-terminated */
+    size_t text_len;          /* bytes in text */
+    size_t text_cap;          /* bytes allocated for text */
+    bool failed;              /* an error was reported; every next call fails */
+    wes_pos_t error_pos;      /* where the error is */
+    char error[256];          /* what the error is */
 };
 
 static bool s_fill (wes_lexer_t *self, size_t need);
@@ -53,7 +53,7 @@ wes_lexer_t *
 wes_lexer_new_buffer (const char *data, size_t len)
 {
     wes_lexer_t *self = wes_new (wes_lexer_t);
-    self->cur = (const unsigned char *) data;
+    self->cur = (const unsigned char *)data;
     self->end = self->cur + (data ? len : 0);
     self->total = len;
     self->eof = true;
@@ -104,7 +104,7 @@ wes_pos_t
 wes_lexer_error_pos (const wes_lexer_t *self)
 {
     if (!self->failed) {
-        return (wes_pos_t) {0, 0};
+        return (wes_pos_t){0, 0};
     }
     return self->error_pos;
 }
@@ -161,7 +161,7 @@ wes_token_kind_name (wes_token_kind_t kind)
 static inline int
 s_peek (wes_lexer_t *self, size_t k)
 {
-    if ((size_t) (self->end - self->cur) > k) {
+    if ((size_t)(self->end - self->cur) > k) {
         return self->cur[k];
     }
     if (!s_fill (self, k + 1)) {
@@ -173,7 +173,7 @@ s_peek (wes_lexer_t *self, size_t k)
 static inline wes_pos_t
 s_pos (const wes_lexer_t *self)
 {
-    return (wes_pos_t) {self->line, self->col};
+    return (wes_pos_t){self->line, self->col};
 }
 
 /*  Consumes n bytes of one line (no line terminator among them). */
@@ -181,7 +181,7 @@ static inline void
 s_skip (wes_lexer_t *self, size_t n)
 {
     self->cur += n;
-    self->col += (uint32_t) n;
+    self->col += (uint32_t)n;
 }
 
 /*  Consumes a line terminator (\n, \r\n or \r) at cur. */
@@ -239,16 +239,16 @@ s_push (wes_lexer_t *self, unsigned char c, wes_pos_t start)
     if (self->text_len + 1 >= self->text_cap) {
         if (self->text_len >= WES_MAX_TOKEN_BYTES) {
             return s_fail (self, start, "token longer than %u bytes (WES_MAX_TOKEN_BYTES)",
-                           (unsigned) WES_MAX_TOKEN_BYTES);
+                           (unsigned)WES_MAX_TOKEN_BYTES);
         }
         size_t cap = self->text_cap ? self->text_cap * 2 : S_TEXT_INITIAL;
-        if (cap > (size_t) WES_MAX_TOKEN_BYTES + 1) {
-            cap = (size_t) WES_MAX_TOKEN_BYTES + 1;
+        if (cap > (size_t)WES_MAX_TOKEN_BYTES + 1) {
+            cap = (size_t)WES_MAX_TOKEN_BYTES + 1;
         }
         self->text = wes_realloc (self->text, cap);
         self->text_cap = cap;
     }
-    self->text[self->text_len++] = (char) c;
+    self->text[self->text_len++] = (char)c;
     return 0;
 }
 
@@ -258,25 +258,25 @@ s_push_utf8 (wes_lexer_t *self, uint32_t cp, wes_pos_t start)
     unsigned char b[4];
     size_t n;
     if (cp < 0x80) {
-        b[0] = (unsigned char) cp;
+        b[0] = (unsigned char)cp;
         n = 1;
     }
     else if (cp < 0x800) {
-        b[0] = (unsigned char) (0xC0 | (cp >> 6));
-        b[1] = (unsigned char) (0x80 | (cp & 0x3F));
+        b[0] = (unsigned char)(0xC0 | (cp >> 6));
+        b[1] = (unsigned char)(0x80 | (cp & 0x3F));
         n = 2;
     }
     else if (cp < 0x10000) {
-        b[0] = (unsigned char) (0xE0 | (cp >> 12));
-        b[1] = (unsigned char) (0x80 | ((cp >> 6) & 0x3F));
-        b[2] = (unsigned char) (0x80 | (cp & 0x3F));
+        b[0] = (unsigned char)(0xE0 | (cp >> 12));
+        b[1] = (unsigned char)(0x80 | ((cp >> 6) & 0x3F));
+        b[2] = (unsigned char)(0x80 | (cp & 0x3F));
         n = 3;
     }
     else {
-        b[0] = (unsigned char) (0xF0 | (cp >> 18));
-        b[1] = (unsigned char) (0x80 | ((cp >> 12) & 0x3F));
-        b[2] = (unsigned char) (0x80 | ((cp >> 6) & 0x3F));
-        b[3] = (unsigned char) (0x80 | (cp & 0x3F));
+        b[0] = (unsigned char)(0xF0 | (cp >> 18));
+        b[1] = (unsigned char)(0x80 | ((cp >> 12) & 0x3F));
+        b[2] = (unsigned char)(0x80 | ((cp >> 6) & 0x3F));
+        b[3] = (unsigned char)(0x80 | (cp & 0x3F));
         n = 4;
     }
     for (size_t i = 0; i < n; i++) {
@@ -298,7 +298,7 @@ s_utf8_at (wes_lexer_t *self, size_t k, uint32_t *cp_out)
         return 0;
     }
     if (c0 < 0x80) {
-        *cp_out = (uint32_t) c0;
+        *cp_out = (uint32_t)c0;
         return 1;
     }
     size_t n;
@@ -306,17 +306,17 @@ s_utf8_at (wes_lexer_t *self, size_t k, uint32_t *cp_out)
     uint32_t min;
     if ((c0 & 0xE0) == 0xC0) {
         n = 2;
-        cp = (uint32_t) c0 & 0x1F;
+        cp = (uint32_t)c0 & 0x1F;
         min = 0x80;
     }
     else if ((c0 & 0xF0) == 0xE0) {
         n = 3;
-        cp = (uint32_t) c0 & 0x0F;
+        cp = (uint32_t)c0 & 0x0F;
         min = 0x800;
     }
     else if ((c0 & 0xF8) == 0xF0) {
         n = 4;
-        cp = (uint32_t) c0 & 0x07;
+        cp = (uint32_t)c0 & 0x07;
         min = 0x10000;
     }
     else {
@@ -327,7 +327,7 @@ s_utf8_at (wes_lexer_t *self, size_t k, uint32_t *cp_out)
         if (c < 0 || (c & 0xC0) != 0x80) {
             return 0;
         }
-        cp = (cp << 6) | ((uint32_t) c & 0x3F);
+        cp = (cp << 6) | ((uint32_t)c & 0x3F);
     }
     if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) {
         return 0;
@@ -344,9 +344,9 @@ wes_lexer_next (wes_lexer_t *self, wes_token_t *token)
         return -1;
     }
     if (self->oversize && self->total > WES_MAX_SDL_BYTES && !self->file) {
-        return s_fail (self, (wes_pos_t) {1, 1},
+        return s_fail (self, (wes_pos_t){1, 1},
                        "input is %zu bytes, more than the limit of %u bytes (WES_MAX_SDL_BYTES)",
-                       self->total, (unsigned) WES_MAX_SDL_BYTES);
+                       self->total, (unsigned)WES_MAX_SDL_BYTES);
     }
     /*  Skip ignored tokens: white space, line terminators, commas, comments
         and the byte order mark. */
@@ -372,7 +372,7 @@ wes_lexer_next (wes_lexer_t *self, wes_token_t *token)
         else if (c == 0xEF && s_peek (self, 1) == 0xBB && s_peek (self, 2) == 0xBF) {
             /*  A BOM opening the file is invisible to editors: it takes no
                 columns there. Anywhere else it is three bytes of columns. */
-            bool first = self->total - (size_t) (self->end - self->cur) == 0;
+            bool first = self->total - (size_t)(self->end - self->cur) == 0;
             self->cur += 3;
             if (!first) {
                 self->col += 3;
@@ -396,48 +396,25 @@ wes_lexer_next (wes_lexer_t *self, wes_token_t *token)
         token->loc.end = start;
         return 0;
     }
-    wes_token_kind_t kind;
-    const char *punct;
+    /*  Single-byte punctuators, and their kinds in the same order. */
+    static const char puncts[] = "!$&():=@[]{|}";
+    static const wes_token_kind_t punct_kinds[] = {
+        WES_TOK_BANG,   WES_TOK_DOLLAR, WES_TOK_AMP,    WES_TOK_LPAREN,   WES_TOK_RPAREN,
+        WES_TOK_COLON,  WES_TOK_EQUALS, WES_TOK_AT,     WES_TOK_LBRACKET, WES_TOK_RBRACKET,
+        WES_TOK_LBRACE, WES_TOK_PIPE,   WES_TOK_RBRACE,
+    };
+    static const char *const punct_texts[] = {"!", "$", "&", "(", ")", ":", "=",
+                                              "@", "[", "]", "{", "|", "}"};
+    const char *punct = c != 0 ? strchr (puncts, c) : NULL;
+    if (punct) {
+        s_skip (self, 1);
+        token->kind = punct_kinds[punct - puncts];
+        token->text = punct_texts[punct - puncts];
+        token->len = 1;
+        token->loc.end = s_pos (self);
+        return 0;
+    }
     switch (c) {
-    case '!':
-        kind = WES_TOK_BANG, punct = "!";
-        break;
-    case '$':
-        kind = WES_TOK_DOLLAR, punct = "$";
-        break;
-    case '&':
-        kind = WES_TOK_AMP, punct = "&";
-        break;
-    case '(':
-        kind = WES_TOK_LPAREN, punct = "(";
-        break;
-    case ')':
-        kind = WES_TOK_RPAREN, punct = ")";
-        break;
-    case ':':
-        kind = WES_TOK_COLON, punct = ":";
-        break;
-    case '=':
-        kind = WES_TOK_EQUALS, punct = "=";
-        break;
-    case '@':
-        kind = WES_TOK_AT, punct = "@";
-        break;
-    case '[':
-        kind = WES_TOK_LBRACKET, punct = "[";
-        break;
-    case ']':
-        kind = WES_TOK_RBRACKET, punct = "]";
-        break;
-    case '{':
-        kind = WES_TOK_LBRACE, punct = "{";
-        break;
-    case '|':
-        kind = WES_TOK_PIPE, punct = "|";
-        break;
-    case '}':
-        kind = WES_TOK_RBRACE, punct = "}";
-        break;
     case '.':
         if (s_peek (self, 1) == '.' && s_peek (self, 2) == '.') {
             s_skip (self, 3);
@@ -459,7 +436,7 @@ wes_lexer_next (wes_lexer_t *self, wes_token_t *token)
         }
         if (s_is_name_start (c)) {
             for (;;) {
-                if (s_push (self, (unsigned char) c, start) != 0) {
+                if (s_push (self, (unsigned char)c, start) != 0) {
                     return -1;
                 }
                 s_skip (self, 1);
@@ -479,19 +456,13 @@ wes_lexer_next (wes_lexer_t *self, wes_token_t *token)
         s_describe_at (self, 0, what, sizeof what);
         return s_fail (self, start, "unexpected character %s", what);
     }
-    s_skip (self, 1);
-    token->kind = kind;
-    token->text = punct;
-    token->len = 1;
-    token->loc.end = s_pos (self);
-    return 0;
 }
 
 /*  Reads the file source so that at least need bytes are available at cur. */
 static bool
 s_fill (wes_lexer_t *self, size_t need)
 {
-    size_t have = (size_t) (self->end - self->cur);
+    size_t have = (size_t)(self->end - self->cur);
     if (have >= need) {
         return true;
     }
@@ -539,7 +510,7 @@ s_fail (wes_lexer_t *self, wes_pos_t pos, const char *fmt, ...)
         /*  Whatever went wrong at the cut, the reason is the size. */
         snprintf (self->error, sizeof self->error,
                   "input is larger than the limit of %u bytes (WES_MAX_SDL_BYTES)",
-                  (unsigned) WES_MAX_SDL_BYTES);
+                  (unsigned)WES_MAX_SDL_BYTES);
         return -1;
     }
     if (self->read_error) {
@@ -570,10 +541,10 @@ s_describe_at (wes_lexer_t *self, size_t k, char *out, size_t size)
     }
     uint32_t cp;
     if (s_utf8_at (self, k, &cp) > 0) {
-        snprintf (out, size, "U+%04X", (unsigned) cp);
+        snprintf (out, size, "U+%04X", (unsigned)cp);
         return;
     }
-    snprintf (out, size, "byte 0x%02X (not UTF-8)", (unsigned) c);
+    snprintf (out, size, "byte 0x%02X (not UTF-8)", (unsigned)c);
 }
 
 /*  IntValue and FloatValue: -? (0 | [1-9][0-9]*) (. [0-9]+)? ([eE] [+-]? [0-9]+)?,
@@ -592,8 +563,8 @@ s_lex_number (wes_lexer_t *self, wes_token_t *token, wes_pos_t start)
         c = s_peek (self, 0);
         if (!s_is_digit (c)) {
             s_describe_at (self, 0, what, sizeof what);
-            return s_fail (self, s_pos (self), "invalid number: expected a digit after '-', found %s",
-                           what);
+            return s_fail (self, s_pos (self),
+                           "invalid number: expected a digit after '-', found %s", what);
         }
     }
     if (c == '0') {
@@ -609,7 +580,7 @@ s_lex_number (wes_lexer_t *self, wes_token_t *token, wes_pos_t start)
     }
     else {
         while (s_is_digit (c)) {
-            if (s_push (self, (unsigned char) c, start) != 0) {
+            if (s_push (self, (unsigned char)c, start) != 0) {
                 return -1;
             }
             s_skip (self, 1);
@@ -625,11 +596,11 @@ s_lex_number (wes_lexer_t *self, wes_token_t *token, wes_pos_t start)
         c = s_peek (self, 0);
         if (!s_is_digit (c)) {
             s_describe_at (self, 0, what, sizeof what);
-            return s_fail (self, s_pos (self), "invalid number: expected a digit after '.', found %s",
-                           what);
+            return s_fail (self, s_pos (self),
+                           "invalid number: expected a digit after '.', found %s", what);
         }
         while (s_is_digit (c)) {
-            if (s_push (self, (unsigned char) c, start) != 0) {
+            if (s_push (self, (unsigned char)c, start) != 0) {
                 return -1;
             }
             s_skip (self, 1);
@@ -638,13 +609,13 @@ s_lex_number (wes_lexer_t *self, wes_token_t *token, wes_pos_t start)
     }
     if (c == 'e' || c == 'E') {
         is_float = true;
-        if (s_push (self, (unsigned char) c, start) != 0) {
+        if (s_push (self, (unsigned char)c, start) != 0) {
             return -1;
         }
         s_skip (self, 1);
         c = s_peek (self, 0);
         if (c == '+' || c == '-') {
-            if (s_push (self, (unsigned char) c, start) != 0) {
+            if (s_push (self, (unsigned char)c, start) != 0) {
                 return -1;
             }
             s_skip (self, 1);
@@ -656,7 +627,7 @@ s_lex_number (wes_lexer_t *self, wes_token_t *token, wes_pos_t start)
                            "invalid number: expected a digit in the exponent, found %s", what);
         }
         while (s_is_digit (c)) {
-            if (s_push (self, (unsigned char) c, start) != 0) {
+            if (s_push (self, (unsigned char)c, start) != 0) {
                 return -1;
             }
             s_skip (self, 1);
@@ -686,7 +657,7 @@ s_copy_char (wes_lexer_t *self, wes_pos_t start, const char *what)
         return s_fail (self, s_pos (self), "NUL character in %s (not supported)", what);
     }
     if (c < 0x80) {
-        if (s_push (self, (unsigned char) c, start) != 0) {
+        if (s_push (self, (unsigned char)c, start) != 0) {
             return -1;
         }
         s_skip (self, 1);
@@ -695,7 +666,7 @@ s_copy_char (wes_lexer_t *self, wes_pos_t start, const char *what)
     uint32_t cp;
     size_t n = s_utf8_at (self, 0, &cp);
     if (n == 0) {
-        return s_fail (self, s_pos (self), "invalid UTF-8 byte 0x%02X in %s", (unsigned) c, what);
+        return s_fail (self, s_pos (self), "invalid UTF-8 byte 0x%02X in %s", (unsigned)c, what);
     }
     for (size_t i = 0; i < n; i++) {
         if (s_push (self, self->cur[i], start) != 0) {
@@ -746,7 +717,7 @@ s_unicode_escape (wes_lexer_t *self, wes_pos_t start)
                                "'\\u{...}', found %s",
                                what);
             }
-            v = v * 16 + (uint32_t) d;
+            v = v * 16 + (uint32_t)d;
             digits++;
             k++;
             if (v > 0x10FFFF || digits > 8) {
@@ -758,7 +729,7 @@ s_unicode_escape (wes_lexer_t *self, wes_pos_t start)
         }
         if (v >= 0xD800 && v <= 0xDFFF) {
             return s_fail (self, at, "invalid Unicode escape: surrogate U+%04X is not a character",
-                           (unsigned) v);
+                           (unsigned)v);
         }
         cp = v;
         s_skip (self, k + 1);
@@ -766,7 +737,8 @@ s_unicode_escape (wes_lexer_t *self, wes_pos_t start)
     else {
         long v = s_hex_at (self, 2, 4);
         if (v < 0) {
-            return s_fail (self, at, "invalid Unicode escape: expected four hex digits after '\\u'");
+            return s_fail (self, at,
+                           "invalid Unicode escape: expected four hex digits after '\\u'");
         }
         size_t k = 6;
         if (v >= 0xD800 && v <= 0xDBFF) {
@@ -778,16 +750,16 @@ s_unicode_escape (wes_lexer_t *self, wes_pos_t start)
                 return s_fail (self, at,
                                "invalid Unicode escape: leading surrogate \\u%04lX is not followed "
                                "by a trailing surrogate",
-                               (unsigned long) v);
+                               (unsigned long)v);
             }
             v = 0x10000 + ((v - 0xD800) << 10) + (lo - 0xDC00);
             k = 12;
         }
         else if (v >= 0xDC00 && v <= 0xDFFF) {
             return s_fail (self, at, "invalid Unicode escape: lone trailing surrogate \\u%04lX",
-                           (unsigned long) v);
+                           (unsigned long)v);
         }
-        cp = (uint32_t) v;
+        cp = (uint32_t)v;
         s_skip (self, k);
     }
     if (cp == 0) {
@@ -850,7 +822,7 @@ s_lex_string (wes_lexer_t *self, wes_token_t *token, wes_pos_t start)
                                what);
             }
             }
-            if (s_push (self, (unsigned char) out, start) != 0) {
+            if (s_push (self, (unsigned char)out, start) != 0) {
                 return -1;
             }
             s_skip (self, 2);

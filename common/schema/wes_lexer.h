@@ -12,26 +12,26 @@
 #include "wes_ast.h"
 
 typedef enum {
-    WES_TOK_EOF,          /* end of input */
-    WES_TOK_BANG,         /* ! */
-    WES_TOK_DOLLAR,       /* $ */
-    WES_TOK_AMP,          /* & */
-    WES_TOK_LPAREN,       /* ( */
-    WES_TOK_RPAREN,       /* ) */
-    WES_TOK_SPREAD,       /* ... */
-    WES_TOK_COLON,        /* : */
-    WES_TOK_EQUALS,       /* = */
-    WES_TOK_AT,           /* @ */
-    WES_TOK_LBRACKET,     /* [ */
-    WES_TOK_RBRACKET,     /* ] */
-    WES_TOK_LBRACE,       /* { */
-    WES_TOK_PIPE,         /* | */
-    WES_TOK_RBRACE,       /* } */
-    WES_TOK_NAME,         /* /[_A-Za-z][_0-9A-Za-z]*\/ */
-    WES_TOK_INT,          /* IntValue: text holds the digits as written */
-    WES_TOK_FLOAT,        /* FloatValue: text holds the number as written */
-    WES_TOK_STRING,       /* "...": text holds the decoded value */
-    WES_TOK_BLOCK_STRING  /* """...""": text holds the dedented BlockStringValue */
+    WES_TOK_EOF,         /* end of input */
+    WES_TOK_BANG,        /* ! */
+    WES_TOK_DOLLAR,      /* $ */
+    WES_TOK_AMP,         /* & */
+    WES_TOK_LPAREN,      /* ( */
+    WES_TOK_RPAREN,      /* ) */
+    WES_TOK_SPREAD,      /* ... */
+    WES_TOK_COLON,       /* : */
+    WES_TOK_EQUALS,      /* = */
+    WES_TOK_AT,          /* @ */
+    WES_TOK_LBRACKET,    /* [ */
+    WES_TOK_RBRACKET,    /* ] */
+    WES_TOK_LBRACE,      /* { */
+    WES_TOK_PIPE,        /* | */
+    WES_TOK_RBRACE,      /* } */
+    WES_TOK_NAME,        /* /[_A-Za-z][_0-9A-Za-z]*\/ */
+    WES_TOK_INT,         /* IntValue: text holds the digits as written */
+    WES_TOK_FLOAT,       /* FloatValue: text holds the number as written */
+    WES_TOK_STRING,      /* "...": text holds the decoded value */
+    WES_TOK_BLOCK_STRING /* """...""": text holds the dedented BlockStringValue */
 } wes_token_kind_t;
 
 /*  The current token. text and len are borrowed from the lexer and valid

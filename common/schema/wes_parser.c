@@ -28,9 +28,9 @@ typedef struct {
 
 /*  What encloses a body, for messages: "type 'User' opened at 3:1". */
 typedef struct {
-    const char *what;  /* "type", "interface", "input", "enum", "schema" */
-    const char *name;  /* NULL for schema */
-    wes_pos_t opened;  /* where the definition's keyword is */
+    const char *what; /* "type", "interface", "input", "enum", "schema" */
+    const char *name; /* NULL for schema */
+    wes_pos_t opened; /* where the definition's keyword is */
 } s_context_t;
 
 static wes_ast_doc_t *s_parse (const char *name, wes_lexer_t *lexer, wes_diag_t *diag);
@@ -40,7 +40,8 @@ static wes_ast_type_t *s_parse_type (s_parser_t *p, const char *what);
 static bool s_parse_directives (s_parser_t *p, wes_ast_directive_t **out);
 static void s_error (s_parser_t *p, wes_pos_t pos, const char *fmt, ...)
     __attribute__ ((format (printf, 3, 4)));
-static void s_expected (s_parser_t *p, const char *fmt, ...) __attribute__ ((format (printf, 2, 3)));
+static void s_expected (s_parser_t *p, const char *fmt, ...)
+    __attribute__ ((format (printf, 2, 3)));
 
 wes_ast_doc_t *
 wes_parse_file (const char *path, wes_diag_t *diag)
@@ -102,11 +103,11 @@ s_clip (char *out, size_t size, const char *s, size_t max)
     bool cut = len > max;
     if (cut) {
         len = max;
-        while (len > 0 && ((unsigned char) s[len] & 0xC0) == 0x80) {
+        while (len > 0 && ((unsigned char)s[len] & 0xC0) == 0x80) {
             len--;
         }
     }
-    snprintf (out, size, "%.*s%s", (int) len, s, cut ? "..." : "");
+    snprintf (out, size, "%.*s%s", (int)len, s, cut ? "..." : "");
 }
 
 /*  The current token as a message shows it: '!', 'User', '42', string "abc". */
@@ -158,12 +159,12 @@ s_context_text (const s_context_t *ctx, char *out, size_t size)
     if (ctx->name) {
         char clip[80];
         s_clip (clip, sizeof clip, ctx->name, 60);
-        snprintf (out, size, "%s '%s' opened at %u:%u", ctx->what, clip,
-                  (unsigned) ctx->opened.line, (unsigned) ctx->opened.col);
+        snprintf (out, size, "%s '%s' opened at %u:%u", ctx->what, clip, (unsigned)ctx->opened.line,
+                  (unsigned)ctx->opened.col);
     }
     else {
-        snprintf (out, size, "%s opened at %u:%u", ctx->what, (unsigned) ctx->opened.line,
-                  (unsigned) ctx->opened.col);
+        snprintf (out, size, "%s opened at %u:%u", ctx->what, (unsigned)ctx->opened.line,
+                  (unsigned)ctx->opened.col);
     }
 }
 
@@ -197,8 +198,7 @@ s_at_keyword (const s_parser_t *p, const char *word)
 }
 
 /*  Consumes a token of the given kind, or reports what was expected. */
-static bool
-s_expect (s_parser_t *p, wes_token_kind_t kind, const char *fmt, ...)
+static bool s_expect (s_parser_t *p, wes_token_kind_t kind, const char *fmt, ...)
     __attribute__ ((format (printf, 3, 4)));
 
 static bool
@@ -220,8 +220,7 @@ s_expect (s_parser_t *p, wes_token_kind_t kind, const char *fmt, ...)
 }
 
 /*  Consumes a name into *name (arena copy), or reports what was expected. */
-static bool
-s_name (s_parser_t *p, wes_ast_name_t *name, const char *fmt, ...)
+static bool s_name (s_parser_t *p, wes_ast_name_t *name, const char *fmt, ...)
     __attribute__ ((format (printf, 3, 4)));
 
 static bool
@@ -256,7 +255,7 @@ static bool
 s_count (s_parser_t *p, size_t *count, wes_pos_t at, const char *what)
 {
     if (++*count > WES_MAX_LIST_ITEMS) {
-        s_error (p, at, "too many %s (the limit is %u)", what, (unsigned) WES_MAX_LIST_ITEMS);
+        s_error (p, at, "too many %s (the limit is %u)", what, (unsigned)WES_MAX_LIST_ITEMS);
         return false;
     }
     return true;
@@ -267,7 +266,7 @@ s_enter (s_parser_t *p, const char *what)
 {
     if (p->depth >= WES_MAX_NESTING) {
         s_error (p, p->tok.loc.start, "%s nested deeper than %u levels (WES_MAX_NESTING)", what,
-                 (unsigned) WES_MAX_NESTING);
+                 (unsigned)WES_MAX_NESTING);
         return false;
     }
     p->depth++;
@@ -295,7 +294,7 @@ s_parse (const char *name, wes_lexer_t *lexer, wes_diag_t *diag)
     while (!p->failed && p->tok.kind != WES_TOK_EOF) {
         if (++count > WES_MAX_DEFINITIONS) {
             s_error (p, p->tok.loc.start, "too many definitions (the limit is %u)",
-                     (unsigned) WES_MAX_DEFINITIONS);
+                     (unsigned)WES_MAX_DEFINITIONS);
             break;
         }
         wes_ast_def_t *def = s_parse_definition (p);
@@ -350,8 +349,8 @@ s_parse_list_value (s_parser_t *p)
     size_t count = 0;
     while (!p->failed && p->tok.kind != WES_TOK_RBRACKET) {
         if (p->tok.kind == WES_TOK_EOF) {
-            s_expected (p, "']' to close the list opened at %u:%u", (unsigned) opened.line,
-                        (unsigned) opened.col);
+            s_expected (p, "']' to close the list opened at %u:%u", (unsigned)opened.line,
+                        (unsigned)opened.col);
             return NULL;
         }
         if (!s_count (p, &count, p->tok.loc.start, "items in a list value")) {
@@ -389,8 +388,8 @@ s_parse_object_value (s_parser_t *p)
     size_t count = 0;
     while (!p->failed && p->tok.kind != WES_TOK_RBRACE) {
         if (p->tok.kind == WES_TOK_EOF) {
-            s_expected (p, "'}' to close the object value opened at %u:%u",
-                        (unsigned) opened.line, (unsigned) opened.col);
+            s_expected (p, "'}' to close the object value opened at %u:%u", (unsigned)opened.line,
+                        (unsigned)opened.col);
             return NULL;
         }
         if (!s_count (p, &count, p->tok.loc.start, "fields in an object value")) {
@@ -497,7 +496,7 @@ s_parse_type (s_parser_t *p, const char *what)
         type->of = s_parse_type (p, "a type inside '[' ']'");
         if (!type->of
             || !s_expect (p, WES_TOK_RBRACKET, "']' to close the list type opened at %u:%u",
-                          (unsigned) opened.line, (unsigned) opened.col)) {
+                          (unsigned)opened.line, (unsigned)opened.col)) {
             return NULL;
         }
         p->depth--;
@@ -556,8 +555,9 @@ s_parse_directives (s_parser_t *p, wes_ast_directive_t **out)
                 wes_ast_argument_t *a = wes_arena_alloc (p->arena, sizeof *a);
                 a->loc.start = p->tok.loc.start;
                 if (atail) {
-                    if (!s_name (p, &a->name, "an argument name or ')' to close the arguments of "
-                                              "directive '@%s'",
+                    if (!s_name (p, &a->name,
+                                 "an argument name or ')' to close the arguments of "
+                                 "directive '@%s'",
                                  d->name.value)) {
                         return false;
                     }
@@ -658,7 +658,7 @@ s_parse_argument_defs (s_parser_t *p, wes_ast_input_value_t **out, const char *o
         if (tail) {
             snprintf (expected, sizeof expected,
                       "an argument name or ')' to close the arguments of %s opened at %u:%u", owner,
-                      (unsigned) opened.line, (unsigned) opened.col);
+                      (unsigned)opened.line, (unsigned)opened.col);
         }
         else {
             snprintf (expected, sizeof expected, "an argument definition for %s", owner);
@@ -760,7 +760,8 @@ s_parse_fields (s_parser_t *p, wes_ast_def_t *def, const s_context_t *ctx)
         }
         wes_ast_field_t *f = wes_arena_alloc (p->arena, sizeof *f);
         f->loc.start = p->tok.loc.start;
-        const char *name_expected = s_body_expected (ctx, "a field name", expected, sizeof expected);
+        const char *name_expected =
+            s_body_expected (ctx, "a field name", expected, sizeof expected);
         if (s_is_string (p)) {
             f->description = s_string_value (p);
             if (!f->description) {
@@ -849,8 +850,8 @@ s_parse_enum_values (s_parser_t *p, wes_ast_def_t *def, const s_context_t *ctx)
         }
         wes_ast_enum_value_t *v = wes_arena_alloc (p->arena, sizeof *v);
         v->loc.start = p->tok.loc.start;
-        const char *name_expected = s_body_expected (ctx, "an enum value", expected,
-                                                     sizeof expected);
+        const char *name_expected =
+            s_body_expected (ctx, "an enum value", expected, sizeof expected);
         if (s_is_string (p)) {
             v->description = s_string_value (p);
             if (!v->description) {
@@ -865,8 +866,7 @@ s_parse_enum_values (s_parser_t *p, wes_ast_def_t *def, const s_context_t *ctx)
                      p->tok.text, ctx->name);
             return false;
         }
-        if (!s_name (p, &v->name, "%s", name_expected)
-            || !s_parse_directives (p, &v->directives)) {
+        if (!s_name (p, &v->name, "%s", name_expected) || !s_parse_directives (p, &v->directives)) {
             return false;
         }
         v->loc.end = p->prev_end;
@@ -938,11 +938,25 @@ static bool
 s_is_directive_location (const char *name)
 {
     static const char *const locations[] = {
-        "QUERY",         "MUTATION",          "SUBSCRIPTION",           "FIELD",
-        "FRAGMENT_DEFINITION", "FRAGMENT_SPREAD", "INLINE_FRAGMENT",    "VARIABLE_DEFINITION",
-        "SCHEMA",        "SCALAR",            "OBJECT",                 "FIELD_DEFINITION",
-        "ARGUMENT_DEFINITION", "INTERFACE",   "UNION",                  "ENUM",
-        "ENUM_VALUE",    "INPUT_OBJECT",      "INPUT_FIELD_DEFINITION",
+        "QUERY",
+        "MUTATION",
+        "SUBSCRIPTION",
+        "FIELD",
+        "FRAGMENT_DEFINITION",
+        "FRAGMENT_SPREAD",
+        "INLINE_FRAGMENT",
+        "VARIABLE_DEFINITION",
+        "SCHEMA",
+        "SCALAR",
+        "OBJECT",
+        "FIELD_DEFINITION",
+        "ARGUMENT_DEFINITION",
+        "INTERFACE",
+        "UNION",
+        "ENUM",
+        "ENUM_VALUE",
+        "INPUT_OBJECT",
+        "INPUT_FIELD_DEFINITION",
     };
     for (size_t i = 0; i < sizeof locations / sizeof locations[0]; i++) {
         if (strcmp (name, locations[i]) == 0) {
@@ -1148,7 +1162,7 @@ s_parse_definition (s_parser_t *p)
             s_error (p, p->tok.loc.start,
                      "a description is not allowed on an extension ('extend' after the "
                      "description at %u:%u)",
-                     (unsigned) def->loc.start.line, (unsigned) def->loc.start.col);
+                     (unsigned)def->loc.start.line, (unsigned)def->loc.start.col);
             return NULL;
         }
     }
@@ -1182,10 +1196,10 @@ s_parse_definition (s_parser_t *p)
         }
     }
     else if (!s_keyword_kind (p->tok.text, &def->kind, false)) {
-        s_expected (p, "%s", def->description
-                                 ? "a definition after the description"
-                                 : "a type system definition (schema, scalar, type, interface, "
-                                   "union, enum, input, directive or extend)");
+        s_expected (p, "%s",
+                    def->description ? "a definition after the description"
+                                     : "a type system definition (schema, scalar, type, interface, "
+                                       "union, enum, input, directive or extend)");
         return NULL;
     }
     def->keyword = p->tok.loc.start;

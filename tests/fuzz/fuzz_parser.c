@@ -34,12 +34,12 @@ s_check_streaming (const uint8_t *data, size_t size)
     if (size == 0) {
         return; /* fmemopen refuses an empty buffer */
     }
-    FILE *file = fmemopen ((void *) data, size, "r");
+    FILE *file = fmemopen ((void *)data, size, "r");
     if (!file) {
         return;
     }
     wes_lexer_t *flex = wes_lexer_new_file (file);
-    wes_lexer_t *mlex = wes_lexer_new_buffer ((const char *) data, size);
+    wes_lexer_t *mlex = wes_lexer_new_buffer ((const char *)data, size);
     for (;;) {
         wes_token_t a;
         wes_token_t b;
@@ -69,7 +69,7 @@ int
 LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
 {
     wes_diag_t *diag = wes_diag_new ("fuzz");
-    wes_ast_doc_t *doc = wes_parse_buffer ("fuzz", (const char *) data, size, diag);
+    wes_ast_doc_t *doc = wes_parse_buffer ("fuzz", (const char *)data, size, diag);
     if (doc) {
         s_check (wes_diag_errors (diag) == 0, "a document with errors");
         s_check (wes_ast_doc_count (doc) > 0, "a document without definitions");

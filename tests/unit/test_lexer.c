@@ -132,13 +132,13 @@ s_check_value (const char *src, wes_token_kind_t kind, const char *value, size_t
 static void
 test_punctuators (void **state)
 {
-    (void) state;
+    (void)state;
     s_lexed_t *lx = s_lex ("! $ & ( ) ... : = @ [ ] { | }");
     assert_int_equal (lx->rc, 0);
     static const wes_token_kind_t kinds[] = {
-        WES_TOK_BANG,     WES_TOK_DOLLAR,   WES_TOK_AMP,    WES_TOK_LPAREN, WES_TOK_RPAREN,
-        WES_TOK_SPREAD,   WES_TOK_COLON,    WES_TOK_EQUALS, WES_TOK_AT,     WES_TOK_LBRACKET,
-        WES_TOK_RBRACKET, WES_TOK_LBRACE,   WES_TOK_PIPE,   WES_TOK_RBRACE, WES_TOK_EOF,
+        WES_TOK_BANG,     WES_TOK_DOLLAR, WES_TOK_AMP,    WES_TOK_LPAREN, WES_TOK_RPAREN,
+        WES_TOK_SPREAD,   WES_TOK_COLON,  WES_TOK_EQUALS, WES_TOK_AT,     WES_TOK_LBRACKET,
+        WES_TOK_RBRACKET, WES_TOK_LBRACE, WES_TOK_PIPE,   WES_TOK_RBRACE, WES_TOK_EOF,
     };
     assert_int_equal (lx->count, sizeof kinds / sizeof kinds[0]);
     for (size_t i = 0; i < lx->count; i++) {
@@ -153,7 +153,7 @@ test_punctuators (void **state)
 static void
 test_names_and_positions (void **state)
 {
-    (void) state;
+    (void)state;
     /*  Commas and tabs are ignored; \n, \r\n and \r each end one line;
         comments run to the end of the line. */
     s_lexed_t *lx = s_lex ("_a1,Bz\tc # comment, ignored\r\nd\re\n\n  f_G9");
@@ -194,7 +194,7 @@ test_names_and_positions (void **state)
 static void
 test_numbers (void **state)
 {
-    (void) state;
+    (void)state;
     s_lexed_t *lx = s_lex ("0 -0 123 -45 0.5 -1.25 1e10 6.02E+23 1.5e-3 9E0");
     assert_int_equal (lx->rc, 0);
     assert_int_equal (lx->count, 11);
@@ -224,7 +224,8 @@ test_numbers (void **state)
     s_check_error ("-", 1, 2, "invalid number: expected a digit after '-', found end of file");
     s_check_error ("1.", 1, 3, "invalid number: expected a digit after '.', found end of file");
     s_check_error ("1.e5", 1, 3, "invalid number: expected a digit after '.', found 'e'");
-    s_check_error ("1e", 1, 3, "invalid number: expected a digit in the exponent, found end of file");
+    s_check_error ("1e", 1, 3,
+                   "invalid number: expected a digit in the exponent, found end of file");
     s_check_error ("2E+x", 1, 4, "invalid number: expected a digit in the exponent, found 'x'");
     s_check_error ("12abc", 1, 3, "invalid number: unexpected 'a' after '12'");
     s_check_error ("0x1F", 1, 2, "invalid number: unexpected 'x' after '0'");
@@ -235,7 +236,7 @@ test_numbers (void **state)
 static void
 test_strings (void **state)
 {
-    (void) state;
+    (void)state;
     S_CHECK_VALUE ("\"\"", WES_TOK_STRING, "");
     S_CHECK_VALUE ("\"simple\"", WES_TOK_STRING, "simple");
     S_CHECK_VALUE ("\"q\\\" b\\\\ s\\/ \\b\\f\\n\\r\\t\"", WES_TOK_STRING, "q\" b\\ s/ \b\f\n\r\t");
@@ -244,8 +245,9 @@ test_strings (void **state)
     /*  A surrogate pair written as two escapes is one code point. */
     S_CHECK_VALUE ("\"\\uD83D\\uDE00\"", WES_TOK_STRING, "\xF0\x9F\x98\x80");
     /*  The draft's variable-width escape. */
-    S_CHECK_VALUE ("\"\\u{1F600}\\u{41}\\u{0000e9}\"", WES_TOK_STRING, "\xF0\x9F\x98\x80"
-                                                                       "A\xC3\xA9");
+    S_CHECK_VALUE ("\"\\u{1F600}\\u{41}\\u{0000e9}\"", WES_TOK_STRING,
+                   "\xF0\x9F\x98\x80"
+                   "A\xC3\xA9");
     /*  Raw UTF-8 passes through unchanged; so does a tab. */
     S_CHECK_VALUE ("\"caf\xC3\xA9\t\xF0\x9F\x98\x80\"", WES_TOK_STRING,
                    "caf\xC3\xA9\t\xF0\x9F\x98\x80");
@@ -261,7 +263,8 @@ test_strings (void **state)
     s_check_error ("\"ab\rcd\"", 1, 1, "unterminated string, found end of line");
     s_check_error ("\"a\\qb\"", 1, 3, "invalid escape sequence: '\\' followed by 'q'");
     s_check_error ("\"a\\", 1, 3, "invalid escape sequence: '\\' followed by end of file");
-    s_check_error ("\"\\u12\"", 1, 2, "invalid Unicode escape: expected four hex digits after '\\u'");
+    s_check_error ("\"\\u12\"", 1, 2,
+                   "invalid Unicode escape: expected four hex digits after '\\u'");
     s_check_error ("\"\\uD83D\"", 1, 2,
                    "invalid Unicode escape: leading surrogate \\uD83D is not followed by a "
                    "trailing surrogate");
@@ -278,9 +281,9 @@ test_strings (void **state)
     s_check_error ("\"\\u0000\"", 1, 2,
                    "invalid Unicode escape: U+0000 in a string is not supported");
     s_check_error ("\"ab\xFF\"", 1, 4, "invalid UTF-8 byte 0xFF in string");
-    s_check_error ("\"\xC0\xAF\"", 1, 2, "invalid UTF-8 byte 0xC0 in string"); /* overlong */
+    s_check_error ("\"\xC0\xAF\"", 1, 2, "invalid UTF-8 byte 0xC0 in string");     /* overlong */
     s_check_error ("\"\xED\xA0\x80\"", 1, 2, "invalid UTF-8 byte 0xED in string"); /* surrogate */
-    s_check_error ("\"\xE2\x82\"", 1, 2, "invalid UTF-8 byte 0xE2 in string"); /* truncated */
+    s_check_error ("\"\xE2\x82\"", 1, 2, "invalid UTF-8 byte 0xE2 in string");     /* truncated */
 
     /*  A NUL byte inside a string can not live in a C string. */
     wes_lexer_t *lexer = wes_lexer_new_buffer ("\"a\0b\"", 5);
@@ -296,7 +299,7 @@ test_strings (void **state)
 static void
 test_block_strings (void **state)
 {
-    (void) state;
+    (void)state;
     /*  The spec's example: common indentation and blank first/last lines go. */
     S_CHECK_VALUE ("\"\"\"\n    Hello,\n      World!\n\n    Yours,\n      GraphQL.\n  \"\"\"",
                    WES_TOK_BLOCK_STRING, "Hello,\n  World!\n\nYours,\n  GraphQL.");
@@ -331,7 +334,7 @@ test_block_strings (void **state)
 static void
 test_errors (void **state)
 {
-    (void) state;
+    (void)state;
     s_check_error ("type %", 1, 6, "unexpected character '%'");
     s_check_error ("a\n  ?", 2, 3, "unexpected character '?'");
     s_check_error ("caf\xC3\xA9", 1, 4, "unexpected character U+00E9");
@@ -359,7 +362,7 @@ test_errors (void **state)
 static void
 test_token_limit (void **state)
 {
-    (void) state;
+    (void)state;
     size_t max = WES_MAX_TOKEN_BYTES;
     char *src = malloc (max + 16);
     assert_non_null (src);
@@ -399,7 +402,7 @@ test_token_limit (void **state)
                 assert_int_equal (rc, -1);
                 char expected[128];
                 snprintf (expected, sizeof expected,
-                          "token longer than %u bytes (WES_MAX_TOKEN_BYTES)", (unsigned) max);
+                          "token longer than %u bytes (WES_MAX_TOKEN_BYTES)", (unsigned)max);
                 assert_string_equal (wes_lexer_error (lexer), expected);
                 assert_int_equal (wes_lexer_error_pos (lexer).line, 1);
                 assert_int_equal (wes_lexer_error_pos (lexer).col, 2);
@@ -411,7 +414,7 @@ test_token_limit (void **state)
 
     /*  Input longer than WES_MAX_SDL_BYTES is refused before a byte is read
         (the data pointer is never dereferenced past the first bytes). */
-    wes_lexer_t *lexer = wes_lexer_new_buffer ("type", (size_t) WES_MAX_SDL_BYTES + 1);
+    wes_lexer_t *lexer = wes_lexer_new_buffer ("type", (size_t)WES_MAX_SDL_BYTES + 1);
     wes_token_t tok;
     assert_int_equal (wes_lexer_next (lexer, &tok), -1);
     assert_non_null (strstr (wes_lexer_error (lexer), "WES_MAX_SDL_BYTES"));
@@ -423,7 +426,7 @@ test_token_limit (void **state)
 static size_t
 s_check_stream_equal (const char *data, size_t len)
 {
-    FILE *file = fmemopen ((void *) data, len, "r");
+    FILE *file = fmemopen ((void *)data, len, "r");
     assert_non_null (file);
     wes_lexer_t *flex = wes_lexer_new_file (file);
     wes_lexer_t *mlex = wes_lexer_new_buffer (data, len);
@@ -458,7 +461,7 @@ s_check_stream_equal (const char *data, size_t len)
 static void
 test_streaming (void **state)
 {
-    (void) state;
+    (void)state;
     /*  The conformance files. */
     const char *files[] = {
         WES_CONFORMANCE_DIR "/graphql-spec/graphql-js/kitchenSinkSDL.graphql",
@@ -476,9 +479,10 @@ test_streaming (void **state)
     /*  Tokens and multi-byte lookahead (\r\n, ..., """, \""", \uXXXX\uXXXX,
         UTF-8) straddling the read buffer's edges: shift a tricky snippet
         across every offset around the 16 KiB boundaries. */
-    static const char snippet[] = "a\r\n... \"\"\"x\\\"\"\"y\"\"\" \"\\uD83D\\uDE00\xC3\xA9\" 1.5e3 "
-                                  "\xEF\xBB\xBF"
-                                  "b";
+    static const char snippet[] =
+        "a\r\n... \"\"\"x\\\"\"\"y\"\"\" \"\\uD83D\\uDE00\xC3\xA9\" 1.5e3 "
+        "\xEF\xBB\xBF"
+        "b";
     size_t total = 3 * 16384 + 64;
     char *buf = malloc (total);
     assert_non_null (buf);
@@ -499,10 +503,10 @@ int
 main (void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test (test_punctuators), cmocka_unit_test (test_names_and_positions),
-        cmocka_unit_test (test_numbers),     cmocka_unit_test (test_strings),
+        cmocka_unit_test (test_punctuators),   cmocka_unit_test (test_names_and_positions),
+        cmocka_unit_test (test_numbers),       cmocka_unit_test (test_strings),
         cmocka_unit_test (test_block_strings), cmocka_unit_test (test_errors),
-        cmocka_unit_test (test_token_limit), cmocka_unit_test (test_streaming),
+        cmocka_unit_test (test_token_limit),   cmocka_unit_test (test_streaming),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);
 }

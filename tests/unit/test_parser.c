@@ -68,11 +68,11 @@ s_error_is (const char *src, uint32_t line, uint32_t col, const char *message)
         ok = false;
     }
     else if (wes_diag_errors (diag) != 1 || wes_diag_count (diag) != 1
-             || strcmp (wes_diag_message (diag, 0), message) != 0
-             || wes_diag_line (diag, 0) != line || wes_diag_col (diag, 0) != col) {
+             || strcmp (wes_diag_message (diag, 0), message) != 0 || wes_diag_line (diag, 0) != line
+             || wes_diag_col (diag, 0) != col) {
         print_message ("for <%s>:\n  got      %u:%u %s (%zu errors)\n  expected %u:%u %s\n", src,
-                       wes_diag_line (diag, 0), wes_diag_col (diag, 0),
-                       wes_diag_message (diag, 0), wes_diag_errors (diag), line, col, message);
+                       wes_diag_line (diag, 0), wes_diag_col (diag, 0), wes_diag_message (diag, 0),
+                       wes_diag_errors (diag), line, col, message);
         ok = false;
     }
     wes_diag_destroy (&diag);
@@ -92,14 +92,15 @@ s_check_error (const char *src, uint32_t line, uint32_t col, const char *message
 static bool
 s_json_diff (const json_t *a, const json_t *b, const char *path)
 {
-    if (json_equal ((json_t *) a, (json_t *) b)) {
+    if (json_equal ((json_t *)a, (json_t *)b)) {
         return true;
     }
     char sub[512];
     if (json_is_object (a) && json_is_object (b)) {
         const char *key;
         json_t *va;
-        json_object_foreach ((json_t *) a, key, va) {
+        json_object_foreach ((json_t *)a, key, va)
+        {
             json_t *vb = json_object_get (b, key);
             snprintf (sub, sizeof sub, "%s.%s", path, key);
             if (!vb) {
@@ -110,7 +111,8 @@ s_json_diff (const json_t *a, const json_t *b, const char *path)
                 return false;
             }
         }
-        json_object_foreach ((json_t *) b, key, va) {
+        json_object_foreach ((json_t *)b, key, va)
+        {
             if (!json_object_get (a, key)) {
                 print_message ("only in oracle: %s.%s\n", path, key);
                 return false;
@@ -143,7 +145,7 @@ s_json_diff (const json_t *a, const json_t *b, const char *path)
 static void
 test_conformance_files_parse (void **state)
 {
-    (void) state;
+    (void)state;
     /*  Definitions per file: lines of the sources that start a definition
         (grep), and for libgraphqlparser's the oracle's count. */
     static const size_t expected_defs[] = {38, 37, 16, 12, 10, 4, 1, 1, 8};
@@ -187,15 +189,15 @@ test_conformance_files_parse (void **state)
 static void
 test_oracle_json (void **state)
 {
-    (void) state;
+    (void)state;
     wes_diag_t *diag = wes_diag_new ("sink");
-    wes_ast_doc_t *doc = wes_parse_file (S_SPEC "/libgraphqlparser/schema-kitchen-sink.graphql",
-                                         diag);
+    wes_ast_doc_t *doc =
+        wes_parse_file (S_SPEC "/libgraphqlparser/schema-kitchen-sink.graphql", diag);
     assert_non_null (doc);
     json_t *ours = wes_ast_to_json (doc);
     json_error_t error;
-    json_t *oracle = json_load_file (S_SPEC "/libgraphqlparser/schema-kitchen-sink.json", 0,
-                                     &error);
+    json_t *oracle =
+        json_load_file (S_SPEC "/libgraphqlparser/schema-kitchen-sink.json", 0, &error);
     if (!oracle) {
         fail_msg ("oracle: %s", error.text);
     }
@@ -210,7 +212,8 @@ test_oracle_json (void **state)
     size_t k = 0;
     const char *key;
     json_t *value;
-    json_object_foreach (first_field, key, value) {
+    json_object_foreach (first_field, key, value)
+    {
         assert_true (k < 6);
         assert_string_equal (key, expected_keys[k]);
         k++;
@@ -231,146 +234,152 @@ test_oracle_json (void **state)
 static void
 test_errors (void **state)
 {
-    (void) state;
+    (void)state;
     bool ok = true;
     ok &= s_error_is ("type User {\n  id!: ID\n}", 2, 5,
-                   "expected ':' after field name 'id', found '!'");
+                      "expected ':' after field name 'id', found '!'");
     ok &= s_error_is ("# users\n\ntype User {\n  id: ID\n", 5, 1,
-                   "unexpected end of file, expected '}' to close type 'User' opened at 3:1");
+                      "unexpected end of file, expected '}' to close type 'User' opened at 3:1");
     ok &= s_error_is ("\"\"\"doc\"\"\"\ninput In {\n  a: Int", 3, 9,
-                   "unexpected end of file, expected '}' to close input 'In' opened at 2:1");
+                      "unexpected end of file, expected '}' to close input 'In' opened at 2:1");
     ok &= s_error_is ("enum E {\n  A", 2, 4,
-                   "unexpected end of file, expected '}' to close enum 'E' opened at 1:1");
+                      "unexpected end of file, expected '}' to close enum 'E' opened at 1:1");
     ok &= s_error_is ("schema {\n  query: Q", 2, 11,
-                   "unexpected end of file, expected '}' to close schema opened at 1:1");
+                      "unexpected end of file, expected '}' to close schema opened at 1:1");
     ok &= s_error_is ("query { a }", 1, 1,
-                   "schema files may contain only type system definitions, found 'query' (an "
-                   "executable definition)");
+                      "schema files may contain only type system definitions, found 'query' (an "
+                      "executable definition)");
     ok &= s_error_is ("type A { a: Int }\n{ a }", 2, 1,
-                   "schema files may contain only type system definitions, found '{' (an "
-                   "executable definition)");
+                      "schema files may contain only type system definitions, found '{' (an "
+                      "executable definition)");
     ok &= s_error_is ("fragment F on T { a }", 1, 1,
-                   "schema files may contain only type system definitions, found 'fragment' (an "
-                   "executable definition)");
+                      "schema files may contain only type system definitions, found 'fragment' (an "
+                      "executable definition)");
     ok &= s_error_is ("mutation M { a }", 1, 1,
-                   "schema files may contain only type system definitions, found 'mutation' (an "
-                   "executable definition)");
+                      "schema files may contain only type system definitions, found 'mutation' (an "
+                      "executable definition)");
     ok &= s_error_is ("type T { a: [String }", 1, 21,
-                   "expected ']' to close the list type opened at 1:13, found '}'");
+                      "expected ']' to close the list type opened at 1:13, found '}'");
     ok &= s_error_is ("type T { a(x: Int = $v): Int }", 1, 21,
-                   "variable '$v' not allowed: schema files take constant values only");
+                      "variable '$v' not allowed: schema files take constant values only");
     ok &= s_error_is ("scalar S @d(x: [1, $v])", 1, 20,
-                   "variable '$v' not allowed: schema files take constant values only");
+                      "variable '$v' not allowed: schema files take constant values only");
     ok &= s_error_is ("enum E { A true }", 1, 12, "'true' cannot be an enum value (in enum 'E')");
     ok &= s_error_is ("enum E { null }", 1, 10, "'null' cannot be an enum value (in enum 'E')");
     ok &= s_error_is ("directive @d on FIELD | FOO", 1, 25,
-                   "unknown directive location 'FOO' for directive '@d' (expected one of QUERY, "
-                   "MUTATION, SUBSCRIPTION, FIELD, FRAGMENT_DEFINITION, FRAGMENT_SPREAD, "
-                   "INLINE_FRAGMENT, VARIABLE_DEFINITION, SCHEMA, SCALAR, OBJECT, "
-                   "FIELD_DEFINITION, ARGUMENT_DEFINITION, INTERFACE, UNION, ENUM, ENUM_VALUE, "
-                   "INPUT_OBJECT, INPUT_FIELD_DEFINITION)");
+                      "unknown directive location 'FOO' for directive '@d' (expected one of QUERY, "
+                      "MUTATION, SUBSCRIPTION, FIELD, FRAGMENT_DEFINITION, FRAGMENT_SPREAD, "
+                      "INLINE_FRAGMENT, VARIABLE_DEFINITION, SCHEMA, SCALAR, OBJECT, "
+                      "FIELD_DEFINITION, ARGUMENT_DEFINITION, INTERFACE, UNION, ENUM, ENUM_VALUE, "
+                      "INPUT_OBJECT, INPUT_FIELD_DEFINITION)");
     ok &= s_error_is ("directive @d(x: Int)", 1, 21,
-                   "unexpected end of file, expected 'on' and the locations of directive '@d'");
+                      "unexpected end of file, expected 'on' and the locations of directive '@d'");
     ok &= s_error_is ("directive d on FIELD", 1, 11,
-                   "expected '@' and a name after 'directive', found 'd'");
+                      "expected '@' and a name after 'directive', found 'd'");
     ok &= s_error_is ("directive @d on", 1, 16,
-                   "unexpected end of file, expected a directive location for directive '@d'");
+                      "unexpected end of file, expected a directive location for directive '@d'");
     ok &= s_error_is ("extend type T", 1, 14,
-                   "unexpected end of file, expected 'implements', a directive or '{' after "
-                   "'extend type T'");
+                      "unexpected end of file, expected 'implements', a directive or '{' after "
+                      "'extend type T'");
     ok &= s_error_is ("extend scalar S\ntype T", 2, 1,
-                   "expected a directive after 'extend scalar S', found 'type'");
+                      "expected a directive after 'extend scalar S', found 'type'");
     ok &= s_error_is ("extend schema", 1, 14,
-                   "unexpected end of file, expected a directive or '{' after 'extend schema'");
+                      "unexpected end of file, expected a directive or '{' after 'extend schema'");
     ok &= s_error_is ("extend union U", 1, 15,
-                   "unexpected end of file, expected a directive or '=' after 'extend union U'");
+                      "unexpected end of file, expected a directive or '=' after 'extend union U'");
     ok &= s_error_is ("extend foo", 1, 8,
-                   "expected schema, scalar, type, interface, union, enum or input after "
-                   "'extend', found 'foo'");
+                      "expected schema, scalar, type, interface, union, enum or input after "
+                      "'extend', found 'foo'");
     ok &= s_error_is ("extend directive @d on FIELD", 1, 8,
-                   "expected schema, scalar, type, interface, union, enum or input after "
-                   "'extend', found 'directive'");
+                      "expected schema, scalar, type, interface, union, enum or input after "
+                      "'extend', found 'directive'");
     ok &= s_error_is ("type T { a: Int = 1 }", 1, 17,
-                   "expected a field name or '}' to close type 'T' opened at 1:1, found '='");
+                      "expected a field name or '}' to close type 'T' opened at 1:1, found '='");
     ok &= s_error_is ("type T @d( ) { a: Int }", 1, 12,
-                   "expected an argument name after '@d(', found ')'");
+                      "expected an argument name after '@d(', found ')'");
     ok &= s_error_is ("type T @d(a: 1 2) { a: Int }", 1, 16,
-                   "expected an argument name or ')' to close the arguments of directive '@d', "
-                   "found '2'");
+                      "expected an argument name or ')' to close the arguments of directive '@d', "
+                      "found '2'");
     ok &= s_error_is ("union U = A | ", 1, 15,
-                   "unexpected end of file, expected a member type name for union 'U'");
+                      "unexpected end of file, expected a member type name for union 'U'");
     ok &= s_error_is ("union U = | | A", 1, 13,
-                   "expected a member type name for union 'U', found '|'");
-    ok &= s_error_is ("schema { foo: Q }", 1, 10,
-                   "expected 'query', 'mutation' or 'subscription' in schema opened at 1:1, found "
-                   "'foo'");
-    ok &= s_error_is ("schema { }", 1, 10,
-                   "expected 'query', 'mutation' or 'subscription' in schema opened at 1:1, found "
-                   "'}'");
+                      "expected a member type name for union 'U', found '|'");
+    ok &=
+        s_error_is ("schema { foo: Q }", 1, 10,
+                    "expected 'query', 'mutation' or 'subscription' in schema opened at 1:1, found "
+                    "'foo'");
+    ok &=
+        s_error_is ("schema { }", 1, 10,
+                    "expected 'query', 'mutation' or 'subscription' in schema opened at 1:1, found "
+                    "'}'");
     ok &= s_error_is ("schema { query Q }", 1, 16,
-                   "expected ':' after operation type 'query', found 'Q'");
+                      "expected ':' after operation type 'query', found 'Q'");
     ok &= s_error_is ("schema @d", 1, 10,
-                   "unexpected end of file, expected '{' and the operation types of the schema");
+                      "unexpected end of file, expected '{' and the operation types of the schema");
     ok &= s_error_is ("scalar", 1, 7, "unexpected end of file, expected a name after 'scalar'");
     ok &= s_error_is ("type 123", 1, 6, "expected a name after 'type', found '123'");
     ok &= s_error_is ("", 1, 1,
-                   "unexpected end of file, expected a type system definition (the document is "
-                   "empty)");
+                      "unexpected end of file, expected a type system definition (the document is "
+                      "empty)");
     ok &= s_error_is ("# only a comment\n,,,\n", 3, 1,
-                   "unexpected end of file, expected a type system definition (the document is "
-                   "empty)");
+                      "unexpected end of file, expected a type system definition (the document is "
+                      "empty)");
     ok &= s_error_is ("foo", 1, 1,
-                   "expected a type system definition (schema, scalar, type, interface, union, "
-                   "enum, input, directive or extend), found 'foo'");
+                      "expected a type system definition (schema, scalar, type, interface, union, "
+                      "enum, input, directive or extend), found 'foo'");
     ok &= s_error_is ("type T { a: Int }}", 1, 18,
-                   "expected a type system definition (schema, scalar, type, interface, union, "
-                   "enum, input, directive or extend), found '}'");
+                      "expected a type system definition (schema, scalar, type, interface, union, "
+                      "enum, input, directive or extend), found '}'");
     ok &= s_error_is ("\"desc\"", 1, 7,
-                   "unexpected end of file, expected a definition after the description");
-    ok &= s_error_is ("\"desc\" 42", 1, 8, "expected a definition after the description, found '42'");
-    ok &= s_error_is ("\"desc\" extend type T @d", 1, 8,
-                   "a description is not allowed on an extension ('extend' after the description "
-                   "at 1:1)");
+                      "unexpected end of file, expected a definition after the description");
+    ok &=
+        s_error_is ("\"desc\" 42", 1, 8, "expected a definition after the description, found '42'");
+    ok &=
+        s_error_is ("\"desc\" extend type T @d", 1, 8,
+                    "a description is not allowed on an extension ('extend' after the description "
+                    "at 1:1)");
     ok &= s_error_is ("type T { f(): Int }", 1, 12,
-                   "expected an argument definition for field 'f', found ')'");
+                      "expected an argument definition for field 'f', found ')'");
     ok &= s_error_is ("type T { f(a: Int b): Int }", 1, 20,
-                   "expected ':' after argument name 'b', found ')'");
+                      "expected ':' after argument name 'b', found ')'");
     ok &= s_error_is ("type T { f(a: Int, 1): Int }", 1, 20,
-                   "expected an argument name or ')' to close the arguments of field 'f' opened "
-                   "at 1:11, found '1'");
+                      "expected an argument name or ')' to close the arguments of field 'f' opened "
+                      "at 1:11, found '1'");
     ok &= s_error_is ("input I { a: Int = }", 1, 20, "expected a value, found '}'");
-    ok &= s_error_is ("input I { a Int }", 1, 13, "expected ':' after input field name 'a', found 'Int'");
-    ok &= s_error_is ("type T { a: Int @ }", 1, 19, "expected a directive name after '@', found '}'");
+    ok &= s_error_is ("input I { a Int }", 1, 13,
+                      "expected ':' after input field name 'a', found 'Int'");
+    ok &=
+        s_error_is ("type T { a: Int @ }", 1, 19, "expected a directive name after '@', found '}'");
     ok &= s_error_is ("type T {\n  a: \"x\"\n}", 2, 6,
-                   "expected a type for field 'a', found string \"x\"");
+                      "expected a type for field 'a', found string \"x\"");
     ok &= s_error_is ("type T { a: [] }", 1, 14, "expected a type inside '[' ']', found ']'");
     ok &= s_error_is ("type T implements { a: Int }", 1, 19,
-                   "expected an interface name after 'implements', found '{'");
+                      "expected an interface name after 'implements', found '{'");
     ok &= s_error_is ("type T implements A & { a: Int }", 1, 23,
-                   "expected an interface name after 'implements', found '{'");
+                      "expected an interface name after 'implements', found '{'");
     ok &= s_error_is ("type T { \"doc\" }", 1, 16,
-                   "expected a field name after the description, found '}'");
+                      "expected a field name after the description, found '}'");
     ok &= s_error_is ("input I { a: Int = [1, 2 }", 1, 26, "expected a value, found '}'");
     ok &= s_error_is ("input I { a: Int = [1, 2", 1, 25,
-                   "unexpected end of file, expected ']' to close the list opened at 1:20");
+                      "unexpected end of file, expected ']' to close the list opened at 1:20");
     ok &= s_error_is ("input I { a: In = {x: 1", 1, 24,
-                   "unexpected end of file, expected '}' to close the object value opened at "
-                   "1:19");
+                      "unexpected end of file, expected '}' to close the object value opened at "
+                      "1:19");
     ok &= s_error_is ("input I { a: In = {x 1} }", 1, 22,
-                   "expected ':' after object field name 'x', found '1'");
+                      "expected ':' after object field name 'x', found '1'");
     ok &= s_error_is ("input I { a: In = {1: 1} }", 1, 20,
-                   "expected an object field name or '}' to close the object value, found '1'");
+                      "expected an object field name or '}' to close the object value, found '1'");
     ok &= s_error_is ("type T { a: Int! ! }", 1, 18,
-                   "expected a field name or '}' to close type 'T' opened at 1:1, found '!'");
+                      "expected a field name or '}' to close type 'T' opened at 1:1, found '!'");
     ok &= s_error_is ("type T { a: String @d(x: \"abc) }", 1, 26,
-                   "unterminated string, found end of file");
+                      "unterminated string, found end of file");
     /*  Lexical errors come through with their own position. */
     ok &= s_error_is ("type T { a: Int @d(x: 01) }", 1, 24,
-                   "invalid number: unexpected digit '1' after a leading '0'");
+                      "invalid number: unexpected digit '1' after a leading '0'");
     ok &= s_error_is ("type T {\n\ta: Int %\n}", 2, 9, "unexpected character '%'");
     /*  \r\n, \r and \n all end a line. */
     ok &= s_error_is ("type T {\r\n  a: Int\r  b: Int\n  c!\r\n}", 4, 4,
-                   "expected ':' after field name 'c', found '!'");
+                      "expected ':' after field name 'c', found '!'");
     /*  Long names are clipped in messages (at 60 bytes, with "..."). */
     char src[300];
     char expected[300];
@@ -404,10 +413,11 @@ s_check_description (const char *src, const char *expected, bool block)
 static void
 test_strings (void **state)
 {
-    (void) state;
-    s_check_description ("\"\"\"\n    Hello,\n      World!\n\n    Yours,\n      GraphQL.\n  \"\"\"\n"
-                         "scalar S",
-                         "Hello,\n  World!\n\nYours,\n  GraphQL.", true);
+    (void)state;
+    s_check_description (
+        "\"\"\"\n    Hello,\n      World!\n\n    Yours,\n      GraphQL.\n  \"\"\"\n"
+        "scalar S",
+        "Hello,\n  World!\n\nYours,\n  GraphQL.", true);
     s_check_description ("\"\"\"  first\n    second\n  \"\"\" type T", "  first\nsecond", true);
     s_check_description ("\"\"\"\r\n\tTabbed\r\n\t  more\r\n\"\"\" enum E", "Tabbed\n  more", true);
     s_check_description ("\"\"\"a \\\"\"\" b \\n\"\"\" union U", "a \"\"\" b \\n", true);
@@ -445,10 +455,11 @@ test_strings (void **state)
 static void
 test_ast (void **state)
 {
-    (void) state;
+    (void)state;
     wes_ast_doc_t *doc = s_parse_ok (
         "\"\"\"The schema\"\"\" schema @s { query: Q mutation: M subscription: S }\n"
-        "type Q implements & A & B @wes_table(name: \"q\") @x { id: ID! @wes_pk, tags: [[String!]]! }\n"
+        "type Q implements & A & B @wes_table(name: \"q\") @x { id: ID! @wes_pk, tags: "
+        "[[String!]]! }\n"
         "interface A implements B { id: ID! }\n"
         "type Empty {}\n"
         "type NoBody\n"
@@ -585,11 +596,11 @@ test_ast (void **state)
     json_t *j = wes_ast_to_json (doc);
     json_t *defs = json_object_get (j, "definitions");
     static const char *const kinds[] = {
-        "SchemaDefinition",        "ObjectTypeDefinition",     "InterfaceTypeDefinition",
-        "ObjectTypeDefinition",    "ObjectTypeDefinition",     "UnionTypeDefinition",
-        "UnionTypeDefinition",     "EnumTypeDefinition",       "InputObjectTypeDefinition",
-        "DirectiveDefinition",     "SchemaExtension",          "TypeExtensionDefinition",
-        "InterfaceTypeExtension",  "UnionTypeExtension",       "EnumTypeExtension",
+        "SchemaDefinition",         "ObjectTypeDefinition", "InterfaceTypeDefinition",
+        "ObjectTypeDefinition",     "ObjectTypeDefinition", "UnionTypeDefinition",
+        "UnionTypeDefinition",      "EnumTypeDefinition",   "InputObjectTypeDefinition",
+        "DirectiveDefinition",      "SchemaExtension",      "TypeExtensionDefinition",
+        "InterfaceTypeExtension",   "UnionTypeExtension",   "EnumTypeExtension",
         "InputObjectTypeExtension", "ScalarTypeExtension",
     };
     assert_int_equal (json_array_size (defs), 17);
@@ -607,12 +618,11 @@ test_ast (void **state)
     assert_true (json_is_null (json_object_get (json_array_get (defs, 6), "types")));
     assert_true (json_is_true (json_object_get (json_array_get (defs, 9), "repeatable")));
     json_t *iface = json_array_get (defs, 2);
-    assert_string_equal (json_string_value (json_object_get (
-                             json_object_get (json_array_get (json_object_get (iface, "interfaces"),
-                                                              0),
-                                              "name"),
-                             "value")),
-                         "B");
+    assert_string_equal (
+        json_string_value (json_object_get (
+            json_object_get (json_array_get (json_object_get (iface, "interfaces"), 0), "name"),
+            "value")),
+        "B");
     /*  extend type: the inner definition starts at `type`. */
     json_t *ext = json_array_get (defs, 11);
     json_t *inner = json_object_get (ext, "definition");
@@ -629,10 +639,9 @@ test_ast (void **state)
     json_t *obj = json_object_get (json_array_get (fields, 2), "defaultValue");
     assert_string_equal (json_string_value (json_object_get (obj, "kind")), "ObjectValue");
     json_t *ofs = json_object_get (obj, "fields");
-    assert_string_equal (
-        json_string_value (json_object_get (json_object_get (json_array_get (ofs, 0), "value"),
-                                            "kind")),
-        "EnumValue");
+    assert_string_equal (json_string_value (json_object_get (
+                             json_object_get (json_array_get (ofs, 0), "value"), "kind")),
+                         "EnumValue");
     assert_true (json_is_true (
         json_object_get (json_object_get (json_array_get (ofs, 2), "value"), "value")));
     json_t *list = json_object_get (json_array_get (fields, 1), "defaultValue");
@@ -654,8 +663,7 @@ test_ast (void **state)
                       "directive @on(on: on) on FIELD");
     assert_int_equal (wes_ast_doc_count (doc), 3);
     assert_string_equal (wes_ast_doc_defs (doc)->name.value, "type");
-    assert_string_equal (wes_ast_doc_defs (doc)->fields->next->args->default_value->text,
-                         "extend");
+    assert_string_equal (wes_ast_doc_defs (doc)->fields->next->args->default_value->text, "extend");
     wes_ast_doc_destroy (&doc);
 }
 
@@ -683,7 +691,7 @@ s_nested (const char *prefix, const char *open, size_t n, const char *middle, co
 static void
 test_limits (void **state)
 {
-    (void) state;
+    (void)state;
     char expected[160];
     const size_t max = WES_MAX_NESTING;
     /*  List values, object values, list types: WES_MAX_NESTING levels are
@@ -699,21 +707,21 @@ test_limits (void **state)
     for (size_t i = 0; i < 3; i++) {
         char *ok = s_nested (forms[i].prefix, forms[i].open, max, forms[i].middle, forms[i].close,
                              forms[i].suffix);
-        wes_ast_doc_destroy (&(wes_ast_doc_t *) {s_parse_ok (ok)});
+        wes_ast_doc_destroy (&(wes_ast_doc_t *){s_parse_ok (ok)});
         free (ok);
         char *deep = s_nested (forms[i].prefix, forms[i].open, max + 1, forms[i].middle,
                                forms[i].close, forms[i].suffix);
         snprintf (expected, sizeof expected, "%s nested deeper than %u levels (WES_MAX_NESTING)",
-                  forms[i].what, (unsigned) max);
-        s_check_error (deep, 1, (uint32_t) (forms[i].prefix_cols + max * forms[i].open_cols + 1),
+                  forms[i].what, (unsigned)max);
+        s_check_error (deep, 1, (uint32_t)(forms[i].prefix_cols + max * forms[i].open_cols + 1),
                        expected);
         free (deep);
     }
     /*  Far deeper than any stack could take recursively: still one error. */
     char *abyss = s_nested ("scalar S @d(x: ", "[", 1000000, "", "", "");
     snprintf (expected, sizeof expected, "value nested deeper than %u levels (WES_MAX_NESTING)",
-              (unsigned) max);
-    s_check_error (abyss, 1, (uint32_t) (16 + max), expected);
+              (unsigned)max);
+    s_check_error (abyss, 1, (uint32_t)(16 + max), expected);
     free (abyss);
 
     /*  A token over WES_MAX_TOKEN_BYTES. */
@@ -725,7 +733,7 @@ test_limits (void **state)
     memset (big + at, 'y', tmax + 1);
     strcpy (big + at + tmax + 1, "\")");
     snprintf (expected, sizeof expected, "token longer than %u bytes (WES_MAX_TOKEN_BYTES)",
-              (unsigned) tmax);
+              (unsigned)tmax);
     s_check_error (big, 1, 16, expected);
     /*  ... and one of exactly the limit is accepted. */
     strcpy (big + at + tmax, "\")");
@@ -741,7 +749,7 @@ test_limits (void **state)
         wes_buf_puts (buf, " | A");
     }
     snprintf (expected, sizeof expected, "too many union members (the limit is %u)",
-              (unsigned) WES_MAX_LIST_ITEMS);
+              (unsigned)WES_MAX_LIST_ITEMS);
     wes_diag_t *diag = wes_diag_new ("u");
     assert_null (wes_parse_buffer ("u", wes_buf_data (buf), wes_buf_len (buf), diag));
     assert_int_equal (wes_diag_errors (diag), 1);
@@ -752,7 +760,7 @@ test_limits (void **state)
 
     /*  Input over WES_MAX_SDL_BYTES is refused before it is read. */
     diag = wes_diag_new ("huge");
-    assert_null (wes_parse_buffer ("huge", "scalar S", (size_t) WES_MAX_SDL_BYTES + 1, diag));
+    assert_null (wes_parse_buffer ("huge", "scalar S", (size_t)WES_MAX_SDL_BYTES + 1, diag));
     assert_int_equal (wes_diag_errors (diag), 1);
     assert_non_null (strstr (wes_diag_message (diag, 0), "WES_MAX_SDL_BYTES"));
     wes_diag_destroy (&diag);
@@ -783,7 +791,7 @@ test_limits (void **state)
 static void
 test_truncation (void **state)
 {
-    (void) state;
+    (void)state;
     for (size_t f = 0; f < 3; f++) {
         size_t len;
         char *data = wes_test_read_file (s_conformance_files[f], &len);
@@ -824,7 +832,7 @@ test_truncation (void **state)
 static void
 test_speed (void **state)
 {
-    (void) state;
+    (void)state;
     wes_buf_t *buf = wes_buf_new ();
     for (int t = 0; t < 10000; t++) {
         wes_buf_printf (buf, "\"\"\"\n  Table number %d.\n\"\"\"\ntype Table%d @wes_table {\n", t,
@@ -854,7 +862,7 @@ test_speed (void **state)
         }
     }
     assert_int_equal (fields, 150000);
-    double seconds = (double) (t1.tv_sec - t0.tv_sec) + (double) (t1.tv_nsec - t0.tv_nsec) / 1e9;
+    double seconds = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
     print_message ("parsed %zu bytes, 150000 fields in %.3f s\n", len, seconds);
 #if defined(__SANITIZE_ADDRESS__) || defined(__OPTIMIZE__) == 0
     const double limit = 10.0; /* sanitizer or -O0 builds: only catch blow-ups */
