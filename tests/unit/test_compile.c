@@ -990,6 +990,105 @@ test_errors_not_repeated_for_refused_columns (void **state)
     wes_diag_destroy (&diag);
 }
 
+/*  Swaps the contents of two AST nodes of type T, keeping each in its
+    place in the list (its `next`). */
+#define S_SWAP_NODES(T, a, b)                                                                      \
+    do {                                                                                           \
+        T tmp_ = *(a);                                                                             \
+        *(a) = *(b);                                                                               \
+        *(b) = tmp_;                                                                               \
+        T *next_ = (a)->next;                                                                      \
+        (a)->next = (b)->next;                                                                     \
+        (b)->next = next_;                                                                         \
+    } while (0)
+
+static unsigned
+s_rand (unsigned *seed)
+{
+    *seed = *seed * 1103515245u + 12345u;
+    return (*seed >> 16) & 0x7fff;
+}
+
+/*  Shuffles the order of the document's definitions and of the fields of
+    every type: neither may change the canonical model. */
+static void
+s_shuffle_doc (wes_ast_doc_t *doc, unsigned *seed)
+{
+    wes_ast_def_t *defs[4096];
+    size_t n = 0;
+    for (wes_ast_def_t *d = wes_ast_doc_defs (doc); d && n < 4096; d = d->next) {
+        defs[n++] = d;
+    }
+    for (size_t i = n; i > 1; i--) {
+        size_t j = s_rand (seed) % i;
+        if (j != i - 1) {
+            S_SWAP_NODES (wes_ast_def_t, defs[j], defs[i - 1]);
+        }
+    }
+    for (size_t k = 0; k < n; k++) {
+        wes_ast_field_t *fields[1024];
+        size_t m = 0;
+        for (wes_ast_field_t *f = defs[k]->fields; f && m < 1024; f = f->next) {
+            fields[m++] = f;
+        }
+        for (size_t i = m; i > 1; i--) {
+            size_t j = s_rand (seed) % i;
+            if (j != i - 1) {
+                S_SWAP_NODES (wes_ast_field_t, fields[j], fields[i - 1]);
+            }
+        }
+    }
+}
+
+static void
+test_property_order_never_changes_hash (void **state)
+{
+    (void)state;
+    const char *examples[] = {"ecommerce", "schema", "rpc-example", "freaky-rls-schema"};
+    unsigned seed = 20240601u;
+    for (size_t e = 0; e < sizeof examples / sizeof examples[0]; e++) {
+        char path[1024];
+        snprintf (path, sizeof path, "%s/wesley-examples/%s.graphql", WES_CONFORMANCE_DIR,
+                  examples[e]);
+        wes_diag_t *diag = wes_diag_new (path);
+        wes_model_t *m = wes_compile_file (path, diag);
+        assert_non_null (m);
+        char *want = wes_model_canonical_bytes (m, NULL);
+        json_t *want_doc = wes_model_to_document_json (m);
+        wes_model_destroy (&m);
+        wes_diag_destroy (&diag);
+        int reordered = 0;
+        for (int round = 0; round < 25; round++) {
+            diag = wes_diag_new (path);
+            wes_ast_doc_t *doc = wes_parse_file (path, diag);
+            assert_non_null (doc);
+            s_shuffle_doc (doc, &seed);
+            m = wes_compile (doc, diag);
+            if (!m) {
+                wes_diag_print (diag, stderr);
+                fail_msg ("%s: shuffled document does not compile", examples[e]);
+            }
+            char *got = wes_model_canonical_bytes (m, NULL);
+            if (strcmp (got, want) != 0) {
+                fail_msg ("%s: round %d: canonical bytes changed with order", examples[e], round);
+            }
+            free (got);
+            /*  The shuffle did something: declaration order (meta) moved. */
+            json_t *got_doc = wes_model_to_document_json (m);
+            if (!json_equal (got_doc, want_doc)) {
+                reordered++;
+            }
+            json_decref (got_doc);
+            wes_model_destroy (&m);
+            wes_ast_doc_destroy (&doc);
+            wes_diag_destroy (&diag);
+        }
+        assert_true (reordered > 20);
+        json_decref (want_doc);
+        free (want);
+    }
+}
+
 static void
 test_compile_file_reports_missing_file (void **state)
 {
@@ -1022,6 +1121,7 @@ main (void)
         cmocka_unit_test (test_errors_declarations_and_placement),
         cmocka_unit_test (test_errors_misplaced_directives),
         cmocka_unit_test (test_errors_not_repeated_for_refused_columns),
+        cmocka_unit_test (test_property_order_never_changes_hash),
         cmocka_unit_test (test_compile_file_reports_missing_file),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);
