@@ -53,11 +53,13 @@ wes_lexer_t *
 wes_lexer_new_buffer (const char *data, size_t len)
 {
     wes_lexer_t *self = wes_new (wes_lexer_t);
-    self->cur = (const unsigned char *)data;
-    self->end = self->cur + (data ? len : 0);
+    /*  Oversize input is refused by the first wes_lexer_next without a byte
+        being looked at; NULL data is empty input. */
+    self->oversize = len > WES_MAX_SDL_BYTES;
+    self->cur = (const unsigned char *)(data ? data : "");
+    self->end = self->cur + (data && !self->oversize ? len : 0);
     self->total = len;
     self->eof = true;
-    self->oversize = len > WES_MAX_SDL_BYTES;
     self->line = 1;
     self->col = 1;
     self->text = wes_alloc (S_TEXT_INITIAL);

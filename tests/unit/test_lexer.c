@@ -413,7 +413,7 @@ test_token_limit (void **state)
     free (src);
 
     /*  Input longer than WES_MAX_SDL_BYTES is refused before a byte is read
-        (the data pointer is never dereferenced past the first bytes). */
+        (the data is never looked at). */
     wes_lexer_t *lexer = wes_lexer_new_buffer ("type", (size_t)WES_MAX_SDL_BYTES + 1);
     wes_token_t tok;
     assert_int_equal (wes_lexer_next (lexer, &tok), -1);

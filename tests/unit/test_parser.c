@@ -781,8 +781,12 @@ test_limits (void **state)
                          "cannot read the input after 0 bytes: Is a directory");
     assert_int_equal (wes_diag_line (diag, 0), 1);
     wes_diag_destroy (&diag);
-    /*  A NULL diag is allowed. */
+    /*  A NULL diag is allowed; NULL data is empty input. */
     assert_null (wes_parse_buffer ("x", "type {", 6, NULL));
+    diag = wes_diag_new ("null");
+    assert_null (wes_parse_buffer ("null", NULL, 0, diag));
+    assert_int_equal (wes_diag_errors (diag), 1);
+    wes_diag_destroy (&diag);
 }
 
 /*  (e) Every prefix of every conformance file, in an exactly sized heap
