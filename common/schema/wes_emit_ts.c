@@ -11,14 +11,29 @@
 #include "../util/wes_buf.h"
 #include "../util/wes_mem.h"
 
+//  The TypeScript names of one emission: each enum's and table's type name,
+//  unique among themselves, Json, Tables and the tables' ...Insert names.
+typedef struct {
+    const wes_model_t *model; /* borrowed */
+    wes_enum_t **enums;       /* sorted by SQL name */
+    char **enum_names;        /* enums[i]'s type name, owned */
+    size_t n_enums;
+    wes_table_t **tables;     /* sorted by SQL name */
+    char **table_names;       /* tables[i]'s row type name, owned */
+    size_t n_tables;
+} s_names_t;
+
+static void s_names_init (s_names_t *names, const wes_model_t *model);
+static void s_names_free (s_names_t *names);
+static const char *s_enum_name (const s_names_t *names, const wes_enum_t *e);
 static int s_cmp_table (const void *a, const void *b);
 static int s_cmp_enum (const void *a, const void *b);
 static int s_cmp_column (const void *a, const void *b);
 static char *s_type_name (const char *gql_name, const char *sql_name);
-static void s_put_enum (wes_buf_t *buf, const wes_enum_t *e);
-static void s_put_interface (wes_buf_t *buf, const wes_model_t *model, const wes_table_t *t,
-                             wes_column_t **cols, bool insert);
-static void s_put_ts_type (wes_buf_t *buf, const wes_model_t *model, const wes_column_t *c);
+static void s_put_enum (wes_buf_t *buf, const wes_enum_t *e, const char *name);
+static void s_put_interface (wes_buf_t *buf, const s_names_t *names, const wes_table_t *t,
+                             const char *name, wes_column_t **cols, bool insert);
+static void s_put_ts_type (wes_buf_t *buf, const s_names_t *names, const wes_column_t *c);
 static const char *s_scalar_ts (const char *base);
 static void s_put_prop_name (wes_buf_t *buf, const char *name);
 static void s_put_ts_string (wes_buf_t *buf, const char *s);
@@ -43,49 +58,35 @@ wes_emit_ts (const wes_model_t *model)
                   "export type Json = string | number | boolean | null | Json[] | "
                   "{ [key: string]: Json };\n");
 
-    size_t n_enums = wes_model_enum_count (model);
-    wes_enum_t **enums = wes_alloc ((n_enums + 1) * sizeof *enums);
-    for (size_t i = 0; i < n_enums; i++) {
-        enums[i] = wes_model_enum (model, i);
-    }
-    qsort (enums, n_enums, sizeof *enums, s_cmp_enum);
-    for (size_t i = 0; i < n_enums; i++) {
+    s_names_t names;
+    s_names_init (&names, model);
+    for (size_t i = 0; i < names.n_enums; i++) {
         wes_buf_puts (buf, "\n");
-        s_put_enum (buf, enums[i]);
+        s_put_enum (buf, names.enums[i], names.enum_names[i]);
     }
-    free (enums);
-
-    size_t n_tables = wes_model_table_count (model);
-    wes_table_t **tables = wes_alloc ((n_tables + 1) * sizeof *tables);
-    for (size_t i = 0; i < n_tables; i++) {
-        tables[i] = wes_model_table (model, i);
-    }
-    qsort (tables, n_tables, sizeof *tables, s_cmp_table);
-    for (size_t i = 0; i < n_tables; i++) {
-        const wes_table_t *t = tables[i];
+    for (size_t i = 0; i < names.n_tables; i++) {
+        const wes_table_t *t = names.tables[i];
         wes_column_t **cols = wes_alloc ((t->n_columns + 1) * sizeof *cols);
         if (t->n_columns > 0) {
             memcpy (cols, t->columns, t->n_columns * sizeof *cols);
             qsort (cols, t->n_columns, sizeof *cols, s_cmp_column);
         }
         wes_buf_puts (buf, "\n");
-        s_put_interface (buf, model, t, cols, false);
+        s_put_interface (buf, &names, t, names.table_names[i], cols, false);
         wes_buf_puts (buf, "\n");
-        s_put_interface (buf, model, t, cols, true);
+        s_put_interface (buf, &names, t, names.table_names[i], cols, true);
         free (cols);
     }
 
     wes_buf_puts (buf, "\n/** Every table by its SQL name, with its row type. */\n");
     wes_buf_puts (buf, "export interface Tables {");
-    for (size_t i = 0; i < n_tables; i++) {
-        char *name = s_type_name (tables[i]->gql_name, tables[i]->name);
+    for (size_t i = 0; i < names.n_tables; i++) {
         wes_buf_puts (buf, "\n    ");
-        s_put_prop_name (buf, tables[i]->name);
-        wes_buf_printf (buf, ": %s;", name);
-        free (name);
+        s_put_prop_name (buf, names.tables[i]->name);
+        wes_buf_printf (buf, ": %s;", names.table_names[i]);
     }
-    wes_buf_puts (buf, n_tables > 0 ? "\n}\n" : "}\n");
-    free (tables);
+    wes_buf_puts (buf, names.n_tables > 0 ? "\n}\n" : "}\n");
+    s_names_free (&names);
 
     char *out = wes_buf_steal (buf);
     wes_buf_destroy (&buf);
@@ -94,9 +95,8 @@ wes_emit_ts (const wes_model_t *model)
 
 //  export type E = 'A' | 'B'; export const EValues = ['A', 'B'] as const;
 static void
-s_put_enum (wes_buf_t *buf, const wes_enum_t *e)
+s_put_enum (wes_buf_t *buf, const wes_enum_t *e, const char *name)
 {
-    char *name = s_type_name (e->gql_name, e->name);
     wes_buf_puts (buf, "/** PostgreSQL enum \"");
     s_put_comment_text (buf, e->name);
     wes_buf_puts (buf, "\". */\n");
@@ -116,16 +116,14 @@ s_put_enum (wes_buf_t *buf, const wes_enum_t *e)
         s_put_ts_string (buf, e->values[i]);
     }
     wes_buf_puts (buf, "] as const;\n");
-    free (name);
 }
 
 //  The row interface, or (insert) the insert interface where columns with a
 //  default, or nullable ones, are optional.
 static void
-s_put_interface (wes_buf_t *buf, const wes_model_t *model, const wes_table_t *t,
-                 wes_column_t **cols, bool insert)
+s_put_interface (wes_buf_t *buf, const s_names_t *names, const wes_table_t *t,
+                 const char *name, wes_column_t **cols, bool insert)
 {
-    char *name = s_type_name (t->gql_name, t->name);
     if (insert) {
         wes_buf_puts (buf, "/** A row to insert into \"");
         s_put_comment_text (buf, t->name);
@@ -146,19 +144,18 @@ s_put_interface (wes_buf_t *buf, const wes_model_t *model, const wes_table_t *t,
             wes_buf_puts (buf, "?");
         }
         wes_buf_puts (buf, ": ");
-        s_put_ts_type (buf, model, c);
+        s_put_ts_type (buf, names, c);
         if (!c->not_null) {
             wes_buf_puts (buf, " | null");
         }
         wes_buf_puts (buf, ";");
     }
     wes_buf_puts (buf, t->n_columns > 0 ? "\n}\n" : "}\n");
-    free (name);
 }
 
 //  The TypeScript type of one column value (without the column's own null)
 static void
-s_put_ts_type (wes_buf_t *buf, const wes_model_t *model, const wes_column_t *c)
+s_put_ts_type (wes_buf_t *buf, const s_names_t *names, const wes_column_t *c)
 {
     const char *type = c->type ? c->type : "";
     size_t len = strlen (type);
@@ -209,9 +206,9 @@ s_put_ts_type (wes_buf_t *buf, const wes_model_t *model, const wes_column_t *c)
         free (trimmed);
     }
     char *elem = NULL;
-    const wes_enum_t *e = wes_model_find_enum (model, wes_buf_data (base));
+    const wes_enum_t *e = wes_model_find_enum (names->model, wes_buf_data (base));
     if (e) {
-        elem = s_type_name (e->gql_name, e->name);
+        elem = wes_strdup (s_enum_name (names, e));
     }
     else {
         elem = wes_strdup (s_scalar_ts (wes_buf_data (base)));
@@ -300,6 +297,126 @@ s_scalar_ts (const char *base)
         }
     }
     return "unknown";
+}
+
+//  True when name is taken: Json, Tables, or a name in taken[0..n)
+static bool
+s_name_taken (char *const *taken, size_t n, const char *name)
+{
+    if (strcmp (name, "Json") == 0 || strcmp (name, "Tables") == 0) {
+        return true;
+    }
+    for (size_t i = 0; i < n; i++) {
+        if (taken[i] && strcmp (taken[i], name) == 0) {
+            return true;
+        }
+    }
+    return false;
+}
+
+//  want, or want2, want3, ... : the first that is free (with its "Insert"
+//  twin free too when insert_twin). Caller frees.
+static char *
+s_free_name (char *const *taken, size_t n, const char *want, bool insert_twin)
+{
+    wes_buf_t *b = wes_buf_new ();
+    wes_buf_t *twin = wes_buf_new ();
+    for (unsigned k = 1;; k++) {
+        wes_buf_reset (b);
+        wes_buf_puts (b, want);
+        if (k > 1) {
+            wes_buf_printf (b, "%u", k);
+        }
+        wes_buf_reset (twin);
+        wes_buf_printf (twin, "%sInsert", wes_buf_data (b));
+        if (!s_name_taken (taken, n, wes_buf_data (b))
+            && !(insert_twin && s_name_taken (taken, n, wes_buf_data (twin)))) {
+            break;
+        }
+    }
+    char *out = wes_buf_steal (b);
+    wes_buf_destroy (&b);
+    wes_buf_destroy (&twin);
+    return out;
+}
+
+//  Names in a fixed order (enums, then tables, each by SQL name), so the
+//  same model always gets the same names; a clash gets a number appended
+static void
+s_names_init (s_names_t *names, const wes_model_t *model)
+{
+    memset (names, 0, sizeof *names);
+    names->model = model;
+    names->n_enums = wes_model_enum_count (model);
+    names->enums = wes_alloc ((names->n_enums + 1) * sizeof *names->enums);
+    for (size_t i = 0; i < names->n_enums; i++) {
+        names->enums[i] = wes_model_enum (model, i);
+    }
+    qsort (names->enums, names->n_enums, sizeof *names->enums, s_cmp_enum);
+    names->n_tables = wes_model_table_count (model);
+    names->tables = wes_alloc ((names->n_tables + 1) * sizeof *names->tables);
+    for (size_t i = 0; i < names->n_tables; i++) {
+        names->tables[i] = wes_model_table (model, i);
+    }
+    qsort (names->tables, names->n_tables, sizeof *names->tables, s_cmp_table);
+
+    //  Every name handed out (a table takes two: X and XInsert)
+    size_t cap = names->n_enums + 2 * names->n_tables + 1;
+    char **taken = wes_alloc (cap * sizeof *taken);
+    size_t n = 0;
+    names->enum_names = wes_alloc ((names->n_enums + 1) * sizeof *names->enum_names);
+    names->table_names = wes_alloc ((names->n_tables + 1) * sizeof *names->table_names);
+    //  First the names each element asks for, so that an element that got
+    //  its own name is never displaced by a later one's twin
+    for (size_t i = 0; i < names->n_enums; i++) {
+        const wes_enum_t *e = names->enums[i];
+        char *want = s_type_name (e->gql_name, e->name);
+        names->enum_names[i] = s_free_name (taken, n, want, false);
+        taken[n++] = wes_strdup (names->enum_names[i]);
+        free (want);
+    }
+    for (size_t i = 0; i < names->n_tables; i++) {
+        const wes_table_t *t = names->tables[i];
+        char *want = s_type_name (t->gql_name, t->name);
+        names->table_names[i] = s_free_name (taken, n, want, true);
+        taken[n++] = wes_strdup (names->table_names[i]);
+        wes_buf_t *twin = wes_buf_new ();
+        wes_buf_printf (twin, "%sInsert", names->table_names[i]);
+        taken[n++] = wes_buf_steal (twin);
+        wes_buf_destroy (&twin);
+        free (want);
+    }
+    for (size_t i = 0; i < n; i++) {
+        free (taken[i]);
+    }
+    free (taken);
+}
+
+static void
+s_names_free (s_names_t *names)
+{
+    for (size_t i = 0; i < names->n_enums; i++) {
+        free (names->enum_names[i]);
+    }
+    for (size_t i = 0; i < names->n_tables; i++) {
+        free (names->table_names[i]);
+    }
+    free (names->enum_names);
+    free (names->table_names);
+    free (names->enums);
+    free (names->tables);
+}
+
+static const char *
+s_enum_name (const s_names_t *names, const wes_enum_t *e)
+{
+    for (size_t i = 0; i < names->n_enums; i++) {
+        if (names->enums[i] == e) {
+            return names->enum_names[i];
+        }
+    }
+    wes_assert (!"enum of the model has a name");
+    return NULL;
 }
 
 //  The GraphQL name, or PascalCase of the SQL name made a valid identifier

@@ -166,6 +166,14 @@ test_all_types_typecheck (void **state)
     c = wes_table_add_column (u, "role", "user_role");
     c->not_null = true;
     wes_model_add_table (m, "empty_table");
+    //  Names that clash with ours and with each other
+    wes_table_t *x = wes_model_add_table (m, "json_table");
+    wes_model_set_str (&x->gql_name, "Json");
+    c = wes_table_add_column (x, "doc", "jsonb");
+    x = wes_model_add_table (m, "order_insert");
+    wes_model_set_str (&x->gql_name, "OrderInsert");
+    x = wes_model_add_table (m, "tables");
+    wes_model_set_str (&x->gql_name, "Tables");
     wes_model_canonicalize (m);
     char *ts = wes_emit_ts (m);
 

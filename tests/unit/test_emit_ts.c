@@ -267,6 +267,50 @@ test_deterministic_and_uncanonical (void **state)
     wes_model_destroy (&m);
 }
 
+//  Type names never clash: Json and Tables are ours, a table X also takes
+//  XInsert; a clash gets the first free number appended
+static void
+test_name_clashes (void **state)
+{
+    (void) state;
+    wes_model_t *m = wes_model_new ();
+    wes_enum_t *e = wes_model_add_enum (m, "status");
+    wes_model_set_str (&e->gql_name, "Tables");
+    wes_enum_add_value (e, "on");
+    wes_table_t *t = wes_model_add_table (m, "json_table");
+    wes_model_set_str (&t->gql_name, "Json");
+    s_col (t, "s", "status", true, NULL);
+    t = wes_model_add_table (m, "user");
+    wes_model_set_str (&t->gql_name, "User");
+    s_col (t, "id", "integer", true, NULL);
+    t = wes_model_add_table (m, "user_insert");
+    wes_model_set_str (&t->gql_name, "UserInsert");
+    s_col (t, "id", "integer", true, NULL);
+    wes_model_canonicalize (m);
+    char *ts = wes_emit_ts (m);
+    s_find (ts, "export type Tables2 = 'on';\nexport const Tables2Values = ['on'] as const;\n");
+    s_find (ts, "export interface Json2 {\n    s: Tables2;\n}\n");
+    s_find (ts, "export interface Json2Insert {\n    s: Tables2;\n}\n");
+    s_find (ts, "export interface User {\n");
+    s_find (ts, "export interface UserInsert {\n");
+    s_find (ts, "export interface UserInsert2 {\n");
+    s_find (ts, "export interface UserInsert2Insert {\n");
+    s_find (ts, "export interface Tables {\n"
+                "    json_table: Json2;\n"
+                "    user: User;\n"
+                "    user_insert: UserInsert2;\n"
+                "}\n");
+    //  Each name is declared once
+    const char *decls[] = {"export type Json =", "export interface Tables {",
+                           "export interface UserInsert {", NULL};
+    for (size_t i = 0; decls[i]; i++) {
+        size_t at = s_find (ts, decls[i]);
+        assert_null (strstr (ts + at + 1, decls[i]));
+    }
+    free (ts);
+    wes_model_destroy (&m);
+}
+
 static void
 test_empty_model (void **state)
 {
@@ -291,6 +335,7 @@ main (void)
         cmocka_unit_test (test_insert_type),
         cmocka_unit_test (test_names_and_tables_map),
         cmocka_unit_test (test_deterministic_and_uncanonical),
+        cmocka_unit_test (test_name_clashes),
         cmocka_unit_test (test_empty_model),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);
