@@ -765,6 +765,67 @@ s_meta_add (json_t *meta, const wes_ast_directive_t *d)
     }
 }
 
+/*  Edit distance between a and b, or max + 1 once it exceeds max. */
+static size_t
+s_distance (const char *a, const char *b, size_t max)
+{
+    size_t la = strlen (a), lb = strlen (b);
+    if (la > lb + max || lb > la + max || lb >= 64) {
+        return max + 1;
+    }
+    size_t row[65];
+    for (size_t j = 0; j <= lb; j++) {
+        row[j] = j;
+    }
+    for (size_t i = 1; i <= la; i++) {
+        size_t diag = row[0];
+        row[0] = i;
+        size_t best = row[0];
+        for (size_t j = 1; j <= lb; j++) {
+            size_t up = row[j];
+            size_t cost =
+                tolower ((unsigned char)a[i - 1]) == tolower ((unsigned char)b[j - 1]) ? 0 : 1;
+            size_t v = diag + cost;
+            if (up + 1 < v) {
+                v = up + 1;
+            }
+            if (row[j - 1] + 1 < v) {
+                v = row[j - 1] + 1;
+            }
+            row[j] = v;
+            diag = up;
+            if (v < best) {
+                best = v;
+            }
+        }
+        if (best > max) {
+            return max + 1;
+        }
+    }
+    return row[lb];
+}
+
+/*  The Wesley directive name closest to an unknown one (a likely typo:
+    @wes_uniq, @primarykey), or NULL. */
+static const char *
+s_suggest (const char *name)
+{
+    const char *best = NULL;
+    size_t best_d = 3;
+    for (size_t i = 0; i < sizeof s_dirs / sizeof s_dirs[0]; i++) {
+        for (size_t j = 0; j < 4 && s_dirs[i].names[j]; j++) {
+            const char *cand = s_dirs[i].names[j];
+            size_t max = strlen (cand) <= 4 ? 1 : 2;
+            size_t d = s_distance (name, cand, max);
+            if (d <= max && d < best_d) {
+                best = cand;
+                best_d = d;
+            }
+        }
+    }
+    return best;
+}
+
 static bool
 s_is_known_meta (s_ctx_t *ctx, const char *name)
 {
@@ -806,7 +867,9 @@ s_scan (s_ctx_t *ctx, const wes_ast_directive_t *const *lists, size_t n_lists, u
             const s_dir_spec_t *spec = s_spec_for (name);
             if (!spec) {
                 if (!s_is_known_meta (ctx, name)) {
-                    s_warn (ctx, d->loc, "unknown directive @%s kept as metadata", name);
+                    const char *guess = s_suggest (name);
+                    s_warn (ctx, d->loc, "unknown directive @%s kept as metadata%s%s%s", name,
+                            guess ? " (did you mean @" : "", guess ? guess : "", guess ? "?)" : "");
                 }
                 if (meta) {
                     s_meta_add (meta, d);

@@ -913,6 +913,32 @@ test_errors_declarations_and_placement (void **state)
     s_expect (diag, WES_DIAG_WARNING, 9, 24, "unknown directive @frob kept as metadata");
     s_expect_counts (diag, 6, 2);
     wes_diag_destroy (&diag);
+
+    /*  Likely typos of Wesley's directives say what was probably meant. */
+    m = s_compile ("type T @wes_table @wes_tabel @Table {\n"
+                   "  id: ID! @wes_pk @primarykey @wes_uniq @fkk(ref: \"T.id\") @zzz\n"
+                   "}\n",
+                   &diag);
+    assert_non_null (m);
+    s_expect (diag, WES_DIAG_WARNING, 1, 19,
+              "unknown directive @wes_tabel kept as metadata (did you mean @wes_table?)");
+    s_expect (diag, WES_DIAG_WARNING, 1, 30,
+              "unknown directive @Table kept as metadata (did you mean @table?)");
+    s_expect (diag, WES_DIAG_WARNING, 2, 19,
+              "unknown directive @primarykey kept as metadata (did you mean @primaryKey?)");
+    s_expect (diag, WES_DIAG_WARNING, 2, 31,
+              "unknown directive @wes_uniq kept as metadata (did you mean @wes_unique?)");
+    s_expect (diag, WES_DIAG_WARNING, 2, 41,
+              "unknown directive @fkk kept as metadata (did you mean @fk?)");
+    s_expect (diag, WES_DIAG_WARNING, 2, 59, "unknown directive @zzz kept as metadata");
+    for (size_t i = 0; i < wes_diag_count (diag); i++) {
+        if (strstr (wes_diag_message (diag, i), "@zzz")) {
+            assert_null (strstr (wes_diag_message (diag, i), "did you mean"));
+        }
+    }
+    s_expect_counts (diag, 0, 6);
+    wes_model_destroy (&m);
+    wes_diag_destroy (&diag);
 }
 
 static void
