@@ -6,6 +6,8 @@
     emitted verbatim. The order comes from names, never from input order. */
 #include "wes_emit_sql.h"
 
+#include "pg/wes_introspect.h"
+
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -32,6 +34,8 @@ static size_t s_put_indexes (wes_buf_t *buf, const wes_table_t *t);
 static size_t s_put_security (wes_buf_t *buf, const wes_table_t *t);
 static void s_put_role (wes_buf_t *buf, const char *role);
 static void s_flush_block (wes_buf_t *out, wes_buf_t *block);
+static void s_put_expression_records (wes_buf_t *buf, const wes_table_t *const *tables,
+                                      size_t n_tables);
 
 char *
 wes_emit_sql (const wes_model_t *model)
@@ -93,6 +97,10 @@ wes_emit_sql (const wes_model_t *model)
             s_flush_block (out, block);
         }
         wes_buf_reset (block);
+    }
+    s_put_expression_records (block, (const wes_table_t *const *) tables, n_tables);
+    if (wes_buf_len (block) > 0) {
+        s_flush_block (out, block);
     }
     wes_buf_puts (out, "\nCOMMIT;\n");
 
@@ -468,4 +476,67 @@ s_cmp_policy (const void *a, const void *b)
 {
     return s_strcmp_null ((*(wes_policy_t *const *) a)->name,
                           (*(wes_policy_t *const *) b)->name);
+}
+
+/*  PostgreSQL stores expressions normalised ('x' becomes 'x'::text, BETWEEN
+    becomes AND), so the database alone cannot give back the schema's
+    spelling. Record each expression's source next to what PostgreSQL
+    renders for it, in wesley.expressions: introspection (`wesley hash
+    --db`, drift, plans from a database) then reads the same model the
+    compiler built, for as long as nobody changes the expression. */
+static void
+s_put_expression_records (wes_buf_t *buf, const wes_table_t *const *tables, size_t n_tables)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < n_tables; i++) {
+        const wes_table_t *t = tables[i];
+        for (size_t j = 0; j < t->n_columns; j++) {
+            n += t->columns[j]->default_expr != NULL;
+        }
+        for (size_t j = 0; j < t->n_constraints; j++) {
+            n += t->constraints[j]->kind == WES_CON_CHECK && t->constraints[j]->check_expr;
+        }
+        for (size_t j = 0; j < t->n_indexes; j++) {
+            n += t->indexes[j]->where != NULL;
+        }
+        for (size_t j = 0; j < t->n_policies; j++) {
+            n += t->policies[j]->using_expr || t->policies[j]->check_expr;
+        }
+    }
+    if (n == 0) {
+        return; /* nothing to record: no wesley schema for an expression-free model */
+    }
+    wes_buf_puts (buf, "-- Wesley's record of the expressions above, for `wesley hash --db` and "
+                       "drift\n");
+    wes_buf_puts (buf, wes_introspect_expressions_ddl);
+    for (size_t i = 0; i < n_tables; i++) {
+        const wes_table_t *t = tables[i];
+        for (size_t j = 0; j < t->n_columns; j++) {
+            if (t->columns[j]->default_expr) {
+                wes_introspect_record_sql (buf, "default", t->name, t->columns[j]->name,
+                                           t->columns[j]->default_expr);
+            }
+        }
+        for (size_t j = 0; j < t->n_constraints; j++) {
+            const wes_constraint_t *c = t->constraints[j];
+            if (c->kind == WES_CON_CHECK && c->check_expr) {
+                wes_introspect_record_sql (buf, "check", t->name, c->name, c->check_expr);
+            }
+        }
+        for (size_t j = 0; j < t->n_indexes; j++) {
+            if (t->indexes[j]->where) {
+                wes_introspect_record_sql (buf, "index_where", t->name, t->indexes[j]->name,
+                                           t->indexes[j]->where);
+            }
+        }
+        for (size_t j = 0; j < t->n_policies; j++) {
+            const wes_policy_t *p = t->policies[j];
+            if (p->using_expr) {
+                wes_introspect_record_sql (buf, "policy_using", t->name, p->name, p->using_expr);
+            }
+            if (p->check_expr) {
+                wes_introspect_record_sql (buf, "policy_check", t->name, p->name, p->check_expr);
+            }
+        }
+    }
 }

@@ -68,4 +68,45 @@ CREATE INDEX "order_item_product_id_idx" ON "order_item" USING btree ("product_i
 CREATE INDEX "product_published_idx" ON "product" USING btree ("published");
 CREATE INDEX "product_slug_idx" ON "product" USING btree ("slug");
 
+-- Wesley's record of the expressions above, for `wesley hash --db` and drift
+CREATE SCHEMA IF NOT EXISTS wesley;
+CREATE TABLE IF NOT EXISTS wesley.expressions (
+    kind text NOT NULL,        -- default | check | index_where | policy_using | policy_check
+    table_name text NOT NULL,
+    object_name text NOT NULL, -- column, constraint, index or policy
+    source text NOT NULL,      -- the expression as the schema wrote it
+    rendered text NOT NULL,    -- what PostgreSQL printed for it when recorded
+    PRIMARY KEY (kind, table_name, object_name)
+);
+INSERT INTO wesley.expressions (kind, table_name, object_name, source, rendered)
+SELECT 'default', 'order', 'created_at', 'now()', r.rendered FROM (SELECT pg_get_expr(d.adbin, d.adrelid) FROM pg_attrdef d JOIN pg_attribute a ON a.attrelid = d.adrelid AND a.attnum = d.adnum WHERE d.adrelid = '"order"'::regclass AND a.attname = 'created_at') AS r(rendered) WHERE r.rendered IS NOT NULL
+ON CONFLICT (kind, table_name, object_name) DO UPDATE SET source = EXCLUDED.source, rendered = EXCLUDED.rendered;
+INSERT INTO wesley.expressions (kind, table_name, object_name, source, rendered)
+SELECT 'default', 'order', 'id', 'gen_random_uuid()', r.rendered FROM (SELECT pg_get_expr(d.adbin, d.adrelid) FROM pg_attrdef d JOIN pg_attribute a ON a.attrelid = d.adrelid AND a.attnum = d.adnum WHERE d.adrelid = '"order"'::regclass AND a.attname = 'id') AS r(rendered) WHERE r.rendered IS NOT NULL
+ON CONFLICT (kind, table_name, object_name) DO UPDATE SET source = EXCLUDED.source, rendered = EXCLUDED.rendered;
+INSERT INTO wesley.expressions (kind, table_name, object_name, source, rendered)
+SELECT 'default', 'order_item', 'id', 'gen_random_uuid()', r.rendered FROM (SELECT pg_get_expr(d.adbin, d.adrelid) FROM pg_attrdef d JOIN pg_attribute a ON a.attrelid = d.adrelid AND a.attnum = d.adnum WHERE d.adrelid = '"order_item"'::regclass AND a.attname = 'id') AS r(rendered) WHERE r.rendered IS NOT NULL
+ON CONFLICT (kind, table_name, object_name) DO UPDATE SET source = EXCLUDED.source, rendered = EXCLUDED.rendered;
+INSERT INTO wesley.expressions (kind, table_name, object_name, source, rendered)
+SELECT 'default', 'product', 'created_at', 'now()', r.rendered FROM (SELECT pg_get_expr(d.adbin, d.adrelid) FROM pg_attrdef d JOIN pg_attribute a ON a.attrelid = d.adrelid AND a.attnum = d.adnum WHERE d.adrelid = '"product"'::regclass AND a.attname = 'created_at') AS r(rendered) WHERE r.rendered IS NOT NULL
+ON CONFLICT (kind, table_name, object_name) DO UPDATE SET source = EXCLUDED.source, rendered = EXCLUDED.rendered;
+INSERT INTO wesley.expressions (kind, table_name, object_name, source, rendered)
+SELECT 'default', 'product', 'id', 'gen_random_uuid()', r.rendered FROM (SELECT pg_get_expr(d.adbin, d.adrelid) FROM pg_attrdef d JOIN pg_attribute a ON a.attrelid = d.adrelid AND a.attnum = d.adnum WHERE d.adrelid = '"product"'::regclass AND a.attname = 'id') AS r(rendered) WHERE r.rendered IS NOT NULL
+ON CONFLICT (kind, table_name, object_name) DO UPDATE SET source = EXCLUDED.source, rendered = EXCLUDED.rendered;
+INSERT INTO wesley.expressions (kind, table_name, object_name, source, rendered)
+SELECT 'default', 'product', 'published', 'false', r.rendered FROM (SELECT pg_get_expr(d.adbin, d.adrelid) FROM pg_attrdef d JOIN pg_attribute a ON a.attrelid = d.adrelid AND a.attnum = d.adnum WHERE d.adrelid = '"product"'::regclass AND a.attname = 'published') AS r(rendered) WHERE r.rendered IS NOT NULL
+ON CONFLICT (kind, table_name, object_name) DO UPDATE SET source = EXCLUDED.source, rendered = EXCLUDED.rendered;
+INSERT INTO wesley.expressions (kind, table_name, object_name, source, rendered)
+SELECT 'default', 'product', 'stock_quantity', '0', r.rendered FROM (SELECT pg_get_expr(d.adbin, d.adrelid) FROM pg_attrdef d JOIN pg_attribute a ON a.attrelid = d.adrelid AND a.attnum = d.adnum WHERE d.adrelid = '"product"'::regclass AND a.attname = 'stock_quantity') AS r(rendered) WHERE r.rendered IS NOT NULL
+ON CONFLICT (kind, table_name, object_name) DO UPDATE SET source = EXCLUDED.source, rendered = EXCLUDED.rendered;
+INSERT INTO wesley.expressions (kind, table_name, object_name, source, rendered)
+SELECT 'default', 'user', 'created_at', 'now()', r.rendered FROM (SELECT pg_get_expr(d.adbin, d.adrelid) FROM pg_attrdef d JOIN pg_attribute a ON a.attrelid = d.adrelid AND a.attnum = d.adnum WHERE d.adrelid = '"user"'::regclass AND a.attname = 'created_at') AS r(rendered) WHERE r.rendered IS NOT NULL
+ON CONFLICT (kind, table_name, object_name) DO UPDATE SET source = EXCLUDED.source, rendered = EXCLUDED.rendered;
+INSERT INTO wesley.expressions (kind, table_name, object_name, source, rendered)
+SELECT 'default', 'user', 'email_verified', 'false', r.rendered FROM (SELECT pg_get_expr(d.adbin, d.adrelid) FROM pg_attrdef d JOIN pg_attribute a ON a.attrelid = d.adrelid AND a.attnum = d.adnum WHERE d.adrelid = '"user"'::regclass AND a.attname = 'email_verified') AS r(rendered) WHERE r.rendered IS NOT NULL
+ON CONFLICT (kind, table_name, object_name) DO UPDATE SET source = EXCLUDED.source, rendered = EXCLUDED.rendered;
+INSERT INTO wesley.expressions (kind, table_name, object_name, source, rendered)
+SELECT 'default', 'user', 'id', 'gen_random_uuid()', r.rendered FROM (SELECT pg_get_expr(d.adbin, d.adrelid) FROM pg_attrdef d JOIN pg_attribute a ON a.attrelid = d.adrelid AND a.attnum = d.adnum WHERE d.adrelid = '"user"'::regclass AND a.attname = 'id') AS r(rendered) WHERE r.rendered IS NOT NULL
+ON CONFLICT (kind, table_name, object_name) DO UPDATE SET source = EXCLUDED.source, rendered = EXCLUDED.rendered;
+
 COMMIT;

@@ -61,4 +61,42 @@ CREATE POLICY "post_update_policy" ON "post" AS PERMISSIVE FOR UPDATE TO PUBLIC
     USING (auth.uid() = author_id)
     WITH CHECK (auth.uid() = author_id);
 
+-- Wesley's record of the expressions above, for `wesley hash --db` and drift
+CREATE SCHEMA IF NOT EXISTS wesley;
+CREATE TABLE IF NOT EXISTS wesley.expressions (
+    kind text NOT NULL,        -- default | check | index_where | policy_using | policy_check
+    table_name text NOT NULL,
+    object_name text NOT NULL, -- column, constraint, index or policy
+    source text NOT NULL,      -- the expression as the schema wrote it
+    rendered text NOT NULL,    -- what PostgreSQL printed for it when recorded
+    PRIMARY KEY (kind, table_name, object_name)
+);
+INSERT INTO wesley.expressions (kind, table_name, object_name, source, rendered)
+SELECT 'default', 'post', 'created_at', 'NOW()', r.rendered FROM (SELECT pg_get_expr(d.adbin, d.adrelid) FROM pg_attrdef d JOIN pg_attribute a ON a.attrelid = d.adrelid AND a.attnum = d.adnum WHERE d.adrelid = '"post"'::regclass AND a.attname = 'created_at') AS r(rendered) WHERE r.rendered IS NOT NULL
+ON CONFLICT (kind, table_name, object_name) DO UPDATE SET source = EXCLUDED.source, rendered = EXCLUDED.rendered;
+INSERT INTO wesley.expressions (kind, table_name, object_name, source, rendered)
+SELECT 'default', 'post', 'published', 'false', r.rendered FROM (SELECT pg_get_expr(d.adbin, d.adrelid) FROM pg_attrdef d JOIN pg_attribute a ON a.attrelid = d.adrelid AND a.attnum = d.adnum WHERE d.adrelid = '"post"'::regclass AND a.attname = 'published') AS r(rendered) WHERE r.rendered IS NOT NULL
+ON CONFLICT (kind, table_name, object_name) DO UPDATE SET source = EXCLUDED.source, rendered = EXCLUDED.rendered;
+INSERT INTO wesley.expressions (kind, table_name, object_name, source, rendered)
+SELECT 'default', 'post', 'updated_at', 'NOW()', r.rendered FROM (SELECT pg_get_expr(d.adbin, d.adrelid) FROM pg_attrdef d JOIN pg_attribute a ON a.attrelid = d.adrelid AND a.attnum = d.adnum WHERE d.adrelid = '"post"'::regclass AND a.attname = 'updated_at') AS r(rendered) WHERE r.rendered IS NOT NULL
+ON CONFLICT (kind, table_name, object_name) DO UPDATE SET source = EXCLUDED.source, rendered = EXCLUDED.rendered;
+INSERT INTO wesley.expressions (kind, table_name, object_name, source, rendered)
+SELECT 'policy_using', 'post', 'post_delete_policy', 'auth.uid() = author_id', r.rendered FROM (SELECT pg_get_expr(p.polqual, p.polrelid) FROM pg_policy p WHERE p.polrelid = '"post"'::regclass AND p.polname = 'post_delete_policy') AS r(rendered) WHERE r.rendered IS NOT NULL
+ON CONFLICT (kind, table_name, object_name) DO UPDATE SET source = EXCLUDED.source, rendered = EXCLUDED.rendered;
+INSERT INTO wesley.expressions (kind, table_name, object_name, source, rendered)
+SELECT 'policy_check', 'post', 'post_insert_policy', 'auth.uid() = author_id', r.rendered FROM (SELECT pg_get_expr(p.polwithcheck, p.polrelid) FROM pg_policy p WHERE p.polrelid = '"post"'::regclass AND p.polname = 'post_insert_policy') AS r(rendered) WHERE r.rendered IS NOT NULL
+ON CONFLICT (kind, table_name, object_name) DO UPDATE SET source = EXCLUDED.source, rendered = EXCLUDED.rendered;
+INSERT INTO wesley.expressions (kind, table_name, object_name, source, rendered)
+SELECT 'policy_using', 'post', 'post_select_policy', 'true', r.rendered FROM (SELECT pg_get_expr(p.polqual, p.polrelid) FROM pg_policy p WHERE p.polrelid = '"post"'::regclass AND p.polname = 'post_select_policy') AS r(rendered) WHERE r.rendered IS NOT NULL
+ON CONFLICT (kind, table_name, object_name) DO UPDATE SET source = EXCLUDED.source, rendered = EXCLUDED.rendered;
+INSERT INTO wesley.expressions (kind, table_name, object_name, source, rendered)
+SELECT 'policy_using', 'post', 'post_update_policy', 'auth.uid() = author_id', r.rendered FROM (SELECT pg_get_expr(p.polqual, p.polrelid) FROM pg_policy p WHERE p.polrelid = '"post"'::regclass AND p.polname = 'post_update_policy') AS r(rendered) WHERE r.rendered IS NOT NULL
+ON CONFLICT (kind, table_name, object_name) DO UPDATE SET source = EXCLUDED.source, rendered = EXCLUDED.rendered;
+INSERT INTO wesley.expressions (kind, table_name, object_name, source, rendered)
+SELECT 'policy_check', 'post', 'post_update_policy', 'auth.uid() = author_id', r.rendered FROM (SELECT pg_get_expr(p.polwithcheck, p.polrelid) FROM pg_policy p WHERE p.polrelid = '"post"'::regclass AND p.polname = 'post_update_policy') AS r(rendered) WHERE r.rendered IS NOT NULL
+ON CONFLICT (kind, table_name, object_name) DO UPDATE SET source = EXCLUDED.source, rendered = EXCLUDED.rendered;
+INSERT INTO wesley.expressions (kind, table_name, object_name, source, rendered)
+SELECT 'default', 'user', 'created_at', 'NOW()', r.rendered FROM (SELECT pg_get_expr(d.adbin, d.adrelid) FROM pg_attrdef d JOIN pg_attribute a ON a.attrelid = d.adrelid AND a.attnum = d.adnum WHERE d.adrelid = '"user"'::regclass AND a.attname = 'created_at') AS r(rendered) WHERE r.rendered IS NOT NULL
+ON CONFLICT (kind, table_name, object_name) DO UPDATE SET source = EXCLUDED.source, rendered = EXCLUDED.rendered;
+
 COMMIT;

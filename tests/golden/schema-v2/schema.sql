@@ -15,4 +15,18 @@ CREATE TABLE "user" (
 -- indexes
 CREATE INDEX "user_created_at_idx" ON "user" USING btree ("created_at");
 
+-- Wesley's record of the expressions above, for `wesley hash --db` and drift
+CREATE SCHEMA IF NOT EXISTS wesley;
+CREATE TABLE IF NOT EXISTS wesley.expressions (
+    kind text NOT NULL,        -- default | check | index_where | policy_using | policy_check
+    table_name text NOT NULL,
+    object_name text NOT NULL, -- column, constraint, index or policy
+    source text NOT NULL,      -- the expression as the schema wrote it
+    rendered text NOT NULL,    -- what PostgreSQL printed for it when recorded
+    PRIMARY KEY (kind, table_name, object_name)
+);
+INSERT INTO wesley.expressions (kind, table_name, object_name, source, rendered)
+SELECT 'default', 'user', 'created_at', 'now()', r.rendered FROM (SELECT pg_get_expr(d.adbin, d.adrelid) FROM pg_attrdef d JOIN pg_attribute a ON a.attrelid = d.adrelid AND a.attnum = d.adnum WHERE d.adrelid = '"user"'::regclass AND a.attname = 'created_at') AS r(rendered) WHERE r.rendered IS NOT NULL
+ON CONFLICT (kind, table_name, object_name) DO UPDATE SET source = EXCLUDED.source, rendered = EXCLUDED.rendered;
+
 COMMIT;
