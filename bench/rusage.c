@@ -44,7 +44,7 @@ main (int argc, char **argv)
         }
     }
     clock_gettime (CLOCK_MONOTONIC, &t1);
-    double ms = (double) (t1.tv_sec - t0.tv_sec) * 1e3 + (double) (t1.tv_nsec - t0.tv_nsec) / 1e6;
+    double ms = (double)(t1.tv_sec - t0.tv_sec) * 1e3 + (double)(t1.tv_nsec - t0.tv_nsec) / 1e6;
     int code = WIFEXITED (status) ? WEXITSTATUS (status) : 128 + WTERMSIG (status);
     fprintf (stderr, "rusage: wall_ms=%.1f maxrss_kb=%ld exit=%d\n", ms, ru.ru_maxrss, code);
     return code;

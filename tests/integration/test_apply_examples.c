@@ -31,18 +31,18 @@
 
 /*  One example: its file, its name (the database name too). */
 typedef struct {
-    wes_pgfix_t **fix;   /* the shared cluster (one per test program) */
-    char *path;          /* the .graphql file */
-    char *name;          /* file name without .graphql */
+    wes_pgfix_t **fix; /* the shared cluster (one per test program) */
+    char *path;        /* the .graphql file */
+    char *name;        /* file name without .graphql */
 } s_example_t;
 
 /*  preludes/<example>.known-failures: one line per statement PostgreSQL
     rejects, "policy TABLE NAME ERROR-TEXT" ('#' starts a comment). */
 typedef struct {
-    size_t n;       /* entries */
-    char **table;   /* table of the policy */
-    char **policy;  /* policy name */
-    char **error;   /* text the error message contains */
+    size_t n;      /* entries */
+    char **table;  /* table of the policy */
+    char **policy; /* policy name */
+    char **error;  /* text the error message contains */
 } s_known_t;
 
 static s_known_t *s_known_load (const char *example);
@@ -66,8 +66,12 @@ test_example_applies_and_reads_back (void **state)
     assert_non_null (fix);
 
     /*  1. wesley compile X -o tmpdir */
-    char *out = wes_test_tmpdir ("wes-apply");
-    assert_non_null (out);
+    /*  Outputs go inside the cluster's directory: destroying the fixture
+        removes them even when an assertion ends this test early. */
+    wes_buf_t *od = wes_buf_new ();
+    wes_buf_printf (od, "%s/out-%s", wes_pgfix_dir (fix), ex->name);
+    char *out = wes_buf_steal (od);
+    wes_buf_destroy (&od);
     wes_buf_t *cmd = wes_buf_new ();
     wes_buf_put_literal (cmd, WES_WESLEY_BIN);
     wes_buf_puts (cmd, " compile ");
@@ -166,10 +170,10 @@ test_example_applies_and_reads_back (void **state)
     }
     s_known_destroy (&known);
 
-    int diffs = s_diff_named ("enum", json_object_get (model, "enums"),
-                              json_object_get (db, "enums"));
-    diffs += s_diff_named ("table", json_object_get (model, "tables"),
-                           json_object_get (db, "tables"));
+    int diffs =
+        s_diff_named ("enum", json_object_get (model, "enums"), json_object_get (db, "enums"));
+    diffs +=
+        s_diff_named ("table", json_object_get (model, "tables"), json_object_get (db, "tables"));
     json_t *extra = json_object_get (db, "extra");
     if (json_array_size (extra) > 0) {
         char *s = s_dump (extra);
@@ -236,7 +240,8 @@ test_comparison_detects_differences (void **state)
         "     {\"kind\":\"foreign\",\"name\":\"b_a_id_fkey\",\"columns\":[\"a_id\"],"
         "      \"ref_table\":\"a\",\"ref_columns\":[\"id\"],\"on_delete\":\"CASCADE\","
         "      \"on_update\":\"NO ACTION\"},"
-        "     {\"kind\":\"check\",\"name\":\"b_chk\",\"columns\":[],\"expr\":\"a_id IS NOT NULL\"}],"
+        "     {\"kind\":\"check\",\"name\":\"b_chk\",\"columns\":[],\"expr\":\"a_id IS NOT "
+        "NULL\"}],"
         "   \"indexes\":[{\"name\":\"b_a_id_idx\",\"columns\":[\"a_id\"],\"method\":\"btree\","
         "     \"unique\":false,\"where\":\"a_id IS NOT NULL\"}],"
         "   \"policies\":[{\"name\":\"b_sel\",\"cmd\":\"SELECT\",\"permissive\":true,"
@@ -245,12 +250,11 @@ test_comparison_detects_differences (void **state)
     assert_non_null (schema);
     json_t *model = s_project_model (schema);
     /*  The hand-written model matches the database exactly ... */
-    assert_int_equal (s_diff_named ("enum", json_object_get (model, "enums"),
-                                    json_object_get (db, "enums")),
-                      0);
-    assert_int_equal (s_diff_named ("table", json_object_get (model, "tables"),
-                                    json_object_get (db, "tables")),
-                      0);
+    assert_int_equal (
+        s_diff_named ("enum", json_object_get (model, "enums"), json_object_get (db, "enums")), 0);
+    assert_int_equal (
+        s_diff_named ("table", json_object_get (model, "tables"), json_object_get (db, "tables")),
+        0);
     assert_int_equal (json_array_size (json_object_get (db, "extra")), 0);
     assert_true (json_equal (model, db));
     json_decref (db);
@@ -285,11 +289,11 @@ test_comparison_detects_differences (void **state)
         db = s_read_catalog (conn);
         PQfinish (conn);
         assert_non_null (db);
-        int diffs = s_diff_named ("enum", json_object_get (model, "enums"),
-                                  json_object_get (db, "enums"))
-                    + s_diff_named ("table", json_object_get (model, "tables"),
-                                    json_object_get (db, "tables"))
-                    + (int) json_array_size (json_object_get (db, "extra"));
+        int diffs =
+            s_diff_named ("enum", json_object_get (model, "enums"), json_object_get (db, "enums"))
+            + s_diff_named ("table", json_object_get (model, "tables"),
+                            json_object_get (db, "tables"))
+            + (int)json_array_size (json_object_get (db, "extra"));
         if (diffs == 0) {
             print_error ("not detected: %s\n", changes[i]);
         }
@@ -359,7 +363,7 @@ s_known_matches (const s_known_t *k, const char *log)
     bool any = false;
     for (const char *e = log ? strstr (log, "ERROR:") : NULL; e; e = strstr (e + 1, "ERROR:")) {
         const char *eol = strchr (e, '\n');
-        size_t len = eol ? (size_t) (eol - e) : strlen (e);
+        size_t len = eol ? (size_t)(eol - e) : strlen (e);
         bool ok = false;
         for (size_t i = 0; i < k->n && !ok; i++) {
             const char *hit = strstr (e, k->error[i]);
@@ -379,14 +383,16 @@ s_remove_policy (json_t *model, const char *table, const char *name)
 {
     size_t i;
     json_t *t;
-    json_array_foreach (json_object_get (model, "tables"), i, t) {
+    json_array_foreach (json_object_get (model, "tables"), i, t)
+    {
         if (strcmp (s_name_of (t), table) != 0) {
             continue;
         }
         json_t *pols = json_object_get (t, "policies");
         size_t k;
         json_t *p;
-        json_array_foreach (pols, k, p) {
+        json_array_foreach (pols, k, p)
+        {
             if (strcmp (s_name_of (p), name) == 0) {
                 json_array_remove (pols, k);
                 return true;
@@ -399,117 +405,116 @@ s_remove_policy (json_t *model, const char *table, const char *name)
 /*  ---- reading the catalog ------------------------------------------------ */
 
 /*  Each query returns one JSON value in the projected shape. */
-static const char *s_sql_tables
-    = "SELECT c.oid, c.relname, c.relrowsecurity FROM pg_class c "
-      "JOIN pg_namespace n ON n.oid = c.relnamespace "
-      "WHERE n.nspname = 'public' AND c.relkind IN ('r', 'p') ORDER BY c.relname";
+static const char *s_sql_tables =
+    "SELECT c.oid, c.relname, c.relrowsecurity FROM pg_class c "
+    "JOIN pg_namespace n ON n.oid = c.relnamespace "
+    "WHERE n.nspname = 'public' AND c.relkind IN ('r', 'p') ORDER BY c.relname";
 
-static const char *s_sql_columns
-    = "SELECT coalesce(json_agg(json_build_object("
-      "  'name', a.attname, 'type', format_type(a.atttypid, a.atttypmod),"
-      "  'not_null', a.attnotnull, 'has_default', a.atthasdef) ORDER BY a.attnum), '[]')"
-      " FROM pg_attribute a WHERE a.attrelid = $1::oid AND a.attnum > 0 AND NOT a.attisdropped";
+static const char *s_sql_columns =
+    "SELECT coalesce(json_agg(json_build_object("
+    "  'name', a.attname, 'type', format_type(a.atttypid, a.atttypmod),"
+    "  'not_null', a.attnotnull, 'has_default', a.atthasdef) ORDER BY a.attnum), '[]')"
+    " FROM pg_attribute a WHERE a.attrelid = $1::oid AND a.attnum > 0 AND NOT a.attisdropped";
 
-static const char *s_sql_constraints
-    = "SELECT coalesce(json_agg(json_build_object("
-      "  'kind', CASE con.contype WHEN 'p' THEN 'primary' WHEN 'u' THEN 'unique'"
-      "               WHEN 'f' THEN 'foreign' WHEN 'c' THEN 'check'"
-      "               ELSE 'other:' || con.contype::text END,"
-      "  'name', con.conname,"
-      "  'columns', CASE WHEN con.contype = 'c' THEN NULL ELSE"
-      "     (SELECT coalesce(json_agg(a.attname ORDER BY k.ord), '[]')"
-      "        FROM unnest(con.conkey) WITH ORDINALITY AS k(attnum, ord)"
-      "        JOIN pg_attribute a ON a.attrelid = con.conrelid AND a.attnum = k.attnum) END,"
-      "  'ref_table', CASE WHEN con.contype = 'f' THEN"
-      "     (SELECT relname FROM pg_class WHERE oid = con.confrelid) END,"
-      "  'ref_columns', CASE WHEN con.contype = 'f' THEN"
-      "     (SELECT coalesce(json_agg(a.attname ORDER BY k.ord), '[]')"
-      "        FROM unnest(con.confkey) WITH ORDINALITY AS k(attnum, ord)"
-      "        JOIN pg_attribute a ON a.attrelid = con.confrelid AND a.attnum = k.attnum) END,"
-      "  'on_delete', CASE WHEN con.contype = 'f' THEN s.del END,"
-      "  'on_update', CASE WHEN con.contype = 'f' THEN s.upd END,"
-      "  'def', pg_get_constraintdef(con.oid, true))), '[]')"
-      " FROM pg_constraint con,"
-      " LATERAL (SELECT"
-      "   CASE con.confdeltype WHEN 'a' THEN 'NO ACTION' WHEN 'r' THEN 'RESTRICT'"
-      "     WHEN 'c' THEN 'CASCADE' WHEN 'n' THEN 'SET NULL' WHEN 'd' THEN 'SET DEFAULT' END AS del,"
-      "   CASE con.confupdtype WHEN 'a' THEN 'NO ACTION' WHEN 'r' THEN 'RESTRICT'"
-      "     WHEN 'c' THEN 'CASCADE' WHEN 'n' THEN 'SET NULL' WHEN 'd' THEN 'SET DEFAULT' END AS upd"
-      " ) s"
-      " WHERE con.conrelid = $1::oid";
+static const char *s_sql_constraints =
+    "SELECT coalesce(json_agg(json_build_object("
+    "  'kind', CASE con.contype WHEN 'p' THEN 'primary' WHEN 'u' THEN 'unique'"
+    "               WHEN 'f' THEN 'foreign' WHEN 'c' THEN 'check'"
+    "               ELSE 'other:' || con.contype::text END,"
+    "  'name', con.conname,"
+    "  'columns', CASE WHEN con.contype = 'c' THEN NULL ELSE"
+    "     (SELECT coalesce(json_agg(a.attname ORDER BY k.ord), '[]')"
+    "        FROM unnest(con.conkey) WITH ORDINALITY AS k(attnum, ord)"
+    "        JOIN pg_attribute a ON a.attrelid = con.conrelid AND a.attnum = k.attnum) END,"
+    "  'ref_table', CASE WHEN con.contype = 'f' THEN"
+    "     (SELECT relname FROM pg_class WHERE oid = con.confrelid) END,"
+    "  'ref_columns', CASE WHEN con.contype = 'f' THEN"
+    "     (SELECT coalesce(json_agg(a.attname ORDER BY k.ord), '[]')"
+    "        FROM unnest(con.confkey) WITH ORDINALITY AS k(attnum, ord)"
+    "        JOIN pg_attribute a ON a.attrelid = con.confrelid AND a.attnum = k.attnum) END,"
+    "  'on_delete', CASE WHEN con.contype = 'f' THEN s.del END,"
+    "  'on_update', CASE WHEN con.contype = 'f' THEN s.upd END,"
+    "  'def', pg_get_constraintdef(con.oid, true))), '[]')"
+    " FROM pg_constraint con,"
+    " LATERAL (SELECT"
+    "   CASE con.confdeltype WHEN 'a' THEN 'NO ACTION' WHEN 'r' THEN 'RESTRICT'"
+    "     WHEN 'c' THEN 'CASCADE' WHEN 'n' THEN 'SET NULL' WHEN 'd' THEN 'SET DEFAULT' END AS del,"
+    "   CASE con.confupdtype WHEN 'a' THEN 'NO ACTION' WHEN 'r' THEN 'RESTRICT'"
+    "     WHEN 'c' THEN 'CASCADE' WHEN 'n' THEN 'SET NULL' WHEN 'd' THEN 'SET DEFAULT' END AS upd"
+    " ) s"
+    " WHERE con.conrelid = $1::oid";
 
 /*  Indexes that do not back a constraint (the model keeps those apart). */
-static const char *s_sql_indexes
-    = "SELECT coalesce(json_agg(json_build_object("
-      "  'name', ic.relname,"
-      "  'columns', (SELECT coalesce(json_agg(CASE WHEN k.attnum = 0"
-      "       THEN pg_get_indexdef(ix.indexrelid, k.ord::int, true) ELSE a.attname END"
-      "       ORDER BY k.ord), '[]')"
-      "     FROM unnest(ix.indkey::int2[]) WITH ORDINALITY AS k(attnum, ord)"
-      "     LEFT JOIN pg_attribute a ON a.attrelid = ix.indrelid AND a.attnum = k.attnum"
-      "     WHERE k.ord <= ix.indnkeyatts),"
-      "  'method', am.amname, 'unique', ix.indisunique,"
-      "  'has_where', ix.indpred IS NOT NULL,"
-      "  'valid', ix.indisvalid,"
-      "  'def', pg_get_indexdef(ix.indexrelid))), '[]')"
-      " FROM pg_index ix JOIN pg_class ic ON ic.oid = ix.indexrelid"
-      " JOIN pg_am am ON am.oid = ic.relam"
-      " WHERE ix.indrelid = $1::oid"
-      "   AND NOT EXISTS (SELECT 1 FROM pg_constraint con WHERE con.conindid = ix.indexrelid"
-      "                   AND con.conrelid = ix.indrelid AND con.contype IN ('p', 'u', 'x'))";
+static const char *s_sql_indexes =
+    "SELECT coalesce(json_agg(json_build_object("
+    "  'name', ic.relname,"
+    "  'columns', (SELECT coalesce(json_agg(CASE WHEN k.attnum = 0"
+    "       THEN pg_get_indexdef(ix.indexrelid, k.ord::int, true) ELSE a.attname END"
+    "       ORDER BY k.ord), '[]')"
+    "     FROM unnest(ix.indkey::int2[]) WITH ORDINALITY AS k(attnum, ord)"
+    "     LEFT JOIN pg_attribute a ON a.attrelid = ix.indrelid AND a.attnum = k.attnum"
+    "     WHERE k.ord <= ix.indnkeyatts),"
+    "  'method', am.amname, 'unique', ix.indisunique,"
+    "  'has_where', ix.indpred IS NOT NULL,"
+    "  'valid', ix.indisvalid,"
+    "  'def', pg_get_indexdef(ix.indexrelid))), '[]')"
+    " FROM pg_index ix JOIN pg_class ic ON ic.oid = ix.indexrelid"
+    " JOIN pg_am am ON am.oid = ic.relam"
+    " WHERE ix.indrelid = $1::oid"
+    "   AND NOT EXISTS (SELECT 1 FROM pg_constraint con WHERE con.conindid = ix.indexrelid"
+    "                   AND con.conrelid = ix.indrelid AND con.contype IN ('p', 'u', 'x'))";
 
-static const char *s_sql_policies
-    = "SELECT coalesce(json_agg(json_build_object("
-      "  'name', p.polname,"
-      "  'cmd', CASE p.polcmd WHEN '*' THEN 'ALL' WHEN 'r' THEN 'SELECT' WHEN 'a' THEN 'INSERT'"
-      "              WHEN 'w' THEN 'UPDATE' WHEN 'd' THEN 'DELETE' END,"
-      "  'permissive', p.polpermissive,"
-      "  'roles', (SELECT coalesce(json_agg(r.rolname ORDER BY r.rolname), '[]')"
-      "              FROM unnest(p.polroles) AS pr(oid) JOIN pg_roles r ON r.oid = pr.oid),"
-      "  'has_using', p.polqual IS NOT NULL,"
-      "  'has_check', p.polwithcheck IS NOT NULL,"
-      "  'using', pg_get_expr(p.polqual, p.polrelid, true),"
-      "  'check', pg_get_expr(p.polwithcheck, p.polrelid, true))), '[]')"
-      " FROM pg_policy p WHERE p.polrelid = $1::oid";
+static const char *s_sql_policies =
+    "SELECT coalesce(json_agg(json_build_object("
+    "  'name', p.polname,"
+    "  'cmd', CASE p.polcmd WHEN '*' THEN 'ALL' WHEN 'r' THEN 'SELECT' WHEN 'a' THEN 'INSERT'"
+    "              WHEN 'w' THEN 'UPDATE' WHEN 'd' THEN 'DELETE' END,"
+    "  'permissive', p.polpermissive,"
+    "  'roles', (SELECT coalesce(json_agg(r.rolname ORDER BY r.rolname), '[]')"
+    "              FROM unnest(p.polroles) AS pr(oid) JOIN pg_roles r ON r.oid = pr.oid),"
+    "  'has_using', p.polqual IS NOT NULL,"
+    "  'has_check', p.polwithcheck IS NOT NULL,"
+    "  'using', pg_get_expr(p.polqual, p.polrelid, true),"
+    "  'check', pg_get_expr(p.polwithcheck, p.polrelid, true))), '[]')"
+    " FROM pg_policy p WHERE p.polrelid = $1::oid";
 
-static const char *s_sql_enums
-    = "SELECT coalesce(json_agg(json_build_object('name', t.typname, 'values',"
-      "  (SELECT json_agg(e.enumlabel ORDER BY e.enumsortorder) FROM pg_enum e"
-      "    WHERE e.enumtypid = t.oid))), '[]')"
-      " FROM pg_type t JOIN pg_namespace n ON n.oid = t.typnamespace"
-      " WHERE n.nspname = 'public' AND t.typtype = 'e'";
+static const char *s_sql_enums =
+    "SELECT coalesce(json_agg(json_build_object('name', t.typname, 'values',"
+    "  (SELECT json_agg(e.enumlabel ORDER BY e.enumsortorder) FROM pg_enum e"
+    "    WHERE e.enumtypid = t.oid))), '[]')"
+    " FROM pg_type t JOIN pg_namespace n ON n.oid = t.typnamespace"
+    " WHERE n.nspname = 'public' AND t.typtype = 'e'";
 
 /*  Anything else in schema public that a schema.sql could have made and
     the model would not know about. */
-static const char *s_sql_extra
-    = "SELECT coalesce(json_agg(x.what ORDER BY x.what), '[]') FROM ("
-      " SELECT 'relation ' || c.relname || ' (relkind ' || c.relkind::text || ')' AS what"
-      "  FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace"
-      "  WHERE n.nspname = 'public' AND c.relkind NOT IN ('r', 'p', 'i', 'I', 't')"
-      "    AND NOT (c.relkind = 'S' AND EXISTS (SELECT 1 FROM pg_depend d"
-      "         WHERE d.objid = c.oid AND d.deptype IN ('a', 'i')))"
-      " UNION ALL SELECT 'type ' || t.typname || ' (typtype ' || t.typtype::text || ')'"
-      "  FROM pg_type t JOIN pg_namespace n ON n.oid = t.typnamespace"
-      "  WHERE n.nspname = 'public' AND (t.typtype IN ('d', 'r', 'm')"
-      "    OR (t.typtype = 'c' AND EXISTS (SELECT 1 FROM pg_class c WHERE c.oid = t.typrelid"
-      "         AND c.relkind = 'c')))"
-      " UNION ALL SELECT 'function ' || p.proname FROM pg_proc p"
-      "  JOIN pg_namespace n ON n.oid = p.pronamespace WHERE n.nspname = 'public'"
-      " UNION ALL SELECT 'trigger ' || tg.tgname FROM pg_trigger tg"
-      "  JOIN pg_class c ON c.oid = tg.tgrelid JOIN pg_namespace n ON n.oid = c.relnamespace"
-      "  WHERE n.nspname = 'public' AND NOT tg.tgisinternal"
-      " UNION ALL SELECT 'invalid index ' || ic.relname FROM pg_index ix"
-      "  JOIN pg_class ic ON ic.oid = ix.indexrelid JOIN pg_namespace n"
-      "  ON n.oid = ic.relnamespace WHERE n.nspname = 'public' AND NOT ix.indisvalid"
-      ") x";
+static const char *s_sql_extra =
+    "SELECT coalesce(json_agg(x.what ORDER BY x.what), '[]') FROM ("
+    " SELECT 'relation ' || c.relname || ' (relkind ' || c.relkind::text || ')' AS what"
+    "  FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace"
+    "  WHERE n.nspname = 'public' AND c.relkind NOT IN ('r', 'p', 'i', 'I', 't')"
+    "    AND NOT (c.relkind = 'S' AND EXISTS (SELECT 1 FROM pg_depend d"
+    "         WHERE d.objid = c.oid AND d.deptype IN ('a', 'i')))"
+    " UNION ALL SELECT 'type ' || t.typname || ' (typtype ' || t.typtype::text || ')'"
+    "  FROM pg_type t JOIN pg_namespace n ON n.oid = t.typnamespace"
+    "  WHERE n.nspname = 'public' AND (t.typtype IN ('d', 'r', 'm')"
+    "    OR (t.typtype = 'c' AND EXISTS (SELECT 1 FROM pg_class c WHERE c.oid = t.typrelid"
+    "         AND c.relkind = 'c')))"
+    " UNION ALL SELECT 'function ' || p.proname FROM pg_proc p"
+    "  JOIN pg_namespace n ON n.oid = p.pronamespace WHERE n.nspname = 'public'"
+    " UNION ALL SELECT 'trigger ' || tg.tgname FROM pg_trigger tg"
+    "  JOIN pg_class c ON c.oid = tg.tgrelid JOIN pg_namespace n ON n.oid = c.relnamespace"
+    "  WHERE n.nspname = 'public' AND NOT tg.tgisinternal"
+    " UNION ALL SELECT 'invalid index ' || ic.relname FROM pg_index ix"
+    "  JOIN pg_class ic ON ic.oid = ix.indexrelid JOIN pg_namespace n"
+    "  ON n.oid = ic.relnamespace WHERE n.nspname = 'public' AND NOT ix.indisvalid"
+    ") x";
 
 /*  Runs a query returning one JSON text value; $1 is an oid or unused. */
 static json_t *
 s_query_json (PGconn *conn, const char *sql, const char *oid)
 {
     const char *params[1] = {oid};
-    PGresult *res = PQexecParams (conn, sql, oid ? 1 : 0, NULL, oid ? params : NULL, NULL,
-                                  NULL, 0);
+    PGresult *res = PQexecParams (conn, sql, oid ? 1 : 0, NULL, oid ? params : NULL, NULL, NULL, 0);
     if (PQresultStatus (res) != PGRES_TUPLES_OK || PQntuples (res) != 1) {
         print_error ("catalog query failed: %s\n%s\n", PQerrorMessage (conn), sql);
         PQclear (res);
@@ -564,11 +569,13 @@ s_read_catalog (PGconn *conn)
         the compared facts only; keep them for messages in "show". */
     size_t ti;
     json_t *t;
-    json_array_foreach (tables, ti, t) {
+    json_array_foreach (tables, ti, t)
+    {
         json_t *cons = json_object_get (t, "constraints");
         size_t ci;
         json_t *c;
-        json_array_foreach (cons, ci, c) {
+        json_array_foreach (cons, ci, c)
+        {
             json_object_del (c, "def");
             const char *kind = json_string_value (json_object_get (c, "kind"));
             if (kind && strcmp (kind, "check") == 0) {
@@ -582,12 +589,14 @@ s_read_catalog (PGconn *conn)
             }
         }
         json_t *idxs = json_object_get (t, "indexes");
-        json_array_foreach (idxs, ci, c) {
+        json_array_foreach (idxs, ci, c)
+        {
             json_object_del (c, "def");
-            json_object_del (c, "valid");   /* invalid ones are reported in "extra" */
+            json_object_del (c, "valid"); /* invalid ones are reported in "extra" */
         }
         json_t *pols = json_object_get (t, "policies");
-        json_array_foreach (pols, ci, c) {
+        json_array_foreach (pols, ci, c)
+        {
             json_object_del (c, "using");
             json_object_del (c, "check");
         }
@@ -622,14 +631,16 @@ s_project_model (const json_t *schema)
     json_t *tables = json_array ();
     size_t ti;
     const json_t *t;
-    json_array_foreach (json_object_get (schema, "tables"), ti, t) {
+    json_array_foreach (json_object_get (schema, "tables"), ti, t)
+    {
         json_t *pt = json_object ();
         json_object_set_new (pt, "name", s_copy_or_null (json_object_get (t, "name")));
         json_object_set_new (pt, "rls", json_boolean (json_is_true (json_object_get (t, "rls"))));
         json_t *cols = json_array ();
         size_t i;
         const json_t *c;
-        json_array_foreach (json_object_get (t, "columns"), i, c) {
+        json_array_foreach (json_object_get (t, "columns"), i, c)
+        {
             json_t *pc = json_object ();
             json_object_set_new (pc, "name", s_copy_or_null (json_object_get (c, "name")));
             json_object_set_new (pc, "type", s_copy_or_null (json_object_get (c, "type")));
@@ -640,7 +651,8 @@ s_project_model (const json_t *schema)
             json_array_append_new (cols, pc);
         }
         json_t *cons = json_array ();
-        json_array_foreach (json_object_get (t, "constraints"), i, c) {
+        json_array_foreach (json_object_get (t, "constraints"), i, c)
+        {
             json_t *pc = json_object ();
             const char *kind = json_string_value (json_object_get (c, "kind"));
             json_object_set_new (pc, "kind", s_copy_or_null (json_object_get (c, "kind")));
@@ -662,13 +674,14 @@ s_project_model (const json_t *schema)
             json_array_append_new (cons, pc);
         }
         json_t *idxs = json_array ();
-        json_array_foreach (json_object_get (t, "indexes"), i, c) {
+        json_array_foreach (json_object_get (t, "indexes"), i, c)
+        {
             json_t *pc = json_object ();
             json_object_set_new (pc, "name", s_copy_or_null (json_object_get (c, "name")));
             json_object_set_new (pc, "columns", s_copy_or_null (json_object_get (c, "columns")));
             const json_t *m = json_object_get (c, "method");
-            json_object_set_new (pc, "method", m && !json_is_null (m) ? json_deep_copy (m)
-                                                                      : json_string ("btree"));
+            json_object_set_new (
+                pc, "method", m && !json_is_null (m) ? json_deep_copy (m) : json_string ("btree"));
             json_object_set_new (pc, "unique",
                                  json_boolean (json_is_true (json_object_get (c, "unique"))));
             const json_t *w = json_object_get (c, "where");
@@ -676,7 +689,8 @@ s_project_model (const json_t *schema)
             json_array_append_new (idxs, pc);
         }
         json_t *pols = json_array ();
-        json_array_foreach (json_object_get (t, "policies"), i, c) {
+        json_array_foreach (json_object_get (t, "policies"), i, c)
+        {
             json_t *pc = json_object ();
             json_object_set_new (pc, "name", s_copy_or_null (json_object_get (c, "name")));
             json_object_set_new (pc, "cmd", s_copy_or_null (json_object_get (c, "cmd")));
@@ -685,7 +699,8 @@ s_project_model (const json_t *schema)
             json_t *roles = json_array ();
             size_t ri;
             const json_t *r;
-            json_array_foreach (json_object_get (c, "roles"), ri, r) {
+            json_array_foreach (json_object_get (c, "roles"), ri, r)
+            {
                 /*  PUBLIC is the empty role list in the catalog. */
                 const char *rn = json_string_value (r);
                 if (rn && strcasecmp (rn, "public") != 0) {
@@ -710,7 +725,8 @@ s_project_model (const json_t *schema)
         json_array_append_new (tables, pt);
     }
     json_t *enums = json_array ();
-    json_array_foreach (json_object_get (schema, "enums"), ti, t) {
+    json_array_foreach (json_object_get (schema, "enums"), ti, t)
+    {
         json_t *pe = json_object ();
         json_object_set_new (pe, "name", s_copy_or_null (json_object_get (t, "name")));
         json_object_set_new (pe, "values", s_copy_or_null (json_object_get (t, "values")));
@@ -737,7 +753,7 @@ s_name_of (const json_t *j)
 static int
 s_cmp_by_name (const void *a, const void *b)
 {
-    return strcmp (s_name_of (*(json_t *const *) a), s_name_of (*(json_t *const *) b));
+    return strcmp (s_name_of (*(json_t *const *)a), s_name_of (*(json_t *const *)b));
 }
 
 /*  Sorts an array of objects by their "name" (byte order). */
@@ -777,11 +793,13 @@ s_diff_named (const char *where, const json_t *model, const json_t *db)
     int diffs = 0;
     size_t i;
     const json_t *m;
-    json_array_foreach (model, i, m) {
+    json_array_foreach (model, i, m)
+    {
         const json_t *d = NULL;
         size_t k;
         const json_t *x;
-        json_array_foreach (db, k, x) {
+        json_array_foreach (db, k, x)
+        {
             if (strcmp (s_name_of (x), s_name_of (m)) == 0) {
                 d = x;
                 break;
@@ -809,29 +827,32 @@ s_diff_named (const char *where, const json_t *model, const json_t *db)
             }
             if (!json_equal (json_object_get (m, "rls"), json_object_get (d, "rls"))) {
                 print_error ("  table %s: row level security model %s, database %s\n",
-                             s_name_of (m), json_is_true (json_object_get (m, "rls")) ? "on" : "off",
+                             s_name_of (m),
+                             json_is_true (json_object_get (m, "rls")) ? "on" : "off",
                              json_is_true (json_object_get (d, "rls")) ? "on" : "off");
                 diffs++;
             }
             if (diffs == before) {
-                diffs++;   /* different, but not in a way we list: say so */
+                diffs++; /* different, but not in a way we list: say so */
                 print_error ("  table %s differs\n", s_name_of (m));
             }
             continue;
         }
         char *sm = s_dump (m);
         char *sd = s_dump (d);
-        print_error ("  %s %s differs:\n    model:    %s\n    database: %s\n", where,
-                     s_name_of (m), sm, sd);
+        print_error ("  %s %s differs:\n    model:    %s\n    database: %s\n", where, s_name_of (m),
+                     sm, sd);
         free (sm);
         free (sd);
         diffs++;
     }
-    json_array_foreach (db, i, m) {
+    json_array_foreach (db, i, m)
+    {
         bool found = false;
         size_t k;
         const json_t *x;
-        json_array_foreach (model, k, x) {
+        json_array_foreach (model, k, x)
+        {
             if (strcmp (s_name_of (x), s_name_of (m)) == 0) {
                 found = true;
                 break;
@@ -839,8 +860,8 @@ s_diff_named (const char *where, const json_t *model, const json_t *db)
         }
         if (!found) {
             char *s = s_dump (m);
-            print_error ("  %s %s: in the database, not in the model: %s\n", where,
-                         s_name_of (m), s);
+            print_error ("  %s %s: in the database, not in the model: %s\n", where, s_name_of (m),
+                         s);
             free (s);
             diffs++;
         }
@@ -853,7 +874,7 @@ s_diff_named (const char *where, const json_t *model, const json_t *db)
 static int
 s_cmp_str (const void *a, const void *b)
 {
-    return strcmp (*(char *const *) a, *(char *const *) b);
+    return strcmp (*(char *const *)a, *(char *const *)b);
 }
 
 /*  Appends every .graphql file of dir to the list (sorted per folder). */

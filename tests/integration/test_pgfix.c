@@ -88,11 +88,11 @@ test_pg_stat_statements_loaded (void **state)
     assert_non_null (v);
     assert_non_null (strstr (v, "pg_stat_statements"));
     free (v);
+    assert_int_equal (
+        wes_pgfix_exec (fix, NULL, "CREATE EXTENSION IF NOT EXISTS pg_stat_statements"), 0);
     assert_int_equal (wes_pgfix_exec (fix, NULL,
-                                      "CREATE EXTENSION IF NOT EXISTS pg_stat_statements"),
-                      0);
-    assert_int_equal (wes_pgfix_exec (fix, NULL, "CREATE TABLE pss_probe (a int); "
-                                                 "SELECT a FROM pss_probe WHERE a = 42"),
+                                      "CREATE TABLE pss_probe (a int); "
+                                      "SELECT a FROM pss_probe WHERE a = 42"),
                       0);
     v = wes_pgfix_query_value (fix, NULL,
                                "SELECT count(*) FROM pg_stat_statements "
@@ -108,8 +108,7 @@ test_createdb_and_dropdb (void **state)
     wes_pgfix_t *fix = *state;
     assert_int_equal (wes_pgfix_createdb (fix, "wes fix-db"), 0);
     /*  It exists and we can work in it. */
-    assert_int_equal (wes_pgfix_exec (fix, "wes fix-db", "CREATE TABLE t (id int PRIMARY KEY)"),
-                      0);
+    assert_int_equal (wes_pgfix_exec (fix, "wes fix-db", "CREATE TABLE t (id int PRIMARY KEY)"), 0);
     char *v = wes_pgfix_query_value (fix, "wes fix-db", "SELECT current_database()");
     assert_string_equal (v, "wes fix-db");
     free (v);
@@ -179,9 +178,9 @@ test_psql_stdin_and_file (void **state)
     char *sql = malloc (n * 40 + 64);
     assert_non_null (sql);
     size_t off = 0;
-    off += (size_t) sprintf (sql + off, "CREATE TABLE e (x int);\n");
+    off += (size_t)sprintf (sql + off, "CREATE TABLE e (x int);\n");
     for (size_t i = 0; i < n; i++) {
-        off += (size_t) sprintf (sql + off, "INSERT INTO e VALUES (%zu);\n", i);
+        off += (size_t)sprintf (sql + off, "INSERT INTO e VALUES (%zu);\n", i);
     }
     sql[off] = '\0';
     out = NULL;
@@ -247,7 +246,7 @@ test_stop_and_restart_keep_data (void **state)
 static void
 test_destroy_removes_everything (void **state)
 {
-    (void) state;
+    (void)state;
     wes_pgfix_t *fix = wes_pgfix_start ();
     assert_non_null (fix);
     char *dir = wes_strdup (wes_pgfix_dir (fix));
@@ -256,11 +255,11 @@ test_destroy_removes_everything (void **state)
     assert_true (pid > 0);
     assert_int_equal (kill (pid, 0), 0);
     PGconn *open_conn = wes_pgfix_connect (fix, NULL);
-    assert_non_null (open_conn);   /* an open session must not stop destroy */
+    assert_non_null (open_conn); /* an open session must not stop destroy */
 
     wes_pgfix_destroy (&fix);
     assert_null (fix);
-    wes_pgfix_destroy (&fix);      /* safe on NULL */
+    wes_pgfix_destroy (&fix); /* safe on NULL */
     struct stat st;
     assert_int_equal (stat (dir, &st), -1);
     assert_int_equal (errno, ENOENT);

@@ -42,25 +42,25 @@ extern char **environ;
 #define S_DEFAULT_MAX_CONNECTIONS 120
 
 struct wes_pgfix {
-    char *dir;          /* private temp dir: holds data/, the socket and logs */
-    char *datadir;      /* dir/data */
-    char *logfile;      /* dir/server.log */
-    char *bindir;       /* folder of initdb, postgres, psql */
-    char *psql;         /* bindir/psql */
-    int port;           /* the port number (names the socket file; no TCP) */
-    pid_t pid;          /* postmaster pid (our child), 0 when stopped */
-    bool as_user;       /* root: run the server as run_uid/run_gid */
-    uid_t run_uid;      /* uid of the `postgres` OS user */
-    gid_t run_gid;      /* its gid */
-    unsigned seed;      /* varies the port choice between fixtures */
+    char *dir;     /* private temp dir: holds data/, the socket and logs */
+    char *datadir; /* dir/data */
+    char *logfile; /* dir/server.log */
+    char *bindir;  /* folder of initdb, postgres, psql */
+    char *psql;    /* bindir/psql */
+    int port;      /* the port number (names the socket file; no TCP) */
+    pid_t pid;     /* postmaster pid (our child), 0 when stopped */
+    bool as_user;  /* root: run the server as run_uid/run_gid */
+    uid_t run_uid; /* uid of the `postgres` OS user */
+    gid_t run_gid; /* its gid */
+    unsigned seed; /* varies the port choice between fixtures */
 };
 
 static char *s_find_bindir (void);
 static int s_initdb (wes_pgfix_t *self);
 static int s_write_config (wes_pgfix_t *self);
 static int s_launch (wes_pgfix_t *self);
-static pid_t s_spawn (wes_pgfix_t *self, char *const argv[], int in_fd, int out_fd,
-                      bool as_user, bool die_with_parent);
+static pid_t s_spawn (wes_pgfix_t *self, char *const argv[], int in_fd, int out_fd, bool as_user,
+                      bool die_with_parent);
 static int s_wait_exit (pid_t pid, int timeout_ms, int *status_out);
 static int s_run_psql (wes_pgfix_t *self, char *const argv[], const char *input, char **output);
 static long long s_now_ms (void);
@@ -74,7 +74,7 @@ wes_pgfix_t *
 wes_pgfix_start (void)
 {
     wes_pgfix_t *self = wes_new (wes_pgfix_t);
-    self->seed = (unsigned) getpid () * 2654435761u ^ (unsigned) s_now_ms ();
+    self->seed = (unsigned)getpid () * 2654435761u ^ (unsigned)s_now_ms ();
     self->bindir = s_find_bindir ();
     if (!self->bindir) {
         fprintf (stderr, "wes_pgfix: no PostgreSQL server binaries found (set WES_PG_BINDIR, "
@@ -89,8 +89,7 @@ wes_pgfix_start (void)
 
     self->dir = wes_test_tmpdir ("wes-pg");
     if (!self->dir) {
-        fprintf (stderr, "wes_pgfix: cannot create a temporary directory: %s\n",
-                 strerror (errno));
+        fprintf (stderr, "wes_pgfix: cannot create a temporary directory: %s\n", strerror (errno));
         wes_pgfix_destroy (&self);
         return NULL;
     }
@@ -107,8 +106,10 @@ wes_pgfix_start (void)
         const char *user = getenv ("WES_PG_USER");
         struct passwd *pw = getpwnam (user && *user ? user : "postgres");
         if (!pw) {
-            fprintf (stderr, "wes_pgfix: running as root, but there is no OS user '%s' to run "
-                             "PostgreSQL as\n", user && *user ? user : "postgres");
+            fprintf (stderr,
+                     "wes_pgfix: running as root, but there is no OS user '%s' to run "
+                     "PostgreSQL as\n",
+                     user && *user ? user : "postgres");
             wes_pgfix_destroy (&self);
             return NULL;
         }
@@ -141,7 +142,7 @@ wes_pgfix_destroy (wes_pgfix_t **self_p)
     }
     wes_pgfix_t *self = *self_p;
     int rc = wes_pgfix_stop (self);
-    (void) rc;
+    (void)rc;
     if (self->dir) {
         const char *keep = getenv ("WES_PG_KEEP");
         if (keep && *keep && strcmp (keep, "0") != 0) {
@@ -172,12 +173,12 @@ wes_pgfix_stop (wes_pgfix_t *self)
     int status = 0;
     int rc = 0;
     if (kill (self->pid, SIGQUIT) != 0 && errno != ESRCH) {
-        fprintf (stderr, "wes_pgfix: cannot signal postmaster %ld: %s\n", (long) self->pid,
+        fprintf (stderr, "wes_pgfix: cannot signal postmaster %ld: %s\n", (long)self->pid,
                  strerror (errno));
     }
     if (s_wait_exit (self->pid, S_STOP_TIMEOUT_MS, &status) != 0) {
         fprintf (stderr, "wes_pgfix: postmaster %ld did not stop in %d ms, killing it\n",
-                 (long) self->pid, S_STOP_TIMEOUT_MS);
+                 (long)self->pid, S_STOP_TIMEOUT_MS);
         kill (self->pid, SIGKILL);
         rc = s_wait_exit (self->pid, S_STOP_TIMEOUT_MS, &status);
     }
@@ -293,8 +294,8 @@ wes_pgfix_psql_file (wes_pgfix_t *self, const char *db, const char *path, char *
     wes_assert (self);
     wes_assert (path);
     char *conninfo = wes_pgfix_conninfo (self, db);
-    char *argv[] = {self->psql, "-X", "-q", "-v", "ON_ERROR_STOP=1",
-                    "-d", conninfo, "-f", (char *) path, NULL};
+    char *argv[] = {self->psql, "-X",     "-q", "-v",         "ON_ERROR_STOP=1",
+                    "-d",       conninfo, "-f", (char *)path, NULL};
     int rc = s_run_psql (self, argv, NULL, output);
     free (conninfo);
     return rc;
@@ -324,8 +325,8 @@ wes_pgfix_query (PGconn *conn, const char *sql)
     PGresult *res = PQexec (conn, sql);
     ExecStatusType st = res ? PQresultStatus (res) : PGRES_FATAL_ERROR;
     if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK) {
-        fprintf (stderr, "wes_pgfix: query failed: %s  statement: %.500s\n",
-                 PQerrorMessage (conn), sql);
+        fprintf (stderr, "wes_pgfix: query failed: %s  statement: %.500s\n", PQerrorMessage (conn),
+                 sql);
         PQclear (res);
         return NULL;
     }
@@ -406,9 +407,9 @@ s_initdb (wes_pgfix_t *self)
         fprintf (stderr, "wes_pgfix: cannot write %s: %s\n", logpath, strerror (errno));
     }
     else {
-        char *argv[] = {initdb,  "-D",       self->datadir,     "-U",         "postgres",
-                        "--auth=trust", "-E", "UTF8", "--locale=C", "--no-sync",
-                        "--no-instructions", NULL};
+        char *argv[] = {
+            initdb, "-D",   self->datadir, "-U",        "postgres",          "--auth=trust",
+            "-E",   "UTF8", "--locale=C",  "--no-sync", "--no-instructions", NULL};
         pid_t pid = s_spawn (self, argv, -1, log_fd, self->as_user, true);
         close (log_fd);
         int status = 0;
@@ -429,7 +430,9 @@ s_initdb (wes_pgfix_t *self)
 }
 
 /*  Settings for a disposable test server: no durability, quiet logs, socket
-    only, pg_stat_statements loaded (the dead-columns work reads it). */
+    only, pg_stat_statements loaded (the dead-columns work reads it).
+    synchronous_commit stays on (cheap with fsync off), so what a test
+    committed survives wes_pgfix_restart's immediate shutdown. */
 static int
 s_write_config (wes_pgfix_t *self)
 {
@@ -444,31 +447,31 @@ s_write_config (wes_pgfix_t *self)
         wes_buf_destroy (&path);
         return -1;
     }
-    fprintf (f, "\n# wes_pgfix: settings for a throwaway test cluster\n"
-                "listen_addresses = ''\n"
-                "unix_socket_directories = '%s'\n"
-                "unix_socket_permissions = 0777\n"
-                "max_connections = %d\n"
-                "max_locks_per_transaction = 256\n"
-                "shared_buffers = 32MB\n"
-                "shared_preload_libraries = 'pg_stat_statements'\n"
-                "pg_stat_statements.track = all\n"
-                "fsync = off\n"
-                "synchronous_commit = on\n"   /* cheap with fsync off; a restart keeps commits */
-
-                "full_page_writes = off\n"
-                "wal_level = minimal\n"
-                "max_wal_senders = 0\n"
-                "max_wal_size = 1GB\n"
-                "checkpoint_timeout = 1h\n"
-                "autovacuum = off\n"
-                "jit = off\n"
-                "timezone = 'UTC'\n"
-                "lc_messages = 'C'\n"
-                "logging_collector = off\n"
-                "log_min_messages = warning\n"
-                "log_line_prefix = '%%m [%%p] '\n"
-                "dynamic_shared_memory_type = posix\n",
+    fprintf (f,
+             "\n# wes_pgfix: settings for a throwaway test cluster\n"
+             "listen_addresses = ''\n"
+             "unix_socket_directories = '%s'\n"
+             "unix_socket_permissions = 0777\n"
+             "max_connections = %d\n"
+             "max_locks_per_transaction = 256\n"
+             "shared_buffers = 32MB\n"
+             "shared_preload_libraries = 'pg_stat_statements'\n"
+             "pg_stat_statements.track = all\n"
+             "fsync = off\n"
+             "synchronous_commit = on\n"
+             "full_page_writes = off\n"
+             "wal_level = minimal\n"
+             "max_wal_senders = 0\n"
+             "max_wal_size = 1GB\n"
+             "checkpoint_timeout = 1h\n"
+             "autovacuum = off\n"
+             "jit = off\n"
+             "timezone = 'UTC'\n"
+             "lc_messages = 'C'\n"
+             "logging_collector = off\n"
+             "log_min_messages = warning\n"
+             "log_line_prefix = '%%m [%%p] '\n"
+             "dynamic_shared_memory_type = posix\n",
              self->dir, max_connections);
     int rc = fclose (f) == 0 ? 0 : -1;
     if (rc != 0) {
@@ -493,8 +496,8 @@ s_launch (wes_pgfix_t *self)
         if (self->port == 0 || attempt > 0) {
             int port = 0;
             for (unsigned i = 0; i < 64 && port == 0; i++) {
-                unsigned r = self->seed + (unsigned) attempt * 7919u + i * 104729u;
-                int candidate = S_PORT_LOW + (int) (r % S_PORT_SPAN);
+                unsigned r = self->seed + (unsigned)attempt * 7919u + i * 104729u;
+                int candidate = S_PORT_LOW + (int)(r % S_PORT_SPAN);
                 if (s_port_free (candidate)) {
                     port = candidate;
                 }
@@ -507,8 +510,7 @@ s_launch (wes_pgfix_t *self)
         }
         int log_fd = open (self->logfile, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
         if (log_fd < 0) {
-            fprintf (stderr, "wes_pgfix: cannot write %s: %s\n", self->logfile,
-                     strerror (errno));
+            fprintf (stderr, "wes_pgfix: cannot write %s: %s\n", self->logfile, strerror (errno));
             break;
         }
         off_t log_start = lseek (log_fd, 0, SEEK_END);
@@ -547,7 +549,7 @@ s_launch (wes_pgfix_t *self)
         }
         /*  Did the server fail because of the port? Then try another one. */
         char *log = wes_test_read_file (self->logfile, NULL);
-        const char *fresh = log && log_start >= 0 && (size_t) log_start <= strlen (log)
+        const char *fresh = log && log_start >= 0 && (size_t)log_start <= strlen (log)
                                 ? log + log_start
                                 : (log ? log : "");
         bool port_trouble = strstr (fresh, "could not bind") || strstr (fresh, "lock file")
@@ -556,7 +558,7 @@ s_launch (wes_pgfix_t *self)
         if (!exited) {
             fprintf (stderr, "wes_pgfix: server not ready after %d ms\n", S_READY_TIMEOUT_MS);
             int st = wes_pgfix_stop (self);
-            (void) st;
+            (void)st;
             break;
         }
         if (!port_trouble) {
@@ -606,7 +608,7 @@ s_spawn (wes_pgfix_t *self, char *const argv[], int in_fd, int out_fd, bool as_u
             || setuid (self->run_uid) != 0) {
             static const char msg[] = "wes_pgfix: cannot switch to the postgres user\n";
             ssize_t n = write (2, msg, sizeof msg - 1);
-            (void) n;
+            (void)n;
             _exit (126);
         }
     }
@@ -619,7 +621,7 @@ s_spawn (wes_pgfix_t *self, char *const argv[], int in_fd, int out_fd, bool as_u
     execve (argv[0], argv, environ);
     static const char msg[] = "wes_pgfix: cannot execute the program\n";
     ssize_t n = write (2, msg, sizeof msg - 1);
-    (void) n;
+    (void)n;
     _exit (127);
 }
 
@@ -658,8 +660,7 @@ s_run_psql (wes_pgfix_t *self, char *const argv[], const char *input, char **out
 {
     int in_sv[2] = {-1, -1};
     int out_p[2] = {-1, -1};
-    if (socketpair (AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, in_sv) != 0
-        || pipe (out_p) != 0) {
+    if (socketpair (AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, in_sv) != 0 || pipe (out_p) != 0) {
         fprintf (stderr, "wes_pgfix: cannot create pipes: %s\n", strerror (errno));
         for (int i = 0; i < 2; i++) {
             if (in_sv[i] >= 0) {
@@ -708,7 +709,7 @@ s_run_psql (wes_pgfix_t *self, char *const argv[], const char *input, char **out
             pfd[n].events = POLLOUT;
             n++;
         }
-        if (poll (pfd, (nfds_t) n, -1) < 0) {
+        if (poll (pfd, (nfds_t)n, -1) < 0) {
             if (errno == EINTR) {
                 continue;
             }
@@ -717,10 +718,10 @@ s_run_psql (wes_pgfix_t *self, char *const argv[], const char *input, char **out
         if (wfd >= 0 && (pfd[1].revents & (POLLOUT | POLLERR | POLLHUP))) {
             ssize_t w = send (wfd, input + in_off, in_len - in_off, MSG_NOSIGNAL);
             if (w > 0) {
-                in_off += (size_t) w;
+                in_off += (size_t)w;
             }
             if ((w < 0 && errno != EAGAIN && errno != EINTR) || in_off == in_len) {
-                close (wfd);   /* done, or psql stopped reading */
+                close (wfd); /* done, or psql stopped reading */
                 wfd = -1;
             }
         }
@@ -728,7 +729,7 @@ s_run_psql (wes_pgfix_t *self, char *const argv[], const char *input, char **out
             char chunk[8192];
             ssize_t r = read (rfd, chunk, sizeof chunk);
             if (r > 0) {
-                wes_buf_append (out, chunk, (size_t) r);
+                wes_buf_append (out, chunk, (size_t)r);
             }
             else if (r == 0 || (errno != EINTR && errno != EAGAIN)) {
                 close (rfd);
@@ -759,13 +760,13 @@ s_now_ms (void)
 {
     struct timespec ts;
     clock_gettime (CLOCK_MONOTONIC, &ts);
-    return (long long) ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
 static void
 s_sleep_ms (int ms)
 {
-    struct timespec ts = {ms / 1000, (long) (ms % 1000) * 1000000L};
+    struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
     while (nanosleep (&ts, &ts) != 0 && errno == EINTR) {
     }
 }
@@ -782,9 +783,9 @@ s_port_free (int port)
     struct sockaddr_in sa;
     memset (&sa, 0, sizeof sa);
     sa.sin_family = AF_INET;
-    sa.sin_port = htons ((uint16_t) port);
+    sa.sin_port = htons ((uint16_t)port);
     sa.sin_addr.s_addr = htonl (INADDR_LOOPBACK);
-    bool ok = bind (fd, (struct sockaddr *) &sa, sizeof sa) == 0;
+    bool ok = bind (fd, (struct sockaddr *)&sa, sizeof sa) == 0;
     close (fd);
     return ok;
 }
@@ -808,8 +809,8 @@ s_log_tail (const wes_pgfix_t *self)
 static void
 s_quiet_notice (void *arg, const char *message)
 {
-    (void) arg;
-    (void) message;
+    (void)arg;
+    (void)message;
 }
 
 /*  Appends key='value' with libpq's quoting (backslash before ' and \). */

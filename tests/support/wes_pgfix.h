@@ -39,12 +39,12 @@ int wes_pgfix_restart (wes_pgfix_t *self) WES_MUST_USE;
     frees. dbname NULL means "postgres". */
 char *wes_pgfix_conninfo (const wes_pgfix_t *self, const char *dbname);
 /*  Borrowed strings and plain values, valid while the fixture lives. */
-const char *wes_pgfix_dir (const wes_pgfix_t *self);        /* temp dir, also the socket dir */
-const char *wes_pgfix_datadir (const wes_pgfix_t *self);    /* PGDATA */
-const char *wes_pgfix_bindir (const wes_pgfix_t *self);     /* server binaries */
-const char *wes_pgfix_psql_path (const wes_pgfix_t *self);  /* the real psql, not the wrapper */
+const char *wes_pgfix_dir (const wes_pgfix_t *self);       /* temp dir, also the socket dir */
+const char *wes_pgfix_datadir (const wes_pgfix_t *self);   /* PGDATA */
+const char *wes_pgfix_bindir (const wes_pgfix_t *self);    /* server binaries */
+const char *wes_pgfix_psql_path (const wes_pgfix_t *self); /* the real psql, not the wrapper */
 int wes_pgfix_port (const wes_pgfix_t *self);
-pid_t wes_pgfix_pid (const wes_pgfix_t *self);              /* postmaster, 0 when stopped */
+pid_t wes_pgfix_pid (const wes_pgfix_t *self); /* postmaster, 0 when stopped */
 /*  Path of the server log (stdout+stderr of the postmaster). */
 const char *wes_pgfix_logfile (const wes_pgfix_t *self);
 
