@@ -313,6 +313,9 @@ wes_compile_file (const char *path, wes_diag_t *diag)
 /* ---------------------------------------------------------------------- */
 /*  Diagnostics and small helpers                                          */
 
+static void s_report (s_ctx_t *ctx, wes_diag_level_t level, wes_loc_t loc, const char *fmt,
+                      va_list ap) __attribute__ ((format (printf, 4, 0)));
+
 static void
 s_report (s_ctx_t *ctx, wes_diag_level_t level, wes_loc_t loc, const char *fmt, va_list ap)
 {
