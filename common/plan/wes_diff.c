@@ -56,7 +56,9 @@ static const char *s_kind_names[] = {"enum_create",
                                      "rls_disable",
                                      "policy_add",
                                      "policy_drop",
-                                     "policy_change"};
+                                     "policy_change",
+                                     "constraint_rename",
+                                     "index_rename"};
 
 static wes_change_t *s_add (wes_diff_t *self, wes_change_kind_t kind, const char *table,
                             const char *object);
@@ -85,6 +87,8 @@ static int s_cmp_str (const void *a, const void *b);
 static char **s_sorted_names (size_t n, const char *(*name_at) (const void *, size_t),
                               const void *arg, size_t *n_out);
 static ssize_t s_enum_index (const wes_enum_t *e, const char *value);
+static char *s_follow_rename (const wes_table_t *a, const wes_table_t *b, const char *name);
+static bool s_renamed_into (const wes_diff_t *self, const char *table, const char *name);
 
 wes_diff_t *
 wes_diff_new (const wes_model_t *from, const wes_model_t *to)
@@ -631,8 +635,34 @@ s_diff_constraints (wes_diff_t *self, const s_ctx_t *ctx, const wes_table_t *a,
     size_t n_to = 0, n_from = 0;
     char **to_names = s_sorted_names (b->n_constraints, s_constraint_name_at, b, &n_to);
     char **from_names = s_sorted_names (a->n_constraints, s_constraint_name_at, a, &n_from);
+    //  in a renamed table, names that followed the table's name
+    for (size_t k = 0; k < n_from; k++) {
+        char *to_name = s_follow_rename (a, b, from_names[k]);
+        const wes_constraint_t *x = to_name ? s_find_constraint (b, to_name) : NULL;
+        const wes_constraint_t *o = s_find_constraint (a, from_names[k]);
+        if (x && s_same_constraint (ctx, o, x)) {
+            wes_change_t *c = s_add (self, WES_CHANGE_CONSTRAINT_RENAME, b->name, x->name);
+            c->from_table = a;
+            c->to_table = b;
+            c->from_constraint = o;
+            c->to_constraint = x;
+            c->old_name = wes_strdup (o->name);
+            s_sentence (c, "constraint %s.%s: named %s, expected %s (the table was renamed)",
+                        b->name, x->name, o->name, x->name);
+            from_names[k] = NULL;
+        }
+        free (to_name);
+    }
     size_t i = 0, j = 0;
     while (i < n_to || j < n_from) {
+        if (j < n_from && !from_names[j]) {
+            j++;
+            continue;
+        }
+        if (i < n_to && s_renamed_into (self, b->name, to_names[i])) {
+            i++;
+            continue;
+        }
         int cmp = i == n_to ? 1 : j == n_from ? -1 : strcmp (to_names[i], from_names[j]);
         const wes_constraint_t *ca = cmp >= 0 ? s_find_constraint (a, from_names[j++]) : NULL;
         const wes_constraint_t *cb = cmp <= 0 ? s_find_constraint (b, to_names[i++]) : NULL;
@@ -695,8 +725,33 @@ s_diff_indexes (wes_diff_t *self, const wes_table_t *a, const wes_table_t *b)
     size_t n_to = 0, n_from = 0;
     char **to_names = s_sorted_names (b->n_indexes, s_index_name_at, b, &n_to);
     char **from_names = s_sorted_names (a->n_indexes, s_index_name_at, a, &n_from);
+    for (size_t k = 0; k < n_from; k++) {
+        char *to_name = s_follow_rename (a, b, from_names[k]);
+        const wes_index_t *x = to_name ? s_find_index (b, to_name) : NULL;
+        const wes_index_t *o = s_find_index (a, from_names[k]);
+        if (x && s_same_index (o, x)) {
+            wes_change_t *c = s_add (self, WES_CHANGE_INDEX_RENAME, b->name, x->name);
+            c->from_table = a;
+            c->to_table = b;
+            c->from_index = o;
+            c->to_index = x;
+            c->old_name = wes_strdup (o->name);
+            s_sentence (c, "index %s.%s: named %s, expected %s (the table was renamed)", b->name,
+                        x->name, o->name, x->name);
+            from_names[k] = NULL;
+        }
+        free (to_name);
+    }
     size_t i = 0, j = 0;
     while (i < n_to || j < n_from) {
+        if (j < n_from && !from_names[j]) {
+            j++;
+            continue;
+        }
+        if (i < n_to && s_renamed_into (self, b->name, to_names[i])) {
+            i++;
+            continue;
+        }
         int cmp = i == n_to ? 1 : j == n_from ? -1 : strcmp (to_names[i], from_names[j]);
         const wes_index_t *xa = cmp >= 0 ? s_find_index (a, from_names[j++]) : NULL;
         const wes_index_t *xb = cmp <= 0 ? s_find_index (b, to_names[i++]) : NULL;
@@ -980,4 +1035,49 @@ s_sorted_names (size_t n, const char *(*name_at) (const void *, size_t), const v
     }
     *n_out = n;
     return v;
+}
+
+//  In a table renamed a -> b, the name `name` of a with a's name as its
+//  prefix replaced by b's, when that name is free in a (caller frees); else NULL
+static char *
+s_follow_rename (const wes_table_t *a, const wes_table_t *b, const char *name)
+{
+    size_t la = strlen (a->name);
+    if (strcmp (a->name, b->name) == 0 || strncmp (name, a->name, la) != 0 || name[la] != '_') {
+        return NULL;
+    }
+    wes_buf_t *buf = wes_buf_new ();
+    wes_buf_puts (buf, b->name);
+    wes_buf_puts (buf, name + la);
+    char *out = wes_buf_steal (buf);
+    wes_buf_destroy (&buf);
+    bool taken = false;
+    for (size_t i = 0; i < a->n_constraints && !taken; i++) {
+        taken = strcmp (a->constraints[i]->name, out) == 0;
+    }
+    for (size_t i = 0; i < a->n_indexes && !taken; i++) {
+        taken = strcmp (a->indexes[i]->name, out) == 0;
+    }
+    if (taken) {
+        free (out);
+        return NULL;
+    }
+    return out;
+}
+
+//  True when a rename change of this table already produced `name`
+static bool
+s_renamed_into (const wes_diff_t *self, const char *table, const char *name)
+{
+    for (size_t i = self->n_changes; i > 0; i--) {
+        const wes_change_t *c = self->changes[i - 1];
+        if (!c->table || strcmp (c->table, table) != 0) {
+            break;
+        }
+        if ((c->kind == WES_CHANGE_CONSTRAINT_RENAME || c->kind == WES_CHANGE_INDEX_RENAME)
+            && strcmp (c->object, name) == 0) {
+            return true;
+        }
+    }
+    return false;
 }

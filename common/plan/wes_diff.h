@@ -49,7 +49,9 @@ typedef enum {
     WES_CHANGE_RLS_DISABLE,
     WES_CHANGE_POLICY_ADD,
     WES_CHANGE_POLICY_DROP,
-    WES_CHANGE_POLICY_CHANGE
+    WES_CHANGE_POLICY_CHANGE,
+    WES_CHANGE_CONSTRAINT_RENAME,   /* renamed table: old_name -> object, same definition */
+    WES_CHANGE_INDEX_RENAME         /* renamed table: old_name -> object, same definition */
 } wes_change_kind_t;
 
 /*  One change. Strings are owned by the diff; records are borrowed from

@@ -834,7 +834,8 @@ s_plan_new_tables (s_planner_t *P, const wes_diff_t *diff)
 /*  --- existing tables --- */
 
 static void
-s_rename_table (s_planner_t *P, const wes_change_t *c)
+s_rename_table (s_planner_t *P, const wes_change_t *c, const wes_diff_t *diff, size_t first,
+                size_t last)
 {
     s_step_t *st = s_step (P, WES_PHASE_EXPAND, WES_STEP_TX, c->table, WES_LOCK_ACCESS_EXCLUSIVE);
     st->slug = s_fmt ("rename-table-%s-to-%s", c->old_name, c->table);
@@ -850,15 +851,57 @@ s_rename_table (s_planner_t *P, const wes_change_t *c)
     wes_buf_puts (b, " AS SELECT * FROM ");
     wes_buf_put_ident (b, c->table);
     wes_buf_puts (b, ";\n");
-    st->sql = s_steal (&b);
-    b = wes_buf_new ();
-    wes_buf_puts (b, "DROP VIEW IF EXISTS ");
-    wes_buf_put_ident (b, c->old_name);
-    wes_buf_puts (b, ";\n");
-    s_put_alter (b, c->table);
-    wes_buf_puts (b, " RENAME TO ");
-    wes_buf_put_ident (b, c->old_name);
-    wes_buf_puts (b, ";\n");
+    //  constraint and index names that followed the table's name, and the
+    //  recorded expressions, under the new names
+    wes_buf_t *inv = wes_buf_new ();
+    for (int pass = 0; pass < 2; pass++) {
+        wes_buf_t *out = pass == 0 ? b : inv;
+        const char *tname = pass == 0 ? c->table : c->old_name;
+        for (size_t i = first; i <= last; i++) {
+            const wes_change_t *r = wes_diff_change (diff, i);
+            if (r->kind != WES_CHANGE_CONSTRAINT_RENAME && r->kind != WES_CHANGE_INDEX_RENAME) {
+                continue;
+            }
+            const char *from_name = pass == 0 ? r->old_name : r->object;
+            const char *to_name = pass == 0 ? r->object : r->old_name;
+            if (r->kind == WES_CHANGE_CONSTRAINT_RENAME) {
+                s_put_alter (out, tname);
+                wes_buf_puts (out, " RENAME CONSTRAINT ");
+            }
+            else {
+                wes_buf_puts (out, "ALTER INDEX ");
+            }
+            wes_buf_put_ident (out, from_name);
+            wes_buf_puts (out, r->kind == WES_CHANGE_CONSTRAINT_RENAME ? " TO " : " RENAME TO ");
+            wes_buf_put_ident (out, to_name);
+            wes_buf_puts (out, ";\n");
+            wes_buf_puts (out, "UPDATE wesley.expressions SET object_name = ");
+            wes_buf_put_literal (out, to_name);
+            wes_buf_puts (out, " WHERE table_name = ");
+            wes_buf_put_literal (out, pass == 0 ? c->old_name : c->table);
+            wes_buf_puts (out, " AND object_name = ");
+            wes_buf_put_literal (out, from_name);
+            wes_buf_puts (out, " AND kind IN ('check', 'index_where');\n");
+        }
+        wes_buf_puts (out, "UPDATE wesley.expressions SET table_name = ");
+        wes_buf_put_literal (out, tname);
+        wes_buf_puts (out, " WHERE table_name = ");
+        wes_buf_put_literal (out, pass == 0 ? c->old_name : c->table);
+        wes_buf_puts (out, ";\n");
+        if (pass == 0) {
+            st->sql = s_steal (&b);
+            b = wes_buf_new ();
+            wes_buf_puts (b, "DROP VIEW IF EXISTS ");
+            wes_buf_put_ident (b, c->old_name);
+            wes_buf_puts (b, ";\n");
+            s_put_alter (b, c->table);
+            wes_buf_puts (b, " RENAME TO ");
+            wes_buf_put_ident (b, c->old_name);
+            wes_buf_puts (b, ";\n");
+        }
+    }
+    wes_buf_puts (b, wes_buf_data (inv));
+    wes_buf_destroy (&inv);
     st->inverse = s_steal (&b);
 
     s_step_t *dv = s_step (P, WES_PHASE_CONTRACT, WES_STEP_TX, c->table, WES_LOCK_NONE);
@@ -988,7 +1031,7 @@ s_plan_table (s_planner_t *P, const wes_diff_t *diff, size_t first, size_t last)
             }
             switch (c->kind) {
             case WES_CHANGE_TABLE_RENAME:
-                s_rename_table (P, c);
+                s_rename_table (P, c, diff, first, last);
                 break;
             case WES_CHANGE_COLUMN_ADD:
                 s_add_column (P, c);

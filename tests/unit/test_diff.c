@@ -164,6 +164,11 @@ test_every_kind (void **state)
     assert_string_equal (c->old_name, "old_name");
     assert_null (s_find (d, WES_CHANGE_TABLE_DROP, "old_name", NULL));
     assert_null (s_find (d, WES_CHANGE_TABLE_CREATE, "article", NULL));
+    //  its generated key name followed the table's: a rename, not drop + add
+    c = s_must (d, WES_CHANGE_CONSTRAINT_RENAME, "article", "article_pkey");
+    assert_string_equal (c->old_name, "old_name_pkey");
+    assert_null (s_find (d, WES_CHANGE_CONSTRAINT_ADD, "article", NULL));
+    assert_null (s_find (d, WES_CHANGE_CONSTRAINT_DROP, "article", NULL));
 
     //  columns
     c = s_must (d, WES_CHANGE_COLUMN_TYPE, "user", "email");
@@ -223,13 +228,17 @@ test_order_is_deterministic (void **state)
         if (strcmp (last_table, c->table) == 0 && i > 0) {
             //  kinds of one table never go backwards between groups
             const wes_change_t *p = wes_diff_change (d, i - 1);
-            int gp = p->kind <= WES_CHANGE_TABLE_RENAME          ? 0
+            int gp = p->kind == WES_CHANGE_CONSTRAINT_RENAME     ? 2
+                     : p->kind == WES_CHANGE_INDEX_RENAME      ? 3
+                     : p->kind <= WES_CHANGE_TABLE_RENAME      ? 0
                      : p->kind <= WES_CHANGE_COLUMN_DEFAULT      ? 1
                      : p->kind <= WES_CHANGE_CONSTRAINT_CHANGE   ? 2
                      : p->kind <= WES_CHANGE_INDEX_CHANGE        ? 3
                      : p->kind <= WES_CHANGE_RLS_DISABLE         ? 4
                                                                  : 5;
-            int gc = c->kind <= WES_CHANGE_TABLE_RENAME          ? 0
+            int gc = c->kind == WES_CHANGE_CONSTRAINT_RENAME     ? 2
+                     : c->kind == WES_CHANGE_INDEX_RENAME      ? 3
+                     : c->kind <= WES_CHANGE_TABLE_RENAME      ? 0
                      : c->kind <= WES_CHANGE_COLUMN_DEFAULT      ? 1
                      : c->kind <= WES_CHANGE_CONSTRAINT_CHANGE   ? 2
                      : c->kind <= WES_CHANGE_INDEX_CHANGE        ? 3
