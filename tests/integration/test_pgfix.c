@@ -11,6 +11,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -274,6 +276,62 @@ test_destroy_removes_everything (void **state)
     free (dir);
 }
 
+/*  A test that dies without destroying its fixture (crash, sanitizer
+    abort, CTest timeout) leaves no server and no directory behind. */
+static void
+test_crashed_test_leaves_nothing (void **state)
+{
+    (void)state;
+    int fds[2];
+    assert_int_equal (pipe (fds), 0);
+    fflush (NULL);
+    pid_t child = fork ();
+    assert_true (child >= 0);
+    if (child == 0) {
+        close (fds[0]);
+        wes_pgfix_t *fix = wes_pgfix_start ();
+        char line[1024] = "";
+        if (fix) {
+            snprintf (line, sizeof line, "%ld %s\n", (long)wes_pgfix_pid (fix),
+                      wes_pgfix_dir (fix));
+        }
+        ssize_t n = write (fds[1], line, strlen (line));
+        (void)n;
+        kill (getpid (), SIGKILL); /* die the hard way: no destroy, no atexit */
+        _exit (1);
+    }
+    close (fds[1]);
+    char line[1024] = "";
+    size_t got = 0;
+    ssize_t n;
+    while ((n = read (fds[0], line + got, sizeof line - 1 - got)) > 0) {
+        got += (size_t)n;
+    }
+    close (fds[0]);
+    int status = 0;
+    assert_int_equal (waitpid (child, &status, 0), child);
+    assert_true (WIFSIGNALED (status));
+    long pm = 0;
+    char dir[1000] = "";
+    assert_int_equal (sscanf (line, "%ld %999s", &pm, dir), 2);
+    assert_true (pm > 0);
+    /*  Wait (with a deadline) for the server and the directory to go. */
+    struct stat st;
+    bool gone = false;
+    for (int i = 0; i < 3000 && !gone; i++) {
+        gone = kill ((pid_t)pm, 0) != 0 && stat (dir, &st) != 0;
+        if (!gone) {
+            struct timespec ts = {0, 10 * 1000000L};
+            nanosleep (&ts, NULL);
+        }
+    }
+    if (!gone) {
+        print_error ("left behind: server %ld alive=%d, dir %s exists=%d\n", pm,
+                     kill ((pid_t)pm, 0) == 0, dir, stat (dir, &st) == 0);
+    }
+    assert_true (gone);
+}
+
 /*  Two fixtures at once get different ports and directories. */
 static void
 test_two_fixtures_side_by_side (void **state)
@@ -301,6 +359,7 @@ main (void)
         cmocka_unit_test (test_stop_and_restart_keep_data),
         cmocka_unit_test (test_two_fixtures_side_by_side),
         cmocka_unit_test (test_destroy_removes_everything),
+        cmocka_unit_test (test_crashed_test_leaves_nothing),
     };
     return cmocka_run_group_tests (tests, s_setup, s_teardown);
 }

@@ -42,20 +42,24 @@ extern char **environ;
 #define S_DEFAULT_MAX_CONNECTIONS 120
 
 struct wes_pgfix {
-    char *dir;     /* private temp dir: holds data/, the socket and logs */
-    char *datadir; /* dir/data */
-    char *logfile; /* dir/server.log */
-    char *bindir;  /* folder of initdb, postgres, psql */
-    char *psql;    /* bindir/psql */
-    int port;      /* the port number (names the socket file; no TCP) */
-    pid_t pid;     /* postmaster pid (our child), 0 when stopped */
-    bool as_user;  /* root: run the server as run_uid/run_gid */
-    uid_t run_uid; /* uid of the `postgres` OS user */
-    gid_t run_gid; /* its gid */
-    unsigned seed; /* varies the port choice between fixtures */
+    char *dir;       /* private temp dir: holds data/, the socket and logs */
+    char *datadir;   /* dir/data */
+    char *logfile;   /* dir/server.log */
+    char *bindir;    /* folder of initdb, postgres, psql */
+    char *psql;      /* bindir/psql */
+    int port;        /* the port number (names the socket file; no TCP) */
+    pid_t pid;       /* postmaster pid (our child), 0 when stopped */
+    bool as_user;    /* root: run the server as run_uid/run_gid */
+    uid_t run_uid;   /* uid of the `postgres` OS user */
+    gid_t run_gid;   /* its gid */
+    unsigned seed;   /* varies the port choice between fixtures */
+    pid_t watchdog;  /* cleans up if we die first (see s_watchdog_start), 0 if none */
+    int watchdog_fd; /* our end of its pipe: a byte means "destroyed in order" */
 };
 
 static char *s_find_bindir (void);
+static void s_watchdog_start (wes_pgfix_t *self);
+static void s_watchdog_release (wes_pgfix_t *self);
 static int s_initdb (wes_pgfix_t *self);
 static int s_write_config (wes_pgfix_t *self);
 static int s_launch (wes_pgfix_t *self);
@@ -99,6 +103,7 @@ wes_pgfix_start (void)
     wes_buf_printf (b, "%s/server.log", self->dir);
     self->logfile = wes_buf_steal (b);
     wes_buf_destroy (&b);
+    s_watchdog_start (self);
 
     if (geteuid () == 0) {
         /*  PostgreSQL refuses to run as root: run it as the postgres user,
@@ -143,6 +148,7 @@ wes_pgfix_destroy (wes_pgfix_t **self_p)
     wes_pgfix_t *self = *self_p;
     int rc = wes_pgfix_stop (self);
     (void)rc;
+    s_watchdog_release (self);
     if (self->dir) {
         const char *keep = getenv ("WES_PG_KEEP");
         if (keep && *keep && strcmp (keep, "0") != 0) {
@@ -362,6 +368,93 @@ wes_pgfix_exec (wes_pgfix_t *self, const char *db, const char *sql)
     PQclear (res);
     PQfinish (conn);
     return rc;
+}
+
+/*  A crashed test (a failed sanitizer check, a signal, the CTest timeout)
+    never reaches wes_pgfix_destroy. Its servers stop by themselves (parent-
+    death signal), and this watchdog, a forked child blocked on a pipe, sees
+    the pipe close when we die and then removes the directory. In its own
+    process group, so a signal to the test's group does not take it along. */
+static void
+s_watchdog_start (wes_pgfix_t *self)
+{
+    int fds[2];
+    if (pipe (fds) != 0) {
+        return; /* no watchdog: only a crash would show the difference */
+    }
+    fcntl (fds[0], F_SETFD, FD_CLOEXEC);
+    fcntl (fds[1], F_SETFD, FD_CLOEXEC);
+    fflush (NULL);
+    pid_t pid = fork ();
+    if (pid < 0) {
+        close (fds[0]);
+        close (fds[1]);
+        return;
+    }
+    if (pid > 0) {
+        close (fds[0]);
+        self->watchdog = pid;
+        self->watchdog_fd = fds[1];
+        return;
+    }
+    /*  The watchdog: hold nothing of the test's (CTest waits for its output
+        pipes to close), wait, and clean up only if the test died. */
+    int rfd = fds[0];
+    int null_fd = open ("/dev/null", O_RDWR);
+    dup2 (null_fd, 0);
+    dup2 (null_fd, 1);
+    dup2 (null_fd, 2);
+    for (int fd = 3; fd < 1024; fd++) {
+        if (fd != rfd) {
+            close (fd);
+        }
+    }
+    setpgid (0, 0);
+    char c;
+    ssize_t n;
+    do {
+        n = read (rfd, &c, 1);
+    } while (n < 0 && errno == EINTR);
+    if (n == 1) {
+        _exit (0);
+    }
+    /*  The test is gone: make sure its server is too, then remove the lot. */
+    char pidfile[4096];
+    snprintf (pidfile, sizeof pidfile, "%s/postmaster.pid", self->datadir);
+    int pfd = open (pidfile, O_RDONLY);
+    if (pfd >= 0) {
+        char buf[32] = {0};
+        ssize_t r = read (pfd, buf, sizeof buf - 1);
+        close (pfd);
+        pid_t pm = r > 0 ? (pid_t)atol (buf) : 0;
+        if (pm > 0) {
+            kill (pm, SIGQUIT);
+            for (int i = 0; i < 1500 && kill (pm, 0) == 0; i++) {
+                s_sleep_ms (10);
+            }
+            if (kill (pm, 0) == 0) {
+                kill (pm, SIGKILL); /* or a zombie nobody reaps: harmless */
+            }
+        }
+    }
+    execl ("/bin/rm", "rm", "-rf", "--", self->dir, (char *)NULL);
+    _exit (1);
+}
+
+/*  Tells the watchdog the fixture was destroyed in order, and reaps it. */
+static void
+s_watchdog_release (wes_pgfix_t *self)
+{
+    if (self->watchdog <= 0) {
+        return;
+    }
+    ssize_t n = write (self->watchdog_fd, "x", 1);
+    (void)n;
+    close (self->watchdog_fd);
+    int status;
+    while (waitpid (self->watchdog, &status, 0) < 0 && errno == EINTR) {
+    }
+    self->watchdog = 0;
 }
 
 /*  WES_PG_BINDIR, else `pg_config --bindir` when it holds initdb, else the

@@ -6,7 +6,7 @@
     cluster runs as the `postgres` OS user. wes_pgfix_destroy() stops it
     (immediate shutdown) and removes the directory. If the test process dies
     first, the postmaster gets SIGQUIT (parent-death signal) and shuts down
-    by itself; only the temporary directory is left behind. (The kernel
+    by itself, and a watchdog child removes the directory. (The kernel
     sends that signal when the *thread* that started the server exits:
     start and destroy a fixture from the same long-lived thread, normally
     the test's main thread.)
