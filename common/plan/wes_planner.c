@@ -2179,6 +2179,15 @@ s_policy (s_planner_t *P, const wes_change_t *c)
     }
     s_put_policy_records (b, t, n);
     st->sql = s_steal (&b);
+    //  a policy naming a table created or renamed in this plan waits for it
+    for (size_t i = 0; i < P->n_tabs; i++) {
+        const s_tabinfo_t *other = &P->tabs[i];
+        if ((other->create_step != S_NONE || other->rename_step != S_NONE)
+            && strcmp (other->name, t) != 0
+            && (s_mentions (n->using_expr, other->name) || s_mentions (n->check_expr, other->name))) {
+            s_add_fkdep (P, st->seq, other->name, NULL, 0);
+        }
+    }
     b = wes_buf_new ();
     wes_buf_puts (b, "DROP POLICY IF EXISTS ");
     wes_buf_put_ident (b, n->name);

@@ -871,6 +871,22 @@ test_policies (void **state)
     assert_true (dropped);
     wes_plan_destroy (&p);
 
+    //  a policy naming a table made by the same plan waits for it
+    p = s_plan ("type T @wes_table {\n" T_ID "}\n",
+                "type T @wes_table @wes_rls(select: \"EXISTS (SELECT 1 FROM allow)\") {\n" T_ID
+                "}\ntype Allow @wes_table {\n" T_ID "}\n");
+    const wes_step_t *mk = wes_plan_step (p, 0);
+    s_contains (mk->sql, "CREATE TABLE \"allow\"");
+    const wes_step_t *pol = NULL;
+    for (size_t i = 0; i < wes_plan_count (p); i++) {
+        if (strstr (wes_plan_step (p, i)->sql, "CREATE POLICY")) {
+            pol = wes_plan_step (p, i);
+        }
+    }
+    assert_non_null (pol);
+    assert_true (s_has_dep (pol, mk->id));
+    wes_plan_destroy (&p);
+
     //  RLS on for an existing table: after its policies
     p = s_plan ("type T @wes_table {\n" T_ID "}\n",
                 "type T @wes_table @wes_rls(select: \"true\") {\n" T_ID "}\n");
