@@ -139,6 +139,7 @@ static void s_chain (s_planner_t *P);
 static wes_plan_t *s_emit (s_planner_t *P, char **error);
 static size_t s_enum_slot (const s_planner_t *P, const char *name);
 static s_tabinfo_t *s_tab (s_planner_t *P, const char *name);
+static const char *s_to_name (const s_planner_t *P, const char *from_name);
 static int s_cmp_tab (const void *a, const void *b);
 static bool s_heap_less (const s_planner_t *P, size_t a, size_t b);
 static void s_heap_push (const s_planner_t *P, size_t *heap, size_t *n, size_t v);
@@ -154,6 +155,8 @@ static void s_put_idents (wes_buf_t *b, char *const *v, size_t n);
 static void s_put_expr (wes_buf_t *b, const char *expr);
 static void s_put_role (wes_buf_t *b, const char *role);
 static void s_put_alter (wes_buf_t *b, const char *table);
+static void s_put_lock_parent (wes_buf_t *b, const char *table, const char *parent,
+                               const char *mode);
 static void s_put_fk (wes_buf_t *b, const char *table, const wes_constraint_t *c, bool not_valid);
 static void s_put_check (wes_buf_t *b, const char *table, const wes_constraint_t *c,
                          bool not_valid);
@@ -1924,6 +1927,9 @@ s_constraint (s_planner_t *P, const wes_change_t *c)
         st->slug = s_fmt ("drop-constraint-%s", a->name);
         st->summary = s_fmt ("drop constraint %s on %s", a->name, t);
         b = wes_buf_new ();
+        if (a->kind == WES_CON_FOREIGN) {
+            s_put_lock_parent (b, t, s_to_name (P, a->ref_table), "ACCESS EXCLUSIVE");
+        }
         s_put_alter (b, t);
         wes_buf_puts (b, " DROP CONSTRAINT IF EXISTS ");
         wes_buf_put_ident (b, a->name);
@@ -1999,6 +2005,13 @@ s_constraint (s_planner_t *P, const wes_change_t *c)
     st->summary = s_fmt ("%s %s %s on %s (NOT VALID: checks new rows only)",
                          a ? "replace" : "add", fk ? "foreign key" : "check", n->name, t);
     b = wes_buf_new ();
+    if (a && a->kind == WES_CON_FOREIGN) {
+        //  dropping a foreign key takes ACCESS EXCLUSIVE on its parent too
+        s_put_lock_parent (b, t, s_to_name (P, a->ref_table), "ACCESS EXCLUSIVE");
+    }
+    if (fk && (!a || !a->ref_table || strcmp (s_to_name (P, a->ref_table), n->ref_table) != 0)) {
+        s_put_lock_parent (b, t, n->ref_table, "SHARE ROW EXCLUSIVE");
+    }
     if (a) {
         s_put_alter (b, t);
         wes_buf_puts (b, " DROP CONSTRAINT ");
@@ -2557,6 +2570,24 @@ s_enum_slot (const s_planner_t *P, const char *name)
     return S_NONE;
 }
 
+//  The name a table of `from` has once expand has run: its new name when a
+//  table of `to` was renamed from it
+static const char *
+s_to_name (const s_planner_t *P, const char *from_name)
+{
+    if (!from_name || wes_model_find_table (P->to, from_name)) {
+        return from_name;
+    }
+    for (size_t i = 0; i < wes_model_table_count (P->to); i++) {
+        const wes_table_t *t = wes_model_table (P->to, i);
+        if (t->renamed_from && strcmp (t->renamed_from, from_name) == 0
+            && !wes_model_find_table (P->from, t->name)) {
+            return t->name;
+        }
+    }
+    return from_name;
+}
+
 static int
 s_cmp_tab (const void *a, const void *b)
 {
@@ -2656,6 +2687,21 @@ s_put_role (wes_buf_t *b, const char *role)
         }
     }
     wes_buf_put_ident (b, role);
+}
+
+//  Locks the referenced table of a foreign key before the step touches the
+//  child: applications write the parent, then the child, so taking the two
+//  locks in the other order could deadlock with them (and PostgreSQL may
+//  then cancel the application's transaction)
+static void
+s_put_lock_parent (wes_buf_t *b, const char *table, const char *parent, const char *mode)
+{
+    if (!parent || strcmp (parent, table) == 0) {
+        return;
+    }
+    wes_buf_puts (b, "LOCK TABLE ");
+    wes_buf_put_ident (b, parent);
+    wes_buf_printf (b, " IN %s MODE;\n", mode);
 }
 
 static void

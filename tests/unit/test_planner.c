@@ -523,6 +523,10 @@ test_add_fk_and_check (void **state)
     wes_step_t *fk = s_step_is (p, 0, WES_PHASE_EXPAND, WES_STEP_TX, WES_LOCK_SHARE_ROW_EXCLUSIVE);
     s_contains (fk->sql, "ADD CONSTRAINT \"post_author_fkey\" FOREIGN KEY (\"author\") REFERENCES "
                          "\"user\" (\"id\") NOT VALID;");
+    //  the parent is locked first, in the mode the FK takes on it (no deadlock
+    //  with applications that write the parent, then the child)
+    const char *lock = "LOCK TABLE \"user\" IN SHARE ROW EXCLUSIVE MODE;\n";
+    assert_true (strncmp (fk->sql, lock, strlen (lock)) == 0);
     wes_step_t *ck = s_step_is (p, 1, WES_PHASE_EXPAND, WES_STEP_TX, WES_LOCK_ACCESS_EXCLUSIVE);
     s_contains (ck->sql, "ADD CONSTRAINT \"post_n_check\" CHECK (n > 0) NOT VALID;");
     s_contains (ck->sql, "'check', 'post', 'post_n_check', 'n > 0'");
@@ -546,6 +550,7 @@ test_add_fk_and_check (void **state)
     assert_non_null (add);
     assert_true (drop < add);
     s_contains (r->inverse, "CHECK (n > 0) NOT VALID");
+    s_absent (r->sql, "LOCK TABLE");
     s_step_is (p, 1, WES_PHASE_VALIDATE, WES_STEP_TX, WES_LOCK_SHARE_UPDATE_EXCLUSIVE);
     wes_plan_destroy (&p);
 }
