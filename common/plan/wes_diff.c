@@ -31,34 +31,20 @@ typedef struct {
     const wes_table_t *b; /* in `to`, or NULL */
 } s_pair_t;
 
-static const char *s_kind_names[] = {"enum_create",
-                                     "enum_drop",
-                                     "enum_value_add",
-                                     "enum_value_remove",
-                                     "enum_reorder",
-                                     "table_create",
-                                     "table_drop",
-                                     "table_rename",
-                                     "column_add",
-                                     "column_drop",
-                                     "column_rename",
-                                     "column_type",
-                                     "column_set_not_null",
-                                     "column_drop_not_null",
-                                     "column_default",
-                                     "constraint_add",
-                                     "constraint_drop",
-                                     "constraint_change",
-                                     "index_add",
-                                     "index_drop",
-                                     "index_change",
-                                     "rls_enable",
-                                     "rls_disable",
-                                     "policy_add",
-                                     "policy_drop",
-                                     "policy_change",
-                                     "constraint_rename",
-                                     "index_rename"};
+static const char *s_kind_names[] = {"enum_create",         "enum_drop",
+                                     "enum_value_add",      "enum_value_remove",
+                                     "enum_reorder",        "table_create",
+                                     "table_drop",          "table_rename",
+                                     "column_add",          "column_drop",
+                                     "column_rename",       "column_type",
+                                     "column_set_not_null", "column_drop_not_null",
+                                     "column_default",      "constraint_add",
+                                     "constraint_drop",     "constraint_change",
+                                     "index_add",           "index_drop",
+                                     "index_change",        "rls_enable",
+                                     "rls_disable",         "policy_add",
+                                     "policy_drop",         "policy_change",
+                                     "constraint_rename",   "index_rename"};
 
 static wes_change_t *s_add (wes_diff_t *self, wes_change_kind_t kind, const char *table,
                             const char *object);
@@ -141,12 +127,12 @@ wes_diff_new (const wes_model_t *from, const wes_model_t *to)
     size_t k = 0;
     for (size_t i = 0; i < n_to; i++) {
         const wes_table_t *t = wes_model_table (to, i);
-        pairs[k++] = (s_pair_t) {t->name, ctx.match[i], t};
+        pairs[k++] = (s_pair_t){t->name, ctx.match[i], t};
     }
     for (size_t j = 0; j < n_from; j++) {
         if (!consumed[j]) {
             const wes_table_t *t = wes_model_table (from, j);
-            pairs[k++] = (s_pair_t) {t->name, t, NULL};
+            pairs[k++] = (s_pair_t){t->name, t, NULL};
         }
     }
     //  names are unique within each side, and a dropped table's name is
@@ -211,7 +197,7 @@ const char *
 wes_change_kind_name (wes_change_kind_t kind)
 {
     size_t n = sizeof s_kind_names / sizeof s_kind_names[0];
-    return (size_t) kind < n ? s_kind_names[kind] : "unknown";
+    return (size_t)kind < n ? s_kind_names[kind] : "unknown";
 }
 
 json_t *
@@ -221,8 +207,8 @@ wes_change_to_json (const wes_change_t *c)
     wes_assert (j);
     json_object_set_new (j, "kind", json_string (wes_change_kind_name (c->kind)));
     const char *keys[] = {"table", "object", "old_name", "value", "anchor", "from", "to"};
-    const char *vals[]
-        = {c->table, c->object, c->old_name, c->value, c->anchor, c->from_def, c->to_def};
+    const char *vals[] = {c->table,  c->object,   c->old_name, c->value,
+                          c->anchor, c->from_def, c->to_def};
     for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++) {
         if (vals[i]) {
             json_object_set_new (j, keys[i], json_string (vals[i]));
@@ -348,17 +334,17 @@ wes_diff_policy_def (const wes_policy_t *p)
 static const char *
 s_enum_name_at (const void *arg, size_t i)
 {
-    return wes_model_enum ((const wes_model_t *) arg, i)->name;
+    return wes_model_enum ((const wes_model_t *)arg, i)->name;
 }
 
 static void
 s_diff_enums (wes_diff_t *self, const s_ctx_t *ctx)
 {
     size_t n_to = 0, n_from = 0;
-    char **to_names
-        = s_sorted_names (wes_model_enum_count (ctx->to), s_enum_name_at, ctx->to, &n_to);
-    char **from_names
-        = s_sorted_names (wes_model_enum_count (ctx->from), s_enum_name_at, ctx->from, &n_from);
+    char **to_names =
+        s_sorted_names (wes_model_enum_count (ctx->to), s_enum_name_at, ctx->to, &n_to);
+    char **from_names =
+        s_sorted_names (wes_model_enum_count (ctx->from), s_enum_name_at, ctx->from, &n_from);
     size_t i = 0, j = 0;
     while (i < n_to || j < n_from) {
         int cmp = i == n_to ? 1 : j == n_from ? -1 : strcmp (to_names[i], from_names[j]);
@@ -479,9 +465,8 @@ s_diff_table (wes_diff_t *self, const s_ctx_t *ctx, const wes_table_t *a, const 
     s_diff_constraints (self, ctx, a, b);
     s_diff_indexes (self, a, b);
     if (a->rls_enabled != b->rls_enabled) {
-        wes_change_t *c
-            = s_add (self, b->rls_enabled ? WES_CHANGE_RLS_ENABLE : WES_CHANGE_RLS_DISABLE,
-                     b->name, NULL);
+        wes_change_t *c = s_add (
+            self, b->rls_enabled ? WES_CHANGE_RLS_ENABLE : WES_CHANGE_RLS_DISABLE, b->name, NULL);
         c->from_table = a;
         c->to_table = b;
         s_sentence (c, "table %s: row-level security %s, expected %s", b->name,
@@ -493,7 +478,7 @@ s_diff_table (wes_diff_t *self, const s_ctx_t *ctx, const wes_table_t *a, const 
 static const char *
 s_column_name_at (const void *arg, size_t i)
 {
-    return ((const wes_table_t *) arg)->columns[i]->name;
+    return ((const wes_table_t *)arg)->columns[i]->name;
 }
 
 static void
@@ -614,7 +599,7 @@ s_diff_columns (wes_diff_t *self, const wes_table_t *a, const wes_table_t *b)
 static const char *
 s_constraint_name_at (const void *arg, size_t i)
 {
-    return ((const wes_table_t *) arg)->constraints[i]->name;
+    return ((const wes_table_t *)arg)->constraints[i]->name;
 }
 
 static const wes_constraint_t *
@@ -686,8 +671,7 @@ s_diff_constraints (wes_diff_t *self, const s_ctx_t *ctx, const wes_table_t *a,
         c->from_def = ca ? wes_diff_constraint_def (ca) : NULL;
         c->to_def = cb ? wes_diff_constraint_def (cb) : NULL;
         if (!ca) {
-            s_sentence (c, "constraint %s.%s: absent, expected %s", b->name, c->object,
-                        c->to_def);
+            s_sentence (c, "constraint %s.%s: absent, expected %s", b->name, c->object, c->to_def);
         }
         else if (!cb) {
             s_sentence (c, "constraint %s.%s: present (%s), not expected", b->name, c->object,
@@ -705,7 +689,7 @@ s_diff_constraints (wes_diff_t *self, const s_ctx_t *ctx, const wes_table_t *a,
 static const char *
 s_index_name_at (const void *arg, size_t i)
 {
-    return ((const wes_table_t *) arg)->indexes[i]->name;
+    return ((const wes_table_t *)arg)->indexes[i]->name;
 }
 
 static const wes_index_t *
@@ -793,7 +777,7 @@ s_diff_indexes (wes_diff_t *self, const wes_table_t *a, const wes_table_t *b)
 static const char *
 s_policy_name_at (const void *arg, size_t i)
 {
-    return ((const wes_table_t *) arg)->policies[i]->name;
+    return ((const wes_table_t *)arg)->policies[i]->name;
 }
 
 static const wes_policy_t *
@@ -880,8 +864,8 @@ s_sentence (wes_change_t *c, const char *fmt, ...)
     int len = vsnprintf (NULL, 0, fmt, ap);
     va_end (ap);
     wes_assert (len >= 0);
-    char *s = wes_alloc ((size_t) len + 1);
-    vsnprintf (s, (size_t) len + 1, fmt, ap2);
+    char *s = wes_alloc ((size_t)len + 1);
+    vsnprintf (s, (size_t)len + 1, fmt, ap2);
     va_end (ap2);
     free (c->sentence);
     c->sentence = s;
@@ -910,7 +894,7 @@ s_enum_index (const wes_enum_t *e, const char *value)
 {
     for (size_t i = 0; i < e->n_values; i++) {
         if (strcmp (e->values[i], value) == 0) {
-            return (ssize_t) i;
+            return (ssize_t)i;
         }
     }
     return -1;
@@ -1018,7 +1002,7 @@ s_put_paren (wes_buf_t *b, const char *expr)
 static int
 s_cmp_str (const void *a, const void *b)
 {
-    return strcmp (*(char *const *) a, *(char *const *) b);
+    return strcmp (*(char *const *)a, *(char *const *)b);
 }
 
 //  The n names given by name_at, sorted (borrowed strings; array caller frees)
@@ -1028,7 +1012,7 @@ s_sorted_names (size_t n, const char *(*name_at) (const void *, size_t), const v
 {
     char **v = wes_alloc ((n + 1) * sizeof *v);
     for (size_t i = 0; i < n; i++) {
-        v[i] = (char *) name_at (arg, i);
+        v[i] = (char *)name_at (arg, i);
     }
     if (n > 1) {
         qsort (v, n, sizeof *v, s_cmp_str);

@@ -26,19 +26,19 @@
 typedef enum {
     WES_CHANGE_ENUM_CREATE,
     WES_CHANGE_ENUM_DROP,
-    WES_CHANGE_ENUM_VALUE_ADD,      /* value, anchor (+ anchor_before) */
-    WES_CHANGE_ENUM_VALUE_REMOVE,   /* value */
-    WES_CHANGE_ENUM_REORDER,        /* the labels both have are in another order */
+    WES_CHANGE_ENUM_VALUE_ADD,    /* value, anchor (+ anchor_before) */
+    WES_CHANGE_ENUM_VALUE_REMOVE, /* value */
+    WES_CHANGE_ENUM_REORDER,      /* the labels both have are in another order */
     WES_CHANGE_TABLE_CREATE,
     WES_CHANGE_TABLE_DROP,
-    WES_CHANGE_TABLE_RENAME,        /* old_name -> table */
+    WES_CHANGE_TABLE_RENAME, /* old_name -> table */
     WES_CHANGE_COLUMN_ADD,
     WES_CHANGE_COLUMN_DROP,
-    WES_CHANGE_COLUMN_RENAME,       /* old_name -> object; covers type/null/default too */
+    WES_CHANGE_COLUMN_RENAME, /* old_name -> object; covers type/null/default too */
     WES_CHANGE_COLUMN_TYPE,
     WES_CHANGE_COLUMN_SET_NOT_NULL,
     WES_CHANGE_COLUMN_DROP_NOT_NULL,
-    WES_CHANGE_COLUMN_DEFAULT,      /* changed, added or removed */
+    WES_CHANGE_COLUMN_DEFAULT, /* changed, added or removed */
     WES_CHANGE_CONSTRAINT_ADD,
     WES_CHANGE_CONSTRAINT_DROP,
     WES_CHANGE_CONSTRAINT_CHANGE,
@@ -50,8 +50,8 @@ typedef enum {
     WES_CHANGE_POLICY_ADD,
     WES_CHANGE_POLICY_DROP,
     WES_CHANGE_POLICY_CHANGE,
-    WES_CHANGE_CONSTRAINT_RENAME,   /* renamed table: old_name -> object, same definition */
-    WES_CHANGE_INDEX_RENAME         /* renamed table: old_name -> object, same definition */
+    WES_CHANGE_CONSTRAINT_RENAME, /* renamed table: old_name -> object, same definition */
+    WES_CHANGE_INDEX_RENAME       /* renamed table: old_name -> object, same definition */
 } wes_change_kind_t;
 
 /*  One change. Strings are owned by the diff; records are borrowed from
@@ -59,15 +59,15 @@ typedef enum {
     element does not exist on that side. */
 typedef struct {
     wes_change_kind_t kind;
-    char *table;         /* table name in `to` (in `from` for a drop), NULL for enums */
-    char *object;        /* column, constraint, index, policy or enum name */
-    char *old_name;      /* renames: the former table or column name */
-    char *value;         /* enum value added or removed */
-    char *anchor;        /* enum value add: the neighbour it goes next to, or NULL */
-    bool anchor_before;  /* enum value add: BEFORE anchor (else AFTER) */
-    char *from_def;      /* the element as it is (a readable definition), or NULL */
-    char *to_def;        /* the element as expected, or NULL */
-    char *sentence;      /* "column user.email: type text, expected character varying(64)" */
+    char *table;        /* table name in `to` (in `from` for a drop), NULL for enums */
+    char *object;       /* column, constraint, index, policy or enum name */
+    char *old_name;     /* renames: the former table or column name */
+    char *value;        /* enum value added or removed */
+    char *anchor;       /* enum value add: the neighbour it goes next to, or NULL */
+    bool anchor_before; /* enum value add: BEFORE anchor (else AFTER) */
+    char *from_def;     /* the element as it is (a readable definition), or NULL */
+    char *to_def;       /* the element as expected, or NULL */
+    char *sentence;     /* "column user.email: type text, expected character varying(64)" */
     const wes_table_t *from_table;
     const wes_table_t *to_table;
     const wes_column_t *from_column;

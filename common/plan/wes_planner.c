@@ -17,7 +17,7 @@
 #include "util/wes_buf.h"
 #include "util/wes_mem.h"
 
-#define S_NONE ((size_t) -1)
+#define S_NONE ((size_t)-1)
 
 //  Order of contract steps inside one table: the view left by a table
 //  rename blocks column drops, a policy blocks the drop of a column it
@@ -35,26 +35,26 @@ enum {
 
 /*  A step before it has an id. */
 typedef struct {
-    wes_phase_t phase;       /* plan phase */
-    int sub;                 /* order inside a phase of one table (contract) */
-    wes_step_kind_t kind;    /* tx, nontx, batched */
-    char *table;             /* table changed (advisory key), or NULL */
-    char *chain;             /* steps of one chain run one after another */
-    wes_lock_t lock;         /* strongest lock on table */
-    char *slug;              /* for the id */
-    char *summary;           /* one line for people */
-    char *sql;               /* the change */
-    char *inverse;           /* undo, or NULL */
-    int64_t cost;            /* relative estimate */
-    char *verify_index;      /* nontx: index to check afterwards */
-    char **key_columns;      /* batched: primary key */
-    char **key_types;        /* batched: its types */
-    size_t n_key;            /* batched: key length */
-    char *batch_set;         /* batched: SET list */
-    char *batch_where;       /* batched: filter */
-    size_t *deps;            /* indices of steps it needs */
-    size_t n_deps;           /* deps in use */
-    size_t seq;              /* creation order, also its index */
+    wes_phase_t phase;    /* plan phase */
+    int sub;              /* order inside a phase of one table (contract) */
+    wes_step_kind_t kind; /* tx, nontx, batched */
+    char *table;          /* table changed (advisory key), or NULL */
+    char *chain;          /* steps of one chain run one after another */
+    wes_lock_t lock;      /* strongest lock on table */
+    char *slug;           /* for the id */
+    char *summary;        /* one line for people */
+    char *sql;            /* the change */
+    char *inverse;        /* undo, or NULL */
+    int64_t cost;         /* relative estimate */
+    char *verify_index;   /* nontx: index to check afterwards */
+    char **key_columns;   /* batched: primary key */
+    char **key_types;     /* batched: its types */
+    size_t n_key;         /* batched: key length */
+    char *batch_set;      /* batched: SET list */
+    char *batch_where;    /* batched: filter */
+    size_t *deps;         /* indices of steps it needs */
+    size_t n_deps;        /* deps in use */
+    size_t seq;           /* creation order, also its index */
 } s_step_t;
 
 /*  A step that needs another table (and perhaps a key of it) in place. */
@@ -120,8 +120,8 @@ typedef struct {
     bool defer_policies;  /* policies name a table created later */
 } s_newtab_t;
 
-static s_step_t *s_step (s_planner_t *P, wes_phase_t phase, wes_step_kind_t kind,
-                         const char *table, wes_lock_t lock);
+static s_step_t *s_step (s_planner_t *P, wes_phase_t phase, wes_step_kind_t kind, const char *table,
+                         wes_lock_t lock);
 static void s_dep (s_step_t *st, size_t dep);
 static void s_refuse (s_planner_t *P, const char *fmt, ...) __attribute__ ((format (printf, 2, 3)));
 static char *s_fmt (const char *fmt, ...) __attribute__ ((format (printf, 1, 2)));
@@ -215,12 +215,12 @@ wes_planner_plan (const wes_model_t *from, const wes_model_t *to, const wes_plan
         P.opts = *opts;
         P.opts.batch_rows = opts->batch_rows > 0 ? opts->batch_rows : 5000;
         P.opts.tx_lock_timeout_ms = opts->tx_lock_timeout_ms > 0 ? opts->tx_lock_timeout_ms : 5000;
-        P.opts.tx_statement_timeout_ms
-            = opts->tx_statement_timeout_ms > 0 ? opts->tx_statement_timeout_ms : 60000;
-        P.opts.cic_lock_timeout_ms
-            = opts->cic_lock_timeout_ms > 0 ? opts->cic_lock_timeout_ms : 60000;
-        P.opts.cic_statement_timeout_ms
-            = opts->cic_statement_timeout_ms > 0 ? opts->cic_statement_timeout_ms : 0;
+        P.opts.tx_statement_timeout_ms =
+            opts->tx_statement_timeout_ms > 0 ? opts->tx_statement_timeout_ms : 60000;
+        P.opts.cic_lock_timeout_ms =
+            opts->cic_lock_timeout_ms > 0 ? opts->cic_lock_timeout_ms : 60000;
+        P.opts.cic_statement_timeout_ms =
+            opts->cic_statement_timeout_ms > 0 ? opts->cic_statement_timeout_ms : 0;
         P.opts.batch_sleep_ms = opts->batch_sleep_ms > 0 ? opts->batch_sleep_ms : 0;
     }
     P.refusals = wes_buf_new ();
@@ -303,14 +303,14 @@ wes_planner_plan (const wes_model_t *from, const wes_model_t *to, const wes_plan
 bool
 wes_planner_default_is_volatile (const char *expr)
 {
-    static const char *safe[]
-        = {"now", "transaction_timestamp", "statement_timestamp", "current_timestamp",
-           "current_date", "current_time", "localtimestamp", "localtime", "coalesce", "nullif",
-           "greatest", "least", "lower", "upper", "abs", "jsonb_build_object",
-           "jsonb_build_array", "json_build_object", "json_build_array",
-           /* type names with modifiers inside casts: character varying(64) */
-           "character", "varying", "varchar", "char", "numeric", "decimal", "bit", "timestamp",
-           "timestamptz", "time", "timetz", "interval", "float", NULL};
+    static const char *safe[] = {
+        "now", "transaction_timestamp", "statement_timestamp", "current_timestamp", "current_date",
+        "current_time", "localtimestamp", "localtime", "coalesce", "nullif", "greatest", "least",
+        "lower", "upper", "abs", "jsonb_build_object", "jsonb_build_array", "json_build_object",
+        "json_build_array",
+        /* type names with modifiers inside casts: character varying(64) */
+        "character", "varying", "varchar", "char", "numeric", "decimal", "bit", "timestamp",
+        "timestamptz", "time", "timetz", "interval", "float", NULL};
     if (!expr) {
         return false;
     }
@@ -328,7 +328,7 @@ wes_planner_default_is_volatile (const char *expr)
             if (q == '"') {
                 //  a call of a quoted name is unknown, so volatile
                 const char *r = p;
-                while (*r && isspace ((unsigned char) *r)) {
+                while (*r && isspace ((unsigned char)*r)) {
                     r++;
                 }
                 if (*r == '(') {
@@ -337,13 +337,13 @@ wes_planner_default_is_volatile (const char *expr)
             }
             continue;
         }
-        if (isalpha ((unsigned char) *p) || *p == '_') {
+        if (isalpha ((unsigned char)*p) || *p == '_') {
             const char *start = p;
-            while (isalnum ((unsigned char) *p) || *p == '_' || *p == '$' || *p == '.') {
+            while (isalnum ((unsigned char)*p) || *p == '_' || *p == '$' || *p == '.') {
                 p++;
             }
             const char *r = p;
-            while (*r && isspace ((unsigned char) *r)) {
+            while (*r && isspace ((unsigned char)*r)) {
                 r++;
             }
             if (*r != '(') {
@@ -356,7 +356,7 @@ wes_planner_default_is_volatile (const char *expr)
                     name = d + 1;
                 }
             }
-            size_t len = (size_t) (p - name);
+            size_t len = (size_t)(p - name);
             bool known = false;
             for (size_t k = 0; safe[k] && !known; k++) {
                 known = strlen (safe[k]) == len && strncasecmp (safe[k], name, len) == 0;
@@ -426,8 +426,8 @@ wes_planner_classify_type_change (const char *from, const char *to)
     int vf = s_varchar_len (from);
     int vt = s_varchar_len (to);
     bool text_to = strcmp (to, "text") == 0;
-    bool bounded_to
-        = vt > 0 || strncmp (to, "character(", 10) == 0 || strcmp (to, "character") == 0;
+    bool bounded_to =
+        vt > 0 || strncmp (to, "character(", 10) == 0 || strcmp (to, "character") == 0;
     if (vf >= 0) {
         if (text_to || vt == 0) {
             return WES_TYPE_CHANGE_COMPATIBLE;
@@ -619,8 +619,8 @@ s_visit_new (s_planner_t *P, s_newtab_t *nt, s_newtab_t *all, size_t n)
     }
     nt->state = 1;
     const wes_table_t *t = nt->t;
-    wes_constraint_t **cons = (wes_constraint_t **) s_sorted (
-        (void *const *) t->constraints, t->n_constraints, s_cmp_con_name);
+    wes_constraint_t **cons = (wes_constraint_t **)s_sorted ((void *const *)t->constraints,
+                                                             t->n_constraints, s_cmp_con_name);
     for (size_t i = 0; i < t->n_constraints; i++) {
         const wes_constraint_t *c = cons[i];
         if (c->kind != WES_CON_FOREIGN || !c->ref_table || strcmp (c->ref_table, t->name) == 0) {
@@ -670,8 +670,8 @@ s_create_table (s_planner_t *P, s_newtab_t *nt, s_newtab_t *all, size_t n)
     wes_buf_puts (b, "CREATE TABLE ");
     wes_buf_put_ident (b, t->name);
     wes_buf_puts (b, " (");
-    wes_column_t **cols = (wes_column_t **) s_sorted ((void *const *) t->columns, t->n_columns,
-                                                      s_cmp_col_ordinal);
+    wes_column_t **cols =
+        (wes_column_t **)s_sorted ((void *const *)t->columns, t->n_columns, s_cmp_col_ordinal);
     const char *sep = "\n    ";
     for (size_t i = 0; i < t->n_columns; i++) {
         wes_buf_puts (b, sep);
@@ -687,8 +687,8 @@ s_create_table (s_planner_t *P, s_newtab_t *nt, s_newtab_t *all, size_t n)
         }
         sep = ",\n    ";
     }
-    wes_constraint_t **cons = (wes_constraint_t **) s_sorted (
-        (void *const *) t->constraints, t->n_constraints, s_cmp_con_name);
+    wes_constraint_t **cons = (wes_constraint_t **)s_sorted ((void *const *)t->constraints,
+                                                             t->n_constraints, s_cmp_con_name);
     static const wes_con_kind_t inline_kinds[] = {WES_CON_PRIMARY, WES_CON_UNIQUE, WES_CON_CHECK};
     for (size_t k = 0; k < 3; k++) {
         for (size_t i = 0; i < t->n_constraints; i++) {
@@ -728,16 +728,15 @@ s_create_table (s_planner_t *P, s_newtab_t *nt, s_newtab_t *all, size_t n)
             s_add_fkdep (P, st->seq, c->ref_table, c->ref_columns, c->n_ref_columns);
         }
     }
-    wes_index_t **ixs
-        = (wes_index_t **) s_sorted ((void *const *) t->indexes, t->n_indexes, s_cmp_ix_name);
+    wes_index_t **ixs =
+        (wes_index_t **)s_sorted ((void *const *)t->indexes, t->n_indexes, s_cmp_ix_name);
     for (size_t i = 0; i < t->n_indexes; i++) {
         s_put_index (b, t->name, ixs[i], ixs[i]->name, false, NULL, NULL);
     }
     //  expressions, recorded for introspection
     for (size_t i = 0; i < t->n_columns; i++) {
         if (cols[i]->default_expr) {
-            wes_introspect_record_sql (b, "default", t->name, cols[i]->name,
-                                       cols[i]->default_expr);
+            wes_introspect_record_sql (b, "default", t->name, cols[i]->name, cols[i]->default_expr);
         }
     }
     for (size_t i = 0; i < t->n_constraints; i++) {
@@ -771,11 +770,11 @@ s_create_table (s_planner_t *P, s_newtab_t *nt, s_newtab_t *all, size_t n)
         if (c->kind != WES_CON_FOREIGN || !nt->deferred_fk[orig]) {
             continue;
         }
-        s_step_t *fk
-            = s_step (P, WES_PHASE_EXPAND, WES_STEP_TX, t->name, WES_LOCK_SHARE_ROW_EXCLUSIVE);
+        s_step_t *fk =
+            s_step (P, WES_PHASE_EXPAND, WES_STEP_TX, t->name, WES_LOCK_SHARE_ROW_EXCLUSIVE);
         fk->slug = s_fmt ("add-fk-%s", c->name);
-        fk->summary = s_fmt ("add foreign key %s of new table %s (closes a cycle)", c->name,
-                             t->name);
+        fk->summary =
+            s_fmt ("add foreign key %s of new table %s (closes a cycle)", c->name, t->name);
         b = wes_buf_new ();
         s_put_fk (b, t->name, c, false);
         fk->sql = s_steal (&b);
@@ -790,8 +789,8 @@ s_create_table (s_planner_t *P, s_newtab_t *nt, s_newtab_t *all, size_t n)
     }
     //  policies that name a table created later
     if (nt->defer_policies) {
-        s_step_t *ps
-            = s_step (P, WES_PHASE_EXPAND, WES_STEP_TX, t->name, WES_LOCK_ACCESS_EXCLUSIVE);
+        s_step_t *ps =
+            s_step (P, WES_PHASE_EXPAND, WES_STEP_TX, t->name, WES_LOCK_ACCESS_EXCLUSIVE);
         ps->slug = s_fmt ("create-policies-%s", t->name);
         ps->summary = s_fmt ("row-level security and policies of new table %s", t->name);
         b = wes_buf_new ();
@@ -938,8 +937,7 @@ s_drop_column (s_planner_t *P, const wes_change_t *c)
                   c->table, c->object);
         return;
     }
-    s_step_t *st
-        = s_step (P, WES_PHASE_CONTRACT, WES_STEP_TX, c->table, WES_LOCK_ACCESS_EXCLUSIVE);
+    s_step_t *st = s_step (P, WES_PHASE_CONTRACT, WES_STEP_TX, c->table, WES_LOCK_ACCESS_EXCLUSIVE);
     st->sub = S_SUB_COLUMN;
     st->slug = s_fmt ("drop-column-%s-%s", c->table, c->object);
     st->summary = s_fmt ("drop column %s.%s", c->table, c->object);
@@ -1042,7 +1040,7 @@ s_plan_table (s_planner_t *P, const wes_diff_t *diff, size_t first, size_t last)
     for (size_t g = 0; g < sizeof order / sizeof order[0]; g++) {
         for (size_t i = first; i <= last; i++) {
             const wes_change_t *c = wes_diff_change (diff, i);
-            if ((int) c->kind < order[g][0] || (int) c->kind > order[g][1]) {
+            if ((int)c->kind < order[g][0] || (int)c->kind > order[g][1]) {
                 continue;
             }
             switch (c->kind) {
@@ -1131,8 +1129,8 @@ s_plan_drops (s_planner_t *P, const wes_diff_t *diff)
                       c->table);
             continue;
         }
-        s_step_t *st
-            = s_step (P, WES_PHASE_CONTRACT, WES_STEP_TX, c->table, WES_LOCK_ACCESS_EXCLUSIVE);
+        s_step_t *st =
+            s_step (P, WES_PHASE_CONTRACT, WES_STEP_TX, c->table, WES_LOCK_ACCESS_EXCLUSIVE);
         st->sub = S_SUB_LATE;
         st->slug = s_fmt ("drop-table-%s", c->table);
         st->summary = s_fmt ("drop table %s", c->table);
@@ -1180,8 +1178,8 @@ s_backfill_sql (s_step_t *bf, const char *table)
     wes_buf_t *b = wes_buf_new ();
     wes_buf_puts (b, "UPDATE ");
     wes_buf_put_ident (b, table);
-    wes_buf_printf (b, " SET %s WHERE %s; -- in keyset batches on the primary key\n",
-                    bf->batch_set, bf->batch_where ? bf->batch_where : "true");
+    wes_buf_printf (b, " SET %s WHERE %s; -- in keyset batches on the primary key\n", bf->batch_set,
+                    bf->batch_where ? bf->batch_where : "true");
     bf->sql = s_steal (&b);
 }
 
@@ -1225,8 +1223,7 @@ s_not_null_steps (s_planner_t *P, const char *table, const char *column, wes_pha
 
     st = s_step (P, WES_PHASE_VALIDATE, WES_STEP_TX, table, WES_LOCK_ACCESS_EXCLUSIVE);
     st->slug = s_fmt ("set-not-null-%s-%s", table, column);
-    st->summary = s_fmt ("set %s.%s NOT NULL (proven by the valid check: no scan)", table,
-                         column);
+    st->summary = s_fmt ("set %s.%s NOT NULL (proven by the valid check: no scan)", table, column);
     for (int pass = 0; pass < 2; pass++) {
         b = wes_buf_new ();
         s_put_alter (b, table);
@@ -1313,8 +1310,8 @@ s_add_column (s_planner_t *P, const wes_change_t *c)
         return;
     }
 
-    s_step_t *bf
-        = s_step (P, WES_PHASE_BACKFILL, WES_STEP_BATCHED, c->table, WES_LOCK_ROW_EXCLUSIVE);
+    s_step_t *bf =
+        s_step (P, WES_PHASE_BACKFILL, WES_STEP_BATCHED, c->table, WES_LOCK_ROW_EXCLUSIVE);
     bf->slug = s_fmt ("backfill-%s-%s", c->table, c->object);
     bf->summary = s_fmt ("backfill %s.%s = %s in batches", c->table, c->object, def);
     if (!s_backfill_keys (P, c->to_table, bf)) {
@@ -1354,8 +1351,8 @@ s_rename_column (s_planner_t *P, const wes_change_t *c)
     //  and a two-way sync trigger
     s_step_t *st = s_step (P, WES_PHASE_EXPAND, WES_STEP_TX, t, WES_LOCK_ACCESS_EXCLUSIVE);
     st->slug = s_fmt ("rename-column-%s-%s-to-%s", t, oldc->name, newc->name);
-    st->summary = s_fmt ("add %s.%s beside %s, kept in sync both ways by a trigger", t,
-                         newc->name, oldc->name);
+    st->summary = s_fmt ("add %s.%s beside %s, kept in sync both ways by a trigger", t, newc->name,
+                         oldc->name);
     wes_buf_t *body = wes_buf_new ();
     wes_buf_puts (body, "\nBEGIN\n    IF TG_OP = 'INSERT' THEN\n        IF NEW.");
     wes_buf_put_ident (body, newc->name);
@@ -1429,8 +1426,8 @@ s_rename_column (s_planner_t *P, const wes_change_t *c)
     //  column still holds: built under a temporary name after the backfill,
     //  renamed at contract once the old column (and its index) is gone
     wes_buf_t *renames = wes_buf_new ();
-    wes_index_t **ixs = (wes_index_t **) s_sorted ((void *const *) c->to_table->indexes,
-                                                   c->to_table->n_indexes, s_cmp_ix_name);
+    wes_index_t **ixs = (wes_index_t **)s_sorted ((void *const *)c->to_table->indexes,
+                                                  c->to_table->n_indexes, s_cmp_ix_name);
     for (size_t i = 0; i < c->to_table->n_indexes; i++) {
         const wes_index_t *ix = ixs[i];
         const wes_index_t *old = NULL;
@@ -1444,11 +1441,11 @@ s_rename_column (s_planner_t *P, const wes_change_t *c)
         }
         s_claim (P, t, ix->name);
         char *tmp = wes_name_generate (ix->name, NULL, 0, "_wes_new", 0);
-        s_step_t *cic
-            = s_step (P, WES_PHASE_VALIDATE, WES_STEP_NONTX, t, WES_LOCK_SHARE_UPDATE_EXCLUSIVE);
+        s_step_t *cic =
+            s_step (P, WES_PHASE_VALIDATE, WES_STEP_NONTX, t, WES_LOCK_SHARE_UPDATE_EXCLUSIVE);
         cic->slug = s_fmt ("create-index-%s", tmp);
-        cic->summary = s_fmt ("build index %s on %s.%s concurrently, as %s", ix->name, t,
-                              newc->name, tmp);
+        cic->summary =
+            s_fmt ("build index %s on %s.%s concurrently, as %s", ix->name, t, newc->name, tmp);
         cic->verify_index = wes_strdup (tmp);
         b = wes_buf_new ();
         s_put_index (b, t, ix, tmp, true, NULL, NULL);
@@ -1476,8 +1473,8 @@ s_rename_column (s_planner_t *P, const wes_change_t *c)
     s_step_t *ct = s_step (P, WES_PHASE_CONTRACT, WES_STEP_TX, t, WES_LOCK_ACCESS_EXCLUSIVE);
     ct->sub = S_SUB_SWAP;
     ct->slug = s_fmt ("finish-rename-%s-%s-to-%s", t, oldc->name, newc->name);
-    ct->summary = s_fmt ("drop %s.%s and its sync trigger (renamed to %s)", t, oldc->name,
-                         newc->name);
+    ct->summary =
+        s_fmt ("drop %s.%s and its sync trigger (renamed to %s)", t, oldc->name, newc->name);
     b = wes_buf_new ();
     s_put_drop_sync (b, t, fn);
     s_put_alter (b, t);
@@ -1517,8 +1514,8 @@ s_type_change (s_planner_t *P, const wes_change_t *c)
                   c->table, c->object, ft, tt);
         return;
     }
-    s_step_t *st = s_step (P, narrow ? WES_PHASE_CONTRACT : WES_PHASE_EXPAND, WES_STEP_TX,
-                           c->table, WES_LOCK_ACCESS_EXCLUSIVE);
+    s_step_t *st = s_step (P, narrow ? WES_PHASE_CONTRACT : WES_PHASE_EXPAND, WES_STEP_TX, c->table,
+                           WES_LOCK_ACCESS_EXCLUSIVE);
     st->sub = narrow ? S_SUB_COLUMN : 0;
     st->slug = s_fmt ("alter-type-%s-%s", c->table, c->object);
     st->summary = s_fmt ("change the type of %s.%s from %s to %s%s", c->table, c->object, ft, tt,
@@ -1551,7 +1548,7 @@ s_type_change (s_planner_t *P, const wes_change_t *c)
 static int
 s_cmp_strp (const void *a, const void *b)
 {
-    return strcmp (*(char *const *) a, *(char *const *) b);
+    return strcmp (*(char *const *)a, *(char *const *)b);
 }
 
 static void
@@ -1584,14 +1581,17 @@ s_column_in_fk (s_planner_t *P, const wes_change_t *c)
                 }
             }
         }
-        qsort (P->fk_columns, P->n_fk_columns, sizeof (char *), s_cmp_strp);
+        if (P->n_fk_columns > 1) {
+            qsort (P->fk_columns, P->n_fk_columns, sizeof (char *), s_cmp_strp);
+        }
         P->fk_columns_built = true;
     }
     const char *tnames[2] = {c->from_table->name, c->to_table->name};
     const char *cnames[2] = {c->from_column->name, c->to_column->name};
     for (int m = 0; m < 2; m++) {
         char *key = s_fmt ("%s\x1f%s", tnames[m], cnames[m]);
-        bool found = bsearch (&key, P->fk_columns, P->n_fk_columns, sizeof (char *), s_cmp_strp);
+        bool found = P->n_fk_columns > 0
+                     && bsearch (&key, P->fk_columns, P->n_fk_columns, sizeof (char *), s_cmp_strp);
         free (key);
         if (found) {
             return true;
@@ -1643,8 +1643,8 @@ s_shadow (s_planner_t *P, const wes_change_t *c)
     //  expand: shadow column + sync trigger, installed before the backfill
     s_step_t *st = s_step (P, WES_PHASE_EXPAND, WES_STEP_TX, t, WES_LOCK_ACCESS_EXCLUSIVE);
     st->slug = s_fmt ("add-shadow-%s-%s", t, col);
-    st->summary = s_fmt ("add shadow column %s.%s %s, kept in sync with %s by a trigger", t,
-                         shadow, nc->type, col);
+    st->summary = s_fmt ("add shadow column %s.%s %s, kept in sync with %s by a trigger", t, shadow,
+                         nc->type, col);
     wes_buf_t *body = wes_buf_new ();
     wes_buf_puts (body, "\nBEGIN\n    NEW.");
     wes_buf_put_ident (body, shadow);
@@ -1705,8 +1705,8 @@ s_shadow (s_planner_t *P, const wes_change_t *c)
     //  shadow (CIC, one at a time); renamed or attached at the swap
     wes_buf_t *swap_tail = wes_buf_new ();
     wes_buf_t *records = wes_buf_new ();
-    wes_index_t **ixs = (wes_index_t **) s_sorted ((void *const *) c->to_table->indexes,
-                                                   c->to_table->n_indexes, s_cmp_ix_name);
+    wes_index_t **ixs = (wes_index_t **)s_sorted ((void *const *)c->to_table->indexes,
+                                                  c->to_table->n_indexes, s_cmp_ix_name);
     for (size_t i = 0; i < c->to_table->n_indexes; i++) {
         const wes_index_t *ix = ixs[i];
         if (!s_index_on (ix, col)) {
@@ -1714,8 +1714,8 @@ s_shadow (s_planner_t *P, const wes_change_t *c)
         }
         s_claim (P, t, ix->name);
         char *tmp = wes_name_generate (ix->name, NULL, 0, "_wes_new", 0);
-        s_step_t *cic
-            = s_step (P, WES_PHASE_VALIDATE, WES_STEP_NONTX, t, WES_LOCK_SHARE_UPDATE_EXCLUSIVE);
+        s_step_t *cic =
+            s_step (P, WES_PHASE_VALIDATE, WES_STEP_NONTX, t, WES_LOCK_SHARE_UPDATE_EXCLUSIVE);
         cic->slug = s_fmt ("create-index-%s", tmp);
         cic->summary = s_fmt ("build index %s on the shadow column concurrently", tmp);
         cic->verify_index = wes_strdup (tmp);
@@ -1738,21 +1738,19 @@ s_shadow (s_planner_t *P, const wes_change_t *c)
     free (ixs);
     //  checks naming the column go with the old column; they come back NOT
     //  VALID at the swap and are validated after it
-    wes_constraint_t **cons = (wes_constraint_t **) s_sorted (
-        (void *const *) c->to_table->constraints, c->to_table->n_constraints, s_cmp_con_name);
-    const wes_constraint_t **checks
-        = wes_alloc ((c->to_table->n_constraints + 1) * sizeof *checks);
+    wes_constraint_t **cons = (wes_constraint_t **)s_sorted (
+        (void *const *)c->to_table->constraints, c->to_table->n_constraints, s_cmp_con_name);
+    const wes_constraint_t **checks = wes_alloc ((c->to_table->n_constraints + 1) * sizeof *checks);
     size_t n_checks = 0;
     for (size_t i = 0; i < c->to_table->n_constraints; i++) {
         const wes_constraint_t *con = cons[i];
         if (con->kind == WES_CON_UNIQUE && s_has (con->columns, con->n_columns, col)) {
             s_claim (P, t, con->name);
             char *tmp = wes_name_generate (con->name, NULL, 0, "_wes_new", 0);
-            s_step_t *cic = s_step (P, WES_PHASE_VALIDATE, WES_STEP_NONTX, t,
-                                    WES_LOCK_SHARE_UPDATE_EXCLUSIVE);
+            s_step_t *cic =
+                s_step (P, WES_PHASE_VALIDATE, WES_STEP_NONTX, t, WES_LOCK_SHARE_UPDATE_EXCLUSIVE);
             cic->slug = s_fmt ("create-index-%s", tmp);
-            cic->summary = s_fmt ("build unique index %s on the shadow column concurrently",
-                                  tmp);
+            cic->summary = s_fmt ("build unique index %s on the shadow column concurrently", tmp);
             cic->verify_index = wes_strdup (tmp);
             b = wes_buf_new ();
             wes_buf_puts (b, "CREATE UNIQUE INDEX CONCURRENTLY IF NOT EXISTS ");
@@ -1806,8 +1804,8 @@ s_shadow (s_planner_t *P, const wes_change_t *c)
         wes_buf_put_ident (b, nn);
         wes_buf_puts (b, ";\n");
         ck->inverse = s_steal (&b);
-        s_step_t *va
-            = s_step (P, WES_PHASE_VALIDATE, WES_STEP_TX, t, WES_LOCK_SHARE_UPDATE_EXCLUSIVE);
+        s_step_t *va =
+            s_step (P, WES_PHASE_VALIDATE, WES_STEP_TX, t, WES_LOCK_SHARE_UPDATE_EXCLUSIVE);
         va->slug = s_fmt ("validate-not-null-%s-%s", t, shadow);
         va->summary = s_fmt ("validate that no row of %s has %s NULL", t, shadow);
         va->cost = 100;
@@ -1861,8 +1859,8 @@ s_shadow (s_planner_t *P, const wes_change_t *c)
     wes_buf_puts (b, wes_buf_data (records));
     sw->sql = s_steal (&b);
     for (size_t i = 0; i < n_checks; i++) {
-        s_step_t *va
-            = s_step (P, WES_PHASE_CONTRACT, WES_STEP_TX, t, WES_LOCK_SHARE_UPDATE_EXCLUSIVE);
+        s_step_t *va =
+            s_step (P, WES_PHASE_CONTRACT, WES_STEP_TX, t, WES_LOCK_SHARE_UPDATE_EXCLUSIVE);
         va->sub = S_SUB_SWAP;
         va->slug = s_fmt ("validate-constraint-%s", checks[i]->name);
         va->summary = s_fmt ("validate check %s on %s after the swap", checks[i]->name, t);
@@ -1889,8 +1887,8 @@ s_shadow (s_planner_t *P, const wes_change_t *c)
 static void
 s_unique_cic (s_planner_t *P, const char *t, const wes_constraint_t *con, const char *name)
 {
-    s_step_t *cic
-        = s_step (P, WES_PHASE_EXPAND, WES_STEP_NONTX, t, WES_LOCK_SHARE_UPDATE_EXCLUSIVE);
+    s_step_t *cic =
+        s_step (P, WES_PHASE_EXPAND, WES_STEP_NONTX, t, WES_LOCK_SHARE_UPDATE_EXCLUSIVE);
     cic->slug = s_fmt ("create-index-%s", name);
     cic->summary = s_fmt ("build unique index %s on %s concurrently", name, t);
     cic->verify_index = wes_strdup (name);
@@ -1907,7 +1905,7 @@ s_unique_cic (s_planner_t *P, const char *t, const wes_constraint_t *con, const 
     s_put_drop_index (b, name);
     cic->inverse = s_steal (&b);
     P->keysteps = wes_realloc (P->keysteps, (P->n_keysteps + 1) * sizeof *P->keysteps);
-    P->keysteps[P->n_keysteps++] = (s_keystep_t) {t, con, cic->seq};
+    P->keysteps[P->n_keysteps++] = (s_keystep_t){t, con, cic->seq};
 }
 
 static void
@@ -1937,8 +1935,8 @@ s_constraint (s_planner_t *P, const wes_change_t *c)
         st->sql = s_steal (&b);
         if (a->kind == WES_CON_FOREIGN) {
             P->fk_drops = wes_realloc (P->fk_drops, (P->n_fk_drops + 1) * sizeof (size_t));
-            P->fk_drop_refs
-                = wes_realloc (P->fk_drop_refs, (P->n_fk_drops + 1) * sizeof (const char *));
+            P->fk_drop_refs =
+                wes_realloc (P->fk_drop_refs, (P->n_fk_drops + 1) * sizeof (const char *));
             P->fk_drops[P->n_fk_drops] = st->seq;
             P->fk_drop_refs[P->n_fk_drops++] = a->ref_table;
         }
@@ -1950,21 +1948,21 @@ s_constraint (s_planner_t *P, const wes_change_t *c)
         return;
     }
     if (c->kind == WES_CHANGE_CONSTRAINT_CHANGE && n->kind == WES_CON_PRIMARY) {
-        s_refuse (P, "constraint %s.%s: changing a primary key (%s -> %s) is not supported yet",
-                  t, n->name, c->from_def, c->to_def);
+        s_refuse (P, "constraint %s.%s: changing a primary key (%s -> %s) is not supported yet", t,
+                  n->name, c->from_def, c->to_def);
         return;
     }
     if (n->kind == WES_CON_PRIMARY || n->kind == WES_CON_UNIQUE) {
         //  CIC (expand), then attach it as the constraint (validate)
         bool change = c->kind == WES_CHANGE_CONSTRAINT_CHANGE;
-        char *idx = change ? wes_name_generate (n->name, NULL, 0, "_wes_new", 0)
-                           : wes_strdup (n->name);
+        char *idx =
+            change ? wes_name_generate (n->name, NULL, 0, "_wes_new", 0) : wes_strdup (n->name);
         s_unique_cic (P, t, n, idx);
         const char *what = n->kind == WES_CON_PRIMARY ? "PRIMARY KEY" : "UNIQUE";
         s_step_t *st = s_step (P, WES_PHASE_VALIDATE, WES_STEP_TX, t, WES_LOCK_ACCESS_EXCLUSIVE);
         st->slug = s_fmt ("add-constraint-%s", n->name);
-        st->summary = s_fmt ("%s %s constraint %s on %s using index %s",
-                             change ? "replace" : "add", what, n->name, t, idx);
+        st->summary = s_fmt ("%s %s constraint %s on %s using index %s", change ? "replace" : "add",
+                             what, n->name, t, idx);
         b = wes_buf_new ();
         if (change) {
             s_put_alter (b, t);
@@ -2002,8 +2000,8 @@ s_constraint (s_planner_t *P, const wes_change_t *c)
     s_step_t *st = s_step (P, WES_PHASE_EXPAND, WES_STEP_TX, t,
                            fk && !a ? WES_LOCK_SHARE_ROW_EXCLUSIVE : WES_LOCK_ACCESS_EXCLUSIVE);
     st->slug = s_fmt ("%s-constraint-%s", a ? "replace" : "add", n->name);
-    st->summary = s_fmt ("%s %s %s on %s (NOT VALID: checks new rows only)",
-                         a ? "replace" : "add", fk ? "foreign key" : "check", n->name, t);
+    st->summary = s_fmt ("%s %s %s on %s (NOT VALID: checks new rows only)", a ? "replace" : "add",
+                         fk ? "foreign key" : "check", n->name, t);
     b = wes_buf_new ();
     if (a && a->kind == WES_CON_FOREIGN) {
         //  dropping a foreign key takes ACCESS EXCLUSIVE on its parent too
@@ -2059,8 +2057,8 @@ s_cic (s_planner_t *P, const char *t, const wes_index_t *ix)
 {
     s_step_t *st = s_step (P, WES_PHASE_EXPAND, WES_STEP_NONTX, t, WES_LOCK_SHARE_UPDATE_EXCLUSIVE);
     st->slug = s_fmt ("create-index-%s", ix->name);
-    st->summary = s_fmt ("build %sindex %s on %s concurrently", ix->unique ? "unique " : "",
-                         ix->name, t);
+    st->summary =
+        s_fmt ("build %sindex %s on %s concurrently", ix->unique ? "unique " : "", ix->name, t);
     st->verify_index = wes_strdup (ix->name);
     wes_buf_t *b = wes_buf_new ();
     s_put_index (b, t, ix, ix->name, true, NULL, NULL);
@@ -2099,8 +2097,8 @@ s_index (s_planner_t *P, const wes_change_t *c)
                       a->name);
             return;
         }
-        s_step_t *st = s_step (P, WES_PHASE_CONTRACT, WES_STEP_NONTX, t,
-                               WES_LOCK_SHARE_UPDATE_EXCLUSIVE);
+        s_step_t *st =
+            s_step (P, WES_PHASE_CONTRACT, WES_STEP_NONTX, t, WES_LOCK_SHARE_UPDATE_EXCLUSIVE);
         st->sub = S_SUB_INDEX;
         st->slug = s_fmt ("drop-index-%s", a->name);
         st->summary = s_fmt ("drop index %s on %s concurrently", a->name, t);
@@ -2111,11 +2109,10 @@ s_index (s_planner_t *P, const wes_change_t *c)
         return;
     }
     //  changed: drop concurrently, then build the new definition
-    s_step_t *st
-        = s_step (P, WES_PHASE_EXPAND, WES_STEP_NONTX, t, WES_LOCK_SHARE_UPDATE_EXCLUSIVE);
+    s_step_t *st = s_step (P, WES_PHASE_EXPAND, WES_STEP_NONTX, t, WES_LOCK_SHARE_UPDATE_EXCLUSIVE);
     st->slug = s_fmt ("drop-index-%s", a->name);
-    st->summary = s_fmt ("drop index %s on %s concurrently, to rebuild it as %s", a->name, t,
-                         c->to_def);
+    st->summary =
+        s_fmt ("drop index %s on %s concurrently, to rebuild it as %s", a->name, t, c->to_def);
     st->cost = 10;
     wes_buf_t *b = wes_buf_new ();
     s_put_drop_index (b, a->name);
@@ -2197,7 +2194,8 @@ s_policy (s_planner_t *P, const wes_change_t *c)
         const s_tabinfo_t *other = &P->tabs[i];
         if ((other->create_step != S_NONE || other->rename_step != S_NONE)
             && strcmp (other->name, t) != 0
-            && (s_mentions (n->using_expr, other->name) || s_mentions (n->check_expr, other->name))) {
+            && (s_mentions (n->using_expr, other->name)
+                || s_mentions (n->check_expr, other->name))) {
             s_add_fkdep (P, st->seq, other->name, NULL, 0);
         }
     }
@@ -2224,7 +2222,7 @@ s_add_fkdep (s_planner_t *P, size_t step, const char *ref_table, char *const *re
         return;
     }
     P->fkdeps = wes_realloc (P->fkdeps, (P->n_fkdeps + 1) * sizeof *P->fkdeps);
-    P->fkdeps[P->n_fkdeps++] = (s_fkdep_t) {step, ref_table, ref_columns, n_ref_columns};
+    P->fkdeps[P->n_fkdeps++] = (s_fkdep_t){step, ref_table, ref_columns, n_ref_columns};
 }
 
 //  A step that needs another table depends on its creation or rename, and
@@ -2268,8 +2266,8 @@ s_resolve_fkdeps (s_planner_t *P)
 static int
 s_cmp_chain_key (const void *a, const void *b)
 {
-    const s_step_t *x = *(s_step_t *const *) a;
-    const s_step_t *y = *(s_step_t *const *) b;
+    const s_step_t *x = *(s_step_t *const *)a;
+    const s_step_t *y = *(s_step_t *const *)b;
     int c = strcmp (x->chain, y->chain);
     return c != 0 ? c : s_cmp_chain (a, b);
 }
@@ -2303,8 +2301,8 @@ s_chain (s_planner_t *P)
                 }
             }
         }
-        const wes_table_t *t
-            = group[0]->table ? wes_model_find_table (P->to, group[0]->table) : NULL;
+        const wes_table_t *t =
+            group[0]->table ? wes_model_find_table (P->to, group[0]->table) : NULL;
         for (size_t c = 0; t && c < t->n_columns; c++) {
             char *base = wes_strdup (t->columns[c]->type);
             size_t len = strlen (base);
@@ -2457,15 +2455,14 @@ s_emit (s_planner_t *P, char **error)
             wes_assert (P->steps[P->steps[i]->deps[d]]->phase <= P->steps[i]->phase);
         }
     }
-    (void) error;
+    (void)error;
     return plan;
 }
 
 /*  --- helpers --- */
 
 static s_step_t *
-s_step (s_planner_t *P, wes_phase_t phase, wes_step_kind_t kind, const char *table,
-        wes_lock_t lock)
+s_step (s_planner_t *P, wes_phase_t phase, wes_step_kind_t kind, const char *table, wes_lock_t lock)
 {
     if (P->n_steps == P->cap_steps) {
         P->cap_steps = P->cap_steps ? P->cap_steps * 2 : 32;
@@ -2544,8 +2541,8 @@ s_fmt (const char *fmt, ...)
     int len = vsnprintf (NULL, 0, fmt, ap);
     va_end (ap);
     wes_assert (len >= 0);
-    char *s = wes_alloc ((size_t) len + 1);
-    vsnprintf (s, (size_t) len + 1, fmt, ap2);
+    char *s = wes_alloc ((size_t)len + 1);
+    vsnprintf (s, (size_t)len + 1, fmt, ap2);
     va_end (ap2);
     return s;
 }
@@ -2591,7 +2588,7 @@ s_to_name (const s_planner_t *P, const char *from_name)
 static int
 s_cmp_tab (const void *a, const void *b)
 {
-    return strcmp (((const s_tabinfo_t *) a)->name, ((const s_tabinfo_t *) b)->name);
+    return strcmp (((const s_tabinfo_t *)a)->name, ((const s_tabinfo_t *)b)->name);
 }
 
 static s_tabinfo_t *
@@ -2619,7 +2616,7 @@ static void
 s_claim (s_planner_t *P, const char *table, const char *name)
 {
     P->claims = wes_realloc (P->claims, (P->n_claims + 1) * sizeof *P->claims);
-    P->claims[P->n_claims++] = (s_claim_t) {table, name};
+    P->claims[P->n_claims++] = (s_claim_t){table, name};
 }
 
 //  A column type; an enum's name (before any []) is quoted like every identifier
@@ -2678,8 +2675,8 @@ s_put_expr (wes_buf_t *b, const char *expr)
 static void
 s_put_role (wes_buf_t *b, const char *role)
 {
-    static const char *keywords[]
-        = {"PUBLIC", "CURRENT_USER", "CURRENT_ROLE", "SESSION_USER", NULL};
+    static const char *keywords[] = {"PUBLIC", "CURRENT_USER", "CURRENT_ROLE", "SESSION_USER",
+                                     NULL};
     for (size_t i = 0; keywords[i]; i++) {
         if (strcasecmp (role, keywords[i]) == 0) {
             wes_buf_puts (b, keywords[i]);
@@ -2823,8 +2820,8 @@ s_put_policy_records (wes_buf_t *b, const char *table, const wes_policy_t *p)
 static void
 s_put_security (wes_buf_t *b, const wes_table_t *t)
 {
-    wes_policy_t **pols
-        = (wes_policy_t **) s_sorted ((void *const *) t->policies, t->n_policies, s_cmp_pol_name);
+    wes_policy_t **pols =
+        (wes_policy_t **)s_sorted ((void *const *)t->policies, t->n_policies, s_cmp_pol_name);
     for (size_t i = 0; i < t->n_policies; i++) {
         s_put_policy (b, t->name, pols[i]);
         s_put_policy_records (b, t->name, pols[i]);
@@ -2839,10 +2836,9 @@ s_put_security (wes_buf_t *b, const wes_table_t *t)
 //  A plpgsql trigger function wesley.fn with body, and its BEFORE INSERT OR
 //  UPDATE row trigger on table
 static void
-s_put_sync (const s_planner_t *P, wes_buf_t *b, const char *table, const char *fn,
-            const char *body)
+s_put_sync (const s_planner_t *P, wes_buf_t *b, const char *table, const char *fn, const char *body)
 {
-    (void) P;
+    (void)P;
     static const char *tags[] = {"$wes$", "$wes_fn$", "$wes_body$", "$wes_sync_fn$", NULL};
     const char *tag = "$wes_q9x$";
     for (size_t i = 0; tags[i]; i++) {
@@ -2887,8 +2883,8 @@ s_mentions (const char *expr, const char *name)
     for (const char *p = strstr (expr, name); p; p = strstr (p + 1, name)) {
         char before = p == expr ? ' ' : p[-1];
         char after = p[len];
-        bool word_before = isalnum ((unsigned char) before) || before == '_' || before == '$';
-        bool word_after = isalnum ((unsigned char) after) || after == '_' || after == '$';
+        bool word_before = isalnum ((unsigned char)before) || before == '_' || before == '$';
+        bool word_after = isalnum ((unsigned char)after) || after == '_' || after == '$';
         if (!word_before && !word_after) {
             return true;
         }
@@ -2929,8 +2925,8 @@ s_sorted (void *const *items, size_t n, int (*cmp) (const void *, const void *))
 static int
 s_cmp_col_ordinal (const void *a, const void *b)
 {
-    const wes_column_t *ca = *(wes_column_t *const *) a;
-    const wes_column_t *cb = *(wes_column_t *const *) b;
+    const wes_column_t *ca = *(wes_column_t *const *)a;
+    const wes_column_t *cb = *(wes_column_t *const *)b;
     if (ca->ordinal != cb->ordinal) {
         return ca->ordinal < cb->ordinal ? -1 : 1;
     }
@@ -2940,26 +2936,26 @@ s_cmp_col_ordinal (const void *a, const void *b)
 static int
 s_cmp_con_name (const void *a, const void *b)
 {
-    return strcmp ((*(wes_constraint_t *const *) a)->name, (*(wes_constraint_t *const *) b)->name);
+    return strcmp ((*(wes_constraint_t *const *)a)->name, (*(wes_constraint_t *const *)b)->name);
 }
 
 static int
 s_cmp_ix_name (const void *a, const void *b)
 {
-    return strcmp ((*(wes_index_t *const *) a)->name, (*(wes_index_t *const *) b)->name);
+    return strcmp ((*(wes_index_t *const *)a)->name, (*(wes_index_t *const *)b)->name);
 }
 
 static int
 s_cmp_pol_name (const void *a, const void *b)
 {
-    return strcmp ((*(wes_policy_t *const *) a)->name, (*(wes_policy_t *const *) b)->name);
+    return strcmp ((*(wes_policy_t *const *)a)->name, (*(wes_policy_t *const *)b)->name);
 }
 
 static int
 s_cmp_chain (const void *a, const void *b)
 {
-    const s_step_t *x = *(s_step_t *const *) a;
-    const s_step_t *y = *(s_step_t *const *) b;
+    const s_step_t *x = *(s_step_t *const *)a;
+    const s_step_t *y = *(s_step_t *const *)b;
     if (x->phase != y->phase) {
         return x->phase < y->phase ? -1 : 1;
     }

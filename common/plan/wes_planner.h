@@ -29,13 +29,13 @@
 #include "schema/wes_model.h"
 
 typedef struct {
-    bool allow_destructive;        /* plan drops and narrowing changes (contract phase) */
-    int batch_rows;                /* rows per backfill transaction (default 5000) */
-    int batch_sleep_ms;            /* throttle between backfill batches (default 0) */
-    int tx_lock_timeout_ms;        /* tx and batched steps (default 5000) */
-    int tx_statement_timeout_ms;   /* tx steps, and each backfill batch (default 60000) */
-    int cic_lock_timeout_ms;       /* nontx steps (default 60000) */
-    int cic_statement_timeout_ms;  /* nontx steps (default 0: no limit; CIC waits on snapshots) */
+    bool allow_destructive;       /* plan drops and narrowing changes (contract phase) */
+    int batch_rows;               /* rows per backfill transaction (default 5000) */
+    int batch_sleep_ms;           /* throttle between backfill batches (default 0) */
+    int tx_lock_timeout_ms;       /* tx and batched steps (default 5000) */
+    int tx_statement_timeout_ms;  /* tx steps, and each backfill batch (default 60000) */
+    int cic_lock_timeout_ms;      /* nontx steps (default 60000) */
+    int cic_statement_timeout_ms; /* nontx steps (default 0: no limit; CIC waits on snapshots) */
 } wes_planner_opts_t;
 
 /*  Fills opts with the defaults above. */

@@ -22,12 +22,12 @@
 #include "wes_pgfix.h"
 
 typedef struct {
-    const char *name;        /* database name too */
-    const char *a;           /* schema A */
-    const char *seed;        /* SQL run after A, or NULL */
-    const char *b;           /* schema B */
-    bool destructive;        /* plan with allow_destructive */
-    const char *check_sql;   /* a query whose single value must equal check_value */
+    const char *name;      /* database name too */
+    const char *a;         /* schema A */
+    const char *seed;      /* SQL run after A, or NULL */
+    const char *b;         /* schema B */
+    bool destructive;      /* plan with allow_destructive */
+    const char *check_sql; /* a query whose single value must equal check_value */
     const char *check_value;
 } s_case_t;
 
@@ -85,8 +85,7 @@ static const s_case_t s_cases[] = {
      "  a: Int @wes_index @wes_check(expr: \"a > 0\")\n  nick: String\n}\n"
      "type Pet @wes_table {\n" ID "  owner: Int @wes_fk(ref: \"Human.id\")\n}\n",
      false, "SELECT count(*) FROM human", "2"},
-    {"enums",
-     "enum S { OPEN CLOSED }\ntype T @wes_table {\n" ID "  s: S\n}\n",
+    {"enums", "enum S { OPEN CLOSED }\ntype T @wes_table {\n" ID "  s: S\n}\n",
      "INSERT INTO t VALUES (1, 'OPEN');",
      "enum S { NEW OPEN MID CLOSED }\nenum K { X Y }\n"
      "type T @wes_table {\n" ID "  s: S\n  k: K! @wes_default(value: \"Y\")\n  ks: [K]\n}\n",
@@ -105,10 +104,9 @@ static const s_case_t s_cases[] = {
      "type Drop @wes_table {\n" ID "}\n"
      "type Ref @wes_table {\n" ID "  d: Int @wes_fk(ref: \"Drop.id\")\n}\n",
      "INSERT INTO keep (id, n) VALUES (1, 5);",
-     "type Keep @wes_table {\n" ID "  n: Int\n}\ntype Ref @wes_table {\n" ID "  d: Int\n}\n",
-     true, "SELECT n FROM keep", "5"},
-    {"new_tables_cycle",
-     "type Seed @wes_table {\n" ID "}\n", NULL,
+     "type Keep @wes_table {\n" ID "  n: Int\n}\ntype Ref @wes_table {\n" ID "  d: Int\n}\n", true,
+     "SELECT n FROM keep", "5"},
+    {"new_tables_cycle", "type Seed @wes_table {\n" ID "}\n", NULL,
      "type Seed @wes_table {\n" ID "}\n"
      "type A @wes_table @wes_rls(select: \"EXISTS (SELECT 1 FROM b)\") {\n" ID
      "  b: Int @wes_fk(ref: \"B.id\")\n}\n"
@@ -122,7 +120,7 @@ static wes_pgfix_t *s_fix;
 static int
 s_setup (void **state)
 {
-    (void) state;
+    (void)state;
     s_fix = wes_pgfix_start ();
     return s_fix ? 0 : -1;
 }
@@ -130,7 +128,7 @@ s_setup (void **state)
 static int
 s_teardown (void **state)
 {
-    (void) state;
+    (void)state;
     wes_pgfix_destroy (&s_fix);
     return 0;
 }
@@ -259,7 +257,7 @@ main (void)
     for (size_t i = 0; i < n; i++) {
         tests[i].name = s_cases[i].name;
         tests[i].test_func = test_pattern;
-        tests[i].initial_state = (void *) &s_cases[i];
+        tests[i].initial_state = (void *)&s_cases[i];
     }
     int rc = _cmocka_run_group_tests ("plan_apply", tests, n, s_setup, s_teardown);
     free (tests);

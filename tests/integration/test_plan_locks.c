@@ -60,7 +60,7 @@ static wes_pgfix_t *s_fix;
 static int
 s_setup (void **state)
 {
-    (void) state;
+    (void)state;
     s_fix = wes_pgfix_start ();
     return s_fix ? 0 : -1;
 }
@@ -68,7 +68,7 @@ s_setup (void **state)
 static int
 s_teardown (void **state)
 {
-    (void) state;
+    (void)state;
     wes_pgfix_destroy (&s_fix);
     return 0;
 }
@@ -120,8 +120,8 @@ s_strongest (PGconn *conn, const char *oid, const char *pid)
     wes_lock_t best = WES_LOCK_NONE;
     for (int i = 0; i < PQntuples (r); i++) {
         for (int m = 1; m <= 8; m++) {
-            if (strcmp (PQgetvalue (r, i, 0), modes[m]) == 0 && (wes_lock_t) m > best) {
-                best = (wes_lock_t) m;
+            if (strcmp (PQgetvalue (r, i, 0), modes[m]) == 0 && (wes_lock_t)m > best) {
+                best = (wes_lock_t)m;
             }
         }
     }
@@ -136,8 +136,8 @@ s_oid (PGconn *conn, const char *table)
     wes_buf_t *b = wes_buf_new ();
     wes_buf_put_ident (b, table);
     const char *params[1] = {wes_buf_data (b)};
-    PGresult *r = PQexecParams (conn, "SELECT to_regclass($1)::oid", 1, NULL, params, NULL, NULL,
-                                0);
+    PGresult *r =
+        PQexecParams (conn, "SELECT to_regclass($1)::oid", 1, NULL, params, NULL, NULL, 0);
     assert_int_equal (PQresultStatus (r), PGRES_TUPLES_OK);
     char *oid = PQgetisnull (r, 0, 0) ? NULL : strdup (PQgetvalue (r, 0, 0));
     PQclear (r);
@@ -216,7 +216,7 @@ s_run_nontx (PGconn *observer, PGconn *worker, PGconn *blocker, const wes_step_t
 static void
 test_declared_locks_are_taken (void **state)
 {
-    (void) state;
+    (void)state;
     assert_int_equal (wes_pgfix_createdb (s_fix, "locks"), 0);
     PGconn *conn = wes_pgfix_connect (s_fix, "locks");
     PGconn *worker = wes_pgfix_connect (s_fix, "locks");

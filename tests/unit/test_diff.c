@@ -52,61 +52,61 @@ s_must (const wes_diff_t *d, wes_change_kind_t kind, const char *table, const ch
     if (!c) {
         json_t *j = wes_diff_to_json (d);
         char *s = json_dumps (j, JSON_INDENT (1));
-        fail_msg ("no %s change on %s.%s in:\n%s", wes_change_kind_name (kind),
-                  table ? table : "-", object ? object : "-", s);
+        fail_msg ("no %s change on %s.%s in:\n%s", wes_change_kind_name (kind), table ? table : "-",
+                  object ? object : "-", s);
     }
     return c;
 }
 
-static const char *s_base
-    = "enum Status { OPEN CLOSED ARCHIVED }\n"
-      "enum Gone { A B }\n"
-      "type User @wes_table {\n"
-      "  id: ID! @wes_pk\n"
-      "  email: String!\n"
-      "  nick: String @wes_default(value: \"x\")\n"
-      "  age: Int\n"
-      "  score: Int!\n"
-      "  fullName: String\n"
-      "  old: String\n"
-      "  status: Status\n"
-      "}\n"
-      "type Post @wes_table @wes_rls(select: \"true\") @wes_index(fields: [\"title\"], name: "
-      "\"post_title_idx\") {\n"
-      "  id: ID! @wes_pk\n"
-      "  title: String @wes_index(name: \"post_title2_idx\")\n"
-      "  author: ID! @wes_fk(ref: \"User.id\")\n"
-      "  body: String @wes_check(expr: \"length(body) < 100\", name: \"post_body_check\")\n"
-      "}\n"
-      "type Legacy @wes_table { id: ID! @wes_pk }\n"
-      "type OldName @wes_table { id: ID! @wes_pk }\n";
+static const char *s_base =
+    "enum Status { OPEN CLOSED ARCHIVED }\n"
+    "enum Gone { A B }\n"
+    "type User @wes_table {\n"
+    "  id: ID! @wes_pk\n"
+    "  email: String!\n"
+    "  nick: String @wes_default(value: \"x\")\n"
+    "  age: Int\n"
+    "  score: Int!\n"
+    "  fullName: String\n"
+    "  old: String\n"
+    "  status: Status\n"
+    "}\n"
+    "type Post @wes_table @wes_rls(select: \"true\") @wes_index(fields: [\"title\"], name: "
+    "\"post_title_idx\") {\n"
+    "  id: ID! @wes_pk\n"
+    "  title: String @wes_index(name: \"post_title2_idx\")\n"
+    "  author: ID! @wes_fk(ref: \"User.id\")\n"
+    "  body: String @wes_check(expr: \"length(body) < 100\", name: \"post_body_check\")\n"
+    "}\n"
+    "type Legacy @wes_table { id: ID! @wes_pk }\n"
+    "type OldName @wes_table { id: ID! @wes_pk }\n";
 
-static const char *s_next
-    = "enum Status { NEW OPEN REVIEW CLOSED }\n"
-      "enum Fresh { X }\n"
-      "type User @wes_table {\n"
-      "  id: ID! @wes_pk\n"
-      "  email: String! @wes_column(type: \"varchar(64)\") @wes_unique\n"
-      "  nick: String @wes_default(value: \"y\")\n"
-      "  age: Int!\n"
-      "  score: Int\n"
-      "  name: String @wes_renamedFrom(name: \"full_name\")\n"
-      "  added: Boolean\n"
-      "  status: Status\n"
-      "}\n"
-      "type Post @wes_table @wes_index(fields: [\"title\", \"id\"], name: \"post_title_idx\") {\n"
-      "  id: ID! @wes_pk\n"
-      "  title: String @wes_index(name: \"post_title3_idx\")\n"
-      "  author: ID! @wes_fk(ref: \"User.id\", onDelete: \"CASCADE\")\n"
-      "  body: String @wes_check(expr: \"length(body) < 200\", name: \"post_body_check\")\n"
-      "}\n"
-      "type Article @wes_table @wes_renamedFrom(name: \"old_name\") { id: ID! @wes_pk }\n"
-      "type Comment @wes_table { id: ID! @wes_pk }\n";
+static const char *s_next =
+    "enum Status { NEW OPEN REVIEW CLOSED }\n"
+    "enum Fresh { X }\n"
+    "type User @wes_table {\n"
+    "  id: ID! @wes_pk\n"
+    "  email: String! @wes_column(type: \"varchar(64)\") @wes_unique\n"
+    "  nick: String @wes_default(value: \"y\")\n"
+    "  age: Int!\n"
+    "  score: Int\n"
+    "  name: String @wes_renamedFrom(name: \"full_name\")\n"
+    "  added: Boolean\n"
+    "  status: Status\n"
+    "}\n"
+    "type Post @wes_table @wes_index(fields: [\"title\", \"id\"], name: \"post_title_idx\") {\n"
+    "  id: ID! @wes_pk\n"
+    "  title: String @wes_index(name: \"post_title3_idx\")\n"
+    "  author: ID! @wes_fk(ref: \"User.id\", onDelete: \"CASCADE\")\n"
+    "  body: String @wes_check(expr: \"length(body) < 200\", name: \"post_body_check\")\n"
+    "}\n"
+    "type Article @wes_table @wes_renamedFrom(name: \"old_name\") { id: ID! @wes_pk }\n"
+    "type Comment @wes_table { id: ID! @wes_pk }\n";
 
 static void
 test_identity_is_empty (void **state)
 {
-    (void) state;
+    (void)state;
     wes_model_t *a = s_compile (s_base);
     wes_model_t *b = s_compile (s_base);
     wes_diff_t *d = wes_diff_new (a, b);
@@ -124,7 +124,7 @@ test_identity_is_empty (void **state)
 static void
 test_every_kind (void **state)
 {
-    (void) state;
+    (void)state;
     wes_model_t *a = s_compile (s_base);
     wes_model_t *b = s_compile (s_next);
     wes_diff_t *d = wes_diff_new (a, b);
@@ -211,7 +211,7 @@ test_every_kind (void **state)
 static void
 test_order_is_deterministic (void **state)
 {
-    (void) state;
+    (void)state;
     wes_model_t *a = s_compile (s_base);
     wes_model_t *b = s_compile (s_next);
     wes_diff_t *d = wes_diff_new (a, b);
@@ -228,22 +228,22 @@ test_order_is_deterministic (void **state)
         if (strcmp (last_table, c->table) == 0 && i > 0) {
             //  kinds of one table never go backwards between groups
             const wes_change_t *p = wes_diff_change (d, i - 1);
-            int gp = p->kind == WES_CHANGE_CONSTRAINT_RENAME     ? 2
+            int gp = p->kind == WES_CHANGE_CONSTRAINT_RENAME   ? 2
                      : p->kind == WES_CHANGE_INDEX_RENAME      ? 3
                      : p->kind <= WES_CHANGE_TABLE_RENAME      ? 0
-                     : p->kind <= WES_CHANGE_COLUMN_DEFAULT      ? 1
-                     : p->kind <= WES_CHANGE_CONSTRAINT_CHANGE   ? 2
-                     : p->kind <= WES_CHANGE_INDEX_CHANGE        ? 3
-                     : p->kind <= WES_CHANGE_RLS_DISABLE         ? 4
-                                                                 : 5;
-            int gc = c->kind == WES_CHANGE_CONSTRAINT_RENAME     ? 2
+                     : p->kind <= WES_CHANGE_COLUMN_DEFAULT    ? 1
+                     : p->kind <= WES_CHANGE_CONSTRAINT_CHANGE ? 2
+                     : p->kind <= WES_CHANGE_INDEX_CHANGE      ? 3
+                     : p->kind <= WES_CHANGE_RLS_DISABLE       ? 4
+                                                               : 5;
+            int gc = c->kind == WES_CHANGE_CONSTRAINT_RENAME   ? 2
                      : c->kind == WES_CHANGE_INDEX_RENAME      ? 3
                      : c->kind <= WES_CHANGE_TABLE_RENAME      ? 0
-                     : c->kind <= WES_CHANGE_COLUMN_DEFAULT      ? 1
-                     : c->kind <= WES_CHANGE_CONSTRAINT_CHANGE   ? 2
-                     : c->kind <= WES_CHANGE_INDEX_CHANGE        ? 3
-                     : c->kind <= WES_CHANGE_RLS_DISABLE         ? 4
-                                                                 : 5;
+                     : c->kind <= WES_CHANGE_COLUMN_DEFAULT    ? 1
+                     : c->kind <= WES_CHANGE_CONSTRAINT_CHANGE ? 2
+                     : c->kind <= WES_CHANGE_INDEX_CHANGE      ? 3
+                     : c->kind <= WES_CHANGE_RLS_DISABLE       ? 4
+                                                               : 5;
             assert_true (gp <= gc);
         }
         last_table = c->table;
@@ -289,7 +289,7 @@ s_built (bool reverse)
 static void
 test_builder_order_independent (void **state)
 {
-    (void) state;
+    (void)state;
     wes_model_t *empty = wes_model_new ();
     wes_model_t *a = s_built (false);
     wes_model_t *b = s_built (true);
@@ -325,7 +325,7 @@ test_builder_order_independent (void **state)
 static void
 test_json_form (void **state)
 {
-    (void) state;
+    (void)state;
     wes_model_t *a = s_compile ("type T @wes_table { id: ID! @wes_pk\n a: String }");
     wes_model_t *b = s_compile ("type T @wes_table { id: ID! @wes_pk\n a: Int }");
     wes_diff_t *d = wes_diff_new (a, b);
@@ -351,7 +351,7 @@ test_json_form (void **state)
 static void
 test_enum_reorder_and_false_rename (void **state)
 {
-    (void) state;
+    (void)state;
     wes_model_t *a = s_compile ("enum E { A B C }\ntype T @wes_table { id: ID! @wes_pk\n"
                                 "x: String }");
     wes_model_t *b = s_compile ("enum E { B A C }\ntype T @wes_table { id: ID! @wes_pk\n"

@@ -105,8 +105,8 @@ s_check_plan (wes_plan_t *p)
         if (s->phase == WES_PHASE_CONTRACT && s->table) {
             for (size_t j = 0; j < i; j++) {
                 const wes_step_t *o = wes_plan_step (p, j);
-                if (o->phase != WES_PHASE_CONTRACT && o->table
-                    && strcmp (o->table, s->table) == 0 && !s_has_dep (s, o->id)) {
+                if (o->phase != WES_PHASE_CONTRACT && o->table && strcmp (o->table, s->table) == 0
+                    && !s_has_dep (s, o->id)) {
                     fail_msg ("contract step %s does not depend on %s", s->id, o->id);
                 }
             }
@@ -212,11 +212,12 @@ static const char *s_users = "type User @wes_table {\n" T_ID "  email: String\n}
 static void
 test_identity_plan_is_empty (void **state)
 {
-    (void) state;
-    const char *sdl = "enum E { A B }\n"
-                      "type User @wes_table @wes_rls(select: \"true\") {\n" T_ID
-                      "  email: String! @wes_unique @wes_index(name: \"u_e\")\n  e: E\n}\n"
-                      "type Post @wes_table {\n" T_ID "  author: ID! @wes_fk(ref: \"User.id\")\n}\n";
+    (void)state;
+    const char *sdl =
+        "enum E { A B }\n"
+        "type User @wes_table @wes_rls(select: \"true\") {\n" T_ID
+        "  email: String! @wes_unique @wes_index(name: \"u_e\")\n  e: E\n}\n"
+        "type Post @wes_table {\n" T_ID "  author: ID! @wes_fk(ref: \"User.id\")\n}\n";
     wes_plan_t *p = s_plan (sdl, sdl);
     assert_int_equal (wes_plan_count (p), 0);
     wes_plan_destroy (&p);
@@ -225,7 +226,7 @@ test_identity_plan_is_empty (void **state)
 static void
 test_new_tables_in_fk_order (void **state)
 {
-    (void) state;
+    (void)state;
     wes_plan_t *p = s_plan (
         NULL, "type Post @wes_table @wes_rls(select: \"true\") {\n" T_ID
               "  author: ID! @wes_fk(ref: \"User.id\", onDelete: \"CASCADE\")\n"
@@ -258,9 +259,10 @@ test_new_tables_in_fk_order (void **state)
 static void
 test_new_tables_fk_cycle (void **state)
 {
-    (void) state;
-    wes_plan_t *p = s_plan (NULL, "type A @wes_table {\n" T_ID "  b: ID @wes_fk(ref: \"B.id\")\n}\n"
-                                  "type B @wes_table {\n" T_ID "  a: ID @wes_fk(ref: \"A.id\")\n}\n");
+    (void)state;
+    wes_plan_t *p =
+        s_plan (NULL, "type A @wes_table {\n" T_ID "  b: ID @wes_fk(ref: \"B.id\")\n}\n"
+                      "type B @wes_table {\n" T_ID "  a: ID @wes_fk(ref: \"A.id\")\n}\n");
     assert_int_equal (wes_plan_count (p), 3);
     //  a -> b visits b first; b's reference back to a is the deferred edge
     wes_step_t *b = wes_plan_step (p, 0);
@@ -269,8 +271,7 @@ test_new_tables_fk_cycle (void **state)
     s_absent (b->sql, "FOREIGN KEY");
     s_contains (a->sql, "CREATE TABLE \"a\"");
     s_contains (a->sql, "REFERENCES \"b\"");
-    wes_step_t *fk
-        = s_step_is (p, 2, WES_PHASE_EXPAND, WES_STEP_TX, WES_LOCK_SHARE_ROW_EXCLUSIVE);
+    wes_step_t *fk = s_step_is (p, 2, WES_PHASE_EXPAND, WES_STEP_TX, WES_LOCK_SHARE_ROW_EXCLUSIVE);
     s_contains (fk->sql, "ALTER TABLE \"b\" ADD CONSTRAINT \"b_a_fkey\" FOREIGN KEY");
     assert_true (s_has_dep (fk, a->id));
     assert_true (s_has_dep (fk, b->id));
@@ -280,7 +281,7 @@ test_new_tables_fk_cycle (void **state)
 static void
 test_enums (void **state)
 {
-    (void) state;
+    (void)state;
     wes_plan_t *p = s_plan ("enum S { OPEN CLOSED }\ntype T @wes_table {\n" T_ID "  s: S\n}\n",
                             "enum S { NEW OPEN MID CLOSED }\nenum K { X Y }\n"
                             "type T @wes_table {\n" T_ID "  s: S\n  k: K\n}\n");
@@ -306,7 +307,7 @@ test_enums (void **state)
 static void
 test_add_column_constant_default (void **state)
 {
-    (void) state;
+    (void)state;
     wes_plan_t *p = s_plan (s_users, "type User @wes_table {\n" T_ID "  email: String\n"
                                      "  nick: String\n"
                                      "  active: Boolean! @wes_default(value: true)\n"
@@ -329,9 +330,10 @@ test_add_column_constant_default (void **state)
 static void
 test_add_not_null_without_default_refused (void **state)
 {
-    (void) state;
-    char *err = s_refused (s_users, "type User @wes_table {\n" T_ID "  email: String\n"
-                                     "  code: String!\n}\n",
+    (void)state;
+    char *err = s_refused (s_users,
+                           "type User @wes_table {\n" T_ID "  email: String\n"
+                           "  code: String!\n}\n",
                            true);
     s_contains (err, "refusing 1 change:");
     s_contains (err, "column user.code");
@@ -342,9 +344,10 @@ test_add_not_null_without_default_refused (void **state)
 static void
 test_add_column_volatile_default (void **state)
 {
-    (void) state;
-    wes_plan_t *p = s_plan (s_users, "type User @wes_table {\n" T_ID "  email: String\n"
-                                     "  token: UUID! @wes_default(expr: \"gen_random_uuid()\")\n}\n");
+    (void)state;
+    wes_plan_t *p =
+        s_plan (s_users, "type User @wes_table {\n" T_ID "  email: String\n"
+                         "  token: UUID! @wes_default(expr: \"gen_random_uuid()\")\n}\n");
     assert_int_equal (wes_plan_count (p), 6);
     wes_step_t *add = s_step_is (p, 0, WES_PHASE_EXPAND, WES_STEP_TX, WES_LOCK_ACCESS_EXCLUSIVE);
     s_contains (add->sql, "ADD COLUMN \"token\" uuid;");
@@ -372,14 +375,14 @@ test_add_column_volatile_default (void **state)
 static void
 test_set_not_null_four_steps (void **state)
 {
-    (void) state;
+    (void)state;
     wes_plan_t *p = s_plan (s_users, "type User @wes_table {\n" T_ID "  email: String!\n}\n");
     assert_int_equal (wes_plan_count (p), 4);
     wes_step_t *a = s_step_is (p, 0, WES_PHASE_EXPAND, WES_STEP_TX, WES_LOCK_ACCESS_EXCLUSIVE);
     s_contains (a->sql, "ALTER TABLE \"user\" ADD CONSTRAINT \"user_email_not_null\" CHECK "
                         "(\"email\" IS NOT NULL) NOT VALID;");
-    wes_step_t *v = s_step_is (p, 1, WES_PHASE_VALIDATE, WES_STEP_TX,
-                               WES_LOCK_SHARE_UPDATE_EXCLUSIVE);
+    wes_step_t *v =
+        s_step_is (p, 1, WES_PHASE_VALIDATE, WES_STEP_TX, WES_LOCK_SHARE_UPDATE_EXCLUSIVE);
     s_contains (v->sql, "VALIDATE CONSTRAINT \"user_email_not_null\"");
     assert_true (s_has_dep (v, a->id));
     wes_step_t *s = s_step_is (p, 2, WES_PHASE_VALIDATE, WES_STEP_TX, WES_LOCK_ACCESS_EXCLUSIVE);
@@ -401,7 +404,7 @@ test_set_not_null_four_steps (void **state)
 static void
 test_default_changes (void **state)
 {
-    (void) state;
+    (void)state;
     const char *a = "type User @wes_table {\n" T_ID "  email: String @wes_default(value: \"a\")\n"
                     "  n: Int @wes_default(value: 1)\n}\n";
     const char *b = "type User @wes_table {\n" T_ID "  email: String @wes_default(value: \"b\")\n"
@@ -421,7 +424,7 @@ test_default_changes (void **state)
 static void
 test_add_indexes_chained (void **state)
 {
-    (void) state;
+    (void)state;
     wes_plan_t *p = s_plan (
         "type User @wes_table {\n" T_ID "  email: String\n  name: String\n}\n",
         "type User @wes_table @wes_index(fields: [\"name\", \"email\"], where: \"name IS NOT "
@@ -430,8 +433,8 @@ test_add_indexes_chained (void **state)
     assert_int_equal (wes_plan_count (p), 3);
     const char *prev = NULL;
     for (size_t i = 0; i < 3; i++) {
-        wes_step_t *s = s_step_is (p, i, WES_PHASE_EXPAND, WES_STEP_NONTX,
-                                   WES_LOCK_SHARE_UPDATE_EXCLUSIVE);
+        wes_step_t *s =
+            s_step_is (p, i, WES_PHASE_EXPAND, WES_STEP_NONTX, WES_LOCK_SHARE_UPDATE_EXCLUSIVE);
         s_contains (s->sql, "CREATE INDEX CONCURRENTLY IF NOT EXISTS");
         s_contains (s->inverse, "DROP INDEX CONCURRENTLY IF EXISTS");
         assert_int_equal (s->cost, 100);
@@ -456,7 +459,7 @@ test_add_indexes_chained (void **state)
 static void
 test_changed_and_dropped_index (void **state)
 {
-    (void) state;
+    (void)state;
     const char *a = "type User @wes_table {\n" T_ID
                     "  email: String @wes_index(name: \"ix\")\n  name: String @wes_index\n}\n";
     const char *b = "type User @wes_table @wes_index(fields: [\"email\", \"name\"], name: \"ix\") "
@@ -466,16 +469,16 @@ test_changed_and_dropped_index (void **state)
     free (err);
     wes_plan_t *p = s_plan_opts (a, b, true);
     assert_int_equal (wes_plan_count (p), 3);
-    wes_step_t *d = s_step_is (p, 0, WES_PHASE_EXPAND, WES_STEP_NONTX,
-                               WES_LOCK_SHARE_UPDATE_EXCLUSIVE);
+    wes_step_t *d =
+        s_step_is (p, 0, WES_PHASE_EXPAND, WES_STEP_NONTX, WES_LOCK_SHARE_UPDATE_EXCLUSIVE);
     s_contains (d->sql, "DROP INDEX CONCURRENTLY IF EXISTS \"ix\"");
     s_contains (d->inverse, "CREATE INDEX CONCURRENTLY IF NOT EXISTS \"ix\"");
-    wes_step_t *c = s_step_is (p, 1, WES_PHASE_EXPAND, WES_STEP_NONTX,
-                               WES_LOCK_SHARE_UPDATE_EXCLUSIVE);
+    wes_step_t *c =
+        s_step_is (p, 1, WES_PHASE_EXPAND, WES_STEP_NONTX, WES_LOCK_SHARE_UPDATE_EXCLUSIVE);
     s_contains (c->sql, "\"ix\" ON \"user\" USING btree (\"email\", \"name\")");
     assert_true (s_has_dep (c, d->id));
-    wes_step_t *x = s_step_is (p, 2, WES_PHASE_CONTRACT, WES_STEP_NONTX,
-                               WES_LOCK_SHARE_UPDATE_EXCLUSIVE);
+    wes_step_t *x =
+        s_step_is (p, 2, WES_PHASE_CONTRACT, WES_STEP_NONTX, WES_LOCK_SHARE_UPDATE_EXCLUSIVE);
     s_contains (x->sql, "DROP INDEX CONCURRENTLY IF EXISTS \"user_name_idx\"");
     wes_plan_destroy (&p);
 }
@@ -483,7 +486,7 @@ test_changed_and_dropped_index (void **state)
 static void
 test_add_unique_and_primary_key (void **state)
 {
-    (void) state;
+    (void)state;
     //  `from` has no primary key (SDL requires one: built by hand)
     wes_model_t *a = wes_model_new ();
     wes_table_t *t = wes_model_add_table (a, "user");
@@ -493,26 +496,25 @@ test_add_unique_and_primary_key (void **state)
     wes_plan_t *p = s_plan_models (a, b, false, NULL);
     assert_non_null (p);
     assert_int_equal (wes_plan_count (p), 4);
-    wes_step_t *c1 = s_step_is (p, 0, WES_PHASE_EXPAND, WES_STEP_NONTX,
-                                WES_LOCK_SHARE_UPDATE_EXCLUSIVE);
+    wes_step_t *c1 =
+        s_step_is (p, 0, WES_PHASE_EXPAND, WES_STEP_NONTX, WES_LOCK_SHARE_UPDATE_EXCLUSIVE);
     s_contains (c1->sql, "CREATE UNIQUE INDEX CONCURRENTLY IF NOT EXISTS \"user_email_key\" ON "
                          "\"user\" (\"email\");");
-    wes_step_t *c2 = s_step_is (p, 1, WES_PHASE_EXPAND, WES_STEP_NONTX,
-                                WES_LOCK_SHARE_UPDATE_EXCLUSIVE);
+    wes_step_t *c2 =
+        s_step_is (p, 1, WES_PHASE_EXPAND, WES_STEP_NONTX, WES_LOCK_SHARE_UPDATE_EXCLUSIVE);
     s_contains (c2->sql, "\"user_pkey\" ON \"user\" (\"id\")");
     assert_true (s_has_dep (c2, c1->id));
     wes_step_t *u = s_step_is (p, 2, WES_PHASE_VALIDATE, WES_STEP_TX, WES_LOCK_ACCESS_EXCLUSIVE);
     s_contains (u->sql, "ADD CONSTRAINT \"user_email_key\" UNIQUE USING INDEX \"user_email_key\";");
     wes_step_t *k = s_step_is (p, 3, WES_PHASE_VALIDATE, WES_STEP_TX, WES_LOCK_ACCESS_EXCLUSIVE);
-    s_contains (k->sql,
-                "ADD CONSTRAINT \"user_pkey\" PRIMARY KEY USING INDEX \"user_pkey\";");
+    s_contains (k->sql, "ADD CONSTRAINT \"user_pkey\" PRIMARY KEY USING INDEX \"user_pkey\";");
     wes_plan_destroy (&p);
 }
 
 static void
 test_add_fk_and_check (void **state)
 {
-    (void) state;
+    (void)state;
     const char *a = "type User @wes_table {\n" T_ID "}\ntype Post @wes_table {\n" T_ID
                     "  author: ID\n  n: Int\n}\n";
     const char *b = "type User @wes_table {\n" T_ID "}\ntype Post @wes_table {\n" T_ID
@@ -530,11 +532,11 @@ test_add_fk_and_check (void **state)
     wes_step_t *ck = s_step_is (p, 1, WES_PHASE_EXPAND, WES_STEP_TX, WES_LOCK_ACCESS_EXCLUSIVE);
     s_contains (ck->sql, "ADD CONSTRAINT \"post_n_check\" CHECK (n > 0) NOT VALID;");
     s_contains (ck->sql, "'check', 'post', 'post_n_check', 'n > 0'");
-    wes_step_t *v1 = s_step_is (p, 2, WES_PHASE_VALIDATE, WES_STEP_TX,
-                                WES_LOCK_SHARE_UPDATE_EXCLUSIVE);
+    wes_step_t *v1 =
+        s_step_is (p, 2, WES_PHASE_VALIDATE, WES_STEP_TX, WES_LOCK_SHARE_UPDATE_EXCLUSIVE);
     s_contains (v1->sql, "VALIDATE CONSTRAINT \"post_author_fkey\"");
-    wes_step_t *v2 = s_step_is (p, 3, WES_PHASE_VALIDATE, WES_STEP_TX,
-                                WES_LOCK_SHARE_UPDATE_EXCLUSIVE);
+    wes_step_t *v2 =
+        s_step_is (p, 3, WES_PHASE_VALIDATE, WES_STEP_TX, WES_LOCK_SHARE_UPDATE_EXCLUSIVE);
     s_contains (v2->sql, "VALIDATE CONSTRAINT \"post_n_check\"");
     wes_plan_destroy (&p);
 
@@ -559,11 +561,11 @@ test_add_fk_and_check (void **state)
 static void
 test_fk_to_new_table (void **state)
 {
-    (void) state;
-    wes_plan_t *p = s_plan (
-        "type Post @wes_table {\n" T_ID "  author: ID\n}\n",
-        "type Post @wes_table {\n" T_ID "  author: ID @wes_fk(ref: \"Writer.id\")\n}\n"
-        "type Writer @wes_table {\n" T_ID "}\n");
+    (void)state;
+    wes_plan_t *p =
+        s_plan ("type Post @wes_table {\n" T_ID "  author: ID\n}\n",
+                "type Post @wes_table {\n" T_ID "  author: ID @wes_fk(ref: \"Writer.id\")\n}\n"
+                "type Writer @wes_table {\n" T_ID "}\n");
     wes_step_t *create = wes_plan_step (p, 0);
     s_contains (create->sql, "CREATE TABLE \"writer\"");
     wes_step_t *fk = wes_plan_step (p, 1);
@@ -575,14 +577,14 @@ test_fk_to_new_table (void **state)
 static void
 test_type_changes (void **state)
 {
-    (void) state;
+    (void)state;
     //  binary compatible: one expand step
-    wes_plan_t *p = s_plan (
-        "type T @wes_table {\n" T_ID "  a: String @wes_column(type: \"varchar(10)\")\n"
-        "  b: String @wes_column(type: \"varchar(10)\")\n"
-        "  c: Decimal @wes_column(type: \"numeric(10,2)\")\n}\n",
-        "type T @wes_table {\n" T_ID "  a: String\n"
-        "  b: String @wes_column(type: \"varchar(20)\")\n  c: Decimal\n}\n");
+    wes_plan_t *p =
+        s_plan ("type T @wes_table {\n" T_ID "  a: String @wes_column(type: \"varchar(10)\")\n"
+                "  b: String @wes_column(type: \"varchar(10)\")\n"
+                "  c: Decimal @wes_column(type: \"numeric(10,2)\")\n}\n",
+                "type T @wes_table {\n" T_ID "  a: String\n"
+                "  b: String @wes_column(type: \"varchar(20)\")\n  c: Decimal\n}\n");
     assert_int_equal (wes_plan_count (p), 3);
     for (size_t i = 0; i < 3; i++) {
         s_step_is (p, i, WES_PHASE_EXPAND, WES_STEP_TX, WES_LOCK_ACCESS_EXCLUSIVE);
@@ -612,7 +614,7 @@ test_type_changes (void **state)
 static void
 test_shadow_column (void **state)
 {
-    (void) state;
+    (void)state;
     wes_plan_t *p = s_plan (
         "type T @wes_table {\n" T_ID "  n: Int @wes_index @wes_unique\n"
         "  @wes_check(expr: \"n > 0\", name: \"t_n_check\")\n  other: Int\n}\n",
@@ -627,16 +629,16 @@ test_shadow_column (void **state)
     s_contains (add->sql, "BEFORE INSERT OR UPDATE ON \"t\" FOR EACH ROW");
     s_contains (add->inverse, "DROP COLUMN IF EXISTS \"n__wes_new\"");
     s_contains (add->inverse, "DROP TRIGGER IF EXISTS \"t_n_wes_sync\"");
-    wes_step_t *bf = s_step_is (p, i++, WES_PHASE_BACKFILL, WES_STEP_BATCHED,
-                                WES_LOCK_ROW_EXCLUSIVE);
+    wes_step_t *bf =
+        s_step_is (p, i++, WES_PHASE_BACKFILL, WES_STEP_BATCHED, WES_LOCK_ROW_EXCLUSIVE);
     assert_string_equal (bf->batch_set, "\"n__wes_new\" = \"n\"::bigint");
     assert_string_equal (bf->batch_where, "\"n__wes_new\" IS DISTINCT FROM \"n\"::bigint");
-    wes_step_t *ix = s_step_is (p, i++, WES_PHASE_VALIDATE, WES_STEP_NONTX,
-                                WES_LOCK_SHARE_UPDATE_EXCLUSIVE);
+    wes_step_t *ix =
+        s_step_is (p, i++, WES_PHASE_VALIDATE, WES_STEP_NONTX, WES_LOCK_SHARE_UPDATE_EXCLUSIVE);
     s_contains (ix->sql, "\"t_n_idx__wes_new\" ON \"t\" USING btree (\"n__wes_new\")");
     assert_true (s_has_dep (ix, bf->id));
-    wes_step_t *uq = s_step_is (p, i++, WES_PHASE_VALIDATE, WES_STEP_NONTX,
-                                WES_LOCK_SHARE_UPDATE_EXCLUSIVE);
+    wes_step_t *uq =
+        s_step_is (p, i++, WES_PHASE_VALIDATE, WES_STEP_NONTX, WES_LOCK_SHARE_UPDATE_EXCLUSIVE);
     s_contains (uq->sql, "CREATE UNIQUE INDEX CONCURRENTLY IF NOT EXISTS \"t_n_key__wes_new\" ON "
                          "\"t\" (\"n__wes_new\")");
     assert_true (s_has_dep (uq, ix->id));
@@ -662,8 +664,8 @@ test_shadow_column (void **state)
         }
         at = next;
     }
-    wes_step_t *va = s_step_is (p, i++, WES_PHASE_CONTRACT, WES_STEP_TX,
-                                WES_LOCK_SHARE_UPDATE_EXCLUSIVE);
+    wes_step_t *va =
+        s_step_is (p, i++, WES_PHASE_CONTRACT, WES_STEP_TX, WES_LOCK_SHARE_UPDATE_EXCLUSIVE);
     s_contains (va->sql, "VALIDATE CONSTRAINT \"t_n_check\"");
     assert_true (s_has_dep (va, sw->id));
     assert_int_equal (wes_plan_count (p), i);
@@ -673,7 +675,7 @@ test_shadow_column (void **state)
 static void
 test_shadow_refusals (void **state)
 {
-    (void) state;
+    (void)state;
     char *err = s_refused ("type T @wes_table {\n  id: Int! @wes_pk\n}\n",
                            "type T @wes_table {\n  id: BigInt! @wes_pk\n}\n", true);
     s_contains (err, "column t.id: type integer -> bigint needs a rewrite, which is not "
@@ -705,12 +707,12 @@ test_shadow_refusals (void **state)
 static void
 test_column_rename (void **state)
 {
-    (void) state;
-    wes_plan_t *p = s_plan (
-        "type U @wes_table {\n" T_ID "  fullName: String! @wes_default(value: \"?\") "
-        "@wes_index(name: \"u_name_idx\")\n}\n",
-        "type U @wes_table {\n" T_ID "  name: String! @wes_default(value: \"?\") "
-        "@wes_renamedFrom(name: \"full_name\") @wes_index(name: \"u_name_idx\")\n}\n");
+    (void)state;
+    wes_plan_t *p =
+        s_plan ("type U @wes_table {\n" T_ID "  fullName: String! @wes_default(value: \"?\") "
+                "@wes_index(name: \"u_name_idx\")\n}\n",
+                "type U @wes_table {\n" T_ID "  name: String! @wes_default(value: \"?\") "
+                "@wes_renamedFrom(name: \"full_name\") @wes_index(name: \"u_name_idx\")\n}\n");
     size_t i = 0;
     wes_step_t *add = s_step_is (p, i++, WES_PHASE_EXPAND, WES_STEP_TX, WES_LOCK_ACCESS_EXCLUSIVE);
     s_contains (add->sql, "ALTER TABLE \"u\" ADD COLUMN \"name\" text;");
@@ -719,12 +721,12 @@ test_column_rename (void **state)
                           "NEW.\"full_name\";");
     s_contains (add->sql, "ELSIF NEW.\"name\" IS DISTINCT FROM OLD.\"name\" THEN\n        "
                           "NEW.\"full_name\" := NEW.\"name\";");
-    wes_step_t *bf = s_step_is (p, i++, WES_PHASE_BACKFILL, WES_STEP_BATCHED,
-                                WES_LOCK_ROW_EXCLUSIVE);
+    wes_step_t *bf =
+        s_step_is (p, i++, WES_PHASE_BACKFILL, WES_STEP_BATCHED, WES_LOCK_ROW_EXCLUSIVE);
     assert_string_equal (bf->batch_set, "\"name\" = \"full_name\"");
     assert_string_equal (bf->batch_where, "\"name\" IS DISTINCT FROM \"full_name\"");
-    wes_step_t *ix = s_step_is (p, i++, WES_PHASE_VALIDATE, WES_STEP_NONTX,
-                                WES_LOCK_SHARE_UPDATE_EXCLUSIVE);
+    wes_step_t *ix =
+        s_step_is (p, i++, WES_PHASE_VALIDATE, WES_STEP_NONTX, WES_LOCK_SHARE_UPDATE_EXCLUSIVE);
     s_contains (ix->sql, "\"u_name_idx__wes_new\" ON \"u\" USING btree (\"name\")");
     for (int k = 0; k < 4; k++) {
         wes_step_t *s = wes_plan_step (p, i++);
@@ -744,7 +746,7 @@ test_column_rename (void **state)
 static void
 test_table_rename (void **state)
 {
-    (void) state;
+    (void)state;
     wes_plan_t *p = s_plan ("type Person @wes_table {\n" T_ID "}\n",
                             "type Human @wes_table @wes_renamedFrom(name: \"person\") {\n" T_ID
                             "  nick: String\n}\n");
@@ -753,7 +755,8 @@ test_table_rename (void **state)
     assert_string_equal (r->table, "human");
     s_contains (r->sql, "ALTER TABLE \"person\" RENAME TO \"human\";\nCREATE VIEW \"person\" AS "
                         "SELECT * FROM \"human\";");
-    s_contains (r->sql, "ALTER TABLE \"human\" RENAME CONSTRAINT \"person_pkey\" TO \"human_pkey\";");
+    s_contains (r->sql,
+                "ALTER TABLE \"human\" RENAME CONSTRAINT \"person_pkey\" TO \"human_pkey\";");
     s_contains (r->sql, "UPDATE wesley.expressions SET table_name = 'human' WHERE table_name = "
                         "'person';");
     s_contains (r->inverse, "DROP VIEW IF EXISTS \"person\"");
@@ -767,12 +770,11 @@ test_table_rename (void **state)
     wes_plan_destroy (&p);
 }
 
-static const char *s_rich
-    = "enum E { A B }\n"
-      "type Keep @wes_table {\n" T_ID "  gone: String\n  n: BigInt\n"
-      "  e: E @wes_index(name: \"keep_e_idx\")\n}\n"
-      "type Drop @wes_table {\n" T_ID "}\n"
-      "type Ref @wes_table {\n" T_ID "  d: ID @wes_fk(ref: \"Drop.id\")\n}\n";
+static const char *s_rich = "enum E { A B }\n"
+                            "type Keep @wes_table {\n" T_ID "  gone: String\n  n: BigInt\n"
+                            "  e: E @wes_index(name: \"keep_e_idx\")\n}\n"
+                            "type Drop @wes_table {\n" T_ID "}\n"
+                            "type Ref @wes_table {\n" T_ID "  d: ID @wes_fk(ref: \"Drop.id\")\n}\n";
 
 static const char *s_rich_next = "type Keep @wes_table {\n" T_ID "  n: Int\n}\n"
                                  "type Ref @wes_table {\n" T_ID "  d: ID\n}\n";
@@ -780,7 +782,7 @@ static const char *s_rich_next = "type Keep @wes_table {\n" T_ID "  n: Int\n}\n"
 static void
 test_destructive_refused_listing_all (void **state)
 {
-    (void) state;
+    (void)state;
     char *err = s_refused (s_rich, s_rich_next, false);
     s_contains (err, "refusing 6 changes:\n");
     s_contains (err, "index keep.keep_e_idx: dropping it is destructive");
@@ -808,7 +810,7 @@ test_destructive_refused_listing_all (void **state)
 static void
 test_allow_destructive_contract (void **state)
 {
-    (void) state;
+    (void)state;
     wes_plan_t *p = s_plan_opts (s_rich, s_rich_next, true);
     size_t n = wes_plan_count (p);
     const wes_step_t *fkdrop = NULL, *tdrop = NULL, *edrop = NULL, *ixdrop = NULL, *cdrop = NULL;
@@ -847,9 +849,9 @@ test_allow_destructive_contract (void **state)
 static void
 test_policies (void **state)
 {
-    (void) state;
-    const char *a = "type T @wes_table @wes_rls(select: \"true\", delete: \"false\") {\n" T_ID
-                    "}\n";
+    (void)state;
+    const char *a =
+        "type T @wes_table @wes_rls(select: \"true\", delete: \"false\") {\n" T_ID "}\n";
     const char *b = "type T @wes_table @wes_rls(select: \"id IS NOT NULL\", insert: \"true\") "
                     "{\n" T_ID "}\n";
     wes_plan_t *p = s_plan (a, b);
@@ -905,7 +907,7 @@ test_policies (void **state)
 static void
 test_deterministic (void **state)
 {
-    (void) state;
+    (void)state;
     const char *a = "enum S { A }\ntype User @wes_table {\n" T_ID "  email: String\n  n: Int\n}\n";
     const char *b = "enum S { A B }\ntype User @wes_table {\n" T_ID
                     "  email: String! @wes_index @wes_unique\n  n: BigInt\n"
@@ -927,7 +929,7 @@ test_deterministic (void **state)
 static void
 test_options (void **state)
 {
-    (void) state;
+    (void)state;
     wes_model_t *a = s_compile (s_users);
     wes_model_t *b = s_compile ("type User @wes_table {\n" T_ID "  email: String @wes_index\n"
                                 "  t: UUID @wes_default(expr: \"gen_random_uuid()\")\n}\n");
@@ -964,7 +966,7 @@ test_options (void **state)
 static void
 test_volatility (void **state)
 {
-    (void) state;
+    (void)state;
     assert_false (wes_planner_default_is_volatile (NULL));
     assert_false (wes_planner_default_is_volatile ("'x'"));
     assert_false (wes_planner_default_is_volatile ("'it''s random()'::text"));
@@ -986,7 +988,7 @@ test_volatility (void **state)
 static void
 test_classify_types (void **state)
 {
-    (void) state;
+    (void)state;
     const struct {
         const char *from, *to;
         wes_type_change_t how;
