@@ -1135,6 +1135,33 @@ s_plan_drops (s_planner_t *P, const wes_diff_t *diff)
         st->slug = s_fmt ("drop-table-%s", c->table);
         st->summary = s_fmt ("drop table %s", c->table);
         wes_buf_t *b = wes_buf_new ();
+        //  foreign keys of other dropped tables to it go first (whichever
+        //  order the drops run in, cycles included)
+        for (size_t k = 0; k < wes_diff_count (diff); k++) {
+            const wes_change_t *o = wes_diff_change (diff, k);
+            if (o->kind != WES_CHANGE_TABLE_DROP || o == c) {
+                continue;
+            }
+            for (size_t j = 0; j < o->from_table->n_constraints; j++) {
+                const wes_constraint_t *fk = o->from_table->constraints[j];
+                if (fk->kind == WES_CON_FOREIGN && fk->ref_table
+                    && strcmp (fk->ref_table, c->table) == 0) {
+                    wes_buf_puts (b, "ALTER TABLE IF EXISTS ");
+                    wes_buf_put_ident (b, o->table);
+                    wes_buf_puts (b, " DROP CONSTRAINT IF EXISTS ");
+                    wes_buf_put_ident (b, fk->name);
+                    wes_buf_puts (b, ";\n");
+                }
+            }
+        }
+        //  its own foreign keys lock the tables they reference: those first
+        for (size_t j = 0; j < c->from_table->n_constraints; j++) {
+            const wes_constraint_t *fk = c->from_table->constraints[j];
+            const char *parent = fk->kind == WES_CON_FOREIGN ? s_to_name (P, fk->ref_table) : NULL;
+            if (parent && wes_model_find_table (P->to, parent)) {
+                s_put_lock_parent (b, c->table, parent, "ACCESS EXCLUSIVE");
+            }
+        }
         wes_buf_puts (b, "DROP TABLE IF EXISTS ");
         wes_buf_put_ident (b, c->table);
         wes_buf_puts (b, ";\n");

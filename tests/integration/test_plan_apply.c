@@ -101,7 +101,9 @@ static const s_case_t s_cases[] = {
     {"destructive",
      "enum E { A B }\ntype Keep @wes_table {\n" ID "  gone: String\n  n: BigInt\n"
      "  e: E @wes_index(name: \"keep_e_idx\")\n}\n"
-     "type Drop @wes_table {\n" ID "}\n"
+     "type Drop @wes_table {\n" ID "  c: Int @wes_fk(ref: \"Child.id\")\n}\n"
+     "type Child @wes_table {\n" ID "  d: Int @wes_fk(ref: \"Drop.id\")\n"
+     "  k: Int @wes_fk(ref: \"Keep.id\")\n}\n"
      "type Ref @wes_table {\n" ID "  d: Int @wes_fk(ref: \"Drop.id\")\n}\n",
      "INSERT INTO keep (id, n) VALUES (1, 5);",
      "type Keep @wes_table {\n" ID "  n: Int\n}\ntype Ref @wes_table {\n" ID "  d: Int\n}\n", true,
