@@ -8,5 +8,16 @@ int wes_cli_compile (int argc, char **argv);
 int wes_cli_hash (int argc, char **argv);
 int wes_cli_apply (int argc, char **argv);
 int wes_cli_drift (int argc, char **argv);
+int wes_cli_plan (int argc, char **argv);
+
+#include "plan/wes_plan.h"
+#include "schema/wes_model.h"
+
+/*  Shared by the verbs: a schema file (an empty file is the empty schema)
+    or a live database as a model (NULL after printing why), and the
+    annotated SQL form of a plan (0 ok). */
+wes_model_t *wes_cli_load_schema (const char *path);
+wes_model_t *wes_cli_load_db (const char *conninfo, const char *schema);
+int wes_cli_write_plan_sql (wes_plan_t *plan, const char *path);
 
 #endif

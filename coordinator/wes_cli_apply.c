@@ -10,6 +10,7 @@
 
 #include "plan/wes_exec.h"
 #include "plan/wes_plan.h"
+#include "plan/wes_planner.h"
 #include "wes_cli.h"
 
 int
@@ -17,6 +18,7 @@ wes_cli_apply (int argc, char **argv)
 {
     static const char *usage
         = "usage: wesley apply --plan PLAN.json --db CONNINFO [--rollback] [--psql PATH]\n"
+          "       wesley apply --schema SCHEMA --db CONNINFO [--allow-destructive]\n"
           "  Applies a plan to one database: steps in DAG order, each in its own\n"
           "  transaction with lock_timeout, statement_timeout and an advisory lock, recorded\n"
           "  in the database's ledger (wesley.applied_steps) in the same transaction.\n"
@@ -24,16 +26,21 @@ wes_cli_apply (int argc, char **argv)
           "  step twice. Retryable failures (lock timeout, deadlock, serialization, lost\n"
           "  connection) are retried with exponential backoff and jitter.\n"
           "  --plan FILE      the plan written by `wesley plan`\n"
+          "  --schema SCHEMA  shortcut: read the database, plan the change to SCHEMA, apply it\n"
+          "  --allow-destructive  with --schema: allow drops and narrowing changes\n"
           "  --db CONNINFO    libpq connection string or URI (keep passwords in a passfile\n"
           "                   or service file)\n"
           "  --rollback       undo, newest first, the steps of this plan the ledger says were\n"
           "                   applied; refused once any contract step has run\n"
           "  --psql PATH      psql binary (default: $WESLEY_PSQL, else pg_config --bindir)\n"
+          "  --through PHASE  stop after the steps of PHASE (expand, backfill, validate):\n"
+          "                   deploy the new application, then apply again for the rest\n"
           "  --quiet          no per-step progress lines\n"
           "exit: 0 done, 1 a step failed, 2 usage or invalid plan, 3 refused (nothing ran),\n"
           "      4 every step ran but the database does not match the plan's target\n";
-    const char *plan_path = NULL, *db = NULL, *psql = NULL;
-    bool rollback = false, quiet = false;
+    const char *plan_path = NULL, *db = NULL, *psql = NULL, *schema = NULL;
+    const char *through = NULL;
+    bool rollback = false, quiet = false, destructive = false;
     for (int i = 0; i < argc; i++) {
         const char *a = argv[i];
         if (strcmp (a, "--help") == 0 || strcmp (a, "-h") == 0) {
@@ -45,6 +52,15 @@ wes_cli_apply (int argc, char **argv)
         }
         else if (strcmp (a, "--quiet") == 0) {
             quiet = true;
+        }
+        else if (strcmp (a, "--allow-destructive") == 0) {
+            destructive = true;
+        }
+        else if (strcmp (a, "--schema") == 0 && i + 1 < argc) {
+            schema = argv[++i];
+        }
+        else if (strcmp (a, "--through") == 0 && i + 1 < argc) {
+            through = argv[++i];
         }
         else if ((strcmp (a, "--plan") == 0 || strcmp (a, "--db") == 0
                   || strcmp (a, "--psql") == 0)
@@ -65,19 +81,55 @@ wes_cli_apply (int argc, char **argv)
             return 2;
         }
     }
-    if (!plan_path || !db) {
-        fprintf (stderr, "wesley apply: --plan and --db are required\n%s", usage);
+    if ((plan_path == NULL) == (schema == NULL) || !db || (schema && rollback)) {
+        fprintf (stderr, "wesley apply: give --db and one of --plan or --schema (--rollback "
+                         "needs --plan)\n%s", usage);
         return 2;
     }
     signal (SIGPIPE, SIG_IGN);
     char *error = NULL;
-    wes_plan_t *plan = wes_plan_load (plan_path, &error);
-    if (!plan) {
-        fprintf (stderr, "wesley apply: %s\n", error);
-        free (error);
-        return 2;
+    wes_plan_t *plan = NULL;
+    if (plan_path) {
+        plan = wes_plan_load (plan_path, &error);
+        if (!plan) {
+            fprintf (stderr, "wesley apply: %s\n", error);
+            free (error);
+            return 2;
+        }
+    }
+    else {
+        wes_model_t *from = wes_cli_load_db (db, NULL);
+        wes_model_t *to = from ? wes_cli_load_schema (schema) : NULL;
+        if (to) {
+            wes_planner_opts_t popts;
+            wes_planner_opts_init (&popts);
+            popts.allow_destructive = destructive;
+            plan = wes_planner_plan (from, to, &popts, &error);
+        }
+        wes_model_destroy (&from);
+        wes_model_destroy (&to);
+        if (!plan) {
+            if (error) {
+                fprintf (stderr, "wesley apply: %s\n", error);
+            }
+            free (error);
+            return 1;
+        }
+        plan_path = schema;
+        if (!quiet) {
+            fprintf (stderr, "planned %zu steps to reach %s\n", wes_plan_count (plan), schema);
+        }
     }
     wes_exec_opts_t opts = {.psql_bin = psql, .progress = !quiet};
+    if (through) {
+        opts.through_set = true;
+        if (wes_phase_parse (through, &opts.through) != 0) {
+            fprintf (stderr, "wesley apply: --through: '%s' is not a phase (expand, backfill, "
+                             "validate, contract)\n", through);
+            wes_plan_destroy (&plan);
+            return 2;
+        }
+    }
     wes_exec_t *exec = wes_exec_new (db, &opts, &error);
     if (!exec) {
         fprintf (stderr, "wesley apply: --db: %s\n", error);

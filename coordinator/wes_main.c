@@ -17,6 +17,7 @@ static const s_verb_t s_verbs[] = {
     {"compile", wes_cli_compile, "compile SCHEMA -o DIR: write schema.sql, types.ts, schema.json"},
     {"parse", wes_cli_parse, "parse SCHEMA [--json]: check GraphQL syntax, print the AST"},
     {"drift", wes_cli_drift, "drift --schema SCHEMA --db CONNINFO: list differences [--json]"},
+    {"plan", wes_cli_plan, "plan --from SCHEMA|--from-db DB --to SCHEMA -o PLAN: plan a change"},
     {"hash", wes_cli_hash, "hash SCHEMA | --db CONNINFO: print the schema hash (SHA-256 of the canonical model)"},
 };
 

@@ -115,8 +115,15 @@ wes_exec_apply (wes_exec_t *self, wes_plan_t *plan, char **error)
     int rc = s_run_script (self, NULL, wes_buf_data (script), "bootstrap of the wesley schema",
                            error);
     size_t n = wes_plan_count (plan);
+    bool stopped_early = false;
     for (size_t i = 0; rc == 0 && i < n; i++) {
         const wes_step_t *step = wes_plan_step (plan, i);
+        if (self->opts.through_set && step->phase > self->opts.through) {
+            /* deps never point to a later phase (wes_plan_check), so every
+               step kept here has its dependencies kept too */
+            stopped_early = true;
+            continue;
+        }
         char attempt[40];
         s_attempt_id (self, attempt, sizeof attempt);
         wes_buf_reset (script);
@@ -155,6 +162,9 @@ wes_exec_apply (wes_exec_t *self, wes_plan_t *plan, char **error)
     wes_buf_destroy (&script);
     if (rc != 0) {
         return WES_EXEC_FAILED;
+    }
+    if (stopped_early) {
+        return WES_EXEC_OK; /* the database is between schemas, by request */
     }
     wes_model_t *m = wes_introspect_conninfo (self->conninfo, NULL, error);
     if (!m) {
@@ -334,8 +344,9 @@ s_ledger (wes_exec_t *self, const char *plan_hash, char ***ids, size_t *n, char 
         1, NULL, params, NULL, NULL, 0);
     if (PQresultStatus (r) != PGRES_TUPLES_OK) {
         const char *state = PQresultErrorField (r, PG_DIAG_SQLSTATE);
-        PQclear (r);
-        if (state && strcmp (state, "42P01") == 0) {
+        bool no_ledger = state && strcmp (state, "42P01") == 0;
+        PQclear (r); /* state pointed into r */
+        if (no_ledger) {
             PQfinish (conn);
             return 0; /* no ledger yet: nothing applied */
         }

@@ -16,6 +16,9 @@ typedef struct {
     const char *psql_bin;  /* NULL: $WESLEY_PSQL or pg_config --bindir */
     bool progress;         /* one line per step on stderr (for a terminal) */
     bool skip_from_check;  /* do not require the database to be at plan.from */
+    bool through_set;      /* stop after the steps of phase `through` (deploy the application,
+                              then run again for the rest) */
+    wes_phase_t through;
 } wes_exec_opts_t;
 
 /*  Outcome codes of wes_exec_apply / wes_exec_rollback. */

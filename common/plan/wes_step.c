@@ -7,6 +7,17 @@
 #include "pg/wes_advisory.h"
 #include "pg/wes_introspect.h"
 
+/*  A step waiting on a lock while an application transaction waits on one
+    the step holds is a deadlock; PostgreSQL aborts the transaction whose
+    deadlock check runs first (after deadlock_timeout, 1 s by default). With
+    a shorter deadlock_timeout for the step's own transaction, the step is
+    always the one aborted (40P01, retried), never the application's. Only
+    superusers (or roles granted SET on it) may change it: others keep the
+    server's value and rely on lock_timeout staying below it. */
+#define S_DEADLOCK_VICTIM                                                                         \
+    "DO $wes$ BEGIN PERFORM set_config('deadlock_timeout', '100ms', true); "                      \
+    "EXCEPTION WHEN insufficient_privilege THEN NULL; END $wes$;\n"
+
 static void s_ledger_check (wes_buf_t *out, const wes_step_t *step, const char *plan_hash);
 static void s_ledger_insert (wes_buf_t *out, const wes_step_t *step, const char *plan_hash,
                              const char *attempt_id);
@@ -67,6 +78,7 @@ wes_step_render (wes_buf_t *out, const wes_step_t *step, const char *plan_hash,
         wes_buf_printf (out, "SET LOCAL lock_timeout = '%dms';\n", step->lock_timeout_ms);
         wes_buf_printf (out, "SET LOCAL statement_timeout = '%dms';\n",
                         step->statement_timeout_ms);
+        wes_buf_puts (out, S_DEADLOCK_VICTIM);
         wes_buf_printf (out, "SELECT pg_advisory_xact_lock(%" PRId64 ") AS wes_locked \\gset\n",
                         key);
         s_ledger_check (out, step, plan_hash);
@@ -241,6 +253,9 @@ s_render_batched (wes_buf_t *out, const wes_step_t *step, const char *plan_hash,
                        "    LOOP\n");
     wes_buf_printf (out, "        PERFORM set_config('lock_timeout', '%dms', true);\n",
                     step->lock_timeout_ms);
+    wes_buf_puts (out, "        BEGIN\n            PERFORM set_config('deadlock_timeout', "
+                       "'100ms', true);\n        EXCEPTION WHEN insufficient_privilege THEN\n"
+                       "            NULL;\n        END;\n");
     wes_buf_printf (out, "        PERFORM pg_advisory_xact_lock(%" PRId64 ");\n", key);
     wes_buf_puts (out, "        SELECT high_water, rows_done INTO wes_hw, wes_total FROM "
                        "wesley.backfill_progress WHERE plan_hash = ");
