@@ -14,12 +14,17 @@
 #include "schema/wes_emit_sql.h"
 #include "schema/wes_emit_ts.h"
 #include "schema/wes_parser.h"
-#include "util/wes_buf.h"
 #include "util/wes_diag.h"
 #include "util/wes_mem.h"
 #include "wes_cli.h"
 
-static int s_write_file_atomic (const char *dir, const char *name, const char *data, size_t len);
+typedef struct s_file s_file_t;
+typedef int (*s_emit_fn) (const wes_model_t *model, const char *hash, s_file_t *f);
+static int s_write_file_atomic (const char *dir, const char *name, s_emit_fn emit,
+                                const wes_model_t *model, const char *hash);
+static int s_emit_sql (const wes_model_t *model, const char *hash, s_file_t *f);
+static int s_emit_ts (const wes_model_t *model, const char *hash, s_file_t *f);
+static int s_emit_json (const wes_model_t *model, const char *hash, s_file_t *f);
 
 static bool
 s_is_help (int argc, char **argv)
@@ -144,31 +149,19 @@ wes_cli_compile (int argc, char **argv)
         rc = 3;
     }
     if (rc == 0) {
-        char *sql = wes_emit_sql (model);
-        char *ts = wes_emit_ts (model);
-        json_t *doc = wes_model_to_document_json (model);
-        char *js = json_dumps (doc, JSON_INDENT (2) | JSON_SORT_KEYS);
-        wes_assert (js);
-        wes_buf_t *jbuf = wes_buf_new ();
-        wes_buf_puts (jbuf, js);
-        wes_buf_puts (jbuf, "\n");
-        if (s_write_file_atomic (out, "schema.sql", sql, strlen (sql)) != 0
-            || s_write_file_atomic (out, "types.ts", ts, strlen (ts)) != 0
-            || s_write_file_atomic (out, "schema.json", wes_buf_data (jbuf), wes_buf_len (jbuf))
-                   != 0) {
+        /*  The hash once, for the three headers and the summary line; each
+            file streams to its temporary file as it is produced. */
+        char hash[65];
+        wes_model_hash (model, hash);
+        if (s_write_file_atomic (out, "schema.sql", s_emit_sql, model, hash) != 0
+            || s_write_file_atomic (out, "types.ts", s_emit_ts, model, hash) != 0
+            || s_write_file_atomic (out, "schema.json", s_emit_json, model, hash) != 0) {
             rc = 3;
         }
         else {
-            char hash[65];
-            wes_model_hash (model, hash);
             printf ("compiled %s: %zu tables, %zu enums -> %s (hash %s)\n", path,
                     wes_model_table_count (model), wes_model_enum_count (model), out, hash);
         }
-        wes_buf_destroy (&jbuf);
-        free (js);
-        json_decref (doc);
-        free (ts);
-        free (sql);
     }
     wes_model_destroy (&model);
     return rc;
@@ -247,10 +240,59 @@ wes_cli_hash (int argc, char **argv)
     return 0;
 }
 
-/*  Writes DIR/NAME through a temporary file, fsync and rename, so a reader
-    sees the old file or the new one, never half of one. */
+/*  The temporary file being written. */
+struct s_file {
+    int fd;    /* open for writing */
+    int error; /* errno of the first failed write, or 0 */
+};
+
+/*  jansson-style dump callback: appends to the file. */
 static int
-s_write_file_atomic (const char *dir, const char *name, const char *data, size_t len)
+s_file_write (const char *data, size_t len, void *arg)
+{
+    s_file_t *f = arg;
+    size_t off = 0;
+    while (off < len) {
+        ssize_t n = write (f->fd, data + off, len - off);
+        if (n < 0) {
+            if (errno == EINTR) {
+                continue;
+            }
+            f->error = errno;
+            return -1;
+        }
+        off += (size_t) n;
+    }
+    return 0;
+}
+
+static int
+s_emit_sql (const wes_model_t *model, const char *hash, s_file_t *f)
+{
+    return wes_emit_sql_write (model, hash, s_file_write, f);
+}
+
+static int
+s_emit_ts (const wes_model_t *model, const char *hash, s_file_t *f)
+{
+    return wes_emit_ts_write (model, hash, s_file_write, f);
+}
+
+static int
+s_emit_json (const wes_model_t *model, const char *hash, s_file_t *f)
+{
+    if (wes_model_write_document (model, hash, s_file_write, f) != 0) {
+        return -1;
+    }
+    return s_file_write ("\n", 1, f);
+}
+
+/*  Writes DIR/NAME through a temporary file (emit streams into it), fsync
+    and rename, so a reader sees the old file or the new one, never half of
+    one. */
+static int
+s_write_file_atomic (const char *dir, const char *name, s_emit_fn emit, const wes_model_t *model,
+                     const char *hash)
 {
     char path[4096], tmp[4096];
     if ((size_t) snprintf (path, sizeof path, "%s/%s", dir, name) >= sizeof path
@@ -259,26 +301,19 @@ s_write_file_atomic (const char *dir, const char *name, const char *data, size_t
         fprintf (stderr, "wesley: output path too long: %s/%s\n", dir, name);
         return -1;
     }
-    int fd = open (tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-    if (fd < 0) {
+    s_file_t f = {open (tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644), 0};
+    if (f.fd < 0) {
         fprintf (stderr, "wesley: cannot write %s: %s\n", tmp, strerror (errno));
         return -1;
     }
-    size_t off = 0;
-    while (off < len) {
-        ssize_t n = write (fd, data + off, len - off);
-        if (n < 0) {
-            if (errno == EINTR) {
-                continue;
-            }
-            fprintf (stderr, "wesley: cannot write %s: %s\n", tmp, strerror (errno));
-            close (fd);
-            unlink (tmp);
-            return -1;
-        }
-        off += (size_t) n;
+    if (emit (model, hash, &f) != 0) {
+        fprintf (stderr, "wesley: cannot write %s: %s\n", tmp,
+                 strerror (f.error ? f.error : EIO));
+        close (f.fd);
+        unlink (tmp);
+        return -1;
     }
-    if (fsync (fd) != 0 || close (fd) != 0) {
+    if (fsync (f.fd) != 0 || close (f.fd) != 0) {
         fprintf (stderr, "wesley: cannot write %s: %s\n", tmp, strerror (errno));
         unlink (tmp);
         return -1;

@@ -1209,14 +1209,14 @@ s_classify (s_ctx_t *ctx)
             s_map_put (&ctx->relnames, ty->sql_name, NULL);
             ty->table = wes_model_add_table (ctx->model, ty->sql_name);
             wes_assert (ty->table);
-            wes_model_set_str (&ty->table->gql_name, ty->name);
+            wes_model_put_str (ctx->model, &ty->table->gql_name, ty->name);
             ty->table->pos = s_pos (ty->def->name.loc);
         }
         else {
             s_map_put (&ctx->enum_names, ty->sql_name, ty);
             ty->enm = wes_model_add_enum (ctx->model, ty->sql_name);
             wes_assert (ty->enm);
-            wes_model_set_str (&ty->enm->gql_name, ty->name);
+            wes_model_put_str (ctx->model, &ty->enm->gql_name, ty->name);
             ty->enm->pos = s_pos (ty->def->name.loc);
         }
     }
@@ -1576,7 +1576,7 @@ s_default (s_ctx_t *ctx, s_type_t *ty, wes_column_t *c, const s_type_t *enum_ty,
             s_err (ctx, s_arg_loc (d, "expr"), "directive @%s expr: is empty", d->name.value);
         }
         else {
-            wes_model_set_str (&c->default_expr, e);
+            wes_model_put_str (ctx->model, &c->default_expr, e);
         }
         free (e);
         return;
@@ -1658,7 +1658,7 @@ s_default (s_ctx_t *ctx, s_type_t *ty, wes_column_t *c, const s_type_t *enum_ty,
         }
     }
     if (wes_buf_len (b) > 0) {
-        wes_model_set_str (&c->default_expr, wes_buf_data (b));
+        wes_model_put_str (ctx->model, &c->default_expr, wes_buf_data (b));
     }
     wes_buf_destroy (&b);
 }
@@ -1707,14 +1707,14 @@ s_index (s_ctx_t *ctx, s_type_t *ty, const wes_ast_directive_t *d, wes_column_t 
     for (size_t i = 0; i < n_cols; i++) {
         wes_index_add_column (ix, cols[i]->name);
     }
-    free (ix->method);
-    ix->method = method;
+    wes_model_put_str (ctx->model, &ix->method, method);
+    free (method);
     ix->unique = s_arg_bool (d, "unique", false);
     const char *where = s_arg_str (d, "where");
     if (where) {
         char *w = s_trim_dup (where);
         if (w[0]) {
-            wes_model_set_str (&ix->where, w);
+            wes_model_put_str (ctx->model, &ix->where, w);
         }
         free (w);
     }
@@ -1742,7 +1742,7 @@ s_check (s_ctx_t *ctx, s_type_t *ty, const wes_ast_directive_t *d, wes_column_t 
             in the model (the database derives them from the expression). */
         wes_constraint_add_column (c, col->name);
     }
-    wes_model_set_str (&c->check_expr, e);
+    wes_model_put_str (ctx->model, &c->check_expr, e);
     free (e);
 }
 
@@ -1840,7 +1840,7 @@ s_tenant (s_ctx_t *ctx, s_type_t *ty, const wes_ast_directive_t *d)
         return;
     }
     wes_table_t *t = ty->table;
-    wes_model_set_str (&t->tenant_column, c->name);
+    wes_model_put_str (ctx->model, &t->tenant_column, c->name);
     t->rls_enabled = true;
     wes_buf_t *b = wes_buf_new ();
     wes_buf_printf (b, "%s_tenant_isolation", t->name);
@@ -1849,8 +1849,8 @@ s_tenant (s_ctx_t *ctx, s_type_t *ty, const wes_ast_directive_t *d)
         wes_buf_reset (b);
         wes_buf_put_ident (b, c->name);
         wes_buf_printf (b, " = current_setting('wesley.tenant_id', true)::%s", c->type);
-        wes_model_set_str (&p->using_expr, wes_buf_data (b));
-        wes_model_set_str (&p->check_expr, wes_buf_data (b));
+        wes_model_put_str (ctx->model, &p->using_expr, wes_buf_data (b));
+        wes_model_put_str (ctx->model, &p->check_expr, wes_buf_data (b));
     }
     wes_buf_destroy (&b);
 }
@@ -1894,10 +1894,10 @@ s_rls (s_ctx_t *ctx, s_type_t *ty, const wes_ast_directive_t *d)
         wes_buf_destroy (&b);
         if (p) {
             if (cmds[i].using_expr) {
-                wes_model_set_str (&p->using_expr, e);
+                wes_model_put_str (ctx->model, &p->using_expr, e);
             }
             if (cmds[i].check_expr) {
-                wes_model_set_str (&p->check_expr, e);
+                wes_model_put_str (ctx->model, &p->check_expr, e);
             }
             if (roles) {
                 const wes_ast_value_t *first = roles->kind == WES_VALUE_LIST ? roles->items : roles;
@@ -2055,6 +2055,10 @@ s_table_field (s_ctx_t *ctx, s_type_t *ty, const wes_ast_field_t *f, wes_column_
                 }
             }
             json_object_set_new (r, "directives", json_incref (meta));
+            if (!t->relations) {
+                t->relations = json_array ();
+                wes_assert (t->relations);
+            }
             json_array_append_new (t->relations, r);
         }
         json_decref (meta);
@@ -2155,14 +2159,20 @@ s_table_field (s_ctx_t *ctx, s_type_t *ty, const wes_ast_field_t *f, wes_column_
     c->not_null = sh.not_null;
     c->is_array = sh.lists == 1;
     c->array_elem_not_null = sh.elem_not_null;
-    wes_model_set_str (&c->gql_name, f->name.value);
-    wes_model_set_str (&c->gql_type, wes_buf_data (gql_type));
+    wes_model_put_str (ctx->model, &c->gql_name, f->name.value);
+    wes_model_put_str (ctx->model, &c->gql_type, wes_buf_data (gql_type));
     if (enum_ty) {
-        wes_model_set_str (&c->enum_name, enum_ty->name);
+        wes_model_put_str (ctx->model, &c->enum_name, enum_ty->name);
     }
     c->pos = s_pos (f->name.loc);
     json_decref (c->directives);
-    c->directives = meta;
+    c->directives = NULL;
+    if (json_object_size (meta) > 0) {
+        c->directives = wes_model_intern_json (ctx->model, meta);
+    }
+    else {
+        json_decref (meta);
+    }
     wes_buf_destroy (&gql_type);
 
     /*  Column directives. */
@@ -2218,7 +2228,7 @@ s_table_field (s_ctx_t *ctx, s_type_t *ty, const wes_ast_field_t *f, wes_column_
         case S_DIR_RENAMED: {
             const char *old = s_arg_str (d, "name");
             if (old && s_check_name (ctx, old, "former column", s_arg_loc (d, "name"))) {
-                wes_model_set_str (&c->renamed_from, old);
+                wes_model_put_str (ctx->model, &c->renamed_from, old);
             }
             break;
         }
@@ -2238,8 +2248,18 @@ s_build_table (s_ctx_t *ctx, s_type_t *ty)
     size_t n_lists = 0;
     const wes_ast_directive_t **lists = s_type_dir_lists (ty, &n_lists);
     s_found_list_t fl;
-    s_scan (ctx, lists, n_lists, S_LOC_OBJECT, "OBJECT", owner, true, t->directives, &fl);
+    json_t *meta = json_object ();
+    wes_assert (meta);
+    s_scan (ctx, lists, n_lists, S_LOC_OBJECT, "OBJECT", owner, true, meta, &fl);
     free (lists);
+    json_decref (t->directives);
+    t->directives = NULL;
+    if (json_object_size (meta) > 0) {
+        t->directives = wes_model_intern_json (ctx->model, meta);
+    }
+    else {
+        json_decref (meta);
+    }
 
     wes_column_t **pk = NULL;
     size_t n_pk = 0;
@@ -2297,7 +2317,7 @@ s_build_table (s_ctx_t *ctx, s_type_t *ty)
         case S_DIR_RENAMED: {
             const char *old = s_arg_str (d, "name");
             if (old && s_check_name (ctx, old, "former table", s_arg_loc (d, "name"))) {
-                wes_model_set_str (&t->renamed_from, old);
+                wes_model_put_str (ctx->model, &t->renamed_from, old);
             }
             break;
         }
@@ -2440,7 +2460,7 @@ s_check_fk (s_ctx_t *ctx, const s_fk_t *fk)
         wes_constraint_t *c =
             s_add_constraint (ctx, fk->type->table, WES_CON_FOREIGN, NULL, "fkey", true, d->loc);
         wes_constraint_add_column (c, col->name);
-        wes_model_set_str (&c->ref_table, rt->name);
+        wes_model_put_str (ctx->model, &c->ref_table, rt->name);
         wes_constraint_add_ref_column (c, rcol->name);
         c->on_delete = on_delete;
         c->on_update = on_update;
@@ -2475,13 +2495,13 @@ s_conkey (const wes_table_t *t, const char *name)
 }
 
 static void
-s_set_name (s_pending_t *p, const char *name)
+s_set_name (s_ctx_t *ctx, s_pending_t *p, const char *name)
 {
     if (p->con) {
-        wes_model_set_str (&p->con->name, name);
+        wes_model_put_str (ctx->model, &p->con->name, name);
     }
     else {
-        wes_model_set_str (&p->index->name, name);
+        wes_model_put_str (ctx->model, &p->index->name, name);
     }
 }
 
@@ -2522,7 +2542,7 @@ s_settle_names (s_ctx_t *ctx)
         }
         else {
             s_map_put (&ctx->connames, key, &p->loc);
-            s_set_name (p, p->given);
+            s_set_name (ctx, p, p->given);
         }
         free (key);
     }
@@ -2547,7 +2567,7 @@ s_settle_names (s_ctx_t *ctx)
                 if (p->relation) {
                     s_map_put (&ctx->relnames, name, &p->loc);
                 }
-                s_set_name (p, name);
+                s_set_name (ctx, p, name);
             }
             free (key);
             free (name);
@@ -2560,10 +2580,7 @@ s_settle_names (s_ctx_t *ctx)
     for (size_t i = 0; i < ctx->n_pending; i++) {
         s_pending_t *p = ctx->pending[i];
         if (p->con && p->con->kind == WES_CON_CHECK) {
-            for (size_t k = 0; k < p->con->n_columns; k++) {
-                free (p->con->columns[k]);
-            }
-            free (p->con->columns);
+            free (p->con->columns); /* the names are the model's, shared */
             p->con->columns = NULL;
             p->con->n_columns = 0;
         }

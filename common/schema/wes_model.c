@@ -3,32 +3,63 @@
     whose compact bytes are hashed (D014). */
 #include "wes_model.h"
 
+#include <openssl/evp.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "../util/wes_sha256.h"
+#include "../util/wes_arena.h"
+#include "../util/wes_buf.h"
+#include "wes_jsonw.h"
+
+/*  How a record string was allocated: every string a record holds has this
+    tag in the byte before it, so that replacing it frees only what
+    wes_model_set_str allocated and never a string of the model's arena. */
+#define S_TAG_ARENA 0x00
+#define S_TAG_HEAP 0x01
+/*  Bytes before every record (keeps max_align_t alignment): its model. */
+#define S_REC_HEADER 16
+
+typedef struct {
+    char *key;     /* compact sorted dump of value (owned), NULL when free */
+    json_t *value; /* one reference held */
+} s_jslot_t;
 
 struct wes_model {
-    wes_table_t **tables; /* owned, in insertion order until canonicalized */
+    wes_table_t **tables; /* in insertion order until canonicalized */
     size_t n_tables;      /* tables in use */
-    wes_enum_t **enums;   /* owned */
+    wes_enum_t **enums;   /* in insertion order until canonicalized */
     size_t n_enums;       /* enums in use */
     wes_table_t **index;  /* open-addressing hash of tables by name (borrowed) */
     size_t index_cap;     /* slots in index: a power of two, or 0 */
+    wes_enum_t **eindex;  /* the same for enums */
+    size_t eindex_cap;    /* slots in eindex */
+    wes_arena_t *arena;   /* records and strings */
+    char **strs;          /* interned strings (in arena), NULL slots free */
+    size_t strs_cap;      /* slots: a power of two, or 0 */
+    size_t n_strs;        /* strings interned */
+    s_jslot_t *jsons;     /* interned JSON values */
+    size_t jsons_cap;     /* slots: a power of two, or 0 */
+    size_t n_jsons;       /* values interned */
 };
 
 static void *s_grow (void *array, size_t count, size_t elem_size);
+static size_t s_name_hash (const char *s);
 static void s_index_rebuild (wes_model_t *self);
 static void s_index_insert (wes_model_t *self, wes_table_t *t);
+static void s_eindex_rebuild (wes_model_t *self);
+static void *s_rec_new (wes_model_t *self, size_t size);
+static wes_model_t *s_owner (const void *rec);
+static char *s_intern (wes_model_t *self, const char *s);
+static void s_str_release (char *s);
 static void s_strv_free (char **v, size_t n);
-static void s_strv_push (char ***v, size_t *n, const char *s);
+static void s_strv_push (wes_model_t *self, char ***v, size_t *n, const char *s);
 static void s_enum_free (wes_enum_t *e);
 static void s_table_free (wes_table_t *t);
 static json_t *s_strv_json (char *const *v, size_t n);
 static json_t *s_str_or_null (const char *s);
-static json_t *s_jstr (const char *s);
 static json_t *s_table_json (const wes_table_t *t);
 static json_t *s_table_meta_json (const wes_table_t *t);
+static void s_write_canonical (const wes_model_t *self, wes_jsonw_t *w);
 static int s_cmp_table (const void *a, const void *b);
 static int s_cmp_enum (const void *a, const void *b);
 static int s_cmp_column (const void *a, const void *b);
@@ -40,7 +71,9 @@ static int s_cmp_str (const void *a, const void *b);
 wes_model_t *
 wes_model_new (void)
 {
-    return wes_new (wes_model_t);
+    wes_model_t *self = wes_new (wes_model_t);
+    self->arena = wes_arena_new (0);
+    return self;
 }
 
 void
@@ -59,6 +92,16 @@ wes_model_destroy (wes_model_t **self_p)
     }
     free (self->enums);
     free (self->index);
+    free (self->eindex);
+    free (self->strs);
+    for (size_t i = 0; i < self->jsons_cap; i++) {
+        if (self->jsons[i].key) {
+            free (self->jsons[i].key);
+            json_decref (self->jsons[i].value);
+        }
+    }
+    free (self->jsons);
+    wes_arena_destroy (&self->arena);
     free (self);
     *self_p = NULL;
 }
@@ -70,10 +113,11 @@ wes_model_add_enum (wes_model_t *self, const char *name)
     if (wes_model_find_enum (self, name)) {
         return NULL;
     }
-    wes_enum_t *e = wes_new (wes_enum_t);
-    e->name = wes_strdup (name);
+    wes_enum_t *e = s_rec_new (self, sizeof (wes_enum_t));
+    e->name = s_intern (self, name);
     self->enums = s_grow (self->enums, self->n_enums, sizeof (wes_enum_t *));
     self->enums[self->n_enums++] = e;
+    s_eindex_rebuild (self);
     return e;
 }
 
@@ -81,7 +125,7 @@ void
 wes_enum_add_value (wes_enum_t *e, const char *value)
 {
     wes_assert (e && value);
-    s_strv_push (&e->values, &e->n_values, value);
+    s_strv_push (s_owner (e), &e->values, &e->n_values, value);
 }
 
 wes_table_t *
@@ -91,11 +135,8 @@ wes_model_add_table (wes_model_t *self, const char *name)
     if (wes_model_find_table (self, name)) {
         return NULL;
     }
-    wes_table_t *t = wes_new (wes_table_t);
-    t->name = wes_strdup (name);
-    t->directives = json_object ();
-    t->relations = json_array ();
-    wes_assert (t->directives && t->relations);
+    wes_table_t *t = s_rec_new (self, sizeof (wes_table_t));
+    t->name = s_intern (self, name);
     self->tables = s_grow (self->tables, self->n_tables, sizeof (wes_table_t *));
     self->tables[self->n_tables++] = t;
     if (self->n_tables * 10 > self->index_cap * 7) {
@@ -114,12 +155,11 @@ wes_table_add_column (wes_table_t *t, const char *name, const char *type)
     if (wes_table_find_column (t, name)) {
         return NULL;
     }
-    wes_column_t *c = wes_new (wes_column_t);
-    c->name = wes_strdup (name);
-    c->type = wes_strdup (type);
+    wes_model_t *self = s_owner (t);
+    wes_column_t *c = s_rec_new (self, sizeof (wes_column_t));
+    c->name = s_intern (self, name);
+    c->type = s_intern (self, type);
     c->ordinal = (int)t->n_columns;
-    c->directives = json_object ();
-    wes_assert (c->directives);
     t->columns = s_grow (t->columns, t->n_columns, sizeof (wes_column_t *));
     t->columns[t->n_columns++] = c;
     return c;
@@ -137,9 +177,10 @@ wes_table_add_constraint (wes_table_t *t, wes_con_kind_t kind, const char *name)
     if (kind == WES_CON_PRIMARY && wes_table_primary_key (t)) {
         return NULL;
     }
-    wes_constraint_t *c = wes_new (wes_constraint_t);
+    wes_model_t *self = s_owner (t);
+    wes_constraint_t *c = s_rec_new (self, sizeof (wes_constraint_t));
     c->kind = kind;
-    c->name = wes_strdup (name);
+    c->name = s_intern (self, name);
     c->on_delete = WES_FK_NO_ACTION;
     c->on_update = WES_FK_NO_ACTION;
     t->constraints = s_grow (t->constraints, t->n_constraints, sizeof (wes_constraint_t *));
@@ -151,14 +192,14 @@ void
 wes_constraint_add_column (wes_constraint_t *c, const char *column)
 {
     wes_assert (c && column);
-    s_strv_push (&c->columns, &c->n_columns, column);
+    s_strv_push (s_owner (c), &c->columns, &c->n_columns, column);
 }
 
 void
 wes_constraint_add_ref_column (wes_constraint_t *c, const char *column)
 {
     wes_assert (c && column);
-    s_strv_push (&c->ref_columns, &c->n_ref_columns, column);
+    s_strv_push (s_owner (c), &c->ref_columns, &c->n_ref_columns, column);
 }
 
 wes_index_t *
@@ -170,9 +211,10 @@ wes_table_add_index (wes_table_t *t, const char *name)
             return NULL;
         }
     }
-    wes_index_t *ix = wes_new (wes_index_t);
-    ix->name = wes_strdup (name);
-    ix->method = wes_strdup ("btree");
+    wes_model_t *self = s_owner (t);
+    wes_index_t *ix = s_rec_new (self, sizeof (wes_index_t));
+    ix->name = s_intern (self, name);
+    ix->method = s_intern (self, "btree");
     t->indexes = s_grow (t->indexes, t->n_indexes, sizeof (wes_index_t *));
     t->indexes[t->n_indexes++] = ix;
     return ix;
@@ -182,7 +224,7 @@ void
 wes_index_add_column (wes_index_t *ix, const char *column)
 {
     wes_assert (ix && column);
-    s_strv_push (&ix->columns, &ix->n_columns, column);
+    s_strv_push (s_owner (ix), &ix->columns, &ix->n_columns, column);
 }
 
 wes_policy_t *
@@ -194,8 +236,9 @@ wes_table_add_policy (wes_table_t *t, const char *name, wes_policy_cmd_t cmd)
             return NULL;
         }
     }
-    wes_policy_t *p = wes_new (wes_policy_t);
-    p->name = wes_strdup (name);
+    wes_model_t *self = s_owner (t);
+    wes_policy_t *p = s_rec_new (self, sizeof (wes_policy_t));
+    p->name = s_intern (self, name);
     p->cmd = cmd;
     p->permissive = true;
     t->policies = s_grow (t->policies, t->n_policies, sizeof (wes_policy_t *));
@@ -207,16 +250,73 @@ void
 wes_policy_add_role (wes_policy_t *p, const char *role)
 {
     wes_assert (p && role);
-    s_strv_push (&p->roles, &p->n_roles, role);
+    s_strv_push (s_owner (p), &p->roles, &p->n_roles, role);
 }
 
 void
 wes_model_set_str (char **field, const char *value)
 {
     wes_assert (field);
-    char *copy = wes_strdup (value);
-    free (*field);
+    char *copy = NULL;
+    if (value) {
+        size_t len = strlen (value);
+        char *block = wes_alloc (len + 2);
+        block[0] = S_TAG_HEAP;
+        memcpy (block + 1, value, len + 1);
+        copy = block + 1;
+    }
+    s_str_release (*field);
     *field = copy;
+}
+
+void
+wes_model_put_str (wes_model_t *self, char **field, const char *value)
+{
+    wes_assert (self && field);
+    char *copy = value ? s_intern (self, value) : NULL;
+    s_str_release (*field);
+    *field = copy;
+}
+
+json_t *
+wes_model_intern_json (wes_model_t *self, json_t *value)
+{
+    wes_assert (self);
+    if (!value) {
+        return NULL;
+    }
+    char *key = json_dumps (value, JSON_COMPACT | JSON_SORT_KEYS | JSON_ENCODE_ANY);
+    wes_assert (key);
+    if ((self->n_jsons + 1) * 2 > self->jsons_cap) {
+        size_t cap = self->jsons_cap ? self->jsons_cap * 2 : 64;
+        s_jslot_t *fresh = wes_alloc (cap * sizeof (s_jslot_t));
+        for (size_t i = 0; i < self->jsons_cap; i++) {
+            if (self->jsons[i].key) {
+                size_t j = s_name_hash (self->jsons[i].key) & (cap - 1);
+                while (fresh[j].key) {
+                    j = (j + 1) & (cap - 1);
+                }
+                fresh[j] = self->jsons[i];
+            }
+        }
+        free (self->jsons);
+        self->jsons = fresh;
+        self->jsons_cap = cap;
+    }
+    size_t mask = self->jsons_cap - 1;
+    size_t i = s_name_hash (key) & mask;
+    while (self->jsons[i].key) {
+        if (strcmp (self->jsons[i].key, key) == 0) {
+            free (key);
+            json_decref (value);
+            return json_incref (self->jsons[i].value);
+        }
+        i = (i + 1) & mask;
+    }
+    self->jsons[i].key = key;
+    self->jsons[i].value = json_incref (value);
+    self->n_jsons++;
+    return value;
 }
 
 size_t
@@ -272,12 +372,13 @@ wes_model_enum (const wes_model_t *self, size_t i)
 wes_enum_t *
 wes_model_find_enum (const wes_model_t *self, const char *name)
 {
-    if (!self || !name) {
+    if (!self || !name || self->eindex_cap == 0) {
         return NULL;
     }
-    for (size_t i = 0; i < self->n_enums; i++) {
-        if (strcmp (self->enums[i]->name, name) == 0) {
-            return self->enums[i];
+    size_t mask = self->eindex_cap - 1;
+    for (size_t i = s_name_hash (name) & mask; self->eindex[i]; i = (i + 1) & mask) {
+        if (strcmp (self->eindex[i]->name, name) == 0) {
+            return self->eindex[i];
         }
     }
     return NULL;
@@ -318,6 +419,7 @@ wes_model_canonicalize (wes_model_t *self)
     /*  Table names are the index's keys; rebuilding here keeps lookups
         right even if a caller changed a name in place since. */
     s_index_rebuild (self);
+    s_eindex_rebuild (self);
     if (self->n_tables > 1) {
         qsort (self->tables, self->n_tables, sizeof (wes_table_t *), s_cmp_table);
     }
@@ -359,7 +461,7 @@ wes_model_to_canonical_json (const wes_model_t *self)
         const wes_enum_t *e = self->enums[i];
         json_t *je = json_object ();
         wes_assert (je);
-        json_object_set_new (je, "name", s_jstr (e->name));
+        json_object_set_new (je, "name", wes_json_string_lossy (e->name));
         json_object_set_new (je, "values", s_strv_json (e->values, e->n_values));
         json_array_append_new (enums, je);
     }
@@ -372,30 +474,61 @@ wes_model_to_canonical_json (const wes_model_t *self)
     return root;
 }
 
+int
+wes_model_write_canonical (const wes_model_t *self, json_dump_callback_t cb, void *arg)
+{
+    wes_assert (self && cb);
+    wes_jsonw_t *w = wes_jsonw_new (0, cb, arg);
+    s_write_canonical (self, w);
+    int rc = wes_jsonw_flush (w);
+    wes_jsonw_destroy (&w);
+    return rc;
+}
+
+static int
+s_to_buf (const char *data, size_t len, void *arg)
+{
+    wes_buf_append ((wes_buf_t *)arg, data, len);
+    return 0;
+}
+
 char *
 wes_model_canonical_bytes (const wes_model_t *self, size_t *len_out)
 {
-    json_t *canonical = wes_model_to_canonical_json (self);
-    char *bytes = json_dumps (canonical, JSON_COMPACT | JSON_SORT_KEYS);
-    json_decref (canonical);
-    wes_assert (bytes);
-    /*  jansson allocates with malloc by default; hand back our own copy so
-        the caller frees with free() whatever jansson's allocator is. */
-    char *copy = wes_strdup (bytes);
-    free (bytes);
+    wes_buf_t *buf = wes_buf_new ();
+    wes_assert (wes_model_write_canonical (self, s_to_buf, buf) == 0);
     if (len_out) {
-        *len_out = strlen (copy);
+        *len_out = wes_buf_len (buf);
     }
-    return copy;
+    char *bytes = wes_buf_steal (buf);
+    wes_buf_destroy (&buf);
+    return bytes;
+}
+
+static int
+s_to_digest (const char *data, size_t len, void *arg)
+{
+    return EVP_DigestUpdate ((EVP_MD_CTX *)arg, data, len) == 1 ? 0 : -1;
 }
 
 void
 wes_model_hash (const wes_model_t *self, char hex_out[65])
 {
-    size_t len = 0;
-    char *bytes = wes_model_canonical_bytes (self, &len);
-    wes_sha256_hex (bytes, len, hex_out);
-    free (bytes);
+    static const char digits[] = "0123456789abcdef";
+    EVP_MD_CTX *md = EVP_MD_CTX_new ();
+    wes_assert (md);
+    /*  EVP fails only on allocation failure inside OpenSSL. */
+    wes_assert (EVP_DigestInit_ex (md, EVP_sha256 (), NULL) == 1);
+    wes_assert (wes_model_write_canonical (self, s_to_digest, md) == 0);
+    unsigned char raw[EVP_MAX_MD_SIZE];
+    unsigned int n = 0;
+    wes_assert (EVP_DigestFinal_ex (md, raw, &n) == 1 && n == 32);
+    EVP_MD_CTX_free (md);
+    for (unsigned int i = 0; i < 32; i++) {
+        hex_out[2 * i] = digits[raw[i] >> 4];
+        hex_out[2 * i + 1] = digits[raw[i] & 0xf];
+    }
+    hex_out[64] = '\0';
 }
 
 json_t *
@@ -423,6 +556,133 @@ wes_model_to_document_json (const wes_model_t *self)
     json_object_set_new (doc, "schema", wes_model_to_canonical_json (self));
     json_object_set_new (doc, "meta", meta);
     return doc;
+}
+
+/*  A sorted copy of a list of named records when it is not sorted already
+    (the meta objects are keyed by name, and jansson sorts keys); NULL when
+    the list can be used as it is. */
+static void **
+s_sorted_if_needed (void *const *items, size_t n, int (*cmp) (const void *, const void *))
+{
+    size_t i = 1;
+    while (i < n && cmp (&items[i - 1], &items[i]) < 0) {
+        i++;
+    }
+    if (i >= n) {
+        return NULL;
+    }
+    void **copy = wes_alloc (n * sizeof (void *));
+    memcpy (copy, items, n * sizeof (void *));
+    qsort (copy, n, sizeof (void *), cmp);
+    return copy;
+}
+
+int
+wes_model_write_document (const wes_model_t *self, const char *hash, json_dump_callback_t cb,
+                          void *arg)
+{
+    wes_assert (self && cb);
+    char own_hash[65];
+    if (!hash) {
+        wes_model_hash (self, own_hash);
+        hash = own_hash;
+    }
+    wes_jsonw_t *w = wes_jsonw_new (2, cb, arg);
+    wes_jsonw_object_begin (w);
+    wes_jsonw_key_stable (w, "format");
+    wes_jsonw_string (w, "wesley-schema/1");
+    wes_jsonw_key_stable (w, "hash");
+    wes_jsonw_string (w, hash);
+
+    wes_jsonw_key_stable (w, "meta");
+    wes_jsonw_object_begin (w);
+    wes_jsonw_key_stable (w, "enums");
+    wes_jsonw_object_begin (w);
+    void **sorted = s_sorted_if_needed ((void *const *)self->enums, self->n_enums, s_cmp_enum);
+    wes_enum_t *const *enums = sorted ? (wes_enum_t *const *)sorted : self->enums;
+    for (size_t i = 0; i < self->n_enums; i++) {
+        if (wes_jsonw_key (w, enums[i]->name)) {
+            wes_jsonw_string_stable (w, enums[i]->gql_name);
+        }
+    }
+    free (sorted);
+    wes_jsonw_object_end (w);
+    wes_jsonw_key_stable (w, "tables");
+    wes_jsonw_object_begin (w);
+    sorted = s_sorted_if_needed ((void *const *)self->tables, self->n_tables, s_cmp_table);
+    wes_table_t *const *tables = sorted ? (wes_table_t *const *)sorted : self->tables;
+    for (size_t i = 0; i < self->n_tables; i++) {
+        const wes_table_t *t = tables[i];
+        if (!wes_jsonw_key (w, t->name)) {
+            continue;
+        }
+        wes_jsonw_object_begin (w);
+        wes_jsonw_key_stable (w, "columns");
+        wes_jsonw_object_begin (w);
+        void **csorted = s_sorted_if_needed ((void *const *)t->columns, t->n_columns, s_cmp_column);
+        wes_column_t *const *cols = csorted ? (wes_column_t *const *)csorted : t->columns;
+        for (size_t j = 0; j < t->n_columns; j++) {
+            const wes_column_t *c = cols[j];
+            if (!wes_jsonw_key_stable (w, c->name)) {
+                continue;
+            }
+            wes_jsonw_object_begin (w);
+            wes_jsonw_key_stable (w, "directives");
+            if (c->directives) {
+                wes_jsonw_value_stable (w, c->directives);
+            }
+            else {
+                wes_jsonw_object_begin (w);
+                wes_jsonw_object_end (w);
+            }
+            wes_jsonw_key_stable (w, "enum");
+            wes_jsonw_string_stable (w, c->enum_name);
+            wes_jsonw_key_stable (w, "gql_name");
+            wes_jsonw_string_stable (w, c->gql_name);
+            wes_jsonw_key_stable (w, "gql_type");
+            wes_jsonw_string_stable (w, c->gql_type);
+            wes_jsonw_key_stable (w, "ordinal");
+            wes_jsonw_int (w, c->ordinal);
+            wes_jsonw_key_stable (w, "renamed_from");
+            wes_jsonw_string_stable (w, c->renamed_from);
+            wes_jsonw_object_end (w);
+        }
+        free (csorted);
+        wes_jsonw_object_end (w);
+        wes_jsonw_key_stable (w, "directives");
+        if (t->directives) {
+            wes_jsonw_value_stable (w, t->directives);
+        }
+        else {
+            wes_jsonw_object_begin (w);
+            wes_jsonw_object_end (w);
+        }
+        wes_jsonw_key_stable (w, "gql_name");
+        wes_jsonw_string (w, t->gql_name);
+        wes_jsonw_key_stable (w, "relations");
+        if (t->relations) {
+            wes_jsonw_value (w, t->relations);
+        }
+        else {
+            wes_jsonw_array_begin (w);
+            wes_jsonw_array_end (w);
+        }
+        wes_jsonw_key_stable (w, "renamed_from");
+        wes_jsonw_string (w, t->renamed_from);
+        wes_jsonw_key_stable (w, "tenant_column");
+        wes_jsonw_string_stable (w, t->tenant_column);
+        wes_jsonw_object_end (w);
+    }
+    free (sorted);
+    wes_jsonw_object_end (w);
+    wes_jsonw_object_end (w);
+
+    wes_jsonw_key_stable (w, "schema");
+    s_write_canonical (self, w);
+    wes_jsonw_object_end (w);
+    int rc = wes_jsonw_flush (w);
+    wes_jsonw_destroy (&w);
+    return rc;
 }
 
 const char *
@@ -506,28 +766,116 @@ s_index_rebuild (wes_model_t *self)
 }
 
 static void
+s_eindex_rebuild (wes_model_t *self)
+{
+    size_t cap = 16;
+    while (self->n_enums * 10 > cap * 7) {
+        cap *= 2;
+    }
+    if (cap != self->eindex_cap) {
+        free (self->eindex);
+        self->eindex = wes_alloc (cap * sizeof (wes_enum_t *));
+        self->eindex_cap = cap;
+    }
+    else {
+        memset (self->eindex, 0, cap * sizeof (wes_enum_t *));
+    }
+    size_t mask = cap - 1;
+    for (size_t i = 0; i < self->n_enums; i++) {
+        size_t j = s_name_hash (self->enums[i]->name) & mask;
+        while (self->eindex[j]) {
+            j = (j + 1) & mask;
+        }
+        self->eindex[j] = self->enums[i];
+    }
+}
+
+/*  A zeroed record from the arena, with its model in the bytes before it. */
+static void *
+s_rec_new (wes_model_t *self, size_t size)
+{
+    unsigned char *block = wes_arena_alloc (self->arena, S_REC_HEADER + size);
+    memcpy (block, &self, sizeof self);
+    return block + S_REC_HEADER;
+}
+
+static wes_model_t *
+s_owner (const void *rec)
+{
+    wes_model_t *self;
+    memcpy (&self, (const unsigned char *)rec - S_REC_HEADER, sizeof self);
+    return self;
+}
+
+/*  The model's copy of s, shared by every equal string: in the arena, after
+    its tag byte. */
+static char *
+s_intern (wes_model_t *self, const char *s)
+{
+    if ((self->n_strs + 1) * 2 > self->strs_cap) {
+        size_t cap = self->strs_cap ? self->strs_cap * 2 : 256;
+        char **fresh = wes_alloc (cap * sizeof (char *));
+        for (size_t i = 0; i < self->strs_cap; i++) {
+            if (self->strs[i]) {
+                size_t j = s_name_hash (self->strs[i]) & (cap - 1);
+                while (fresh[j]) {
+                    j = (j + 1) & (cap - 1);
+                }
+                fresh[j] = self->strs[i];
+            }
+        }
+        free (self->strs);
+        self->strs = fresh;
+        self->strs_cap = cap;
+    }
+    size_t mask = self->strs_cap - 1;
+    size_t i = s_name_hash (s) & mask;
+    while (self->strs[i]) {
+        if (strcmp (self->strs[i], s) == 0) {
+            return self->strs[i];
+        }
+        i = (i + 1) & mask;
+    }
+    size_t len = strlen (s);
+    char *block = wes_arena_alloc_bytes (self->arena, len + 2);
+    block[0] = S_TAG_ARENA;
+    memcpy (block + 1, s, len + 1);
+    self->strs[i] = block + 1;
+    self->n_strs++;
+    return block + 1;
+}
+
+/*  Frees s when wes_model_set_str allocated it (the arena keeps the rest). */
+static void
+s_str_release (char *s)
+{
+    if (s && (unsigned char)s[-1] == S_TAG_HEAP) {
+        free (s - 1);
+    }
+}
+
+static void
 s_strv_free (char **v, size_t n)
 {
     for (size_t i = 0; i < n; i++) {
-        free (v[i]);
+        s_str_release (v[i]);
     }
     free (v);
 }
 
 static void
-s_strv_push (char ***v, size_t *n, const char *s)
+s_strv_push (wes_model_t *self, char ***v, size_t *n, const char *s)
 {
     *v = s_grow (*v, *n, sizeof (char *));
-    (*v)[(*n)++] = wes_strdup (s);
+    (*v)[(*n)++] = s_intern (self, s);
 }
 
 static void
 s_enum_free (wes_enum_t *e)
 {
-    free (e->name);
+    s_str_release (e->name);
     s_strv_free (e->values, e->n_values);
-    free (e->gql_name);
-    free (e);
+    s_str_release (e->gql_name);
 }
 
 static void
@@ -535,52 +883,47 @@ s_table_free (wes_table_t *t)
 {
     for (size_t i = 0; i < t->n_columns; i++) {
         wes_column_t *c = t->columns[i];
-        free (c->name);
-        free (c->type);
-        free (c->default_expr);
-        free (c->gql_name);
-        free (c->gql_type);
-        free (c->enum_name);
-        free (c->renamed_from);
+        s_str_release (c->name);
+        s_str_release (c->type);
+        s_str_release (c->default_expr);
+        s_str_release (c->gql_name);
+        s_str_release (c->gql_type);
+        s_str_release (c->enum_name);
+        s_str_release (c->renamed_from);
         json_decref (c->directives);
-        free (c);
     }
     free (t->columns);
     for (size_t i = 0; i < t->n_constraints; i++) {
         wes_constraint_t *c = t->constraints[i];
-        free (c->name);
+        s_str_release (c->name);
         s_strv_free (c->columns, c->n_columns);
-        free (c->ref_table);
+        s_str_release (c->ref_table);
         s_strv_free (c->ref_columns, c->n_ref_columns);
-        free (c->check_expr);
-        free (c);
+        s_str_release (c->check_expr);
     }
     free (t->constraints);
     for (size_t i = 0; i < t->n_indexes; i++) {
         wes_index_t *ix = t->indexes[i];
-        free (ix->name);
+        s_str_release (ix->name);
         s_strv_free (ix->columns, ix->n_columns);
-        free (ix->method);
-        free (ix->where);
-        free (ix);
+        s_str_release (ix->method);
+        s_str_release (ix->where);
     }
     free (t->indexes);
     for (size_t i = 0; i < t->n_policies; i++) {
         wes_policy_t *p = t->policies[i];
-        free (p->name);
+        s_str_release (p->name);
         s_strv_free (p->roles, p->n_roles);
-        free (p->using_expr);
-        free (p->check_expr);
-        free (p);
+        s_str_release (p->using_expr);
+        s_str_release (p->check_expr);
     }
     free (t->policies);
-    free (t->name);
-    free (t->gql_name);
-    free (t->renamed_from);
-    free (t->tenant_column);
+    s_str_release (t->name);
+    s_str_release (t->gql_name);
+    s_str_release (t->renamed_from);
+    s_str_release (t->tenant_column);
     json_decref (t->directives);
     json_decref (t->relations);
-    free (t);
 }
 
 static json_t *
@@ -589,7 +932,7 @@ s_strv_json (char *const *v, size_t n)
     json_t *a = json_array ();
     wes_assert (a);
     for (size_t i = 0; i < n; i++) {
-        json_array_append_new (a, s_jstr (v[i]));
+        json_array_append_new (a, wes_json_string_lossy (v[i]));
     }
     return a;
 }
@@ -597,53 +940,7 @@ s_strv_json (char *const *v, size_t n)
 static json_t *
 s_str_or_null (const char *s)
 {
-    return s ? s_jstr (s) : json_null ();
-}
-
-/*  A JSON string for model text. jansson refuses invalid UTF-8 (and would
-    then drop the member silently); such bytes become U+FFFD instead, so
-    every fact stays in the canonical form. */
-static json_t *
-s_jstr (const char *s)
-{
-    json_t *j = json_string (s);
-    if (j) {
-        return j;
-    }
-    size_t len = strlen (s);
-    char *out = wes_alloc (len * 3 + 1);
-    size_t n = 0;
-    const unsigned char *p = (const unsigned char *)s;
-    while (*p) {
-        size_t need = *p < 0x80           ? 1
-                      : (*p >> 5) == 0x6  ? 2
-                      : (*p >> 4) == 0xE  ? 3
-                      : (*p >> 3) == 0x1E ? 4
-                                          : 0;
-        bool ok = need > 0;
-        for (size_t k = 1; ok && k < need; k++) {
-            ok = (p[k] & 0xC0) == 0x80;
-        }
-        if (ok) {
-            json_t *probe = json_stringn ((const char *)p, need);
-            ok = probe != NULL;
-            json_decref (probe);
-        }
-        if (ok) {
-            memcpy (out + n, p, need);
-            n += need;
-            p += need;
-        }
-        else {
-            memcpy (out + n, "\xEF\xBF\xBD", 3);
-            n += 3;
-            p++;
-        }
-    }
-    j = json_stringn (out, n);
-    free (out);
-    wes_assert (j);
-    return j;
+    return s ? wes_json_string_lossy (s) : json_null ();
 }
 
 static const char *
@@ -676,8 +973,8 @@ s_table_json (const wes_table_t *t)
         const wes_column_t *c = t->columns[i];
         json_t *jc = json_object ();
         wes_assert (jc);
-        json_object_set_new (jc, "name", s_jstr (c->name));
-        json_object_set_new (jc, "type", s_jstr (c->type));
+        json_object_set_new (jc, "name", wes_json_string_lossy (c->name));
+        json_object_set_new (jc, "type", wes_json_string_lossy (c->type));
         json_object_set_new (jc, "not_null", json_boolean (c->not_null));
         json_object_set_new (jc, "default", s_str_or_null (c->default_expr));
         json_array_append_new (cols, jc);
@@ -687,7 +984,7 @@ s_table_json (const wes_table_t *t)
         json_t *jc = json_object ();
         wes_assert (jc);
         json_object_set_new (jc, "kind", json_string (s_con_kind_name (c->kind)));
-        json_object_set_new (jc, "name", s_jstr (c->name));
+        json_object_set_new (jc, "name", wes_json_string_lossy (c->name));
         json_object_set_new (jc, "columns", s_strv_json (c->columns, c->n_columns));
         if (c->kind == WES_CON_FOREIGN) {
             json_object_set_new (jc, "ref_table", s_str_or_null (c->ref_table));
@@ -704,9 +1001,10 @@ s_table_json (const wes_table_t *t)
         const wes_index_t *ix = t->indexes[i];
         json_t *ji = json_object ();
         wes_assert (ji);
-        json_object_set_new (ji, "name", s_jstr (ix->name));
+        json_object_set_new (ji, "name", wes_json_string_lossy (ix->name));
         json_object_set_new (ji, "columns", s_strv_json (ix->columns, ix->n_columns));
-        json_object_set_new (ji, "method", s_jstr (ix->method ? ix->method : "btree"));
+        json_object_set_new (ji, "method",
+                             wes_json_string_lossy (ix->method ? ix->method : "btree"));
         json_object_set_new (ji, "unique", json_boolean (ix->unique));
         json_object_set_new (ji, "where", s_str_or_null (ix->where));
         json_array_append_new (idxs, ji);
@@ -715,7 +1013,7 @@ s_table_json (const wes_table_t *t)
         const wes_policy_t *p = t->policies[i];
         json_t *jp = json_object ();
         wes_assert (jp);
-        json_object_set_new (jp, "name", s_jstr (p->name));
+        json_object_set_new (jp, "name", wes_json_string_lossy (p->name));
         json_object_set_new (jp, "cmd", json_string (wes_policy_cmd_sql (p->cmd)));
         json_object_set_new (jp, "permissive", json_boolean (p->permissive));
         json_object_set_new (jp, "roles", s_strv_json (p->roles, p->n_roles));
@@ -723,7 +1021,7 @@ s_table_json (const wes_table_t *t)
         json_object_set_new (jp, "check", s_str_or_null (p->check_expr));
         json_array_append_new (pols, jp);
     }
-    json_object_set_new (jt, "name", s_jstr (t->name));
+    json_object_set_new (jt, "name", wes_json_string_lossy (t->name));
     json_object_set_new (jt, "columns", cols);
     json_object_set_new (jt, "constraints", cons);
     json_object_set_new (jt, "indexes", idxs);
@@ -761,6 +1059,133 @@ s_table_meta_json (const wes_table_t *t)
                          t->relations ? json_deep_copy (t->relations) : json_array ());
     json_object_set_new (jt, "columns", cols);
     return jt;
+}
+
+static void
+s_write_strv (wes_jsonw_t *w, char *const *v, size_t n)
+{
+    wes_jsonw_array_begin (w);
+    for (size_t i = 0; i < n; i++) {
+        wes_jsonw_string_stable (w, v[i]);
+    }
+    wes_jsonw_array_end (w);
+}
+
+/*  The canonical form, key for key as wes_model_to_canonical_json builds
+    it and jansson sorts it. */
+static void
+s_write_canonical (const wes_model_t *self, wes_jsonw_t *w)
+{
+    wes_jsonw_object_begin (w);
+    wes_jsonw_key_stable (w, "enums");
+    wes_jsonw_array_begin (w);
+    for (size_t i = 0; i < self->n_enums; i++) {
+        const wes_enum_t *e = self->enums[i];
+        wes_jsonw_object_begin (w);
+        wes_jsonw_key_stable (w, "name");
+        wes_jsonw_string_stable (w, e->name);
+        wes_jsonw_key_stable (w, "values");
+        s_write_strv (w, e->values, e->n_values);
+        wes_jsonw_object_end (w);
+    }
+    wes_jsonw_array_end (w);
+    wes_jsonw_key_stable (w, "format");
+    wes_jsonw_string_stable (w, "wesley-model/1");
+    wes_jsonw_key_stable (w, "tables");
+    wes_jsonw_array_begin (w);
+    for (size_t i = 0; i < self->n_tables; i++) {
+        const wes_table_t *t = self->tables[i];
+        wes_jsonw_object_begin (w);
+        wes_jsonw_key_stable (w, "columns");
+        wes_jsonw_array_begin (w);
+        for (size_t j = 0; j < t->n_columns; j++) {
+            const wes_column_t *c = t->columns[j];
+            wes_jsonw_object_begin (w);
+            wes_jsonw_key_stable (w, "default");
+            wes_jsonw_string_stable (w, c->default_expr);
+            wes_jsonw_key_stable (w, "name");
+            wes_jsonw_string_stable (w, c->name);
+            wes_jsonw_key_stable (w, "not_null");
+            wes_jsonw_bool (w, c->not_null);
+            wes_jsonw_key_stable (w, "type");
+            wes_jsonw_string_stable (w, c->type);
+            wes_jsonw_object_end (w);
+        }
+        wes_jsonw_array_end (w);
+        wes_jsonw_key_stable (w, "constraints");
+        wes_jsonw_array_begin (w);
+        for (size_t j = 0; j < t->n_constraints; j++) {
+            const wes_constraint_t *c = t->constraints[j];
+            wes_jsonw_object_begin (w);
+            wes_jsonw_key_stable (w, "columns");
+            s_write_strv (w, c->columns, c->n_columns);
+            if (c->kind == WES_CON_CHECK) {
+                wes_jsonw_key_stable (w, "expr");
+                wes_jsonw_string (w, c->check_expr);
+            }
+            wes_jsonw_key_stable (w, "kind");
+            wes_jsonw_string_stable (w, s_con_kind_name (c->kind));
+            wes_jsonw_key_stable (w, "name");
+            wes_jsonw_string (w, c->name);
+            if (c->kind == WES_CON_FOREIGN) {
+                wes_jsonw_key_stable (w, "on_delete");
+                wes_jsonw_string_stable (w, wes_fk_action_sql (c->on_delete));
+                wes_jsonw_key_stable (w, "on_update");
+                wes_jsonw_string_stable (w, wes_fk_action_sql (c->on_update));
+                wes_jsonw_key_stable (w, "ref_columns");
+                s_write_strv (w, c->ref_columns, c->n_ref_columns);
+                wes_jsonw_key_stable (w, "ref_table");
+                wes_jsonw_string (w, c->ref_table);
+            }
+            wes_jsonw_object_end (w);
+        }
+        wes_jsonw_array_end (w);
+        wes_jsonw_key_stable (w, "indexes");
+        wes_jsonw_array_begin (w);
+        for (size_t j = 0; j < t->n_indexes; j++) {
+            const wes_index_t *ix = t->indexes[j];
+            wes_jsonw_object_begin (w);
+            wes_jsonw_key_stable (w, "columns");
+            s_write_strv (w, ix->columns, ix->n_columns);
+            wes_jsonw_key_stable (w, "method");
+            wes_jsonw_string_stable (w, ix->method ? ix->method : "btree");
+            wes_jsonw_key_stable (w, "name");
+            wes_jsonw_string (w, ix->name);
+            wes_jsonw_key_stable (w, "unique");
+            wes_jsonw_bool (w, ix->unique);
+            wes_jsonw_key_stable (w, "where");
+            wes_jsonw_string (w, ix->where);
+            wes_jsonw_object_end (w);
+        }
+        wes_jsonw_array_end (w);
+        wes_jsonw_key_stable (w, "name");
+        wes_jsonw_string (w, t->name);
+        wes_jsonw_key_stable (w, "policies");
+        wes_jsonw_array_begin (w);
+        for (size_t j = 0; j < t->n_policies; j++) {
+            const wes_policy_t *p = t->policies[j];
+            wes_jsonw_object_begin (w);
+            wes_jsonw_key_stable (w, "check");
+            wes_jsonw_string (w, p->check_expr);
+            wes_jsonw_key_stable (w, "cmd");
+            wes_jsonw_string_stable (w, wes_policy_cmd_sql (p->cmd));
+            wes_jsonw_key_stable (w, "name");
+            wes_jsonw_string (w, p->name);
+            wes_jsonw_key_stable (w, "permissive");
+            wes_jsonw_bool (w, p->permissive);
+            wes_jsonw_key_stable (w, "roles");
+            s_write_strv (w, p->roles, p->n_roles);
+            wes_jsonw_key_stable (w, "using");
+            wes_jsonw_string (w, p->using_expr);
+            wes_jsonw_object_end (w);
+        }
+        wes_jsonw_array_end (w);
+        wes_jsonw_key_stable (w, "rls");
+        wes_jsonw_bool (w, t->rls_enabled);
+        wes_jsonw_object_end (w);
+    }
+    wes_jsonw_array_end (w);
+    wes_jsonw_object_end (w);
 }
 
 static int

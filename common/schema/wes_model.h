@@ -63,18 +63,20 @@ typedef struct {
 typedef struct {
     char *name;         /* column name */
     char *type;         /* format_type() spelling; an enum is its type name */
-    bool not_null;
     char *default_expr; /* SQL expression, or NULL */
     /* meta */
-    int ordinal;        /* declaration order, for CREATE TABLE column order */
     char *gql_name;     /* GraphQL field name */
     char *gql_type;     /* GraphQL type as written: "[String!]!" */
     char *enum_name;    /* GraphQL enum name when the column's type is an enum */
+    char *renamed_from; /* @wes_renamedFrom: former column name, or NULL */
+    json_t *directives; /* kept metadata directives: {"pii": {}, "weight": {"value": 9}}, or
+                           NULL for none; one reference held (the value may be shared with
+                           other records: replace it, never change it in place) */
+    wes_srcpos_t pos;
+    int ordinal;        /* declaration order, for CREATE TABLE column order */
+    bool not_null;      /* (a fact, like name, type and default_expr) */
     bool is_array;      /* the GraphQL type was a list */
     bool array_elem_not_null; /* [T!]: elements are non-null (TypeScript only) */
-    char *renamed_from; /* @wes_renamedFrom: former column name, or NULL */
-    json_t *directives; /* kept metadata directives: {"pii": {}, "weight": {"value": 9}} */
-    wes_srcpos_t pos;
 } wes_column_t;
 
 typedef struct {
@@ -130,8 +132,9 @@ typedef struct {
     char *gql_name;          /* GraphQL type name */
     char *renamed_from;      /* @wes_renamedFrom: former table name, or NULL */
     char *tenant_column;     /* @wes_tenant(by): the tenant column, or NULL */
-    json_t *directives;      /* kept metadata directives */
-    json_t *relations;       /* [{"field":..,"kind":"hasMany","target":"Post", ...}] */
+    json_t *directives;      /* kept metadata directives, or NULL for none (as columns) */
+    json_t *relations;       /* [{"field":..,"kind":"hasMany","target":"Post", ...}], or
+                                NULL for none; one reference held */
     wes_srcpos_t pos;
 } wes_table_t;
 
@@ -153,6 +156,13 @@ wes_policy_t *wes_table_add_policy (wes_table_t *t, const char *name, wes_policy
 void wes_policy_add_role (wes_policy_t *p, const char *role);
 /*  Replaces *field (a char * inside a record) with a copy of value (NULL ok). */
 void wes_model_set_str (char **field, const char *value);
+/*  The same for a record of self, with a copy shared by equal strings of
+    the model (what the compiler uses: far less memory for big schemas). */
+void wes_model_put_str (wes_model_t *self, char **field, const char *value);
+/*  A JSON value for a record's directives or relations: takes value's
+    reference and returns one for the caller to store, of value or of an
+    equal value the model already holds (shared: never change it). */
+json_t *wes_model_intern_json (wes_model_t *self, json_t *value);
 
 /*  Lookups (borrowed, NULL when absent). */
 size_t wes_model_table_count (const wes_model_t *self);
@@ -173,11 +183,21 @@ void wes_model_canonicalize (wes_model_t *self);
 json_t *wes_model_to_canonical_json (const wes_model_t *self);
 /*  The canonical form as compact bytes (what the hash covers). Caller frees. */
 char *wes_model_canonical_bytes (const wes_model_t *self, size_t *len_out);
-/*  SHA-256 of the canonical bytes, as 64 lowercase hex digits + NUL. */
+/*  SHA-256 of the canonical bytes, as 64 lowercase hex digits + NUL
+    (streamed: the bytes are never held at once). */
 void wes_model_hash (const wes_model_t *self, char hex_out[65]);
+/*  Streams the canonical bytes to cb (jansson's dump callback: 0 ok, -1
+    stops). Returns 0, or -1 when cb failed. */
+int wes_model_write_canonical (const wes_model_t *self, json_dump_callback_t cb, void *arg);
 /*  schema.json: {"format":"wesley-schema/1","hash":..,"schema":<canonical>,
     "meta":{..GraphQL names, relations, metadata..}}. Caller owns. */
 json_t *wes_model_to_document_json (const wes_model_t *self);
+/*  Streams schema.json: the bytes of json_dumps (wes_model_to_document_json
+    (self), JSON_INDENT (2) | JSON_SORT_KEYS) without building the tree, each
+    value encoded by jansson. hash is wes_model_hash's (computed when NULL).
+    Returns 0, or -1 when cb failed. */
+int wes_model_write_document (const wes_model_t *self, const char *hash, json_dump_callback_t cb,
+                              void *arg);
 
 /*  Names for enums in SQL and JSON. */
 const char *wes_fk_action_sql (wes_fk_action_t a);       /* "NO ACTION", "CASCADE", ... */

@@ -23,6 +23,8 @@ struct wes_arena {
     size_t reserved;   /* total bytes of blocks */
 };
 
+static void *s_take (wes_arena_t *self, size_t size, size_t align);
+
 wes_arena_t *
 wes_arena_new (size_t block_size)
 {
@@ -53,42 +55,59 @@ wes_arena_alloc (wes_arena_t *self, size_t size)
 {
     wes_assert (self);
     const size_t align = alignof (max_align_t);
-    size_t need = (size + align - 1) & ~(align - 1);
-    if (need == 0) {
-        need = align;
-    }
-    if (!self->head || self->head->size - self->head->used < need) {
-        size_t bsize = need > self->block_size ? need : self->block_size;
-        s_block_t *b = wes_alloc (sizeof (s_block_t) + bsize);
-        b->size = bsize;
-        b->used = 0;
-        /* Keep filling the current block if a large allocation got its own block. */
-        if (self->head && bsize > self->block_size) {
-            b->next = self->head->next;
-            self->head->next = b;
-            b->used = need;
-            self->used += need;
-            self->reserved += bsize;
-            return b->data;
-        }
-        b->next = self->head;
-        self->head = b;
-        self->reserved += bsize;
-    }
-    void *p = self->head->data + self->head->used;
-    self->head->used += need;
-    self->used += need;
-    memset (p, 0, need);
+    void *p = s_take (self, size ? size : 1, align);
+    memset (p, 0, size ? size : 1);
     return p;
+}
+
+void *
+wes_arena_alloc_bytes (wes_arena_t *self, size_t size)
+{
+    wes_assert (self);
+    return s_take (self, size ? size : 1, 1);
 }
 
 char *
 wes_arena_strndup (wes_arena_t *self, const char *s, size_t n)
 {
-    char *p = wes_arena_alloc (self, n + 1);
+    wes_assert (n < SIZE_MAX);
+    char *p = s_take (self, n + 1, 1);
     memcpy (p, s, n);
     p[n] = '\0';
     return p;
+}
+
+/*  size bytes at an offset that is a multiple of align (a power of two
+    no larger than max_align_t's): from the current block when they fit,
+    else from a new block (a large request gets a block of its own, and
+    the current block keeps being filled). Strings take align 1, so a
+    short name costs its bytes and nothing more. */
+static void *
+s_take (wes_arena_t *self, size_t size, size_t align)
+{
+    if (self->head) {
+        size_t at = (self->head->used + align - 1) & ~(align - 1);
+        if (at <= self->head->size && self->head->size - at >= size) {
+            self->used += size + (at - self->head->used);
+            self->head->used = at + size;
+            return self->head->data + at;
+        }
+    }
+    size_t bsize = size > self->block_size ? size : self->block_size;
+    s_block_t *b = wes_alloc (sizeof (s_block_t) + bsize);
+    b->size = bsize;
+    b->used = size;
+    self->used += size;
+    self->reserved += bsize;
+    if (self->head && bsize > self->block_size) {
+        b->next = self->head->next;
+        self->head->next = b;
+    }
+    else {
+        b->next = self->head;
+        self->head = b;
+    }
+    return b->data;
 }
 
 size_t

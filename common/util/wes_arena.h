@@ -13,7 +13,9 @@ void wes_arena_destroy (wes_arena_t **self_p);
 
 /*  Zeroed, aligned for any type; aborts on out of memory. */
 void *wes_arena_alloc (wes_arena_t *self, size_t size);
-/*  Copies n bytes and adds a NUL. */
+/*  size bytes with no alignment and not zeroed (packed strings). */
+void *wes_arena_alloc_bytes (wes_arena_t *self, size_t size);
+/*  Copies n bytes and adds a NUL (byte-aligned: strings pack tightly). */
 char *wes_arena_strndup (wes_arena_t *self, const char *s, size_t n);
 /*  Bytes handed out so far and bytes reserved from the system. */
 size_t wes_arena_used (const wes_arena_t *self);

@@ -1,0 +1,59 @@
+/*  wes_jsonw.h — streams a big JSON document to a jansson dump callback
+    without building its tree: the caller walks its data and says "object",
+    "key", "string", ...; every key and scalar is encoded by jansson
+    (json_dumpb of the value), and the writer lays them out exactly as
+    json_dumps (tree, JSON_COMPACT or JSON_INDENT (n), with JSON_SORT_KEYS)
+    would, provided the caller gives each object's keys in sorted order.
+    Strings the caller promises are stable for the writer's lifetime are
+    encoded once and copied after that: the big schema files repeat a few
+    thousand distinct strings millions of times. */
+#ifndef WES_JSONW_H
+#define WES_JSONW_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+typedef struct wes_jsonw wes_jsonw_t;
+
+/*  indent 0 writes compact JSON (JSON_COMPACT), else JSON_INDENT (indent).
+    Output goes to cb in chunks of up to a few dozen KiB. Never NULL. */
+wes_jsonw_t *wes_jsonw_new (size_t indent, json_dump_callback_t cb, void *arg);
+void wes_jsonw_destroy (wes_jsonw_t **self_p);
+
+void wes_jsonw_object_begin (wes_jsonw_t *self);
+void wes_jsonw_object_end (wes_jsonw_t *self);
+void wes_jsonw_array_begin (wes_jsonw_t *self);
+void wes_jsonw_array_end (wes_jsonw_t *self);
+
+/*  The next member's key. False (nothing written) when jansson would refuse
+    the key (invalid UTF-8) and so drop the member: then skip its value. The
+    _stable form caches the encoding by pointer. */
+bool wes_jsonw_key (wes_jsonw_t *self, const char *key);
+bool wes_jsonw_key_stable (wes_jsonw_t *self, const char *key);
+
+/*  A string (NULL writes null). Invalid UTF-8 becomes U+FFFD, as the
+    model's jansson trees do. */
+void wes_jsonw_string (wes_jsonw_t *self, const char *s);
+void wes_jsonw_string_stable (wes_jsonw_t *self, const char *s);
+void wes_jsonw_bool (wes_jsonw_t *self, bool b);
+void wes_jsonw_null (wes_jsonw_t *self);
+void wes_jsonw_int (wes_jsonw_t *self, json_int_t n);
+/*  Any jansson value (NULL writes null), dumped by jansson with sorted keys
+    at the current depth. _stable caches by pointer (value not changed while
+    the writer lives). */
+void wes_jsonw_value (wes_jsonw_t *self, const json_t *value);
+void wes_jsonw_value_stable (wes_jsonw_t *self, const json_t *value);
+
+/*  Raw bytes, for a caller that adds a newline after the document. */
+void wes_jsonw_raw (wes_jsonw_t *self, const char *data, size_t len);
+
+/*  Hands everything written so far to cb. Returns 0, or -1 when cb failed
+    (now or earlier: after a failure nothing more is written). */
+int wes_jsonw_flush (wes_jsonw_t *self);
+
+/*  A jansson string for s: as json_string, but invalid UTF-8 becomes U+FFFD
+    instead of failing. Never NULL. */
+json_t *wes_json_string_lossy (const char *s);
+
+#endif
