@@ -37,6 +37,7 @@ struct wes_ast_doc {
 };
 
 static json_t *s_def_json (const wes_ast_def_t *def);
+static wes_ast_value_t *s_copy_one_value (wes_arena_t *a, const wes_ast_value_t *src);
 
 wes_ast_doc_t *
 wes_ast_doc_new (const char *file)
@@ -486,4 +487,187 @@ wes_ast_to_json (const wes_ast_doc_t *self)
     }
     json_object_set_new (doc, "definitions", defs);
     return doc;
+}
+
+/*  ----------------------------------------------------------------------
+    Copies into another arena */
+
+static const char *
+s_copy_str (wes_arena_t *a, const char *s)
+{
+    return s ? wes_arena_strndup (a, s, strlen (s)) : NULL;
+}
+
+static void
+s_copy_name (wes_arena_t *a, wes_ast_name_t *dst, const wes_ast_name_t *src)
+{
+    dst->value = s_copy_str (a, src->value);
+    dst->loc = src->loc;
+    dst->next = NULL;
+}
+
+static wes_ast_name_t *
+s_copy_names (wes_arena_t *a, const wes_ast_name_t *src)
+{
+    wes_ast_name_t *head = NULL, **tail = &head;
+    for (; src; src = src->next) {
+        wes_ast_name_t *n = wes_arena_alloc (a, sizeof *n);
+        s_copy_name (a, n, src);
+        *tail = n;
+        tail = &n->next;
+    }
+    return head;
+}
+
+static wes_ast_value_t *
+s_copy_value (wes_arena_t *a, const wes_ast_value_t *src)
+{
+    wes_ast_value_t *head = NULL, **tail = &head;
+    for (; src; src = src->next) {
+        wes_ast_value_t *v = wes_arena_alloc (a, sizeof *v);
+        *v = *src;
+        v->next = NULL;
+        v->text = s_copy_str (a, src->text);
+        v->items = s_copy_value (a, src->items);
+        wes_ast_object_field_t *fhead = NULL, **ftail = &fhead;
+        for (const wes_ast_object_field_t *f = src->fields; f; f = f->next) {
+            wes_ast_object_field_t *nf = wes_arena_alloc (a, sizeof *nf);
+            s_copy_name (a, &nf->name, &f->name);
+            nf->loc = f->loc;
+            nf->value = f->value ? s_copy_one_value (a, f->value) : NULL;
+            *ftail = nf;
+            ftail = &nf->next;
+        }
+        v->fields = fhead;
+        *tail = v;
+        tail = &v->next;
+    }
+    return head;
+}
+
+static wes_ast_value_t *
+s_copy_one_value (wes_arena_t *a, const wes_ast_value_t *src)
+{
+    wes_ast_value_t one = *src;
+    one.next = NULL;
+    return s_copy_value (a, &one);
+}
+
+static wes_ast_type_t *
+s_copy_type (wes_arena_t *a, const wes_ast_type_t *src)
+{
+    if (!src) {
+        return NULL;
+    }
+    wes_ast_type_t *t = wes_arena_alloc (a, sizeof *t);
+    t->kind = src->kind;
+    t->loc = src->loc;
+    s_copy_name (a, &t->name, &src->name);
+    t->of = s_copy_type (a, src->of);
+    return t;
+}
+
+static wes_ast_directive_t *
+s_copy_directives (wes_arena_t *a, const wes_ast_directive_t *src, bool one)
+{
+    wes_ast_directive_t *head = NULL, **tail = &head;
+    for (; src; src = one ? NULL : src->next) {
+        wes_ast_directive_t *d = wes_arena_alloc (a, sizeof *d);
+        s_copy_name (a, &d->name, &src->name);
+        d->loc = src->loc;
+        wes_ast_argument_t **atail = &d->args;
+        for (const wes_ast_argument_t *arg = src->args; arg; arg = arg->next) {
+            wes_ast_argument_t *na = wes_arena_alloc (a, sizeof *na);
+            s_copy_name (a, &na->name, &arg->name);
+            na->loc = arg->loc;
+            na->value = arg->value ? s_copy_one_value (a, arg->value) : NULL;
+            *atail = na;
+            atail = &na->next;
+        }
+        *tail = d;
+        tail = &d->next;
+    }
+    return head;
+}
+
+static wes_ast_input_value_t *
+s_copy_inputs (wes_arena_t *a, const wes_ast_input_value_t *src)
+{
+    wes_ast_input_value_t *head = NULL, **tail = &head;
+    for (; src; src = src->next) {
+        wes_ast_input_value_t *iv = wes_arena_alloc (a, sizeof *iv);
+        iv->description = src->description ? s_copy_one_value (a, src->description) : NULL;
+        s_copy_name (a, &iv->name, &src->name);
+        iv->loc = src->loc;
+        iv->type = s_copy_type (a, src->type);
+        iv->default_value = src->default_value ? s_copy_one_value (a, src->default_value) : NULL;
+        iv->directives = s_copy_directives (a, src->directives, false);
+        *tail = iv;
+        tail = &iv->next;
+    }
+    return head;
+}
+
+wes_ast_directive_t *
+wes_ast_directive_copy (const wes_ast_directive_t *directive, wes_arena_t *arena)
+{
+    wes_assert (directive && arena);
+    return s_copy_directives (arena, directive, true);
+}
+
+wes_ast_def_t *
+wes_ast_def_copy (const wes_ast_def_t *def, wes_arena_t *arena, bool with_body)
+{
+    wes_assert (def && arena);
+    wes_arena_t *a = arena;
+    wes_ast_def_t *d = wes_arena_alloc (a, sizeof *d);
+    d->kind = def->kind;
+    d->extend = def->extend;
+    d->loc = def->loc;
+    d->keyword = def->keyword;
+    d->has_body = def->has_body;
+    d->repeatable = def->repeatable;
+    d->description = def->description ? s_copy_one_value (a, def->description) : NULL;
+    s_copy_name (a, &d->name, &def->name);
+    d->interfaces = s_copy_names (a, def->interfaces);
+    d->directives = s_copy_directives (a, def->directives, false);
+    d->args = s_copy_inputs (a, def->args);
+    d->locations = s_copy_names (a, def->locations);
+    if (!with_body) {
+        return d;
+    }
+    wes_ast_field_t **ftail = &d->fields;
+    for (const wes_ast_field_t *f = def->fields; f; f = f->next) {
+        wes_ast_field_t *nf = wes_arena_alloc (a, sizeof *nf);
+        nf->description = f->description ? s_copy_one_value (a, f->description) : NULL;
+        s_copy_name (a, &nf->name, &f->name);
+        nf->loc = f->loc;
+        nf->args = s_copy_inputs (a, f->args);
+        nf->type = s_copy_type (a, f->type);
+        nf->directives = s_copy_directives (a, f->directives, false);
+        *ftail = nf;
+        ftail = &nf->next;
+    }
+    d->input_fields = s_copy_inputs (a, def->input_fields);
+    d->members = s_copy_names (a, def->members);
+    wes_ast_enum_value_t **vtail = &d->values;
+    for (const wes_ast_enum_value_t *v = def->values; v; v = v->next) {
+        wes_ast_enum_value_t *nv = wes_arena_alloc (a, sizeof *nv);
+        nv->description = v->description ? s_copy_one_value (a, v->description) : NULL;
+        s_copy_name (a, &nv->name, &v->name);
+        nv->loc = v->loc;
+        nv->directives = s_copy_directives (a, v->directives, false);
+        *vtail = nv;
+        vtail = &nv->next;
+    }
+    wes_ast_operation_type_t **otail = &d->operations;
+    for (const wes_ast_operation_type_t *o = def->operations; o; o = o->next) {
+        wes_ast_operation_type_t *no = wes_arena_alloc (a, sizeof *no);
+        no->operation = o->operation; /* a static string */
+        s_copy_name (a, &no->type, &o->type);
+        no->loc = o->loc;
+        *otail = no;
+        otail = &no->next;
+    }
+    return d;
 }

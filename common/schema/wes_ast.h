@@ -182,6 +182,13 @@ void wes_ast_doc_set_loc (wes_ast_doc_t *self, wes_loc_t loc);
     which `wesley parse --json` prints. Caller owns the result. */
 json_t *wes_ast_to_json (const wes_ast_doc_t *self);
 
+/*  Deep copies into another arena: a definition (next NULL) with or
+    without its body (fields, input fields, members, values, operations),
+    and one directive (next NULL) with its arguments. */
+wes_ast_def_t *wes_ast_def_copy (const wes_ast_def_t *def, wes_arena_t *arena, bool with_body);
+wes_ast_directive_t *wes_ast_directive_copy (const wes_ast_directive_t *directive,
+                                             wes_arena_t *arena);
+
 /*  Small helpers for consumers of the AST. */
 const wes_ast_directive_t *wes_ast_find_directive (const wes_ast_directive_t *list,
                                                     const char *name);

@@ -215,6 +215,10 @@ typedef struct {
     size_t n_pending;      /* pending */
     s_fk_t *fks;           /* foreign keys to check */
     size_t n_fks;          /* fks */
+    wes_parser_t *again;   /* lazy compile: the file read a second time, or NULL */
+    wes_arena_t *body;     /* lazy compile: the definition read again */
+    wes_arena_t *keep;     /* lazy compile: AST kept past its definition (foreign keys) */
+    const char *path;      /* lazy compile: the file */
 } s_ctx_t;
 
 static void s_err (s_ctx_t *ctx, wes_loc_t loc, const char *fmt, ...)
@@ -232,9 +236,24 @@ static void s_scan_other (s_ctx_t *ctx, s_type_t *ty);
 static void s_scan_doc_misc (s_ctx_t *ctx, const wes_ast_doc_t *doc);
 static void s_check_fk (s_ctx_t *ctx, const s_fk_t *fk);
 static void s_settle_names (s_ctx_t *ctx);
+static wes_model_t *s_compile (const wes_ast_doc_t *doc, wes_diag_t *diag, const char *path);
+static wes_ast_doc_t *s_outline (const char *path, wes_diag_t *diag, bool *whole);
+static const wes_ast_def_t *s_load_body (s_ctx_t *ctx, s_type_t *ty);
+static const char *s_def_kind_name (wes_def_kind_t k);
+static const s_dir_spec_t *s_spec_for (const char *name);
 
 wes_model_t *
 wes_compile (const wes_ast_doc_t *doc, wes_diag_t *diag)
+{
+    return s_compile (doc, diag, NULL);
+}
+
+/*  Compiles doc. With path, doc holds the big definitions (object,
+    interface and input types) without their bodies, and each is read
+    again from path when its turn comes, then forgotten: the whole AST of a
+    big schema never exists at once. */
+static wes_model_t *
+s_compile (const wes_ast_doc_t *doc, wes_diag_t *diag, const char *path)
 {
     wes_assert (doc && diag);
     size_t errors_before = wes_diag_errors (diag);
@@ -242,6 +261,12 @@ wes_compile (const wes_ast_doc_t *doc, wes_diag_t *diag)
     memset (&ctx, 0, sizeof ctx);
     ctx.diag = diag;
     ctx.model = wes_model_new ();
+    if (path) {
+        ctx.path = path;
+        ctx.again = wes_parser_new_file (path, diag);
+        ctx.body = wes_arena_new (0);
+        ctx.keep = wes_arena_new (0);
+    }
 
     s_collect_types (&ctx, doc);
     s_check_declarations (&ctx, doc);
@@ -257,13 +282,19 @@ wes_compile (const wes_ast_doc_t *doc, wes_diag_t *diag)
         s_type_t *ty = ctx.types[i];
         if (ty->is_table) {
             if (ty->table) { /* else its name was refused: reported */
+                const wes_ast_def_t *shell = s_load_body (&ctx, ty);
                 s_build_table (&ctx, ty);
+                ty->def = shell;
             }
         }
         else if (ty->def && ty->kind != WES_DEF_ENUM) {
+            const wes_ast_def_t *shell = s_load_body (&ctx, ty);
             s_scan_other (&ctx, ty);
+            ty->def = shell;
         }
     }
+    wes_parser_destroy (&ctx.again);
+    wes_arena_destroy (&ctx.body);
     s_scan_doc_misc (&ctx, doc);
     for (size_t i = 0; i < ctx.n_fks; i++) {
         s_check_fk (&ctx, &ctx.fks[i]);
@@ -288,6 +319,7 @@ wes_compile (const wes_ast_doc_t *doc, wes_diag_t *diag)
     s_map_free (&ctx.enum_names);
     s_map_free (&ctx.relnames);
     s_map_free (&ctx.connames);
+    wes_arena_destroy (&ctx.keep);
 
     if (wes_diag_errors (diag) > errors_before) {
         wes_model_destroy (&ctx.model);
@@ -301,6 +333,20 @@ wes_model_t *
 wes_compile_file (const char *path, wes_diag_t *diag)
 {
     wes_assert (path && diag);
+    if (strcmp (path, "-") != 0) {
+        /*  A file can be read twice: keep only the outline of the big
+            definitions now (s_compile reads their bodies again). */
+        bool whole = false;
+        wes_ast_doc_t *outline = s_outline (path, diag, &whole);
+        if (!outline && !whole) {
+            return NULL;
+        }
+        if (outline) {
+            wes_model_t *model = s_compile (outline, diag, path);
+            wes_ast_doc_destroy (&outline);
+            return model;
+        }
+    }
     wes_ast_doc_t *doc = wes_parse_file (path, diag);
     if (!doc) {
         return NULL;
@@ -308,6 +354,88 @@ wes_compile_file (const char *path, wes_diag_t *diag)
     wes_model_t *model = wes_compile (doc, diag);
     wes_ast_doc_destroy (&doc);
     return model;
+}
+
+/*  Object, interface and input types are the bulk of a schema. */
+static bool
+s_is_big (const wes_ast_def_t *def)
+{
+    return def->kind == WES_DEF_OBJECT || def->kind == WES_DEF_INTERFACE
+           || def->kind == WES_DEF_INPUT;
+}
+
+/*  Reads path once, one definition at a time, keeping every definition
+    except the bodies and directives of the big ones (an object type keeps
+    its @wes_table, which classifies it). NULL on a syntax error (reported),
+    or with *whole set when the document has extensions: a type's parts are
+    then spread over the file, and the caller compiles the whole AST. */
+static wes_ast_doc_t *
+s_outline (const char *path, wes_diag_t *diag, bool *whole)
+{
+    *whole = false;
+    wes_parser_t *parser = wes_parser_new_file (path, diag);
+    if (!parser) {
+        return NULL;
+    }
+    wes_ast_doc_t *outline = wes_ast_doc_new (path);
+    wes_arena_t *arena = wes_ast_doc_arena (outline);
+    wes_arena_t *scratch = wes_arena_new (0);
+    const wes_ast_def_t *def;
+    while ((def = wes_parser_next (parser, scratch)) != NULL) {
+        if (def->extend) {
+            *whole = true;
+            break;
+        }
+        wes_ast_def_t *kept = wes_ast_def_copy (def, arena, !s_is_big (def));
+        if (s_is_big (def)) {
+            kept->directives = NULL;
+            kept->description = NULL;
+            wes_ast_directive_t **tail = &kept->directives;
+            for (const wes_ast_directive_t *d = def->directives; d; d = d->next) {
+                const s_dir_spec_t *spec = s_spec_for (d->name.value);
+                if (spec && spec->id == S_DIR_TABLE) {
+                    *tail = wes_ast_directive_copy (d, arena);
+                    tail = &(*tail)->next;
+                }
+            }
+        }
+        wes_ast_doc_append (outline, kept);
+        wes_arena_reset (scratch);
+    }
+    bool failed = wes_parser_failed (parser);
+    wes_parser_destroy (&parser);
+    wes_arena_destroy (&scratch);
+    if (failed || *whole) {
+        wes_ast_doc_destroy (&outline);
+    }
+    return outline;
+}
+
+/*  In a lazy compile, points ty->def at the whole definition read again
+    (valid until the next call) and returns the outline to put back. */
+static const wes_ast_def_t *
+s_load_body (s_ctx_t *ctx, s_type_t *ty)
+{
+    const wes_ast_def_t *outline = ty->def;
+    if (!ctx->again || !outline || !s_is_big (outline)) {
+        return outline;
+    }
+    wes_arena_reset (ctx->body);
+    const wes_ast_def_t *def;
+    while ((def = wes_parser_next (ctx->again, ctx->body)) != NULL) {
+        if (def->loc.start.line == outline->loc.start.line
+            && def->loc.start.col == outline->loc.start.col && def->kind == outline->kind) {
+            ty->def = def;
+            return outline;
+        }
+        wes_arena_reset (ctx->body);
+    }
+    if (!wes_parser_failed (ctx->again)) {
+        s_err (ctx, outline->loc, "%s changed while it was being compiled (%s %s is gone)",
+               ctx->path, s_def_kind_name (outline->kind), ty->name);
+    }
+    wes_parser_destroy (&ctx->again);
+    return outline;
 }
 
 /* ---------------------------------------------------------------------- */
@@ -2196,7 +2324,9 @@ s_table_field (s_ctx_t *ctx, s_type_t *ty, const wes_ast_field_t *f, wes_column_
             }
             ctx->fks[ctx->n_fks].type = ty;
             ctx->fks[ctx->n_fks].column = c;
-            ctx->fks[ctx->n_fks].dir = d;
+            /*  Checked after every table: in a lazy compile the field's AST
+                is gone by then, so the directive is kept. */
+            ctx->fks[ctx->n_fks].dir = ctx->keep ? wes_ast_directive_copy (d, ctx->keep) : d;
             ctx->n_fks++;
             break;
         case S_DIR_UNIQUE:

@@ -35,6 +35,7 @@ typedef struct {
 
 static wes_ast_doc_t *s_parse (const char *name, wes_lexer_t *lexer, wes_diag_t *diag);
 static wes_ast_def_t *s_parse_definition (s_parser_t *p);
+static bool s_advance (s_parser_t *p);
 static wes_ast_value_t *s_parse_value (s_parser_t *p);
 static wes_ast_type_t *s_parse_type (s_parser_t *p, const char *what);
 static bool s_parse_directives (s_parser_t *p, wes_ast_directive_t **out);
@@ -71,6 +72,87 @@ wes_parse_buffer (const char *name, const char *data, size_t len, wes_diag_t *di
     wes_ast_doc_t *doc = s_parse (name, lexer, diag);
     wes_lexer_destroy (&lexer);
     return doc;
+}
+
+struct wes_parser {
+    s_parser_t p; /* the parser state */
+    FILE *file;   /* the open file (closed on destroy) */
+    size_t count; /* definitions returned */
+    bool started; /* the first token has been read */
+    bool done;    /* end of input or an error */
+};
+
+wes_parser_t *
+wes_parser_new_file (const char *path, wes_diag_t *diag)
+{
+    FILE *file = fopen (path, "rb");
+    if (!file) {
+        if (diag) {
+            wes_diag_add (diag, WES_DIAG_ERROR, 0, 0, "cannot open '%s': %s", path,
+                          strerror (errno));
+        }
+        return NULL;
+    }
+    wes_parser_t *self = wes_new (wes_parser_t);
+    self->file = file;
+    self->p.lexer = wes_lexer_new_file (file);
+    self->p.diag = diag;
+    return self;
+}
+
+void
+wes_parser_destroy (wes_parser_t **self_p)
+{
+    if (!self_p || !*self_p) {
+        return;
+    }
+    wes_parser_t *self = *self_p;
+    wes_lexer_destroy (&self->p.lexer);
+    fclose (self->file);
+    free (self);
+    *self_p = NULL;
+}
+
+const wes_ast_def_t *
+wes_parser_next (wes_parser_t *self, wes_arena_t *arena)
+{
+    wes_assert (self && arena);
+    s_parser_t *p = &self->p;
+    p->arena = arena;
+    if (self->done) {
+        return NULL;
+    }
+    if (!self->started) {
+        self->started = true;
+        if (s_advance (p) && p->tok.kind == WES_TOK_EOF) {
+            s_expected (p, "a type system definition (the document is empty)");
+        }
+    }
+    if (p->failed || p->tok.kind == WES_TOK_EOF) {
+        self->done = true;
+        return NULL;
+    }
+    if (++self->count > WES_MAX_DEFINITIONS) {
+        s_error (p, p->tok.loc.start, "too many definitions (the limit is %u)",
+                 (unsigned)WES_MAX_DEFINITIONS);
+        self->done = true;
+        return NULL;
+    }
+    wes_ast_def_t *def = s_parse_definition (p);
+    if (!def) {
+        self->done = true;
+        return NULL;
+    }
+    return def;
+}
+
+bool
+wes_parser_failed (const wes_parser_t *self)
+{
+    if (self->p.failed && self->p.diag && wes_diag_errors (self->p.diag) == 0) {
+        wes_diag_add (self->p.diag, WES_DIAG_ERROR, 0, 0, "syntax error");
+    }
+    return self->p.failed;
 }
 
 /*  ----------------------------------------------------------------------

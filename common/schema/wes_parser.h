@@ -4,6 +4,7 @@
 #ifndef WES_PARSER_H
 #define WES_PARSER_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "../util/wes_diag.h"
@@ -17,5 +18,22 @@ wes_ast_doc_t *wes_parse_file (const char *path, wes_diag_t *diag);
 
 /*  Same, from memory; name is used in messages. */
 wes_ast_doc_t *wes_parse_buffer (const char *name, const char *data, size_t len, wes_diag_t *diag);
+
+/*  A parser that hands out one definition at a time, for a consumer that
+    keeps only what it needs of each (wes_compile_file does, so that a big
+    schema never exists as one AST). */
+typedef struct wes_parser wes_parser_t;
+
+/*  Opens the file at path (not stdin); NULL with an error in diag when it
+    cannot be opened. */
+wes_parser_t *wes_parser_new_file (const char *path, wes_diag_t *diag);
+void wes_parser_destroy (wes_parser_t **self_p);
+/*  The next definition, its nodes and strings allocated in arena (the
+    caller may reset the arena before the next call), exactly as
+    wes_parse_file would build it; NULL at the end of the input or at the
+    first syntax error (wes_parser_failed says which). */
+const wes_ast_def_t *wes_parser_next (wes_parser_t *self, wes_arena_t *arena);
+/*  True when a syntax error was reported into diag. */
+bool wes_parser_failed (const wes_parser_t *self);
 
 #endif

@@ -110,6 +110,25 @@ s_take (wes_arena_t *self, size_t size, size_t align)
     return b->data;
 }
 
+void
+wes_arena_reset (wes_arena_t *self)
+{
+    wes_assert (self);
+    if (!self->head) {
+        return;
+    }
+    s_block_t *b = self->head->next;
+    while (b) {
+        s_block_t *next = b->next;
+        free (b);
+        b = next;
+    }
+    self->head->next = NULL;
+    self->head->used = 0;
+    self->used = 0;
+    self->reserved = self->head->size;
+}
+
 size_t
 wes_arena_used (const wes_arena_t *self)
 {
