@@ -237,6 +237,9 @@ static void s_scan_doc_misc (s_ctx_t *ctx, const wes_ast_doc_t *doc);
 static void s_check_fk (s_ctx_t *ctx, const s_fk_t *fk);
 static void s_settle_names (s_ctx_t *ctx);
 static wes_model_t *s_compile (const wes_ast_doc_t *doc, wes_diag_t *diag, const char *path);
+static char *s_snake_exact (const char *name);
+static void s_owner_text (char *out, size_t size, const char *what, const char *type,
+                          const char *name);
 static wes_ast_doc_t *s_outline (const char *path, wes_diag_t *diag, bool *whole);
 static const wes_ast_def_t *s_load_body (s_ctx_t *ctx, s_type_t *ty);
 static const char *s_def_kind_name (wes_def_kind_t k);
@@ -356,6 +359,34 @@ wes_compile_file (const char *path, wes_diag_t *diag)
     return model;
 }
 
+/*  "<what><type>.<name>" into out (cut to size), as snprintf would: this
+    runs for every field. */
+static void
+s_owner_text (char *out, size_t size, const char *what, const char *type, const char *name)
+{
+    const char *parts[4] = {what, type, ".", name};
+    size_t n = 0;
+    for (size_t i = 0; i < 4; i++) {
+        size_t len = strlen (parts[i]);
+        if (len > size - 1 - n) {
+            len = size - 1 - n;
+        }
+        memcpy (out + n, parts[i], len);
+        n += len;
+    }
+    out[n] = '\0';
+}
+
+/*  wes_name_snake in a block of its own size (kept for the whole compile). */
+static char *
+s_snake_exact (const char *name)
+{
+    char *snake = wes_name_snake (name);
+    char *exact = wes_strdup (snake);
+    free (snake);
+    return exact;
+}
+
 /*  Object, interface and input types are the bulk of a schema. */
 static bool
 s_is_big (const wes_ast_def_t *def)
@@ -386,10 +417,13 @@ s_outline (const char *path, wes_diag_t *diag, bool *whole)
             *whole = true;
             break;
         }
-        wes_ast_def_t *kept = wes_ast_def_copy (def, arena, !s_is_big (def));
+        wes_ast_def_t head = *def;
         if (s_is_big (def)) {
-            kept->directives = NULL;
-            kept->description = NULL;
+            head.directives = NULL;
+            head.description = NULL;
+        }
+        wes_ast_def_t *kept = wes_ast_def_copy (&head, arena, !s_is_big (def));
+        if (s_is_big (def)) {
             wes_ast_directive_t **tail = &kept->directives;
             for (const wes_ast_directive_t *d = def->directives; d; d = d->next) {
                 const s_dir_spec_t *spec = s_spec_for (d->name.value);
@@ -1305,10 +1339,10 @@ s_classify (s_ctx_t *ctx)
             if (given) {
                 where = s_arg_loc (ty->table_dir, "name");
             }
-            ty->sql_name = given ? wes_strdup (given) : wes_name_snake (ty->name);
+            ty->sql_name = given ? wes_strdup (given) : s_snake_exact (ty->name);
         }
         else {
-            ty->sql_name = wes_name_snake (ty->name);
+            ty->sql_name = s_snake_exact (ty->name);
         }
         const char *what = ty->kind == WES_DEF_OBJECT ? "table" : "enum type";
         if (!wes_name_fits (ty->sql_name)) {
@@ -2096,7 +2130,7 @@ s_table_field (s_ctx_t *ctx, s_type_t *ty, const wes_ast_field_t *f, wes_column_
 {
     wes_table_t *t = ty->table;
     char owner[512];
-    snprintf (owner, sizeof owner, "field %s.%s", ty->name, f->name.value);
+    s_owner_text (owner, sizeof owner, "field ", ty->name, f->name.value);
     const wes_ast_field_t *first = s_map_get (field_names, f->name.value);
     if (first) {
         s_err (ctx, f->name.loc, "type %s has field %s twice (first at %u:%u)", ty->name,
@@ -2293,14 +2327,7 @@ s_table_field (s_ctx_t *ctx, s_type_t *ty, const wes_ast_field_t *f, wes_column_
         wes_model_put_str (ctx->model, &c->enum_name, enum_ty->name);
     }
     c->pos = s_pos (f->name.loc);
-    json_decref (c->directives);
-    c->directives = NULL;
-    if (json_object_size (meta) > 0) {
-        c->directives = wes_model_intern_json (ctx->model, meta);
-    }
-    else {
-        json_decref (meta);
-    }
+    wes_model_put_directives (ctx->model, &c->directives, meta);
     wes_buf_destroy (&gql_type);
 
     /*  Column directives. */
@@ -2382,14 +2409,7 @@ s_build_table (s_ctx_t *ctx, s_type_t *ty)
     wes_assert (meta);
     s_scan (ctx, lists, n_lists, S_LOC_OBJECT, "OBJECT", owner, true, meta, &fl);
     free (lists);
-    json_decref (t->directives);
-    t->directives = NULL;
-    if (json_object_size (meta) > 0) {
-        t->directives = wes_model_intern_json (ctx->model, meta);
-    }
-    else {
-        json_decref (meta);
-    }
+    wes_model_put_directives (ctx->model, &t->directives, meta);
 
     wes_column_t **pk = NULL;
     size_t n_pk = 0;

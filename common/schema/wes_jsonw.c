@@ -307,6 +307,35 @@ wes_jsonw_value_stable (wes_jsonw_t *self, const json_t *value)
 }
 
 void
+wes_jsonw_dumped_stable (wes_jsonw_t *self, const char *text)
+{
+    if (!text) {
+        wes_jsonw_null (self);
+        return;
+    }
+    s_before_value (self);
+    s_slot_t *slot = s_slot (&self->vslots, &self->n_vslots, &self->cap_vslots, text, self->depth);
+    if (!slot->key) {
+        slot->key = text;
+        slot->off = self->enc_len;
+        size_t pad = self->depth * self->indent;
+        size_t from = 0, len = strlen (text);
+        for (size_t i = 0; i < len; i++) {
+            if (text[i] == '\n') {
+                s_enc_add (self, text + from, i + 1 - from);
+                for (size_t k = 0; k < pad; k++) {
+                    s_enc_add (self, " ", 1);
+                }
+                from = i + 1;
+            }
+        }
+        s_enc_add (self, text + from, len - from);
+        slot->len = self->enc_len - slot->off;
+    }
+    s_put (self, self->enc + slot->off, slot->len);
+}
+
+void
 wes_jsonw_raw (wes_jsonw_t *self, const char *data, size_t len)
 {
     s_put (self, data, len);

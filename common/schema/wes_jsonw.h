@@ -45,6 +45,12 @@ void wes_jsonw_int (wes_jsonw_t *self, json_int_t n);
 void wes_jsonw_value (wes_jsonw_t *self, const json_t *value);
 void wes_jsonw_value_stable (wes_jsonw_t *self, const json_t *value);
 
+/*  A value already dumped by jansson at depth 0 with this writer's layout
+    (json_dumps (value, JSON_INDENT (indent) | JSON_SORT_KEYS), or
+    JSON_COMPACT when indent is 0), laid out at the current depth; cached
+    by pointer (text not changed while the writer lives). */
+void wes_jsonw_dumped_stable (wes_jsonw_t *self, const char *text);
+
 /*  Raw bytes, for a caller that adds a newline after the document. */
 void wes_jsonw_raw (wes_jsonw_t *self, const char *data, size_t len);
 

@@ -19,11 +19,6 @@
 /*  Bytes before every record (keeps max_align_t alignment): its model. */
 #define S_REC_HEADER 16
 
-typedef struct {
-    char *key;     /* compact sorted dump of value (owned), NULL when free */
-    json_t *value; /* one reference held */
-} s_jslot_t;
-
 struct wes_model {
     wes_table_t **tables; /* in insertion order until canonicalized */
     size_t n_tables;      /* tables in use */
@@ -37,9 +32,6 @@ struct wes_model {
     char **strs;          /* interned strings (in arena), NULL slots free */
     size_t strs_cap;      /* slots: a power of two, or 0 */
     size_t n_strs;        /* strings interned */
-    s_jslot_t *jsons;     /* interned JSON values */
-    size_t jsons_cap;     /* slots: a power of two, or 0 */
-    size_t n_jsons;       /* values interned */
 };
 
 static void *s_grow (void *array, size_t count, size_t elem_size);
@@ -94,13 +86,6 @@ wes_model_destroy (wes_model_t **self_p)
     free (self->index);
     free (self->eindex);
     free (self->strs);
-    for (size_t i = 0; i < self->jsons_cap; i++) {
-        if (self->jsons[i].key) {
-            free (self->jsons[i].key);
-            json_decref (self->jsons[i].value);
-        }
-    }
-    free (self->jsons);
     wes_arena_destroy (&self->arena);
     free (self);
     *self_p = NULL;
@@ -156,7 +141,8 @@ wes_table_add_column (wes_table_t *t, const char *name, const char *type)
         return NULL;
     }
     wes_model_t *self = s_owner (t);
-    wes_column_t *c = s_rec_new (self, sizeof (wes_column_t));
+    /*  No builder takes a column: it needs no owner header. */
+    wes_column_t *c = wes_arena_alloc (self->arena, sizeof (wes_column_t));
     c->name = s_intern (self, name);
     c->type = s_intern (self, type);
     c->ordinal = (int)t->n_columns;
@@ -278,44 +264,31 @@ wes_model_put_str (wes_model_t *self, char **field, const char *value)
     *field = copy;
 }
 
-json_t *
-wes_model_intern_json (wes_model_t *self, json_t *value)
+void
+wes_model_put_directives (wes_model_t *self, char **field, json_t *value)
 {
-    wes_assert (self);
-    if (!value) {
-        return NULL;
+    wes_assert (self && field);
+    if (!value || json_object_size (value) == 0) {
+        json_decref (value);
+        wes_model_put_str (self, field, NULL);
+        return;
     }
-    char *key = json_dumps (value, JSON_COMPACT | JSON_SORT_KEYS | JSON_ENCODE_ANY);
-    wes_assert (key);
-    if ((self->n_jsons + 1) * 2 > self->jsons_cap) {
-        size_t cap = self->jsons_cap ? self->jsons_cap * 2 : 64;
-        s_jslot_t *fresh = wes_alloc (cap * sizeof (s_jslot_t));
-        for (size_t i = 0; i < self->jsons_cap; i++) {
-            if (self->jsons[i].key) {
-                size_t j = s_name_hash (self->jsons[i].key) & (cap - 1);
-                while (fresh[j].key) {
-                    j = (j + 1) & (cap - 1);
-                }
-                fresh[j] = self->jsons[i];
-            }
-        }
-        free (self->jsons);
-        self->jsons = fresh;
-        self->jsons_cap = cap;
+    char *text = json_dumps (value, JSON_INDENT (2) | JSON_SORT_KEYS);
+    wes_assert (text);
+    json_decref (value);
+    wes_model_put_str (self, field, text);
+    free (text);
+}
+
+json_t *
+wes_model_directives_json (const char *directives)
+{
+    json_t *value = directives ? json_loads (directives, 0, NULL) : NULL;
+    if (!json_is_object (value)) {
+        json_decref (value);
+        value = json_object ();
+        wes_assert (value);
     }
-    size_t mask = self->jsons_cap - 1;
-    size_t i = s_name_hash (key) & mask;
-    while (self->jsons[i].key) {
-        if (strcmp (self->jsons[i].key, key) == 0) {
-            free (key);
-            json_decref (value);
-            return json_incref (self->jsons[i].value);
-        }
-        i = (i + 1) & mask;
-    }
-    self->jsons[i].key = key;
-    self->jsons[i].value = json_incref (value);
-    self->n_jsons++;
     return value;
 }
 
@@ -629,7 +602,7 @@ wes_model_write_document (const wes_model_t *self, const char *hash, json_dump_c
             wes_jsonw_object_begin (w);
             wes_jsonw_key_stable (w, "directives");
             if (c->directives) {
-                wes_jsonw_value_stable (w, c->directives);
+                wes_jsonw_dumped_stable (w, c->directives);
             }
             else {
                 wes_jsonw_object_begin (w);
@@ -651,7 +624,7 @@ wes_model_write_document (const wes_model_t *self, const char *hash, json_dump_c
         wes_jsonw_object_end (w);
         wes_jsonw_key_stable (w, "directives");
         if (t->directives) {
-            wes_jsonw_value_stable (w, t->directives);
+            wes_jsonw_dumped_stable (w, t->directives);
         }
         else {
             wes_jsonw_object_begin (w);
@@ -890,7 +863,7 @@ s_table_free (wes_table_t *t)
         s_str_release (c->gql_type);
         s_str_release (c->enum_name);
         s_str_release (c->renamed_from);
-        json_decref (c->directives);
+        s_str_release (c->directives);
     }
     free (t->columns);
     for (size_t i = 0; i < t->n_constraints; i++) {
@@ -922,7 +895,7 @@ s_table_free (wes_table_t *t)
     s_str_release (t->gql_name);
     s_str_release (t->renamed_from);
     s_str_release (t->tenant_column);
-    json_decref (t->directives);
+    s_str_release (t->directives);
     json_decref (t->relations);
 }
 
@@ -1045,16 +1018,14 @@ s_table_meta_json (const wes_table_t *t)
         json_object_set_new (jc, "gql_type", s_str_or_null (c->gql_type));
         json_object_set_new (jc, "enum", s_str_or_null (c->enum_name));
         json_object_set_new (jc, "renamed_from", s_str_or_null (c->renamed_from));
-        json_object_set_new (jc, "directives",
-                             c->directives ? json_deep_copy (c->directives) : json_object ());
+        json_object_set_new (jc, "directives", wes_model_directives_json (c->directives));
         json_object_set_new (jc, "ordinal", json_integer (c->ordinal));
         json_object_set_new (cols, c->name, jc);
     }
     json_object_set_new (jt, "gql_name", s_str_or_null (t->gql_name));
     json_object_set_new (jt, "renamed_from", s_str_or_null (t->renamed_from));
     json_object_set_new (jt, "tenant_column", s_str_or_null (t->tenant_column));
-    json_object_set_new (jt, "directives",
-                         t->directives ? json_deep_copy (t->directives) : json_object ());
+    json_object_set_new (jt, "directives", wes_model_directives_json (t->directives));
     json_object_set_new (jt, "relations",
                          t->relations ? json_deep_copy (t->relations) : json_array ());
     json_object_set_new (jt, "columns", cols);

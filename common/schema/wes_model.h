@@ -69,9 +69,10 @@ typedef struct {
     char *gql_type;     /* GraphQL type as written: "[String!]!" */
     char *enum_name;    /* GraphQL enum name when the column's type is an enum */
     char *renamed_from; /* @wes_renamedFrom: former column name, or NULL */
-    json_t *directives; /* kept metadata directives: {"pii": {}, "weight": {"value": 9}}, or
-                           NULL for none; one reference held (the value may be shared with
-                           other records: replace it, never change it in place) */
+    char *directives;   /* kept metadata directives as JSON text, jansson's dump with
+                           JSON_INDENT (2) | JSON_SORT_KEYS of {"pii": {}, "weight": {"value":
+                           9}}, or NULL for none: wes_model_directives_json reads it,
+                           wes_model_put_directives sets it */
     wes_srcpos_t pos;
     int ordinal;        /* declaration order, for CREATE TABLE column order */
     bool not_null;      /* (a fact, like name, type and default_expr) */
@@ -132,7 +133,7 @@ typedef struct {
     char *gql_name;          /* GraphQL type name */
     char *renamed_from;      /* @wes_renamedFrom: former table name, or NULL */
     char *tenant_column;     /* @wes_tenant(by): the tenant column, or NULL */
-    json_t *directives;      /* kept metadata directives, or NULL for none (as columns) */
+    char *directives;        /* kept metadata directives as JSON text, or NULL (as columns) */
     json_t *relations;       /* [{"field":..,"kind":"hasMany","target":"Post", ...}], or
                                 NULL for none; one reference held */
     wes_srcpos_t pos;
@@ -159,10 +160,14 @@ void wes_model_set_str (char **field, const char *value);
 /*  The same for a record of self, with a copy shared by equal strings of
     the model (what the compiler uses: far less memory for big schemas). */
 void wes_model_put_str (wes_model_t *self, char **field, const char *value);
-/*  A JSON value for a record's directives or relations: takes value's
-    reference and returns one for the caller to store, of value or of an
-    equal value the model already holds (shared: never change it). */
-json_t *wes_model_intern_json (wes_model_t *self, json_t *value);
+/*  Sets a record's directives (a column's or table's field) from a JSON
+    object, taking value's reference; NULL or an empty object means none.
+    Kept as text, shared by equal values: a big schema's metadata costs its
+    bytes, not a jansson tree per column. */
+void wes_model_put_directives (wes_model_t *self, char **field, json_t *value);
+/*  A record's directives as a JSON object (a new reference; an empty
+    object for NULL). */
+json_t *wes_model_directives_json (const char *directives);
 
 /*  Lookups (borrowed, NULL when absent). */
 size_t wes_model_table_count (const wes_model_t *self);

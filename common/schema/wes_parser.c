@@ -176,6 +176,24 @@ s_error (s_parser_t *p, wes_pos_t pos, const char *fmt, ...)
     wes_diag_add (p->diag, WES_DIAG_ERROR, pos.line, pos.col, "%s", message);
 }
 
+/*  a, b and c one after the other in out, cut to size (snprintf's result
+    for "%s%s%s", without its cost on a path taken for every field). */
+static void
+s_concat (char *out, size_t size, const char *a, const char *b, const char *c)
+{
+    const char *parts[3] = {a, b, c};
+    size_t n = 0;
+    for (size_t i = 0; i < 3; i++) {
+        size_t len = strlen (parts[i]);
+        if (len > size - 1 - n) {
+            len = size - 1 - n;
+        }
+        memcpy (out + n, parts[i], len);
+        n += len;
+    }
+    out[n] = '\0';
+}
+
 /*  Copies at most max bytes of s for a message, cut at a UTF-8 boundary,
     with "..." when cut. */
 static void
@@ -842,8 +860,7 @@ s_parse_fields (s_parser_t *p, wes_ast_def_t *def, const s_context_t *ctx)
         }
         wes_ast_field_t *f = wes_arena_alloc (p->arena, sizeof *f);
         f->loc.start = p->tok.loc.start;
-        const char *name_expected =
-            s_body_expected (ctx, "a field name", expected, sizeof expected);
+        const char *name_expected = NULL;
         if (s_is_string (p)) {
             f->description = s_string_value (p);
             if (!f->description) {
@@ -851,7 +868,11 @@ s_parse_fields (s_parser_t *p, wes_ast_def_t *def, const s_context_t *ctx)
             }
             name_expected = "a field name after the description";
         }
-        if (!s_name (p, &f->name, "%s", name_expected)) {
+        if (!name_expected && p->tok.kind != WES_TOK_NAME) {
+            /*  Only when it is needed: this loop runs for every field. */
+            name_expected = s_body_expected (ctx, "a field name", expected, sizeof expected);
+        }
+        if (!s_name (p, &f->name, "%s", name_expected ? name_expected : "")) {
             return false;
         }
         if (p->tok.kind == WES_TOK_LPAREN) {
@@ -867,7 +888,7 @@ s_parse_fields (s_parser_t *p, wes_ast_def_t *def, const s_context_t *ctx)
             return false;
         }
         char where[160];
-        snprintf (where, sizeof where, "a type for field '%s'", f->name.value);
+        s_concat (where, sizeof where, "a type for field '", f->name.value, "'");
         f->type = s_parse_type (p, where);
         if (!f->type || !s_parse_directives (p, &f->directives)) {
             return false;
@@ -932,14 +953,16 @@ s_parse_enum_values (s_parser_t *p, wes_ast_def_t *def, const s_context_t *ctx)
         }
         wes_ast_enum_value_t *v = wes_arena_alloc (p->arena, sizeof *v);
         v->loc.start = p->tok.loc.start;
-        const char *name_expected =
-            s_body_expected (ctx, "an enum value", expected, sizeof expected);
+        const char *name_expected = NULL;
         if (s_is_string (p)) {
             v->description = s_string_value (p);
             if (!v->description) {
                 return false;
             }
             name_expected = "an enum value after the description";
+        }
+        if (!name_expected && p->tok.kind != WES_TOK_NAME) {
+            name_expected = s_body_expected (ctx, "an enum value", expected, sizeof expected);
         }
         if (s_at (p, WES_TOK_NAME)
             && (strcmp (p->tok.text, "true") == 0 || strcmp (p->tok.text, "false") == 0
@@ -948,7 +971,8 @@ s_parse_enum_values (s_parser_t *p, wes_ast_def_t *def, const s_context_t *ctx)
                      p->tok.text, ctx->name);
             return false;
         }
-        if (!s_name (p, &v->name, "%s", name_expected) || !s_parse_directives (p, &v->directives)) {
+        if (!s_name (p, &v->name, "%s", name_expected ? name_expected : "")
+            || !s_parse_directives (p, &v->directives)) {
             return false;
         }
         v->loc.end = p->prev_end;

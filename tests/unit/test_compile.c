@@ -172,7 +172,9 @@ test_examples_compile (void **state)
             wes_table_t *u = wes_model_find_table (m, "user");
             assert_int_equal (s_con (u, "user_email_key")->kind, WES_CON_UNIQUE);
             assert_string_equal (s_col (u, "created_at")->default_expr, "now()");
-            assert_non_null (json_object_get (s_col (u, "email")->directives, "pii"));
+            json_t *dirs = wes_model_directives_json (s_col (u, "email")->directives);
+            assert_non_null (json_object_get (dirs, "pii"));
+            json_decref (dirs);
             assert_int_equal (wes_diag_warnings (diag), 0);
         }
         if (strcmp (e->d_name, "freaky-rls-schema.graphql") == 0) {
@@ -607,19 +609,23 @@ test_metadata_and_warnings (void **state)
     s_expect (diag, WES_DIAG_WARNING, 6, 43, "unknown directive @tag kept as metadata");
     s_expect (diag, WES_DIAG_WARNING, 6, 59, "unknown directive @tag kept as metadata");
     wes_table_t *t = wes_model_find_table (m, "t");
+    json_t *tdirs = wes_model_directives_json (t->directives);
     assert_string_equal (
-        json_string_value (json_object_get (json_object_get (t->directives, "audited"), "by")),
-        "ops");
-    assert_non_null (json_object_get (t->directives, "mystery"));
+        json_string_value (json_object_get (json_object_get (tdirs, "audited"), "by")), "ops");
+    assert_non_null (json_object_get (tdirs, "mystery"));
+    json_decref (tdirs);
     wes_column_t *id = s_col (t, "id");
+    json_t *idirs = wes_model_directives_json (id->directives);
     assert_int_equal (
-        json_integer_value (json_object_get (json_object_get (id->directives, "weight"), "value")),
-        9);
-    assert_non_null (json_object_get (id->directives, "pii"));
-    assert_null (json_object_get (id->directives, "wes_pk"));
-    json_t *tags = json_object_get (s_col (t, "old")->directives, "tag");
+        json_integer_value (json_object_get (json_object_get (idirs, "weight"), "value")), 9);
+    assert_non_null (json_object_get (idirs, "pii"));
+    assert_null (json_object_get (idirs, "wes_pk"));
+    json_decref (idirs);
+    json_t *odirs = wes_model_directives_json (s_col (t, "old")->directives);
+    json_t *tags = json_object_get (odirs, "tag");
     assert_true (json_is_array (tags));
     assert_int_equal (json_array_size (tags), 2);
+    json_decref (odirs);
     wes_model_destroy (&m);
     wes_diag_destroy (&diag);
 }

@@ -150,14 +150,19 @@ test_awkward_model_streams_like_jansson (void **state)
             if (j == 2) {
                 json_t *d = json_pack ("{s:{s:i,s:[s,f,n,b]},s:{}}", "weight", "value", 9, "list",
                                        "q\"uote", 1.5, 1, "pii");
-                c->directives = wes_model_intern_json (m, d);
+                wes_model_put_directives (m, &c->directives, d);
             }
             if (j == 3) {
                 /*  The same value again: the model shares one copy. */
                 json_t *d = json_pack ("{s:{},s:{s:[s,f,n,b],s:i}}", "pii", "weight", "list",
                                        "q\"uote", 1.5, 1, "value", 9);
-                c->directives = wes_model_intern_json (m, d);
+                wes_model_put_directives (m, &c->directives, d);
                 assert_ptr_equal (c->directives, t->columns[2]->directives);
+                json_t *back = wes_model_directives_json (c->directives);
+                assert_int_equal (json_integer_value (
+                                      json_object_get (json_object_get (back, "weight"), "value")),
+                                  9);
+                json_decref (back);
             }
         }
         wes_constraint_t *k = wes_table_add_constraint (t, WES_CON_CHECK, "ck\x01");
@@ -177,7 +182,10 @@ test_awkward_model_streams_like_jansson (void **state)
         t->rls_enabled = i % 3 == 0;
         t->relations = json_pack ("[{s:s,s:b}]", "field", names[i], "list", 1);
         if (i == 0) {
-            t->directives = json_pack ("{s:{s:s}}", "uid", "value", "tbl:1");
+            wes_model_put_directives (m, &t->directives,
+                                      json_pack ("{s:{s:s}}", "uid", "value", "tbl:1"));
+            wes_model_put_directives (m, &t->columns[0]->directives, json_object ());
+            assert_null (t->columns[0]->directives);
         }
     }
     wes_enum_t *e = wes_model_add_enum (m, "z_enum");

@@ -224,8 +224,7 @@ test_hash_changes_with_facts_not_meta (void **state)
     /*  A fresh record has no directives or relations (NULL): set them. */
     assert_null (c->directives);
     assert_null (t->relations);
-    c->directives = json_object ();
-    json_object_set_new (c->directives, "pii", json_object ());
+    wes_model_put_directives (m, &c->directives, json_pack ("{s:{}}", "pii"));
     t->relations = json_array ();
     json_array_append_new (t->relations, json_string ("x"));
     c->pos.line = 99;
@@ -281,8 +280,7 @@ test_document_json (void **state)
     wes_column_t *c = wes_table_find_column (t, "name");
     wes_model_set_str (&c->gql_name, "name");
     wes_model_set_str (&c->gql_type, "String");
-    c->directives = json_object ();
-    json_object_set_new (c->directives, "pii", json_object ());
+    wes_model_put_directives (m, &c->directives, json_pack ("{s:{}}", "pii"));
     wes_model_set_str (&wes_model_find_enum (m, "role")->gql_name, "Role");
     json_t *doc = wes_model_to_document_json (m);
     char hash[65];
