@@ -25,6 +25,7 @@ static int s_cmp_policy (const void *a, const void *b);
 static void s_put_enum (wes_buf_t *buf, const wes_enum_t *e);
 static void s_put_table (wes_buf_t *buf, const wes_model_t *model, const wes_table_t *t);
 static void s_put_type (wes_buf_t *buf, const wes_model_t *model, const char *type);
+static void s_put_ident (wes_buf_t *buf, const char *s);
 static void s_put_ident_list (wes_buf_t *buf, char *const *names, size_t n);
 static void s_put_comment_text (wes_buf_t *buf, const char *text);
 static void s_put_paren_expr (wes_buf_t *buf, const char *expr, const char *indent);
@@ -195,7 +196,7 @@ s_put_enum (wes_buf_t *buf, const wes_enum_t *e)
         wes_buf_puts (buf, "\n");
     }
     wes_buf_puts (buf, "CREATE TYPE ");
-    wes_buf_put_ident (buf, e->name);
+    s_put_ident (buf, e->name);
     wes_buf_puts (buf, " AS ENUM (");
     for (size_t i = 0; i < e->n_values; i++) {
         if (i > 0) {
@@ -220,7 +221,7 @@ s_put_table (wes_buf_t *buf, const wes_model_t *model, const wes_table_t *t)
         s_put_comment_text (buf, t->name);
     }
     wes_buf_puts (buf, "\nCREATE TABLE ");
-    wes_buf_put_ident (buf, t->name);
+    s_put_ident (buf, t->name);
     wes_buf_puts (buf, " (");
 
     wes_column_t **cols
@@ -230,7 +231,7 @@ s_put_table (wes_buf_t *buf, const wes_model_t *model, const wes_table_t *t)
         const wes_column_t *c = cols[i];
         wes_buf_puts (buf, sep);
         wes_buf_puts (buf, "    ");
-        wes_buf_put_ident (buf, c->name);
+        s_put_ident (buf, c->name);
         wes_buf_puts (buf, " ");
         s_put_type (buf, model, c->type);
         if (c->not_null) {
@@ -261,7 +262,7 @@ s_put_table (wes_buf_t *buf, const wes_model_t *model, const wes_table_t *t)
             }
             wes_buf_puts (buf, sep);
             wes_buf_puts (buf, "    CONSTRAINT ");
-            wes_buf_put_ident (buf, c->name);
+            s_put_ident (buf, c->name);
             if (c->kind == WES_CON_CHECK) {
                 wes_buf_puts (buf, " CHECK ");
                 s_put_paren_expr (buf, c->check_expr ? c->check_expr : "true", "    ");
@@ -291,13 +292,13 @@ s_put_foreign_keys (wes_buf_t *buf, const wes_table_t *t)
             continue;
         }
         wes_buf_puts (buf, "ALTER TABLE ");
-        wes_buf_put_ident (buf, t->name);
+        s_put_ident (buf, t->name);
         wes_buf_puts (buf, " ADD CONSTRAINT ");
-        wes_buf_put_ident (buf, c->name);
+        s_put_ident (buf, c->name);
         wes_buf_puts (buf, " FOREIGN KEY (");
         s_put_ident_list (buf, c->columns, c->n_columns);
         wes_buf_puts (buf, ") REFERENCES ");
-        wes_buf_put_ident (buf, c->ref_table ? c->ref_table : "");
+        s_put_ident (buf, c->ref_table ? c->ref_table : "");
         if (c->n_ref_columns > 0) {
             wes_buf_puts (buf, " (");
             s_put_ident_list (buf, c->ref_columns, c->n_ref_columns);
@@ -325,9 +326,9 @@ s_put_indexes (wes_buf_t *buf, const wes_table_t *t)
     for (size_t i = 0; i < t->n_indexes; i++) {
         const wes_index_t *ix = ixs[i];
         wes_buf_puts (buf, ix->unique ? "CREATE UNIQUE INDEX " : "CREATE INDEX ");
-        wes_buf_put_ident (buf, ix->name);
+        s_put_ident (buf, ix->name);
         wes_buf_puts (buf, " ON ");
-        wes_buf_put_ident (buf, t->name);
+        s_put_ident (buf, t->name);
         wes_buf_printf (buf, " USING %s (", ix->method ? ix->method : "btree");
         s_put_ident_list (buf, ix->columns, ix->n_columns);
         wes_buf_puts (buf, ")");
@@ -348,7 +349,7 @@ s_put_security (wes_buf_t *buf, const wes_table_t *t)
     size_t emitted = 0;
     if (t->rls_enabled) {
         wes_buf_puts (buf, "ALTER TABLE ");
-        wes_buf_put_ident (buf, t->name);
+        s_put_ident (buf, t->name);
         wes_buf_puts (buf, " ENABLE ROW LEVEL SECURITY;\n");
         emitted++;
     }
@@ -357,9 +358,9 @@ s_put_security (wes_buf_t *buf, const wes_table_t *t)
     for (size_t i = 0; i < t->n_policies; i++) {
         const wes_policy_t *p = pols[i];
         wes_buf_puts (buf, "CREATE POLICY ");
-        wes_buf_put_ident (buf, p->name);
+        s_put_ident (buf, p->name);
         wes_buf_puts (buf, " ON ");
-        wes_buf_put_ident (buf, t->name);
+        s_put_ident (buf, t->name);
         wes_buf_printf (buf, " AS %s FOR %s TO ", p->permissive ? "PERMISSIVE" : "RESTRICTIVE",
                         wes_policy_cmd_sql (p->cmd));
         if (p->n_roles == 0) {
@@ -401,7 +402,7 @@ s_put_role (wes_buf_t *buf, const char *role)
             return;
         }
     }
-    wes_buf_put_ident (buf, role);
+    s_put_ident (buf, role);
 }
 
 //  A column type as the model spells it, except that an enum type's name
@@ -417,15 +418,41 @@ s_put_type (wes_buf_t *buf, const wes_model_t *model, const char *type)
     while (base_len >= 2 && strncmp (type + base_len - 2, "[]", 2) == 0) {
         base_len -= 2;
     }
-    char *base = wes_strndup (type, base_len);
+    //  The common case, a type without brackets, needs no copy
+    char small[128];
+    const char *base = type;
+    char *heap = NULL;
+    if (base_len < len) {
+        heap = base_len < sizeof small ? NULL : wes_alloc (base_len + 1);
+        char *copy = heap ? heap : small;
+        memcpy (copy, type, base_len);
+        copy[base_len] = '\0';
+        base = copy;
+    }
     if (base_len > 0 && base[0] != '"' && wes_model_find_enum (model, base)) {
-        wes_buf_put_ident (buf, base);
+        s_put_ident (buf, base);
         wes_buf_puts (buf, type + base_len);
     }
     else {
-        wes_buf_puts (buf, type);
+        wes_buf_append (buf, type, len);
     }
-    free (base);
+    free (heap);
+}
+
+//  "name", with any double quote doubled (wes_buf_put_ident's bytes, in
+//  runs rather than byte by byte)
+static void
+s_put_ident (wes_buf_t *buf, const char *s)
+{
+    wes_buf_append (buf, "\"", 1);
+    const char *q;
+    while ((q = strchr (s, '"')) != NULL) {
+        wes_buf_append (buf, s, (size_t) (q - s) + 1);
+        wes_buf_append (buf, "\"", 1);
+        s = q + 1;
+    }
+    wes_buf_puts (buf, s);
+    wes_buf_append (buf, "\"", 1);
 }
 
 static void
@@ -435,7 +462,7 @@ s_put_ident_list (wes_buf_t *buf, char *const *names, size_t n)
         if (i > 0) {
             wes_buf_puts (buf, ", ");
         }
-        wes_buf_put_ident (buf, names[i]);
+        s_put_ident (buf, names[i]);
     }
 }
 
@@ -443,9 +470,15 @@ s_put_ident_list (wes_buf_t *buf, char *const *names, size_t n)
 static void
 s_put_comment_text (wes_buf_t *buf, const char *text)
 {
-    for (const char *p = text; *p; p++) {
-        char ch = (*p == '\n' || *p == '\r') ? ' ' : *p;
-        wes_buf_append (buf, &ch, 1);
+    size_t run;
+    while (*text) {
+        run = strcspn (text, "\r\n");
+        wes_buf_append (buf, text, run);
+        text += run;
+        if (*text) {
+            wes_buf_append (buf, " ", 1);
+            text++;
+        }
     }
 }
 

@@ -24,6 +24,11 @@ typedef struct {
     size_t n_tables;
     size_t *enum_slots;       /* hash of enums by SQL name: index + 1, 0 when free */
     size_t enum_cap;          /* slots: a power of two */
+    const char **type_keys;   /* cache of column types (by pointer: model strings are
+                                 shared) ... */
+    const char **type_elems;  /* ... to their element TypeScript type */
+    size_t type_cap;          /* slots: a power of two */
+    size_t n_types;           /* slots in use */
 } s_names_t;
 
 //  A set of owned strings (open addressing)
@@ -36,6 +41,9 @@ typedef struct {
 static void s_names_init (s_names_t *names, const wes_model_t *model);
 static void s_names_free (s_names_t *names);
 static const char *s_enum_ts_name (const s_names_t *names, const char *sql_name);
+static const char *s_type_cache_get (const s_names_t *names, const char *type);
+static void s_type_cache_put (s_names_t *names, const char *type, const char *elem);
+static void s_put_elem (wes_buf_t *buf, const wes_column_t *c, const char *elem, size_t dims);
 static int s_cmp_table (const void *a, const void *b);
 static int s_cmp_enum (const void *a, const void *b);
 static int s_cmp_column (const void *a, const void *b);
@@ -229,6 +237,11 @@ s_put_ts_type (wes_buf_t *buf, const s_names_t *names, const wes_column_t *c)
         len -= 2;
         dims++;
     }
+    const char *cached = s_type_cache_get (names, c->type);
+    if (cached) {
+        s_put_elem (buf, c, cached, dims);
+        return;
+    }
     //  The base type without its modifiers: "character varying(64)" and
     //  "timestamp(3) with time zone" become "character varying" and
     //  "timestamp with time zone"; a quoted name loses its quotes.
@@ -276,7 +289,14 @@ s_put_ts_type (wes_buf_t *buf, const s_names_t *names, const wes_column_t *c)
     if (base != small) {
         free (base);
     }
+    s_type_cache_put ((s_names_t *) names, c->type, elem);
+    s_put_elem (buf, c, elem, dims);
+}
 
+//  The element type, with its null and array brackets
+static void
+s_put_elem (wes_buf_t *buf, const wes_column_t *c, const char *elem, size_t dims)
+{
     if (dims == 0 || c->array_elem_not_null) {
         wes_buf_puts (buf, elem);
     }
@@ -530,6 +550,68 @@ s_names_free (s_names_t *names)
     free (names->enums);
     free (names->tables);
     free (names->enum_slots);
+    free (names->type_keys);
+    free (names->type_elems);
+}
+
+static size_t
+s_ptr_hash (const void *p)
+{
+    return (size_t) (((uint64_t) (uintptr_t) p * 0x9E3779B97F4A7C15ull) >> 20);
+}
+
+//  The element TypeScript type already worked out for this type string, or NULL
+static const char *
+s_type_cache_get (const s_names_t *names, const char *type)
+{
+    if (!type || names->type_cap == 0) {
+        return NULL;
+    }
+    size_t mask = names->type_cap - 1;
+    for (size_t i = s_ptr_hash (type) & mask; names->type_keys[i]; i = (i + 1) & mask) {
+        if (names->type_keys[i] == type) {
+            return names->type_elems[i];
+        }
+    }
+    return NULL;
+}
+
+static void
+s_type_cache_put (s_names_t *names, const char *type, const char *elem)
+{
+    if (!type) {
+        return;
+    }
+    if ((names->n_types + 1) * 2 > names->type_cap) {
+        size_t cap = names->type_cap ? names->type_cap * 2 : 64;
+        const char **keys = wes_alloc (cap * sizeof (char *));
+        const char **elems = wes_alloc (cap * sizeof (char *));
+        for (size_t i = 0; i < names->type_cap; i++) {
+            if (names->type_keys[i]) {
+                size_t j = s_ptr_hash (names->type_keys[i]) & (cap - 1);
+                while (keys[j]) {
+                    j = (j + 1) & (cap - 1);
+                }
+                keys[j] = names->type_keys[i];
+                elems[j] = names->type_elems[i];
+            }
+        }
+        free (names->type_keys);
+        free (names->type_elems);
+        names->type_keys = keys;
+        names->type_elems = elems;
+        names->type_cap = cap;
+    }
+    size_t mask = names->type_cap - 1;
+    size_t i = s_ptr_hash (type) & mask;
+    while (names->type_keys[i] && names->type_keys[i] != type) {
+        i = (i + 1) & mask;
+    }
+    if (!names->type_keys[i]) {
+        names->type_keys[i] = type;
+        names->type_elems[i] = elem;
+        names->n_types++;
+    }
 }
 
 //  The TypeScript name of the enum whose SQL name is sql_name, or NULL
