@@ -456,6 +456,60 @@ test_rollback_and_refusals (void **state)
     free (to);
 }
 
+/*  An application query arriving while a step waits for its ACCESS
+    EXCLUSIVE lock queues behind the step, but never for longer than the
+    step's lock_timeout: it completes while the long reader that blocks the
+    step is still open. */
+static void
+test_app_queries_never_wait_past_lock_timeout (void **state)
+{
+    (void) state;
+    s_make_db ("queue");
+    char *from = s_hash_of ("queue");
+    char *to = s_target_hash ();
+    wes_plan_t *p = s_plan (from, to, 20000, 0);
+    wes_plan_step (p, 0)->lock_timeout_ms = 300;
+    wes_plan_step (p, 0)->base_delay_ms = 200;
+    wes_plan_step (p, 0)->max_delay_ms = 400;
+    wes_plan_step (p, 0)->max_attempts = 200;
+    char *path = s_save_plan (p, "queue.json");
+    char log[512];
+    snprintf (log, sizeof log, "%s/queue.log", s_dir);
+    PGconn *reader = wes_pgfix_connect (s_pg, "queue");
+    PQclear (wes_pgfix_query (reader, "BEGIN"));
+    PQclear (wes_pgfix_query (reader, "SELECT count(*) FROM big"));
+    int pid = s_spawn_apply (path, "queue", log);
+    /* wait until the step's ACCESS EXCLUSIVE request is queued */
+    int64_t deadline = s_now_ms () + 20000;
+    long waiting = 0;
+    while (s_now_ms () < deadline && waiting < 1) {
+        waiting = s_value_long ("queue", "SELECT count(*) FROM pg_locks WHERE relation = "
+                                         "'big'::regclass AND mode = 'AccessExclusiveLock' AND "
+                                         "NOT granted");
+        usleep (5000);
+    }
+    assert_int_equal (waiting, 1);
+    /* the application: statement_timeout only so that a regression fails
+       instead of hanging */
+    PGconn *app = wes_pgfix_connect (s_pg, "queue");
+    PQclear (wes_pgfix_query (app, "SET statement_timeout = '20s'"));
+    for (int i = 0; i < 5; i++) {
+        PGresult *r = wes_pgfix_query (app, "SELECT count(*) FROM big");
+        assert_non_null (r); /* it ran: the step gave up its place in the queue */
+        PQclear (r);
+    }
+    /* the reader is still open all this time */
+    assert_int_equal (PQtransactionStatus (reader), PQTRANS_INTRANS);
+    PQfinish (app);
+    PQclear (wes_pgfix_query (reader, "COMMIT"));
+    PQfinish (reader);
+    assert_int_equal (wes_test_wait (pid, 60000), 0);
+    wes_plan_destroy (&p);
+    free (path);
+    free (from);
+    free (to);
+}
+
 int
 main (void)
 {
@@ -463,6 +517,7 @@ main (void)
         cmocka_unit_test (test_sigkill_inside_backfill_then_resume),
         cmocka_unit_test (test_sigkill_during_cic_then_resume),
         cmocka_unit_test (test_lock_timeout_retries_then_succeeds),
+        cmocka_unit_test (test_app_queries_never_wait_past_lock_timeout),
         cmocka_unit_test (test_rollback_and_refusals),
     };
     return cmocka_run_group_tests (tests, s_group_setup, s_group_teardown);
