@@ -14,6 +14,7 @@
 #include "schema/wes_emit_sql.h"
 #include "schema/wes_emit_ts.h"
 #include "schema/wes_parser.h"
+#include "util/wes_arena.h"
 #include "util/wes_diag.h"
 #include "util/wes_mem.h"
 #include "wes_cli.h"
@@ -72,6 +73,33 @@ wes_cli_parse (int argc, char **argv)
         return 2;
     }
     wes_diag_t *diag = wes_diag_new (strcmp (path, "-") == 0 ? "<stdin>" : path);
+    if (!json && strcmp (path, "-") != 0) {
+        /*  A syntax check needs no AST: one definition at a time. */
+        int rc = 1;
+        wes_parser_t *parser = wes_parser_new_file (path, diag);
+        if (parser) {
+            wes_arena_t *scratch = wes_arena_new (0);
+            size_t n = 0;
+            while (wes_parser_next (parser, scratch) != NULL) {
+                wes_arena_reset (scratch);
+                n++;
+            }
+            if (!wes_parser_failed (parser)) {
+                rc = 0;
+            }
+            wes_arena_destroy (&scratch);
+            wes_parser_destroy (&parser);
+            wes_diag_print (diag, stderr);
+            if (rc == 0) {
+                printf ("%s: ok, %zu definitions\n", path, n);
+            }
+        }
+        else {
+            wes_diag_print (diag, stderr);
+        }
+        wes_diag_destroy (&diag);
+        return rc;
+    }
     wes_ast_doc_t *doc = wes_parse_file (path, diag);
     wes_diag_print (diag, stderr);
     int rc = 1;

@@ -1598,8 +1598,10 @@ static wes_constraint_t *
 s_add_constraint (s_ctx_t *ctx, wes_table_t *t, wes_con_kind_t kind, const char *given,
                   const char *label, bool name_columns, wes_loc_t loc)
 {
+    /*  Unique within the table (every name is settled at the end), and
+        the same few strings for every table: the model shares them. */
     char tmp[64];
-    snprintf (tmp, sizeof tmp, "\x01%zu", ctx->n_pending);
+    snprintf (tmp, sizeof tmp, "\x01%zu", t->n_constraints);
     wes_constraint_t *c = wes_table_add_constraint (t, kind, tmp);
     wes_assert (c);
     c->pos = s_pos (loc);
@@ -1613,7 +1615,7 @@ static wes_index_t *
 s_add_index (s_ctx_t *ctx, wes_table_t *t, const char *given, wes_loc_t loc)
 {
     char tmp[64];
-    snprintf (tmp, sizeof tmp, "\x01%zu", ctx->n_pending);
+    snprintf (tmp, sizeof tmp, "\x01%zu", t->n_indexes);
     wes_index_t *ix = wes_table_add_index (t, tmp);
     wes_assert (ix);
     ix->pos = s_pos (loc);

@@ -30,6 +30,7 @@ struct wes_model {
     size_t eindex_cap;    /* slots in eindex */
     wes_arena_t *arena;   /* records and strings */
     char **strs;          /* interned strings (in arena), NULL slots free */
+    uint32_t *str_hashes; /* each slot's hash (growth never reads a string again) */
     size_t strs_cap;      /* slots: a power of two, or 0 */
     size_t n_strs;        /* strings interned */
 };
@@ -86,6 +87,7 @@ wes_model_destroy (wes_model_t **self_p)
     free (self->index);
     free (self->eindex);
     free (self->strs);
+    free (self->str_hashes);
     wes_arena_destroy (&self->arena);
     free (self);
     *self_p = NULL;
@@ -788,23 +790,28 @@ s_intern (wes_model_t *self, const char *s)
     if ((self->n_strs + 1) * 2 > self->strs_cap) {
         size_t cap = self->strs_cap ? self->strs_cap * 2 : 256;
         char **fresh = wes_alloc (cap * sizeof (char *));
+        uint32_t *hashes = wes_alloc (cap * sizeof (uint32_t));
         for (size_t i = 0; i < self->strs_cap; i++) {
             if (self->strs[i]) {
-                size_t j = s_name_hash (self->strs[i]) & (cap - 1);
+                size_t j = self->str_hashes[i] & (cap - 1);
                 while (fresh[j]) {
                     j = (j + 1) & (cap - 1);
                 }
                 fresh[j] = self->strs[i];
+                hashes[j] = self->str_hashes[i];
             }
         }
         free (self->strs);
+        free (self->str_hashes);
         self->strs = fresh;
+        self->str_hashes = hashes;
         self->strs_cap = cap;
     }
+    uint32_t h = (uint32_t)s_name_hash (s);
     size_t mask = self->strs_cap - 1;
-    size_t i = s_name_hash (s) & mask;
+    size_t i = h & mask;
     while (self->strs[i]) {
-        if (strcmp (self->strs[i], s) == 0) {
+        if (self->str_hashes[i] == h && strcmp (self->strs[i], s) == 0) {
             return self->strs[i];
         }
         i = (i + 1) & mask;
@@ -814,6 +821,7 @@ s_intern (wes_model_t *self, const char *s)
     block[0] = S_TAG_ARENA;
     memcpy (block + 1, s, len + 1);
     self->strs[i] = block + 1;
+    self->str_hashes[i] = h;
     self->n_strs++;
     return block + 1;
 }
