@@ -1,0 +1,2 @@
+/* PLACEHOLDER: the codec is being written (issue 4). */
+#include "wes_proto.h"
