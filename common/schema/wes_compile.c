@@ -702,9 +702,11 @@ s_pending_push (s_ctx_t *ctx, s_pending_t *p)
 static const s_dir_spec_t *
 s_spec_for (const char *name)
 {
+    /*  Runs for every directive of the schema: the first byte rules out
+        most names before strcmp. */
     for (size_t i = 0; i < sizeof s_dirs / sizeof s_dirs[0]; i++) {
         for (size_t j = 0; j < 4 && s_dirs[i].names[j]; j++) {
-            if (strcmp (s_dirs[i].names[j], name) == 0) {
+            if (s_dirs[i].names[j][0] == name[0] && strcmp (s_dirs[i].names[j], name) == 0) {
                 return &s_dirs[i];
             }
         }
@@ -995,7 +997,7 @@ static bool
 s_is_known_meta (s_ctx_t *ctx, const char *name)
 {
     for (size_t i = 0; i < sizeof s_known_meta / sizeof s_known_meta[0]; i++) {
-        if (strcmp (s_known_meta[i], name) == 0) {
+        if (s_known_meta[i][0] == name[0] && strcmp (s_known_meta[i], name) == 0) {
             return true;
         }
     }
@@ -2646,6 +2648,40 @@ s_conkey (const wes_table_t *t, const char *name)
     return k;
 }
 
+/*  wes_name_generate's name when it fits in WES_MAX_IDENT_BYTES (it is then
+    the plain concatenation: table_col1_col2_label[pass]) written into out;
+    false when it does not fit (wes_name_generate shortens it). Spares the
+    allocations of the common case, which runs for every constraint. */
+static bool
+s_name_short (char out[WES_MAX_IDENT_BYTES + 1], const char *table, const char *const *cols,
+              size_t n, const char *label, unsigned pass)
+{
+    size_t len = 0;
+    char digits[16] = "";
+    if (pass > 0) {
+        snprintf (digits, sizeof digits, "%u", pass);
+    }
+    const char *parts[4] = {table, NULL, label, digits};
+    for (size_t k = 0; k < 4; k++) {
+        size_t count = k == 1 ? n : 1;
+        for (size_t c = 0; c < count; c++) {
+            const char *part = k == 1 ? cols[c] : parts[k];
+            size_t plen = strlen (part);
+            size_t sep = (k == 1 || k == 2) ? 1 : 0;
+            if (len + sep + plen > WES_MAX_IDENT_BYTES) {
+                return false;
+            }
+            if (sep) {
+                out[len++] = '_';
+            }
+            memcpy (out + len, part, plen);
+            len += plen;
+        }
+    }
+    out[len] = '\0';
+    return true;
+}
+
 static void
 s_set_name (s_ctx_t *ctx, s_pending_t *p, const char *name)
 {
@@ -2710,7 +2746,12 @@ s_settle_names (s_ctx_t *ctx)
             n = p->con ? p->con->n_columns : p->index->n_columns;
         }
         for (unsigned pass = 0;; pass++) {
-            char *name = wes_name_generate (p->table->name, cols, n, p->label, pass);
+            char small[WES_MAX_IDENT_BYTES + 1];
+            char *heap = NULL;
+            const char *name = small;
+            if (!s_name_short (small, p->table->name, cols, n, p->label, pass)) {
+                name = heap = wes_name_generate (p->table->name, cols, n, p->label, pass);
+            }
             char *key = s_conkey (p->table, name);
             bool free_name = !s_map_get (&ctx->connames, key) && !s_map_get (&ctx->relnames, name)
                              && !s_map_get (&ctx->table_names, name);
@@ -2722,7 +2763,7 @@ s_settle_names (s_ctx_t *ctx)
                 s_set_name (ctx, p, name);
             }
             free (key);
-            free (name);
+            free (heap);
             if (free_name) {
                 break;
             }

@@ -104,7 +104,17 @@ wes_model_add_enum (wes_model_t *self, const char *name)
     e->name = s_intern (self, name);
     self->enums = s_grow (self->enums, self->n_enums, sizeof (wes_enum_t *));
     self->enums[self->n_enums++] = e;
-    s_eindex_rebuild (self);
+    if (self->n_enums * 10 > self->eindex_cap * 7) {
+        s_eindex_rebuild (self);
+    }
+    else {
+        size_t mask = self->eindex_cap - 1;
+        size_t j = s_name_hash (e->name) & mask;
+        while (self->eindex[j]) {
+            j = (j + 1) & mask;
+        }
+        self->eindex[j] = e;
+    }
     return e;
 }
 
@@ -366,7 +376,8 @@ wes_table_find_column (const wes_table_t *t, const char *name)
         return NULL;
     }
     for (size_t i = 0; i < t->n_columns; i++) {
-        if (strcmp (t->columns[i]->name, name) == 0) {
+        const char *cn = t->columns[i]->name;
+        if (cn[0] == name[0] && strcmp (cn, name) == 0) {
             return t->columns[i];
         }
     }
