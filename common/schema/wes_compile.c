@@ -236,7 +236,8 @@ static void s_scan_other (s_ctx_t *ctx, s_type_t *ty);
 static void s_scan_doc_misc (s_ctx_t *ctx, const wes_ast_doc_t *doc);
 static void s_check_fk (s_ctx_t *ctx, const s_fk_t *fk);
 static void s_settle_names (s_ctx_t *ctx);
-static wes_model_t *s_compile (const wes_ast_doc_t *doc, wes_diag_t *diag, const char *path);
+static wes_model_t *s_compile (const wes_ast_doc_t *doc, wes_diag_t *diag, const char *path,
+                               wes_ast_doc_t **outline_p);
 static char *s_snake_exact (const char *name);
 static void s_owner_text (char *out, size_t size, const char *what, const char *type,
                           const char *name);
@@ -248,15 +249,16 @@ static const s_dir_spec_t *s_spec_for (const char *name);
 wes_model_t *
 wes_compile (const wes_ast_doc_t *doc, wes_diag_t *diag)
 {
-    return s_compile (doc, diag, NULL);
+    return s_compile (doc, diag, NULL, NULL);
 }
 
 /*  Compiles doc. With path, doc holds the big definitions (object,
     interface and input types) without their bodies, and each is read
     again from path when its turn comes, then forgotten: the whole AST of a
-    big schema never exists at once. */
+    big schema never exists at once. With outline_p (which is &doc), the
+    compile destroys the document as soon as it is done with it. */
 static wes_model_t *
-s_compile (const wes_ast_doc_t *doc, wes_diag_t *diag, const char *path)
+s_compile (const wes_ast_doc_t *doc, wes_diag_t *diag, const char *path, wes_ast_doc_t **outline_p)
 {
     wes_assert (doc && diag);
     size_t errors_before = wes_diag_errors (diag);
@@ -302,6 +304,14 @@ s_compile (const wes_ast_doc_t *doc, wes_diag_t *diag, const char *path)
     for (size_t i = 0; i < ctx.n_fks; i++) {
         s_check_fk (&ctx, &ctx.fks[i]);
     }
+    free (ctx.fks);
+    ctx.fks = NULL;
+    wes_arena_destroy (&ctx.keep); /* the foreign keys' directives */
+    /*  Naming needs no AST: an outline handed over goes now (the types'
+        names point into it; nothing reads them from here on). */
+    if (outline_p) {
+        wes_ast_doc_destroy (outline_p);
+    }
     s_settle_names (&ctx);
 
     for (size_t i = 0; i < ctx.n_types; i++) {
@@ -345,9 +355,7 @@ wes_compile_file (const char *path, wes_diag_t *diag)
             return NULL;
         }
         if (outline) {
-            wes_model_t *model = s_compile (outline, diag, path);
-            wes_ast_doc_destroy (&outline);
-            return model;
+            return s_compile (outline, diag, path, &outline);
         }
     }
     wes_ast_doc_t *doc = wes_parse_file (path, diag);
