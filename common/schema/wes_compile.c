@@ -151,6 +151,7 @@ typedef struct {
     s_slot_t *slots; /* cap slots */
     size_t cap;      /* power of two, or 0 */
     size_t count;    /* slots in use */
+    bool borrowed;   /* keys are the caller's (they outlive the map), not copied */
 } s_map_t;
 
 /*  One GraphQL named type of the document (or a built-in scalar). */
@@ -196,8 +197,9 @@ typedef struct {
 } s_found_t;
 
 typedef struct {
-    s_found_t *items; /* found directives in source order */
-    size_t count;     /* items */
+    s_found_t *items;          /* found directives in source order */
+    size_t count;              /* items */
+    s_found_t inline_items[8]; /* items' storage when they fit */
 } s_found_list_t;
 
 typedef struct {
@@ -219,6 +221,7 @@ typedef struct {
     wes_arena_t *body;     /* lazy compile: the definition read again */
     wes_arena_t *keep;     /* lazy compile: AST kept past its definition (foreign keys) */
     const char *path;      /* lazy compile: the file */
+    wes_buf_t *typebuf;    /* a field's GraphQL type as written (reused) */
 } s_ctx_t;
 
 static void s_err (s_ctx_t *ctx, wes_loc_t loc, const char *fmt, ...)
@@ -266,6 +269,7 @@ s_compile (const wes_ast_doc_t *doc, wes_diag_t *diag, const char *path, wes_ast
     memset (&ctx, 0, sizeof ctx);
     ctx.diag = diag;
     ctx.model = wes_model_new ();
+    ctx.typebuf = wes_buf_new ();
     if (path) {
         ctx.path = path;
         ctx.again = wes_parser_new_file (path, diag);
@@ -333,6 +337,7 @@ s_compile (const wes_ast_doc_t *doc, wes_diag_t *diag, const char *path, wes_ast
     s_map_free (&ctx.relnames);
     s_map_free (&ctx.connames);
     wes_arena_destroy (&ctx.keep);
+    wes_buf_destroy (&ctx.typebuf);
 
     if (wes_diag_errors (diag) > errors_before) {
         wes_model_destroy (&ctx.model);
@@ -573,7 +578,7 @@ s_map_put (s_map_t *m, const char *key, void *value)
         }
         i = (i + 1) & (m->cap - 1);
     }
-    m->slots[i].key = wes_strdup (key);
+    m->slots[i].key = m->borrowed ? (char *)key : wes_strdup (key);
     m->slots[i].value = value;
     m->count++;
     return true;
@@ -582,7 +587,7 @@ s_map_put (s_map_t *m, const char *key, void *value)
 static void
 s_map_free (s_map_t *m)
 {
-    for (size_t i = 0; i < m->cap; i++) {
+    for (size_t i = 0; i < m->cap && !m->borrowed; i++) {
         free (m->slots[i].key);
     }
     free (m->slots);
@@ -1020,7 +1025,7 @@ s_is_known_meta (s_ctx_t *ctx, const char *name)
     belongs to a table. */
 static void
 s_scan (s_ctx_t *ctx, const wes_ast_directive_t *const *lists, size_t n_lists, unsigned loc,
-        const char *loc_name, const char *owner, bool table_ctx, json_t *meta,
+        const char *loc_name, const char *owner, bool table_ctx, json_t **meta,
         s_found_list_t *found)
 {
     if (found) {
@@ -1034,7 +1039,9 @@ s_scan (s_ctx_t *ctx, const wes_ast_directive_t *const *lists, size_t n_lists, u
         }
     }
     if (found && total) {
-        found->items = wes_alloc (total * sizeof (s_found_t));
+        found->items = total <= sizeof found->inline_items / sizeof found->inline_items[0]
+                           ? found->inline_items
+                           : wes_alloc (total * sizeof (s_found_t));
     }
     for (size_t l = 0; l < n_lists; l++) {
         for (const wes_ast_directive_t *d = lists[l]; d; d = d->next) {
@@ -1047,7 +1054,11 @@ s_scan (s_ctx_t *ctx, const wes_ast_directive_t *const *lists, size_t n_lists, u
                             guess ? " (did you mean @" : "", guess ? guess : "", guess ? "?)" : "");
                 }
                 if (meta) {
-                    s_meta_add (meta, d);
+                    if (!*meta) {
+                        *meta = json_object ();
+                        wes_assert (*meta);
+                    }
+                    s_meta_add (*meta, d);
                 }
                 continue;
             }
@@ -1085,6 +1096,16 @@ s_scan (s_ctx_t *ctx, const wes_ast_directive_t *const *lists, size_t n_lists, u
             }
         }
     }
+}
+
+static void
+s_found_free (s_found_list_t *fl)
+{
+    if (fl->items != fl->inline_items) {
+        free (fl->items);
+    }
+    fl->items = NULL;
+    fl->count = 0;
 }
 
 static const wes_ast_directive_t *
@@ -2151,10 +2172,10 @@ s_table_field (s_ctx_t *ctx, s_type_t *ty, const wes_ast_field_t *f, wes_column_
     }
     s_map_put (field_names, f->name.value, (void *)f);
 
-    json_t *meta = json_object ();
+    json_t *meta = NULL; /* made when a metadata directive is found */
     s_found_list_t fl;
     const wes_ast_directive_t *lists[1] = {f->directives};
-    s_scan (ctx, lists, 1, S_LOC_FIELD, "FIELD_DEFINITION", owner, true, meta, &fl);
+    s_scan (ctx, lists, 1, S_LOC_FIELD, "FIELD_DEFINITION", owner, true, &meta, &fl);
     for (const wes_ast_input_value_t *a = f->args; a; a = a->next) {
         const wes_ast_directive_t *al[1] = {a->directives};
         s_scan (ctx, al, 1, S_LOC_OTHER, "ARGUMENT_DEFINITION", owner, false, NULL, NULL);
@@ -2176,7 +2197,8 @@ s_table_field (s_ctx_t *ctx, s_type_t *ty, const wes_ast_field_t *f, wes_column_
     const char *tname = sh.named ? sh.named->name.value : "";
     wes_loc_t tloc = sh.named ? sh.named->loc : f->loc;
     s_type_t *target = s_map_get (&ctx->type_map, tname);
-    wes_buf_t *gql_type = wes_buf_new ();
+    wes_buf_t *gql_type = ctx->typebuf;
+    wes_buf_reset (gql_type);
     s_type_str (f->type, gql_type);
 
     if (f->args) {
@@ -2228,7 +2250,7 @@ s_table_field (s_ctx_t *ctx, s_type_t *ty, const wes_ast_field_t *f, wes_column_
                     json_object_set_new (r, rel_args[i], json_string (v));
                 }
             }
-            json_object_set_new (r, "directives", json_incref (meta));
+            json_object_set_new (r, "directives", meta ? json_incref (meta) : json_object ());
             if (!t->relations) {
                 t->relations = json_array ();
                 wes_assert (t->relations);
@@ -2236,8 +2258,7 @@ s_table_field (s_ctx_t *ctx, s_type_t *ty, const wes_ast_field_t *f, wes_column_
             json_array_append_new (t->relations, r);
         }
         json_decref (meta);
-        free (fl.items);
-        wes_buf_destroy (&gql_type);
+        s_found_free (&fl);
         return;
     }
 
@@ -2245,7 +2266,16 @@ s_table_field (s_ctx_t *ctx, s_type_t *ty, const wes_ast_field_t *f, wes_column_
     const wes_ast_directive_t *col_dir = s_found (&fl, S_DIR_COLUMN);
     const char *given_name = col_dir ? s_arg_str (col_dir, "name") : NULL;
     const char *given_type = col_dir ? s_arg_str (col_dir, "type") : NULL;
-    char *cname = given_name ? wes_strdup (given_name) : wes_name_snake (f->name.value);
+    char *cname_owned = NULL;
+    const char *cname = given_name;
+    if (!cname) {
+        /*  snake_case changes only capitals: a name without one is its own. */
+        bool upper = false;
+        for (const char *q = f->name.value; *q && !upper; q++) {
+            upper = *q >= 'A' && *q <= 'Z';
+        }
+        cname = upper ? (cname_owned = wes_name_snake (f->name.value)) : f->name.value;
+    }
     wes_loc_t nloc = given_name ? s_arg_loc (col_dir, "name") : f->name.loc;
     bool name_ok = s_check_name (ctx, cname, "column", nloc);
 
@@ -2322,12 +2352,11 @@ s_table_field (s_ctx_t *ctx, s_type_t *ty, const wes_ast_field_t *f, wes_column_
                    other->pos.line, other->pos.col);
         }
     }
-    free (cname);
+    free (cname_owned);
     free (ctype);
     if (!c) {
         json_decref (meta);
-        free (fl.items);
-        wes_buf_destroy (&gql_type);
+        s_found_free (&fl);
         return;
     }
     c->not_null = sh.not_null;
@@ -2340,7 +2369,6 @@ s_table_field (s_ctx_t *ctx, s_type_t *ty, const wes_ast_field_t *f, wes_column_
     }
     c->pos = s_pos (f->name.loc);
     wes_model_put_directives (ctx->model, &c->directives, meta);
-    wes_buf_destroy (&gql_type);
 
     /*  Column directives. */
     for (size_t i = 0; i < fl.count; i++) {
@@ -2405,7 +2433,7 @@ s_table_field (s_ctx_t *ctx, s_type_t *ty, const wes_ast_field_t *f, wes_column_
             break;
         }
     }
-    free (fl.items);
+    s_found_free (&fl);
 }
 
 static void
@@ -2417,9 +2445,8 @@ s_build_table (s_ctx_t *ctx, s_type_t *ty)
     size_t n_lists = 0;
     const wes_ast_directive_t **lists = s_type_dir_lists (ty, &n_lists);
     s_found_list_t fl;
-    json_t *meta = json_object ();
-    wes_assert (meta);
-    s_scan (ctx, lists, n_lists, S_LOC_OBJECT, "OBJECT", owner, true, meta, &fl);
+    json_t *meta = NULL;
+    s_scan (ctx, lists, n_lists, S_LOC_OBJECT, "OBJECT", owner, true, &meta, &fl);
     free (lists);
     wes_model_put_directives (ctx->model, &t->directives, meta);
 
@@ -2427,6 +2454,7 @@ s_build_table (s_ctx_t *ctx, s_type_t *ty)
     size_t n_pk = 0;
     s_map_t field_names;
     memset (&field_names, 0, sizeof field_names);
+    field_names.borrowed = true; /* the field names of the AST, alive while we build */
     for (size_t i = 0; i <= ty->n_exts; i++) {
         const wes_ast_def_t *def = i == 0 ? ty->def : ty->exts[i - 1];
         for (const wes_ast_field_t *f = def->fields; f; f = f->next) {
@@ -2487,7 +2515,7 @@ s_build_table (s_ctx_t *ctx, s_type_t *ty)
             break;
         }
     }
-    free (fl.items);
+    s_found_free (&fl);
 }
 
 /* ---------------------------------------------------------------------- */
