@@ -868,8 +868,9 @@ s_read_body (s_reader_t *r, wes_msg_t *msg)
         }
     }
     if (r->pos != r->end) {
-        return s_fail (r, "%s: %zu trailing bytes after the map at byte %zu", type_name,
-                       (size_t)(r->end - r->pos), (size_t)(r->pos - r->base));
+        size_t extra = (size_t)(r->end - r->pos);
+        return s_fail (r, "%s: %zu trailing byte%s after the map at byte %zu", type_name, extra,
+                       extra == 1 ? "" : "s", (size_t)(r->pos - r->base));
     }
     for (size_t f = 0; f < spec->n_fields; f++) {
         if (!spec->fields[f].optional && !(seen_fields & ((uint64_t)1 << f))) {
