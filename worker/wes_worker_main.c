@@ -1,0 +1,255 @@
+/*  wes_worker_main.c — the wesley-worker program: flags, signals, logging
+    around the worker library (wes_worker.h). */
+#define _GNU_SOURCE /* pipe2 */
+#include <czmq.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "util/wes_log.h"
+#include "worker/wes_worker.h"
+
+#ifndef WES_VERSION
+#define WES_VERSION "0.0.0"
+#endif
+
+/*  The write end of the self-pipe the signal handler wakes the loop with:
+    a signal handler can reach nothing else. */
+static volatile sig_atomic_t s_wake_write = -1;
+
+static void s_on_signal (int sig);
+static void s_usage (FILE *out);
+static int s_parse_u32 (const char *flag, const char *text, uint32_t min, uint32_t max,
+                        uint32_t *out);
+
+int
+main (int argc, char **argv)
+{
+    wes_worker_opts_t opts = {.wake_fd = -1};
+    bool insecure = false;
+    wes_log_format_t format = WES_LOG_JSON;
+    wes_log_level_t level = WES_LOG_INFO;
+    for (int i = 1; i < argc; i++) {
+        const char *arg = argv[i];
+        if (strcmp (arg, "--help") == 0 || strcmp (arg, "-h") == 0) {
+            s_usage (stdout);
+            return 0;
+        }
+        if (strcmp (arg, "--version") == 0) {
+            printf ("wesley-worker %s\n", WES_VERSION);
+            return 0;
+        }
+        if (strcmp (arg, "--insecure") == 0) {
+            insecure = true;
+            continue;
+        }
+        /* every other flag takes a value: "--flag VALUE" or "--flag=VALUE" */
+        const char *value = NULL;
+        char name[32];
+        const char *eq = strchr (arg, '=');
+        if (strncmp (arg, "--", 2) == 0 && eq && (size_t)(eq - arg) < sizeof name) {
+            memcpy (name, arg, (size_t)(eq - arg));
+            name[eq - arg] = '\0';
+            value = eq + 1;
+        }
+        else {
+            snprintf (name, sizeof name, "%s", arg);
+            if (i + 1 < argc) {
+                value = argv[++i];
+            }
+        }
+        if (strncmp (name, "--", 2) != 0) {
+            fprintf (stderr, "wesley-worker: unexpected argument \"%s\" (see --help)\n", arg);
+            return 2;
+        }
+        if (!value) {
+            fprintf (stderr, "wesley-worker: %s needs a value (see --help)\n", name);
+            return 2;
+        }
+        int rc = 0;
+        if (strcmp (name, "--connect") == 0) {
+            opts.endpoint = value;
+        }
+        else if (strcmp (name, "--id") == 0) {
+            opts.id = value;
+        }
+        else if (strcmp (name, "--capacity") == 0) {
+            rc = s_parse_u32 (name, value, 1, WES_WORKER_MAX_CAPACITY, &opts.capacity);
+        }
+        else if (strcmp (name, "--labels") == 0) {
+            opts.labels = value;
+        }
+        else if (strcmp (name, "--psql") == 0) {
+            opts.psql_bin = value;
+        }
+        else if (strcmp (name, "--heartbeat-ms") == 0) {
+            rc = s_parse_u32 (name, value, 10, 600000, &opts.heartbeat_ms);
+        }
+        else if (strcmp (name, "--liveness") == 0) {
+            rc = s_parse_u32 (name, value, 1, 1000, &opts.liveness);
+        }
+        else if (strcmp (name, "--drain-ms") == 0) {
+            rc = s_parse_u32 (name, value, 1, 24u * 3600u * 1000u, &opts.drain_ms);
+        }
+        else if (strcmp (name, "--reconnect-max-ms") == 0) {
+            rc = s_parse_u32 (name, value, 1, 3600u * 1000u, &opts.reconnect_max_ms);
+        }
+        else if (strcmp (name, "--log-format") == 0) {
+            if (strcmp (value, "json") == 0) {
+                format = WES_LOG_JSON;
+            }
+            else if (strcmp (value, "text") == 0) {
+                format = WES_LOG_TEXT;
+            }
+            else {
+                fprintf (stderr, "wesley-worker: --log-format is json or text, not \"%s\"\n",
+                         value);
+                return 2;
+            }
+        }
+        else if (strcmp (name, "--log-level") == 0) {
+            const char *names[] = {"debug", "info", "warn", "error"};
+            int found = -1;
+            for (int k = 0; k < 4; k++) {
+                if (strcmp (value, names[k]) == 0) {
+                    found = k;
+                }
+            }
+            if (found < 0) {
+                fprintf (stderr, "wesley-worker: --log-level is debug, info, warn or error\n");
+                return 2;
+            }
+            level = (wes_log_level_t)found;
+        }
+        else {
+            fprintf (stderr, "wesley-worker: unknown flag %s (see --help)\n", name);
+            return 2;
+        }
+        if (rc != 0) {
+            return 2;
+        }
+    }
+    if (!opts.endpoint) {
+        fprintf (stderr, "wesley-worker: --connect ENDPOINT is required (see --help)\n");
+        return 2;
+    }
+    if (!insecure && !wes_worker_endpoint_is_local (opts.endpoint)) {
+        fprintf (stderr,
+                 "wesley-worker: %s is not on this machine and CURVE encryption is not "
+                 "available yet: refusing to send steps and connection details in clear text "
+                 "(pass --insecure to do it anyway, on a network you trust)\n",
+                 opts.endpoint);
+        return 2;
+    }
+    wes_log_init ("worker", level, format);
+
+    /* We own the signals: CZMQ must not install its handlers, a psql that
+       died while we write to it must not kill us, and SIGTERM/SIGINT wake
+       the loop through a self-pipe. */
+    zsys_handler_set (NULL);
+    signal (SIGPIPE, SIG_IGN);
+    int pipefd[2];
+    if (pipe2 (pipefd, O_CLOEXEC | O_NONBLOCK) != 0) {
+        fprintf (stderr, "wesley-worker: pipe: %s\n", strerror (errno));
+        return 1;
+    }
+    s_wake_write = pipefd[1];
+    struct sigaction sa;
+    memset (&sa, 0, sizeof sa);
+    sa.sa_handler = s_on_signal;
+    sigemptyset (&sa.sa_mask);
+    sigaction (SIGTERM, &sa, NULL);
+    sigaction (SIGINT, &sa, NULL);
+    opts.wake_fd = pipefd[0];
+
+    char *error = NULL;
+    wes_worker_t *worker = wes_worker_new (&opts, &error);
+    if (!worker) {
+        fprintf (stderr, "wesley-worker: %s\n", error ? error : "cannot start");
+        free (error);
+        return 2;
+    }
+    if (insecure && !wes_worker_endpoint_is_local (opts.endpoint)) {
+        wes_log_warn ("--insecure: talking to %s without encryption", opts.endpoint);
+    }
+    int rc = wes_worker_run (worker);
+    wes_worker_destroy (&worker);
+    signal (SIGTERM, SIG_DFL);
+    signal (SIGINT, SIG_DFL);
+    s_wake_write = -1;
+    close (pipefd[0]);
+    close (pipefd[1]);
+    return rc == 0 ? 0 : 1;
+}
+
+static void
+s_on_signal (int sig)
+{
+    (void)sig;
+    int saved = errno;
+    int fd = s_wake_write;
+    if (fd >= 0) {
+        char b = 1;
+        ssize_t n = write (fd, &b, 1);
+        (void)n;
+    }
+    errno = saved;
+}
+
+static int
+s_parse_u32 (const char *flag, const char *text, uint32_t min, uint32_t max, uint32_t *out)
+{
+    char *end = NULL;
+    errno = 0;
+    unsigned long long v = strtoull (text, &end, 10);
+    if (errno != 0 || end == text || *end != '\0' || text[0] == '-' || v < min || v > max) {
+        fprintf (stderr, "wesley-worker: %s takes a whole number from %u to %u, not \"%s\"\n", flag,
+                 min, max, text);
+        return -1;
+    }
+    *out = (uint32_t)v;
+    return 0;
+}
+
+static void
+s_usage (FILE *out)
+{
+    fprintf (out,
+             "usage: wesley-worker --connect ENDPOINT [flags]\n"
+             "\n"
+             "Runs the steps a Wesley coordinator assigns, one psql session per target\n"
+             "database, and reports how each attempt ended. SIGTERM or SIGINT: take no more\n"
+             "work, let the running attempt finish, say goodbye, exit 0 (a second signal\n"
+             "cancels the running attempt).\n"
+             "\n"
+             "  --connect ENDPOINT     the coordinator, e.g. tcp://127.0.0.1:5555 (required)\n"
+             "  --id ID                worker id, 1-%u of [A-Za-z0-9_.:@-]\n"
+             "                         (default: HOSTNAME-PID)\n"
+             "  --capacity N           attempts run at once, 1-%u (default: 1)\n"
+             "  --labels A,B           labels announced to the coordinator (default: none)\n"
+             "  --psql PATH            psql binary (default: $WESLEY_PSQL, else\n"
+             "                         `pg_config --bindir`/psql, else psql on PATH)\n"
+             "  --heartbeat-ms N       heartbeat interval until the coordinator sets one\n"
+             "                         (default: %u)\n"
+             "  --liveness N           missed heartbeats before the coordinator counts as\n"
+             "                         gone, until it sets its own (default: %u)\n"
+             "  --reconnect-max-ms N   longest wait between reconnects; waits start at %u ms,\n"
+             "                         double, and are jittered (default: %u)\n"
+             "  --drain-ms N           on SIGTERM, how long the running attempt may take\n"
+             "                         before it is cancelled (default: %u)\n"
+             "  --log-format FORMAT    json (JSON lines) or text, on stderr (default: json)\n"
+             "  --log-level LEVEL      debug, info, warn or error (default: info)\n"
+             "  --insecure             allow a coordinator that is not on this machine without\n"
+             "                         CURVE encryption (default: refused)\n"
+             "  --version              print the version\n"
+             "  --help                 this text\n"
+             "\n"
+             "Exit status: 0 after a requested stop, 1 when the loop failed, 2 for bad flags.\n",
+             WES_WORKER_MAX_ID, WES_WORKER_MAX_CAPACITY, WES_WORKER_HEARTBEAT_MS,
+             WES_WORKER_LIVENESS, WES_WORKER_RECONNECT_MIN_MS, WES_WORKER_RECONNECT_MAX_MS,
+             WES_WORKER_DRAIN_MS);
+}
