@@ -47,6 +47,10 @@
 /*  How long a statement waits for another connection's lock (a reader's
     checkpoint) before giving up. Only the coordinator writes. */
 #define S_BUSY_TIMEOUT_MS 5000
+/*  WAL pages between automatic checkpoints. A transition writes two or
+    three pages; SQLite's default (1000) checkpoints, with its own fsync of
+    the database file, every few hundred commits. */
+#define S_WAL_CHECKPOINT_PAGES "10000"
 /*  Most step instances of one run (targets x steps): bounds the file the
     create writes. 100 million rows is about 2 GiB of SQLite pages. */
 #define S_MAX_INSTANCES 100000000ull
@@ -1220,6 +1224,7 @@ s_configure (sqlite3 *db, bool read_only)
         return -1;
     }
     if (s_exec (db, "PRAGMA synchronous = FULL") != 0
+        || s_exec (db, "PRAGMA wal_autocheckpoint = " S_WAL_CHECKPOINT_PAGES) != 0
         || s_pragma_text (db, "PRAGMA synchronous", mode, sizeof mode) != SQLITE_OK
         || strcmp (mode, "2") != 0) {
         return -1;
