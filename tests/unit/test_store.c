@@ -945,8 +945,18 @@ s_crash_child (const char *path, int fd, uint32_t group, uint32_t n_steps)
     _exit (0);
 }
 
+/*  Counts the leading SUCCEEDED instances. */
 static void
-s_crash_check (const char *path, uint32_t group)
+s_prefix_fn (const wes_store_step_t *step, void *arg)
+{
+    uint32_t *k = arg;
+    if (step->state == WES_SS_SUCCEEDED && step->target * 400u + step->step == *k) {
+        (*k)++;
+    }
+}
+
+static void
+s_crash_check (const char *path, uint32_t group, uint32_t kill_after)
 {
     const uint32_t n_steps = 400;
     wes_store_t *s = s_create (path, n_steps);
@@ -962,7 +972,6 @@ s_crash_check (const char *path, uint32_t group)
     close (fds[1]);
     /*  Kill at an uneven point, after some commits were acknowledged. */
     uint32_t acked = 0;
-    uint32_t kill_after = 100 + (uint32_t)(getpid () % 37) * group;
     while (acked < kill_after) {
         uint32_t v;
         ssize_t n = read (fds[0], &v, sizeof v);
@@ -980,7 +989,24 @@ s_crash_check (const char *path, uint32_t group)
     }
     assert_true (acked >= kill_after);
 
+    /*  The killed writer left its log un-checkpointed: a reader goes
+        through it and sees the same prefix. */
+    char *wal = s_sidecar (path, "-wal");
+    struct stat sb;
+    assert_int_equal (stat (wal, &sb), 0);
+    assert_true (sb.st_size > 0);
+    free (wal);
     char *error = NULL;
+    s = wes_store_open (path, true, &error);
+    if (!s) {
+        fail_msg ("read-only open after SIGKILL: %s", error);
+    }
+    uint32_t ro_prefix = 0;
+    assert_int_equal (wes_store_each_step (s, s_prefix_fn, &ro_prefix), 0);
+    assert_int_equal (wes_store_epoch (s), 2);
+    wes_store_destroy (&s);
+    assert_true (ro_prefix >= acked);
+
     s = wes_store_open (path, false, &error);
     if (!s) {
         fail_msg ("reopen after SIGKILL: %s", error);
@@ -1003,6 +1029,7 @@ s_crash_check (const char *path, uint32_t group)
     print_message ("group %u: %u acknowledged, %u found after SIGKILL\n", group, acked, k);
     /*  Everything acknowledged is there; groups are atomic. */
     assert_true (k >= acked);
+    assert_int_equal (k, ro_prefix);
     assert_int_equal (k % group, 0);
     /*  One event per transition, committed with it ("opened" of the
         child's epoch and of this one, "created"). */
@@ -1018,14 +1045,22 @@ static void
 test_crash_single (void **state)
 {
     s_fixture_t *f = *state;
-    s_crash_check (f->path, 1);
+    for (uint32_t round = 0; round < 3; round++) {
+        char *path = s_sidecar (f->path, round == 0 ? ".a" : round == 1 ? ".b" : ".c");
+        s_crash_check (path, 1, 20 + round * 60 + (uint32_t)(getpid () % 13));
+        free (path);
+    }
 }
 
 static void
 test_crash_grouped (void **state)
 {
     s_fixture_t *f = *state;
-    s_crash_check (f->path, 7);
+    for (uint32_t round = 0; round < 3; round++) {
+        char *path = s_sidecar (f->path, round == 0 ? ".a" : round == 1 ? ".b" : ".c");
+        s_crash_check (path, 7, 30 + round * 150 + (uint32_t)(getpid () % 13));
+        free (path);
+    }
 }
 
 int
