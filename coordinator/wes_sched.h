@@ -59,6 +59,10 @@ void wes_sched_succeeded (wes_sched_t *self, uint32_t target, uint32_t step);
 void wes_sched_retry (wes_sched_t *self, uint32_t target, uint32_t step, int64_t not_before_ms);
 void wes_sched_failed (wes_sched_t *self, uint32_t target, uint32_t step);
 void wes_sched_requeue (wes_sched_t *self, uint32_t target, uint32_t step);
+/*  DISPATCHED -> RUNNING (the worker reported progress); both are in
+    flight, so this changes no limit. A transition reported for an
+    instance not in flight (DISPATCHED, RUNNING, UNKNOWN) changes nothing. */
+void wes_sched_running (wes_sched_t *self, uint32_t target, uint32_t step);
 
 wes_step_state_t wes_sched_state (const wes_sched_t *self, uint32_t target, uint32_t step);
 uint32_t wes_sched_attempts (const wes_sched_t *self, uint32_t target, uint32_t step);
