@@ -135,6 +135,7 @@ static void s_session_free (s_session_t **session_p);
 static void s_sessions_expire (wes_worker_t *self, int64_t now);
 static const char *s_held_attempt (const wes_worker_t *self);
 static size_t s_running (const wes_worker_t *self);
+static bool s_undelivered (const wes_worker_t *self);
 static int s_timeout (const wes_worker_t *self, int64_t now);
 static void s_shutdown (wes_worker_t *self);
 
@@ -328,8 +329,10 @@ wes_worker_run (wes_worker_t *self)
     s_connect (self, now);
     for (;;) {
         now = s_now ();
-        /* stopping: finished when nothing runs any more */
-        if (self->stop_requests > 0 && s_running (self) == 0) {
+        /* stopping: finished when nothing runs any more and every RESULT
+           went out (or there is no more time to wait for the coordinator) */
+        if (self->stop_requests > 0 && s_running (self) == 0
+            && (!s_undelivered (self) || self->stop_requests > 1 || now >= self->drain_until_ms)) {
             s_shutdown (self);
             return 0;
         }
@@ -400,14 +403,19 @@ wes_worker_run (wes_worker_t *self)
         }
         if (self->link == S_LINK_REGISTERED && now >= self->beat_at_ms) {
             wes_msg_t *hb = wes_msg_new (WES_MSG_HEARTBEAT);
-            if (s_send (self, hb) != 0) {
-                wes_log_debug ("heartbeat not sent (socket full)");
-            }
+            int sent = s_send (self, hb);
             wes_msg_destroy (&hb);
             self->beat_at_ms = now + self->interval_ms;
+            if (sent != 0) {
+                /* no pipe to the coordinator: libzmq gave the connection up
+                   (a protocol error such as an oversized frame ends it for
+                   good) or its queue is full; either way it is gone */
+                s_drop (self, now, "heartbeat cannot be sent: no connection to the coordinator");
+            }
         }
-        if (self->link == S_LINK_OFFLINE && self->stop_requests == 0
-            && now >= self->reconnect_at_ms) {
+        /* while stopping, reconnect only to hand over results */
+        if (self->link == S_LINK_OFFLINE && now >= self->reconnect_at_ms
+            && (self->stop_requests == 0 || s_undelivered (self))) {
             s_connect (self, now);
         }
         s_sessions_expire (self, now);
@@ -826,6 +834,14 @@ s_finish (wes_worker_t *self, s_slot_t *slot, int64_t now)
             snprintf (message, sizeof message, "%s after %lld ms%s%.1900s", slot->cancel_why,
                       (long long)(now - slot->started_ms), m[0] ? ": " : "", m);
         }
+        else if (self->stop_requests > 0 && (!sqlstate[0] || strcmp (sqlstate, "57014") == 0)) {
+            /* A Ctrl-C on a terminal reaches psql too (same process group):
+               its statement was cancelled or psql quit. That is no verdict
+               on the step. */
+            r->outcome = WES_OUTCOME_RETRYABLE;
+            snprintf (message, sizeof message, "interrupted while the worker was stopping%s%.1900s",
+                      m[0] ? ": " : "", m);
+        }
         else {
             r->outcome = wes_psql_retryable (psql) ? WES_OUTCOME_RETRYABLE : WES_OUTCOME_FAILED;
             snprintf (message, sizeof message, "%s", m[0] ? m : "psql failed");
@@ -907,6 +923,18 @@ s_running (const wes_worker_t *self)
         n += self->slots[i].state == S_SLOT_RUNNING;
     }
     return n;
+}
+
+/*  A finished attempt whose RESULT has not gone out on the current socket. */
+static bool
+s_undelivered (const wes_worker_t *self)
+{
+    for (uint32_t i = 0; i < self->capacity; i++) {
+        if (self->slots[i].state == S_SLOT_DONE && !self->slots[i].result_sent) {
+            return true;
+        }
+    }
+    return false;
 }
 
 /*  Stopping with nothing running: hand over the results we can, say

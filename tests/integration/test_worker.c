@@ -730,7 +730,9 @@ test_garbage (void **state)
     static s_fake_t f;
     s_fake_register (&f, "w-garbage", 200, 5);
     /* let registration land */
-    assert_non_null (s_fake_wait (&f, WES_MSG_HEARTBEAT, NULL, 5000));
+    wes_msg_t *hb = s_fake_wait (&f, WES_MSG_HEARTBEAT, NULL, 5000);
+    assert_non_null (hb);
+    wes_msg_destroy (&hb);
     const char *frames[][3] = {
         {"junk", NULL, NULL}, /* one frame */
         {"WS\x01\x03",
@@ -826,6 +828,53 @@ test_sigterm_mid_step (void **state)
     s_fake_stop (&f);
 }
 
+/*  Ctrl-C on a terminal signals the whole process group, psql included:
+    its cancelled statement is no verdict on the step (RETRYABLE, never
+    FAILED), and the worker still says goodbye and exits 0. */
+static void
+test_sigint_group (void **state)
+{
+    (void)state;
+    static s_fake_t f;
+    s_fake_register (&f, "w-int", 200, 5);
+    wes_msg_t *a = s_assign ("e7-60", "interrupted", WES_STEP_TX, "t60",
+                             "SELECT pg_sleep(5); CREATE TABLE t60 (id int);", 2000, 0, NULL);
+    s_fake_send (&f, a);
+    wes_msg_t *p = s_fake_wait (&f, WES_MSG_PROGRESS, "e7-60", 10000);
+    assert_non_null (p);
+    wes_msg_destroy (&p);
+    /* psql must be inside pg_sleep before the signal */
+    int64_t until = zclock_mono () + 10000;
+    char *n = NULL;
+    while (zclock_mono () < until) {
+        free (n);
+        n = s_query ("SELECT count(*) FROM pg_stat_activity WHERE query LIKE '%pg_sleep(5)%' "
+                     "AND pid <> pg_backend_pid()");
+        if (n && strcmp (n, "1") == 0) {
+            break;
+        }
+        zclock_sleep (20);
+    }
+    assert_string_equal (n, "1");
+    free (n);
+    assert_int_equal (kill (-f.pid, SIGINT), 0);
+    wes_msg_t *r = s_fake_wait (&f, WES_MSG_RESULT, "e7-60", 20000);
+    assert_non_null (r);
+    assert_int_equal (r->outcome, WES_OUTCOME_RETRYABLE);
+    assert_non_null (strstr (r->message, "interrupted"));
+    wes_msg_destroy (&r);
+    wes_msg_t *bye = s_fake_wait (&f, WES_MSG_DISCONNECT, NULL, 10000);
+    assert_non_null (bye);
+    wes_msg_destroy (&bye);
+    assert_int_equal (wes_test_wait (f.pid, 10000), 0);
+    f.pid = 0;
+    char *t = s_query ("SELECT to_regclass('t60') IS NULL");
+    assert_string_equal (t, "t");
+    free (t);
+    wes_msg_destroy (&a);
+    s_fake_stop (&f);
+}
+
 static int
 s_teardown (void **state)
 {
@@ -848,6 +897,7 @@ main (void)
         cmocka_unit_test_teardown (test_reconnect, s_teardown),
         cmocka_unit_test_teardown (test_garbage, s_teardown),
         cmocka_unit_test_teardown (test_sigterm_mid_step, s_teardown),
+        cmocka_unit_test_teardown (test_sigint_group, s_teardown),
     };
     return cmocka_run_group_tests (tests, s_group_setup, s_group_teardown);
 }
