@@ -942,7 +942,9 @@ s_undelivered (const wes_worker_t *self)
 static void
 s_shutdown (wes_worker_t *self)
 {
-    if (self->sock && self->link == S_LINK_REGISTERED) {
+    /* registering counts too: the coordinator may know us from an earlier
+       socket, and a goodbye it did not need costs nothing */
+    if (self->sock) {
         s_deliver (self);
         wes_msg_t *bye = wes_msg_new (WES_MSG_DISCONNECT);
         wes_msg_set (&bye->message, "worker shutting down");
