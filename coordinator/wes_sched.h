@@ -38,13 +38,18 @@ typedef struct wes_sched wes_sched_t;
 
 /*  groups[i] is target i's server group (NULL: its own group). The plan is
     borrowed and must outlive the scheduler. Every instance starts PENDING
-    (or READY when it has no dependency). */
+    (or READY when it has no dependency). NULL when the plan's DAG is broken
+    (unknown, duplicate or later dependency) or steps x targets >= 2^32.
+    Waves mode runs the steps in plan order, phase by phase. */
 wes_sched_t *wes_sched_new (const wes_plan_t *plan, size_t n_targets, const char *const *groups,
                             const wes_sched_limits_t *limits);
 void wes_sched_destroy (wes_sched_t **self_p);
 
-/*  Restores an instance's state (resume). SUCCEEDED instances release their
-    dependents; DISPATCHED/RUNNING must be given as UNKNOWN by the caller. */
+/*  Restores an instance's state (resume), in any order, before picking.
+    SUCCEEDED instances release their dependents; PENDING/READY are taken
+    as "not started" (the scheduler decides which); DISPATCHED/RUNNING must
+    be given as UNKNOWN by the caller. UNKNOWN instances hold their slots
+    and table until succeeded or requeued. */
 void wes_sched_restore (wes_sched_t *self, uint32_t target, uint32_t step, wes_step_state_t state,
                         uint32_t attempts, int64_t not_before_ms);
 
