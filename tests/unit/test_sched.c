@@ -1312,9 +1312,8 @@ test_property (void **state)
 //  A million instances: memory per instance and pick speed
 
 static void
-test_million (void **state)
+s_million (uint32_t n_groups, wes_sched_limits_t l)
 {
-    (void)state;
     uint32_t P = 1000;
     uint32_t T = S_SANITIZED ? 100 : 1000;
     wes_plan_t *plan = wes_plan_new ("a", "b");
@@ -1336,13 +1335,9 @@ test_million (void **state)
     char **groups = calloc (T, sizeof (char *));
     for (uint32_t t = 0; t < T; t++) {
         char name[16];
-        snprintf (name, sizeof name, "g%u", t % 10);
+        snprintf (name, sizeof name, "g%u", t % n_groups);
         groups[t] = wes_strdup (name);
     }
-    wes_sched_limits_t l = s_nolimits ();
-    l.max_per_target = 2;
-    l.max_per_group = 150;
-    l.max_cic_per_group = 20;
     struct mallinfo2 before = mallinfo2 ();
     clock_t c0 = clock ();
     wes_sched_t *s = wes_sched_new (plan, T, (const char *const *)groups, &l);
@@ -1389,6 +1384,63 @@ test_million (void **state)
     wes_plan_destroy (&plan);
 }
 
+static void
+test_million (void **state)
+{
+    (void)state;
+    wes_sched_limits_t l = s_nolimits ();
+    l.max_per_target = 2;
+    l.max_per_group = 150;
+    l.max_cic_per_group = 20;
+    s_million (10, l);
+}
+
+static void
+test_million_one_group (void **state)
+{
+    (void)state;
+    //  Every target in one group with a small cap: picks stay O(log n)
+    wes_sched_limits_t l = s_nolimits ();
+    l.max_per_target = 1;
+    l.max_per_group = 8;
+    l.max_cic_per_group = 2;
+    l.max_total = 6;
+    s_million (1, l);
+}
+
+static void
+test_waves_phase_order (void **state)
+{
+    (void)state;
+    //  A hand-made plan with its contract step first: waves go phase by
+    //  phase (plan order inside a phase), so the gate cannot deadlock them
+    wes_plan_t *plan = wes_plan_new ("a", "b");
+    s_add (plan, WES_PHASE_CONTRACT, WES_STEP_TX, "a", 1, -1);
+    s_add (plan, WES_PHASE_EXPAND, WES_STEP_TX, "b", 1, -1);
+    s_add (plan, WES_PHASE_BACKFILL, WES_STEP_BATCHED, "c", 1, -1);
+    wes_sched_limits_t l = s_nolimits ();
+    l.waves = true;
+    wes_sched_t *s = wes_sched_new (plan, 2, NULL, &l);
+    assert_non_null (s);
+    s_expect_pick (s, 0, 1);
+    s_expect_pick (s, 1, 1);
+    s_expect_none (s);
+    wes_sched_succeeded (s, 0, 1);
+    wes_sched_succeeded (s, 1, 1);
+    s_expect_pick (s, 0, 2);
+    s_expect_pick (s, 1, 2);
+    s_expect_none (s);
+    wes_sched_succeeded (s, 0, 2);
+    wes_sched_succeeded (s, 1, 2);
+    s_expect_pick (s, 0, 0);
+    s_expect_pick (s, 1, 0);
+    wes_sched_succeeded (s, 0, 0);
+    wes_sched_succeeded (s, 1, 0);
+    assert_true (wes_sched_done (s));
+    wes_sched_destroy (&s);
+    wes_plan_destroy (&plan);
+}
+
 int
 main (void)
 {
@@ -1407,7 +1459,9 @@ main (void)
         cmocka_unit_test (test_retry_and_failure),
         cmocka_unit_test (test_restore_unknown),
         cmocka_unit_test (test_property),
+        cmocka_unit_test (test_waves_phase_order),
         cmocka_unit_test (test_million),
+        cmocka_unit_test (test_million_one_group),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);
 }
