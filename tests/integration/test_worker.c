@@ -875,6 +875,52 @@ test_sigint_group (void **state)
     s_fake_stop (&f);
 }
 
+/*  --capacity 2: two attempts at once (on one target: two psql sessions),
+    a third is refused as busy. */
+static void
+test_capacity (void **state)
+{
+    (void)state;
+    static s_fake_t f;
+    s_fake_start (&f, "w-cap", "--capacity", "2");
+    wes_msg_t *ready = s_fake_wait (&f, WES_MSG_READY, NULL, 10000);
+    assert_non_null (ready);
+    assert_int_equal (ready->capacity, 2);
+    wes_msg_destroy (&ready);
+    f.interval_ms = 200;
+    f.beating = true;
+    s_fake_heartbeat (&f, 200, 5);
+    wes_msg_t *a =
+        s_assign ("e7-70", "par-a", WES_STEP_TX, "ta", "SELECT pg_sleep(1);", 2000, 0, NULL);
+    wes_msg_t *b =
+        s_assign ("e7-71", "par-b", WES_STEP_TX, "tb", "SELECT pg_sleep(1);", 2000, 0, NULL);
+    wes_msg_t *c = s_assign ("e7-72", "par-c", WES_STEP_TX, "tc", "SELECT 1;", 2000, 0, NULL);
+    int64_t t0 = zclock_mono ();
+    s_fake_send (&f, a);
+    s_fake_send (&f, b);
+    s_fake_send (&f, c);
+    wes_msg_t *rc = s_fake_wait (&f, WES_MSG_RESULT, "e7-72", 5000);
+    assert_non_null (rc);
+    assert_int_equal (rc->outcome, WES_OUTCOME_FAILED);
+    assert_string_equal (rc->message, "busy");
+    wes_msg_destroy (&rc);
+    wes_msg_t *ra = s_fake_wait (&f, WES_MSG_RESULT, "e7-70", 10000);
+    assert_non_null (ra);
+    assert_int_equal (ra->outcome, WES_OUTCOME_OK);
+    wes_msg_t *rb = s_fake_wait (&f, WES_MSG_RESULT, "e7-71", 10000);
+    assert_non_null (rb);
+    assert_int_equal (rb->outcome, WES_OUTCOME_OK);
+    /* side by side, not one after the other */
+    assert_true (zclock_mono () - t0 < 1900);
+    wes_msg_destroy (&ra);
+    wes_msg_destroy (&rb);
+    wes_msg_destroy (&a);
+    wes_msg_destroy (&b);
+    wes_msg_destroy (&c);
+    s_fake_sigterm_clean (&f);
+    s_fake_stop (&f);
+}
+
 static int
 s_teardown (void **state)
 {
@@ -898,6 +944,7 @@ main (void)
         cmocka_unit_test_teardown (test_garbage, s_teardown),
         cmocka_unit_test_teardown (test_sigterm_mid_step, s_teardown),
         cmocka_unit_test_teardown (test_sigint_group, s_teardown),
+        cmocka_unit_test_teardown (test_capacity, s_teardown),
     };
     return cmocka_run_group_tests (tests, s_group_setup, s_group_teardown);
 }
