@@ -290,8 +290,11 @@ void
 wes_sched_restore (wes_sched_t *self, uint32_t target, uint32_t step, wes_step_state_t state,
                    uint32_t attempts, int64_t not_before_ms)
 {
-    wes_assert (self && target < self->n_targets && step < self->n_steps);
-    wes_assert ((unsigned)state <= WES_SS_UNKNOWN);
+    wes_assert (self);
+    //  The values come from a file: out of range changes nothing
+    if (target >= self->n_targets || step >= self->n_steps || (unsigned)state > WES_SS_UNKNOWN) {
+        return;
+    }
     uint32_t id = s_id (self, target, step);
     self->attempts[id] = attempts;
     if (state == WES_SS_PENDING || state == WES_SS_READY) {

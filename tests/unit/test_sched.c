@@ -575,6 +575,12 @@ test_restore_unknown (void **state)
     wes_sched_restore (s, 1, 0, WES_SS_UNKNOWN, 3, 0);
     wes_sched_restore (s, 1, 1, WES_SS_RETRY_WAIT, 2, 40);
     wes_sched_restore (s, 1, 1, WES_SS_RETRY_WAIT, 2, 30);
+    //  Out of range (a damaged store): ignored
+    wes_sched_restore (s, 2, 0, WES_SS_SUCCEEDED, 1, 0);
+    wes_sched_restore (s, 0, 3, WES_SS_SUCCEEDED, 1, 0);
+    wes_sched_restore (s, 0, 2, (wes_step_state_t)42, 1, 0);
+    assert_int_equal (wes_sched_count (s, WES_SS_SUCCEEDED), 0);
+    assert_int_equal (wes_sched_state (s, 0, 2), WES_SS_PENDING);
     assert_int_equal (wes_sched_count (s, WES_SS_UNKNOWN), 2);
     assert_int_equal (wes_sched_next_wakeup (s), 30);
     s_expect_none (s);
