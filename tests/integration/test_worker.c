@@ -204,12 +204,18 @@ s_fake_heartbeat (s_fake_t *f, uint32_t interval_ms, uint32_t liveness)
     wes_msg_destroy (&hb);
 }
 
-static void
-s_fake_count_accepts (s_fake_t *f)
+/*  Counts the connections the monitor reported (its events arrive
+    asynchronously: waits up to timeout_ms for at least want). */
+static int
+s_fake_accepts (s_fake_t *f, int want, int timeout_ms)
 {
-    zsock_set_rcvtimeo (f->monitor, 0);
-    zmsg_t *ev;
-    while ((ev = zmsg_recv (f->monitor)) != NULL) {
+    int64_t deadline = zclock_mono () + timeout_ms;
+    zsock_set_rcvtimeo (f->monitor, 50);
+    while (f->n_accepted < want && zclock_mono () < deadline) {
+        zmsg_t *ev = zmsg_recv (f->monitor);
+        if (!ev) {
+            continue;
+        }
         char *name = zmsg_popstr (ev);
         if (name && strcmp (name, "ACCEPTED") == 0) {
             f->n_accepted++;
@@ -217,6 +223,7 @@ s_fake_count_accepts (s_fake_t *f)
         free (name);
         zmsg_destroy (&ev);
     }
+    return f->n_accepted;
 }
 
 /*  Waits up to timeout_ms for a message of type want (and attempt, if not
@@ -449,8 +456,8 @@ test_register_and_heartbeat (void **state)
     s_fake_sigterm_clean (&f);
     assert_true (s_log_has (&f, "\"role\":\"worker\""));
     assert_true (s_log_has (&f, "registered with"));
-    s_fake_count_accepts (&f);
-    assert_int_equal (f.n_accepted, 1);
+    assert_int_equal (s_fake_accepts (&f, 1, 2000), 1);
+    assert_int_equal (s_fake_accepts (&f, 2, 100), 1); /* and no other */
     s_fake_stop (&f);
 }
 
@@ -664,8 +671,7 @@ test_reconnect (void **state)
     assert_non_null (ready->attempt_id);
     assert_string_equal (ready->attempt_id, "e7-30");
     wes_msg_destroy (&ready);
-    s_fake_count_accepts (&f);
-    assert_int_equal (f.n_accepted, 2);
+    assert_int_equal (s_fake_accepts (&f, 2, 2000), 2);
     assert_true (s_log_has (&f, "coordinator silent"));
     /* answer: the attempt's RESULT follows */
     f.beating = true;
