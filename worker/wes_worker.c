@@ -71,6 +71,8 @@ typedef struct {
     int64_t progress_at_ms; /* when the last PROGRESS was sent */
     wes_msg_t *result;      /* DONE: the RESULT, owned */
     bool result_sent;       /* sent on the current socket */
+    bool reused;            /* its session's psql was already running (kept from before) */
+    bool fresh_retry;       /* ran again once on a fresh psql after the kept one was lost */
     uint64_t sent_gen;      /* recv_gen when it was sent */
 } s_slot_t;
 
@@ -122,6 +124,7 @@ static int s_send (wes_worker_t *self, const wes_msg_t *msg);
 static void s_recv_all (wes_worker_t *self, int64_t now);
 static void s_handle (wes_worker_t *self, wes_msg_t *msg, int64_t now);
 static void s_assign (wes_worker_t *self, wes_msg_t **assign_p, int64_t now);
+static int s_begin (s_slot_t *slot);
 static void s_reply_result (wes_worker_t *self, const wes_msg_t *assign, wes_outcome_t outcome,
                             const char *message);
 static void s_run_slots (wes_worker_t *self, int64_t now);
@@ -691,15 +694,6 @@ s_assign (wes_worker_t *self, wes_msg_t **assign_p, int64_t now)
         s_reply_result (self, a, WES_OUTCOME_FAILED, why);
         return;
     }
-    /* A fresh session bootstraps Wesley's schema first (idempotent, under
-       its own advisory lock), in the same batch. */
-    wes_buf_t *script = wes_buf_new ();
-    if (!session->bootstrapped) {
-        wes_step_render_bootstrap (script);
-    }
-    wes_buf_puts (script, a->sql);
-    int rc = wes_psql_begin (session->psql, a->attempt_id, wes_buf_data (script));
-    wes_buf_destroy (&script);
     slot->state = S_SLOT_RUNNING;
     slot->assign = a;
     *assign_p = NULL;
@@ -712,7 +706,9 @@ s_assign (wes_worker_t *self, wes_msg_t **assign_p, int64_t now)
     slot->rows_sent = 0;
     slot->progress_at_ms = now;
     slot->result_sent = false;
-    if (rc != 0) {
+    slot->reused = wes_psql_pid (session->psql) > 0;
+    slot->fresh_retry = false;
+    if (s_begin (slot) != 0) {
         s_finish (self, slot, now); /* psql could not start: the status says why */
         return;
     }
@@ -725,6 +721,22 @@ s_assign (wes_worker_t *self, wes_msg_t **assign_p, int64_t now)
         wes_log_debug ("PROGRESS not sent (socket full)");
     }
     wes_msg_destroy (&p);
+}
+
+/*  Streams the slot's script into its session. A session's first batch
+    bootstraps Wesley's own schema first (idempotent, under its own
+    advisory lock). */
+static int
+s_begin (s_slot_t *slot)
+{
+    wes_buf_t *script = wes_buf_new ();
+    if (!slot->session->bootstrapped) {
+        wes_step_render_bootstrap (script);
+    }
+    wes_buf_puts (script, slot->assign->sql);
+    int rc = wes_psql_begin (slot->session->psql, slot->assign->attempt_id, wes_buf_data (script));
+    wes_buf_destroy (&script);
+    return rc;
 }
 
 /*  A RESULT for an ASSIGN that never ran (busy, shutting down, invalid). */
@@ -758,6 +770,22 @@ s_run_slots (wes_worker_t *self, int64_t now)
         }
         wes_psql_t *psql = slot->session->psql;
         wes_psql_status_t st = wes_psql_step (psql);
+        if (st == WES_PSQL_FAILED && slot->reused && !slot->fresh_retry && !slot->cancel_why
+            && self->stop_requests == 0 && wes_psql_connection_lost (psql)) {
+            /* The kept session had lost its connection while idle (server
+               restart, idle_session_timeout, a terminated backend). Every
+               step script is safe to run again (ledger check, INVALID index
+               dropped, backfill high-water mark), so run it once more on a
+               fresh psql rather than spend one of the step's attempts. */
+            wes_log (WES_LOG_INFO, NULL, slot->assign->target, slot->assign->step_id,
+                     "attempt %s: the kept psql session was gone (%s); once more on a fresh one",
+                     slot->assign->attempt_id, wes_psql_message (psql));
+            slot->fresh_retry = true;
+            if (s_begin (slot) == 0) {
+                continue;
+            }
+            st = wes_psql_step (psql);
+        }
         if (st != WES_PSQL_RUNNING) {
             s_finish (self, slot, now);
             continue;

@@ -512,6 +512,23 @@ test_steps (void **state)
     free (backend1);
     free (backend2);
 
+    /* the kept session's backend goes away while idle (a server restart, a
+       DBA's pg_terminate_backend): the next step still succeeds, on a
+       fresh psql, without costing the step an attempt */
+    char *killed = s_query ("SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE "
+                            "datname = 'wk' AND application_name = 'wesley'");
+    assert_string_equal (killed, "1");
+    free (killed);
+    wes_msg_destroy (&a);
+    a = s_assign ("e7-2b", "create-t2", WES_STEP_TX, "t2", "CREATE TABLE t2 (id int);", 2000, 0,
+                  NULL);
+    s_fake_send (&f, a);
+    r = s_fake_wait (&f, WES_MSG_RESULT, "e7-2b", 20000);
+    assert_non_null (r);
+    assert_int_equal (r->outcome, WES_OUTCOME_OK);
+    wes_msg_destroy (&r);
+    assert_true (s_log_has (&f, "the kept psql session was gone"));
+
     /* a permanent failure: the table exists under another step */
     wes_msg_destroy (&a);
     a = s_assign ("e7-3", "create-t1-again", WES_STEP_TX, "t1", "CREATE TABLE t1 (id int);", 2000,
