@@ -9,6 +9,11 @@ int wes_cli_hash (int argc, char **argv);
 int wes_cli_apply (int argc, char **argv);
 int wes_cli_drift (int argc, char **argv);
 int wes_cli_plan (int argc, char **argv);
+/*  The fleet (wes_cli_fleet.c). */
+int wes_cli_run (int argc, char **argv);
+int wes_cli_resume (int argc, char **argv);
+int wes_cli_status (int argc, char **argv);
+int wes_cli_cancel (int argc, char **argv);
 
 #include "plan/wes_plan.h"
 #include "schema/wes_model.h"

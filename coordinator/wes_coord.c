@@ -810,6 +810,10 @@ s_on_progress (wes_coord_t *self, s_worker_t *w, const wes_msg_t *msg)
     size_t idx = (size_t) (uintptr_t) v - 1;
     s_inst_t *in = s_inst (self, idx);
     bool changed = in->state != WES_SS_RUNNING;
+    if (changed) {
+        wes_sched_running (self->sched, (uint32_t) (idx / self->n_steps),
+                           (uint32_t) (idx % self->n_steps));
+    }
     in->state = WES_SS_RUNNING;
     if (msg->rows_done >= 0) {
         in->rows_done = msg->rows_done;

@@ -18,6 +18,10 @@ static const s_verb_t s_verbs[] = {
     {"parse", wes_cli_parse, "parse SCHEMA [--json]: check GraphQL syntax, print the AST"},
     {"drift", wes_cli_drift, "drift --schema SCHEMA --db CONNINFO: list differences [--json]"},
     {"plan", wes_cli_plan, "plan --from SCHEMA|--from-db DB --to SCHEMA -o PLAN: plan a change"},
+    {"run", wes_cli_run, "run --plan PLAN --targets FILE --state STATE.db: roll a plan out over a fleet"},
+    {"resume", wes_cli_resume, "resume --state STATE.db [--through PHASE]: carry on a fleet run"},
+    {"status", wes_cli_status, "status --state STATE.db [--json]: where a fleet run stands"},
+    {"cancel", wes_cli_cancel, "cancel --state STATE.db: dispatch nothing new, let running steps finish"},
     {"hash", wes_cli_hash, "hash SCHEMA | --db CONNINFO: print the schema hash (SHA-256 of the canonical model)"},
 };
 
