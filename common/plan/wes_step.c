@@ -341,6 +341,10 @@ s_render_batched (wes_buf_t *out, const wes_step_t *step, const char *plan_hash,
     wes_buf_put_literal (out, attempt_id);
     wes_buf_puts (out, ", ");
     wes_buf_put_literal (out, wes_phase_name (step->phase));
-    wes_buf_puts (out, ", 'batched');\nEND\n$wes$;\n\\endif\n");
+    /* a concurrent attempt of the same step (its worker presumed lost) may
+       have finished the loop first: the batches are shared through the
+       high-water mark, so the step is applied once either way */
+    wes_buf_puts (out, ", 'batched') ON CONFLICT (plan_hash, step_id) DO NOTHING;\nEND\n"
+                       "$wes$;\n\\endif\n");
     wes_buf_puts (out, "RESET statement_timeout;\n");
 }
