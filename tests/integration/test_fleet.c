@@ -41,9 +41,9 @@ s_status (wes_fleetfix_t *f)
 static void
 test_fleet_run (void **state)
 {
-    (void) state;
     wes_fleetfix_t *f = wes_fleetfix_new (S_TARGETS, 20000, NULL);
     assert_non_null (f);
+    *state = f;
     int coord = wes_fleetfix_start_coord (f, false, "--heartbeat-ms 250 --max-per-target 2");
     assert_true (coord > 0);
     assert_non_null (wes_fleetfix_endpoint (f, 30000));
@@ -86,15 +86,14 @@ test_fleet_run (void **state)
     assert_int_equal (wes_test_wait (coord, 30000), 3);
     coord = wes_fleetfix_start_coord (f, true, NULL);
     assert_int_equal (wes_test_wait (coord, 30000), 0);
-    wes_fleetfix_destroy (&f);
 }
 
 static void
 test_stop_before_then_resume (void **state)
 {
-    (void) state;
     wes_fleetfix_t *f = wes_fleetfix_new (3, 500, NULL);
     assert_non_null (f);
+    *state = f;
     int coord = wes_fleetfix_start_coord (f, false, "--heartbeat-ms 250 --stop-before contract");
     assert_non_null (wes_fleetfix_endpoint (f, 30000));
     assert_true (wes_fleetfix_start_worker (f, 0, NULL) > 0);
@@ -121,7 +120,6 @@ test_stop_before_then_resume (void **state)
     assert_int_equal (wes_test_wait (coord, S_RUN_TIMEOUT_MS), 0);
     assert_int_equal (wes_fleetfix_run_state (f), WES_RUN_FINISHED);
     assert_int_equal (wes_fleetfix_check (f), 0);
-    wes_fleetfix_destroy (&f);
 }
 
 static void
@@ -156,14 +154,21 @@ test_refusals (void **state)
     free (dir);
 }
 
+static int
+s_teardown (void **state)
+{
+    wes_fleetfix_destroy ((wes_fleetfix_t **) state);
+    return 0;
+}
+
 int
 main (void)
 {
     signal (SIGPIPE, SIG_IGN);
     const struct CMUnitTest tests[] = {
         cmocka_unit_test (test_refusals),
-        cmocka_unit_test (test_fleet_run),
-        cmocka_unit_test (test_stop_before_then_resume),
+        cmocka_unit_test_teardown (test_fleet_run, s_teardown),
+        cmocka_unit_test_teardown (test_stop_before_then_resume, s_teardown),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);
 }

@@ -232,7 +232,7 @@ wes_fleetfix_start_coord (wes_fleetfix_t *self, bool resume, const char *extra)
     }
     else {
         snprintf (line, sizeof line,
-                  "%s run --plan %s --targets %s --state %s --bind tcp://127.0.0.1:* %s",
+                  "%s run --plan %s --targets %s --state %s --bind tcp://127.0.0.1:! %s",
                   WES_WESLEY_BIN, self->plan, self->targets, self->state, extra ? extra : "");
     }
     char *argv[S_MAX_ARGS];
@@ -249,7 +249,7 @@ wes_fleetfix_endpoint (wes_fleetfix_t *self, int timeout_ms)
         wes_store_t *st = wes_store_open (self->state, true, NULL);
         if (st) {
             const char *ep = wes_store_get_option (st, "endpoint");
-            bool ok = ep && strncmp (ep, "tcp://", 6) == 0 && !strchr (ep, '*');
+            bool ok = ep && strncmp (ep, "tcp://", 6) == 0 && !strchr (ep, '*') && !strchr (ep, '!');
             if (ok) {
                 snprintf (self->endpoint, sizeof self->endpoint, "%s", ep);
             }
@@ -421,6 +421,12 @@ char *
 wes_fleetfix_query (wes_fleetfix_t *self, const char *db, const char *sql)
 {
     return wes_pgfix_query_value (self->pg, db, sql);
+}
+
+struct pg_conn *
+wes_fleetfix_connect (wes_fleetfix_t *self, const char *db)
+{
+    return wes_pgfix_connect (self->pg, db);
 }
 
 int

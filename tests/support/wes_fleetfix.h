@@ -66,6 +66,8 @@ char *wes_fleetfix_status_json (wes_fleetfix_t *self, int *rc);
 int wes_fleetfix_check (wes_fleetfix_t *self);
 /*  First value of sql on database db (caller frees), or NULL. */
 char *wes_fleetfix_query (wes_fleetfix_t *self, const char *db, const char *sql);
+/*  A libpq connection to database db (caller PQfinish()es it), or NULL. */
+struct pg_conn *wes_fleetfix_connect (wes_fleetfix_t *self, const char *db);
 /*  Lines of the coordinator log containing needle. */
 int wes_fleetfix_log_count (wes_fleetfix_t *self, const char *needle);
 
