@@ -438,10 +438,29 @@ wes_lexer_next (wes_lexer_t *self, wes_token_t *token)
         }
         if (s_is_name_start (c)) {
             for (;;) {
-                if (s_push (self, (unsigned char)c, start) != 0) {
-                    return -1;
+                /*  The name bytes already read go in one copy, as many as the
+                    text buffer holds; when it is full, s_push grows it (or
+                    refuses a token over the limit). */
+                size_t room = self->text_cap - 1 - self->text_len;
+                if (room > WES_MAX_TOKEN_BYTES - self->text_len) {
+                    room = WES_MAX_TOKEN_BYTES - self->text_len;
                 }
-                s_skip (self, 1);
+                size_t run = 1;
+                while (run < room && self->cur + run < self->end
+                       && s_is_name_continue (self->cur[run])) {
+                    run++;
+                }
+                if (room > 0) {
+                    memcpy (self->text + self->text_len, self->cur, run);
+                    self->text_len += run;
+                    s_skip (self, run);
+                }
+                else {
+                    if (s_push (self, (unsigned char)c, start) != 0) {
+                        return -1;
+                    }
+                    s_skip (self, 1);
+                }
                 c = s_peek (self, 0);
                 if (!s_is_name_continue (c)) {
                     break;
