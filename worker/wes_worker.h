@@ -44,6 +44,8 @@ typedef struct {
     uint32_t drain_ms;         /* 0: WES_WORKER_DRAIN_MS */
     uint32_t idle_session_ms;  /* 0: WES_WORKER_IDLE_SESSION_MS */
     int wake_fd;               /* readable = stop requested (a signal's self-pipe); -1: none */
+    bool simulate;             /* benchmarks only: answer every ASSIGN with RESULT OK at once,
+                                  touching no database (measures coordinator and store overhead) */
 } wes_worker_opts_t;
 
 typedef struct wes_worker wes_worker_t;

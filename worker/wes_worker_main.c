@@ -47,6 +47,10 @@ main (int argc, char **argv)
             insecure = true;
             continue;
         }
+        if (strcmp (arg, "--simulate") == 0) {
+            opts.simulate = true;
+            continue;
+        }
         /* every other flag takes a value: "--flag VALUE" or "--flag=VALUE" */
         const char *value = NULL;
         char name[32];
@@ -243,6 +247,8 @@ s_usage (FILE *out)
              "                         before it is cancelled (default: %u)\n"
              "  --log-format FORMAT    json (JSON lines) or text, on stderr (default: json)\n"
              "  --log-level LEVEL      debug, info, warn or error (default: info)\n"
+             "  --simulate             benchmarks only: answer every step with success at once,\n"
+             "                         touching no database (default: off)\n"
              "  --insecure             allow a coordinator that is not on this machine without\n"
              "                         CURVE encryption (default: refused)\n"
              "  --version              print the version\n"
