@@ -122,6 +122,43 @@ test_stop_before_then_resume (void **state)
     assert_int_equal (wes_fleetfix_check (f), 0);
 }
 
+/*  `wesley cancel` while the coordinator is live: it records CANCELLED,
+    dispatches nothing more and exits 4; `wesley resume` carries on. */
+static void
+test_cancel_then_resume (void **state)
+{
+    wes_fleetfix_t *f = wes_fleetfix_new (2, 200, NULL);
+    assert_non_null (f);
+    *state = f;
+    int coord = wes_fleetfix_start_coord (f, false, "--heartbeat-ms 250");
+    assert_true (coord > 0);
+    assert_non_null (wes_fleetfix_endpoint (f, 30000)); /* live, no worker yet */
+    char cmd[2048], *out = NULL;
+    snprintf (cmd, sizeof cmd, "'%s' cancel --state '%s'", WES_WESLEY_BIN,
+              wes_fleetfix_state (f));
+    int rc = wes_test_run (cmd, &out);
+    if (rc != 0) {
+        fail_msg ("cancel exited %d:\n%s", rc, out ? out : "");
+    }
+    free (out);
+    assert_int_equal (wes_test_wait (coord, 60000), 4);
+    assert_int_equal (wes_fleetfix_run_state (f), WES_RUN_CANCELLED);
+    /* nothing ran: blog-v2's first change (authors.handle) is not there */
+    char *n = wes_fleetfix_query (f, wes_fleetfix_db (f, 0),
+                                  "SELECT count(*) FROM information_schema.columns WHERE "
+                                  "table_name = 'authors' AND column_name = 'handle'");
+    assert_non_null (n);
+    assert_string_equal (n, "0");
+    free (n);
+    coord = wes_fleetfix_start_coord (f, true, "--through contract");
+    assert_true (coord > 0);
+    assert_non_null (wes_fleetfix_endpoint (f, 30000));
+    assert_true (wes_fleetfix_start_worker (f, 0, NULL) > 0);
+    assert_int_equal (wes_test_wait (coord, S_RUN_TIMEOUT_MS), 0);
+    assert_int_equal (wes_fleetfix_run_state (f), WES_RUN_FINISHED);
+    assert_int_equal (wes_fleetfix_check (f), 0);
+}
+
 static void
 test_refusals (void **state)
 {
@@ -169,6 +206,7 @@ main (void)
         cmocka_unit_test (test_refusals),
         cmocka_unit_test_teardown (test_fleet_run, s_teardown),
         cmocka_unit_test_teardown (test_stop_before_then_resume, s_teardown),
+        cmocka_unit_test_teardown (test_cancel_then_resume, s_teardown),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);
 }
