@@ -14,6 +14,12 @@ int wes_cli_run (int argc, char **argv);
 int wes_cli_resume (int argc, char **argv);
 int wes_cli_status (int argc, char **argv);
 int wes_cli_cancel (int argc, char **argv);
+/*  Security (wes_cli_keygen.c). */
+int wes_cli_keygen (int argc, char **argv);
+/*  Operator insight (issue 6). */
+int wes_cli_dead_columns (int argc, char **argv);
+int wes_cli_lint (int argc, char **argv);
+int wes_cli_watch (int argc, char **argv);
 
 #include "plan/wes_plan.h"
 #include "schema/wes_model.h"

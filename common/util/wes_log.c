@@ -33,9 +33,35 @@ wes_log_level (void)
     return s_log.level;
 }
 
+int
+wes_log_parse_format (const char *name, wes_log_format_t *format)
+{
+    if (name && strcmp (name, "json") == 0) {
+        *format = WES_LOG_JSON;
+        return 0;
+    }
+    if (name && strcmp (name, "text") == 0) {
+        *format = WES_LOG_TEXT;
+        return 0;
+    }
+    return -1;
+}
+
+int
+wes_log_parse_level (const char *name, wes_log_level_t *level)
+{
+    for (int k = 0; name && k < 4; k++) {
+        if (strcmp (name, s_level_names[k]) == 0) {
+            *level = (wes_log_level_t) k;
+            return 0;
+        }
+    }
+    return -1;
+}
+
 void
 wes_log_emit_ (wes_log_level_t level, const char *run, const char *target, const char *step,
-               const char *fmt, ...)
+               const char *attempt, const char *fmt, ...)
 {
     char msg[WES_MAX_LOG_LINE];
     va_list ap;
@@ -52,13 +78,14 @@ wes_log_emit_ (wes_log_level_t level, const char *run, const char *target, const
     snprintf (when + n, sizeof when - n, ".%03ldZ", ts.tv_nsec / 1000000L);
 
     if (s_log.format == WES_LOG_TEXT) {
-        fprintf (stderr, "%s %-5s %s:%s%s%s%s%s%s %s\n", when, s_level_names[level], s_log.role,
-                 run ? " run=" : "", run ? run : "", target ? " target=" : "",
-                 target ? target : "", step ? " step=" : "", step ? step : "", msg);
+        fprintf (stderr, "%s %-5s %s:%s%s%s%s%s%s%s%s %s\n", when, s_level_names[level],
+                 s_log.role, run ? " run=" : "", run ? run : "", target ? " target=" : "",
+                 target ? target : "", step ? " step=" : "", step ? step : "",
+                 attempt ? " attempt=" : "", attempt ? attempt : "", msg);
         return;
     }
     json_t *o = json_object ();
-    json_object_set_new (o, "ts", json_string (when));
+    json_object_set_new (o, "time", json_string (when));
     json_object_set_new (o, "level", json_string (s_level_names[level]));
     json_object_set_new (o, "role", json_string (s_log.role));
     if (run) {
@@ -70,9 +97,12 @@ wes_log_emit_ (wes_log_level_t level, const char *run, const char *target, const
     if (step) {
         json_object_set_new (o, "step", json_string (step));
     }
+    if (attempt) {
+        json_object_set_new (o, "attempt", json_string (attempt));
+    }
     /* json_string refuses invalid UTF-8; keep the line rather than lose it. */
     json_t *m = json_string (msg);
-    json_object_set_new (o, "msg", m ? m : json_string ("<message not valid UTF-8>"));
+    json_object_set_new (o, "message", m ? m : json_string ("<message not valid UTF-8>"));
     char *line = json_dumps (o, JSON_COMPACT | JSON_PRESERVE_ORDER);
     if (line) {
         fprintf (stderr, "%s\n", line);
