@@ -46,6 +46,11 @@
     stays well below; the fleet DAG is this times the number of targets. */
 #define WES_MAX_PLAN_STEPS 1000000u
 
+/*  Largest SQL text handed to PostgreSQL's parser (a hand-written migration
+    file, one statement from pg_stat_statements). Far above real migration
+    files; the parse tree as JSON is several times the input. */
+#define WES_MAX_SQL_BYTES (16u * 1024u * 1024u)
+
 /*  Longest log line we format before truncating it. */
 #define WES_MAX_LOG_LINE 8192u
 

@@ -1,0 +1,129 @@
+/*  wes_pgparse.c — libpg_query behind wes_pgparse.h. */
+#include "wes_pgparse.h"
+
+#include <pg_query.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "util/wes_limits.h"
+
+static void
+s_set_error (wes_pgparse_error_t *error, const char *sql, size_t len, int offset,
+             const char *message)
+{
+    snprintf (error->message, sizeof error->message, "%s", message ? message : "parse error");
+    error->offset = offset;
+    error->line = 0;
+    error->col = 0;
+    if (offset >= 0) {
+        wes_pgparse_position (sql, len, (size_t) offset, &error->line, &error->col);
+    }
+}
+
+/*  PostgreSQL reports an error position as a 1-based character index;
+    turn it into a byte offset (UTF-8: count lead bytes). */
+static int
+s_char_to_byte (const char *sql, size_t len, int cursorpos)
+{
+    if (cursorpos <= 0) {
+        return -1;
+    }
+    int chars = 0;
+    for (size_t i = 0; i < len; i++) {
+        if (((unsigned char) sql[i] & 0xC0) != 0x80) {
+            chars++;
+            if (chars == cursorpos) {
+                return (int) i;
+            }
+        }
+    }
+    return (int) len;
+}
+
+json_t *
+wes_pgparse (const char *sql, size_t len, wes_pgparse_error_t *error)
+{
+    wes_assert (sql && error);
+    if (len > WES_MAX_SQL_BYTES) {
+        s_set_error (error, sql, 0, -1, "SQL text larger than the limit (WES_MAX_SQL_BYTES)");
+        return NULL;
+    }
+    if (memchr (sql, '\0', len)) {
+        s_set_error (error, sql, len, (int) ((const char *) memchr (sql, '\0', len) - sql),
+                     "SQL text contains a NUL byte");
+        return NULL;
+    }
+    char *text = wes_alloc (len + 1);
+    memcpy (text, sql, len);
+    text[len] = '\0';
+    PgQueryParseResult r = pg_query_parse (text);
+    json_t *tree = NULL;
+    if (r.error) {
+        s_set_error (error, sql, len, s_char_to_byte (sql, len, r.error->cursorpos),
+                     r.error->message);
+    }
+    else {
+        json_error_t jerr;
+        tree = json_loads (r.parse_tree, 0, &jerr);
+        if (!tree || !json_is_array (json_object_get (tree, "stmts"))) {
+            /* An empty text parses to {"version": N} without "stmts". */
+            if (tree && !json_object_get (tree, "stmts")) {
+                json_object_set_new (tree, "stmts", json_array ());
+            }
+            else {
+                json_decref (tree);
+                tree = NULL;
+                s_set_error (error, sql, len, -1, "libpg_query returned an unreadable parse tree");
+            }
+        }
+    }
+    pg_query_free_parse_result (r);
+    free (text);
+    return tree;
+}
+
+void
+wes_pgparse_position (const char *sql, size_t len, size_t offset, int *line, int *col)
+{
+    int l = 1, c = 1;
+    for (size_t i = 0; i < len && i < offset; i++) {
+        if (sql[i] == '\n') {
+            l++;
+            c = 1;
+        }
+        else if (((unsigned char) sql[i] & 0xC0) != 0x80) {
+            c++;
+        }
+    }
+    *line = l;
+    *col = c;
+}
+
+void
+wes_pgparse_stmt_range (json_t *tree, size_t i, size_t len, size_t *start, size_t *length)
+{
+    json_t *stmt = json_array_get (json_object_get (tree, "stmts"), i);
+    json_int_t loc = json_integer_value (json_object_get (stmt, "stmt_location"));
+    json_int_t n = json_integer_value (json_object_get (stmt, "stmt_len"));
+    if (loc < 0 || (size_t) loc > len) {
+        loc = (json_int_t) len;
+    }
+    if (n <= 0 || (size_t) (loc + n) > len) {
+        n = (json_int_t) len - loc;
+    }
+    *start = (size_t) loc;
+    *length = (size_t) n;
+}
+
+const char *
+wes_pgparse_node_type (json_t *node, json_t **body)
+{
+    if (!json_is_object (node) || json_object_size (node) != 1) {
+        return NULL;
+    }
+    void *it = json_object_iter (node);
+    if (body) {
+        *body = json_object_iter_value (it);
+    }
+    return json_object_iter_key (it);
+}
