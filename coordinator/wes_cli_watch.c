@@ -36,23 +36,23 @@
 /*  How often to try watching the directory again after it went away. */
 #define S_REWATCH_MS 500
 /*  What the directory watch reports: every way a file in it can change. */
-#define S_MASK                                                                                    \
-    (IN_CLOSE_WRITE | IN_MODIFY | IN_ATTRIB | IN_CREATE | IN_DELETE | IN_MOVED_FROM | IN_MOVED_TO \
+#define S_MASK                                                                                     \
+    (IN_CLOSE_WRITE | IN_MODIFY | IN_ATTRIB | IN_CREATE | IN_DELETE | IN_MOVED_FROM | IN_MOVED_TO  \
      | IN_DELETE_SELF | IN_MOVE_SELF)
 
 /*  The watcher's state. */
 typedef struct {
-    const char *path;  /* SCHEMA as given */
-    const char *out;   /* output directory */
-    char *dir;         /* directory holding SCHEMA, owned */
-    char *base;        /* SCHEMA's file name in dir, owned */
-    int debounce_ms;   /* quiet time before a compile */
-    int ifd;           /* inotify descriptor */
-    int wd;            /* watch on dir, -1 while it is lost */
-    int sfd;           /* signalfd for SIGINT and SIGTERM */
-    bool pending;      /* an event is waiting for its compile */
-    int64_t deadline;  /* when the pending compile starts (monotonic ms) */
-    int64_t rewatch;   /* next attempt to watch dir again (monotonic ms) */
+    const char *path; /* SCHEMA as given */
+    const char *out;  /* output directory */
+    char *dir;        /* directory holding SCHEMA, owned */
+    char *base;       /* SCHEMA's file name in dir, owned */
+    int debounce_ms;  /* quiet time before a compile */
+    int ifd;          /* inotify descriptor */
+    int wd;           /* watch on dir, -1 while it is lost */
+    int sfd;          /* signalfd for SIGINT and SIGTERM */
+    bool pending;     /* an event is waiting for its compile */
+    int64_t deadline; /* when the pending compile starts (monotonic ms) */
+    int64_t rewatch;  /* next attempt to watch dir again (monotonic ms) */
 } s_watch_t;
 
 static int64_t s_now_ms (void);
@@ -64,19 +64,19 @@ static int s_int_arg (const char *flag, const char *value, long min, long max, l
 int
 wes_cli_watch (int argc, char **argv)
 {
-    static const char *usage
-        = "usage: wesley watch SCHEMA -o DIR [--debounce-ms N]\n"
-          "  Compiles SCHEMA, then recompiles it on every save (inotify on its directory:\n"
-          "  a save by rename, an in-place write, a delete and re-create all count) and\n"
-          "  writes what `wesley compile` writes, replacing the files atomically and only\n"
-          "  when the compile succeeded. Prints \"compiled SCHEMA in N ms: hash H\" per\n"
-          "  compile on stdout; errors (FILE:LINE:COL: error: ...) on stderr, and keeps\n"
-          "  watching: a bad edit, a missing file or a read error never ends it.\n"
-          "  -o, --out DIR      output directory (created if missing; default: .)\n"
-          "  --debounce-ms N    compile once no change came for N ms, 0-60000\n"
-          "                     (default: 200)\n"
-          "exit: 0 stopped by SIGINT or SIGTERM, 2 usage, 3 DIR cannot be created or the\n"
-          "  schema's directory cannot be watched\n";
+    static const char *usage =
+        "usage: wesley watch SCHEMA -o DIR [--debounce-ms N]\n"
+        "  Compiles SCHEMA, then recompiles it on every save (inotify on its directory:\n"
+        "  a save by rename, an in-place write, a delete and re-create all count) and\n"
+        "  writes what `wesley compile` writes, replacing the files atomically and only\n"
+        "  when the compile succeeded. Prints \"compiled SCHEMA in N ms: hash H\" per\n"
+        "  compile on stdout; errors (FILE:LINE:COL: error: ...) on stderr, and keeps\n"
+        "  watching: a bad edit, a missing file or a read error never ends it.\n"
+        "  -o, --out DIR      output directory (created if missing; default: .)\n"
+        "  --debounce-ms N    compile once no change came for N ms, 0-60000\n"
+        "                     (default: 200)\n"
+        "exit: 0 stopped by SIGINT or SIGTERM, 2 usage, 3 DIR cannot be created or the\n"
+        "  schema's directory cannot be watched\n";
     const char *path = NULL, *out = ".";
     long debounce = S_DEBOUNCE_DEFAULT_MS;
     for (int i = 0; i < argc; i++) {
@@ -118,8 +118,8 @@ wes_cli_watch (int argc, char **argv)
         fprintf (stderr, "wesley watch: cannot create directory %s: %s\n", out, strerror (errno));
         return 3;
     }
-    s_watch_t w = {.path = path, .out = out, .debounce_ms = (int) debounce, .wd = -1, .sfd = -1};
-    w.dir = slash ? (slash == path ? wes_strdup ("/") : wes_strndup (path, (size_t) (slash - path)))
+    s_watch_t w = {.path = path, .out = out, .debounce_ms = (int)debounce, .wd = -1, .sfd = -1};
+    w.dir = slash ? (slash == path ? wes_strdup ("/") : wes_strndup (path, (size_t)(slash - path)))
                   : wes_strdup (".");
     w.base = wes_strdup (slash ? slash + 1 : path);
 
@@ -146,10 +146,10 @@ wes_cli_watch (int argc, char **argv)
         int64_t now = s_now_ms ();
         int timeout = -1;
         if (w.pending) {
-            timeout = w.deadline > now ? (int) (w.deadline - now) : 0;
+            timeout = w.deadline > now ? (int)(w.deadline - now) : 0;
         }
         if (w.wd < 0) {
-            int t = w.rewatch > now ? (int) (w.rewatch - now) : 0;
+            int t = w.rewatch > now ? (int)(w.rewatch - now) : 0;
             timeout = timeout < 0 || t < timeout ? t : timeout;
         }
         struct pollfd fds[2] = {{.fd = w.sfd, .events = POLLIN}, {.fd = w.ifd, .events = POLLIN}};
@@ -160,7 +160,7 @@ wes_cli_watch (int argc, char **argv)
         }
         if (n > 0 && (fds[0].revents & POLLIN)) {
             struct signalfd_siginfo si;
-            if (read (w.sfd, &si, sizeof si) == (ssize_t) sizeof si) {
+            if (read (w.sfd, &si, sizeof si) == (ssize_t)sizeof si) {
                 fprintf (stderr, "wesley watch: stopped by %s\n",
                          si.ssi_signo == SIGINT ? "SIGINT" : "SIGTERM");
                 rc = 0;
@@ -231,12 +231,13 @@ s_compile (const s_watch_t *w)
     int written = wes_cli_write_outputs (model, hash, w->out);
     wes_model_destroy (&model);
     if (written != 0) {
-        fprintf (stderr, "wesley watch: the outputs in %s could not be replaced; waiting for the "
-                         "next save\n",
+        fprintf (stderr,
+                 "wesley watch: the outputs in %s could not be replaced; waiting for the "
+                 "next save\n",
                  w->out);
         return;
     }
-    printf ("compiled %s in %lld ms: hash %s\n", w->path, (long long) (s_now_ms () - start), hash);
+    printf ("compiled %s in %lld ms: hash %s\n", w->path, (long long)(s_now_ms () - start), hash);
     fflush (stdout);
 }
 
@@ -247,7 +248,7 @@ s_compile (const s_watch_t *w)
 static int
 s_read_events (s_watch_t *w)
 {
-    char buf[16384] __attribute__ ((aligned (__alignof__ (struct inotify_event))));
+    char buf[16384] __attribute__ ((aligned (__alignof__(struct inotify_event))));
     for (;;) {
         ssize_t len = read (w->ifd, buf, sizeof buf);
         if (len < 0) {
@@ -259,7 +260,7 @@ s_read_events (s_watch_t *w)
         }
         bool relevant = false;
         for (char *p = buf; p < buf + len;) {
-            const struct inotify_event *ev = (const struct inotify_event *) p;
+            const struct inotify_event *ev = (const struct inotify_event *)p;
             p += sizeof (struct inotify_event) + ev->len;
             if (ev->mask & IN_Q_OVERFLOW) {
                 relevant = true;
@@ -294,7 +295,7 @@ s_now_ms (void)
 {
     struct timespec ts;
     clock_gettime (CLOCK_MONOTONIC, &ts);
-    return (int64_t) ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
 /*  An integer flag value in [min, max]; 0 ok, -1 after printing why. */

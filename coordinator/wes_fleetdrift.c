@@ -26,15 +26,15 @@
     (same live model, same INVALID indexes) or of unreadable ones (same
     error message). */
 typedef struct {
-    char *key;           /* grouping key: hash + INVALID indexes, or the error message */
-    size_t *members;     /* target indexes, sorted into file order at the end */
-    size_t n;            /* members */
-    size_t cap;          /* allocated members */
-    char hash[65];       /* live schema hash (readable groups) */
-    wes_model_t *model;  /* the first member's live model, owned (readable groups) */
-    json_t *invalid;     /* INVALID indexes, owned (readable groups) */
-    wes_diff_t *diff;    /* model against the schema, computed at the end (drifted groups) */
-    bool in_sync;        /* the schema's hash and no INVALID index */
+    char *key;          /* grouping key: hash + INVALID indexes, or the error message */
+    size_t *members;    /* target indexes, sorted into file order at the end */
+    size_t n;           /* members */
+    size_t cap;         /* allocated members */
+    char hash[65];      /* live schema hash (readable groups) */
+    wes_model_t *model; /* the first member's live model, owned (readable groups) */
+    json_t *invalid;    /* INVALID indexes, owned (readable groups) */
+    wes_diff_t *diff;   /* model against the schema, computed at the end (drifted groups) */
+    bool in_sync;       /* the schema's hash and no INVALID index */
 } s_bucket_t;
 
 /*  An array of buckets kept sorted by key while results arrive. */
@@ -45,25 +45,25 @@ typedef struct {
 } s_buckets_t;
 
 struct wes_fleetdrift {
-    const wes_model_t *want;       /* the schema, borrowed */
-    const wes_targets_t *targets;  /* the fleet, borrowed */
-    char want_hash[65];            /* the schema's hash */
-    s_buckets_t groups;            /* readable targets */
-    s_buckets_t errors;            /* unreadable targets */
-    size_t in_sync;                /* targets in an in-sync group */
-    size_t drifted;                /* readable targets out of sync */
-    size_t unreadable;             /* targets that could not be read */
+    const wes_model_t *want;      /* the schema, borrowed */
+    const wes_targets_t *targets; /* the fleet, borrowed */
+    char want_hash[65];           /* the schema's hash */
+    s_buckets_t groups;           /* readable targets */
+    s_buckets_t errors;           /* unreadable targets */
+    size_t in_sync;               /* targets in an in-sync group */
+    size_t drifted;               /* readable targets out of sync */
+    size_t unreadable;            /* targets that could not be read */
 };
 
 /*  State shared by the pool threads (under lock). */
 typedef struct {
-    wes_fleetdrift_t *self;             /* where results go */
-    const wes_fleetdrift_opts_t *opts;  /* options, read-only */
-    pthread_mutex_t lock;               /* guards everything below and self's buckets */
-    pthread_cond_t changed;             /* signalled on every finished target and thread */
-    size_t next;                        /* next target index to take */
-    size_t done;                        /* targets finished */
-    size_t running;                     /* threads still working */
+    wes_fleetdrift_t *self;            /* where results go */
+    const wes_fleetdrift_opts_t *opts; /* options, read-only */
+    pthread_mutex_t lock;              /* guards everything below and self's buckets */
+    pthread_cond_t changed;            /* signalled on every finished target and thread */
+    size_t next;                       /* next target index to take */
+    size_t done;                       /* targets finished */
+    size_t running;                    /* threads still working */
 } s_pool_t;
 
 /*  What reading one target gave. */
@@ -107,7 +107,7 @@ wes_fleetdrift_run (const wes_model_t *want, const wes_targets_t *targets,
         thread creates an object. */
     json_object_seed (0);
     size_t total = wes_targets_count (targets);
-    size_t nthreads = (size_t) opts->parallel;
+    size_t nthreads = (size_t)opts->parallel;
     if (!PQisthreadsafe ()) {
         nthreads = 1;
     }
@@ -140,7 +140,7 @@ wes_fleetdrift_run (const wes_model_t *want, const wes_targets_t *targets,
         return NULL;
     }
     /*  Progress from this thread only, outside the lock. */
-    size_t reported = (size_t) -1;
+    size_t reported = (size_t)-1;
     pthread_mutex_lock (&pool.lock);
     for (;;) {
         size_t done = pool.done;
@@ -235,15 +235,15 @@ wes_fleetdrift_group_count (const wes_fleetdrift_t *self)
 }
 
 void
-wes_fleetdrift_print (const wes_fleetdrift_t *self, const char *schema_path, size_t show,
-                      FILE *out)
+wes_fleetdrift_print (const wes_fleetdrift_t *self, const char *schema_path, size_t show, FILE *out)
 {
     size_t drifted_groups = 0;
     for (size_t i = 0; i < self->groups.n; i++) {
         drifted_groups += self->groups.items[i]->in_sync ? 0 : 1;
     }
-    fprintf (out, "fleet drift against %s (hash %.12s): %zu targets, %zu in sync, %zu drifted in "
-                  "%zu group%s, %zu unreadable\n",
+    fprintf (out,
+             "fleet drift against %s (hash %.12s): %zu targets, %zu in sync, %zu drifted in "
+             "%zu group%s, %zu unreadable\n",
              schema_path, self->want_hash, wes_fleetdrift_target_count (self), self->in_sync,
              self->drifted, drifted_groups, drifted_groups == 1 ? "" : "s", self->unreadable);
     for (size_t i = 0; i < self->groups.n; i++) {
@@ -266,8 +266,9 @@ wes_fleetdrift_print (const wes_fleetdrift_t *self, const char *schema_path, siz
         }
         for (size_t j = 0; j < n_invalid; j++) {
             json_t *o = json_array_get (b->invalid, j);
-            fprintf (out, "  index %s.%s: INVALID (a failed CREATE INDEX CONCURRENTLY left it; "
-                          "drop it and create it again)\n",
+            fprintf (out,
+                     "  index %s.%s: INVALID (a failed CREATE INDEX CONCURRENTLY left it; "
+                     "drop it and create it again)\n",
                      json_string_value (json_object_get (o, "table")),
                      json_string_value (json_object_get (o, "index")));
         }
@@ -285,20 +286,22 @@ wes_fleetdrift_to_json (const wes_fleetdrift_t *self)
 {
     json_t *doc = json_object ();
     json_object_set_new (doc, "schema_hash", json_string (self->want_hash));
-    json_object_set_new (doc, "targets", json_integer ((json_int_t) wes_fleetdrift_target_count (self)));
-    json_object_set_new (doc, "in_sync", json_integer ((json_int_t) self->in_sync));
-    json_object_set_new (doc, "drifted", json_integer ((json_int_t) self->drifted));
-    json_object_set_new (doc, "unreadable", json_integer ((json_int_t) self->unreadable));
+    json_object_set_new (doc, "targets",
+                         json_integer ((json_int_t)wes_fleetdrift_target_count (self)));
+    json_object_set_new (doc, "in_sync", json_integer ((json_int_t)self->in_sync));
+    json_object_set_new (doc, "drifted", json_integer ((json_int_t)self->drifted));
+    json_object_set_new (doc, "unreadable", json_integer ((json_int_t)self->unreadable));
     json_t *groups = json_array ();
     for (size_t i = 0; i < self->groups.n; i++) {
         const s_bucket_t *b = self->groups.items[i];
         json_t *g = json_object ();
         json_object_set_new (g, "hash", json_string (b->hash));
         json_object_set_new (g, "in_sync", json_boolean (b->in_sync));
-        json_object_set_new (g, "count", json_integer ((json_int_t) b->n));
+        json_object_set_new (g, "count", json_integer ((json_int_t)b->n));
         json_object_set_new (g, "targets", s_names_json (self, b));
         json_object_set_new (g, "invalid_indexes", json_incref (b->invalid));
-        json_object_set_new (g, "differences", b->diff ? wes_diff_to_json (b->diff) : json_array ());
+        json_object_set_new (g, "differences",
+                             b->diff ? wes_diff_to_json (b->diff) : json_array ());
         json_array_append_new (groups, g);
     }
     json_object_set_new (doc, "groups", groups);
@@ -307,7 +310,7 @@ wes_fleetdrift_to_json (const wes_fleetdrift_t *self)
         const s_bucket_t *b = self->errors.items[i];
         json_t *e = json_object ();
         json_object_set_new (e, "message", json_string (b->key));
-        json_object_set_new (e, "count", json_integer ((json_int_t) b->n));
+        json_object_set_new (e, "count", json_integer ((json_int_t)b->n));
         json_object_set_new (e, "targets", s_names_json (self, b));
         json_array_append_new (errors, e);
     }
@@ -540,7 +543,7 @@ s_buckets_free (s_buckets_t *list)
 static int
 s_cmp_size_t (const void *a, const void *b)
 {
-    size_t x = *(const size_t *) a, y = *(const size_t *) b;
+    size_t x = *(const size_t *)a, y = *(const size_t *)b;
     return x < y ? -1 : x > y;
 }
 
@@ -548,8 +551,8 @@ s_cmp_size_t (const void *a, const void *b)
 static int
 s_cmp_group (const void *a, const void *b)
 {
-    const s_bucket_t *x = *(const s_bucket_t *const *) a;
-    const s_bucket_t *y = *(const s_bucket_t *const *) b;
+    const s_bucket_t *x = *(const s_bucket_t *const *)a;
+    const s_bucket_t *y = *(const s_bucket_t *const *)b;
     if (x->n != y->n) {
         return x->n > y->n ? -1 : 1;
     }
@@ -561,8 +564,8 @@ s_cmp_group (const void *a, const void *b)
 static int
 s_cmp_error (const void *a, const void *b)
 {
-    const s_bucket_t *x = *(const s_bucket_t *const *) a;
-    const s_bucket_t *y = *(const s_bucket_t *const *) b;
+    const s_bucket_t *x = *(const s_bucket_t *const *)a;
+    const s_bucket_t *y = *(const s_bucket_t *const *)b;
     if (x->n != y->n) {
         return x->n > y->n ? -1 : 1;
     }
@@ -574,7 +577,8 @@ s_names_json (const wes_fleetdrift_t *self, const s_bucket_t *b)
 {
     json_t *names = json_array ();
     for (size_t i = 0; i < b->n; i++) {
-        json_array_append_new (names, json_string (wes_targets_name (self->targets, b->members[i])));
+        json_array_append_new (names,
+                               json_string (wes_targets_name (self->targets, b->members[i])));
     }
     return names;
 }

@@ -31,9 +31,9 @@
 #define WES_FLEETDRIFT_STATEMENT_TIMEOUT_MAX 3600000
 
 typedef struct {
-    const char *db_schema;   /* database schema to read (NULL: public) */
-    int parallel;            /* 1..WES_FLEETDRIFT_PARALLEL_MAX targets read at once */
-    int connect_timeout_s;   /* libpq connect_timeout, 1.. seconds */
+    const char *db_schema;    /* database schema to read (NULL: public) */
+    int parallel;             /* 1..WES_FLEETDRIFT_PARALLEL_MAX targets read at once */
+    int connect_timeout_s;    /* libpq connect_timeout, 1.. seconds */
     int statement_timeout_ms; /* statement_timeout of the catalog queries, 1.. ms */
     /*  Called from the calling thread (never from a pool thread) whenever
         the number of targets checked has grown, and once at the end; may be

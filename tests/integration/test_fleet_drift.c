@@ -56,7 +56,7 @@ static int s_mute = -1; /* a listening socket nobody accepts on: a host that nev
 static int
 s_setup (void **state)
 {
-    (void) state;
+    (void)state;
     signal (SIGPIPE, SIG_IGN);
     s_pg = wes_pgfix_start ();
     s_dir = wes_test_tmpdir ("wes-fleetdrift");
@@ -118,8 +118,8 @@ s_setup (void **state)
     struct sockaddr_in addr = {.sin_family = AF_INET, .sin_port = 0};
     addr.sin_addr.s_addr = htonl (INADDR_LOOPBACK);
     socklen_t len = sizeof addr;
-    if (s_mute < 0 || bind (s_mute, (struct sockaddr *) &addr, sizeof addr) != 0
-        || listen (s_mute, 16) != 0 || getsockname (s_mute, (struct sockaddr *) &addr, &len) != 0) {
+    if (s_mute < 0 || bind (s_mute, (struct sockaddr *)&addr, sizeof addr) != 0
+        || listen (s_mute, 16) != 0 || getsockname (s_mute, (struct sockaddr *)&addr, &len) != 0) {
         return -1;
     }
 
@@ -147,7 +147,7 @@ s_setup (void **state)
 static int
 s_teardown (void **state)
 {
-    (void) state;
+    (void)state;
     if (s_mute >= 0) {
         close (s_mute);
     }
@@ -162,8 +162,9 @@ static int
 s_fleet (const char *targets, const char *flags, char **out)
 {
     char cmd[16384];
-    snprintf (cmd, sizeof cmd, "'%s' drift --schema '%s' --targets '%s' --connect-timeout 2 %s "
-                               "2>/dev/null",
+    snprintf (cmd, sizeof cmd,
+              "'%s' drift --schema '%s' --targets '%s' --connect-timeout 2 %s "
+              "2>/dev/null",
               WES_WESLEY_BIN, s_sdl, targets, flags);
     return wes_test_run (cmd, out);
 }
@@ -192,7 +193,7 @@ s_load (const char *text)
 static void
 test_text_groups_each_difference_once (void **state)
 {
-    (void) state;
+    (void)state;
     char *out = NULL;
     /*  Unreadable targets make the check incomplete: 3, not 1. */
     assert_int_equal (s_fleet (s_targets, "", &out), 3);
@@ -245,7 +246,7 @@ test_text_groups_each_difference_once (void **state)
 static void
 test_json_structure (void **state)
 {
-    (void) state;
+    (void)state;
     char *out = NULL;
     assert_int_equal (s_fleet (s_targets, "--json", &out), 3);
     json_t *doc = s_load (out);
@@ -264,7 +265,7 @@ test_json_structure (void **state)
         json_t *g = json_array_get (groups, i);
         json_t *names = json_object_get (g, "targets");
         assert_int_equal (json_integer_value (json_object_get (g, "count")), counts[i]);
-        assert_int_equal (json_array_size (names), (size_t) counts[i]);
+        assert_int_equal (json_array_size (names), (size_t)counts[i]);
         assert_int_equal (json_array_size (json_object_get (g, "differences")), diffs[i]);
         assert_int_equal (json_array_size (json_object_get (g, "invalid_indexes")), invalid[i]);
         assert_int_equal (json_is_true (json_object_get (g, "in_sync")), i == 0);
@@ -303,7 +304,7 @@ test_json_structure (void **state)
 static void
 test_parallel_1_equals_parallel_16 (void **state)
 {
-    (void) state;
+    (void)state;
     char *one = NULL, *many = NULL;
     assert_int_equal (s_fleet (s_targets, "--json --parallel 1", &one), 3);
     assert_int_equal (s_fleet (s_targets, "--json --parallel 16", &many), 3);
@@ -323,7 +324,7 @@ test_parallel_1_equals_parallel_16 (void **state)
 static void
 test_exit_codes (void **state)
 {
-    (void) state;
+    (void)state;
     char path[4200];
     char *out = NULL;
     /*  All in sync: 0, one line per group. */
@@ -353,8 +354,8 @@ test_exit_codes (void **state)
 
     /*  Usage: 2. */
     char cmd[16384];
-    const char *bad[] = {"--parallel 0", "--parallel 65", "--parallel x", "--show -1",
-                         "--connect-timeout 0", "--db dbname=x"};
+    const char *bad[] = {"--parallel 0", "--parallel 65",       "--parallel x",
+                         "--show -1",    "--connect-timeout 0", "--db dbname=x"};
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         snprintf (cmd, sizeof cmd, "'%s' drift --schema '%s' --targets '%s' %s", WES_WESLEY_BIN,
                   s_sdl, path, bad[i]);

@@ -38,7 +38,7 @@ static int s_pid = -1;
 static int
 s_setup (void **state)
 {
-    (void) state;
+    (void)state;
     s_dir = wes_test_tmpdir ("wes-watch");
     if (!s_dir) {
         return -1;
@@ -56,10 +56,10 @@ s_setup (void **state)
 static int
 s_teardown (void **state)
 {
-    (void) state;
+    (void)state;
     if (s_pid > 0) {
         kill (-s_pid, SIGKILL);
-        (void) wes_test_wait (s_pid, 5000);
+        (void)wes_test_wait (s_pid, 5000);
     }
     wes_test_rmtree (s_dir);
     free (s_dir);
@@ -157,16 +157,16 @@ s_check_last_hash (const char *log)
 static bool
 s_alive (void)
 {
-    return waitpid ((pid_t) s_pid, NULL, WNOHANG) == 0;
+    return waitpid ((pid_t)s_pid, NULL, WNOHANG) == 0;
 }
 
 static void
 test_watch_lifecycle (void **state)
 {
-    (void) state;
+    (void)state;
     s_save_rename ("type Shop @wes_table {\n  id: Int! @wes_pk\n}\n");
-    char *argv[] = {(char *) WES_WESLEY_BIN, "watch", s_sdl, "-o", s_out, "--debounce-ms",
-                    S_DEBOUNCE, NULL};
+    char *argv[] = {(char *)WES_WESLEY_BIN, "watch",    s_sdl, "-o", s_out,
+                    "--debounce-ms",        S_DEBOUNCE, NULL};
     s_pid = wes_test_spawn (argv, s_log);
     assert_true (s_pid > 0);
 
@@ -226,8 +226,8 @@ test_watch_lifecycle (void **state)
     enum { SAVES = 6 };
     for (int i = 0; i < SAVES; i++) {
         char text[256];
-        snprintf (text, sizeof text, "type Shop @wes_table {\n  id: Int! @wes_pk\n  burst%d: Int\n}\n",
-                  i);
+        snprintf (text, sizeof text,
+                  "type Shop @wes_table {\n  id: Int! @wes_pk\n  burst%d: Int\n}\n", i);
         s_save_rename (text);
     }
     for (int waited = 0;; waited += 20) {
@@ -273,10 +273,10 @@ test_watch_lifecycle (void **state)
 static void
 test_usage_and_unwatchable (void **state)
 {
-    (void) state;
+    (void)state;
     char cmd[8400];
     char *out = NULL;
-    const char *bad[] = {"", "--debounce-ms -1", "--debounce-ms 60001", "--debounce-ms x",
+    const char *bad[] = {"",        "--debounce-ms -1",   "--debounce-ms 60001", "--debounce-ms x",
                          "--bogus", "a.graphql b.graphql"};
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         snprintf (cmd, sizeof cmd, "cd '%s' && '%s' watch %s -o out", s_dir, WES_WESLEY_BIN,
@@ -292,8 +292,8 @@ test_usage_and_unwatchable (void **state)
     assert_non_null (strstr (out, "(default: 200)"));
     free (out);
     /*  A directory that does not exist cannot be watched: 3, at once. */
-    snprintf (cmd, sizeof cmd, "'%s' watch '%s/no/such/dir/a.graphql' -o '%s/out2'",
-              WES_WESLEY_BIN, s_dir, s_dir);
+    snprintf (cmd, sizeof cmd, "'%s' watch '%s/no/such/dir/a.graphql' -o '%s/out2'", WES_WESLEY_BIN,
+              s_dir, s_dir);
     assert_int_equal (wes_test_run (cmd, &out), 3);
     assert_non_null (strstr (out, "cannot watch"));
     free (out);
