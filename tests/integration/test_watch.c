@@ -299,12 +299,37 @@ test_usage_and_unwatchable (void **state)
     free (out);
 }
 
+/*  Started before the file exists: waits for it instead of exiting. */
+static void
+test_starts_without_the_file (void **state)
+{
+    (void)state;
+    char late[4200], out[4200];
+    snprintf (late, sizeof late, "%s/src/late.graphql", s_dir);
+    snprintf (out, sizeof out, "%s/out-late", s_dir);
+    snprintf (s_log, sizeof s_log, "%s/late.log", s_dir); /* s_wait_log reads this log now */
+    char *argv[] = {(char *)WES_WESLEY_BIN, "watch", late, "-o", out, "--debounce-ms", "50", NULL};
+    s_pid = wes_test_spawn (argv, s_log);
+    assert_true (s_pid > 0);
+    char *text = s_wait_log ("waiting for it to come back", 1);
+    free (text);
+    assert_true (s_alive ());
+    assert_int_equal (wes_test_write_file (late, "type Late @wes_table {\n  id: Int! @wes_pk\n}\n"),
+                      0);
+    text = s_wait_log (S_COMPILED, 1);
+    free (text);
+    assert_int_equal (kill (s_pid, SIGINT), 0);
+    assert_int_equal (wes_test_wait (s_pid, S_DEADLINE_MS), 0);
+    s_pid = -1;
+}
+
 int
 main (void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test (test_watch_lifecycle),
         cmocka_unit_test (test_usage_and_unwatchable),
+        cmocka_unit_test (test_starts_without_the_file),
     };
     return cmocka_run_group_tests (tests, s_setup, s_teardown);
 }
