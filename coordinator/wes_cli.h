@@ -30,5 +30,12 @@ int wes_cli_watch (int argc, char **argv);
 wes_model_t *wes_cli_load_schema (const char *path);
 wes_model_t *wes_cli_load_db (const char *conninfo, const char *schema);
 int wes_cli_write_plan_sql (wes_plan_t *plan, const char *path);
+/*  What `wesley compile` writes: DIR/schema.sql, DIR/types.ts and
+    DIR/schema.json of model (hash: its wes_model_hash): all three are
+    streamed to temporary files in DIR and fsynced first, then renamed over
+    the old ones, so a failed write replaces nothing and a reader sees each
+    file old or new, never half of one. 0 ok, -1 after printing why.
+    Shared by compile and watch. */
+int wes_cli_write_outputs (const wes_model_t *model, const char *hash, const char *dir);
 
 #endif

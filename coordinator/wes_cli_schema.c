@@ -21,8 +21,7 @@
 
 typedef struct s_file s_file_t;
 typedef int (*s_emit_fn) (const wes_model_t *model, const char *hash, s_file_t *f);
-static int s_write_file_atomic (const char *dir, const char *name, s_emit_fn emit,
-                                const wes_model_t *model, const char *hash);
+static int s_write_outputs_atomic (const char *dir, const wes_model_t *model, const char *hash);
 static int s_emit_sql (const wes_model_t *model, const char *hash, s_file_t *f);
 static int s_emit_ts (const wes_model_t *model, const char *hash, s_file_t *f);
 static int s_emit_json (const wes_model_t *model, const char *hash, s_file_t *f);
@@ -181,9 +180,7 @@ wes_cli_compile (int argc, char **argv)
             file streams to its temporary file as it is produced. */
         char hash[65];
         wes_model_hash (model, hash);
-        if (s_write_file_atomic (out, "schema.sql", s_emit_sql, model, hash) != 0
-            || s_write_file_atomic (out, "types.ts", s_emit_ts, model, hash) != 0
-            || s_write_file_atomic (out, "schema.json", s_emit_json, model, hash) != 0) {
+        if (wes_cli_write_outputs (model, hash, out) != 0) {
             rc = 3;
         }
         else {
@@ -193,6 +190,12 @@ wes_cli_compile (int argc, char **argv)
     }
     wes_model_destroy (&model);
     return rc;
+}
+
+int
+wes_cli_write_outputs (const wes_model_t *model, const char *hash, const char *dir)
+{
+    return s_write_outputs_atomic (dir, model, hash);
 }
 
 int
@@ -315,17 +318,13 @@ s_emit_json (const wes_model_t *model, const char *hash, s_file_t *f)
     return s_file_write ("\n", 1, f);
 }
 
-/*  Writes DIR/NAME through a temporary file (emit streams into it), fsync
-    and rename, so a reader sees the old file or the new one, never half of
-    one. */
+/*  Writes DIR/.NAME.tmp.PID (emit streams into it) and fsyncs it; tmp
+    gets its path. 0 ok, -1 after printing why (nothing left behind). */
 static int
-s_write_file_atomic (const char *dir, const char *name, s_emit_fn emit, const wes_model_t *model,
-                     const char *hash)
+s_write_temp (const char *dir, const char *name, s_emit_fn emit, const wes_model_t *model,
+              const char *hash, char tmp[4096])
 {
-    char path[4096], tmp[4096];
-    if ((size_t) snprintf (path, sizeof path, "%s/%s", dir, name) >= sizeof path
-        || (size_t) snprintf (tmp, sizeof tmp, "%s/.%s.tmp.%ld", dir, name, (long) getpid ())
-               >= sizeof tmp) {
+    if ((size_t) snprintf (tmp, 4096, "%s/.%s.tmp.%ld", dir, name, (long) getpid ()) >= 4096) {
         fprintf (stderr, "wesley: output path too long: %s/%s\n", dir, name);
         return -1;
     }
@@ -346,10 +345,40 @@ s_write_file_atomic (const char *dir, const char *name, s_emit_fn emit, const we
         unlink (tmp);
         return -1;
     }
-    if (rename (tmp, path) != 0) {
-        fprintf (stderr, "wesley: cannot replace %s: %s\n", path, strerror (errno));
-        unlink (tmp);
+    return 0;
+}
+
+/*  Writes every output to its temporary file first, then renames them
+    over the old ones: a failed write replaces nothing, and a reader sees
+    each file old or new, never half of one. */
+static int
+s_write_outputs_atomic (const char *dir, const wes_model_t *model, const char *hash)
+{
+    static const char *const names[] = {"schema.sql", "types.ts", "schema.json"};
+    const s_emit_fn emits[] = {s_emit_sql, s_emit_ts, s_emit_json};
+    char tmp[3][4096];
+    size_t written = 0;
+    for (; written < 3; written++) {
+        if (s_write_temp (dir, names[written], emits[written], model, hash, tmp[written]) != 0) {
+            break;
+        }
+    }
+    if (written < 3) {
+        for (size_t i = 0; i < written; i++) {
+            unlink (tmp[i]);
+        }
         return -1;
+    }
+    for (size_t i = 0; i < 3; i++) {
+        char path[4200];
+        snprintf (path, sizeof path, "%s/%s", dir, names[i]);
+        if (rename (tmp[i], path) != 0) {
+            fprintf (stderr, "wesley: cannot replace %s: %s\n", path, strerror (errno));
+            for (size_t j = i; j < 3; j++) {
+                unlink (tmp[j]);
+            }
+            return -1;
+        }
     }
     return 0;
 }

@@ -17,7 +17,7 @@ static const s_verb_t s_verbs[] = {
     {"apply", wes_cli_apply, "apply --plan PLAN --db CONNINFO: run a plan on one database"},
     {"compile", wes_cli_compile, "compile SCHEMA -o DIR: write schema.sql, types.ts, schema.json"},
     {"parse", wes_cli_parse, "parse SCHEMA [--json]: check GraphQL syntax, print the AST"},
-    {"drift", wes_cli_drift, "drift --schema SCHEMA --db CONNINFO: list differences [--json]"},
+    {"drift", wes_cli_drift, "drift --schema SCHEMA --db CONNINFO|--targets FILE: list differences [--json]"},
     {"plan", wes_cli_plan, "plan --from SCHEMA|--from-db DB --to SCHEMA -o PLAN: plan a change"},
     {"run", wes_cli_run, "run --plan PLAN --targets FILE --state STATE.db: roll a plan out over a fleet"},
     {"resume", wes_cli_resume, "resume --state STATE.db [--through PHASE]: carry on a fleet run"},
