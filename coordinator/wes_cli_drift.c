@@ -60,10 +60,11 @@ wes_cli_drift (int argc, char **argv)
           "  Compares the schema file with a live database and lists each difference:\n"
           "  missing or extra table, column, index, constraint, enum value, policy; type,\n"
           "  nullability or default mismatch; an index left INVALID.\n"
-          "  --schema SCHEMA    the GraphQL SDL file (the expected schema)\n"
-          "  --db CONNINFO      libpq connection string or URI\n"
+          "  --schema SCHEMA    the GraphQL SDL file (the expected schema) (required)\n"
+          "  --db CONNINFO      libpq connection string or URI (required)\n"
           "  --db-schema NAME   database schema to read (default: public)\n"
           "  --json             print {\"drift\": bool, \"changes\": [...], ...}\n"
+          "                     (default: off, one line per difference)\n"
           "exit: 0 no drift, 1 drift, 2 usage, 3 the schema or database could not be read\n";
     const char *schema_path = NULL, *db = NULL, *db_schema = "public";
     bool json = false;
