@@ -45,7 +45,7 @@ s_get (yaml_document_t *d, yaml_node_t *map, const char *key)
     for (yaml_node_pair_t *p = map->data.mapping.pairs.start; p < map->data.mapping.pairs.top;
          p++) {
         yaml_node_t *k = yaml_document_get_node (d, p->key);
-        if (k && k->type == YAML_SCALAR_NODE && strcmp ((char *) k->data.scalar.value, key) == 0) {
+        if (k && k->type == YAML_SCALAR_NODE && strcmp ((char *)k->data.scalar.value, key) == 0) {
             return yaml_document_get_node (d, p->value);
         }
     }
@@ -68,14 +68,14 @@ s_path (yaml_document_t *d, yaml_node_t *n, ...)
 static const char *
 s_str (yaml_node_t *n)
 {
-    return n && n->type == YAML_SCALAR_NODE ? (const char *) n->data.scalar.value : NULL;
+    return n && n->type == YAML_SCALAR_NODE ? (const char *)n->data.scalar.value : NULL;
 }
 
 static size_t
 s_len (yaml_node_t *n)
 {
     return n && n->type == YAML_SEQUENCE_NODE
-               ? (size_t) (n->data.sequence.items.top - n->data.sequence.items.start)
+               ? (size_t)(n->data.sequence.items.top - n->data.sequence.items.start)
                : 0;
 }
 
@@ -127,7 +127,7 @@ s_help_flags (const char *help, s_flags_t *out)
 {
     for (const char *line = help; line && *line;) {
         const char *end = strchr (line, '\n');
-        size_t len = end ? (size_t) (end - line) : strlen (line);
+        size_t len = end ? (size_t)(end - line) : strlen (line);
         size_t indent = 0;
         while (indent < len && line[indent] == ' ') {
             indent++;
@@ -145,7 +145,7 @@ s_help_flags (const char *help, s_flags_t *out)
                     p++;
                 }
                 if (p - tok >= 3 && tok[0] == '-' && tok[1] == '-') {
-                    s_flags_add (out, tok, (size_t) (p - tok));
+                    s_flags_add (out, tok, (size_t)(p - tok));
                 }
                 while (p < stop && *p != ' ' && *p != ',') {
                     p++;
@@ -160,14 +160,14 @@ s_help_flags (const char *help, s_flags_t *out)
 
 /*  What the manifests as a whole must agree on. */
 typedef struct {
-    const char *file;                      /* the manifest being read */
-    long docker_uid;                       /* USER of the Dockerfile's final stage */
-    char services[S_MAX_SERVICES][96];     /* "NAME:PORT" of every Service port */
-    size_t n_services;                     /* how many */
-    char connects[S_MAX_SERVICES][256];    /* every worker --connect endpoint */
-    size_t n_connects;                     /* how many */
-    int wesley_containers;                 /* containers running wesley(-worker) */
-    int bad;                               /* problems found (each printed) */
+    const char *file;                   /* the manifest being read */
+    long docker_uid;                    /* USER of the Dockerfile's final stage */
+    char services[S_MAX_SERVICES][96];  /* "NAME:PORT" of every Service port */
+    size_t n_services;                  /* how many */
+    char connects[S_MAX_SERVICES][256]; /* every worker --connect endpoint */
+    size_t n_connects;                  /* how many */
+    int wesley_containers;              /* containers running wesley(-worker) */
+    int bad;                            /* problems found (each printed) */
 } s_ctx_t;
 
 static void
@@ -195,7 +195,7 @@ s_expand (const char *arg)
         const char *close = arg[i] == '$' && arg[i + 1] == '(' ? strchr (arg + i, ')') : NULL;
         if (close) {
             out[o++] = '0';
-            i = (size_t) (close - arg);
+            i = (size_t)(close - arg);
         }
         else {
             out[o++] = arg[i];
@@ -255,7 +255,7 @@ s_probe_port (yaml_document_t *d, yaml_node_t *ctr, yaml_node_t *probe, const ch
     if (!port) {
         return -1;
     }
-    if (isdigit ((unsigned char) port[0])) {
+    if (isdigit ((unsigned char)port[0])) {
         return strtol (port, NULL, 10);
     }
     yaml_node_t *ports = s_get (d, ctr, "ports");
@@ -306,7 +306,8 @@ s_check_container (s_ctx_t *c, yaml_document_t *d, yaml_node_t *ctr, const s_fla
         yaml_node_t *e = s_item (d, env, i);
         const char *name = s_str (s_get (d, e, "name"));
         const char *value = s_str (s_get (d, e, "value"));
-        if (name && value && (strcmp (name, "PGPASSFILE") == 0 || strcmp (name, "PGSERVICEFILE") == 0)
+        if (name && value
+            && (strcmp (name, "PGPASSFILE") == 0 || strcmp (name, "PGSERVICEFILE") == 0)
             && !s_under_mount (d, ctr, value)) {
             s_bad (c, "container %s: %s=%s is under none of its volumeMounts", cname, name, value);
         }
@@ -366,7 +367,7 @@ s_check_container (s_ctx_t *c, yaml_document_t *d, yaml_node_t *ctr, const s_fla
         }
         size_t n = strcspn (argv[i], "=");
         char flag[128];
-        snprintf (flag, sizeof flag, "%.*s", (int) n, argv[i]);
+        snprintf (flag, sizeof flag, "%.*s", (int)n, argv[i]);
         if (!s_flags_has (&listed, flag) && !(is_wesley && s_flags_has (top, flag))) {
             s_bad (c, "container %s: %s is not listed by `%s --help`", cname, flag, argv[0]);
         }
@@ -404,9 +405,11 @@ s_check_pod (s_ctx_t *c, yaml_document_t *d, yaml_node_t *pod, const s_flags_t *
     yaml_node_t *sc = s_get (d, pod, "securityContext");
     const char *nonroot = s_str (s_get (d, sc, "runAsNonRoot"));
     const char *uid = s_str (s_get (d, sc, "runAsUser"));
-    if (!nonroot || strcmp (nonroot, "true") != 0 || !uid || strtol (uid, NULL, 10) != c->docker_uid) {
-        s_bad (c, "pod securityContext: runAsNonRoot true and runAsUser %ld (the Dockerfile's "
-                  "USER) wanted",
+    if (!nonroot || strcmp (nonroot, "true") != 0 || !uid
+        || strtol (uid, NULL, 10) != c->docker_uid) {
+        s_bad (c,
+               "pod securityContext: runAsNonRoot true and runAsUser %ld (the Dockerfile's "
+               "USER) wanted",
                c->docker_uid);
     }
     const char *lists[2] = {"initContainers", "containers"};
@@ -419,10 +422,11 @@ s_check_pod (s_ctx_t *c, yaml_document_t *d, yaml_node_t *pod, const s_flags_t *
             const char *rorf = s_str (s_get (d, csc, "readOnlyRootFilesystem"));
             yaml_node_t *drop = s_path (d, csc, "capabilities", "drop", NULL);
             const char *drop0 = s_len (drop) ? s_str (s_item (d, drop, 0)) : NULL;
-            if (!ape || strcmp (ape, "false") != 0 || !rorf || strcmp (rorf, "true") != 0
-                || !drop0 || strcmp (drop0, "ALL") != 0) {
-                s_bad (c, "container %s: securityContext needs allowPrivilegeEscalation false, "
-                          "readOnlyRootFilesystem true, capabilities.drop [ALL]",
+            if (!ape || strcmp (ape, "false") != 0 || !rorf || strcmp (rorf, "true") != 0 || !drop0
+                || strcmp (drop0, "ALL") != 0) {
+                s_bad (c,
+                       "container %s: securityContext needs allowPrivilegeEscalation false, "
+                       "readOnlyRootFilesystem true, capabilities.drop [ALL]",
                        s_str (s_get (d, ctr, "name")));
             }
             if (!s_path (d, ctr, "resources", "requests", NULL)) {
@@ -509,7 +513,7 @@ s_dockerfile_uid (void)
 static void
 test_manifests (void **state)
 {
-    (void) state;
+    (void)state;
     s_ctx_t c = {0};
     c.docker_uid = s_dockerfile_uid ();
     if (c.docker_uid <= 0) {
@@ -528,8 +532,8 @@ test_manifests (void **state)
     assert_true (WES_WORKER_BIN[0] != '\0');
 
     /*  WES_DEPLOY_DIR: check another folder of manifests (to try a change). */
-    const char *dir = getenv ("WES_DEPLOY_DIR") ? getenv ("WES_DEPLOY_DIR")
-                                                : WES_SOURCE_DIR "/deploy/k8s";
+    const char *dir =
+        getenv ("WES_DEPLOY_DIR") ? getenv ("WES_DEPLOY_DIR") : WES_SOURCE_DIR "/deploy/k8s";
     DIR *dp = opendir (dir);
     assert_non_null (dp);
     struct dirent *e;
@@ -593,12 +597,13 @@ test_manifests (void **state)
 static void
 test_checks_catch_rot (void **state)
 {
-    (void) state;
+    (void)state;
     s_flags_t f = {0};
     s_help_flags ("usage: x\n  --a N  thing\n  -o, --out DIR  where\n    --deep  no\n"
                   "exit: --not-a-flag-line\n",
                   &f);
-    assert_true (s_flags_has (&f, "--a") && s_flags_has (&f, "--out") && s_flags_has (&f, "--deep"));
+    assert_true (s_flags_has (&f, "--a") && s_flags_has (&f, "--out")
+                 && s_flags_has (&f, "--deep"));
     assert_false (s_flags_has (&f, "--not-a-flag-line"));
     s_flags_free (&f);
     char *x = s_expand ("/etc/w/worker-$(JOB_COMPLETION_INDEX).cert");
@@ -625,7 +630,7 @@ s_is_file (const char *path, bool exec)
 static void
 test_cmake_install (void **state)
 {
-    (void) state;
+    (void)state;
     char *prefix = wes_test_tmpdir ("install");
     assert_non_null (prefix);
     char cmd[4096], *out = NULL;

@@ -165,7 +165,7 @@ test_resume_existing (void **state)
 static int
 s_teardown (void **state)
 {
-    wes_fleetfix_destroy ((wes_fleetfix_t **) state);
+    wes_fleetfix_destroy ((wes_fleetfix_t **)state);
     return 0;
 }
 

@@ -93,8 +93,8 @@ s_check_help (const char *command, const char *help, s_flags_t *flags, int *bad)
             indent++;
         }
         bool is_flag = line && indent >= 1 && indent <= 4 && line[indent] == '-';
-        bool continues = line && entry_indent >= 0 && !is_flag && indent > entry_indent
-                         && line[indent] != '\0';
+        bool continues =
+            line && entry_indent >= 0 && !is_flag && indent > entry_indent && line[indent] != '\0';
         if (entry_indent >= 0 && !continues) {
             /*  The entry before ends here. */
             if (!documented && !s_exempt (header)) {
@@ -110,7 +110,8 @@ s_check_help (const char *command, const char *help, s_flags_t *flags, int *bad)
             break;
         }
         if (continues) {
-            documented = documented || strcasestr (line, "default") || strcasestr (line, "required");
+            documented =
+                documented || strcasestr (line, "default") || strcasestr (line, "required");
             continue;
         }
         if (!is_flag) {
@@ -120,8 +121,8 @@ s_check_help (const char *command, const char *help, s_flags_t *flags, int *bad)
         entry_indent = indent;
         const char *head = line + indent;
         const char *gap = strstr (head, "  ");
-        size_t head_len = gap ? (size_t) (gap - head) : strlen (head);
-        snprintf (header, sizeof header, "%.*s", (int) head_len, head);
+        size_t head_len = gap ? (size_t)(gap - head) : strlen (head);
+        snprintf (header, sizeof header, "%.*s", (int)head_len, head);
         documented = strcasestr (head, "default") || strcasestr (head, "required");
         /*  Flags in the head: "-o, --out DIR", "--bind ENDPOINT". */
         for (const char *p = head; p < head + head_len;) {
@@ -133,7 +134,7 @@ s_check_help (const char *command, const char *help, s_flags_t *flags, int *bad)
                 p++;
             }
             if (p - tok >= 3 && tok[0] == '-' && tok[1] == '-') {
-                s_flags_add (flags, tok, (size_t) (p - tok));
+                s_flags_add (flags, tok, (size_t)(p - tok));
             }
             while (p < head + head_len && *p != ' ' && *p != ',') {
                 p++;
@@ -173,7 +174,7 @@ s_verbs (const char *help, char verbs[][32], size_t max)
         }
         size_t len = strcspn (p, " \n");
         assert_true (len > 0 && len < 32);
-        snprintf (verbs[n++], 32, "%.*s", (int) len, p);
+        snprintf (verbs[n++], 32, "%.*s", (int)len, p);
         p = strchr (p, '\n');
         if (!p) {
             break;
@@ -225,7 +226,7 @@ s_all_helps (s_flags_t *flags)
 static void
 test_every_help_documents_its_flags (void **state)
 {
-    (void) state;
+    (void)state;
     /*  The walker itself: a flag line without a default is caught. */
     s_flags_t scratch = {0};
     int bad = 0;
@@ -267,17 +268,17 @@ s_source_flags (const char *dir, s_flags_t *out, char where[][160], size_t *n_wh
         assert_non_null (text);
         for (const char *p = text; (p = strstr (p, "\"--")) != NULL; p++) {
             const char *q = p + 3;
-            if (!islower ((unsigned char) *q) && !isdigit ((unsigned char) *q)) {
+            if (!islower ((unsigned char)*q) && !isdigit ((unsigned char)*q)) {
                 continue;
             }
-            while (islower ((unsigned char) *q) || isdigit ((unsigned char) *q) || *q == '-') {
+            while (islower ((unsigned char)*q) || isdigit ((unsigned char)*q) || *q == '-') {
                 q++;
             }
             if (*q != '"' || (p > text && p[-1] == '\\')) {
                 continue; /* part of a longer string (a message, an SQL comment) */
             }
             size_t before = out->n;
-            s_flags_add (out, p + 1, (size_t) (q - p - 1));
+            s_flags_add (out, p + 1, (size_t)(q - p - 1));
             if (out->n > before && *n_where < S_MAX_FLAGS) {
                 snprintf (where[(*n_where)++], 160, "%.20s/%.120s", dir, e->d_name);
             }
@@ -290,9 +291,9 @@ s_source_flags (const char *dir, s_flags_t *out, char where[][160], size_t *n_wh
 static void
 test_every_parsed_flag_is_in_some_help (void **state)
 {
-    (void) state;
+    (void)state;
     s_flags_t listed = {0};
-    (void) s_all_helps (&listed); /* its problems are the other test's */
+    (void)s_all_helps (&listed); /* its problems are the other test's */
     s_flags_t known = {0};
     static char where[S_MAX_FLAGS][160];
     size_t n_where = 0;
