@@ -38,21 +38,39 @@ static const char *s_run_usage
       "                  [--max-per-target N] [--max-per-group N] [--max-cic-per-group N]\n"
       "                  [--max-total N] [--schedule rolling|waves] [--stop-before PHASE]\n"
       "                  [--heartbeat-ms N] [--liveness N] [--insecure] [--quiet]\n"
+      "                  [--resume-existing]\n"
       "       wesley resume --state STATE.db [--bind ENDPOINT] [--through PHASE] [limits]\n"
       "  Rolls a plan out over a fleet: one instance of the plan's DAG per target, a\n"
       "  rolling frontier (each step starts the moment its dependencies on that target\n"
       "  succeeded; critical path first), run by `wesley-worker --connect ENDPOINT`\n"
       "  processes. Every transition is written to the state file (SQLite) before it is\n"
       "  acted on; `wesley resume` carries on after a crash, cancel or stop.\n"
-      "  --targets FILE      one target per line: NAME [group=GROUP] CONNINFO (# comments)\n"
-      "  --bind ENDPOINT     ZeroMQ endpoint (default tcp://127.0.0.1:5670; resume: the\n"
-      "                      run's last one); a non-loopback bind needs --insecure\n"
-      "  --max-per-target N  steps at once on one target (default 1); --max-per-group,\n"
-      "                      --max-cic-per-group, --max-total: 0 = no limit\n"
-      "  --stop-before PHASE start no step of PHASE (backfill, validate, contract) or later;\n"
-      "                      the run ends STOPPED; `wesley resume --through PHASE` lifts it\n"
-      "  --through PHASE     resume: run up to and including PHASE (contract: everything)\n"
-      "  --heartbeat-ms N, --liveness N  worker heartbeat (default 1000 ms, 3 beats)\n"
+      "  --plan FILE          run: the plan written by `wesley plan` (required)\n"
+      "  --targets FILE       run: one target per line, NAME [group=GROUP] CONNINFO\n"
+      "                       (# comments; no passwords) (required)\n"
+      "  --state FILE         the run's SQLite state file (required)\n"
+      "  --bind ENDPOINT      ZeroMQ endpoint (default: tcp://127.0.0.1:5670; resume: the\n"
+      "                       run's last one); a non-loopback bind needs --insecure\n"
+      "  --max-per-target N   steps at once on one target, 0 = no limit (default: 1)\n"
+      "  --max-per-group N    steps at once in one server group (default: 0, no limit)\n"
+      "  --max-cic-per-group N  CREATE INDEX CONCURRENTLY at once in one server group\n"
+      "                       (default: 0, no limit)\n"
+      "  --max-total N        steps at once in the whole fleet (default: 0, no limit)\n"
+      "  --schedule MODE      rolling, or waves for benchmarks (default: rolling)\n"
+      "  --stop-before PHASE  start no step of PHASE (backfill, validate, contract) or\n"
+      "                       later; the run ends STOPPED (default: none, run to the end)\n"
+      "  --through PHASE      resume: run up to and including PHASE; contract = everything\n"
+      "                       (default: the run's own --stop-before)\n"
+      "  --heartbeat-ms N     worker heartbeat interval in ms (default: 1000)\n"
+      "  --liveness N         missed heartbeats before a worker is dead (default: 3)\n"
+      "  --insecure           allow a non-loopback --bind without CURVE (default: off)\n"
+      "  --quiet              no progress lines on the terminal (default: off)\n"
+      "  --resume-existing    run: if --state exists and holds a run of the same plan\n"
+      "                       (checksum) and targets, carry it on as `wesley resume`\n"
+      "                       would (epoch + 1), with the --stop-before and limits of this\n"
+      "                       command line; a different plan or targets is refused\n"
+      "                       (exit 3). For a restarted container (default: off, an\n"
+      "                       existing state file is refused)\n"
       "exit: 0 finished (or stopped at --stop-before), 1 a step failed permanently,\n"
       "      2 usage or bad input, 3 refused (state file exists/locked/corrupt, bind),\n"
       "      4 cancelled, 5 interrupted (signal): `wesley resume` carries on\n";
@@ -71,6 +89,7 @@ typedef struct {
     bool insecure;           /* --insecure */
     bool quiet;              /* --quiet */
     bool json;               /* --json (status) */
+    bool resume_existing;    /* --resume-existing (run) */
 } s_args_t;
 
 static const char *s_limit_keys[4]
@@ -84,6 +103,8 @@ static int s_drive (wes_store_t *store, const s_args_t *a, const char *verb);
 static void s_print_status (wes_store_t *store, bool json, FILE *out);
 static char *s_cancel_path (const char *state);
 static const char *s_opt (wes_store_t *store, const char *key);
+static int s_same_run (const char *state, wes_plan_t *plan, wes_targets_t *targets, char **why);
+static int s_resume (const s_args_t *a, const char *verb);
 
 int
 wes_cli_run (int argc, char **argv)
@@ -119,6 +140,21 @@ wes_cli_run (int argc, char **argv)
             wes_plan_destroy (&plan);
             return S_EXIT_USAGE;
         }
+    }
+    if (a.resume_existing && access (a.state, F_OK) == 0) {
+        /*  A restarted coordinator (a StatefulSet runs the same command
+            again): carry on the run in the state file if it is this plan
+            over these targets, as `wesley resume` would. */
+        char *why = NULL;
+        int same = s_same_run (a.state, plan, targets, &why);
+        wes_targets_destroy (&targets);
+        wes_plan_destroy (&plan);
+        if (same != 0) {
+            fprintf (stderr, "wesley run: --resume-existing: %s\n", why ? why : "refused");
+            free (why);
+            return S_EXIT_REFUSED;
+        }
+        return s_resume (&a, "run");
     }
     size_t n = wes_targets_count (targets);
     wes_store_target_t *st = wes_alloc (n * sizeof *st);
@@ -167,7 +203,7 @@ wes_cli_resume (int argc, char **argv)
     if (rc >= 0) {
         return rc;
     }
-    if (!a.state || a.plan || a.targets) {
+    if (!a.state || a.plan || a.targets || a.resume_existing) {
         fprintf (stderr, "wesley resume: give --state (the plan and targets are in it)\n%s",
                  s_run_usage);
         return S_EXIT_USAGE;
@@ -177,45 +213,7 @@ wes_cli_resume (int argc, char **argv)
         fprintf (stderr, "wesley resume: --through: '%s' is not a phase\n", a.through);
         return S_EXIT_USAGE;
     }
-    char *error = NULL;
-    wes_store_t *store = wes_store_open (a.state, false, &error);
-    if (!store) {
-        fprintf (stderr, "wesley resume: %s\n", error ? error : "cannot open the state file");
-        free (error);
-        return S_EXIT_REFUSED;
-    }
-    bool ok = true;
-    if (a.through) {
-        const char *next = through == WES_PHASE_CONTRACT ? "" : wes_phase_name (through + 1);
-        ok = wes_store_set_option (store, "stop_before", next) == 0;
-    }
-    if (a.stop_before) {
-        ok = ok && wes_store_set_option (store, "stop_before", a.stop_before) == 0;
-    }
-    for (int i = 0; i < 4; i++) {
-        ok = ok && (!a.limit[i] || wes_store_set_option (store, s_limit_keys[i], a.limit[i]) == 0);
-    }
-    wes_run_state_t st = wes_store_run_state (store);
-    if (ok && st == WES_RUN_FINISHED) {
-        printf ("the run already finished\n");
-        s_print_status (store, false, stdout);
-        wes_store_destroy (&store);
-        return S_EXIT_DONE;
-    }
-    char why[64];
-    snprintf (why, sizeof why, "resumed at epoch %" PRIu64, wes_store_epoch (store));
-    ok = ok && wes_store_set_run_state (store, WES_RUN_RUNNING, why) == 0;
-    if (!ok) {
-        fprintf (stderr, "wesley resume: cannot write the state file\n");
-        wes_store_destroy (&store);
-        return S_EXIT_REFUSED;
-    }
-    char *cancel = s_cancel_path (a.state);
-    (void) unlink (cancel); /* a request for the previous coordinator */
-    free (cancel);
-    rc = s_drive (store, &a, "resume");
-    wes_store_destroy (&store);
-    return rc;
+    return s_resume (&a, "resume");
 }
 
 int
@@ -226,6 +224,8 @@ wes_cli_status (int argc, char **argv)
           "  Where a fleet run stands, live or after it ended: run state, per target and\n"
           "  phase progress, the frontier, running steps with worker and elapsed time,\n"
           "  failures with SQLSTATE and message, an ETA from the mean step duration.\n"
+          "  --state FILE   the run's state file (required)\n"
+          "  --json         print the same as one JSON object (default: text)\n"
           "exit: 0 shown, 2 usage, 3 the state file cannot be opened\n";
     s_args_t a;
     int rc = s_parse_args ("status", argc, argv, &a, usage);
@@ -255,6 +255,7 @@ wes_cli_cancel (int argc, char **argv)
         = "usage: wesley cancel --state STATE.db\n"
           "  Stops a run dispatching new steps; running steps finish and are recorded.\n"
           "  `wesley resume` carries on later.\n"
+          "  --state FILE   the run's state file (required)\n"
           "exit: 0 cancelled (or requested from the live coordinator), 1 the live coordinator\n"
           "      did not acknowledge in time, 2 usage, 3 the state file cannot be opened\n";
     s_args_t a;
@@ -355,6 +356,10 @@ s_parse_args (const char *verb, int argc, char **argv, s_args_t *a, const char *
             a->json = true;
             continue;
         }
+        if (strcmp (f, "--resume-existing") == 0) {
+            a->resume_existing = true;
+            continue;
+        }
         if (strcmp (f, "--plan") == 0) {
             slot = &a->plan;
         }
@@ -419,6 +424,114 @@ s_parse_args (const char *verb, int argc, char **argv, s_args_t *a, const char *
         return S_EXIT_USAGE;
     }
     return -1;
+}
+
+/*  Carries on the run in the state file (epoch + 1, reconciliation of
+    steps left dispatched or running): `wesley resume`, and `wesley run
+    --resume-existing` on a state file that holds the same run. Returns the
+    exit code. */
+static int
+s_resume (const s_args_t *a, const char *verb)
+{
+    wes_phase_t through = WES_PHASE_CONTRACT;
+    if (a->through && wes_phase_parse (a->through, &through) != 0) {
+        return S_EXIT_USAGE; /* checked by the caller */
+    }
+    char *error = NULL;
+    wes_store_t *store = wes_store_open (a->state, false, &error);
+    if (!store) {
+        fprintf (stderr, "wesley %s: %s\n", verb, error ? error : "cannot open the state file");
+        free (error);
+        return S_EXIT_REFUSED;
+    }
+    bool ok = true;
+    if (a->resume_existing && !a->stop_before) {
+        /*  run --resume-existing: the command line says where to stop. */
+        ok = wes_store_set_option (store, "stop_before", "") == 0;
+    }
+    if (a->through) {
+        const char *next = through == WES_PHASE_CONTRACT ? "" : wes_phase_name (through + 1);
+        ok = wes_store_set_option (store, "stop_before", next) == 0;
+    }
+    if (a->stop_before) {
+        ok = ok && wes_store_set_option (store, "stop_before", a->stop_before) == 0;
+    }
+    for (int i = 0; i < 4; i++) {
+        ok = ok && (!a->limit[i] || wes_store_set_option (store, s_limit_keys[i], a->limit[i]) == 0);
+    }
+    ok = ok && (!a->schedule || wes_store_set_option (store, "schedule", a->schedule) == 0);
+    wes_run_state_t st = wes_store_run_state (store);
+    if (ok && st == WES_RUN_FINISHED) {
+        printf ("the run already finished\n");
+        s_print_status (store, false, stdout);
+        wes_store_destroy (&store);
+        return S_EXIT_DONE;
+    }
+    char why[96];
+    snprintf (why, sizeof why, "resumed at epoch %" PRIu64 "%s", wes_store_epoch (store),
+              a->resume_existing ? " (run --resume-existing)" : "");
+    wes_log_info ("%s: %s", a->state, why);
+    ok = ok && wes_store_set_run_state (store, WES_RUN_RUNNING, why) == 0;
+    if (!ok) {
+        fprintf (stderr, "wesley %s: cannot write the state file\n", verb);
+        wes_store_destroy (&store);
+        return S_EXIT_REFUSED;
+    }
+    char *cancel = s_cancel_path (a->state);
+    (void) unlink (cancel); /* a request for the previous coordinator */
+    free (cancel);
+    int rc = s_drive (store, a, verb);
+    wes_store_destroy (&store);
+    return rc;
+}
+
+
+/*  0 when the state file holds a run of this plan (same checksum) over the
+    same targets (names, groups and connection strings, in order); else -1
+    with *why (caller frees). Opens the store read-only: nothing changes. */
+static int
+s_same_run (const char *state, wes_plan_t *plan, wes_targets_t *targets, char **why)
+{
+    char *error = NULL;
+    wes_store_t *store = wes_store_open (state, true, &error);
+    if (!store) {
+        *why = error ? error : wes_strdup ("cannot open the state file");
+        return -1;
+    }
+    char msg[512];
+    msg[0] = '\0';
+    size_t n = wes_targets_count (targets);
+    if (strcmp (wes_store_plan_hash (store), wes_plan_hash (plan)) != 0) {
+        snprintf (msg, sizeof msg,
+                  "%s holds a run of another plan (checksum %.12s, this plan %.12s); give a new "
+                  "--state for a new run",
+                  state, wes_store_plan_hash (store), wes_plan_hash (plan));
+    }
+    else if (wes_store_target_count (store) != n) {
+        snprintf (msg, sizeof msg,
+                  "%s holds a run over %zu targets, the targets file has %zu; give a new --state "
+                  "for a new run",
+                  state, wes_store_target_count (store), n);
+    }
+    for (size_t i = 0; !msg[0] && i < n; i++) {
+        wes_store_target_t t = wes_store_target (store, i);
+        const char *g = wes_targets_group (targets, i);
+        bool same = strcmp (t.name, wes_targets_name (targets, i)) == 0
+                    && strcmp (t.conninfo, wes_targets_conninfo (targets, i)) == 0
+                    && strcmp (t.group ? t.group : "", g ? g : "") == 0;
+        if (!same) {
+            snprintf (msg, sizeof msg,
+                      "%s holds a run whose target %zu (%.100s) differs from the targets file's "
+                      "(%.100s); give a new --state for a new run",
+                      state, i + 1, t.name, wes_targets_name (targets, i));
+        }
+    }
+    wes_store_destroy (&store);
+    if (msg[0]) {
+        *why = wes_strdup (msg);
+        return -1;
+    }
+    return 0;
 }
 
 static int

@@ -26,15 +26,12 @@ static int s_emit_sql (const wes_model_t *model, const char *hash, s_file_t *f);
 static int s_emit_ts (const wes_model_t *model, const char *hash, s_file_t *f);
 static int s_emit_json (const wes_model_t *model, const char *hash, s_file_t *f);
 
+/*  --help or -h: print usage, exit 0. Checked where the argument stands,
+    so a flag before it that is not known is refused first. */
 static bool
-s_is_help (int argc, char **argv)
+s_is_help (const char *arg)
 {
-    for (int i = 0; i < argc; i++) {
-        if (strcmp (argv[i], "--help") == 0 || strcmp (argv[i], "-h") == 0) {
-            return true;
-        }
-    }
-    return false;
+    return strcmp (arg, "--help") == 0 || strcmp (arg, "-h") == 0;
 }
 
 int
@@ -44,14 +41,15 @@ wes_cli_parse (int argc, char **argv)
         = "usage: wesley parse SCHEMA [--json]\n"
           "  Checks GraphQL SDL syntax only (no Wesley semantics).\n"
           "  --json   print the AST with source locations (libgraphqlparser's JSON shape)\n"
+          "           (default: off, print \"SCHEMA: ok, N definitions\")\n"
           "  SCHEMA may be - for standard input.\n";
-    if (s_is_help (argc, argv)) {
-        fputs (usage, stdout);
-        return 0;
-    }
     const char *path = NULL;
     bool json = false;
     for (int i = 0; i < argc; i++) {
+        if (s_is_help (argv[i])) {
+            fputs (usage, stdout);
+            return 0;
+        }
         if (strcmp (argv[i], "--json") == 0) {
             json = true;
         }
@@ -131,13 +129,13 @@ wes_cli_compile (int argc, char **argv)
           "    DIR/types.ts     TypeScript types for consumers\n"
           "    DIR/schema.json  the canonical schema model and its hash\n"
           "  -o, --out DIR   output directory (created if missing; default: .)\n";
-    if (s_is_help (argc, argv)) {
-        fputs (usage, stdout);
-        return 0;
-    }
     const char *path = NULL;
     const char *out = ".";
     for (int i = 0; i < argc; i++) {
+        if (s_is_help (argv[i])) {
+            fputs (usage, stdout);
+            return 0;
+        }
         if (strcmp (argv[i], "-o") == 0 || strcmp (argv[i], "--out") == 0) {
             if (i + 1 >= argc) {
                 fprintf (stderr, "wesley compile: %s needs a directory\n", argv[i]);
@@ -208,15 +206,16 @@ wes_cli_hash (int argc, char **argv)
           "  file or from a live database (introspected through pg_catalog). A database\n"
           "  built from SCHEMA by Wesley hashes the same as SCHEMA. The hash is the last\n"
           "  line of the output.\n"
-          "  --db CONNINFO   libpq connection string or URI (use a passfile or service\n"
-          "                  file for passwords)\n"
+          "  --db CONNINFO   read this live database instead of SCHEMA: libpq connection\n"
+          "                  string or URI (use a passfile or service file for passwords)\n"
+          "                  (default: none; SCHEMA or --db is required)\n"
           "  --schema NAME   database schema to read (default: public)\n";
-    if (s_is_help (argc, argv)) {
-        fputs (usage, stdout);
-        return 0;
-    }
     const char *path = NULL, *db = NULL, *schema = NULL;
     for (int i = 0; i < argc; i++) {
+        if (s_is_help (argv[i])) {
+            fputs (usage, stdout);
+            return 0;
+        }
         if ((strcmp (argv[i], "--db") == 0 || strcmp (argv[i], "--schema") == 0)) {
             if (i + 1 >= argc) {
                 fprintf (stderr, "wesley hash: %s needs a value\n%s", argv[i], usage);
