@@ -254,7 +254,8 @@ wes_cli_cancel (int argc, char **argv)
     static const char *usage
         = "usage: wesley cancel --state STATE.db\n"
           "  Stops a run dispatching new steps; running steps finish and are recorded.\n"
-          "  `wesley resume` carries on later.\n"
+          "  A stopped or failed run can be cancelled too (then `wesley run\n"
+          "  --resume-existing` leaves it alone). `wesley resume` carries on later.\n"
           "  --state FILE   the run's state file (required)\n"
           "exit: 0 cancelled (or requested from the live coordinator), 1 the live coordinator\n"
           "      did not acknowledge in time, 2 usage, 3 the state file cannot be opened\n";
@@ -276,7 +277,9 @@ wes_cli_cancel (int argc, char **argv)
     }
     wes_run_state_t st = wes_store_run_state (ro);
     wes_store_destroy (&ro);
-    if (st != WES_RUN_RUNNING) {
+    /*  A stopped or failed run can be cancelled too, so that a restarted
+        `wesley run --resume-existing` does not carry it on. */
+    if (st != WES_RUN_RUNNING && st != WES_RUN_STOPPED && st != WES_RUN_FAILED) {
         printf ("the run is %s: nothing to cancel\n", wes_run_state_name (st));
         return 0;
     }
@@ -438,7 +441,24 @@ s_resume (const s_args_t *a, const char *verb)
         return S_EXIT_USAGE; /* checked by the caller */
     }
     char *error = NULL;
-    wes_store_t *store = wes_store_open (a->state, false, &error);
+    wes_store_t *store = NULL;
+    if (a->resume_existing) {
+        /*  A cancel sticks across restarts of the pod: only an explicit
+            `wesley resume` carries a cancelled run on. Looked at read-only,
+            so the epoch does not move. */
+        store = wes_store_open (a->state, true, &error);
+        if (store && wes_store_run_state (store) == WES_RUN_CANCELLED) {
+            printf ("the run was cancelled (wesley cancel): nothing new is dispatched; "
+                    "`wesley resume --state %s` carries it on\n", a->state);
+            s_print_status (store, false, stdout);
+            wes_store_destroy (&store);
+            return S_EXIT_CANCELLED;
+        }
+        wes_store_destroy (&store);
+        free (error);
+        error = NULL;
+    }
+    store = wes_store_open (a->state, false, &error);
     if (!store) {
         fprintf (stderr, "wesley %s: %s\n", verb, error ? error : "cannot open the state file");
         free (error);

@@ -122,6 +122,23 @@ test_resume_existing (void **state)
               "%s",
               dir, WES_WESLEY_BIN, endpoint);
     s_expect (cmd, 3, "wesley resume");
+    /*  A cancelled run stays cancelled when the pod restarts: on a copy of
+        the state file, `wesley cancel`, then the pod's command exits 4 and
+        dispatches nothing; only an explicit `wesley resume` would go on. */
+    snprintf (cmd, sizeof cmd,
+              "cd '%s' && cp state.db cancelled.db && if [ -f state.db-wal ]; then cp "
+              "state.db-wal cancelled.db-wal; fi && '%s' cancel --state cancelled.db",
+              dir, WES_WESLEY_BIN);
+    s_expect (cmd, 0, NULL);
+    snprintf (cmd, sizeof cmd,
+              "cd '%s' && '%s' run --plan plan.json --targets targets.txt --state cancelled.db "
+              "--bind %s --resume-existing",
+              dir, WES_WESLEY_BIN, endpoint);
+    s_expect (cmd, 4, "was cancelled");
+    snprintf (cmd, sizeof cmd, "cd '%s' && '%s' status --state cancelled.db --json", dir,
+              WES_WESLEY_BIN);
+    s_expect (cmd, 0, "\"epoch\": 2,"); /* 1, + 1 for cancel's read-write open */
+    s_expect (cmd, 0, "\"run_state\": \"cancelled\"");
     assert_int_equal (wes_fleetfix_run_state (f), WES_RUN_STOPPED);
     assert_int_equal (s_epoch (f), 1);
 
