@@ -22,13 +22,13 @@ typedef enum {
 
 typedef struct {
     s_rte_kind_t kind;
-    const char *refname;       /* what qualifies its columns (alias or name); NULL for none */
-    const char *schema;        /* RangeVar schema as written, or NULL */
-    const char *relname;       /* RangeVar relation name, or NULL */
-    bool aliased;              /* an alias hides relname from s.t.c references */
-    const wes_table_t *table;  /* S_RTE_TABLE: the catalog table */
-    json_t *cols;              /* known column names (strings), or NULL for "any"; owned */
-    size_t child_from;         /* S_RTE_JOIN: its members are rtes[child_from, child_to) */
+    const char *refname;      /* what qualifies its columns (alias or name); NULL for none */
+    const char *schema;       /* RangeVar schema as written, or NULL */
+    const char *relname;      /* RangeVar relation name, or NULL */
+    bool aliased;             /* an alias hides relname from s.t.c references */
+    const wes_table_t *table; /* S_RTE_TABLE: the catalog table */
+    json_t *cols;             /* known column names (strings), or NULL for "any"; owned */
+    size_t child_from;        /* S_RTE_JOIN: its members are rtes[child_from, child_to) */
     size_t child_to;
 } s_rte_t;
 
@@ -43,11 +43,11 @@ typedef struct s_level {
     s_rte_t *rtes;          /* FROM items, in order */
     size_t n_rtes;
     size_t cap_rtes;
-    s_cte_t *ctes;          /* WITH names visible from this level down */
+    s_cte_t *ctes; /* WITH names visible from this level down */
     size_t n_ctes;
     size_t cap_ctes;
-    bool from_hidden;       /* rtes are not visible (a non-LATERAL subquery in FROM is walked) */
-    json_t *out_names;      /* explicit output aliases (AS x) for ORDER BY; borrowed or NULL */
+    bool from_hidden;  /* rtes are not visible (a non-LATERAL subquery in FROM is walked) */
+    json_t *out_names; /* explicit output aliases (AS x) for ORDER BY; borrowed or NULL */
 } s_level_t;
 
 struct wes_sqlrefs {
@@ -56,9 +56,9 @@ struct wes_sqlrefs {
     wes_sqlref_t *refs;         /* the set, strings owned */
     size_t n_refs;
     size_t cap_refs;
-    json_t *seen;               /* describe line -> true, for deduplication */
-    size_t depth;               /* current recursion depth of the walk */
-    bool too_deep;              /* the walk stopped at WES_MAX_SQL_TREE_DEPTH */
+    json_t *seen;  /* describe line -> true, for deduplication */
+    size_t depth;  /* current recursion depth of the walk */
+    bool too_deep; /* the walk stopped at WES_MAX_SQL_TREE_DEPTH */
 };
 
 static void s_query (wes_sqlrefs_t *self, json_t *node, s_level_t *parent, json_t **names_out);
@@ -782,9 +782,8 @@ s_sort_list (wes_sqlrefs_t *self, s_level_t *L, json_t *list)
         json_t *cref = s_body_of (expr, "ColumnRef");
         if (cref && L->out_names) {
             json_t *fields = json_object_get (cref, "fields");
-            const char *one = json_array_size (fields) == 1
-                                  ? s_string_node (json_array_get (fields, 0))
-                                  : NULL;
+            const char *one =
+                json_array_size (fields) == 1 ? s_string_node (json_array_get (fields, 0)) : NULL;
             if (one && s_names_contain (L->out_names, one)) {
                 continue;
             }
@@ -847,8 +846,8 @@ s_range_var (wes_sqlrefs_t *self, s_level_t *L, json_t *rv, bool allow_cte)
 
 /*  USING (names) or NATURAL between entries [a0, a1) and [b0, b1). */
 static void
-s_join_columns (wes_sqlrefs_t *self, s_level_t *L, json_t *names, size_t a0, size_t a1,
-                size_t b0, size_t b1)
+s_join_columns (wes_sqlrefs_t *self, s_level_t *L, json_t *names, size_t a0, size_t a1, size_t b0,
+                size_t b1)
 {
     for (size_t i = 0; i < json_array_size (names); i++) {
         const char *n = json_string_value (json_array_get (names, i));
@@ -1223,8 +1222,9 @@ s_copy (wes_sqlrefs_t *self, json_t *body, s_level_t *parent)
         }
     }
     else if (t) {
-        s_record (self, json_is_true (json_object_get (body, "is_from")) ? WES_SQLREF_INSERT_ALL
-                                                                          : WES_SQLREF_STAR,
+        s_record (self,
+                  json_is_true (json_object_get (body, "is_from")) ? WES_SQLREF_INSERT_ALL
+                                                                   : WES_SQLREF_STAR,
                   NULL, t->name, NULL);
     }
     json_decref (cols);
@@ -1264,8 +1264,8 @@ s_query (wes_sqlrefs_t *self, json_t *node, s_level_t *parent, json_t **names_ou
         s_copy (self, body, parent);
     }
     else if (strcmp (type, "ExplainStmt") == 0 || strcmp (type, "CreateTableAsStmt") == 0
-             || strcmp (type, "DeclareCursorStmt") == 0 || strcmp (type, "PrepareStmt") == 0
-             || strcmp (type, "ViewStmt") == 0) {
+             || strcmp (type, "DeclareCursorStmt") == 0 || strcmp (type, "PrepareStmt") == 0) {
+        /* (CREATE VIEW reads no data: its references count when the view is read) */
         s_query (self, json_object_get (body, "query"), parent, NULL);
     }
     self->depth--;

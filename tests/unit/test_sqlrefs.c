@@ -66,7 +66,7 @@ static const s_case_t s_cases[] = {
     {"SELECT id FROM users, orders",
      "column orders.id\ncolumn users.id\ntable orders\ntable users\n"},
     {"SELECT 1 FROM orders NATURAL JOIN some_view", "relation some_view\nstar orders\n"
-                                                     "table orders\n"},
+                                                    "table orders\n"},
     /* subqueries: FROM, WHERE, SELECT list, correlated, own scopes */
     {"SELECT s.n FROM (SELECT name AS n FROM users) s", "column users.name\ntable users\n"},
     {"SELECT email FROM users u WHERE EXISTS (SELECT 1 FROM orders o WHERE o.user_id = u.id "
