@@ -152,6 +152,14 @@ static const s_case_t s_cases[] = {
      "column orders.total\ncolumn orders.user_id\ncolumn users.id\ntable orders\ntable users\n"},
     {"SELECT g FROM generate_series(1, 3) g, users WHERE g = 1",
      "function generate_series\ntable users\n"},
+    {"SELECT users FROM users", "star users\ntable users\n"}, /* a whole-row reference */
+    {"SELECT (u.email).x, DISTINCT_ON_IS_NOT_A_COLUMN FROM users u", "column users.email\n"
+                                                                     "table users\n"},
+    {"SELECT DISTINCT ON (status) note FROM orders", "column orders.note\ncolumn orders.status\n"
+                                                     "table orders\n"},
+    {"UPDATE t SET a = DEFAULT, b = b || 'x' WHERE a IS NULL", "column t.a\ncolumn t.b\ntable t\n"},
+    {"SELECT CASE WHEN qty > $1 THEN sku END FROM items ORDER BY id DESC LIMIT $2",
+     "column items.id\ncolumn items.qty\ncolumn items.sku\ntable items\n"},
     {"BEGIN", ""},
     {"ALTER TABLE users ADD COLUMN z int", ""},
     {"SET statement_timeout = $1", ""},
@@ -226,11 +234,28 @@ test_errors (void **state)
     assert_int_equal (wes_sqlrefs_add_sql (refs, bad, strlen (bad), &err), -1);
     assert_non_null (strstr (err.message, "syntax error"));
     assert_int_equal (wes_sqlrefs_count (refs), 0);
-    /* deeply nested subqueries: refused at the depth limit, never a crash */
-    size_t depth = 900;
-    size_t cap = depth * 40 + 64;
+    /* nested deeper than our walk goes (600 ARRAY[...] levels parse, and jansson reads
+       them): refused with the limit named, never a crash */
+    size_t depth = 600;
+    size_t cap = depth * 8 + 64;
     char *deep = malloc (cap);
-    size_t at = 0;
+    size_t at = (size_t) snprintf (deep, cap, "SELECT ");
+    for (size_t i = 0; i < depth; i++) {
+        at += (size_t) snprintf (deep + at, cap - at, "ARRAY[");
+    }
+    at += (size_t) snprintf (deep + at, cap - at, "email");
+    for (size_t i = 0; i < depth; i++) {
+        deep[at++] = ']';
+    }
+    at += (size_t) snprintf (deep + at, cap - at, " FROM users");
+    assert_int_equal (wes_sqlrefs_add_sql (refs, deep, at, &err), -1);
+    assert_non_null (strstr (err.message, "WES_MAX_SQL_TREE_DEPTH"));
+    /* deeper still: the parse tree itself is refused */
+    wes_sqlrefs_clear (refs);
+    depth = 900;
+    cap = depth * 10 + 64;
+    deep = realloc (deep, cap);
+    at = 0;
     for (size_t i = 0; i < depth; i++) {
         at += (size_t) snprintf (deep + at, cap - at, "SELECT (");
     }
@@ -238,10 +263,8 @@ test_errors (void **state)
     for (size_t i = 0; i < depth; i++) {
         deep[at++] = ')';
     }
-    deep[at] = '\0';
-    int rc = wes_sqlrefs_add_sql (refs, deep, at, &err);
-    /* either libpg_query refuses it (stack depth) or our walk does */
-    assert_int_equal (rc, -1);
+    assert_int_equal (wes_sqlrefs_add_sql (refs, deep, at, &err), -1);
+    assert_int_equal (wes_sqlrefs_count (refs), 0);
     free (deep);
     wes_sqlrefs_destroy (&refs);
     wes_model_destroy (&cat);
