@@ -48,8 +48,7 @@ s_find (json_t *doc, const char *table, const char *column)
 }
 
 static void
-s_expect (json_t *doc, const char *table, const char *column, const char *conf,
-          const char *reason)
+s_expect (json_t *doc, const char *table, const char *column, const char *conf, const char *reason)
 {
     json_t *f = s_find (doc, table, column);
     if (!f) {
