@@ -769,9 +769,10 @@ s_target_list (wes_sqlrefs_t *self, s_level_t *L, json_t *list, bool ignore_star
     json_decref (names);
 }
 
-/*  ORDER BY / GROUP BY / DISTINCT ON items: a bare name that is an output
-    alias (SELECT a AS x ... ORDER BY x) is the output column, not a table
-    column. */
+/*  ORDER BY / GROUP BY items: a bare name that is an output alias (SELECT
+    a AS x ... ORDER BY x) is the output column, not a table column (for
+    GROUP BY, PostgreSQL prefers an input column of that name, but the
+    alias's own expression is walked with the target list anyway). */
 static void
 s_sort_list (wes_sqlrefs_t *self, s_level_t *L, json_t *list)
 {
@@ -1045,11 +1046,12 @@ s_select (wes_sqlrefs_t *self, json_t *body, s_level_t *parent, bool ignore_star
             }
         }
         s_expr (self, &L, json_object_get (body, "whereClause"));
-        s_expr (self, &L, json_object_get (body, "groupClause"));
         s_expr (self, &L, json_object_get (body, "havingClause"));
         s_expr (self, &L, json_object_get (body, "windowClause"));
         s_expr (self, &L, json_object_get (body, "distinctClause"));
         L.out_names = aliases;
+        /* GROUP BY and ORDER BY may name output columns */
+        s_sort_list (self, &L, json_object_get (body, "groupClause"));
         s_sort_list (self, &L, json_object_get (body, "sortClause"));
         L.out_names = NULL;
         json_decref (aliases);
