@@ -51,6 +51,11 @@
     files; the parse tree as JSON is several times the input. */
 #define WES_MAX_SQL_BYTES (16u * 1024u * 1024u)
 
+/*  Deepest parse tree wes_sqlrefs walks (nodes from the statement down).
+    Real statements stay far below; jansson itself refuses JSON deeper than
+    2048, and the walk is recursive, so this bounds its stack use. */
+#define WES_MAX_SQL_TREE_DEPTH 1000u
+
 /*  Longest log line we format before truncating it. */
 #define WES_MAX_LOG_LINE 8192u
 
