@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "coordinator/wes_coord.h"
+#include "coordinator/wes_metrics.h"
 #include "coordinator/wes_sched.h"
 #include "coordinator/wes_store.h"
 #include "coordinator/wes_targets.h"
@@ -38,6 +39,7 @@ static const char *s_run_usage
       "                  [--max-per-target N] [--max-per-group N] [--max-cic-per-group N]\n"
       "                  [--max-total N] [--schedule rolling|waves] [--stop-before PHASE]\n"
       "                  [--heartbeat-ms N] [--liveness N] [--insecure] [--quiet]\n"
+      "                  [--metrics ADDRESS] [--metrics-linger SECONDS]\n"
       "       wesley resume --state STATE.db [--bind ENDPOINT] [--through PHASE] [limits]\n"
       "  Rolls a plan out over a fleet: one instance of the plan's DAG per target, a\n"
       "  rolling frontier (each step starts the moment its dependencies on that target\n"
@@ -53,6 +55,14 @@ static const char *s_run_usage
       "                      the run ends STOPPED; `wesley resume --through PHASE` lifts it\n"
       "  --through PHASE     resume: run up to and including PHASE (contract: everything)\n"
       "  --heartbeat-ms N, --liveness N  worker heartbeat (default 1000 ms, 3 beats)\n"
+      "  --insecure          allow a non-loopback --bind (default: refused)\n"
+      "  --quiet             no line per finished step on stdout (default: one per step)\n"
+      "  --metrics ADDRESS   serve Prometheus metrics over HTTP on HOST:PORT, :PORT (all\n"
+      "                      interfaces) or [V6]:PORT: GET /metrics, /healthz, /readyz\n"
+      "                      (default: off). Port 0 picks a free one; the address served\n"
+      "                      is logged and kept in the state file (`status --json`: metrics)\n"
+      "  --metrics-linger SECONDS  after the run ended, keep serving metrics this long\n"
+      "                      for a last scrape; SIGTERM ends it early (default 0)\n"
       "exit: 0 finished (or stopped at --stop-before), 1 a step failed permanently,\n"
       "      2 usage or bad input, 3 refused (state file exists/locked/corrupt, bind),\n"
       "      4 cancelled, 5 interrupted (signal): `wesley resume` carries on\n";
@@ -71,6 +81,8 @@ typedef struct {
     bool insecure;           /* --insecure */
     bool quiet;              /* --quiet */
     bool json;               /* --json (status) */
+    const char *metrics;     /* --metrics */
+    const char *linger;      /* --metrics-linger */
 } s_args_t;
 
 static const char *s_limit_keys[4]
@@ -382,6 +394,14 @@ s_parse_args (const char *verb, int argc, char **argv, s_args_t *a, const char *
         else if (strcmp (f, "--liveness") == 0) {
             slot = &a->liveness;
         }
+        else if (strcmp (f, "--metrics") == 0 && strcmp (verb, "status") != 0
+                 && strcmp (verb, "cancel") != 0) {
+            slot = &a->metrics;
+        }
+        else if (strcmp (f, "--metrics-linger") == 0 && strcmp (verb, "status") != 0
+                 && strcmp (verb, "cancel") != 0) {
+            slot = &a->linger;
+        }
         else {
             for (int k = 0; k < 4; k++) {
                 if (strcmp (f, s_limit_flags[k]) == 0) {
@@ -407,6 +427,18 @@ s_parse_args (const char *verb, int argc, char **argv, s_args_t *a, const char *
     if ((a->hb && (s_parse_u32 (a->hb, &n) != 0 || n < 10))
         || (a->liveness && (s_parse_u32 (a->liveness, &n) != 0 || n < 1))) {
         fprintf (stderr, "wesley %s: --heartbeat-ms needs >= 10, --liveness >= 1\n", verb);
+        return S_EXIT_USAGE;
+    }
+    char mhost[256];
+    uint16_t mport;
+    if (a->metrics && wes_metrics_parse_address (a->metrics, mhost, sizeof mhost, &mport) != 0) {
+        fprintf (stderr, "wesley %s: --metrics: '%s' is not HOST:PORT, :PORT or [V6]:PORT\n",
+                 verb, a->metrics);
+        return S_EXIT_USAGE;
+    }
+    if (a->linger && (s_parse_u32 (a->linger, &n) != 0 || n > 86400)) {
+        fprintf (stderr, "wesley %s: --metrics-linger: '%s' is not 0..86400 seconds\n", verb,
+                 a->linger);
         return S_EXIT_USAGE;
     }
     if (a->schedule && strcmp (a->schedule, "rolling") != 0 && strcmp (a->schedule, "waves") != 0) {
@@ -465,7 +497,11 @@ s_drive (wes_store_t *store, const s_args_t *a, const char *verb)
     opts.bind = bind;
     opts.insecure = a->insecure;
     opts.progress = !a->quiet;
+    opts.metrics = a->metrics;
     uint32_t n;
+    if (a->linger && s_parse_u32 (a->linger, &n) == 0) {
+        opts.metrics_linger_ms = n * 1000;
+    }
     if (a->hb && s_parse_u32 (a->hb, &n) == 0) {
         opts.interval_ms = n;
     }
@@ -588,6 +624,8 @@ s_status_json (wes_store_t *store)
     json_object_set_new (root, "plan", json_string (wes_store_plan_hash (store)));
     const char *ep = s_opt (store, "endpoint");
     json_object_set_new (root, "endpoint", ep ? json_string (ep) : json_null ());
+    const char *mx = s_opt (store, "metrics");
+    json_object_set_new (root, "metrics", mx ? json_string (mx) : json_null ());
     const char *stop = s_opt (store, "stop_before");
     json_object_set_new (root, "stop_before", stop ? json_string (stop) : json_null ());
 
