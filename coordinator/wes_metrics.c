@@ -202,12 +202,13 @@ wes_metrics_listen (wes_metrics_t *self, const char *address, char **error)
     if (v6) {
         flags |= MHD_USE_IPv6;
     }
+    /*  The logger must be the first option, or MHD warns on stderr. */
     self->daemon = MHD_start_daemon (
-        flags, port, NULL, NULL, s_handler, self, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sa,
-        MHD_OPTION_CONNECTION_LIMIT, (unsigned int)WES_METRICS_MAX_CONNECTIONS,
-        MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)WES_METRICS_TIMEOUT_S,
-        MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)WES_METRICS_CONN_MEMORY,
-        MHD_OPTION_EXTERNAL_LOGGER, s_mhd_log, NULL, MHD_OPTION_END);
+        flags, port, NULL, NULL, s_handler, self, MHD_OPTION_EXTERNAL_LOGGER, s_mhd_log, self,
+        MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sa, MHD_OPTION_CONNECTION_LIMIT,
+        (unsigned int)WES_METRICS_MAX_CONNECTIONS, MHD_OPTION_CONNECTION_TIMEOUT,
+        (unsigned int)WES_METRICS_TIMEOUT_S, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
+        (size_t)WES_METRICS_CONN_MEMORY, MHD_OPTION_END);
     if (!self->daemon) {
         snprintf (tmp, sizeof tmp, "--metrics: cannot listen on %s (address in use or not ours)",
                   address);
@@ -586,12 +587,12 @@ s_handler (void *cls, struct MHD_Connection *conn, const char *url, const char *
 static void
 s_mhd_log (void *cls, const char *fmt, va_list ap)
 {
-    (void)cls;
+    const wes_metrics_t *self = cls; /* run is set once at creation: read without the lock */
     char line[512];
     vsnprintf (line, sizeof line, fmt, ap);
     size_t n = strlen (line);
     while (n > 0 && line[n - 1] == '\n') {
         line[--n] = '\0';
     }
-    wes_log_warn ("metrics server: %s", line);
+    wes_log (WES_LOG_WARN, self->run, NULL, NULL, "metrics server: %s", line);
 }
