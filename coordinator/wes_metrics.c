@@ -495,10 +495,14 @@ s_escape_label (wes_buf_t *b, const char *s)
     }
 }
 
-/*  Shortest text that reads back as v ("0.025", "3600", "1.7e+09"). */
+/*  Shortest text that reads back as v ("0.025", "3600", "1795618270.43"). */
 static void
 s_fmt_double (char *out, size_t size, double v)
 {
+    if (v > -1e15 && v < 1e15 && v == (double)(long long)v) {
+        snprintf (out, size, "%lld", (long long)v); /* 3600, not 3.6e+03 */
+        return;
+    }
     for (int prec = 1; prec <= 17; prec++) {
         snprintf (out, size, "%.*g", prec, v);
         if (strtod (out, NULL) == v) {

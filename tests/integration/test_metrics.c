@@ -56,13 +56,13 @@ s_now_ms (void)
 {
     struct timespec ts;
     clock_gettime (CLOCK_MONOTONIC, &ts);
-    return (int64_t) ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
 static void
 s_sleep_ms (int ms)
 {
-    struct timespec ts = {ms / 1000, (long) (ms % 1000) * 1000000L};
+    struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
     nanosleep (&ts, NULL);
 }
 
@@ -142,11 +142,11 @@ s_parse (const char *text, s_scrape_t *sc)
         if (brace && brace < space) {
             const char *close = strrchr (line, '}');
             assert_non_null (close);
-            snprintf (s->name, sizeof s->name, "%.*s", (int) (brace - line), line);
-            snprintf (s->labels, sizeof s->labels, "%.*s", (int) (close - brace - 1), brace + 1);
+            snprintf (s->name, sizeof s->name, "%.*s", (int)(brace - line), line);
+            snprintf (s->labels, sizeof s->labels, "%.*s", (int)(close - brace - 1), brace + 1);
         }
         else {
-            snprintf (s->name, sizeof s->name, "%.*s", (int) (space - line), line);
+            snprintf (s->name, sizeof s->name, "%.*s", (int)(space - line), line);
         }
         char *end = NULL;
         const char *v = space + 1;
@@ -162,7 +162,8 @@ static bool
 s_find (const s_scrape_t *sc, const char *name, const char *labels, double *value)
 {
     for (size_t i = 0; i < sc->n; i++) {
-        if (strcmp (sc->s[i].name, name) == 0 && strcmp (sc->s[i].labels, labels ? labels : "") == 0) {
+        if (strcmp (sc->s[i].name, name) == 0
+            && strcmp (sc->s[i].labels, labels ? labels : "") == 0) {
             *value = sc->s[i].value;
             return true;
         }
@@ -221,15 +222,14 @@ s_histogram (const s_scrape_t *sc, const char *name, const char *label)
     assert_true (inf == last);
     char count[160], labels[200];
     snprintf (count, sizeof count, "%s_count", name);
-    snprintf (labels, sizeof labels, "%.*s", (int) (strlen (label) ? strlen (label) - 1 : 0),
-              label);
+    snprintf (labels, sizeof labels, "%.*s", (int)(strlen (label) ? strlen (label) - 1 : 0), label);
     assert_true (s_get (sc, count, labels) == inf);
     snprintf (count, sizeof count, "%s_sum", name);
     assert_true (s_get (sc, count, labels) >= 0);
 }
 
-static const char *s_states[]
-    = {"pending", "ready", "dispatched", "running", "succeeded", "retry_wait", "failed", "unknown"};
+static const char *s_states[] = {"pending",   "ready",      "dispatched", "running",
+                                 "succeeded", "retry_wait", "failed",     "unknown"};
 static const char *s_phases[] = {"expand", "backfill", "validate", "contract", "done", "failed"};
 
 static char *
@@ -268,7 +268,7 @@ s_check_scrape (const s_scrape_t *sc, size_t n_inst)
         snprintf (lab, sizeof lab, "state=\"%s\"", s_states[s]);
         sum += s_get (sc, "wesley_steps", lab);
     }
-    assert_true (sum == (double) n_inst);
+    assert_true (sum == (double)n_inst);
     for (int p = 0; p < 6; p++) {
         snprintf (lab, sizeof lab, "phase=\"%s\"", s_phases[p]);
         t_sum += s_get (sc, "wesley_targets", lab);
@@ -303,7 +303,7 @@ s_named_attempt (const char *msg, char *out, size_t size)
         const char *id = p + 8;
         size_t n = strspn (id, "e0123456789-");
         if (n >= 4 && id[0] == 'e' && memchr (id, '-', n)) {
-            snprintf (out, size, "%.*s", (int) n, id);
+            snprintf (out, size, "%.*s", (int)n, id);
             return;
         }
     }
@@ -361,8 +361,7 @@ s_check_log (const char *path, const char *role, bool want_run, size_t *json_lin
             || (att && strstr (msg, "succeeded ("))) {
             if (!json_is_string (json_object_get (o, "target"))
                 || !json_is_string (json_object_get (o, "step")) || !att) {
-                fail_msg ("%s: an attempt's line without target, step or attempt: %s", path,
-                          line);
+                fail_msg ("%s: an attempt's line without target, step or attempt: %s", path, line);
             }
         }
         json_decref (o);
@@ -455,16 +454,15 @@ test_metrics_fleet (void **state)
     }
     text = s_scrape (addr, sc);
     s_check_scrape (sc, n_inst);
-    assert_true (s_get (sc, "wesley_steps", "state=\"succeeded\"") == (double) n_inst);
+    assert_true (s_get (sc, "wesley_steps", "state=\"succeeded\"") == (double)n_inst);
     assert_true (s_get (sc, "wesley_targets", "phase=\"done\"") == S_TARGETS);
     double results = s_get (sc, "wesley_step_duration_seconds_count", "kind=\"tx\"")
                      + s_get (sc, "wesley_step_duration_seconds_count", "kind=\"nontx\"")
                      + s_get (sc, "wesley_step_duration_seconds_count", "kind=\"batched\"");
-    assert_true (results >= (double) n_inst);
+    assert_true (results >= (double)n_inst);
     assert_true (s_get (sc, "wesley_step_duration_seconds_count", "kind=\"nontx\"") >= S_TARGETS);
-    assert_true (s_get (sc, "wesley_step_duration_seconds_count", "kind=\"batched\"")
-                 >= S_TARGETS);
-    assert_true (s_get (sc, "wesley_dispatch_latency_seconds_count", NULL) >= (double) n_inst);
+    assert_true (s_get (sc, "wesley_step_duration_seconds_count", "kind=\"batched\"") >= S_TARGETS);
+    assert_true (s_get (sc, "wesley_dispatch_latency_seconds_count", NULL) >= (double)n_inst);
     assert_true (s_get (sc, "wesley_checkpoint_write_seconds_count", NULL) > 0);
     assert_true (strstr (text, "wesley_run_info{run=\"") != NULL);
     assert_true (strstr (text, "epoch=\"1\"} 1\n") != NULL);
@@ -503,7 +501,7 @@ test_metrics_fleet (void **state)
 static void
 test_metrics_flags (void **state)
 {
-    (void) state;
+    (void)state;
     char *dir = wes_test_tmpdir ("metrics-flags");
     const char *bad[] = {"nope", "127.0.0.1:99999", "::1:80", "127.0.0.1:", "1.2.3.4:8x"};
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
