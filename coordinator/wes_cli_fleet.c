@@ -1,7 +1,8 @@
 /*  wes_cli_fleet.c — the fleet verbs: `wesley run` (start a roll-out of a
     plan over a targets file), `wesley resume` (carry on from the checkpoint
-    store, epoch + 1), `wesley status` (where things stand, live or after)
-    and `wesley cancel` (dispatch nothing new, let running steps finish). */
+    store, epoch + 1) and `wesley cancel` (dispatch nothing new, let running
+    steps finish); where things stand as JSON and plain text, which
+    `wesley status` (wes_cli_status.c) draws on. */
 #include <czmq.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -93,7 +94,6 @@ static const char *s_limit_flags[4]
 static int s_parse_args (const char *verb, int argc, char **argv, s_args_t *a, const char *usage);
 static int s_parse_u32 (const char *s, uint32_t *out);
 static int s_drive (wes_store_t *store, const s_args_t *a, const char *verb);
-static void s_print_status (wes_store_t *store, bool json, FILE *out);
 static char *s_cancel_path (const char *state);
 static const char *s_opt (wes_store_t *store, const char *key);
 
@@ -210,7 +210,7 @@ wes_cli_resume (int argc, char **argv)
     wes_run_state_t st = wes_store_run_state (store);
     if (ok && st == WES_RUN_FINISHED) {
         printf ("the run already finished\n");
-        s_print_status (store, false, stdout);
+        wes_cli_status_print (store, false, stdout);
         wes_store_destroy (&store);
         return S_EXIT_DONE;
     }
@@ -228,36 +228,6 @@ wes_cli_resume (int argc, char **argv)
     rc = s_drive (store, &a, "resume");
     wes_store_destroy (&store);
     return rc;
-}
-
-int
-wes_cli_status (int argc, char **argv)
-{
-    static const char *usage
-        = "usage: wesley status --state STATE.db [--json]\n"
-          "  Where a fleet run stands, live or after it ended: run state, per target and\n"
-          "  phase progress, the frontier, running steps with worker and elapsed time,\n"
-          "  failures with SQLSTATE and message, an ETA from the mean step duration.\n"
-          "exit: 0 shown, 2 usage, 3 the state file cannot be opened\n";
-    s_args_t a;
-    int rc = s_parse_args ("status", argc, argv, &a, usage);
-    if (rc >= 0) {
-        return rc;
-    }
-    if (!a.state) {
-        fprintf (stderr, "wesley status: give --state\n%s", usage);
-        return S_EXIT_USAGE;
-    }
-    char *error = NULL;
-    wes_store_t *store = wes_store_open (a.state, true, &error);
-    if (!store) {
-        fprintf (stderr, "wesley status: %s\n", error ? error : "cannot open the state file");
-        free (error);
-        return S_EXIT_REFUSED;
-    }
-    s_print_status (store, a.json, stdout);
-    wes_store_destroy (&store);
-    return 0;
 }
 
 int
@@ -542,7 +512,7 @@ s_drive (wes_store_t *store, const s_args_t *a, const char *verb)
     wes_run_state_t st = wes_coord_run (coord);
     wes_coord_destroy (&coord);
     free (cancel);
-    s_print_status (store, false, stdout);
+    wes_cli_status_print (store, false, stdout);
     switch (st) {
     case WES_RUN_FINISHED:
         return S_EXIT_DONE;
@@ -614,8 +584,8 @@ s_event_line (const char *line, void *arg)
     json_array_append_new (arr, json_string (line));
 }
 
-static json_t *
-s_status_json (wes_store_t *store)
+json_t *
+wes_cli_status_json (wes_store_t *store)
 {
     json_t *root = json_object ();
     wes_run_state_t rs = wes_store_run_state (store);
@@ -799,10 +769,10 @@ s_jstr (json_t *o, const char *key)
     return s ? s : "";
 }
 
-static void
-s_print_status (wes_store_t *store, bool json, FILE *out)
+void
+wes_cli_status_print (wes_store_t *store, bool json, FILE *out)
 {
-    json_t *root = s_status_json (store);
+    json_t *root = wes_cli_status_json (store);
     if (json) {
         char *text = json_dumps (root, JSON_INDENT (2) | JSON_PRESERVE_ORDER);
         fprintf (out, "%s\n", text);
