@@ -11,7 +11,13 @@
     After the run: `status --progress` draws full bars, `--top 2` shows two
     targets and a summary line, the default on a pipe stays the plain
     table, usage errors exit 2. The text logs are human lines, not JSON,
-    with run/target/step/attempt fields where they apply. */
+    with run/target/step/attempt fields where they apply.
+
+    A second test builds a state file by hand (no cluster): one target done,
+    one with a running step, one with a permanent failure (42P07) and a
+    retry wait (55P03), plus a dispatched step, and checks the bars, the
+    running and failure lines and the ETA (mean observed duration x
+    instances left / instances in flight = 1000 ms x 24 / 2 = 12 s). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -26,6 +32,7 @@
 #include <time.h>
 
 #include "coordinator/wes_store.h"
+#include "plan/wes_plan.h"
 #include "wes_fleetfix.h"
 #include "wes_testutil.h"
 
@@ -264,6 +271,134 @@ test_status_watch (void **state)
     assert_true (watt >= steps * S_TARGETS);
 }
 
+static void
+test_status_synthetic (void **state)
+{
+    (void)state;
+    char *dir = wes_test_tmpdir ("status-syn");
+    char cmd[2048], plan_path[600], st_path[600];
+    snprintf (plan_path, sizeof plan_path, "%s/plan.json", dir);
+    snprintf (st_path, sizeof st_path, "%s/state.db", dir);
+    snprintf (cmd, sizeof cmd,
+              "'%s' plan --from '%s/examples/blog.graphql' --to '%s/examples/blog-v2.graphql' "
+              "-o '%s'",
+              WES_WESLEY_BIN, WES_SOURCE_DIR, WES_SOURCE_DIR, plan_path);
+    char *out = NULL;
+    assert_int_equal (wes_test_run (cmd, &out), 0);
+    free (out);
+    wes_plan_t *plan = wes_plan_load (plan_path, NULL);
+    assert_non_null (plan);
+    size_t n = wes_plan_count (plan);
+    assert_true (n >= 4);
+    json_t *doc = wes_plan_to_json (plan);
+    char *pj = json_dumps (doc, JSON_COMPACT | JSON_SORT_KEYS);
+    json_decref (doc);
+    wes_store_target_t tg[3] = {
+        {"t0", "dbname=a", NULL}, {"t1", "dbname=b", NULL}, {"t2", "dbname=c", NULL}};
+    char *error = NULL;
+    wes_store_t *st = wes_store_create (st_path, pj, wes_plan_hash (plan), tg, 3, n, &error);
+    free (pj);
+    if (!st) {
+        fail_msg ("store: %s", error ? error : "?");
+    }
+    struct timespec now;
+    clock_gettime (CLOCK_REALTIME, &now);
+    int64_t ms = (int64_t)now.tv_sec * 1000 + now.tv_nsec / 1000000;
+    wes_store_step_t row;
+    for (uint32_t t = 0; t < 3; t++) {
+        for (uint32_t s = 0; s < n; s++) {
+            memset (&row, 0, sizeof row);
+            row.target = t;
+            row.step = s;
+            row.state = WES_SS_PENDING;
+            if (t == 0 || (t == 1 && s < 2)) {
+                row.state = WES_SS_SUCCEEDED;
+                row.attempts = 1;
+                row.started_ms = ms - 60000;
+                row.finished_ms = ms - 59000; /* 1000 ms each */
+            }
+            else if (t == 1 && s == 2) {
+                row.state = WES_SS_RUNNING;
+                row.attempts = 1;
+                row.attempt_id = "e1-7";
+                row.worker = "w1";
+                row.started_ms = ms - 5000;
+                row.rows_done = 42;
+            }
+            else if (t == 2 && s == 0) {
+                row.state = WES_SS_FAILED;
+                row.attempts = 1;
+                row.started_ms = ms - 3000;
+                row.finished_ms = ms - 2000;
+                row.sqlstate = "42P07";
+                row.message = "relation exists";
+            }
+            else if (t == 2 && s == 1) {
+                row.state = WES_SS_RETRY_WAIT;
+                row.attempts = 2;
+                row.not_before_ms = ms + 60000;
+                row.sqlstate = "55P03";
+                row.message = "lock timeout";
+            }
+            else if (t == 2 && s == 2) {
+                row.state = WES_SS_DISPATCHED;
+                row.attempts = 1;
+                row.attempt_id = "e1-9";
+                row.worker = "w2";
+                row.started_ms = ms - 1000;
+            }
+            assert_int_equal (wes_store_put_step (st, &row, "test", "synthetic"), 0);
+        }
+    }
+    wes_store_destroy (&st);
+    const wes_step_t *s1 = wes_plan_step (plan, 1), *s2 = wes_plan_step (plan, 2);
+    const wes_step_t *s0 = wes_plan_step (plan, 0);
+
+    snprintf (cmd, sizeof cmd, "'%s' status --state '%s' --progress", WES_WESLEY_BIN, st_path);
+    assert_int_equal (wes_test_run (cmd, &out), 0);
+    char want[400];
+    snprintf (want, sizeof want, "[####################] %zu/%zu steps  done\n", n, n);
+    assert_non_null (strstr (out, want));
+    snprintf (want, sizeof want, "[....................] 0/%zu steps  failed\n", n);
+    assert_non_null (strstr (out, want));
+    snprintf (want, sizeof want, "[###.................] 2/%zu steps  ", n);
+    assert_non_null (strstr (out, want));
+    /*  Least advanced first: t2, t1, t0. */
+    assert_true (strstr (out, "  t2 ") < strstr (out, "  t1 "));
+    assert_true (strstr (out, "  t1 ") < strstr (out, "  t0 "));
+    assert_non_null (strstr (out, "running (2):\n"));
+    snprintf (want, sizeof want, "  t1 %s on w1, ", s2->id);
+    assert_non_null (strstr (out, want));
+    assert_non_null (strstr (out, ", 42 rows\n"));
+    snprintf (want, sizeof want, "  t2 %s on w2, ", s2->id);
+    assert_non_null (strstr (out, want));
+    assert_non_null (strstr (out, "failures (2):\n"));
+    snprintf (want, sizeof want, "  t2 %s failed after 1 attempt(s): 42P07 relation exists\n",
+              s0->id);
+    assert_non_null (strstr (out, want));
+    snprintf (want, sizeof want, "  t2 %s retry-wait after 2 attempt(s): 55P03 lock timeout\n",
+              s1->id);
+    assert_non_null (strstr (out, want));
+    snprintf (want, sizeof want, "] %zu/%zu  ETA 12 s\n", n + 2, 3 * n);
+    if (!strstr (out, want)) {
+        fail_msg ("want '%s' in:\n%s", want, out);
+    }
+    free (out);
+    snprintf (cmd, sizeof cmd, "'%s' status --state '%s' --progress --top 1", WES_WESLEY_BIN,
+              st_path);
+    assert_int_equal (wes_test_run (cmd, &out), 0);
+    assert_non_null (strstr (out, "  t2 "));
+    assert_null (strstr (out, "  t0 "));
+    assert_non_null (strstr (out, "... 2 more target(s) (--all shows them): "));
+    assert_non_null (strstr (out, " 1 done\n"));
+    assert_non_null (strstr (out, "running (2):\n  t1 "));
+    assert_non_null (strstr (out, "  ... 1 more\n"));
+    free (out);
+    wes_plan_destroy (&plan);
+    wes_test_rmtree (dir);
+    free (dir);
+}
+
 static int
 s_teardown (void **state)
 {
@@ -277,6 +412,7 @@ int
 main (void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test (test_status_synthetic),
         cmocka_unit_test_teardown (test_status_watch, s_teardown),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);
