@@ -345,7 +345,8 @@ wes_coord_new (wes_store_t *store, const wes_coord_opts_t *opts, char **error)
         self->endpoint = wes_strdup (self->bind);
     }
     if (wes_store_set_option (store, "endpoint", self->endpoint) != 0) {
-        wes_log (WES_LOG_WARN, self->run_label, NULL, NULL, "cannot record the endpoint in the store");
+        wes_log (WES_LOG_WARN, self->run_label, NULL, NULL,
+                 "cannot record the endpoint in the store");
     }
     wes_log (WES_LOG_INFO, self->run_label, NULL, NULL,
              "coordinator bound %s: epoch %" PRIu64 ", %zu targets x %zu steps, %zu done",
@@ -439,7 +440,8 @@ wes_coord_run (wes_coord_t *self)
         }
         int rc = zmq_poll (items, n_items, (long) timeout);
         if (rc < 0 && zmq_errno () != EINTR) {
-            wes_log (WES_LOG_ERROR, self->run_label, NULL, NULL, "poll failed: %s", zmq_strerror (zmq_errno ()));
+            wes_log (WES_LOG_ERROR, self->run_label, NULL, NULL, "poll failed: %s",
+                     zmq_strerror (zmq_errno ()));
             break;
         }
         if (n_items == 2 && (items[1].revents & ZMQ_POLLIN)) {
@@ -641,8 +643,9 @@ s_queue (wes_coord_t *self, const zframe_t *rid, const wes_msg_t *msg)
     uint8_t *body = NULL;
     size_t body_len = 0;
     if (wes_proto_encode (msg, header, &body, &body_len) != 0) {
-        wes_log (WES_LOG_ERROR, self->run_label, NULL, NULL, "cannot encode %s (a field breaks a protocol limit)",
-                       wes_msg_type_name (msg->type));
+        wes_log (WES_LOG_ERROR, self->run_label, NULL, NULL,
+                 "cannot encode %s (a field breaks a protocol limit)",
+                 wes_msg_type_name (msg->type));
         return;
     }
     zmsg_t *m = zmsg_new ();
@@ -703,8 +706,9 @@ s_handle (wes_coord_t *self, zmsg_t *m)
     char *hex = NULL;
     const char *peer = widx >= 0 ? self->workers[widx].id : (hex = s_peer_name (rid));
     if (frames != 3) {
-        wes_log (WES_LOG_WARN, self->run_label, NULL, NULL, "peer %s: %zu frames, expected routing id, header and body: ignored", peer,
-                      frames);
+        wes_log (WES_LOG_WARN, self->run_label, NULL, NULL,
+                 "peer %s: %zu frames, expected routing id, header and body: ignored", peer,
+                 frames);
         free (hex);
         zframe_destroy (&rid);
         return;
@@ -718,7 +722,8 @@ s_handle (wes_coord_t *self, zmsg_t *m)
     zframe_destroy (&header);
     zframe_destroy (&body);
     if (!msg) {
-        wes_log (WES_LOG_WARN, self->run_label, NULL, NULL, "peer %s: malformed message: %s: ignored", peer, reason);
+        wes_log (WES_LOG_WARN, self->run_label, NULL, NULL,
+                 "peer %s: malformed message: %s: ignored", peer, reason);
         free (hex);
         zframe_destroy (&rid);
         return;
@@ -755,13 +760,15 @@ s_handle (wes_coord_t *self, zmsg_t *m)
         break;
     case WES_MSG_ASSIGN:
     default:
-        wes_log (WES_LOG_WARN, self->run_label, NULL, NULL, "peer %s: unexpected %s from a worker: ignored", peer,
-                      wes_msg_type_name (msg->type));
+        wes_log (WES_LOG_WARN, self->run_label, NULL, NULL,
+                 "peer %s: unexpected %s from a worker: ignored", peer,
+                 wes_msg_type_name (msg->type));
         break;
     }
     if (unknown) {
-        wes_log (WES_LOG_WARN, self->run_label, NULL, NULL, "peer %s: %s from an unregistered worker: told to send READY", peer,
-                      wes_msg_type_name (msg->type));
+        wes_log (WES_LOG_WARN, self->run_label, NULL, NULL,
+                 "peer %s: %s from an unregistered worker: told to send READY", peer,
+                 wes_msg_type_name (msg->type));
         wes_msg_t *bye = wes_msg_new (WES_MSG_DISCONNECT);
         wes_msg_set (&bye->message, "unknown worker: send READY");
         s_queue (self, rid, bye);
@@ -814,21 +821,21 @@ s_on_ready (wes_coord_t *self, zframe_t *rid, const wes_msg_t *msg)
         if (take >= 0) {
             w->inst = take;
             s_set_str (&s_inst (self, (size_t) take)->worker, wid);
-            uint32_t bt = (uint32_t) ((size_t) take / self->n_steps);
+            uint32_t bt = (uint32_t)((size_t)take / self->n_steps);
             wes_log_attempt (WES_LOG_INFO, self->run_label, self->names[bt],
-                             wes_plan_step (self->plan, (size_t) take % self->n_steps)->id,
+                             wes_plan_step (self->plan, (size_t)take % self->n_steps)->id,
                              msg->attempt_id, "worker %s is back with attempt %s", wid,
                              msg->attempt_id);
         }
         else {
             wes_log_attempt (WES_LOG_WARN, self->run_label, NULL, NULL, msg->attempt_id,
                              "worker %s holds attempt %s, which is not current: busy until it "
-                          "ends, its result will be ignored",
-                          wid, msg->attempt_id);
+                             "ends, its result will be ignored",
+                             wid, msg->attempt_id);
         }
     }
-    wes_log (WES_LOG_INFO, self->run_label, NULL, NULL, "worker %s ready (version %s, capacity %u)", wid,
-                  msg->version ? msg->version : "?", msg->capacity);
+    wes_log (WES_LOG_INFO, self->run_label, NULL, NULL, "worker %s ready (version %s, capacity %u)",
+             wid, msg->version ? msg->version : "?", msg->capacity);
     wes_msg_t *hb = wes_msg_new (WES_MSG_HEARTBEAT);
     hb->interval_ms = self->opts.interval_ms;
     hb->liveness = self->opts.liveness;
@@ -875,16 +882,16 @@ s_on_result (wes_coord_t *self, s_worker_t *w, const char *peer, const wes_msg_t
     if (msg->epoch != self->epoch) {
         wes_log_attempt (WES_LOG_WARN, self->run_label, NULL, NULL, aid,
                          "RESULT ignored: attempt %s from %s is of epoch %" PRIu64
-                      ", the run is at epoch %" PRIu64,
-                      aid, peer, msg->epoch, self->epoch);
+                         ", the run is at epoch %" PRIu64,
+                         aid, peer, msg->epoch, self->epoch);
         return;
     }
     void *v = zhashx_lookup (self->current, aid);
     if (!v) {
         wes_log_attempt (WES_LOG_WARN, self->run_label, NULL, NULL, aid,
                          "RESULT ignored: attempt %s from %s is not current (unknown, "
-                      "superseded or already ended), outcome %s",
-                      aid, peer, wes_outcome_name (msg->outcome));
+                         "superseded or already ended), outcome %s",
+                         aid, peer, wes_outcome_name (msg->outcome));
         return;
     }
     size_t idx = (size_t) (uintptr_t) v - 1;
@@ -896,7 +903,7 @@ s_on_result (wes_coord_t *self, s_worker_t *w, const char *peer, const wes_msg_t
     int64_t now = s_wall ();
     char detail[600];
     if (self->metrics) {
-        wes_metrics_step_duration (self->metrics, step->kind, (double) msg->elapsed_ms / 1000.0);
+        wes_metrics_step_duration (self->metrics, step->kind, (double)msg->elapsed_ms / 1000.0);
     }
     if (msg->outcome == WES_OUTCOME_OK || msg->outcome == WES_OUTCOME_SKIPPED) {
         bool skipped = msg->outcome == WES_OUTCOME_SKIPPED;
@@ -911,7 +918,7 @@ s_on_result (wes_coord_t *self, s_worker_t *w, const char *peer, const wes_msg_t
         wes_sched_succeeded (self->sched, t, s);
         self->n_done++;
         wes_log_attempt (WES_LOG_INFO, self->run_label, tname, step->id, aid, "%s (%s)",
-                 skipped ? "already applied" : "succeeded", detail);
+                         skipped ? "already applied" : "succeeded", detail);
         if (self->opts.progress) {
             printf ("[%zu/%zu] %s %s: %s (%.1f s)\n", self->n_done,
                     self->n_targets * self->n_steps, tname, step->id,
@@ -945,8 +952,8 @@ s_on_result (wes_coord_t *self, s_worker_t *w, const char *peer, const wes_msg_t
         if (self->metrics) {
             wes_metrics_retry (self->metrics, msg->sqlstate);
         }
-        wes_log_attempt (WES_LOG_WARN, self->run_label, tname, step->id, aid, "retryable failure: %s",
-                 detail);
+        wes_log_attempt (WES_LOG_WARN, self->run_label, tname, step->id, aid,
+                         "retryable failure: %s", detail);
         return;
     }
     in->state = WES_SS_FAILED;
@@ -987,7 +994,7 @@ s_worker_lost (wes_coord_t *self, size_t widx, const char *why)
 {
     s_worker_t *w = &self->workers[widx];
     if (w->inst >= 0) {
-        size_t li = (size_t) w->inst;
+        size_t li = (size_t)w->inst;
         wes_log_attempt (WES_LOG_WARN, self->run_label, self->names[li / self->n_steps],
                          wes_plan_step (self->plan, li % self->n_steps)->id, w->held,
                          "worker %s lost: %s", w->id, why);
@@ -1183,7 +1190,7 @@ s_metrics_start (wes_coord_t *self, char **error)
 {
     /*  Healthy while the loop ticked within a few heartbeat intervals (the
         poll never sleeps longer than one interval or S_POLL_STATE_MS). */
-    int64_t stale = 5 * (int64_t) self->opts.interval_ms;
+    int64_t stale = 5 * (int64_t)self->opts.interval_ms;
     self->metrics = wes_metrics_new (self->run_label, self->epoch, stale < 5000 ? 5000 : stale);
     if (!self->metrics) {
         *error = wes_strdup ("cannot create the metrics registry");
@@ -1197,7 +1204,7 @@ s_metrics_start (wes_coord_t *self, char **error)
     self->step_index = zhashx_new ();
     for (size_t s = 0; s < self->n_steps; s++) {
         zhashx_insert (self->step_index, wes_plan_step (self->plan, s)->id,
-                       (void *) (uintptr_t) (s + 1));
+                       (void *)(uintptr_t)(s + 1));
     }
     wes_metrics_tick (self->metrics, zclock_mono ());
     if (wes_store_set_option (self->store, "metrics", wes_metrics_address (self->metrics)) != 0) {
@@ -1230,17 +1237,17 @@ s_metrics_gauges (wes_coord_t *self, int64_t mono_ms, bool now)
     wes_metrics_gauges_t g;
     memset (&g, 0, sizeof g);
     for (int st = 0; st < 8; st++) {
-        g.steps[st] = wes_sched_count (self->sched, (wes_step_state_t) st);
+        g.steps[st] = wes_sched_count (self->sched, (wes_step_state_t)st);
     }
     for (size_t t = 0; t < self->n_targets; t++) {
         int phase = WES_MPHASE_DONE;
         for (size_t s = 0; s < self->n_steps; s++) {
-            wes_step_state_t st = wes_sched_state (self->sched, (uint32_t) t, (uint32_t) s);
+            wes_step_state_t st = wes_sched_state (self->sched, (uint32_t)t, (uint32_t)s);
             if (st == WES_SS_FAILED) {
                 phase = WES_MPHASE_FAILED;
                 break;
             }
-            int p = (int) wes_plan_step (self->plan, s)->phase;
+            int p = (int)wes_plan_step (self->plan, s)->phase;
             if (st != WES_SS_SUCCEEDED && p < phase) {
                 phase = p;
             }
@@ -1274,7 +1281,7 @@ s_metrics_dispatched (wes_coord_t *self, size_t idx, int64_t now)
     for (size_t d = 0; d < step->n_deps; d++) {
         void *v = zhashx_lookup (self->step_index, step->deps[d]);
         if (v) {
-            int64_t f = self->inst[t * self->n_steps + (size_t) (uintptr_t) v - 1].finished_ms;
+            int64_t f = self->inst[t * self->n_steps + (size_t)(uintptr_t)v - 1].finished_ms;
             ready = f > ready ? f : ready;
         }
     }
@@ -1286,8 +1293,8 @@ s_metrics_dispatched (wes_coord_t *self, size_t idx, int64_t now)
     }
     if (self->n_sent_ready == self->cap_sent_ready) {
         self->cap_sent_ready = self->cap_sent_ready ? self->cap_sent_ready * 2 : 64;
-        self->sent_ready
-            = wes_realloc (self->sent_ready, self->cap_sent_ready * sizeof *self->sent_ready);
+        self->sent_ready =
+            wes_realloc (self->sent_ready, self->cap_sent_ready * sizeof *self->sent_ready);
     }
     self->sent_ready[self->n_sent_ready++] = ready;
 }
@@ -1301,8 +1308,7 @@ s_metrics_sent (wes_coord_t *self)
     }
     int64_t now = s_wall ();
     for (size_t i = 0; i < self->n_sent_ready; i++) {
-        wes_metrics_dispatch_latency (self->metrics,
-                                      (double) (now - self->sent_ready[i]) / 1000.0);
+        wes_metrics_dispatch_latency (self->metrics, (double)(now - self->sent_ready[i]) / 1000.0);
     }
     self->n_sent_ready = 0;
 }
@@ -1313,7 +1319,7 @@ s_commit_timed (wes_coord_t *self)
     int64_t t0 = zclock_usecs ();
     int rc = wes_store_commit (self->store);
     if (self->metrics && rc == 0) {
-        wes_metrics_checkpoint_write (self->metrics, (double) (zclock_usecs () - t0) / 1e6);
+        wes_metrics_checkpoint_write (self->metrics, (double)(zclock_usecs () - t0) / 1e6);
     }
     return rc;
 }
@@ -1335,14 +1341,14 @@ s_linger (wes_coord_t *self)
         zmq_pollitem_t item = {.fd = self->sigfd, .events = ZMQ_POLLIN};
         int64_t wait = until - now < 500 ? until - now : 500;
         if (self->sigfd < 0) {
-            zclock_sleep ((int) wait);
+            zclock_sleep ((int)wait);
             continue;
         }
-        if (zmq_poll (&item, 1, (long) wait) > 0 && (item.revents & ZMQ_POLLIN)) {
+        if (zmq_poll (&item, 1, (long)wait) > 0 && (item.revents & ZMQ_POLLIN)) {
             struct signalfd_siginfo si;
-            if (read (self->sigfd, &si, sizeof si) == (ssize_t) sizeof si) {
-                wes_log (WES_LOG_INFO, self->run_label, NULL, NULL,
-                         "signal %u: no more lingering", si.ssi_signo);
+            if (read (self->sigfd, &si, sizeof si) == (ssize_t)sizeof si) {
+                wes_log (WES_LOG_INFO, self->run_label, NULL, NULL, "signal %u: no more lingering",
+                         si.ssi_signo);
                 return;
             }
         }
