@@ -1285,6 +1285,9 @@ s_metrics_dispatched (wes_coord_t *self, size_t idx, int64_t now)
             ready = f > ready ? f : ready;
         }
     }
+    if (!self->gate_open_ms && wes_sched_gate_open (self->sched)) {
+        self->gate_open_ms = now; /* opened by a success earlier in this iteration */
+    }
     if (step->phase == WES_PHASE_CONTRACT && self->gate_open_ms > ready) {
         ready = self->gate_open_ms;
     }
