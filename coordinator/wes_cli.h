@@ -9,7 +9,7 @@ int wes_cli_hash (int argc, char **argv);
 int wes_cli_apply (int argc, char **argv);
 int wes_cli_drift (int argc, char **argv);
 int wes_cli_plan (int argc, char **argv);
-/*  The fleet (wes_cli_fleet.c). */
+/*  The fleet (wes_cli_fleet.c; status in wes_cli_status.c). */
 int wes_cli_run (int argc, char **argv);
 int wes_cli_resume (int argc, char **argv);
 int wes_cli_status (int argc, char **argv);
@@ -37,5 +37,17 @@ int wes_cli_write_plan_sql (wes_plan_t *plan, const char *path);
     file old or new, never half of one. 0 ok, -1 after printing why.
     Shared by compile and watch. */
 int wes_cli_write_outputs (const wes_model_t *model, const char *hash, const char *dir);
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stdio.h>
+
+#include "coordinator/wes_store.h"
+
+/*  Where a fleet run stands, read from its store (wes_cli_fleet.c): the
+    document `wesley status --json` prints (caller json_decref()s it), and
+    the plain text form (or that JSON) on out. */
+json_t *wes_cli_status_json (wes_store_t *store);
+void wes_cli_status_print (wes_store_t *store, bool json, FILE *out);
 
 #endif

@@ -1,7 +1,8 @@
 /*  wes_cli_fleet.c — the fleet verbs: `wesley run` (start a roll-out of a
     plan over a targets file), `wesley resume` (carry on from the checkpoint
-    store, epoch + 1), `wesley status` (where things stand, live or after)
-    and `wesley cancel` (dispatch nothing new, let running steps finish). */
+    store, epoch + 1) and `wesley cancel` (dispatch nothing new, let running
+    steps finish); where things stand as JSON and plain text, which
+    `wesley status` (wes_cli_status.c) draws on. */
 #include <czmq.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -15,6 +16,7 @@
 #include <unistd.h>
 
 #include "coordinator/wes_coord.h"
+#include "coordinator/wes_metrics.h"
 #include "coordinator/wes_sched.h"
 #include "coordinator/wes_store.h"
 #include "coordinator/wes_targets.h"
@@ -38,7 +40,7 @@ static const char *s_run_usage
       "                  [--max-per-target N] [--max-per-group N] [--max-cic-per-group N]\n"
       "                  [--max-total N] [--schedule rolling|waves] [--stop-before PHASE]\n"
       "                  [--heartbeat-ms N] [--liveness N] [--insecure] [--quiet]\n"
-      "                  [--resume-existing]\n"
+      "                  [--resume-existing] [--metrics ADDRESS] [--metrics-linger SECONDS]\n"
       "       wesley resume --state STATE.db [--bind ENDPOINT] [--through PHASE] [limits]\n"
       "  Rolls a plan out over a fleet: one instance of the plan's DAG per target, a\n"
       "  rolling frontier (each step starts the moment its dependencies on that target\n"
@@ -71,6 +73,12 @@ static const char *s_run_usage
       "                       command line; a different plan or targets is refused\n"
       "                       (exit 3). For a restarted container (default: off, an\n"
       "                       existing state file is refused)\n"
+      "  --metrics ADDRESS    serve Prometheus metrics over HTTP on HOST:PORT, :PORT (all\n"
+      "                       interfaces) or [V6]:PORT: GET /metrics, /healthz, /readyz\n"
+      "                       (default: off). Port 0 picks a free one; the address served\n"
+      "                       is logged and kept in the state file (`status --json`)\n"
+      "  --metrics-linger SECONDS  after the run ended, keep serving metrics this long\n"
+      "                       for a last scrape; SIGTERM ends it early (default: 0)\n"
       "exit: 0 finished (or stopped at --stop-before), 1 a step failed permanently,\n"
       "      2 usage or bad input, 3 refused (state file exists/locked/corrupt, bind),\n"
       "      4 cancelled, 5 interrupted (signal): `wesley resume` carries on\n";
@@ -90,6 +98,8 @@ typedef struct {
     bool quiet;              /* --quiet */
     bool json;               /* --json (status) */
     bool resume_existing;    /* --resume-existing (run) */
+    const char *metrics;     /* --metrics */
+    const char *linger;      /* --metrics-linger */
 } s_args_t;
 
 static const char *s_limit_keys[4]
@@ -100,7 +110,6 @@ static const char *s_limit_flags[4]
 static int s_parse_args (const char *verb, int argc, char **argv, s_args_t *a, const char *usage);
 static int s_parse_u32 (const char *s, uint32_t *out);
 static int s_drive (wes_store_t *store, const s_args_t *a, const char *verb);
-static void s_print_status (wes_store_t *store, bool json, FILE *out);
 static char *s_cancel_path (const char *state);
 static const char *s_opt (wes_store_t *store, const char *key);
 static int s_same_run (const char *state, wes_plan_t *plan, wes_targets_t *targets, char **why);
@@ -214,38 +223,6 @@ wes_cli_resume (int argc, char **argv)
         return S_EXIT_USAGE;
     }
     return s_resume (&a, "resume");
-}
-
-int
-wes_cli_status (int argc, char **argv)
-{
-    static const char *usage
-        = "usage: wesley status --state STATE.db [--json]\n"
-          "  Where a fleet run stands, live or after it ended: run state, per target and\n"
-          "  phase progress, the frontier, running steps with worker and elapsed time,\n"
-          "  failures with SQLSTATE and message, an ETA from the mean step duration.\n"
-          "  --state FILE   the run's state file (required)\n"
-          "  --json         print the same as one JSON object (default: text)\n"
-          "exit: 0 shown, 2 usage, 3 the state file cannot be opened\n";
-    s_args_t a;
-    int rc = s_parse_args ("status", argc, argv, &a, usage);
-    if (rc >= 0) {
-        return rc;
-    }
-    if (!a.state) {
-        fprintf (stderr, "wesley status: give --state\n%s", usage);
-        return S_EXIT_USAGE;
-    }
-    char *error = NULL;
-    wes_store_t *store = wes_store_open (a.state, true, &error);
-    if (!store) {
-        fprintf (stderr, "wesley status: %s\n", error ? error : "cannot open the state file");
-        free (error);
-        return S_EXIT_REFUSED;
-    }
-    s_print_status (store, a.json, stdout);
-    wes_store_destroy (&store);
-    return 0;
 }
 
 int
@@ -390,6 +367,14 @@ s_parse_args (const char *verb, int argc, char **argv, s_args_t *a, const char *
         else if (strcmp (f, "--liveness") == 0) {
             slot = &a->liveness;
         }
+        else if (strcmp (f, "--metrics") == 0 && strcmp (verb, "status") != 0
+                 && strcmp (verb, "cancel") != 0) {
+            slot = &a->metrics;
+        }
+        else if (strcmp (f, "--metrics-linger") == 0 && strcmp (verb, "status") != 0
+                 && strcmp (verb, "cancel") != 0) {
+            slot = &a->linger;
+        }
         else {
             for (int k = 0; k < 4; k++) {
                 if (strcmp (f, s_limit_flags[k]) == 0) {
@@ -415,6 +400,18 @@ s_parse_args (const char *verb, int argc, char **argv, s_args_t *a, const char *
     if ((a->hb && (s_parse_u32 (a->hb, &n) != 0 || n < 10))
         || (a->liveness && (s_parse_u32 (a->liveness, &n) != 0 || n < 1))) {
         fprintf (stderr, "wesley %s: --heartbeat-ms needs >= 10, --liveness >= 1\n", verb);
+        return S_EXIT_USAGE;
+    }
+    char mhost[256];
+    uint16_t mport;
+    if (a->metrics && wes_metrics_parse_address (a->metrics, mhost, sizeof mhost, &mport) != 0) {
+        fprintf (stderr, "wesley %s: --metrics: '%s' is not HOST:PORT, :PORT or [V6]:PORT\n",
+                 verb, a->metrics);
+        return S_EXIT_USAGE;
+    }
+    if (a->linger && (s_parse_u32 (a->linger, &n) != 0 || n > 86400)) {
+        fprintf (stderr, "wesley %s: --metrics-linger: '%s' is not 0..86400 seconds\n", verb,
+                 a->linger);
         return S_EXIT_USAGE;
     }
     if (a->schedule && strcmp (a->schedule, "rolling") != 0 && strcmp (a->schedule, "waves") != 0) {
@@ -450,7 +447,7 @@ s_resume (const s_args_t *a, const char *verb)
         if (store && wes_store_run_state (store) == WES_RUN_CANCELLED) {
             printf ("the run was cancelled (wesley cancel): nothing new is dispatched; "
                     "`wesley resume --state %s` carries it on\n", a->state);
-            s_print_status (store, false, stdout);
+            wes_cli_status_print (store, false, stdout);
             wes_store_destroy (&store);
             return S_EXIT_CANCELLED;
         }
@@ -483,7 +480,7 @@ s_resume (const s_args_t *a, const char *verb)
     wes_run_state_t st = wes_store_run_state (store);
     if (ok && st == WES_RUN_FINISHED) {
         printf ("the run already finished\n");
-        s_print_status (store, false, stdout);
+        wes_cli_status_print (store, false, stdout);
         wes_store_destroy (&store);
         return S_EXIT_DONE;
     }
@@ -598,7 +595,11 @@ s_drive (wes_store_t *store, const s_args_t *a, const char *verb)
     opts.bind = bind;
     opts.insecure = a->insecure;
     opts.progress = !a->quiet;
+    opts.metrics = a->metrics;
     uint32_t n;
+    if (a->linger && s_parse_u32 (a->linger, &n) == 0) {
+        opts.metrics_linger_ms = n * 1000;
+    }
     if (a->hb && s_parse_u32 (a->hb, &n) == 0) {
         opts.interval_ms = n;
     }
@@ -639,7 +640,7 @@ s_drive (wes_store_t *store, const s_args_t *a, const char *verb)
     wes_run_state_t st = wes_coord_run (coord);
     wes_coord_destroy (&coord);
     free (cancel);
-    s_print_status (store, false, stdout);
+    wes_cli_status_print (store, false, stdout);
     switch (st) {
     case WES_RUN_FINISHED:
         return S_EXIT_DONE;
@@ -711,8 +712,8 @@ s_event_line (const char *line, void *arg)
     json_array_append_new (arr, json_string (line));
 }
 
-static json_t *
-s_status_json (wes_store_t *store)
+json_t *
+wes_cli_status_json (wes_store_t *store)
 {
     json_t *root = json_object ();
     wes_run_state_t rs = wes_store_run_state (store);
@@ -721,6 +722,8 @@ s_status_json (wes_store_t *store)
     json_object_set_new (root, "plan", json_string (wes_store_plan_hash (store)));
     const char *ep = s_opt (store, "endpoint");
     json_object_set_new (root, "endpoint", ep ? json_string (ep) : json_null ());
+    const char *mx = s_opt (store, "metrics");
+    json_object_set_new (root, "metrics", mx ? json_string (mx) : json_null ());
     const char *stop = s_opt (store, "stop_before");
     json_object_set_new (root, "stop_before", stop ? json_string (stop) : json_null ());
 
@@ -894,10 +897,10 @@ s_jstr (json_t *o, const char *key)
     return s ? s : "";
 }
 
-static void
-s_print_status (wes_store_t *store, bool json, FILE *out)
+void
+wes_cli_status_print (wes_store_t *store, bool json, FILE *out)
 {
-    json_t *root = s_status_json (store);
+    json_t *root = wes_cli_status_json (store);
     if (json) {
         char *text = json_dumps (root, JSON_INDENT (2) | JSON_PRESERVE_ORDER);
         fprintf (out, "%s\n", text);

@@ -14,6 +14,7 @@
 #include <sys/signalfd.h>
 #include <unistd.h>
 
+#include "coordinator/wes_metrics.h"
 #include "plan/wes_step.h"
 #include "proto/wes_proto.h"
 #include "util/wes_buf.h"
@@ -39,6 +40,7 @@ typedef struct {
     int64_t dispatched_ms;  /* current attempt's dispatch, wall clock */
     char *sqlstate;         /* last failure */
     char *message;          /* last failure */
+    int64_t ready_ms;       /* metrics: requeued at, wall clock, 0 if never */
 } s_inst_t;
 
 /*  One registered worker. */
@@ -82,6 +84,14 @@ struct wes_coord {
     zmsg_t **out;               /* messages to send after the commit */
     size_t n_out;               /* queued */
     size_t cap_out;             /* allocated */
+    wes_metrics_t *metrics;     /* Prometheus registry and HTTP server, or NULL */
+    zhashx_t *step_index;       /* metrics: step id -> index + 1, for dependencies */
+    int64_t start_ms;           /* metrics: this coordinator's start, wall clock */
+    int64_t gate_open_ms;       /* metrics: when the contract gate opened, 0 until */
+    int64_t next_gauges_ms;     /* metrics: next gauge snapshot, monotonic */
+    int64_t *sent_ready;        /* metrics: ready times of ASSIGNs queued, not yet sent */
+    size_t n_sent_ready;        /* queued */
+    size_t cap_sent_ready;      /* allocated */
 };
 
 static int64_t s_wall (void);
@@ -109,6 +119,12 @@ static void s_set_str (char **field, const char *value);
 static void s_restore_each (const wes_store_step_t *row, void *arg);
 static uint64_t s_rand (wes_coord_t *self);
 static void s_inst_free (s_inst_t *in);
+static int s_metrics_start (wes_coord_t *self, char **error);
+static void s_metrics_gauges (wes_coord_t *self, int64_t mono_ms, bool now);
+static void s_metrics_dispatched (wes_coord_t *self, size_t idx, int64_t now);
+static void s_metrics_sent (wes_coord_t *self);
+static int s_commit_timed (wes_coord_t *self);
+static void s_linger (wes_coord_t *self);
 
 void
 wes_coord_opts_init (wes_coord_opts_t *opts)
@@ -300,6 +316,14 @@ wes_coord_new (wes_store_t *store, const wes_coord_opts_t *opts, char **error)
         self->sigfd = signalfd (-1, &mask, SFD_NONBLOCK | SFD_CLOEXEC);
     }
     signal (SIGPIPE, SIG_IGN);
+    if (self->opts.metrics && s_metrics_start (self, error) != 0) {
+        wes_coord_destroy (&self);
+        return NULL;
+    }
+    if (!self->metrics && wes_store_set_option (store, "metrics", "") != 0) {
+        wes_log (WES_LOG_WARN, self->run_label, NULL, NULL,
+                 "cannot clear the metrics address in the store");
+    }
     self->router = zsock_new (ZMQ_ROUTER);
     if (!self->router) {
         *error = wes_strdup ("cannot create the ROUTER socket");
@@ -321,11 +345,16 @@ wes_coord_new (wes_store_t *store, const wes_coord_opts_t *opts, char **error)
         self->endpoint = wes_strdup (self->bind);
     }
     if (wes_store_set_option (store, "endpoint", self->endpoint) != 0) {
-        wes_log_warn ("cannot record the endpoint in the store");
+        wes_log (WES_LOG_WARN, self->run_label, NULL, NULL,
+                 "cannot record the endpoint in the store");
     }
     wes_log (WES_LOG_INFO, self->run_label, NULL, NULL,
              "coordinator bound %s: epoch %" PRIu64 ", %zu targets x %zu steps, %zu done",
              self->endpoint, self->epoch, self->n_targets, self->n_steps, self->n_done);
+    if (self->metrics) {
+        s_metrics_gauges (self, zclock_mono (), true);
+        wes_metrics_set_ready (self->metrics, true);
+    }
     return self;
 }
 
@@ -336,6 +365,9 @@ wes_coord_destroy (wes_coord_t **self_p)
         return;
     }
     wes_coord_t *self = *self_p;
+    wes_metrics_destroy (&self->metrics); /* stops the HTTP thread first */
+    zhashx_destroy (&self->step_index);
+    free (self->sent_ready);
     s_flush (self, false);
     free (self->out);
     for (size_t i = 0; i < self->n_workers; i++) {
@@ -394,6 +426,7 @@ wes_coord_run (wes_coord_t *self)
     bool interrupted = false;
     for (;;) {
         int64_t now = zclock_mono ();
+        s_metrics_gauges (self, now, false);
         int64_t timeout = next_hb - now;
         if (next_state - now < timeout) {
             timeout = next_state - now;
@@ -407,7 +440,8 @@ wes_coord_run (wes_coord_t *self)
         }
         int rc = zmq_poll (items, n_items, (long) timeout);
         if (rc < 0 && zmq_errno () != EINTR) {
-            wes_log_error ("poll failed: %s", zmq_strerror (zmq_errno ()));
+            wes_log (WES_LOG_ERROR, self->run_label, NULL, NULL, "poll failed: %s",
+                     zmq_strerror (zmq_errno ()));
             break;
         }
         if (n_items == 2 && (items[1].revents & ZMQ_POLLIN)) {
@@ -454,7 +488,7 @@ wes_coord_run (wes_coord_t *self)
         bool end = s_check_end (self, &final);
         if (self->in_tx) {
             self->in_tx = false;
-            if (wes_store_commit (self->store) != 0) {
+            if (s_commit_timed (self) != 0) {
                 self->store_broken = true;
             }
         }
@@ -466,10 +500,12 @@ wes_coord_run (wes_coord_t *self)
             return WES_RUN_RUNNING;
         }
         s_flush (self, true);
+        s_metrics_sent (self);
         if (end) {
             break;
         }
     }
+    s_metrics_gauges (self, zclock_mono (), true);
     if (interrupted) {
         return WES_RUN_RUNNING;
     }
@@ -481,6 +517,7 @@ wes_coord_run (wes_coord_t *self)
         }
         wes_msg_destroy (&bye);
         s_flush (self, true);
+        s_linger (self);
     }
     return final;
 }
@@ -606,8 +643,9 @@ s_queue (wes_coord_t *self, const zframe_t *rid, const wes_msg_t *msg)
     uint8_t *body = NULL;
     size_t body_len = 0;
     if (wes_proto_encode (msg, header, &body, &body_len) != 0) {
-        wes_log_error ("cannot encode %s (a field breaks a protocol limit)",
-                       wes_msg_type_name (msg->type));
+        wes_log (WES_LOG_ERROR, self->run_label, NULL, NULL,
+                 "cannot encode %s (a field breaks a protocol limit)",
+                 wes_msg_type_name (msg->type));
         return;
     }
     zmsg_t *m = zmsg_new ();
@@ -668,8 +706,9 @@ s_handle (wes_coord_t *self, zmsg_t *m)
     char *hex = NULL;
     const char *peer = widx >= 0 ? self->workers[widx].id : (hex = s_peer_name (rid));
     if (frames != 3) {
-        wes_log_warn ("peer %s: %zu frames, expected routing id, header and body: ignored", peer,
-                      frames);
+        wes_log (WES_LOG_WARN, self->run_label, NULL, NULL,
+                 "peer %s: %zu frames, expected routing id, header and body: ignored", peer,
+                 frames);
         free (hex);
         zframe_destroy (&rid);
         return;
@@ -683,7 +722,8 @@ s_handle (wes_coord_t *self, zmsg_t *m)
     zframe_destroy (&header);
     zframe_destroy (&body);
     if (!msg) {
-        wes_log_warn ("peer %s: malformed message: %s: ignored", peer, reason);
+        wes_log (WES_LOG_WARN, self->run_label, NULL, NULL,
+                 "peer %s: malformed message: %s: ignored", peer, reason);
         free (hex);
         zframe_destroy (&rid);
         return;
@@ -720,13 +760,15 @@ s_handle (wes_coord_t *self, zmsg_t *m)
         break;
     case WES_MSG_ASSIGN:
     default:
-        wes_log_warn ("peer %s: unexpected %s from a worker: ignored", peer,
-                      wes_msg_type_name (msg->type));
+        wes_log (WES_LOG_WARN, self->run_label, NULL, NULL,
+                 "peer %s: unexpected %s from a worker: ignored", peer,
+                 wes_msg_type_name (msg->type));
         break;
     }
     if (unknown) {
-        wes_log_warn ("peer %s: %s from an unregistered worker: told to send READY", peer,
-                      wes_msg_type_name (msg->type));
+        wes_log (WES_LOG_WARN, self->run_label, NULL, NULL,
+                 "peer %s: %s from an unregistered worker: told to send READY", peer,
+                 wes_msg_type_name (msg->type));
         wes_msg_t *bye = wes_msg_new (WES_MSG_DISCONNECT);
         wes_msg_set (&bye->message, "unknown worker: send READY");
         s_queue (self, rid, bye);
@@ -779,16 +821,21 @@ s_on_ready (wes_coord_t *self, zframe_t *rid, const wes_msg_t *msg)
         if (take >= 0) {
             w->inst = take;
             s_set_str (&s_inst (self, (size_t) take)->worker, wid);
-            wes_log_info ("worker %s is back with attempt %s", wid, msg->attempt_id);
+            uint32_t bt = (uint32_t)((size_t)take / self->n_steps);
+            wes_log_attempt (WES_LOG_INFO, self->run_label, self->names[bt],
+                             wes_plan_step (self->plan, (size_t)take % self->n_steps)->id,
+                             msg->attempt_id, "worker %s is back with attempt %s", wid,
+                             msg->attempt_id);
         }
         else {
-            wes_log_warn ("worker %s holds attempt %s, which is not current: busy until it "
-                          "ends, its result will be ignored",
-                          wid, msg->attempt_id);
+            wes_log_attempt (WES_LOG_WARN, self->run_label, NULL, NULL, msg->attempt_id,
+                             "worker %s holds attempt %s, which is not current: busy until it "
+                             "ends, its result will be ignored",
+                             wid, msg->attempt_id);
         }
     }
-    wes_log_info ("worker %s ready (version %s, capacity %u)", wid,
-                  msg->version ? msg->version : "?", msg->capacity);
+    wes_log (WES_LOG_INFO, self->run_label, NULL, NULL, "worker %s ready (version %s, capacity %u)",
+             wid, msg->version ? msg->version : "?", msg->capacity);
     wes_msg_t *hb = wes_msg_new (WES_MSG_HEARTBEAT);
     hb->interval_ms = self->opts.interval_ms;
     hb->liveness = self->opts.liveness;
@@ -833,16 +880,18 @@ s_on_result (wes_coord_t *self, s_worker_t *w, const char *peer, const wes_msg_t
         w->inst = -1;
     }
     if (msg->epoch != self->epoch) {
-        wes_log_warn ("RESULT ignored: attempt %s from %s is of epoch %" PRIu64
-                      ", the run is at epoch %" PRIu64,
-                      aid, peer, msg->epoch, self->epoch);
+        wes_log_attempt (WES_LOG_WARN, self->run_label, NULL, NULL, aid,
+                         "RESULT ignored: attempt %s from %s is of epoch %" PRIu64
+                         ", the run is at epoch %" PRIu64,
+                         aid, peer, msg->epoch, self->epoch);
         return;
     }
     void *v = zhashx_lookup (self->current, aid);
     if (!v) {
-        wes_log_warn ("RESULT ignored: attempt %s from %s is not current (unknown, "
-                      "superseded or already ended), outcome %s",
-                      aid, peer, wes_outcome_name (msg->outcome));
+        wes_log_attempt (WES_LOG_WARN, self->run_label, NULL, NULL, aid,
+                         "RESULT ignored: attempt %s from %s is not current (unknown, "
+                         "superseded or already ended), outcome %s",
+                         aid, peer, wes_outcome_name (msg->outcome));
         return;
     }
     size_t idx = (size_t) (uintptr_t) v - 1;
@@ -853,6 +902,9 @@ s_on_result (wes_coord_t *self, s_worker_t *w, const char *peer, const wes_msg_t
     const char *tname = self->names[t];
     int64_t now = s_wall ();
     char detail[600];
+    if (self->metrics) {
+        wes_metrics_step_duration (self->metrics, step->kind, (double)msg->elapsed_ms / 1000.0);
+    }
     if (msg->outcome == WES_OUTCOME_OK || msg->outcome == WES_OUTCOME_SKIPPED) {
         bool skipped = msg->outcome == WES_OUTCOME_SKIPPED;
         in->state = WES_SS_SUCCEEDED;
@@ -865,8 +917,8 @@ s_on_result (wes_coord_t *self, s_worker_t *w, const char *peer, const wes_msg_t
         s_put (self, idx, skipped ? "skipped" : "succeeded", detail);
         wes_sched_succeeded (self->sched, t, s);
         self->n_done++;
-        wes_log (WES_LOG_INFO, self->run_label, tname, step->id, "%s (%s)",
-                 skipped ? "already applied" : "succeeded", detail);
+        wes_log_attempt (WES_LOG_INFO, self->run_label, tname, step->id, aid, "%s (%s)",
+                         skipped ? "already applied" : "succeeded", detail);
         if (self->opts.progress) {
             printf ("[%zu/%zu] %s %s: %s (%.1f s)\n", self->n_done,
                     self->n_targets * self->n_steps, tname, step->id,
@@ -897,8 +949,11 @@ s_on_result (wes_coord_t *self, s_worker_t *w, const char *peer, const wes_msg_t
                   aid, in->attempts, max_attempts, sqlstate, text, delay);
         s_put (self, idx, "retry", detail);
         wes_sched_retry (self->sched, t, s, in->not_before_ms);
-        wes_log (WES_LOG_WARN, self->run_label, tname, step->id, "retryable failure: %s",
-                 detail);
+        if (self->metrics) {
+            wes_metrics_retry (self->metrics, msg->sqlstate);
+        }
+        wes_log_attempt (WES_LOG_WARN, self->run_label, tname, step->id, aid,
+                         "retryable failure: %s", detail);
         return;
     }
     in->state = WES_SS_FAILED;
@@ -908,7 +963,7 @@ s_on_result (wes_coord_t *self, s_worker_t *w, const char *peer, const wes_msg_t
               msg->outcome == WES_OUTCOME_RETRYABLE ? " (out of attempts)" : "");
     s_put (self, idx, "failed", detail);
     wes_sched_failed (self->sched, t, s);
-    wes_log (WES_LOG_ERROR, self->run_label, tname, step->id, "failed: %s", detail);
+    wes_log_attempt (WES_LOG_ERROR, self->run_label, tname, step->id, aid, "failed: %s", detail);
     if (self->opts.progress) {
         printf ("%s %s: FAILED %s %s\n", tname, step->id, sqlstate, text);
         fflush (stdout);
@@ -928,16 +983,26 @@ s_requeue (wes_coord_t *self, size_t idx, const char *why)
     uint32_t t = (uint32_t) (idx / self->n_steps), s = (uint32_t) (idx % self->n_steps);
     wes_sched_requeue (self->sched, t, s);
     in->state = WES_SS_READY;
+    in->ready_ms = s_wall ();
     s_put (self, idx, "requeued", why);
-    wes_log (WES_LOG_INFO, self->run_label, self->names[t], wes_plan_step (self->plan, s)->id,
-             "requeued: %s", why);
+    wes_log_attempt (WES_LOG_INFO, self->run_label, self->names[t],
+                     wes_plan_step (self->plan, s)->id, in->attempt_id, "requeued: %s", why);
 }
 
 static void
 s_worker_lost (wes_coord_t *self, size_t widx, const char *why)
 {
     s_worker_t *w = &self->workers[widx];
-    wes_log_warn ("worker %s lost: %s", w->id, why);
+    if (w->inst >= 0) {
+        size_t li = (size_t)w->inst;
+        wes_log_attempt (WES_LOG_WARN, self->run_label, self->names[li / self->n_steps],
+                         wes_plan_step (self->plan, li % self->n_steps)->id, w->held,
+                         "worker %s lost: %s", w->id, why);
+    }
+    else {
+        wes_log_attempt (WES_LOG_WARN, self->run_label, NULL, NULL, w->held, "worker %s lost: %s",
+                         w->id, why);
+    }
     if (w->inst < 0) {
         return;
     }
@@ -1009,9 +1074,13 @@ s_dispatch (wes_coord_t *self, size_t widx, uint32_t t, uint32_t s)
     msg->lock_key = wes_step_lock_key (step);
     size_t before = self->n_out;
     s_queue (self, w->rid, msg);
+    if (self->n_out > before) {
+        s_metrics_dispatched (self, idx, now);
+    }
     wes_msg_destroy (&msg);
     wes_buf_destroy (&sql);
-    wes_log (WES_LOG_INFO, self->run_label, self->names[t], step->id, "dispatched %s", detail);
+    wes_log_attempt (WES_LOG_INFO, self->run_label, self->names[t], step->id, aid, "dispatched %s",
+                     detail);
     if (self->n_out == before) {
         /*  Could not be encoded: no worker can ever run it. */
         zhashx_delete (self->current, aid);
@@ -1067,7 +1136,8 @@ s_check_cancel (wes_coord_t *self)
                              "wesley cancel: dispatching nothing new, running steps finish");
         }
         if (unlink (self->cancel_file) != 0) {
-            wes_log_warn ("cannot remove %s: %s", self->cancel_file, strerror (errno));
+            wes_log (WES_LOG_WARN, self->run_label, NULL, NULL, "cannot remove %s: %s",
+                     self->cancel_file, strerror (errno));
         }
     }
 }
@@ -1107,4 +1177,183 @@ s_check_end (wes_coord_t *self, wes_run_state_t *final)
         return true;
     }
     return false;
+}
+
+/* ---------------------------------------------------------------- metrics */
+
+/*  How often the gauges (steps by state, targets by phase, workers) are
+    recomputed: a scan of every instance, so not on every iteration. */
+#define S_GAUGES_EVERY_MS 250
+
+static int
+s_metrics_start (wes_coord_t *self, char **error)
+{
+    /*  Healthy while the loop ticked within a few heartbeat intervals (the
+        poll never sleeps longer than one interval or S_POLL_STATE_MS). */
+    int64_t stale = 5 * (int64_t)self->opts.interval_ms;
+    self->metrics = wes_metrics_new (self->run_label, self->epoch, stale < 5000 ? 5000 : stale);
+    if (!self->metrics) {
+        *error = wes_strdup ("cannot create the metrics registry");
+        return -1;
+    }
+    if (wes_metrics_listen (self->metrics, self->opts.metrics, error) != 0) {
+        return -1;
+    }
+    self->opts.metrics = NULL; /* the caller's string: used only here */
+    self->start_ms = s_wall ();
+    self->step_index = zhashx_new ();
+    for (size_t s = 0; s < self->n_steps; s++) {
+        zhashx_insert (self->step_index, wes_plan_step (self->plan, s)->id,
+                       (void *)(uintptr_t)(s + 1));
+    }
+    wes_metrics_tick (self->metrics, zclock_mono ());
+    if (wes_store_set_option (self->store, "metrics", wes_metrics_address (self->metrics)) != 0) {
+        wes_log (WES_LOG_WARN, self->run_label, NULL, NULL,
+                 "cannot record the metrics address in the store");
+    }
+    wes_log (WES_LOG_INFO, self->run_label, NULL, NULL,
+             "metrics on http://%s/metrics (also /healthz, /readyz)",
+             wes_metrics_address (self->metrics));
+    return 0;
+}
+
+/*  Recomputes the gauges when due (or now): steps by state from the
+    scheduler's counts, targets by the phase of their earliest unfinished
+    step, workers registered and holding an attempt. */
+static void
+s_metrics_gauges (wes_coord_t *self, int64_t mono_ms, bool now)
+{
+    if (!self->metrics) {
+        return;
+    }
+    wes_metrics_tick (self->metrics, mono_ms);
+    if (!self->gate_open_ms && wes_sched_gate_open (self->sched)) {
+        self->gate_open_ms = s_wall ();
+    }
+    if (!now && mono_ms < self->next_gauges_ms) {
+        return;
+    }
+    self->next_gauges_ms = mono_ms + S_GAUGES_EVERY_MS;
+    wes_metrics_gauges_t g;
+    memset (&g, 0, sizeof g);
+    for (int st = 0; st < 8; st++) {
+        g.steps[st] = wes_sched_count (self->sched, (wes_step_state_t)st);
+    }
+    for (size_t t = 0; t < self->n_targets; t++) {
+        int phase = WES_MPHASE_DONE;
+        for (size_t s = 0; s < self->n_steps; s++) {
+            wes_step_state_t st = wes_sched_state (self->sched, (uint32_t)t, (uint32_t)s);
+            if (st == WES_SS_FAILED) {
+                phase = WES_MPHASE_FAILED;
+                break;
+            }
+            int p = (int)wes_plan_step (self->plan, s)->phase;
+            if (st != WES_SS_SUCCEEDED && p < phase) {
+                phase = p;
+            }
+        }
+        g.targets[phase]++;
+    }
+    g.workers_connected = self->n_workers;
+    for (size_t w = 0; w < self->n_workers; w++) {
+        g.workers_busy += self->workers[w].held ? 1 : 0;
+    }
+    g.run_state = self->run_state;
+    wes_metrics_set_gauges (self->metrics, &g);
+}
+
+/*  An ASSIGN for instance idx was queued at now: remembers since when the
+    instance was ready — the latest of this coordinator's start, its last
+    requeue, its retry time, its dependencies' successes on the same target
+    and, for contract steps, the opening of the fleet gate. The latency is
+    observed when the ASSIGN has left (after the commit). */
+static void
+s_metrics_dispatched (wes_coord_t *self, size_t idx, int64_t now)
+{
+    if (!self->metrics) {
+        return;
+    }
+    s_inst_t *in = s_inst (self, idx);
+    size_t t = idx / self->n_steps;
+    const wes_step_t *step = wes_plan_step (self->plan, idx % self->n_steps);
+    int64_t ready = self->start_ms;
+    ready = in->ready_ms > ready ? in->ready_ms : ready;
+    for (size_t d = 0; d < step->n_deps; d++) {
+        void *v = zhashx_lookup (self->step_index, step->deps[d]);
+        if (v) {
+            int64_t f = self->inst[t * self->n_steps + (size_t)(uintptr_t)v - 1].finished_ms;
+            ready = f > ready ? f : ready;
+        }
+    }
+    if (!self->gate_open_ms && wes_sched_gate_open (self->sched)) {
+        self->gate_open_ms = now; /* opened by a success earlier in this iteration */
+    }
+    if (step->phase == WES_PHASE_CONTRACT && self->gate_open_ms > ready) {
+        ready = self->gate_open_ms;
+    }
+    if (ready > now) {
+        ready = now;
+    }
+    if (self->n_sent_ready == self->cap_sent_ready) {
+        self->cap_sent_ready = self->cap_sent_ready ? self->cap_sent_ready * 2 : 64;
+        self->sent_ready =
+            wes_realloc (self->sent_ready, self->cap_sent_ready * sizeof *self->sent_ready);
+    }
+    self->sent_ready[self->n_sent_ready++] = ready;
+}
+
+/*  The queued ASSIGNs were sent: their dispatch latencies. */
+static void
+s_metrics_sent (wes_coord_t *self)
+{
+    if (!self->metrics || self->n_sent_ready == 0) {
+        return;
+    }
+    int64_t now = s_wall ();
+    for (size_t i = 0; i < self->n_sent_ready; i++) {
+        wes_metrics_dispatch_latency (self->metrics, (double)(now - self->sent_ready[i]) / 1000.0);
+    }
+    self->n_sent_ready = 0;
+}
+
+static int
+s_commit_timed (wes_coord_t *self)
+{
+    int64_t t0 = zclock_usecs ();
+    int rc = wes_store_commit (self->store);
+    if (self->metrics && rc == 0) {
+        wes_metrics_checkpoint_write (self->metrics, (double)(zclock_usecs () - t0) / 1e6);
+    }
+    return rc;
+}
+
+/*  After the run ended: keeps serving metrics for --metrics-linger, so a
+    scraper sees the final numbers; SIGINT/SIGTERM ends it early. */
+static void
+s_linger (wes_coord_t *self)
+{
+    if (!self->metrics || self->opts.metrics_linger_ms == 0) {
+        return;
+    }
+    wes_log (WES_LOG_INFO, self->run_label, NULL, NULL,
+             "run ended: serving metrics for %u ms more (SIGTERM ends it)",
+             self->opts.metrics_linger_ms);
+    int64_t until = zclock_mono () + self->opts.metrics_linger_ms;
+    for (int64_t now = zclock_mono (); now < until; now = zclock_mono ()) {
+        wes_metrics_tick (self->metrics, now);
+        zmq_pollitem_t item = {.fd = self->sigfd, .events = ZMQ_POLLIN};
+        int64_t wait = until - now < 500 ? until - now : 500;
+        if (self->sigfd < 0) {
+            zclock_sleep ((int)wait);
+            continue;
+        }
+        if (zmq_poll (&item, 1, (long)wait) > 0 && (item.revents & ZMQ_POLLIN)) {
+            struct signalfd_siginfo si;
+            if (read (self->sigfd, &si, sizeof si) == (ssize_t)sizeof si) {
+                wes_log (WES_LOG_INFO, self->run_label, NULL, NULL, "signal %u: no more lingering",
+                         si.ssi_signo);
+                return;
+            }
+        }
+    }
 }

@@ -31,6 +31,9 @@ typedef struct {
     wes_sched_limits_t limits;   /* scheduler limits (stop_before included) */
     const char *cancel_file;     /* `wesley cancel` drops this file for a live run, or NULL */
     bool progress;               /* a line on stdout per finished step */
+    const char *metrics;         /* serve Prometheus metrics on HOST:PORT, or NULL (off);
+                                    read during wes_coord_new only */
+    uint32_t metrics_linger_ms;  /* keep serving this long after the run ended */
 } wes_coord_opts_t;
 
 typedef struct wes_coord wes_coord_t;

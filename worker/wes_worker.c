@@ -467,8 +467,9 @@ s_connect (wes_worker_t *self, int64_t now)
     const char *held = s_held_attempt (self);
     wes_msg_set (&ready->attempt_id, held);
     if (held) {
-        wes_log_info ("connecting to %s (socket %u), still holding attempt %s", self->endpoint,
-                      self->n_sockets, held);
+        wes_log_attempt (WES_LOG_INFO, NULL, NULL, NULL, held,
+                         "connecting to %s (socket %u), still holding attempt %s", self->endpoint,
+                         self->n_sockets, held);
     }
     else {
         wes_log_info ("connecting to %s (socket %u)", self->endpoint, self->n_sockets);
@@ -654,15 +655,16 @@ s_assign (wes_worker_t *self, wes_msg_t **assign_p, int64_t now)
     wes_msg_t *a = *assign_p;
     const char *target = a->target ? a->target : "";
     const char *step = a->step_id ? a->step_id : "";
-    wes_log (WES_LOG_INFO, NULL, target, step,
-             "assigned attempt %s (epoch %llu, %s, lock timeout %u ms, statement timeout %u ms, "
-             "deadline %u ms, %zu bytes of SQL)",
-             a->attempt_id ? a->attempt_id : "-", (unsigned long long)a->epoch,
-             a->kind == WES_KIND_NONTX     ? "nontx"
-             : a->kind == WES_KIND_BATCHED ? "batched"
-                                           : "tx",
-             a->lock_timeout_ms, a->statement_timeout_ms, a->deadline_ms,
-             a->sql ? strlen (a->sql) : (size_t)0);
+    wes_log_attempt (
+        WES_LOG_INFO, NULL, target, step, a->attempt_id,
+        "assigned attempt %s (epoch %llu, %s, lock timeout %u ms, statement timeout %u ms, "
+        "deadline %u ms, %zu bytes of SQL)",
+        a->attempt_id ? a->attempt_id : "-", (unsigned long long)a->epoch,
+        a->kind == WES_KIND_NONTX     ? "nontx"
+        : a->kind == WES_KIND_BATCHED ? "batched"
+                                      : "tx",
+        a->lock_timeout_ms, a->statement_timeout_ms, a->deadline_ms,
+        a->sql ? strlen (a->sql) : (size_t)0);
     if (!a->attempt_id || !s_valid_id (a->attempt_id, 64, false)) {
         s_reply_result (self, a, WES_OUTCOME_FAILED,
                         "attempt id must be 1 to 64 characters of [A-Za-z0-9_.:-]");
@@ -678,7 +680,8 @@ s_assign (wes_worker_t *self, wes_msg_t **assign_p, int64_t now)
         r->epoch = a->epoch;
         r->outcome = WES_OUTCOME_OK;
         if (s_send (self, r) != 0) {
-            wes_log_warn ("RESULT for attempt %s not sent", a->attempt_id);
+            wes_log_attempt (WES_LOG_WARN, NULL, a->target, a->step_id, a->attempt_id,
+                             "RESULT for attempt %s not sent", a->attempt_id);
         }
         wes_msg_destroy (&r);
         return;
@@ -757,8 +760,9 @@ static void
 s_reply_result (wes_worker_t *self, const wes_msg_t *assign, wes_outcome_t outcome,
                 const char *message)
 {
-    wes_log (WES_LOG_WARN, NULL, assign->target, assign->step_id, "attempt %s refused: %s (%s)",
-             assign->attempt_id ? assign->attempt_id : "-", wes_outcome_name (outcome), message);
+    wes_log_attempt (WES_LOG_WARN, NULL, assign->target, assign->step_id, assign->attempt_id,
+                     "attempt %s refused: %s (%s)", assign->attempt_id ? assign->attempt_id : "-",
+                     wes_outcome_name (outcome), message);
     wes_msg_t *r = wes_msg_new (WES_MSG_RESULT);
     wes_msg_set (&r->attempt_id, assign->attempt_id ? assign->attempt_id : "");
     r->epoch = assign->epoch;
@@ -766,8 +770,9 @@ s_reply_result (wes_worker_t *self, const wes_msg_t *assign, wes_outcome_t outco
     wes_msg_set (&r->sqlstate, "");
     wes_msg_set (&r->message, message);
     if (s_send (self, r) != 0) {
-        wes_log_warn ("RESULT for attempt %s not sent",
-                      assign->attempt_id ? assign->attempt_id : "-");
+        wes_log_attempt (WES_LOG_WARN, NULL, assign->target, assign->step_id, assign->attempt_id,
+                         "RESULT for attempt %s not sent",
+                         assign->attempt_id ? assign->attempt_id : "-");
     }
     wes_msg_destroy (&r);
 }
@@ -790,9 +795,11 @@ s_run_slots (wes_worker_t *self, int64_t now)
                step script is safe to run again (ledger check, INVALID index
                dropped, backfill high-water mark), so run it once more on a
                fresh psql rather than spend one of the step's attempts. */
-            wes_log (WES_LOG_INFO, NULL, slot->assign->target, slot->assign->step_id,
-                     "attempt %s: the kept psql session was gone (%s); once more on a fresh one",
-                     slot->assign->attempt_id, wes_psql_message (psql));
+            wes_log_attempt (
+                WES_LOG_INFO, NULL, slot->assign->target, slot->assign->step_id,
+                slot->assign->attempt_id,
+                "attempt %s: the kept psql session was gone (%s); once more on a fresh one",
+                slot->assign->attempt_id, wes_psql_message (psql));
             slot->fresh_retry = true;
             if (s_begin (slot) == 0) {
                 continue;
@@ -811,8 +818,9 @@ s_run_slots (wes_worker_t *self, int64_t now)
             p->epoch = slot->assign->epoch;
             p->rows_done = rows;
             if (self->link == S_LINK_REGISTERED && s_send (self, p) == 0) {
-                wes_log (WES_LOG_DEBUG, NULL, slot->assign->target, slot->assign->step_id,
-                         "attempt %s: %lld rows", slot->assign->attempt_id, (long long)rows);
+                wes_log_attempt (WES_LOG_DEBUG, NULL, slot->assign->target, slot->assign->step_id,
+                                 slot->assign->attempt_id, "attempt %s: %lld rows",
+                                 slot->assign->attempt_id, (long long)rows);
             }
             wes_msg_destroy (&p);
             slot->rows_sent = rows;
@@ -822,9 +830,10 @@ s_run_slots (wes_worker_t *self, int64_t now)
             s_cancel (self, slot, now, "deadline exceeded");
         }
         if (slot->cancel_why && now >= slot->kill_at_ms) {
-            wes_log (WES_LOG_WARN, NULL, slot->assign->target, slot->assign->step_id,
-                     "attempt %s: psql did not stop after a cancel; killed",
-                     slot->assign->attempt_id);
+            wes_log_attempt (WES_LOG_WARN, NULL, slot->assign->target, slot->assign->step_id,
+                             slot->assign->attempt_id,
+                             "attempt %s: psql did not stop after a cancel; killed",
+                             slot->assign->attempt_id);
             wes_psql_kill (psql);
             s_finish (self, slot, now);
         }
@@ -840,9 +849,9 @@ s_cancel (wes_worker_t *self, s_slot_t *slot, int64_t now, const char *why)
     slot->cancel_why = why;
     slot->kill_at_ms = now + S_CANCEL_GRACE_MS;
     pid_t pid = wes_psql_pid (slot->session->psql);
-    wes_log (WES_LOG_WARN, NULL, slot->assign->target, slot->assign->step_id,
-             "attempt %s: %s after %lld ms; cancelling", slot->assign->attempt_id, why,
-             (long long)(now - slot->started_ms));
+    wes_log_attempt (WES_LOG_WARN, NULL, slot->assign->target, slot->assign->step_id,
+                     slot->assign->attempt_id, "attempt %s: %s after %lld ms; cancelling",
+                     slot->assign->attempt_id, why, (long long)(now - slot->started_ms));
     if (pid > 0) {
         kill (pid, SIGINT);
     }
@@ -893,12 +902,14 @@ s_finish (wes_worker_t *self, s_slot_t *slot, int64_t now)
     r->elapsed_ms = (uint64_t)(now - slot->started_ms);
     int64_t rows = wes_psql_progress (psql);
     r->rows_done = rows > 0 ? rows : 0;
-    wes_log (r->outcome == WES_OUTCOME_OK || r->outcome == WES_OUTCOME_SKIPPED ? WES_LOG_INFO
-                                                                               : WES_LOG_WARN,
-             NULL, slot->assign->target, slot->assign->step_id, "attempt %s: %s in %llu ms%s%s%s%s",
-             slot->assign->attempt_id, wes_outcome_name (r->outcome),
-             (unsigned long long)r->elapsed_ms, sqlstate[0] ? ", sqlstate " : "", sqlstate,
-             r->outcome == WES_OUTCOME_OK ? "" : ": ", r->outcome == WES_OUTCOME_OK ? "" : message);
+    wes_log_attempt (
+        r->outcome == WES_OUTCOME_OK || r->outcome == WES_OUTCOME_SKIPPED ? WES_LOG_INFO
+                                                                          : WES_LOG_WARN,
+        NULL, slot->assign->target, slot->assign->step_id, slot->assign->attempt_id,
+        "attempt %s: %s in %llu ms%s%s%s%s", slot->assign->attempt_id,
+        wes_outcome_name (r->outcome), (unsigned long long)r->elapsed_ms,
+        sqlstate[0] ? ", sqlstate " : "", sqlstate, r->outcome == WES_OUTCOME_OK ? "" : ": ",
+        r->outcome == WES_OUTCOME_OK ? "" : message);
     slot->session->in_use = false;
     slot->session->last_used_ms = now;
     slot->session = NULL;
@@ -996,9 +1007,11 @@ s_shutdown (wes_worker_t *self)
     }
     for (uint32_t i = 0; i < self->capacity; i++) {
         if (self->slots[i].state == S_SLOT_DONE && !self->slots[i].result_sent) {
-            wes_log_warn ("RESULT of attempt %s could not be delivered (not registered); the "
-                          "coordinator will reconcile it from the target's ledger",
-                          self->slots[i].assign->attempt_id);
+            wes_log_attempt (WES_LOG_WARN, NULL, self->slots[i].assign->target,
+                             self->slots[i].assign->step_id, self->slots[i].assign->attempt_id,
+                             "RESULT of attempt %s could not be delivered (not registered); the "
+                             "coordinator will reconcile it from the target's ledger",
+                             self->slots[i].assign->attempt_id);
         }
     }
     if (self->sock) {
