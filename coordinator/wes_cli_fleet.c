@@ -231,8 +231,8 @@ wes_cli_cancel (int argc, char **argv)
     static const char *usage
         = "usage: wesley cancel --state STATE.db\n"
           "  Stops a run dispatching new steps; running steps finish and are recorded.\n"
-          "  A stopped or failed run can be cancelled too (then `wesley run\n"
-          "  --resume-existing` leaves it alone). `wesley resume` carries on later.\n"
+          "  A stopped or failed run can be cancelled too (then `wesley run --resume-existing`\n"
+          "  leaves it alone). `wesley resume` carries on later.\n"
           "  --state FILE   the run's state file (required)\n"
           "exit: 0 cancelled (or requested from the live coordinator), 1 the live coordinator\n"
           "      did not acknowledge in time, 2 usage, 3 the state file cannot be opened\n";
