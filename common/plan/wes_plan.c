@@ -441,6 +441,12 @@ s_step_from_json (wes_plan_t *plan, const json_t *js, size_t idx, char **error)
         || s_get_strv (js, "deps", &s->deps, &s->n_deps, ctx, error)) {
         return -1;
     }
+    json_t *raw = json_object_get (js, "raw");
+    if (raw && !json_is_boolean (raw)) {
+        s_err (error, "%s.raw: expected true or false", ctx);
+        return -1;
+    }
+    s->raw = json_is_true (raw);
     if (s_get_int (js, "lock_timeout_ms", 0, 86400000, &v, ctx, error)) {
         return -1;
     }
@@ -631,6 +637,9 @@ s_body_json (const wes_plan_t *self)
         json_object_set_new (js, "inverse", s_str (s->inverse));
         json_object_set_new (js, "summary", s_str (s->summary));
         json_object_set_new (js, "verify_index", s_str (s->verify_index));
+        if (s->raw) {
+            json_object_set_new (js, "raw", json_true ());
+        }
         json_object_set_new (js, "lock_timeout_ms", json_integer (s->lock_timeout_ms));
         json_object_set_new (js, "statement_timeout_ms", json_integer (s->statement_timeout_ms));
         json_object_set_new (js, "cost", json_integer (s->cost));

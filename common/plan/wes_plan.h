@@ -12,7 +12,9 @@
     {max_attempts, base_delay_ms, max_delay_ms}, cost (relative estimate
     for scheduling), and for kind batched a backfill {key columns, batch
     rows, sleep_ms} description; for nontx an optional verify (an index
-    name that must exist and be valid afterwards).
+    name that must exist and be valid afterwards), and "raw": true for a
+    step of hand-written SQL (absent on generated steps, so plans written
+    before raw steps existed load and checksum unchanged).
 
     Loading refuses, before anything runs, a file that is not JSON, is
     truncated, has another format version, fails the checksum (edited by
@@ -70,6 +72,9 @@ typedef struct {
     int max_delay_ms;
     int64_t cost;
     char *verify_index;       /* nontx: index that must be valid afterwards, or NULL */
+    bool raw;                 /* hand-written SQL (wesley plan --sql-step), linted whenever the
+                                 plan is made or loaded; "raw": true in the file, absent
+                                 otherwise (so older plans keep their checksum) */
     /* batched: keyset backfill */
     char **key_columns;       /* primary-key columns in order */
     char **key_types;         /* their types, for casting the stored high-water mark */
