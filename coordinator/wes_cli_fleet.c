@@ -38,6 +38,7 @@ static const char *s_run_usage
       "                  [--max-per-target N] [--max-per-group N] [--max-cic-per-group N]\n"
       "                  [--max-total N] [--schedule rolling|waves] [--stop-before PHASE]\n"
       "                  [--heartbeat-ms N] [--liveness N] [--insecure] [--quiet]\n"
+      "                  [--allow-unsafe-sql]\n"
       "       wesley resume --state STATE.db [--bind ENDPOINT] [--through PHASE] [limits]\n"
       "  Rolls a plan out over a fleet: one instance of the plan's DAG per target, a\n"
       "  rolling frontier (each step starts the moment its dependencies on that target\n"
@@ -53,8 +54,11 @@ static const char *s_run_usage
       "                      the run ends STOPPED; `wesley resume --through PHASE` lifts it\n"
       "  --through PHASE     resume: run up to and including PHASE (contract: everything)\n"
       "  --heartbeat-ms N, --liveness N  worker heartbeat (default 1000 ms, 3 beats)\n"
+      "  --allow-unsafe-sql  run a plan whose hand-written (raw) steps have error findings\n"
+      "                      of `wesley lint` (default: refuse it, exit 3)\n"
       "exit: 0 finished (or stopped at --stop-before), 1 a step failed permanently,\n"
-      "      2 usage or bad input, 3 refused (state file exists/locked/corrupt, bind),\n"
+      "      2 usage or bad input, 3 refused (state file exists/locked/corrupt, bind,\n"
+      "      unsafe hand-written SQL),\n"
       "      4 cancelled, 5 interrupted (signal): `wesley resume` carries on\n";
 
 typedef struct {
@@ -71,6 +75,7 @@ typedef struct {
     bool insecure;           /* --insecure */
     bool quiet;              /* --quiet */
     bool json;               /* --json (status) */
+    bool allow_unsafe_sql;   /* --allow-unsafe-sql (run) */
 } s_args_t;
 
 static const char *s_limit_keys[4]
@@ -103,6 +108,10 @@ wes_cli_run (int argc, char **argv)
         fprintf (stderr, "wesley run: %s\n", error);
         free (error);
         return S_EXIT_USAGE;
+    }
+    if (wes_cli_lint_plan (plan, NULL, a.allow_unsafe_sql, "run") != 0) {
+        wes_plan_destroy (&plan);
+        return S_EXIT_REFUSED;
     }
     wes_targets_t *targets = wes_targets_load (a.targets, &error);
     if (!targets) {
@@ -353,6 +362,10 @@ s_parse_args (const char *verb, int argc, char **argv, s_args_t *a, const char *
         }
         if (strcmp (f, "--json") == 0) {
             a->json = true;
+            continue;
+        }
+        if (strcmp (f, "--allow-unsafe-sql") == 0) {
+            a->allow_unsafe_sql = true;
             continue;
         }
         if (strcmp (f, "--plan") == 0) {

@@ -24,7 +24,6 @@ static const char *s_db_query
       "WHERE c.relkind IN ('r', 'p') AND n.nspname = ANY (current_schemas(false)) "
       "ORDER BY c.relname, a.attnum LIMIT 1000000";
 
-static int s_read_file (const char *path, char **text, size_t *len);
 static PGresult *s_db_facts (const char *conninfo);
 static void s_note_db (wes_lint_t *lint, PGresult *r);
 
@@ -123,7 +122,7 @@ wes_cli_lint (int argc, char **argv)
         if (jf) {
             json_object_set_new (jf, "file", json_string (files[f]));
         }
-        if (s_read_file (files[f], &text, &len) != 0) {
+        if (wes_cli_read_sql (files[f], &text, &len) != 0) {
             fprintf (stderr, "%s: error: cannot read: %s\n", files[f],
                      errno ? strerror (errno) : "larger than the limit (WES_MAX_SQL_BYTES)");
             unreadable = true;
@@ -198,10 +197,56 @@ wes_cli_lint (int argc, char **argv)
     return errors > 0 || (strict && warnings > 0) ? 1 : 0;
 }
 
+int
+wes_cli_lint_plan (wes_plan_t *plan, const wes_model_t *from, bool allow_unsafe, const char *verb)
+{
+    bool any_raw = false;
+    for (size_t i = 0; i < wes_plan_count (plan) && !any_raw; i++) {
+        any_raw = wes_plan_step (plan, i)->raw;
+    }
+    if (!any_raw) {
+        return 0;
+    }
+    wes_lint_t *lint = wes_lint_new ();
+    for (size_t t = 0; from && t < wes_model_table_count (from); t++) {
+        const wes_table_t *tab = wes_model_table (from, t);
+        for (size_t c = 0; c < tab->n_columns; c++) {
+            wes_lint_note_column (lint, tab->name, tab->columns[c]->name, tab->columns[c]->type);
+        }
+    }
+    char *error = NULL;
+    if (wes_lint_plan (lint, plan, true, &error) != 0) {
+        fprintf (stderr, "wesley %s: %s\n", verb, error);
+        free (error);
+        wes_lint_destroy (&lint);
+        return -1;
+    }
+    for (size_t i = 0; i < wes_lint_count (lint); i++) {
+        wes_lint_print (wes_lint_finding (lint, i), stderr);
+    }
+    size_t errors = wes_lint_errors (lint);
+    wes_lint_destroy (&lint);
+    if (errors > 0 && !allow_unsafe) {
+        fprintf (stderr,
+                 "wesley %s: refusing the plan: its hand-written SQL has %zu unsafe pattern%s "
+                 "(above); make it safe, silence a reviewed finding with a comment\n"
+                 "  -- wesley-lint: ignore RULE\n"
+                 "on the line before the statement, or pass --allow-unsafe-sql\n",
+                 verb, errors, errors == 1 ? "" : "s");
+        return -1;
+    }
+    if (errors > 0) {
+        fprintf (stderr, "wesley %s: %zu unsafe pattern%s in hand-written SQL allowed by "
+                         "--allow-unsafe-sql\n",
+                 verb, errors, errors == 1 ? "" : "s");
+    }
+    return 0;
+}
+
 /*  --- helpers --- */
 
-static int
-s_read_file (const char *path, char **text, size_t *len)
+int
+wes_cli_read_sql (const char *path, char **text, size_t *len)
 {
     errno = 0;
     FILE *f = strcmp (path, "-") == 0 ? stdin : fopen (path, "rb");
