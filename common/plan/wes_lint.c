@@ -79,6 +79,7 @@ struct wes_lint {
     s_facts_t new_tables;   /* tables created by the texts linted so far */
     s_facts_t columns;      /* known column types (noted or seen) */
     s_facts_t checks;       /* CHECK (col IS NOT NULL) constraints: value = name, flag = valid */
+    s_facts_t new_columns;  /* columns added by the texts linted so far */
     s_facts_t rows;         /* noted table sizes */
     bool rows_noted;        /* a size was noted: set-not-null only for big tables */
     int64_t big_rows;       /* threshold for set-not-null when sizes are known */
@@ -102,6 +103,13 @@ typedef struct {
     size_t first;           /* offset of the current statement's first token */
     size_t end;             /* offset just past it (without ';') */
     char ignore[256];       /* ",rule,rule," suppressed for the current statement */
+    struct {
+        char table[128];    /* table of a renamed column, or the renamed table */
+        char name[128];     /* the name given up */
+        size_t finding;     /* its rename finding */
+    } renames[32];          /* renames whose old name may come back later in the text (a
+                               swap, or a view under the old name): then not breaking */
+    size_t n_renames;
 } s_text_t;
 
 static void s_facts_free (s_facts_t *f);
@@ -138,6 +146,7 @@ wes_lint_destroy (wes_lint_t **self_p)
     s_facts_free (&self->new_tables);
     s_facts_free (&self->columns);
     s_facts_free (&self->checks);
+    s_facts_free (&self->new_columns);
     s_facts_free (&self->rows);
     free (self);
     *self_p = NULL;
@@ -204,6 +213,19 @@ wes_lint_text (wes_lint_t *self, const char *name, const char *sql, size_t len,
         s_stmt (&T, json_object_get (json_array_get (stmts, i), "stmt"));
     }
     json_decref (tree);
+    /* drop the findings withdrawn on the way (rule set to NULL) */
+    size_t out = 0;
+    for (size_t i = 0; i < self->n_findings; i++) {
+        if (self->findings[i].rule) {
+            self->findings[out++] = self->findings[i];
+        }
+        else {
+            free (self->findings[i].source);
+            free (self->findings[i].message);
+            free (self->findings[i].rewrite);
+        }
+    }
+    self->n_findings = out;
     return 0;
 }
 
@@ -787,6 +809,19 @@ s_type_compatible (const char *from, const char *to)
     if (s_precision_type (from, bf, sizeof bf, &pf) && s_precision_type (to, bt, sizeof bt, &pt)) {
         return strcmp (bf, bt) == 0 && (pt < 0 || (pf >= 0 && pt >= pf));
     }
+    /* numeric(p,s) -> numeric(p' >= p, s) or numeric: PostgreSQL skips the
+       rewrite (the planner, more careful, shadows it) */
+    int p1 = -1, s1 = 0, p2 = -1, s2 = 0;
+    int n1 = strcmp (from, "numeric") == 0 ? 0 : sscanf (from, "numeric(%d,%d)", &p1, &s1);
+    int n2 = strcmp (to, "numeric") == 0 ? 0 : sscanf (to, "numeric(%d,%d)", &p2, &s2);
+    bool num1 = strncmp (from, "numeric", 7) == 0 && (from[7] == '\0' || from[7] == '(');
+    bool num2 = strncmp (to, "numeric", 7) == 0 && (to[7] == '\0' || to[7] == '(');
+    if (num1 && num2 && n1 >= 0 && n2 >= 0) {
+        if (n2 == 0) {
+            return true; /* unconstrained numeric holds anything */
+        }
+        return n1 > 0 && p2 >= p1 && s2 == s1;
+    }
     return wes_planner_classify_type_change (from, to) == WES_TYPE_CHANGE_COMPATIBLE;
 }
 
@@ -1302,6 +1337,9 @@ s_add_column (s_text_t *T, json_t *rel, json_t *def)
     s_type_name (tb, json_object_get (def, "typeName"));
     const char *type = wes_buf_data (tb);
     wes_lint_note_column (T->L, table, col, type);
+    if (table && col) {
+        s_fact_put (&T->L->new_columns, table, col);
+    }
     bool is_new = s_is_new (T, table);
     json_t *cons = json_object_get (def, "constraints");
     json_t *dflt = NULL;
@@ -1496,6 +1534,44 @@ s_alter_table (s_text_t *T, json_t *body)
     }
 }
 
+/*  A rename finding just added for table.name (column) or name (table):
+    kept pending, withdrawn if the name comes back in the same text. */
+static void
+s_rename_pending (s_text_t *T, size_t before, const char *table, const char *name)
+{
+    if (T->L->n_findings == before || T->n_renames >= sizeof T->renames / sizeof T->renames[0]) {
+        return;
+    }
+    snprintf (T->renames[T->n_renames].table, sizeof T->renames[0].table, "%s", table);
+    snprintf (T->renames[T->n_renames].name, sizeof T->renames[0].name, "%s", name);
+    T->renames[T->n_renames].finding = before;
+    T->n_renames++;
+}
+
+static void
+s_rename_back (s_text_t *T, const char *table, const char *name)
+{
+    for (size_t i = 0; i < T->n_renames; i++) {
+        if (strcmp (T->renames[i].table, table) == 0 && strcmp (T->renames[i].name, name) == 0
+            && T->renames[i].finding < T->L->n_findings) {
+            T->L->findings[T->renames[i].finding].rule = NULL; /* withdrawn */
+            T->renames[i].table[0] = '\0';
+        }
+    }
+}
+
+static bool
+s_is_new_column (s_text_t *T, const char *table, const char *column)
+{
+    for (size_t i = T->L->new_columns.n; i-- > 0;) {
+        if (strcmp (T->L->new_columns.v[i].table, table) == 0
+            && strcmp (T->L->new_columns.v[i].column, column) == 0) {
+            return true;
+        }
+    }
+    return false;
+}
+
 static void
 s_rename (s_text_t *T, json_t *body)
 {
@@ -1507,33 +1583,46 @@ s_rename (s_text_t *T, json_t *body)
     bool is_new = s_is_new (T, table);
     if (strcmp (type, "OBJECT_COLUMN") == 0 && table) {
         const char *from = s_str (body, "subname");
-        if (!is_new) {
+        size_t before = T->L->n_findings;
+        if (to) {
+            s_rename_back (T, table, to); /* a swap: the old name lives on */
+        }
+        /* a column added by this migration is not used by running code yet */
+        if (!is_new && from && !s_is_new_column (T, table, from)) {
             s_add (T, "rename", WES_LINT_WARNING, -1,
                    "expand/contract: add the new column, keep both in sync with a trigger,\n"
                    "backfill it in batches, move every application version to it, then drop\n"
                    "the old one (Wesley: @wes_renamedFrom)",
                    "RENAME COLUMN %s TO %s breaks application code still using %s.%s",
                    from ? from : "?", to ? to : "?", table, from ? from : "?");
+            s_rename_pending (T, before, table, from);
+        }
+        if (!is_new) {
             s_need_lock_timeout (T, "ALTER TABLE ... RENAME", table);
         }
         if (from && to) {
             s_rename_column (&T->L->columns, table, from, to);
             s_rename_column (&T->L->checks, table, from, to);
+            s_rename_column (&T->L->new_columns, table, from, to);
         }
     }
     else if (strcmp (type, "OBJECT_TABLE") == 0 && table && to) {
         if (!is_new) {
+            size_t before = T->L->n_findings;
             s_add (T, "rename", WES_LINT_WARNING, -1,
                    "rename it and leave an updatable view under the old name until every\n"
                    "application version uses the new one (Wesley: @wes_renamedFrom)",
                    "RENAME TO %s breaks application code still using table %s", to, table);
+            s_rename_pending (T, before, "", table);
             s_need_lock_timeout (T, "ALTER TABLE ... RENAME", table);
         }
+        s_rename_back (T, "", to);
         char *from = wes_strdup (table);
         s_rename_table (&T->L->new_tables, from, to);
         s_rename_table (&T->L->columns, from, to);
         s_rename_table (&T->L->checks, from, to);
         s_rename_table (&T->L->rows, from, to);
+        s_rename_table (&T->L->new_columns, from, to);
         free (from);
     }
 }
@@ -1690,6 +1779,12 @@ s_stmt (s_text_t *T, json_t *node)
             s_fact_put (&T->L->new_tables, name, NULL);
         }
     }
+    else if (strcmp (type, "ViewStmt") == 0) {
+        const char *view = s_relname (json_object_get (body, "view"));
+        if (view) {
+            s_rename_back (T, "", view); /* the old name lives on as a view */
+        }
+    }
     else if (strcmp (type, "IndexStmt") == 0) {
         s_index_stmt (T, body);
     }
@@ -1775,13 +1870,18 @@ s_stmt (s_text_t *T, json_t *node)
     else if (strcmp (type, "LockStmt") == 0) {
         json_t *m = json_object_get (body, "mode");
         long mode = json_is_integer (m) ? (long) json_integer_value (m) : 8;
-        if (mode >= 5) { /* SHARE and stronger block writes */
+        /* SHARE and stronger block writes. Taken with lock_timeout set, in a
+           short transaction, it is the lock-ordering idiom that avoids
+           deadlocks (the planner locks an FK parent first): that passes */
+        bool bounded = T->ctx->lock_timeout_set || T->local_lock_timeout
+                       || T->L->session_lock_timeout;
+        if (mode >= 5 && (!bounded || !T->in_tx)) {
             s_add (T, "lock-table", WES_LINT_WARNING, -1,
-                   "let each statement take the lock it needs, briefly, with lock_timeout set;\n"
-                   "keep the transaction short",
-                   "LOCK TABLE in a mode that blocks writes (mode %ld of 8) for the rest of the "
-                   "transaction",
-                   mode);
+                   "BEGIN; SET LOCAL lock_timeout = '2s'; LOCK TABLE ...; <the change>; COMMIT;\n"
+                   "-- or let each statement take the lock it needs, briefly",
+                   "LOCK TABLE in a mode that blocks writes (mode %ld of 8) %s",
+                   mode, T->in_tx ? "with no lock_timeout: it may wait, and block, without end"
+                                  : "outside a transaction block (PostgreSQL refuses it)");
         }
         s_need_lock_timeout (T, "LOCK TABLE", NULL);
     }
