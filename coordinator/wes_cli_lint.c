@@ -16,13 +16,13 @@
 
 /*  Columns read from the database for --db (format_type spelling) and each
     table's estimated rows: user tables in the schemas on the search path. */
-static const char *s_db_query
-    = "SELECT c.relname, c.reltuples::float8, a.attname, "
-      "format_type(a.atttypid, a.atttypmod) "
-      "FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
-      "LEFT JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped "
-      "WHERE c.relkind IN ('r', 'p') AND n.nspname = ANY (current_schemas(false)) "
-      "ORDER BY c.relname, a.attnum LIMIT 1000000";
+static const char *s_db_query =
+    "SELECT c.relname, c.reltuples::float8, a.attname, "
+    "format_type(a.atttypid, a.atttypmod) "
+    "FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
+    "LEFT JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped "
+    "WHERE c.relkind IN ('r', 'p') AND n.nspname = ANY (current_schemas(false)) "
+    "ORDER BY c.relname, a.attnum LIMIT 1000000";
 
 static PGresult *s_db_facts (const char *conninfo);
 static void s_note_db (wes_lint_t *lint, PGresult *r);
@@ -56,7 +56,7 @@ wes_cli_lint (int argc, char **argv)
     }
     wes_buf_puts (usage, "exit: 0 no error finding, 1 an error finding (--strict: any finding),\n"
                          "      2 usage, 3 a file cannot be read or does not parse\n");
-    const char **files = wes_alloc ((size_t) (argc > 0 ? argc : 1) * sizeof (char *));
+    const char **files = wes_alloc ((size_t)(argc > 0 ? argc : 1) * sizeof (char *));
     size_t n_files = 0;
     const char *db = NULL;
     bool json = false, strict = false;
@@ -144,8 +144,8 @@ wes_cli_lint (int argc, char **argv)
         int rc = wes_lint_text (lint, files[f], text, len, NULL, &perr);
         if (rc != 0) {
             unreadable = true;
-            fprintf (stderr, "%s:%d:%d: error: does not parse: %s\n", files[f], perr.line,
-                     perr.col, perr.message);
+            fprintf (stderr, "%s:%d:%d: error: does not parse: %s\n", files[f], perr.line, perr.col,
+                     perr.message);
             if (jf) {
                 json_t *e = json_object ();
                 json_object_set_new (e, "message", json_string (perr.message));
@@ -175,8 +175,8 @@ wes_cli_lint (int argc, char **argv)
     }
     if (json) {
         json_object_set_new (doc, "files", jfiles);
-        json_object_set_new (doc, "errors", json_integer ((json_int_t) errors));
-        json_object_set_new (doc, "warnings", json_integer ((json_int_t) warnings));
+        json_object_set_new (doc, "errors", json_integer ((json_int_t)errors));
+        json_object_set_new (doc, "warnings", json_integer ((json_int_t)warnings));
         char *out = json_dumps (doc, JSON_INDENT (2) | JSON_SORT_KEYS);
         if (out) {
             puts (out);
@@ -236,8 +236,9 @@ wes_cli_lint_plan (wes_plan_t *plan, const wes_model_t *from, bool allow_unsafe,
         return -1;
     }
     if (errors > 0) {
-        fprintf (stderr, "wesley %s: %zu unsafe pattern%s in hand-written SQL allowed by "
-                         "--allow-unsafe-sql\n",
+        fprintf (stderr,
+                 "wesley %s: %zu unsafe pattern%s in hand-written SQL allowed by "
+                 "--allow-unsafe-sql\n",
                  verb, errors, errors == 1 ? "" : "s");
     }
     return 0;

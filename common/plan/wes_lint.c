@@ -20,41 +20,60 @@
 #define S_MAX_FACTS 1000000u
 
 const char *const wes_lint_rules[] = {
-    "index-not-concurrent", "error",
+    "index-not-concurrent",
+    "error",
     "CREATE INDEX / REINDEX without CONCURRENTLY on an existing table (DROP INDEX: warning)",
-    "concurrent-in-transaction", "error",
+    "concurrent-in-transaction",
+    "error",
     "CONCURRENTLY or VACUUM inside a transaction block (PostgreSQL refuses it; so does psql -1)",
-    "constraint-not-valid", "error",
+    "constraint-not-valid",
+    "error",
     "FOREIGN KEY or CHECK added to an existing table without NOT VALID",
-    "unique-without-index", "error",
+    "unique-without-index",
+    "error",
     "UNIQUE / PRIMARY KEY added without USING INDEX (builds the index under ACCESS EXCLUSIVE)",
-    "set-not-null", "warning",
+    "set-not-null",
+    "warning",
     "SET NOT NULL scans the table under ACCESS EXCLUSIVE (no validated CHECK (c IS NOT NULL))",
-    "alter-type-rewrite", "error",
+    "alter-type-rewrite",
+    "error",
     "ALTER COLUMN TYPE that rewrites the table (warning when the old type is unknown)",
-    "volatile-default", "error",
+    "volatile-default",
+    "error",
     "ADD COLUMN with a volatile DEFAULT, serial, identity or stored generated column: rewrite",
-    "add-column-not-null-no-default", "error",
+    "add-column-not-null-no-default",
+    "error",
     "ADD COLUMN ... NOT NULL without a DEFAULT fails on a table with rows",
-    "missing-lock-timeout", "warning",
+    "missing-lock-timeout",
+    "warning",
     "a lock-taking statement with no lock_timeout set before it (once per section)",
-    "set-local-outside-transaction", "warning",
+    "set-local-outside-transaction",
+    "warning",
     "SET LOCAL outside a transaction block has no effect",
-    "destructive", "warning",
+    "destructive",
+    "warning",
     "DROP TABLE, DROP COLUMN, TRUNCATE: data loss, breaks running code",
-    "rename", "warning",
+    "rename",
+    "warning",
     "RENAME of a table or column breaks application code still using the old name",
-    "whole-table-update", "warning",
+    "whole-table-update",
+    "warning",
     "UPDATE or DELETE without WHERE: one huge transaction",
-    "vacuum-full", "error",
+    "vacuum-full",
+    "error",
     "VACUUM FULL rewrites the table under ACCESS EXCLUSIVE",
-    "cluster", "error",
+    "cluster",
+    "error",
     "CLUSTER rewrites the table under ACCESS EXCLUSIVE",
-    "lock-table", "warning",
+    "lock-table",
+    "warning",
     "LOCK TABLE in a mode that blocks writes",
-    "transaction-control", "error",
+    "transaction-control",
+    "error",
     "BEGIN/COMMIT/ROLLBACK inside a raw plan step (Wesley wraps each step in its own)",
-    NULL, NULL, NULL,
+    NULL,
+    NULL,
+    NULL,
 };
 
 typedef struct {
@@ -76,39 +95,39 @@ struct wes_lint {
     wes_lint_finding_t *findings; /* owned, in order */
     size_t n_findings;
     size_t cap_findings;
-    s_facts_t new_tables;   /* tables created by the texts linted so far */
-    s_facts_t columns;      /* known column types (noted or seen) */
-    s_facts_t checks;       /* CHECK (col IS NOT NULL) constraints: value = name, flag = valid */
-    s_facts_t new_columns;  /* columns added by the texts linted so far */
-    s_facts_t rows;         /* noted table sizes */
-    bool rows_noted;        /* a size was noted: set-not-null only for big tables */
-    int64_t big_rows;       /* threshold for set-not-null when sizes are known */
-    bool session_lock_timeout;      /* SET lock_timeout (session) in effect */
+    s_facts_t new_tables;      /* tables created by the texts linted so far */
+    s_facts_t columns;         /* known column types (noted or seen) */
+    s_facts_t checks;          /* CHECK (col IS NOT NULL) constraints: value = name, flag = valid */
+    s_facts_t new_columns;     /* columns added by the texts linted so far */
+    s_facts_t rows;            /* noted table sizes */
+    bool rows_noted;           /* a size was noted: set-not-null only for big tables */
+    int64_t big_rows;          /* threshold for set-not-null when sizes are known */
+    bool session_lock_timeout; /* SET lock_timeout (session) in effect */
     bool session_statement_timeout; /* SET statement_timeout (session) in effect */
-    int tx_seq;             /* transaction blocks seen */
+    int tx_seq;                     /* transaction blocks seen */
 };
 
 /*  The state of one text being linted. */
 typedef struct {
     wes_lint_t *L;
-    const char *name;       /* source name for findings */
-    const char *sql;        /* the text */
+    const char *name; /* source name for findings */
+    const char *sql;  /* the text */
     size_t len;
     const wes_lint_context_t *ctx;
-    bool in_tx;             /* inside a transaction block */
-    int tx;                 /* its number, 0 outside */
+    bool in_tx;                   /* inside a transaction block */
+    int tx;                       /* its number, 0 outside */
     bool local_lock_timeout;      /* SET LOCAL lock_timeout in this block */
     bool local_statement_timeout; /* SET LOCAL statement_timeout in this block */
     bool lock_timeout_warned;     /* missing-lock-timeout reported in this section */
-    size_t first;           /* offset of the current statement's first token */
-    size_t end;             /* offset just past it (without ';') */
-    char ignore[256];       /* ",rule,rule," suppressed for the current statement */
+    size_t first;                 /* offset of the current statement's first token */
+    size_t end;                   /* offset just past it (without ';') */
+    char ignore[256];             /* ",rule,rule," suppressed for the current statement */
     struct {
-        char table[128];    /* table of a renamed column, or the renamed table */
-        char name[128];     /* the name given up */
-        size_t finding;     /* its rename finding */
-    } renames[32];          /* renames whose old name may come back later in the text (a
-                               swap, or a view under the old name): then not breaking */
+        char table[128]; /* table of a renamed column, or the renamed table */
+        char name[128];  /* the name given up */
+        size_t finding;  /* its rename finding */
+    } renames[32];       /* renames whose old name may come back later in the text (a
+                            swap, or a view under the old name): then not breaking */
     size_t n_renames;
 } s_text_t;
 
@@ -194,7 +213,10 @@ wes_lint_text (wes_lint_t *self, const char *name, const char *sql, size_t len,
         return -1;
     }
     static const wes_lint_context_t plain = {false, false, false};
-    s_text_t T = {.L = self, .name = name ? name : "<sql>", .sql = sql, .len = len,
+    s_text_t T = {.L = self,
+                  .name = name ? name : "<sql>",
+                  .sql = sql,
+                  .len = len,
                   .ctx = ctx ? ctx : &plain};
     T.in_tx = T.ctx->in_transaction;
     if (T.in_tx) {
@@ -206,7 +228,8 @@ wes_lint_text (wes_lint_t *self, const char *name, const char *sql, size_t len,
         wes_pgparse_stmt_range (tree, i, len, &start, &n);
         T.first = s_skip_space (sql, start + n, start);
         T.end = start + n;
-        while (T.end > T.first && (isspace ((unsigned char) sql[T.end - 1]) || sql[T.end - 1] == ';')) {
+        while (T.end > T.first
+               && (isspace ((unsigned char)sql[T.end - 1]) || sql[T.end - 1] == ';')) {
             T.end--;
         }
         s_read_ignore (&T, start);
@@ -237,9 +260,8 @@ wes_lint_plan (wes_lint_t *self, const wes_plan_t *plan, bool raw_only, char **e
         if (s->kind == WES_STEP_BATCHED || !s->sql) {
             continue;
         }
-        wes_lint_context_t ctx = {.in_transaction = s->kind == WES_STEP_TX,
-                                  .lock_timeout_set = true,
-                                  .raw_step = s->raw};
+        wes_lint_context_t ctx = {
+            .in_transaction = s->kind == WES_STEP_TX, .lock_timeout_set = true, .raw_step = s->raw};
         size_t before = self->n_findings;
         wes_pgparse_error_t perr;
         if (wes_lint_text (self, s->id, s->sql, strlen (s->sql), &ctx, &perr) != 0) {
@@ -303,8 +325,8 @@ wes_lint_print (const wes_lint_finding_t *f, FILE *out)
         fputs ("    safe rewrite:\n", out);
         for (const char *p = f->rewrite; *p;) {
             const char *eol = strchr (p, '\n');
-            size_t n = eol ? (size_t) (eol - p) : strlen (p);
-            fprintf (out, "        %.*s\n", (int) n, p);
+            size_t n = eol ? (size_t)(eol - p) : strlen (p);
+            fprintf (out, "        %.*s\n", (int)n, p);
             p += n + (eol ? 1 : 0);
         }
     }
@@ -348,13 +370,13 @@ wes_lint_statements (const char *sql, size_t len, wes_lint_stmt_t **stmts, size_
         wes_lint_stmt_t *st = &(*stmts)[(*n)++];
         st->start = s_skip_space (sql, start + sn, start);
         size_t end = start + sn;
-        while (end > st->start && (isspace ((unsigned char) sql[end - 1]) || sql[end - 1] == ';')) {
+        while (end > st->start && (isspace ((unsigned char)sql[end - 1]) || sql[end - 1] == ';')) {
             end--;
         }
         st->len = end - st->start;
         json_t *body = NULL;
-        const char *type = wes_pgparse_node_type (json_object_get (json_array_get (list, i), "stmt"),
-                                                  &body);
+        const char *type =
+            wes_pgparse_node_type (json_object_get (json_array_get (list, i), "stmt"), &body);
         type = type ? type : "";
         const char *rel = s_relname (json_object_get (body, "relation"));
         if (strcmp (type, "IndexStmt") == 0) {
@@ -370,8 +392,10 @@ wes_lint_statements (const char *sql, size_t len, wes_lint_stmt_t **stmts, size_
             json_t *params = json_object_get (body, "params");
             for (size_t k = 0; k < json_array_size (params); k++) {
                 json_t *de = json_object_get (json_array_get (params, k), "DefElem");
-                if (de && strcasecmp (s_str (de, "defname") ? s_str (de, "defname") : "",
-                                      "concurrently") == 0) {
+                if (de
+                    && strcasecmp (s_str (de, "defname") ? s_str (de, "defname") : "",
+                                   "concurrently")
+                           == 0) {
                     st->nontx = true;
                 }
             }
@@ -487,7 +511,7 @@ static size_t
 s_skip_space (const char *sql, size_t len, size_t at)
 {
     while (at < len) {
-        if (isspace ((unsigned char) sql[at])) {
+        if (isspace ((unsigned char)sql[at])) {
             at++;
         }
         else if (at + 1 < len && sql[at] == '-' && sql[at + 1] == '-') {
@@ -553,27 +577,27 @@ s_read_ignore (s_text_t *T, size_t gap_start)
     }
     const char *p = dash;
     const char *stop = line + n;
-    while (p < stop && isspace ((unsigned char) *p)) {
+    while (p < stop && isspace ((unsigned char)*p)) {
         p++;
     }
-    if ((size_t) (stop - p) < sizeof marker - 1 || strncasecmp (p, marker, sizeof marker - 1) != 0) {
+    if ((size_t)(stop - p) < sizeof marker - 1 || strncasecmp (p, marker, sizeof marker - 1) != 0) {
         return;
     }
     p += sizeof marker - 1;
-    while (p < stop && isspace ((unsigned char) *p)) {
+    while (p < stop && isspace ((unsigned char)*p)) {
         p++;
     }
-    if ((size_t) (stop - p) < 6 || strncasecmp (p, "ignore", 6) != 0) {
+    if ((size_t)(stop - p) < 6 || strncasecmp (p, "ignore", 6) != 0) {
         return;
     }
     p += 6;
     size_t o = 0;
     T->ignore[o++] = ',';
     for (; p < stop && o + 2 < sizeof T->ignore; p++) {
-        if (isspace ((unsigned char) *p)) {
+        if (isspace ((unsigned char)*p)) {
             continue;
         }
-        T->ignore[o++] = (char) tolower ((unsigned char) *p);
+        T->ignore[o++] = (char)tolower ((unsigned char)*p);
     }
     T->ignore[o++] = ',';
     T->ignore[o] = '\0';
@@ -615,7 +639,7 @@ s_add (s_text_t *T, const char *rule, wes_lint_severity_t sev, int location, con
     f->rule = rule;
     f->severity = sev;
     f->source = wes_strdup (T->name);
-    size_t off = location >= 0 && (size_t) location < T->len ? (size_t) location : T->first;
+    size_t off = location >= 0 && (size_t)location < T->len ? (size_t)location : T->first;
     wes_pgparse_position (T->sql, T->len, off, &f->line, &f->col);
     char msg[2048];
     va_list ap;
@@ -644,7 +668,7 @@ static int
 s_loc (json_t *o)
 {
     json_t *l = json_object_get (o, "location");
-    return json_is_integer (l) ? (int) json_integer_value (l) : -1;
+    return json_is_integer (l) ? (int)json_integer_value (l) : -1;
 }
 
 static const char *
@@ -669,15 +693,14 @@ s_last_name (json_t *list)
 static void
 s_ident (wes_buf_t *b, const char *name)
 {
-    static const char *reserved[]
-        = {"all",   "and",   "as",     "asc",     "check", "column", "constraint", "default",
-           "desc",  "end",   "false",  "from",    "group", "in",     "into",       "is",
-           "limit", "not",   "null",   "offset",  "on",    "or",     "order",      "primary",
-           "references", "select", "table", "to",  "true",  "union",  "user",       "using",
-           "where", "with",  NULL};
-    bool plain = name && name[0] && (islower ((unsigned char) name[0]) || name[0] == '_');
+    static const char *reserved[] = {
+        "all",  "and",    "as",    "asc",   "check", "column",  "constraint", "default", "desc",
+        "end",  "false",  "from",  "group", "in",    "into",    "is",         "limit",   "not",
+        "null", "offset", "on",    "or",    "order", "primary", "references", "select",  "table",
+        "to",   "true",   "union", "user",  "using", "where",   "with",       NULL};
+    bool plain = name && name[0] && (islower ((unsigned char)name[0]) || name[0] == '_');
     for (const char *p = name; plain && *p; p++) {
-        plain = islower ((unsigned char) *p) || isdigit ((unsigned char) *p) || *p == '_';
+        plain = islower ((unsigned char)*p) || isdigit ((unsigned char)*p) || *p == '_';
     }
     for (size_t i = 0; plain && reserved[i]; i++) {
         plain = strcmp (reserved[i], name) != 0;
@@ -718,7 +741,7 @@ s_const_int (json_t *node, long *out)
         return false;
     }
     json_t *v = json_object_get (iv, "ival");
-    *out = json_is_integer (v) ? (long) json_integer_value (v) : 0;
+    *out = json_is_integer (v) ? (long)json_integer_value (v) : 0;
     return true;
 }
 
@@ -726,16 +749,23 @@ s_const_int (json_t *node, long *out)
 static void
 s_type_name (wes_buf_t *out, json_t *tn)
 {
-    static const char *map[][2] = {
-        {"int4", "integer"},          {"int", "integer"},
-        {"integer", "integer"},       {"int8", "bigint"},
-        {"int2", "smallint"},         {"float8", "double precision"},
-        {"float4", "real"},           {"bool", "boolean"},
-        {"varchar", "character varying"}, {"bpchar", "character"},
-        {"decimal", "numeric"},       {"timestamptz", "timestamp with time zone"},
-        {"timestamp", "timestamp without time zone"},
-        {"timetz", "time with time zone"}, {"time", "time without time zone"},
-        {"varbit", "bit varying"},    {NULL, NULL}};
+    static const char *map[][2] = {{"int4", "integer"},
+                                   {"int", "integer"},
+                                   {"integer", "integer"},
+                                   {"int8", "bigint"},
+                                   {"int2", "smallint"},
+                                   {"float8", "double precision"},
+                                   {"float4", "real"},
+                                   {"bool", "boolean"},
+                                   {"varchar", "character varying"},
+                                   {"bpchar", "character"},
+                                   {"decimal", "numeric"},
+                                   {"timestamptz", "timestamp with time zone"},
+                                   {"timestamp", "timestamp without time zone"},
+                                   {"timetz", "time with time zone"},
+                                   {"time", "time without time zone"},
+                                   {"varbit", "bit varying"},
+                                   {NULL, NULL}};
     const char *name = s_last_name (json_object_get (tn, "names"));
     name = name ? name : "?";
     const char *spelled = name;
@@ -759,7 +789,7 @@ s_type_name (wes_buf_t *out, json_t *tn)
     const char *space = strchr (spelled, ' ');
     if (wes_buf_len (mods) && space
         && (strncmp (spelled, "timestamp ", 10) == 0 || strncmp (spelled, "time ", 5) == 0)) {
-        wes_buf_append (out, spelled, (size_t) (space - spelled));
+        wes_buf_append (out, spelled, (size_t)(space - spelled));
         wes_buf_puts (out, wes_buf_data (mods));
         wes_buf_puts (out, space);
     }
@@ -829,8 +859,9 @@ s_type_compatible (const char *from, const char *to)
 static bool
 s_maybe_compatible_target (const char *to)
 {
-    static const char *prefixes[] = {"text", "character varying", "numeric", "timestamp", "time",
-                                     "interval", "bit varying", "cidr", "inet", NULL};
+    static const char *prefixes[] = {
+        "text",     "character varying", "numeric", "timestamp", "time",
+        "interval", "bit varying",       "cidr",    "inet",      NULL};
     for (size_t i = 0; prefixes[i]; i++) {
         if (strncmp (to, prefixes[i], strlen (prefixes[i])) == 0) {
             return true;
@@ -846,15 +877,37 @@ typedef enum { S_VOL_NONE, S_VOL_UNKNOWN, S_VOL_VOLATILE } s_vol_t;
 static s_vol_t
 s_volatility (json_t *node, const char **fn)
 {
-    static const char *volatile_fns[]
-        = {"random", "clock_timestamp", "timeofday", "gen_random_uuid", "gen_random_bytes",
-           "nextval", "setval", "txid_current", "pg_current_xact_id", "random_normal", NULL};
-    static const char *stable_fns[]
-        = {"now", "transaction_timestamp", "statement_timestamp", "current_timestamp",
-           "current_date", "localtimestamp", "localtime", "lower", "upper", "abs", "coalesce",
-           "nullif", "greatest", "least", "jsonb_build_object", "jsonb_build_array",
-           "json_build_object", "json_build_array", "to_jsonb", "to_json", "length", "concat",
-           "make_interval", "round", "trim", "btrim", NULL};
+    static const char *volatile_fns[] = {
+        "random",  "clock_timestamp", "timeofday",    "gen_random_uuid",    "gen_random_bytes",
+        "nextval", "setval",          "txid_current", "pg_current_xact_id", "random_normal",
+        NULL};
+    static const char *stable_fns[] = {"now",
+                                       "transaction_timestamp",
+                                       "statement_timestamp",
+                                       "current_timestamp",
+                                       "current_date",
+                                       "localtimestamp",
+                                       "localtime",
+                                       "lower",
+                                       "upper",
+                                       "abs",
+                                       "coalesce",
+                                       "nullif",
+                                       "greatest",
+                                       "least",
+                                       "jsonb_build_object",
+                                       "jsonb_build_array",
+                                       "json_build_object",
+                                       "json_build_array",
+                                       "to_jsonb",
+                                       "to_json",
+                                       "length",
+                                       "concat",
+                                       "make_interval",
+                                       "round",
+                                       "trim",
+                                       "btrim",
+                                       NULL};
     s_vol_t worst = S_VOL_NONE;
     if (json_is_array (node)) {
         for (size_t i = 0; i < json_array_size (node); i++) {
@@ -889,7 +942,8 @@ s_volatility (json_t *node, const char **fn)
     }
     const char *key;
     json_t *value;
-    json_object_foreach (node, key, value) {
+    json_object_foreach (node, key, value)
+    {
         const char *inner = *fn;
         s_vol_t v = s_volatility (value, &inner);
         if (v > worst) {
@@ -934,8 +988,8 @@ s_index_rewrite_concurrently (wes_buf_t *b, s_text_t *T, json_t *body)
     size_t n = T->end - T->first;
     size_t at = n;
     for (size_t i = 0; i + 5 <= n; i++) {
-        if (strncasecmp (s + i, "index", 5) == 0 && (i == 0 || isspace ((unsigned char) s[i - 1]))
-            && (i + 5 == n || isspace ((unsigned char) s[i + 5]))) {
+        if (strncasecmp (s + i, "index", 5) == 0 && (i == 0 || isspace ((unsigned char)s[i - 1]))
+            && (i + 5 == n || isspace ((unsigned char)s[i + 5]))) {
             at = i + 5;
             break;
         }
@@ -965,7 +1019,8 @@ s_index_stmt (s_text_t *T, json_t *body)
             wes_buf_t *b = wes_buf_new ();
             wes_buf_puts (b, "COMMIT;  -- end the transaction block first\n");
             s_put_stmt (b, T);
-            wes_buf_puts (b, ";  -- on its own; run the file without psql -1 (--single-transaction)");
+            wes_buf_puts (b,
+                          ";  -- on its own; run the file without psql -1 (--single-transaction)");
             s_add (T, "concurrent-in-transaction", WES_LINT_ERROR, -1, wes_buf_data (b),
                    "CREATE INDEX CONCURRENTLY cannot run inside a transaction block (PostgreSQL "
                    "refuses it; psql -1 / --single-transaction would wrap the whole file in one)");
@@ -1050,14 +1105,13 @@ s_drop_stmt (s_text_t *T, json_t *body)
     }
     if (strcmp (type, "OBJECT_TRIGGER") == 0 || strcmp (type, "OBJECT_POLICY") == 0
         || strcmp (type, "OBJECT_RULE") == 0) {
-        json_t *items = json_object_get (json_object_get (json_array_get (objects, 0), "List"),
-                                         "items");
+        json_t *items =
+            json_object_get (json_object_get (json_array_get (objects, 0), "List"), "items");
         /* [schema.]table.name: the table is the one before last */
         size_t n = json_array_size (items);
-        const char *table = n >= 2 ? s_str (json_object_get (json_array_get (items, n - 2),
-                                                             "String"),
-                                            "sval")
-                                   : NULL;
+        const char *table =
+            n >= 2 ? s_str (json_object_get (json_array_get (items, n - 2), "String"), "sval")
+                   : NULL;
         if (!s_is_new (T, table)) {
             s_need_lock_timeout (T, "DROP", table);
         }
@@ -1117,8 +1171,8 @@ s_not_null_check_column (json_t *con)
     if (!nt || !s_str (nt, "nulltesttype") || strcmp (s_str (nt, "nulltesttype"), "IS_NOT_NULL")) {
         return NULL;
     }
-    json_t *fields = json_object_get (json_object_get (json_object_get (nt, "arg"), "ColumnRef"),
-                                      "fields");
+    json_t *fields =
+        json_object_get (json_object_get (json_object_get (nt, "arg"), "ColumnRef"), "fields");
     return json_array_size (fields) == 1 ? s_last_name (fields) : NULL;
 }
 
@@ -1277,7 +1331,8 @@ s_shadow_rewrite (wes_buf_t *b, json_t *rel, const char *col, const char *type)
     s_put_rel (b, rel);
     wes_buf_printf (b, " RENAME COLUMN %s TO %s__old;\nALTER TABLE ", col, col);
     s_put_rel (b, rel);
-    wes_buf_printf (b, " RENAME COLUMN %s__new TO %s;\n-- and later (contract): DROP COLUMN %s__old",
+    wes_buf_printf (b,
+                    " RENAME COLUMN %s__new TO %s;\n-- and later (contract): DROP COLUMN %s__old",
                     col, col, col);
 }
 
@@ -1302,7 +1357,8 @@ s_alter_type (s_text_t *T, json_t *rel, json_t *cmd)
             /* binary-coercible: no rewrite, brief lock only */
         }
         else if (from) {
-            bool narrowing = wes_planner_classify_type_change (from, to) == WES_TYPE_CHANGE_NARROWING;
+            bool narrowing =
+                wes_planner_classify_type_change (from, to) == WES_TYPE_CHANGE_NARROWING;
             s_add (T, "alter-type-rewrite", WES_LINT_ERROR, s_loc (def), wes_buf_data (b),
                    "ALTER COLUMN %s TYPE %s (from %s) rewrites all of %s under ACCESS EXCLUSIVE%s",
                    col ? col : "?", to, from, table ? table : "?",
@@ -1382,9 +1438,10 @@ s_add_column (s_text_t *T, json_t *rel, json_t *def)
     wes_buf_t *qcol = wes_buf_new ();
     s_ident (qcol, col ? col : "?");
     const char *tname = s_last_name (json_object_get (json_object_get (def, "typeName"), "names"));
-    bool serial = tname && (strcmp (tname, "serial") == 0 || strcmp (tname, "bigserial") == 0
-                            || strcmp (tname, "smallserial") == 0 || strcmp (tname, "serial4") == 0
-                            || strcmp (tname, "serial8") == 0 || strcmp (tname, "serial2") == 0);
+    bool serial = tname
+                  && (strcmp (tname, "serial") == 0 || strcmp (tname, "bigserial") == 0
+                      || strcmp (tname, "smallserial") == 0 || strcmp (tname, "serial4") == 0
+                      || strcmp (tname, "serial8") == 0 || strcmp (tname, "serial2") == 0);
     const char *fn = NULL;
     s_vol_t vol = serial ? S_VOL_VOLATILE
                   : dflt ? s_volatility (json_object_get (dflt, "raw_expr"), &fn)
@@ -1400,15 +1457,19 @@ s_add_column (s_text_t *T, json_t *rel, json_t *def)
                         wes_buf_data (qcol));
         wes_buf_puts (b, "UPDATE ");
         s_put_rel (b, rel);
-        wes_buf_printf (b, " SET %s = ... WHERE %s IS NULL AND <primary key in the next batch>;\n"
-                           "-- ...in batches by primary key, each its own short transaction",
+        wes_buf_printf (b,
+                        " SET %s = ... WHERE %s IS NULL AND <primary key in the next batch>;\n"
+                        "-- ...in batches by primary key, each its own short transaction",
                         wes_buf_data (qcol), wes_buf_data (qcol));
         if (vol == S_VOL_VOLATILE) {
             s_add (T, "volatile-default", WES_LINT_ERROR, dflt ? s_loc (dflt) : s_loc (def),
                    wes_buf_data (b),
                    "ADD COLUMN %s with a volatile default (%s) rewrites all of %s under ACCESS "
                    "EXCLUSIVE: every row gets its own value",
-                   col ? col : "?", serial ? "serial: nextval()" : fn ? fn : "?",
+                   col ? col : "?",
+                   serial ? "serial: nextval()"
+                   : fn   ? fn
+                          : "?",
                    table ? table : "?");
         }
         else {
@@ -1423,9 +1484,10 @@ s_add_column (s_text_t *T, json_t *rel, json_t *def)
         wes_buf_t *b = wes_buf_new ();
         wes_buf_puts (b, "ALTER TABLE ");
         s_put_rel (b, rel);
-        wes_buf_printf (b, " ADD COLUMN %s %s NOT NULL DEFAULT <constant>;  -- no rewrite "
-                           "(PG >= 11)\n-- or: add it nullable, backfill in batches, then the "
-                           "NOT NULL steps (CHECK NOT VALID, VALIDATE, SET NOT NULL)",
+        wes_buf_printf (b,
+                        " ADD COLUMN %s %s NOT NULL DEFAULT <constant>;  -- no rewrite "
+                        "(PG >= 11)\n-- or: add it nullable, backfill in batches, then the "
+                        "NOT NULL steps (CHECK NOT VALID, VALIDATE, SET NOT NULL)",
                         wes_buf_data (qcol), type);
         s_add (T, "add-column-not-null-no-default", WES_LINT_ERROR, nn_loc, wes_buf_data (b),
                "ADD COLUMN %s NOT NULL without a DEFAULT fails as soon as %s has a row",
@@ -1449,7 +1511,7 @@ s_set_not_null (s_text_t *T, json_t *rel, const char *col)
     }
     if (T->L->rows_noted) {
         s_fact_t *r = s_fact_find (&T->L->rows, table, NULL);
-        if (r && r->rows >= 0 && r->rows <= (double) T->L->big_rows) {
+        if (r && r->rows >= 0 && r->rows <= (double)T->L->big_rows) {
             return;
         }
     }
@@ -1474,8 +1536,8 @@ s_set_not_null (s_text_t *T, json_t *rel, const char *col)
         snprintf (size, sizeof size, " (about %.0f rows)", rows->rows);
     }
     s_add (T, "set-not-null", WES_LINT_WARNING, -1, wes_buf_data (b),
-           "ALTER COLUMN %s SET NOT NULL scans all of %s%s under ACCESS EXCLUSIVE",
-           col ? col : "?", table ? table : "?", size);
+           "ALTER COLUMN %s SET NOT NULL scans all of %s%s under ACCESS EXCLUSIVE", col ? col : "?",
+           table ? table : "?", size);
     wes_buf_destroy (&rn);
     wes_buf_destroy (&b);
     wes_buf_destroy (&q);
@@ -1676,7 +1738,7 @@ s_timeout_on (json_t *args)
     while (*s == ' ') {
         s++;
     }
-    return !(s[0] == '0' && (s[1] == '\0' || !isdigit ((unsigned char) s[1])) && !strchr (s, '.'))
+    return !(s[0] == '0' && (s[1] == '\0' || !isdigit ((unsigned char)s[1])) && !strchr (s, '.'))
            && s[0] != '\0';
 }
 
@@ -1768,10 +1830,8 @@ s_stmt (s_text_t *T, json_t *node)
         s_create_table (T, body, rel);
     }
     else if (strcmp (type, "CreateTableAsStmt") == 0) {
-        const char *name = s_relname (json_object_get (json_object_get (json_object_get (body,
-                                                                                         "into"),
-                                                                         "IntoClause"),
-                                                       "rel"));
+        const char *name = s_relname (json_object_get (
+            json_object_get (json_object_get (body, "into"), "IntoClause"), "rel"));
         if (!name) {
             name = s_relname (json_object_get (json_object_get (body, "into"), "rel"));
         }
@@ -1842,8 +1902,8 @@ s_stmt (s_text_t *T, json_t *node)
         bool full = false;
         json_t *opts = json_object_get (body, "options");
         for (size_t i = 0; i < json_array_size (opts); i++) {
-            const char *d = s_str (json_object_get (json_array_get (opts, i), "DefElem"),
-                                   "defname");
+            const char *d =
+                s_str (json_object_get (json_array_get (opts, i), "DefElem"), "defname");
             full = full || (d && strcasecmp (d, "full") == 0);
         }
         if (T->in_tx && s_bool (body, "is_vacuumcmd")) {
@@ -1869,19 +1929,19 @@ s_stmt (s_text_t *T, json_t *node)
     }
     else if (strcmp (type, "LockStmt") == 0) {
         json_t *m = json_object_get (body, "mode");
-        long mode = json_is_integer (m) ? (long) json_integer_value (m) : 8;
+        long mode = json_is_integer (m) ? (long)json_integer_value (m) : 8;
         /* SHARE and stronger block writes. Taken with lock_timeout set, in a
            short transaction, it is the lock-ordering idiom that avoids
            deadlocks (the planner locks an FK parent first): that passes */
-        bool bounded = T->ctx->lock_timeout_set || T->local_lock_timeout
-                       || T->L->session_lock_timeout;
+        bool bounded =
+            T->ctx->lock_timeout_set || T->local_lock_timeout || T->L->session_lock_timeout;
         if (mode >= 5 && (!bounded || !T->in_tx)) {
             s_add (T, "lock-table", WES_LINT_WARNING, -1,
                    "BEGIN; SET LOCAL lock_timeout = '2s'; LOCK TABLE ...; <the change>; COMMIT;\n"
                    "-- or let each statement take the lock it needs, briefly",
-                   "LOCK TABLE in a mode that blocks writes (mode %ld of 8) %s",
-                   mode, T->in_tx ? "with no lock_timeout: it may wait, and block, without end"
-                                  : "outside a transaction block (PostgreSQL refuses it)");
+                   "LOCK TABLE in a mode that blocks writes (mode %ld of 8) %s", mode,
+                   T->in_tx ? "with no lock_timeout: it may wait, and block, without end"
+                            : "outside a transaction block (PostgreSQL refuses it)");
         }
         s_need_lock_timeout (T, "LOCK TABLE", NULL);
     }

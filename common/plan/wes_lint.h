@@ -65,31 +65,31 @@
 typedef enum { WES_LINT_WARNING, WES_LINT_ERROR } wes_lint_severity_t;
 
 typedef struct {
-    const char *rule;              /* static rule id: "index-not-concurrent" */
+    const char *rule; /* static rule id: "index-not-concurrent" */
     wes_lint_severity_t severity;
-    char *source;                  /* the name the text was linted under (file, step id) */
-    int line;                      /* 1-based, in that text */
-    int col;                       /* 1-based, in characters */
-    char *message;                 /* what is unsafe and why */
-    char *rewrite;                 /* the safe form: SQL and/or steps, several lines */
+    char *source;  /* the name the text was linted under (file, step id) */
+    int line;      /* 1-based, in that text */
+    int col;       /* 1-based, in characters */
+    char *message; /* what is unsafe and why */
+    char *rewrite; /* the safe form: SQL and/or steps, several lines */
 } wes_lint_finding_t;
 
 /*  How the text runs: the executor may already have opened a transaction
     and set lock_timeout around it (plan steps), and a raw plan step must
     not control transactions itself. */
 typedef struct {
-    bool in_transaction;     /* the text runs inside a transaction it did not open */
-    bool lock_timeout_set;   /* lock_timeout is already set around the text */
-    bool raw_step;           /* a raw plan step: transaction control is an error */
+    bool in_transaction;   /* the text runs inside a transaction it did not open */
+    bool lock_timeout_set; /* lock_timeout is already set around the text */
+    bool raw_step;         /* a raw plan step: transaction control is an error */
 } wes_lint_context_t;
 
 /*  One statement of a text, as a raw plan step needs it. */
 typedef struct {
-    size_t start;     /* byte offset of its first token */
-    size_t len;       /* bytes up to and without its ';' */
-    bool nontx;       /* PostgreSQL refuses it inside a transaction block */
-    char *index;      /* CREATE INDEX CONCURRENTLY: the index name, else NULL */
-    char *table;      /* the table it changes, or NULL */
+    size_t start; /* byte offset of its first token */
+    size_t len;   /* bytes up to and without its ';' */
+    bool nontx;   /* PostgreSQL refuses it inside a transaction block */
+    char *index;  /* CREATE INDEX CONCURRENTLY: the index name, else NULL */
+    char *table;  /* the table it changes, or NULL */
 } wes_lint_stmt_t;
 
 typedef struct wes_lint wes_lint_t;

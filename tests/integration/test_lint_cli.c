@@ -21,8 +21,8 @@
 #include "wes_testutil.h"
 
 typedef struct {
-    char *dir;         /* scratch directory */
-    wes_pgfix_t *pg;   /* one cluster for the program */
+    char *dir;       /* scratch directory */
+    wes_pgfix_t *pg; /* one cluster for the program */
 } s_fixture_t;
 
 static int
@@ -147,7 +147,8 @@ static void
 test_lint_json_and_parse_error (void **state)
 {
     s_fixture_t *f = *state;
-    char *bad = s_file (f, "j.sql", "ALTER TABLE users ADD COLUMN t uuid DEFAULT gen_random_uuid();\n");
+    char *bad =
+        s_file (f, "j.sql", "ALTER TABLE users ADD COLUMN t uuid DEFAULT gen_random_uuid();\n");
     char *out = NULL;
     assert_int_equal (s_wesley (&out, "lint --json %s 2>/dev/null", bad), 1);
     json_error_t jerr;
@@ -288,8 +289,9 @@ test_raw_steps (void **state)
     char plan[1024], edited[1024];
     snprintf (plan, sizeof plan, "%s/plan.json", f->dir);
     snprintf (edited, sizeof edited, "%s/edited.json", f->dir);
-    assert_int_equal (s_wesley (&out, "plan --from-db '%s' --to %s -o %s --sql-step backfill:%s "
-                                      "--sql %s/plan.sql",
+    assert_int_equal (s_wesley (&out,
+                                "plan --from-db '%s' --to %s -o %s --sql-step backfill:%s "
+                                "--sql %s/plan.sql",
                                 ci, b, plan, safe, f->dir),
                       0);
     free (out);
@@ -337,8 +339,9 @@ test_raw_steps (void **state)
     /* the planned (safe) plan applies, the raw step is in the ledger once */
     assert_int_equal (s_wesley (&out, "apply --plan %s --db '%s' --quiet", plan, ci), 0);
     free (out);
-    v = wes_pgfix_query_value (f->pg, "rawdb", "SELECT count(*) FROM item WHERE slug = "
-                                               "lower(replace(name, ' ', '-'))");
+    v = wes_pgfix_query_value (f->pg, "rawdb",
+                               "SELECT count(*) FROM item WHERE slug = "
+                               "lower(replace(name, ' ', '-'))");
     assert_string_equal (v, "300");
     free (v);
     char q[1024];

@@ -97,7 +97,7 @@ s_quiet (const wes_lint_t *lint, const char *rule)
 static void
 test_index_not_concurrent (void **state)
 {
-    (void) state;
+    (void)state;
     wes_lint_t *l = s_lint (LT "\n  CREATE UNIQUE INDEX users_email ON users (email);", NULL);
     s_expect (l, "index-not-concurrent", WES_LINT_ERROR, 3, 3,
               "CREATE UNIQUE INDEX CONCURRENTLY IF NOT EXISTS users_email ON users (email);");
@@ -127,13 +127,13 @@ test_index_not_concurrent (void **state)
 static void
 test_concurrent_in_transaction (void **state)
 {
-    (void) state;
+    (void)state;
     wes_lint_t *l = s_lint ("BEGIN;\nSET LOCAL lock_timeout = '1s';\n"
                             "CREATE INDEX CONCURRENTLY i ON t (a);\nCOMMIT;\n"
                             "CREATE INDEX CONCURRENTLY j ON t (b);",
                             NULL);
-    const wes_lint_finding_t *f
-        = s_expect (l, "concurrent-in-transaction", WES_LINT_ERROR, 3, 1, "COMMIT;");
+    const wes_lint_finding_t *f =
+        s_expect (l, "concurrent-in-transaction", WES_LINT_ERROR, 3, 1, "COMMIT;");
     assert_non_null (strstr (f->message, "psql -1"));
     wes_lint_destroy (&l);
 
@@ -154,7 +154,7 @@ test_concurrent_in_transaction (void **state)
 static void
 test_constraint_not_valid (void **state)
 {
-    (void) state;
+    (void)state;
     wes_lint_t *l = s_lint (LT "ALTER TABLE orders\n"
                                "  ADD CONSTRAINT orders_user_fk FOREIGN KEY (user_id) REFERENCES "
                                "users (id);",
@@ -182,9 +182,9 @@ test_constraint_not_valid (void **state)
 static void
 test_unique_without_index (void **state)
 {
-    (void) state;
-    wes_lint_t *l = s_lint (LT "ALTER TABLE users ADD CONSTRAINT users_email_key UNIQUE (email);",
-                            NULL);
+    (void)state;
+    wes_lint_t *l =
+        s_lint (LT "ALTER TABLE users ADD CONSTRAINT users_email_key UNIQUE (email);", NULL);
     s_expect (l, "unique-without-index", WES_LINT_ERROR, 2, 23,
               "CREATE UNIQUE INDEX CONCURRENTLY IF NOT EXISTS users_email_key ON users (email);");
     s_expect (l, "unique-without-index", WES_LINT_ERROR, 2, 23,
@@ -203,7 +203,7 @@ test_unique_without_index (void **state)
 static void
 test_set_not_null (void **state)
 {
-    (void) state;
+    (void)state;
     wes_lint_t *l = s_lint (LT "ALTER TABLE users ALTER COLUMN name SET NOT NULL;", NULL);
     s_expect (l, "set-not-null", WES_LINT_WARNING, 2, 1,
               "ALTER TABLE users ADD CONSTRAINT users_name_not_null CHECK (name IS NOT NULL) NOT "
@@ -243,7 +243,7 @@ test_set_not_null (void **state)
 static void
 test_alter_type (void **state)
 {
-    (void) state;
+    (void)state;
     wes_lint_t *l = s_lint (LT "ALTER TABLE users ALTER COLUMN age TYPE bigint;", NULL);
     s_expect (l, "alter-type-rewrite", WES_LINT_ERROR, 2, 32,
               "ALTER TABLE users ADD COLUMN age__new bigint;");
@@ -280,9 +280,9 @@ test_alter_type (void **state)
 static void
 test_volatile_default (void **state)
 {
-    (void) state;
-    wes_lint_t *l
-        = s_lint (LT "ALTER TABLE users ADD COLUMN token uuid DEFAULT gen_random_uuid();", NULL);
+    (void)state;
+    wes_lint_t *l =
+        s_lint (LT "ALTER TABLE users ADD COLUMN token uuid DEFAULT gen_random_uuid();", NULL);
     const wes_lint_finding_t *f = s_expect (l, "volatile-default", WES_LINT_ERROR, 2, 41,
                                             "ALTER TABLE users ADD COLUMN token uuid;");
     assert_non_null (strstr (f->message, "gen_random_uuid"));
@@ -313,7 +313,7 @@ test_volatile_default (void **state)
 static void
 test_add_column_not_null (void **state)
 {
-    (void) state;
+    (void)state;
     wes_lint_t *l = s_lint (LT "ALTER TABLE users ADD COLUMN flag boolean NOT NULL;", NULL);
     s_expect (l, "add-column-not-null-no-default", WES_LINT_ERROR, 2, 43,
               "ALTER TABLE users ADD COLUMN flag boolean NOT NULL DEFAULT <constant>;");
@@ -326,7 +326,7 @@ test_add_column_not_null (void **state)
 static void
 test_lock_timeout (void **state)
 {
-    (void) state;
+    (void)state;
     /* once per section: the session before BEGIN, then the transaction */
     wes_lint_t *l = s_lint ("ALTER TABLE a ADD COLUMN x int;\nALTER TABLE b ADD COLUMN y int;\n"
                             "BEGIN;\nALTER TABLE c ADD COLUMN z int;\nCOMMIT;",
@@ -367,7 +367,7 @@ test_lock_timeout (void **state)
 static void
 test_destructive_and_rename (void **state)
 {
-    (void) state;
+    (void)state;
     wes_lint_t *l = s_lint (LT "DROP TABLE old;\nALTER TABLE t DROP COLUMN c;\nTRUNCATE logs;\n"
                                "ALTER TABLE t RENAME COLUMN a TO b;\nALTER TABLE t RENAME TO u;",
                             NULL);
@@ -375,7 +375,7 @@ test_destructive_and_rename (void **state)
     assert_int_equal (s_count (l, "rename"), 2);
     for (size_t i = 0; i < wes_lint_count (l); i++) {
         assert_int_equal (wes_lint_finding (l, i)->severity, WES_LINT_WARNING);
-        assert_int_equal (wes_lint_finding (l, i)->line, (int) i + 2);
+        assert_int_equal (wes_lint_finding (l, i)->line, (int)i + 2);
     }
     wes_lint_destroy (&l);
 }
@@ -383,7 +383,7 @@ test_destructive_and_rename (void **state)
 static void
 test_whole_table_and_rewrites (void **state)
 {
-    (void) state;
+    (void)state;
     wes_lint_t *l = s_lint (LT "UPDATE users SET a = 1;\nDELETE FROM users;\n"
                                "UPDATE users SET a = 1 WHERE id < 10;\nVACUUM FULL users;\n"
                                "CLUSTER users USING users_pkey;\nRESET lock_timeout;\n"
@@ -401,20 +401,20 @@ test_whole_table_and_rewrites (void **state)
 static void
 test_new_table_exempt (void **state)
 {
-    (void) state;
-    wes_lint_t *l = s_lint (
-        LT "CREATE TABLE fresh (id bigint PRIMARY KEY, email text, n int);\n"
-           "CREATE INDEX fresh_email ON fresh (email);\n"
-           "ALTER TABLE fresh ADD CONSTRAINT fresh_email_key UNIQUE (email);\n"
-           "ALTER TABLE fresh ADD CONSTRAINT fresh_n CHECK (n > 0);\n"
-           "ALTER TABLE fresh ALTER COLUMN n SET NOT NULL;\n"
-           "ALTER TABLE fresh ALTER COLUMN n TYPE bigint;\n"
-           "ALTER TABLE fresh ADD COLUMN t uuid NOT NULL DEFAULT gen_random_uuid();\n"
-           "ALTER TABLE fresh ADD COLUMN f boolean NOT NULL;\n"
-           "UPDATE fresh SET n = 1;\n"
-           "ALTER TABLE fresh RENAME TO fresher;\n"
-           "CREATE INDEX fresher_n ON fresher (n);",
-        NULL);
+    (void)state;
+    wes_lint_t *l =
+        s_lint (LT "CREATE TABLE fresh (id bigint PRIMARY KEY, email text, n int);\n"
+                   "CREATE INDEX fresh_email ON fresh (email);\n"
+                   "ALTER TABLE fresh ADD CONSTRAINT fresh_email_key UNIQUE (email);\n"
+                   "ALTER TABLE fresh ADD CONSTRAINT fresh_n CHECK (n > 0);\n"
+                   "ALTER TABLE fresh ALTER COLUMN n SET NOT NULL;\n"
+                   "ALTER TABLE fresh ALTER COLUMN n TYPE bigint;\n"
+                   "ALTER TABLE fresh ADD COLUMN t uuid NOT NULL DEFAULT gen_random_uuid();\n"
+                   "ALTER TABLE fresh ADD COLUMN f boolean NOT NULL;\n"
+                   "UPDATE fresh SET n = 1;\n"
+                   "ALTER TABLE fresh RENAME TO fresher;\n"
+                   "CREATE INDEX fresher_n ON fresher (n);",
+                NULL);
     if (wes_lint_count (l) != 0) {
         s_dump (l);
         fail_msg ("operations on a table created in the same file drew findings");
@@ -425,7 +425,7 @@ test_new_table_exempt (void **state)
 static void
 test_suppression (void **state)
 {
-    (void) state;
+    (void)state;
     wes_lint_t *l = s_lint (LT "-- reviewed: the table is tiny\n"
                                "-- wesley-lint: ignore index-not-concurrent, missing-lock-timeout\n"
                                "CREATE INDEX a ON t (x);\n"
@@ -444,7 +444,7 @@ test_suppression (void **state)
 static void
 test_parse_error_and_json (void **state)
 {
-    (void) state;
+    (void)state;
     wes_lint_t *l = wes_lint_new ();
     wes_pgparse_error_t err;
     const char *sql = "CREATE INDEX i ON t (a);\nALTER TABLE t ADD COLUMN;";
@@ -466,7 +466,7 @@ test_parse_error_and_json (void **state)
 static void
 test_raw_step_context (void **state)
 {
-    (void) state;
+    (void)state;
     wes_lint_context_t raw = {.in_transaction = true, .lock_timeout_set = true, .raw_step = true};
     wes_lint_t *l = s_lint ("BEGIN;\nALTER TABLE t ADD COLUMN x int;\nCOMMIT;", &raw);
     assert_int_equal (s_count (l, "transaction-control"), 2);
@@ -495,20 +495,19 @@ test_raw_step_context (void **state)
 static void
 test_plan_raw_steps (void **state)
 {
-    (void) state;
+    (void)state;
     wes_plan_t *p = wes_plan_new ("A", "B");
-    wes_step_t *a = wes_plan_add_step (p, "e", WES_PHASE_EXPAND, WES_STEP_TX, "t",
-                                       WES_LOCK_ACCESS_EXCLUSIVE);
+    wes_step_t *a =
+        wes_plan_add_step (p, "e", WES_PHASE_EXPAND, WES_STEP_TX, "t", WES_LOCK_ACCESS_EXCLUSIVE);
     wes_plan_set (&a->sql, "ALTER TABLE t ADD COLUMN c int;");
-    wes_step_t *b = wes_plan_add_step (p, "v", WES_PHASE_VALIDATE, WES_STEP_TX, "t",
-                                       WES_LOCK_ACCESS_EXCLUSIVE);
+    wes_step_t *b =
+        wes_plan_add_step (p, "v", WES_PHASE_VALIDATE, WES_STEP_TX, "t", WES_LOCK_ACCESS_EXCLUSIVE);
     wes_plan_set (&b->sql, "ALTER TABLE t VALIDATE CONSTRAINT k;");
     char *error = NULL;
     const char *sql = "-- wesley-lint: ignore whole-table-update\nUPDATE t SET c = 1;\n"
                       "CREATE INDEX CONCURRENTLY t_c ON t (c);\nCREATE INDEX t_d ON t (d);\n";
-    assert_int_equal (wes_plan_add_raw_sql (p, WES_PHASE_EXPAND, "dir/fix.sql", sql, strlen (sql),
-                                            &error),
-                      0);
+    assert_int_equal (
+        wes_plan_add_raw_sql (p, WES_PHASE_EXPAND, "dir/fix.sql", sql, strlen (sql), &error), 0);
     assert_int_equal (wes_plan_count (p), 5);
     /* order: e, raw tx, raw nontx, raw tx, v; a chain, and v waits for it */
     const wes_step_t *r1 = wes_plan_step (p, 1), *r2 = wes_plan_step (p, 2),
@@ -542,14 +541,12 @@ test_plan_raw_steps (void **state)
     json_decref (doc);
     wes_plan_destroy (&q);
     /* unparsable and empty SQL leave the plan unchanged */
-    assert_int_equal (wes_plan_add_raw_sql (p, WES_PHASE_EXPAND, "x.sql", "ALTER TABLE;", 12,
-                                            &error),
-                      -1);
+    assert_int_equal (
+        wes_plan_add_raw_sql (p, WES_PHASE_EXPAND, "x.sql", "ALTER TABLE;", 12, &error), -1);
     assert_non_null (strstr (error, "x.sql:1:12"));
     free (error);
     error = NULL;
-    assert_int_equal (wes_plan_add_raw_sql (p, WES_PHASE_EXPAND, "y.sql", "-- x\n", 5, &error),
-                      -1);
+    assert_int_equal (wes_plan_add_raw_sql (p, WES_PHASE_EXPAND, "y.sql", "-- x\n", 5, &error), -1);
     free (error);
     assert_int_equal (wes_plan_count (p), 5);
     wes_plan_destroy (&p);
@@ -623,8 +620,8 @@ s_check_plan (const char *what, const wes_model_t *from, const wes_model_t *to)
         const wes_lint_finding_t *f = wes_lint_finding (l, i);
         const wes_step_t *s = wes_plan_find (plan, f->source);
         bool contract = s && s->phase == WES_PHASE_CONTRACT;
-        bool ok = contract && f->severity == WES_LINT_WARNING
-                  && strcmp (f->rule, "destructive") == 0;
+        bool ok =
+            contract && f->severity == WES_LINT_WARNING && strcmp (f->rule, "destructive") == 0;
         /* a narrowing type change is destructive too (--allow-destructive,
            contract only): PostgreSQL must rewrite, and lint says so */
         ok = ok
@@ -675,7 +672,7 @@ static const char *s_pairs[][2] = {
 static void
 test_planner_sql_is_lint_clean (void **state)
 {
-    (void) state;
+    (void)state;
     for (size_t i = 0; i < sizeof s_pairs / sizeof s_pairs[0]; i++) {
         wes_model_t *a = s_compile_text ("a.graphql", s_pairs[i][0]);
         wes_model_t *b = s_compile_text ("b.graphql", s_pairs[i][1]);
