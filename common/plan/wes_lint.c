@@ -99,6 +99,7 @@ struct wes_lint {
     s_facts_t columns;         /* known column types (noted or seen) */
     s_facts_t checks;          /* CHECK (col IS NOT NULL) constraints: value = name, flag = valid */
     s_facts_t new_columns;     /* columns added by the texts linted so far */
+    s_facts_t not_valid;       /* constraints added NOT VALID: value = name, tx = its block */
     s_facts_t rows;            /* noted table sizes */
     bool rows_noted;           /* a size was noted: set-not-null only for big tables */
     int64_t big_rows;          /* threshold for set-not-null when sizes are known */
@@ -166,6 +167,7 @@ wes_lint_destroy (wes_lint_t **self_p)
     s_facts_free (&self->columns);
     s_facts_free (&self->checks);
     s_facts_free (&self->new_columns);
+    s_facts_free (&self->not_valid);
     s_facts_free (&self->rows);
     free (self);
     *self_p = NULL;
@@ -1211,11 +1213,18 @@ s_constraint (s_text_t *T, json_t *rel, json_t *con, const char *column)
             }
         }
     }
+    bool fk = strcmp (contype, "CONSTR_FOREIGN") == 0;
+    bool check = strcmp (contype, "CONSTR_CHECK") == 0;
+    if ((fk || check) && not_valid && conname && table) {
+        s_fact_t *f = s_fact_put (&T->L->not_valid, table, NULL);
+        if (f) {
+            f->value = wes_strdup (conname);
+            f->tx = T->tx;
+        }
+    }
     if (s_is_new (T, table)) {
         return;
     }
-    bool fk = strcmp (contype, "CONSTR_FOREIGN") == 0;
-    bool check = strcmp (contype, "CONSTR_CHECK") == 0;
     if ((fk || check) && !not_valid) {
         wes_buf_t *name = wes_buf_new ();
         if (conname) {
@@ -1564,6 +1573,30 @@ s_alter_table (s_text_t *T, json_t *body)
         }
         else if (strcmp (sub, "AT_ValidateConstraint") == 0) {
             const char *name = s_str (cmd, "name");
+            /* validated in the very block that added it NOT VALID: the ADD's
+               lock is held through the whole scan */
+            for (size_t k = T->L->not_valid.n;
+                 name && table && !is_new && T->in_tx && T->tx && k-- > 0;) {
+                s_fact_t *f = &T->L->not_valid.v[k];
+                if (strcmp (f->table, table) == 0 && f->value && strcmp (f->value, name) == 0) {
+                    if (f->tx == T->tx) {
+                        wes_buf_t *b = wes_buf_new ();
+                        wes_buf_puts (b, "COMMIT;  -- right after the ADD CONSTRAINT ... NOT "
+                                         "VALID\nBEGIN;\nSET LOCAL lock_timeout = '2s';\n"
+                                         "ALTER TABLE ");
+                        s_put_rel (b, rel);
+                        wes_buf_puts (b, " VALIDATE CONSTRAINT ");
+                        s_ident (b, name);
+                        wes_buf_puts (b, ";\nCOMMIT;");
+                        s_add (T, "constraint-not-valid", WES_LINT_WARNING, -1, wes_buf_data (b),
+                               "VALIDATE CONSTRAINT %s runs in the transaction that added it NOT "
+                               "VALID: the ADD's lock on %s is held for the whole scan",
+                               name, table);
+                        wes_buf_destroy (&b);
+                    }
+                    break;
+                }
+            }
             for (size_t k = 0; name && k < T->L->checks.n; k++) {
                 s_fact_t *f = &T->L->checks.v[k];
                 if (strcmp (f->table, table ? table : "") == 0 && f->value

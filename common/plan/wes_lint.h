@@ -19,7 +19,8 @@
       concurrent-in-transaction (error)  CREATE/DROP INDEX CONCURRENTLY, REINDEX
           CONCURRENTLY or VACUUM inside a transaction block (or psql -1)
       constraint-not-valid (error)  FOREIGN KEY / CHECK added to an existing table
-          without NOT VALID (also inline on ADD COLUMN)
+          without NOT VALID (also inline on ADD COLUMN); VALIDATE in the block
+          that added it NOT VALID (warning: the lock is held through the scan)
       unique-without-index (error)  UNIQUE / PRIMARY KEY added without USING INDEX
       set-not-null (warning)  ALTER COLUMN SET NOT NULL on an existing table with no
           validated CHECK (col IS NOT NULL); with noted sizes, only above big_rows

@@ -177,6 +177,17 @@ test_constraint_not_valid (void **state)
                 NULL);
     assert_int_equal (wes_lint_count (l), 0);
     wes_lint_destroy (&l);
+
+    /* NOT VALID, then VALIDATE in the same transaction: the lock is held throughout */
+    l = s_lint ("BEGIN;\nSET LOCAL lock_timeout = '2s';\n"
+                "ALTER TABLE orders ADD CONSTRAINT fk FOREIGN KEY (u) REFERENCES users NOT VALID;\n"
+                "ALTER TABLE orders VALIDATE CONSTRAINT fk;\nCOMMIT;\n"
+                "BEGIN;\nSET LOCAL lock_timeout = '2s';\n"
+                "ALTER TABLE orders VALIDATE CONSTRAINT fk;\nCOMMIT;",
+                NULL);
+    s_expect (l, "constraint-not-valid", WES_LINT_WARNING, 4, 1,
+              "ALTER TABLE orders VALIDATE CONSTRAINT fk;\nCOMMIT;");
+    wes_lint_destroy (&l);
 }
 
 static void
