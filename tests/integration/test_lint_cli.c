@@ -285,7 +285,8 @@ test_raw_steps (void **state)
     char *safe = s_file (f, "slugs.sql",
                          "-- derive slugs for existing rows\n"
                          "UPDATE item SET slug = lower(replace(name, ' ', '-')) WHERE slug IS "
-                         "NULL;\n");
+                         "NULL;\n"
+                         "VACUUM (ANALYZE) item;  -- outside a transaction: a step of its own\n");
     char plan[1024], edited[1024];
     snprintf (plan, sizeof plan, "%s/plan.json", f->dir);
     snprintf (edited, sizeof edited, "%s/edited.json", f->dir);
@@ -298,16 +299,20 @@ test_raw_steps (void **state)
     char *error = NULL;
     wes_plan_t *p = wes_plan_load (plan, &error);
     assert_non_null (p);
-    wes_step_t *raw = NULL;
+    wes_step_t *raw = NULL, *vacuum = NULL;
     for (size_t i = 0; i < wes_plan_count (p); i++) {
         if (wes_plan_step (p, i)->raw) {
-            assert_null (raw);
-            raw = wes_plan_step (p, i);
+            assert_null (vacuum);
+            *(raw ? &vacuum : &raw) = wes_plan_step (p, i);
         }
     }
     assert_non_null (raw);
+    assert_non_null (vacuum);
     assert_int_equal (raw->phase, WES_PHASE_BACKFILL);
     assert_int_equal (raw->kind, WES_STEP_TX);
+    assert_int_equal (vacuum->phase, WES_PHASE_BACKFILL);
+    assert_int_equal (vacuum->kind, WES_STEP_NONTX);
+    assert_string_equal (vacuum->deps[0], raw->id);
     char raw_id[256];
     snprintf (raw_id, sizeof raw_id, "%s", raw->id);
     wes_plan_set (&raw->sql, "UPDATE item SET slug = NULL;\nCREATE INDEX item_name_idx ON item "
@@ -345,17 +350,19 @@ test_raw_steps (void **state)
     assert_string_equal (v, "300");
     free (v);
     char q[1024];
-    snprintf (q, sizeof q, "SELECT count(*) FROM wesley.applied_steps WHERE step_id = '%s'",
+    snprintf (q, sizeof q,
+              "SELECT count(*) FROM wesley.applied_steps WHERE step_id = '%s' OR step_id LIKE "
+              "'%%-sql-slugs-2'",
               raw_id);
     v = wes_pgfix_query_value (f->pg, "rawdb", q);
-    assert_string_equal (v, "1");
+    assert_string_equal (v, "2"); /* the UPDATE step and the VACUUM step */
     free (v);
     /* again: nothing applied twice */
     assert_int_equal (s_wesley (&out, "apply --plan %s --db '%s' --quiet", plan, ci), 0);
     s_has (out, "0 steps applied");
     free (out);
     v = wes_pgfix_query_value (f->pg, "rawdb", q);
-    assert_string_equal (v, "1");
+    assert_string_equal (v, "2");
     free (v);
     /* the review SQL shows the raw step wrapped like any tx step */
     char sqlpath[1024];
