@@ -1190,6 +1190,62 @@ s_strv_join (wes_buf_t *b, json_t *list, const char *sep)
     }
 }
 
+/*  "(expr)" of a CHECK whose constraint starts at byte loc of the text:
+    the first balanced parentheses after the CHECK keyword, as written
+    (quotes respected), or "(...)". */
+static void
+s_put_check_expr (wes_buf_t *b, const s_text_t *T, int loc)
+{
+    size_t at = loc >= 0 && (size_t)loc >= T->first ? (size_t)loc : T->first;
+    for (; at + 5 <= T->end; at++) {
+        if (strncasecmp (T->sql + at, "check", 5) == 0) {
+            break;
+        }
+    }
+    while (at < T->end && T->sql[at] != '(') {
+        at++;
+    }
+    int depth = 0;
+    char quote = 0;
+    for (size_t i = at; i < T->end; i++) {
+        char c = T->sql[i];
+        if (quote) {
+            quote = c == quote ? 0 : quote;
+        }
+        else if (c == '\'' || c == '"') {
+            quote = c;
+        }
+        else if (c == '(') {
+            depth++;
+        }
+        else if (c == ')' && --depth == 0) {
+            wes_buf_append (b, T->sql + at, i + 1 - at);
+            return;
+        }
+    }
+    wes_buf_puts (b, "(...)");
+}
+
+/*  The name PostgreSQL gives an unnamed constraint: table_col1_col2_suffix
+    (table_pkey; table_check without columns), as an identifier. */
+static void
+s_default_name (wes_buf_t *b, const char *table, const char *column, json_t *columns,
+                const char *suffix)
+{
+    wes_buf_t *n = wes_buf_new ();
+    wes_buf_puts (n, table ? table : "t");
+    if (column) {
+        wes_buf_printf (n, "_%s", column);
+    }
+    for (size_t i = 0; !column && i < json_array_size (columns); i++) {
+        const char *c = s_str (json_object_get (json_array_get (columns, i), "String"), "sval");
+        wes_buf_printf (n, "_%s", c ? c : "c");
+    }
+    wes_buf_printf (n, "_%s", suffix);
+    s_ident (b, wes_buf_data (n));
+    wes_buf_destroy (&n);
+}
+
 /*  A constraint added to table (from ALTER TABLE ADD CONSTRAINT or inline
     on ADD COLUMN, column then being its column). */
 static void
@@ -1231,11 +1287,7 @@ s_constraint (s_text_t *T, json_t *rel, json_t *con, const char *column)
             s_ident (name, conname);
         }
         else {
-            wes_buf_printf (name, "%s_%s_%s", table ? table : "t",
-                            column ? column
-                            : fk && s_last_name (json_object_get (con, "fk_attrs"))
-                                ? s_last_name (json_object_get (con, "fk_attrs"))
-                                : "c",
+            s_default_name (name, table, column, fk ? json_object_get (con, "fk_attrs") : NULL,
                             fk ? "fkey" : "check");
         }
         wes_buf_t *b = wes_buf_new ();
@@ -1266,7 +1318,8 @@ s_constraint (s_text_t *T, json_t *rel, json_t *con, const char *column)
             }
         }
         else {
-            wes_buf_puts (b, "CHECK (...)");
+            wes_buf_puts (b, "CHECK ");
+            s_put_check_expr (b, T, loc);
         }
         wes_buf_puts (b, " NOT VALID;\n-- then, in a separate transaction (SHARE UPDATE EXCLUSIVE "
                          "only, writes go on):\nALTER TABLE ");
@@ -1290,12 +1343,8 @@ s_constraint (s_text_t *T, json_t *rel, json_t *con, const char *column)
             s_ident (name, conname);
         }
         else {
-            wes_buf_printf (name, "%s_%s_%s", table ? table : "t",
-                            column ? column
-                            : s_last_name (json_object_get (con, "keys"))
-                                ? s_last_name (json_object_get (con, "keys"))
-                                : "c",
-                            pk ? "pkey" : "key");
+            s_default_name (name, table, pk ? NULL : column,
+                            pk ? NULL : json_object_get (con, "keys"), pk ? "pkey" : "key");
         }
         wes_buf_t *b = wes_buf_new ();
         wes_buf_printf (b, "CREATE UNIQUE INDEX CONCURRENTLY IF NOT EXISTS %s ON ",

@@ -169,6 +169,8 @@ test_constraint_not_valid (void **state)
     l = s_lint (LT "ALTER TABLE orders ADD CONSTRAINT positive CHECK (total > 0);", NULL);
     s_expect (l, "constraint-not-valid", WES_LINT_ERROR, 2, 24,
               "ALTER TABLE orders VALIDATE CONSTRAINT positive;");
+    s_expect (l, "constraint-not-valid", WES_LINT_ERROR, 2, 24,
+              "ALTER TABLE orders ADD CONSTRAINT positive CHECK (total > 0) NOT VALID;");
     wes_lint_destroy (&l);
 
     l = s_lint (LT "ALTER TABLE orders ADD CONSTRAINT positive CHECK (total > 0) NOT VALID;\n"
