@@ -21,6 +21,9 @@ int wes_cli_dead_columns (int argc, char **argv);
 int wes_cli_lint (int argc, char **argv);
 int wes_cli_watch (int argc, char **argv);
 
+#include <stdbool.h>
+#include <stddef.h>
+
 #include "plan/wes_plan.h"
 #include "schema/wes_model.h"
 
@@ -49,5 +52,17 @@ int wes_cli_write_outputs (const wes_model_t *model, const char *hash, const cha
     the plain text form (or that JSON) on out. */
 json_t *wes_cli_status_json (wes_store_t *store);
 void wes_cli_status_print (wes_store_t *store, bool json, FILE *out);
+
+/*  Reads a SQL file ("-": stdin) of at most WES_MAX_SQL_BYTES: 0 and
+    *text (caller frees) and *len, or -1 (errno says why; 0: too large). */
+int wes_cli_read_sql (const char *path, char **text, size_t *len);
+
+/*  Lints the raw (hand-written) steps of plan (wes_lint_plan; from: the
+    schema the plan starts from, for column types, or NULL) and prints
+    the findings on stderr. 0: no error finding, or allow_unsafe; -1:
+    refused (printed why, naming --allow-unsafe-sql) or a raw step does
+    not parse. */
+int wes_cli_lint_plan (wes_plan_t *plan, const wes_model_t *from, bool allow_unsafe,
+                       const char *verb);
 
 #endif

@@ -18,6 +18,7 @@ wes_cli_apply (int argc, char **argv)
 {
     static const char *usage
         = "usage: wesley apply --plan PLAN.json --db CONNINFO [--rollback] [--psql PATH]\n"
+          "                    [--allow-unsafe-sql]\n"
           "       wesley apply --schema SCHEMA --db CONNINFO [--allow-destructive]\n"
           "  Applies a plan to one database: steps in DAG order, each in its own\n"
           "  transaction with lock_timeout, statement_timeout and an advisory lock, recorded\n"
@@ -39,11 +40,14 @@ wes_cli_apply (int argc, char **argv)
           "                   deploy the new application, then apply again for the rest\n"
           "                   (default: contract, every step)\n"
           "  --quiet          no per-step progress lines (default: off)\n"
-          "exit: 0 done, 1 a step failed, 2 usage or invalid plan, 3 refused (nothing ran),\n"
+          "  --allow-unsafe-sql  apply a plan whose hand-written (raw) steps have error\n"
+          "                   findings of `wesley lint` (default: refuse it, exit 3)\n"
+          "exit: 0 done, 1 a step failed, 2 usage or invalid plan, 3 refused (nothing ran;\n"
+          "      also unsafe hand-written SQL in the plan),\n"
           "      4 every step ran but the database does not match the plan's target\n";
     const char *plan_path = NULL, *db = NULL, *psql = NULL, *schema = NULL;
     const char *through = NULL;
-    bool rollback = false, quiet = false, destructive = false;
+    bool rollback = false, quiet = false, destructive = false, allow_unsafe = false;
     for (int i = 0; i < argc; i++) {
         const char *a = argv[i];
         if (strcmp (a, "--help") == 0 || strcmp (a, "-h") == 0) {
@@ -58,6 +62,9 @@ wes_cli_apply (int argc, char **argv)
         }
         else if (strcmp (a, "--allow-destructive") == 0) {
             destructive = true;
+        }
+        else if (strcmp (a, "--allow-unsafe-sql") == 0) {
+            allow_unsafe = true;
         }
         else if (strcmp (a, "--schema") == 0 && i + 1 < argc) {
             schema = argv[++i];
@@ -98,6 +105,11 @@ wes_cli_apply (int argc, char **argv)
             fprintf (stderr, "wesley apply: %s\n", error);
             free (error);
             return 2;
+        }
+        /* a hand-edited plan (checksum recomputed) is caught here too */
+        if (!rollback && wes_cli_lint_plan (plan, NULL, allow_unsafe, "apply") != 0) {
+            wes_plan_destroy (&plan);
+            return 3;
         }
     }
     else {

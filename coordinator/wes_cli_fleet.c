@@ -41,6 +41,7 @@ static const char *s_run_usage
       "                  [--max-total N] [--schedule rolling|waves] [--stop-before PHASE]\n"
       "                  [--heartbeat-ms N] [--liveness N] [--insecure] [--quiet]\n"
       "                  [--resume-existing] [--metrics ADDRESS] [--metrics-linger SECONDS]\n"
+      "                  [--allow-unsafe-sql]\n"
       "       wesley resume --state STATE.db [--bind ENDPOINT] [--through PHASE] [limits]\n"
       "  Rolls a plan out over a fleet: one instance of the plan's DAG per target, a\n"
       "  rolling frontier (each step starts the moment its dependencies on that target\n"
@@ -79,8 +80,11 @@ static const char *s_run_usage
       "                       is logged and kept in the state file (`status --json`)\n"
       "  --metrics-linger SECONDS  after the run ended, keep serving metrics this long\n"
       "                       for a last scrape; SIGTERM ends it early (default: 0)\n"
+      "  --allow-unsafe-sql   run: a plan whose hand-written (raw) steps have error\n"
+      "                       findings of `wesley lint` (default: off, refuse it, exit 3)\n"
       "exit: 0 finished (or stopped at --stop-before), 1 a step failed permanently,\n"
-      "      2 usage or bad input, 3 refused (state file exists/locked/corrupt, bind),\n"
+      "      2 usage or bad input, 3 refused (state file exists/locked/corrupt, bind,\n"
+      "      unsafe hand-written SQL),\n"
       "      4 cancelled, 5 interrupted (signal): `wesley resume` carries on\n";
 
 typedef struct {
@@ -100,6 +104,7 @@ typedef struct {
     bool resume_existing;    /* --resume-existing (run) */
     const char *metrics;     /* --metrics */
     const char *linger;      /* --metrics-linger */
+    bool allow_unsafe_sql;   /* --allow-unsafe-sql (run) */
 } s_args_t;
 
 static const char *s_limit_keys[4]
@@ -133,6 +138,10 @@ wes_cli_run (int argc, char **argv)
         fprintf (stderr, "wesley run: %s\n", error);
         free (error);
         return S_EXIT_USAGE;
+    }
+    if (wes_cli_lint_plan (plan, NULL, a.allow_unsafe_sql, "run") != 0) {
+        wes_plan_destroy (&plan);
+        return S_EXIT_REFUSED;
     }
     wes_targets_t *targets = wes_targets_load (a.targets, &error);
     if (!targets) {
@@ -338,6 +347,10 @@ s_parse_args (const char *verb, int argc, char **argv, s_args_t *a, const char *
         }
         if (strcmp (f, "--resume-existing") == 0) {
             a->resume_existing = true;
+            continue;
+        }
+        if (strcmp (f, "--allow-unsafe-sql") == 0) {
+            a->allow_unsafe_sql = true;
             continue;
         }
         if (strcmp (f, "--plan") == 0) {

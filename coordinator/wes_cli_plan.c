@@ -131,13 +131,46 @@ wes_cli_write_plan_sql (wes_plan_t *plan, const char *path)
     return rc;
 }
 
+/*  Adds each "PHASE:FILE" (checked by the caller) as raw steps. */
+static int
+s_add_sql_steps (wes_plan_t *plan, const char **specs, size_t n, char **error)
+{
+    for (size_t i = 0; i < n; i++) {
+        const char *colon = strchr (specs[i], ':');
+        char phase[16] = "";
+        memcpy (phase, specs[i], (size_t) (colon - specs[i]));
+        wes_phase_t ph;
+        if (wes_phase_parse (phase, &ph) != 0) {
+            return -1;
+        }
+        const char *path = colon + 1;
+        char *text = NULL;
+        size_t len = 0;
+        if (wes_cli_read_sql (path, &text, &len) != 0) {
+            wes_buf_t *b = wes_buf_new ();
+            wes_buf_printf (b, "--sql-step: cannot read %s: %s", path,
+                            errno ? strerror (errno) : "larger than the limit (WES_MAX_SQL_BYTES)");
+            *error = wes_buf_steal (b);
+            wes_buf_destroy (&b);
+            return -1;
+        }
+        int rc = wes_plan_add_raw_sql (plan, ph, path, text, len, error);
+        free (text);
+        if (rc != 0) {
+            return -1;
+        }
+    }
+    return wes_plan_check (plan, error);
+}
+
 int
 wes_cli_plan (int argc, char **argv)
 {
     static const char *usage
         = "usage: wesley plan (--from SCHEMA | --from-db CONNINFO) --to SCHEMA -o PLAN.json\n"
           "                   [--sql PLAN.sql] [--allow-destructive] [--batch-rows N]\n"
-          "                   [--batch-sleep-ms N]\n"
+          "                   [--batch-sleep-ms N] [--sql-step PHASE:FILE.sql ...]\n"
+          "                   [--allow-unsafe-sql]\n"
           "  Plans the change from one schema to another as a DAG of zero-downtime steps:\n"
           "  expand -> backfill -> validate -> contract (DESIGN.md section 9).\n"
           "  --from SCHEMA        the current schema (an empty file is the empty schema)\n"
@@ -152,8 +185,19 @@ wes_cli_plan (int argc, char **argv)
           "                       (default: off, refused with the reason)\n"
           "  --batch-rows N       rows per backfill transaction (default 5000)\n"
           "  --batch-sleep-ms N   pause between backfill batches (default 0)\n"
-          "exit: 0 planned, 1 input errors or refused changes, 2 usage, 3 write failure\n";
+          "  --sql-step PHASE:FILE  add hand-written SQL as raw steps after the generated\n"
+          "                       steps of PHASE (expand, backfill, validate, contract);\n"
+          "                       repeatable, in order (default: none). One tx step, except\n"
+          "                       that each CONCURRENTLY / VACUUM statement runs on its own\n"
+          "                       outside a transaction. Linted like `wesley lint`\n"
+          "  --allow-unsafe-sql   keep raw steps with error findings (default: refuse them;\n"
+          "                       apply and run refuse them again without this flag)\n"
+          "exit: 0 planned, 1 input errors, refused changes or unsafe SQL, 2 usage,\n"
+          "      3 write failure\n";
     const char *from = NULL, *from_db = NULL, *to = NULL, *out = NULL, *sql = NULL;
+    const char **sql_steps = wes_alloc ((size_t) (argc > 0 ? argc : 1) * sizeof (char *));
+    size_t n_sql_steps = 0;
+    bool allow_unsafe = false;
     wes_planner_opts_t opts;
     wes_planner_opts_init (&opts);
     for (int i = 0; i < argc; i++) {
@@ -167,9 +211,31 @@ wes_cli_plan (int argc, char **argv)
             opts.allow_destructive = true;
             continue;
         }
+        if (strcmp (a, "--allow-unsafe-sql") == 0) {
+            allow_unsafe = true;
+            continue;
+        }
         if (!v) {
             fprintf (stderr, "wesley plan: unknown or incomplete argument '%s'\n%s", a, usage);
+            free (sql_steps);
             return 2;
+        }
+        if (strcmp (a, "--sql-step") == 0) {
+            const char *colon = strchr (v, ':');
+            wes_phase_t ph;
+            char phase[16] = "";
+            if (colon && (size_t) (colon - v) < sizeof phase) {
+                memcpy (phase, v, (size_t) (colon - v));
+            }
+            if (!colon || !colon[1] || wes_phase_parse (phase, &ph) != 0) {
+                fprintf (stderr, "wesley plan: --sql-step: '%s' is not PHASE:FILE.sql (PHASE: "
+                                 "expand, backfill, validate or contract)\n", v);
+                free (sql_steps);
+                return 2;
+            }
+            sql_steps[n_sql_steps++] = v;
+            i++;
+            continue;
         }
         if (strcmp (a, "--from") == 0) {
             from = v;
@@ -193,6 +259,7 @@ wes_cli_plan (int argc, char **argv)
             if (!end || *end || n < (rows ? 1 : 0) || n > 10000000) {
                 fprintf (stderr, "wesley plan: %s: '%s' is not a number in [%d, 10000000]\n", a,
                          v, rows ? 1 : 0);
+                free (sql_steps);
                 return 2;
             }
             if (rows) {
@@ -204,12 +271,14 @@ wes_cli_plan (int argc, char **argv)
         }
         else {
             fprintf (stderr, "wesley plan: unknown argument '%s'\n%s", a, usage);
+            free (sql_steps);
             return 2;
         }
         i++;
     }
     if ((from == NULL) == (from_db == NULL) || !to || !out) {
         fprintf (stderr, "wesley plan: give --from or --from-db, and --to and -o\n%s", usage);
+        free (sql_steps);
         return 2;
     }
     wes_model_t *m_from = from ? wes_cli_load_schema (from) : wes_cli_load_db (from_db, NULL);
@@ -217,17 +286,28 @@ wes_cli_plan (int argc, char **argv)
     if (!m_from || !m_to) {
         wes_model_destroy (&m_from);
         wes_model_destroy (&m_to);
+        free (sql_steps);
         return 1;
     }
     char *error = NULL;
     wes_plan_t *plan = wes_planner_plan (m_from, m_to, &opts, &error);
-    wes_model_destroy (&m_from);
     wes_model_destroy (&m_to);
+    if (plan && n_sql_steps > 0 && s_add_sql_steps (plan, sql_steps, n_sql_steps, &error) != 0) {
+        wes_plan_destroy (&plan);
+    }
+    free (sql_steps);
     if (!plan) {
+        wes_model_destroy (&m_from);
         fprintf (stderr, "wesley plan: %s\n", error ? error : "planning failed");
         free (error);
         return 1;
     }
+    if (wes_cli_lint_plan (plan, m_from, allow_unsafe, "plan") != 0) {
+        wes_model_destroy (&m_from);
+        wes_plan_destroy (&plan);
+        return 1;
+    }
+    wes_model_destroy (&m_from);
     int rc = 0;
     if (wes_plan_save (plan, out, &error) != 0) {
         fprintf (stderr, "wesley plan: %s\n", error);

@@ -9,6 +9,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "plan/wes_lint.h"
 #include "util/wes_buf.h"
 #include "util/wes_limits.h"
 #include "util/wes_sha256.h"
@@ -132,6 +133,143 @@ wes_step_add_key (wes_step_t *step, const char *column, const char *type)
     step->key_columns[step->n_key] = wes_strdup (column);
     step->key_types[step->n_key] = wes_strdup (type);
     step->n_key++;
+}
+
+int
+wes_plan_add_raw_sql (wes_plan_t *self, wes_phase_t phase, const char *name, const char *sql,
+                      size_t len, char **error)
+{
+    wes_lint_stmt_t *st = NULL;
+    size_t n = 0;
+    wes_pgparse_error_t perr;
+    if (wes_lint_statements (sql, len, &st, &n, &perr) != 0) {
+        s_err (error, "%s:%d:%d: does not parse: %s", name, perr.line, perr.col, perr.message);
+        return -1;
+    }
+    if (n == 0) {
+        wes_lint_stmts_free (st, n);
+        s_err (error, "%s: no SQL statement in it", name);
+        return -1;
+    }
+    /* where: after the last step of this phase or an earlier one */
+    size_t at = 0;
+    for (size_t i = 0; i < self->n_steps; i++) {
+        if (self->steps[i]->phase <= phase) {
+            at = i + 1;
+        }
+    }
+    /* the sinks of the steps before it: depending on them is depending on all */
+    bool *sink = wes_alloc ((at ? at : 1) * sizeof (bool));
+    for (size_t i = 0; i < at; i++) {
+        sink[i] = true;
+    }
+    for (size_t i = 0; i < at; i++) {
+        for (size_t d = 0; d < self->steps[i]->n_deps; d++) {
+            for (size_t j = 0; j < at; j++) {
+                if (strcmp (self->steps[j]->id, self->steps[i]->deps[d]) == 0) {
+                    sink[j] = false;
+                }
+            }
+        }
+    }
+    /* slug from the file's base name */
+    const char *base = strrchr (name, '/');
+    base = base ? base + 1 : name;
+    size_t base_len = strcspn (base, ".");
+    size_t n_before = self->n_steps;
+    size_t parts = 0;
+    char *prev_id = NULL;
+    for (size_t i = 0; i < n;) {
+        size_t j = i + 1;
+        if (!st[i].nontx) {
+            while (j < n && !st[j].nontx) {
+                j++;
+            }
+        }
+        parts++;
+        wes_buf_t *slug = wes_buf_new ();
+        wes_buf_printf (slug, "sql-%.*s-%zu", (int) (base_len < 40 ? base_len : 40), base, parts);
+        /* one table for the advisory key when every statement names the same one */
+        const char *table = st[i].table;
+        for (size_t k = i; k < j && table; k++) {
+            if (!st[k].table || strcmp (st[k].table, table) != 0) {
+                table = NULL;
+            }
+        }
+        bool nontx = st[i].nontx;
+        wes_step_t *s = wes_plan_add_step (
+            self, wes_buf_data (slug), phase, nontx ? WES_STEP_NONTX : WES_STEP_TX, table,
+            nontx ? WES_LOCK_SHARE_UPDATE_EXCLUSIVE : WES_LOCK_ACCESS_EXCLUSIVE);
+        wes_buf_destroy (&slug);
+        s->raw = true;
+        wes_buf_t *b = wes_buf_new ();
+        int l0, c0, l1, c1;
+        for (size_t k = i; k < j; k++) {
+            /* keep the comment lines just before a statement (suppressions) */
+            size_t from = st[k].start;
+            size_t floor = k > 0 ? st[k - 1].start + st[k - 1].len : 0;
+            while (from > floor && sql[from - 1] != ';') {
+                from--;
+            }
+            while (from < st[k].start && (sql[from] == ' ' || sql[from] == '\t'
+                                          || sql[from] == '\r' || sql[from] == '\n')) {
+                from++;
+            }
+            wes_buf_append (b, sql + from, st[k].start + st[k].len - from);
+            wes_buf_puts (b, ";\n");
+        }
+        s->sql = wes_buf_steal (b);
+        wes_pgparse_position (sql, len, st[i].start, &l0, &c0);
+        wes_pgparse_position (sql, len, st[j - 1].start + st[j - 1].len, &l1, &c1);
+        wes_buf_printf (b, "hand-written SQL from %s, line%s %d%s", name, l0 == l1 ? "" : "s", l0,
+                        l0 == l1 ? "" : "-");
+        if (l0 != l1) {
+            wes_buf_printf (b, "%d", l1);
+        }
+        s->summary = wes_buf_steal (b);
+        wes_buf_destroy (&b);
+        if (nontx && st[i].index) {
+            s->verify_index = wes_strdup (st[i].index);
+        }
+        if (prev_id) {
+            wes_step_add_dep (s, prev_id);
+        }
+        else {
+            for (size_t k = 0; k < at; k++) {
+                if (sink[k]) {
+                    wes_step_add_dep (s, self->steps[k]->id);
+                }
+            }
+        }
+        free (prev_id);
+        prev_id = wes_strdup (s->id);
+        i = j;
+    }
+    free (sink);
+    wes_lint_stmts_free (st, n);
+    /* move the new steps (appended at the end) to position at */
+    size_t added = self->n_steps - n_before;
+    wes_step_t **moved = wes_alloc (added * sizeof (wes_step_t *));
+    memcpy (moved, self->steps + n_before, added * sizeof (wes_step_t *));
+    memmove (self->steps + at + added, self->steps + at, (n_before - at) * sizeof (wes_step_t *));
+    memcpy (self->steps + at, moved, added * sizeof (wes_step_t *));
+    free (moved);
+    /* later steps that depend on nothing later wait for the last raw step */
+    for (size_t i = at + added; i < self->n_steps; i++) {
+        wes_step_t *s = self->steps[i];
+        bool later_dep = false;
+        for (size_t d = 0; d < s->n_deps && !later_dep; d++) {
+            for (size_t k = at + added; k < i && !later_dep; k++) {
+                later_dep = strcmp (self->steps[k]->id, s->deps[d]) == 0;
+            }
+        }
+        if (!later_dep) {
+            wes_step_add_dep (s, prev_id);
+        }
+    }
+    free (prev_id);
+    self->hash[0] = '\0';
+    return 0;
 }
 
 void
@@ -441,6 +579,12 @@ s_step_from_json (wes_plan_t *plan, const json_t *js, size_t idx, char **error)
         || s_get_strv (js, "deps", &s->deps, &s->n_deps, ctx, error)) {
         return -1;
     }
+    json_t *raw = json_object_get (js, "raw");
+    if (raw && !json_is_boolean (raw)) {
+        s_err (error, "%s.raw: expected true or false", ctx);
+        return -1;
+    }
+    s->raw = json_is_true (raw);
     if (s_get_int (js, "lock_timeout_ms", 0, 86400000, &v, ctx, error)) {
         return -1;
     }
@@ -631,6 +775,9 @@ s_body_json (const wes_plan_t *self)
         json_object_set_new (js, "inverse", s_str (s->inverse));
         json_object_set_new (js, "summary", s_str (s->summary));
         json_object_set_new (js, "verify_index", s_str (s->verify_index));
+        if (s->raw) {
+            json_object_set_new (js, "raw", json_true ());
+        }
         json_object_set_new (js, "lock_timeout_ms", json_integer (s->lock_timeout_ms));
         json_object_set_new (js, "statement_timeout_ms", json_integer (s->statement_timeout_ms));
         json_object_set_new (js, "cost", json_integer (s->cost));

@@ -12,7 +12,9 @@
     {max_attempts, base_delay_ms, max_delay_ms}, cost (relative estimate
     for scheduling), and for kind batched a backfill {key columns, batch
     rows, sleep_ms} description; for nontx an optional verify (an index
-    name that must exist and be valid afterwards).
+    name that must exist and be valid afterwards), and "raw": true for a
+    step of hand-written SQL (absent on generated steps, so plans written
+    before raw steps existed load and checksum unchanged).
 
     Loading refuses, before anything runs, a file that is not JSON, is
     truncated, has another format version, fails the checksum (edited by
@@ -70,6 +72,9 @@ typedef struct {
     int max_delay_ms;
     int64_t cost;
     char *verify_index;       /* nontx: index that must be valid afterwards, or NULL */
+    bool raw;                 /* hand-written SQL (wesley plan --sql-step), linted whenever the
+                                 plan is made or loaded; "raw": true in the file, absent
+                                 otherwise (so older plans keep their checksum) */
     /* batched: keyset backfill */
     char **key_columns;       /* primary-key columns in order */
     char **key_types;         /* their types, for casting the stored high-water mark */
@@ -91,6 +96,19 @@ void wes_plan_destroy (wes_plan_t **self_p);
 wes_step_t *wes_plan_add_step (wes_plan_t *self, const char *slug, wes_phase_t phase,
                                wes_step_kind_t kind, const char *table, wes_lock_t lock);
 void wes_step_add_dep (wes_step_t *step, const char *dep_id);
+
+/*  Adds hand-written SQL (len bytes of sql; name: its file, for summaries
+    and messages) as raw steps of phase, after the steps of that phase and
+    every earlier one, and before every later step (which then depend on
+    it). Consecutive statements that may run in a transaction make one tx
+    step; each statement PostgreSQL refuses inside a transaction block
+    (CREATE/DROP INDEX CONCURRENTLY, REINDEX CONCURRENTLY, VACUUM) is a
+    nontx step of its own (a CIC verifies its index and drops an INVALID
+    leftover before a retry). The steps form a chain in file order. Does
+    not lint (see wes_lint_plan). Returns 0, or -1 with *error (caller
+    frees; the plan unchanged) when the SQL does not parse or is empty. */
+int wes_plan_add_raw_sql (wes_plan_t *self, wes_phase_t phase, const char *name, const char *sql,
+                          size_t len, char **error) WES_MUST_USE;
 void wes_step_add_key (wes_step_t *step, const char *column, const char *type);
 /*  Replaces *field with a copy of value (NULL ok). */
 void wes_plan_set (char **field, const char *value);
