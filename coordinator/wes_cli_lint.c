@@ -49,7 +49,7 @@ wes_cli_lint (int argc, char **argv)
                   "  --big-rows N    with --db: report set-not-null only for tables above N\n"
                   "                  estimated rows (default 100000)\n"
                   "  Silence rules for one statement with a comment on the line before it:\n"
-                  "    -- wesley-lint: ignore RULE[,RULE]   (or: ignore all)\n"
+                  "        -- wesley-lint: ignore RULE[,RULE]   (or: ignore all)\n"
                   "rules (default severity):\n");
     for (size_t i = 0; wes_lint_rules[i]; i += 3) {
         wes_buf_printf (usage, "  %-31s %-7s %s\n", wes_lint_rules[i], wes_lint_rules[i + 1],
