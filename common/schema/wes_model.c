@@ -285,7 +285,7 @@ wes_model_put_directives (wes_model_t *self, char **field, json_t *value)
         wes_model_put_str (self, field, NULL);
         return;
     }
-    char *text = json_dumps (value, JSON_INDENT (2) | JSON_SORT_KEYS);
+    char *text = json_dumps (value, JSON_COMPACT | JSON_SORT_KEYS);
     wes_assert (text);
     json_decref (value);
     wes_model_put_str (self, field, text);
@@ -573,7 +573,7 @@ wes_model_write_document (const wes_model_t *self, const char *hash, json_dump_c
         wes_model_hash (self, own_hash);
         hash = own_hash;
     }
-    wes_jsonw_t *w = wes_jsonw_new (2, cb, arg);
+    wes_jsonw_t *w = wes_jsonw_new (0, cb, arg);
     wes_jsonw_object_begin (w);
     wes_jsonw_key_stable (w, "format");
     wes_jsonw_string (w, "wesley-schema/1");
