@@ -490,6 +490,27 @@ s_dump (wes_jsonw_t *self, const json_t *value, size_t flags)
 static bool
 s_encode_string (wes_jsonw_t *self, const char *s, bool lossy)
 {
+    //  Printable ASCII without '"' or '\\' is its own encoding in jansson
+    //  (nothing escaped, nothing to validate): quote it and be done
+    size_t len = 0;
+    for (unsigned char c; (c = (unsigned char)s[len]) != '\0'; len++) {
+        if (c < 0x20 || c > 0x7E || c == '"' || c == '\\') {
+            break;
+        }
+    }
+    if (s[len] == '\0') {
+        if (len + 3 > self->scratch_cap) {
+            while (self->scratch_cap < len + 3) {
+                self->scratch_cap *= 2;
+            }
+            self->scratch = wes_realloc (self->scratch, self->scratch_cap);
+        }
+        self->scratch[0] = '"';
+        memcpy (self->scratch + 1, s, len);
+        self->scratch[len + 1] = '"';
+        self->scratch[len + 2] = '\0';
+        return true;
+    }
     if (json_string_set (self->jstr, s) == 0) {
         s_dump (self, self->jstr, JSON_ENCODE_ANY);
         return true;
