@@ -12,6 +12,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "../util/wes_arena.h"
 #include "../util/wes_buf.h"
 #include "../util/wes_limits.h"
 #include "../util/wes_mem.h"
@@ -141,17 +142,24 @@ static const char *s_known_meta[] = {"uid",      "weight",     "pii",         "s
 
 static const char *s_index_methods[] = {"btree", "hash", "gist", "gin", "brin", "spgist"};
 
+/*  Bytes per block of a map's copied keys (small: most maps are small). */
+#define S_MAP_KEY_BLOCK (16u * 1024u)
+/*  Slots a cleared map keeps (more are freed). */
+#define S_MAP_KEEP_SLOTS 64u
+
 /*  A string-keyed hash map (open addressing); keys are copied. */
 typedef struct {
-    char *key;   /* owned copy, NULL when the slot is free */
-    void *value; /* borrowed */
+    char *key;     /* copy in the map's arena (or borrowed), NULL when the slot is free */
+    void *value;   /* borrowed */
+    uint32_t hash; /* the key's hash: probes compare it first, growth reuses it */
 } s_slot_t;
 
 typedef struct {
-    s_slot_t *slots; /* cap slots */
-    size_t cap;      /* power of two, or 0 */
-    size_t count;    /* slots in use */
-    bool borrowed;   /* keys are the caller's (they outlive the map), not copied */
+    s_slot_t *slots;   /* cap slots */
+    size_t cap;        /* power of two, or 0 */
+    size_t count;      /* slots in use */
+    bool borrowed;     /* keys are the caller's (they outlive the map), not copied */
+    wes_arena_t *keys; /* the copied keys, or NULL before the first */
 } s_map_t;
 
 /*  One GraphQL named type of the document (or a built-in scalar). */
@@ -179,6 +187,7 @@ typedef struct {
     const char *label;     /* pkey, key, fkey, check, idx */
     bool name_columns;     /* the generated name lists the columns */
     bool relation;         /* its name lives in the schema's relation namespace */
+    bool named;            /* its user-given name was taken */
     wes_loc_t loc;         /* where it was asked for */
     size_t seq;            /* creation order */
 } s_pending_t;
@@ -212,7 +221,6 @@ typedef struct {
     s_map_t table_names;   /* table name -> s_type_t */
     s_map_t enum_names;    /* enum type name -> s_type_t */
     s_map_t relnames;      /* relation namespace: tables, keys, indexes -> wes_loc_t */
-    s_map_t connames;      /* "table\x1fname" -> wes_loc_t */
     s_pending_t **pending; /* names to settle */
     size_t n_pending;      /* pending */
     s_fk_t *fks;           /* foreign keys to check */
@@ -231,6 +239,7 @@ static void s_warn (s_ctx_t *ctx, wes_loc_t loc, const char *fmt, ...)
 static void *s_map_get (const s_map_t *m, const char *key);
 static bool s_map_put (s_map_t *m, const char *key, void *value);
 static void s_map_free (s_map_t *m);
+static void s_map_clear (s_map_t *m);
 static void s_collect_types (s_ctx_t *ctx, const wes_ast_doc_t *doc);
 static void s_check_declarations (s_ctx_t *ctx, const wes_ast_doc_t *doc);
 static void s_classify (s_ctx_t *ctx);
@@ -335,7 +344,6 @@ s_compile (const wes_ast_doc_t *doc, wes_diag_t *diag, const char *path, wes_ast
     s_map_free (&ctx.table_names);
     s_map_free (&ctx.enum_names);
     s_map_free (&ctx.relnames);
-    s_map_free (&ctx.connames);
     wes_arena_destroy (&ctx.keep);
     wes_buf_destroy (&ctx.typebuf);
 
@@ -541,9 +549,10 @@ s_map_get (const s_map_t *m, const char *key)
     if (m->cap == 0) {
         return NULL;
     }
-    size_t i = (size_t)s_hash_str (key) & (m->cap - 1);
+    uint32_t h = (uint32_t)s_hash_str (key);
+    size_t i = h & (m->cap - 1);
     while (m->slots[i].key) {
-        if (strcmp (m->slots[i].key, key) == 0) {
+        if (m->slots[i].hash == h && strcmp (m->slots[i].key, key) == 0) {
             return m->slots[i].value;
         }
         i = (i + 1) & (m->cap - 1);
@@ -560,7 +569,7 @@ s_map_put (s_map_t *m, const char *key, void *value)
         s_slot_t *slots = wes_alloc (cap * sizeof (s_slot_t));
         for (size_t i = 0; i < m->cap; i++) {
             if (m->slots[i].key) {
-                size_t j = (size_t)s_hash_str (m->slots[i].key) & (cap - 1);
+                size_t j = m->slots[i].hash & (cap - 1);
                 while (slots[j].key) {
                     j = (j + 1) & (cap - 1);
                 }
@@ -571,25 +580,52 @@ s_map_put (s_map_t *m, const char *key, void *value)
         m->slots = slots;
         m->cap = cap;
     }
-    size_t i = (size_t)s_hash_str (key) & (m->cap - 1);
+    uint32_t h = (uint32_t)s_hash_str (key);
+    size_t i = h & (m->cap - 1);
     while (m->slots[i].key) {
-        if (strcmp (m->slots[i].key, key) == 0) {
+        if (m->slots[i].hash == h && strcmp (m->slots[i].key, key) == 0) {
             return false;
         }
         i = (i + 1) & (m->cap - 1);
     }
-    m->slots[i].key = m->borrowed ? (char *)key : wes_strdup (key);
+    if (m->borrowed) {
+        m->slots[i].key = (char *)key;
+    }
+    else {
+        if (!m->keys) {
+            m->keys = wes_arena_new (S_MAP_KEY_BLOCK);
+        }
+        m->slots[i].key = wes_arena_strndup (m->keys, key, strlen (key));
+    }
     m->slots[i].value = value;
+    m->slots[i].hash = h;
     m->count++;
     return true;
+}
+
+//  Empties m, keeping its slots when they are few (a map cleared often
+//  must not pay for the one time it was big)
+static void
+s_map_clear (s_map_t *m)
+{
+    if (m->cap > S_MAP_KEEP_SLOTS) {
+        free (m->slots);
+        m->slots = NULL;
+        m->cap = 0;
+    }
+    else if (m->count > 0) {
+        memset (m->slots, 0, m->cap * sizeof (s_slot_t));
+    }
+    m->count = 0;
+    if (m->keys) {
+        wes_arena_reset (m->keys);
+    }
 }
 
 static void
 s_map_free (s_map_t *m)
 {
-    for (size_t i = 0; i < m->cap && !m->borrowed; i++) {
-        free (m->slots[i].key);
-    }
+    wes_arena_destroy (&m->keys);
     free (m->slots);
     memset (m, 0, sizeof *m);
 }
@@ -2673,17 +2709,6 @@ s_cmp_pending (const void *a, const void *b)
     return pa->seq < pb->seq ? -1 : pa->seq > pb->seq ? 1 : 0;
 }
 
-static char *
-s_conkey (const wes_table_t *t, const char *name)
-{
-    size_t lt = strlen (t->name), ln = strlen (name);
-    char *k = wes_alloc (lt + ln + 2);
-    memcpy (k, t->name, lt);
-    k[lt] = '\x1f';
-    memcpy (k + lt + 1, name, ln + 1);
-    return k;
-}
-
 /*  wes_name_generate's name when it fits in WES_MAX_IDENT_BYTES (it is then
     the plain concatenation: table_col1_col2_label[pass]) written into out;
     false when it does not fit (wes_name_generate shortens it). Spares the
@@ -2739,13 +2764,21 @@ s_settle_names (s_ctx_t *ctx)
     if (ctx->n_pending > 1) {
         qsort (ctx->pending, ctx->n_pending, sizeof (s_pending_t *), s_cmp_pending);
     }
+    //  The pending names come grouped by table: a constraint name has to be
+    //  unique within its table only, so one small map of the current
+    //  table's names (keys borrowed: the model's copies) does, cleared when
+    //  the table changes. User-given names first, for every table (they
+    //  take the relation namespace before any generated name can)
+    s_map_t local = {.borrowed = true};
     for (size_t i = 0; i < ctx->n_pending; i++) {
         s_pending_t *p = ctx->pending[i];
+        if (i == 0 || p->table != ctx->pending[i - 1]->table) {
+            s_map_clear (&local);
+        }
         if (!p->given) {
             continue;
         }
-        char *key = s_conkey (p->table, p->given);
-        wes_loc_t *prev = s_map_get (&ctx->connames, key);
+        wes_loc_t *prev = s_map_get (&local, p->given);
         bool table_clash = s_map_get (&ctx->table_names, p->given) != NULL;
         if (!prev && p->relation) {
             prev = s_map_get (&ctx->relnames, p->given);
@@ -2765,13 +2798,25 @@ s_settle_names (s_ctx_t *ctx)
             }
         }
         else {
-            s_map_put (&ctx->connames, key, &p->loc);
+            p->named = true;
             s_set_name (ctx, p, p->given);
+            s_map_put (&local, p->con ? p->con->name : p->index->name, &p->loc);
         }
-        free (key);
     }
+    //  Then the generated names, table by table, next to the names the
+    //  table's user-given ones took
     for (size_t i = 0; i < ctx->n_pending; i++) {
         s_pending_t *p = ctx->pending[i];
+        if (i == 0 || p->table != ctx->pending[i - 1]->table) {
+            s_map_clear (&local);
+            for (size_t k = i; k < ctx->n_pending && ctx->pending[k]->table == p->table; k++) {
+                const s_pending_t *q = ctx->pending[k];
+                if (q->named) {
+                    s_map_put (&local, q->con ? q->con->name : q->index->name,
+                               (void *)&q->loc);
+                }
+            }
+        }
         if (p->given) {
             continue;
         }
@@ -2788,23 +2833,23 @@ s_settle_names (s_ctx_t *ctx)
             if (!s_name_short (small, p->table->name, cols, n, p->label, pass)) {
                 name = heap = wes_name_generate (p->table->name, cols, n, p->label, pass);
             }
-            char *key = s_conkey (p->table, name);
-            bool free_name = !s_map_get (&ctx->connames, key) && !s_map_get (&ctx->relnames, name)
+            bool free_name = !s_map_get (&local, name) && !s_map_get (&ctx->relnames, name)
                              && !s_map_get (&ctx->table_names, name);
             if (free_name) {
-                s_map_put (&ctx->connames, key, &p->loc);
-                if (p->relation) {
-                    s_map_put (&ctx->relnames, name, &p->loc);
-                }
                 s_set_name (ctx, p, name);
+                const char *kept = p->con ? p->con->name : p->index->name;
+                s_map_put (&local, kept, &p->loc);
+                if (p->relation) {
+                    s_map_put (&ctx->relnames, kept, &p->loc);
+                }
             }
-            free (key);
             free (heap);
             if (free_name) {
                 break;
             }
         }
     }
+    s_map_free (&local);
     /*  CHECK constraints carry their column only for naming. */
     for (size_t i = 0; i < ctx->n_pending; i++) {
         s_pending_t *p = ctx->pending[i];
