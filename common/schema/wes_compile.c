@@ -752,10 +752,14 @@ static const s_dir_spec_t *
 s_spec_for (const char *name)
 {
     /*  Runs for every directive of the schema: the first byte rules out
-        most names before strcmp. */
+        most names before strcmp, and for the canonical names (every one
+        that starts with 'w' is "wes_" and more) the byte after "wes_". */
+    bool wes = strncmp (name, "wes_", 4) == 0;
     for (size_t i = 0; i < sizeof s_dirs / sizeof s_dirs[0]; i++) {
         for (size_t j = 0; j < 4 && s_dirs[i].names[j]; j++) {
-            if (s_dirs[i].names[j][0] == name[0] && strcmp (s_dirs[i].names[j], name) == 0) {
+            const char *cand = s_dirs[i].names[j];
+            if (cand[0] == name[0] && (cand[0] != 'w' || (wes && cand[4] == name[4]))
+                && strcmp (cand, name) == 0) {
                 return &s_dirs[i];
             }
         }
