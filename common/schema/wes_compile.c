@@ -183,7 +183,7 @@ typedef struct {
     wes_table_t *table;    /* owner */
     wes_constraint_t *con; /* the constraint, or */
     wes_index_t *index;    /* the index */
-    char *given;           /* user-given name (owned), or NULL: generate */
+    char *given;           /* user-given name (in names), or NULL: generate */
     const char *label;     /* pkey, key, fkey, check, idx */
     bool name_columns;     /* the generated name lists the columns */
     bool relation;         /* its name lives in the schema's relation namespace */
@@ -221,7 +221,8 @@ typedef struct {
     s_map_t table_names;   /* table name -> s_type_t */
     s_map_t enum_names;    /* enum type name -> s_type_t */
     s_map_t relnames;      /* relation namespace: tables, keys, indexes -> wes_loc_t */
-    s_pending_t **pending; /* names to settle */
+    s_pending_t **pending; /* names to settle (in names) */
+    wes_arena_t *names;    /* the pending names and their given names, or NULL */
     size_t n_pending;      /* pending */
     s_fk_t *fks;           /* foreign keys to check */
     size_t n_fks;          /* fks */
@@ -333,11 +334,8 @@ s_compile (const wes_ast_doc_t *doc, wes_diag_t *diag, const char *path, wes_ast
         free (ctx.types[i]);
     }
     free (ctx.types);
-    for (size_t i = 0; i < ctx.n_pending; i++) {
-        free (ctx.pending[i]->given);
-        free (ctx.pending[i]);
-    }
     free (ctx.pending);
+    wes_arena_destroy (&ctx.names);
     free (ctx.fks);
     s_map_free (&ctx.type_map);
     s_map_free (&ctx.declared);
@@ -1652,9 +1650,12 @@ static s_pending_t *
 s_pending_new (s_ctx_t *ctx, wes_table_t *t, const char *given, const char *label,
                bool name_columns, bool relation, wes_loc_t loc)
 {
-    s_pending_t *p = wes_new (s_pending_t);
+    if (!ctx->names) {
+        ctx->names = wes_arena_new (0);
+    }
+    s_pending_t *p = wes_arena_alloc (ctx->names, sizeof (s_pending_t));
     p->table = t;
-    p->given = wes_strdup (given);
+    p->given = given ? wes_arena_strndup (ctx->names, given, strlen (given)) : NULL;
     p->label = label;
     p->name_columns = name_columns;
     p->relation = relation;
