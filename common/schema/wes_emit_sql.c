@@ -585,19 +585,20 @@ static void
 s_put_expression_records (s_sink_t *sink, wes_buf_t *buf, const wes_table_t *const *tables,
                           size_t n_tables)
 {
+    //  Is there anything to record? (the first expression found says so)
     size_t n = 0;
-    for (size_t i = 0; i < n_tables; i++) {
+    for (size_t i = 0; i < n_tables && n == 0; i++) {
         const wes_table_t *t = tables[i];
-        for (size_t j = 0; j < t->n_columns; j++) {
+        for (size_t j = 0; j < t->n_columns && n == 0; j++) {
             n += t->columns[j]->default_expr != NULL;
         }
-        for (size_t j = 0; j < t->n_constraints; j++) {
+        for (size_t j = 0; j < t->n_constraints && n == 0; j++) {
             n += t->constraints[j]->kind == WES_CON_CHECK && t->constraints[j]->check_expr;
         }
-        for (size_t j = 0; j < t->n_indexes; j++) {
+        for (size_t j = 0; j < t->n_indexes && n == 0; j++) {
             n += t->indexes[j]->where != NULL;
         }
-        for (size_t j = 0; j < t->n_policies; j++) {
+        for (size_t j = 0; j < t->n_policies && n == 0; j++) {
             n += t->policies[j]->using_expr || t->policies[j]->check_expr;
         }
     }
