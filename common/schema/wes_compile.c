@@ -192,11 +192,19 @@ typedef struct {
     size_t seq;            /* creation order */
 } s_pending_t;
 
-/*  A foreign key, checked once every table has its columns and keys. */
+/*  A foreign key, checked once every table has its columns and keys: what
+    the check reads of its @wes_fk, taken while the field's AST is there
+    (the strings are the AST's, or copies in the keep arena when a lazy
+    compile forgets the AST before the check). */
 typedef struct {
-    s_type_t *type;                 /* the table type */
-    wes_column_t *column;           /* the constrained column */
-    const wes_ast_directive_t *dir; /* the @wes_fk */
+    s_type_t *type;          /* the table type */
+    wes_column_t *column;    /* the constrained column */
+    const char *dname;       /* the directive's name as written */
+    wes_loc_t dloc;          /* the directive */
+    const char *ref;         /* ref: "Type.field", or NULL (missing or not a string) */
+    wes_loc_t ref_loc;       /* ref's value (the directive's when missing) */
+    const char *actions[2];  /* onDelete, onUpdate words, or NULL */
+    wes_loc_t action_locs[2]; /* their values */
 } s_fk_t;
 
 /*  A directive found on an element with its spec (NULL: metadata). */
@@ -248,6 +256,8 @@ static void s_build_table (s_ctx_t *ctx, s_type_t *ty);
 static void s_scan_other (s_ctx_t *ctx, s_type_t *ty);
 static void s_scan_doc_misc (s_ctx_t *ctx, const wes_ast_doc_t *doc);
 static void s_check_fk (s_ctx_t *ctx, const s_fk_t *fk);
+static void s_fk_note (s_ctx_t *ctx, s_fk_t *fk, s_type_t *ty, wes_column_t *c,
+                       const wes_ast_directive_t *d);
 static void s_settle_names (s_ctx_t *ctx);
 static wes_model_t *s_compile (const wes_ast_doc_t *doc, wes_diag_t *diag, const char *path,
                                wes_ast_doc_t **outline_p);
@@ -1605,7 +1615,7 @@ s_column_for_field (const wes_table_t *t, const char *field)
     reported again. */
 static void
 s_no_column (s_ctx_t *ctx, const s_type_t *ty, const char *field, wes_loc_t loc,
-             const wes_ast_directive_t *d, const char *arg)
+             const char *dname, const char *arg)
 {
     size_t i;
     json_t *r;
@@ -1613,8 +1623,8 @@ s_no_column (s_ctx_t *ctx, const s_type_t *ty, const char *field, wes_loc_t loc,
     {
         const char *f = json_string_value (json_object_get (r, "field"));
         if (f && strcmp (f, field) == 0) {
-            s_err (ctx, loc, "directive @%s %s: field %s.%s is a relation, not a column",
-                   d->name.value, arg, ty->name, field);
+            s_err (ctx, loc, "directive @%s %s: field %s.%s is a relation, not a column", dname,
+                   arg, ty->name, field);
             return;
         }
     }
@@ -1626,8 +1636,8 @@ s_no_column (s_ctx_t *ctx, const s_type_t *ty, const char *field, wes_loc_t loc,
             }
         }
     }
-    s_err (ctx, loc, "directive @%s %s: type %s has no column field %s", d->name.value, arg,
-           ty->name, field);
+    s_err (ctx, loc, "directive @%s %s: type %s has no column field %s", dname, arg, ty->name,
+           field);
 }
 
 static bool
@@ -2011,7 +2021,7 @@ s_fields_arg (s_ctx_t *ctx, s_type_t *ty, const wes_ast_directive_t *d, wes_colu
     for (const wes_ast_value_t *it = first; it; it = v->kind == WES_VALUE_LIST ? it->next : NULL) {
         wes_column_t *c = s_column_for_field (ty->table, it->text);
         if (!c) {
-            s_no_column (ctx, ty, it->text, it->loc, d, "fields");
+            s_no_column (ctx, ty, it->text, it->loc, d->name.value, "fields");
             ok = false;
             continue;
         }
@@ -2072,7 +2082,7 @@ s_tenant (s_ctx_t *ctx, s_type_t *ty, const wes_ast_directive_t *d)
     }
     wes_column_t *c = s_column_for_field (ty->table, by);
     if (!c) {
-        s_no_column (ctx, ty, by, s_arg_loc (d, "by"), d, "by");
+        s_no_column (ctx, ty, by, s_arg_loc (d, "by"), d->name.value, "by");
         return;
     }
     wes_table_t *t = ty->table;
@@ -2430,12 +2440,9 @@ s_table_field (s_ctx_t *ctx, s_type_t *ty, const wes_ast_field_t *f, wes_column_
                 ctx->fks =
                     wes_realloc (ctx->fks, (ctx->n_fks ? ctx->n_fks * 2 : 4) * sizeof (s_fk_t));
             }
-            ctx->fks[ctx->n_fks].type = ty;
-            ctx->fks[ctx->n_fks].column = c;
             /*  Checked after every table: in a lazy compile the field's AST
-                is gone by then, so the directive is kept. */
-            ctx->fks[ctx->n_fks].dir = ctx->keep ? wes_ast_directive_copy (d, ctx->keep) : d;
-            ctx->n_fks++;
+                is gone by then, so what the check needs is kept. */
+            s_fk_note (ctx, &ctx->fks[ctx->n_fks++], ty, c, d);
             break;
         case S_DIR_UNIQUE:
             if (wes_ast_find_argument (d->args, "fields")) {
@@ -2613,17 +2620,38 @@ s_is_unique_column (const wes_table_t *t, const wes_column_t *col)
     return false;
 }
 
+//  Fills fk from the @wes_fk d of column c of table type ty
+static void
+s_fk_note (s_ctx_t *ctx, s_fk_t *fk, s_type_t *ty, wes_column_t *c, const wes_ast_directive_t *d)
+{
+    const char *ref = s_arg_str (d, "ref");
+    const char *on_delete = s_arg_str (d, "onDelete");
+    const char *on_update = s_arg_str (d, "onUpdate");
+    wes_arena_t *a = ctx->keep; /* NULL: the AST outlives the check */
+    fk->type = ty;
+    fk->column = c;
+    fk->dname = a ? wes_arena_strndup (a, d->name.value, strlen (d->name.value)) : d->name.value;
+    fk->dloc = d->loc;
+    fk->ref = ref && a ? wes_arena_strndup (a, ref, strlen (ref)) : ref;
+    fk->ref_loc = s_arg_loc (d, "ref");
+    fk->actions[0] = on_delete && a ? wes_arena_strndup (a, on_delete, strlen (on_delete))
+                                    : on_delete;
+    fk->action_locs[0] = s_arg_loc (d, "onDelete");
+    fk->actions[1] = on_update && a ? wes_arena_strndup (a, on_update, strlen (on_update))
+                                    : on_update;
+    fk->action_locs[1] = s_arg_loc (d, "onUpdate");
+}
+
 static void
 s_check_fk (s_ctx_t *ctx, const s_fk_t *fk)
 {
-    const wes_ast_directive_t *d = fk->dir;
-    const char *dn = d->name.value;
+    const char *dn = fk->dname;
     wes_column_t *col = fk->column;
-    const char *ref = s_arg_str (d, "ref");
+    const char *ref = fk->ref;
     if (!ref) {
         return; /* missing or wrong kind: reported */
     }
-    wes_loc_t rloc = s_arg_loc (d, "ref");
+    wes_loc_t rloc = fk->ref_loc;
     const char *dot = strchr (ref, '.');
     if (!dot || dot == ref || dot[1] == '\0' || strchr (dot + 1, '.')) {
         s_err (ctx, rloc, "directive @%s ref: expected \"Type.field\", found \"%s\"", dn, ref);
@@ -2637,19 +2665,19 @@ s_check_fk (s_ctx_t *ctx, const s_fk_t *fk)
     const char *act_args[2] = {"onDelete", "onUpdate"};
     wes_fk_action_t *acts[2] = {&on_delete, &on_update};
     for (int i = 0; i < 2; i++) {
-        const char *w = s_arg_str (d, act_args[i]);
+        const char *w = fk->actions[i];
         if (!w) {
             continue;
         }
         if (!s_parse_action (w, acts[i])) {
-            s_err (ctx, s_arg_loc (d, act_args[i]),
+            s_err (ctx, fk->action_locs[i],
                    "directive @%s %s: unknown action %s (CASCADE, RESTRICT, SET_NULL, "
                    "SET_DEFAULT or NO_ACTION)",
                    dn, act_args[i], w);
             ok = false;
         }
         else if (*acts[i] == WES_FK_SET_NULL && col->not_null) {
-            s_err (ctx, s_arg_loc (d, act_args[i]),
+            s_err (ctx, fk->action_locs[i],
                    "directive @%s %s: SET NULL on column %s.%s, which is NOT NULL", dn, act_args[i],
                    fk->type->table->name, col->name);
             ok = false;
@@ -2668,7 +2696,7 @@ s_check_fk (s_ctx_t *ctx, const s_fk_t *fk)
     wes_table_t *rt = target->table;
     wes_column_t *rcol = s_column_for_field (rt, fname);
     if (!rcol) {
-        s_no_column (ctx, target, fname, rloc, d, "ref");
+        s_no_column (ctx, target, fname, rloc, dn, "ref");
         free (tname);
         return;
     }
@@ -2689,7 +2717,7 @@ s_check_fk (s_ctx_t *ctx, const s_fk_t *fk)
     }
     if (ok && !broken) {
         wes_constraint_t *c =
-            s_add_constraint (ctx, fk->type->table, WES_CON_FOREIGN, NULL, "fkey", true, d->loc);
+            s_add_constraint (ctx, fk->type->table, WES_CON_FOREIGN, NULL, "fkey", true, fk->dloc);
         wes_constraint_add_column (c, col->name);
         wes_model_put_str (ctx->model, &c->ref_table, rt->name);
         wes_constraint_add_ref_column (c, rcol->name);
