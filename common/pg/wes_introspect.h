@@ -51,8 +51,8 @@ void wes_introspect_record_sql (wes_buf_t *out, const char *kind, const char *ta
     once (nothing when no row was added). kind as above; the (table, object)
     pairs of one kind must be distinct. */
 #define WES_INTROSPECT_RECORD_ROWS 1000
-void wes_introspect_records_row (wes_buf_t *out, const char *kind, size_t *rows,
-                                 const char *table, const char *object, const char *source);
+void wes_introspect_records_row (wes_buf_t *out, const char *kind, size_t *rows, const char *table,
+                                 const char *object, const char *source);
 void wes_introspect_records_end (wes_buf_t *out, const char *kind, size_t *rows);
 
 #endif

@@ -197,13 +197,13 @@ typedef struct {
     (the strings are the AST's, or copies in the keep arena when a lazy
     compile forgets the AST before the check). */
 typedef struct {
-    s_type_t *type;          /* the table type */
-    wes_column_t *column;    /* the constrained column */
-    const char *dname;       /* the directive's name as written */
-    wes_loc_t dloc;          /* the directive */
-    const char *ref;         /* ref: "Type.field", or NULL (missing or not a string) */
-    wes_loc_t ref_loc;       /* ref's value (the directive's when missing) */
-    const char *actions[2];  /* onDelete, onUpdate words, or NULL */
+    s_type_t *type;           /* the table type */
+    wes_column_t *column;     /* the constrained column */
+    const char *dname;        /* the directive's name as written */
+    wes_loc_t dloc;           /* the directive */
+    const char *ref;          /* ref: "Type.field", or NULL (missing or not a string) */
+    wes_loc_t ref_loc;        /* ref's value (the directive's when missing) */
+    const char *actions[2];   /* onDelete, onUpdate words, or NULL */
     wes_loc_t action_locs[2]; /* their values */
 } s_fk_t;
 
@@ -1614,8 +1614,8 @@ s_column_for_field (const wes_table_t *t, const char *field)
     field whose column was refused was reported already and is not
     reported again. */
 static void
-s_no_column (s_ctx_t *ctx, const s_type_t *ty, const char *field, wes_loc_t loc,
-             const char *dname, const char *arg)
+s_no_column (s_ctx_t *ctx, const s_type_t *ty, const char *field, wes_loc_t loc, const char *dname,
+             const char *arg)
 {
     size_t i;
     json_t *r;
@@ -2634,11 +2634,11 @@ s_fk_note (s_ctx_t *ctx, s_fk_t *fk, s_type_t *ty, wes_column_t *c, const wes_as
     fk->dloc = d->loc;
     fk->ref = ref && a ? wes_arena_strndup (a, ref, strlen (ref)) : ref;
     fk->ref_loc = s_arg_loc (d, "ref");
-    fk->actions[0] = on_delete && a ? wes_arena_strndup (a, on_delete, strlen (on_delete))
-                                    : on_delete;
+    fk->actions[0] =
+        on_delete && a ? wes_arena_strndup (a, on_delete, strlen (on_delete)) : on_delete;
     fk->action_locs[0] = s_arg_loc (d, "onDelete");
-    fk->actions[1] = on_update && a ? wes_arena_strndup (a, on_update, strlen (on_update))
-                                    : on_update;
+    fk->actions[1] =
+        on_update && a ? wes_arena_strndup (a, on_update, strlen (on_update)) : on_update;
     fk->action_locs[1] = s_arg_loc (d, "onUpdate");
 }
 
@@ -2845,8 +2845,7 @@ s_settle_names (s_ctx_t *ctx)
             for (size_t k = i; k < ctx->n_pending && ctx->pending[k]->table == p->table; k++) {
                 const s_pending_t *q = ctx->pending[k];
                 if (q->named) {
-                    s_map_put (&local, q->con ? q->con->name : q->index->name,
-                               (void *)&q->loc);
+                    s_map_put (&local, q->con ? q->con->name : q->index->name, (void *)&q->loc);
                 }
             }
         }

@@ -610,8 +610,8 @@ s_put_expression_records (s_sink_t *sink, wes_buf_t *buf, const wes_table_t *con
                        "drift\n");
     wes_buf_puts (buf, wes_introspect_expressions_ddl);
     //  One kind after the other, many records per statement
-    static const char *const kinds[]
-        = {"default", "check", "index_where", "policy_using", "policy_check"};
+    static const char *const kinds[] = {"default", "check", "index_where", "policy_using",
+                                        "policy_check"};
     for (size_t k = 0; k < sizeof kinds / sizeof kinds[0]; k++) {
         size_t rows = 0;
         for (size_t i = 0; i < n_tables; i++) {

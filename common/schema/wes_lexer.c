@@ -410,10 +410,10 @@ wes_lexer_next (wes_lexer_t *self, wes_token_t *token)
     //  Each byte's place in puncts plus one (0: not a punctuator), a table
     //  instead of strchr: this runs for every token
     static const unsigned char punct_at[256] = {
-        ['!'] = 1, ['$'] = 2,  ['&'] = 3,  ['('] = 4,  [')'] = 5,  [':'] = 6,  ['='] = 7,
-        ['@'] = 8, ['['] = 9,  [']'] = 10, ['{'] = 11, ['|'] = 12, ['}'] = 13,
+        ['!'] = 1, ['$'] = 2, ['&'] = 3,  ['('] = 4,  [')'] = 5,  [':'] = 6,  ['='] = 7,
+        ['@'] = 8, ['['] = 9, [']'] = 10, ['{'] = 11, ['|'] = 12, ['}'] = 13,
     };
-    _Static_assert (sizeof puncts - 1 == 13, "punct_at lists every punctuator");
+    _Static_assert(sizeof puncts - 1 == 13, "punct_at lists every punctuator");
     if (c > 0 && punct_at[c]) {
         size_t k = punct_at[c] - 1u;
         wes_assert (puncts[k] == c);

@@ -1277,7 +1277,8 @@ s_dump_plain (const json_t *v, char *out, size_t size, size_t *len)
         size_t k = 0;
         const char *key;
         json_t *member;
-        json_object_foreach ((json_t *)v, key, member) {
+        json_object_foreach ((json_t *)v, key, member)
+        {
             wes_assert (k < n);
             keys[k++] = key;
         }
