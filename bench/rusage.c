@@ -1,8 +1,9 @@
-/*  rusage.c — runs a command and reports its wall time and peak resident
-    memory (wait4's ru_maxrss) on one line of stderr:
+/*  rusage.c — runs a command and reports its wall time, its CPU time (user +
+    system, wait4's rusage: what a shared machine's load inflates least) and
+    peak resident memory (wait4's ru_maxrss) on one line of stderr:
 
       wes_bench_rusage CMD [ARG...]
-      -> "rusage: wall_ms=123.4 maxrss_kb=5678 exit=0"
+      -> "rusage: wall_ms=123.4 cpu_ms=120.1 maxrss_kb=5678 exit=0"
 
     The command's own output goes where ours goes. Exit status is the
     command's (128 + signal when it was killed). */
@@ -46,6 +47,9 @@ main (int argc, char **argv)
     clock_gettime (CLOCK_MONOTONIC, &t1);
     double ms = (double)(t1.tv_sec - t0.tv_sec) * 1e3 + (double)(t1.tv_nsec - t0.tv_nsec) / 1e6;
     int code = WIFEXITED (status) ? WEXITSTATUS (status) : 128 + WTERMSIG (status);
-    fprintf (stderr, "rusage: wall_ms=%.1f maxrss_kb=%ld exit=%d\n", ms, ru.ru_maxrss, code);
+    double cpu = (double)(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) * 1e3
+                 + (double)(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e3;
+    fprintf (stderr, "rusage: wall_ms=%.1f cpu_ms=%.1f maxrss_kb=%ld exit=%d\n", ms, cpu,
+             ru.ru_maxrss, code);
     return code;
 }

@@ -538,3 +538,85 @@ wes_introspect_record_sql (wes_buf_t *out, const char *kind, const char *table, 
     wes_buf_destroy (&lit_rel);
     wes_buf_destroy (&rel);
 }
+
+/*  How each kind finds what PostgreSQL renders for the expression of the
+    VALUES row v(t, o, s): the rendering, and the catalog relations and join
+    conditions that reach it. */
+typedef struct {
+    const char *kind;
+    const char *rendered; /* the pg_get_expr call */
+    const char *from;     /* catalog relations after v */
+    const char *where;    /* join conditions */
+} s_record_kind_t;
+
+static const s_record_kind_t s_record_kinds[] = {
+    {"default", "pg_get_expr(d.adbin, d.adrelid)", "pg_attribute a, pg_attrdef d",
+     "a.attrelid = quote_ident(v.t)::regclass AND a.attname = v.o AND d.adrelid = a.attrelid "
+     "AND d.adnum = a.attnum"},
+    {"check", "pg_get_expr(k.conbin, k.conrelid)", "pg_constraint k",
+     "k.conrelid = quote_ident(v.t)::regclass AND k.conname = v.o"},
+    {"index_where", "pg_get_expr(x.indpred, x.indrelid)", "pg_index x, pg_class i",
+     "i.oid = x.indexrelid AND x.indrelid = quote_ident(v.t)::regclass AND i.relname = v.o"},
+    {"policy_using", "pg_get_expr(p.polqual, p.polrelid)", "pg_policy p",
+     "p.polrelid = quote_ident(v.t)::regclass AND p.polname = v.o"},
+    {"policy_check", "pg_get_expr(p.polwithcheck, p.polrelid)", "pg_policy p",
+     "p.polrelid = quote_ident(v.t)::regclass AND p.polname = v.o"},
+};
+
+static const s_record_kind_t *
+s_record_kind (const char *kind)
+{
+    for (size_t i = 0; i < sizeof s_record_kinds / sizeof s_record_kinds[0]; i++) {
+        if (strcmp (s_record_kinds[i].kind, kind) == 0) {
+            return &s_record_kinds[i];
+        }
+    }
+    wes_assert (!"unknown expression kind");
+    return NULL;
+}
+
+void
+wes_introspect_records_row (wes_buf_t *out, const char *kind, size_t *rows, const char *table,
+                            const char *object, const char *source)
+{
+    if (*rows == 0) {
+        const s_record_kind_t *k = s_record_kind (kind);
+        wes_buf_puts (out, "INSERT INTO wesley.expressions (kind, table_name, object_name, source, "
+                           "rendered)\nSELECT ");
+        wes_buf_put_literal (out, k->kind);
+        wes_buf_puts (out, ", v.t, v.o, v.s, ");
+        wes_buf_puts (out, k->rendered);
+        wes_buf_puts (out, " FROM (VALUES\n(");
+    }
+    else {
+        wes_buf_puts (out, ",\n(");
+    }
+    wes_buf_put_literal (out, table);
+    wes_buf_puts (out, ", ");
+    wes_buf_put_literal (out, object);
+    wes_buf_puts (out, ", ");
+    wes_buf_put_literal (out, source);
+    wes_buf_puts (out, ")");
+    if (++*rows == WES_INTROSPECT_RECORD_ROWS) {
+        wes_introspect_records_end (out, kind, rows);
+    }
+}
+
+void
+wes_introspect_records_end (wes_buf_t *out, const char *kind, size_t *rows)
+{
+    if (*rows == 0) {
+        return;
+    }
+    const s_record_kind_t *k = s_record_kind (kind);
+    wes_buf_puts (out, "\n) AS v(t, o, s), ");
+    wes_buf_puts (out, k->from);
+    wes_buf_puts (out, "\nWHERE ");
+    wes_buf_puts (out, k->where);
+    wes_buf_puts (out, " AND ");
+    wes_buf_puts (out, k->rendered);
+    wes_buf_puts (out, " IS NOT NULL\n"
+                       "ON CONFLICT (kind, table_name, object_name) DO UPDATE SET source = "
+                       "EXCLUDED.source, rendered = EXCLUDED.rendered;\n");
+    *rows = 0;
+}

@@ -43,4 +43,16 @@ wes_model_t *wes_introspect_conninfo (const char *conninfo, const char *schema, 
 void wes_introspect_record_sql (wes_buf_t *out, const char *kind, const char *table,
                                 const char *object, const char *source);
 
+/*  Many records of one kind at once (what schema.sql uses): one INSERT per
+    WES_INTROSPECT_RECORD_ROWS records, the records as a VALUES list joined
+    to the catalog, with the same effect as one wes_introspect_record_sql per
+    record. Call wes_introspect_records_row for each record (rows is the
+    caller's counter, 0 before the first), then wes_introspect_records_end
+    once (nothing when no row was added). kind as above; the (table, object)
+    pairs of one kind must be distinct. */
+#define WES_INTROSPECT_RECORD_ROWS 1000
+void wes_introspect_records_row (wes_buf_t *out, const char *kind, size_t *rows, const char *table,
+                                 const char *object, const char *source);
+void wes_introspect_records_end (wes_buf_t *out, const char *kind, size_t *rows);
+
 #endif

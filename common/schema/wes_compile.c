@@ -12,6 +12,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "../util/wes_arena.h"
 #include "../util/wes_buf.h"
 #include "../util/wes_limits.h"
 #include "../util/wes_mem.h"
@@ -141,17 +142,24 @@ static const char *s_known_meta[] = {"uid",      "weight",     "pii",         "s
 
 static const char *s_index_methods[] = {"btree", "hash", "gist", "gin", "brin", "spgist"};
 
+/*  Bytes per block of a map's copied keys (small: most maps are small). */
+#define S_MAP_KEY_BLOCK (16u * 1024u)
+/*  Slots a cleared map keeps (more are freed). */
+#define S_MAP_KEEP_SLOTS 64u
+
 /*  A string-keyed hash map (open addressing); keys are copied. */
 typedef struct {
-    char *key;   /* owned copy, NULL when the slot is free */
-    void *value; /* borrowed */
+    char *key;     /* copy in the map's arena (or borrowed), NULL when the slot is free */
+    void *value;   /* borrowed */
+    uint32_t hash; /* the key's hash: probes compare it first, growth reuses it */
 } s_slot_t;
 
 typedef struct {
-    s_slot_t *slots; /* cap slots */
-    size_t cap;      /* power of two, or 0 */
-    size_t count;    /* slots in use */
-    bool borrowed;   /* keys are the caller's (they outlive the map), not copied */
+    s_slot_t *slots;   /* cap slots */
+    size_t cap;        /* power of two, or 0 */
+    size_t count;      /* slots in use */
+    bool borrowed;     /* keys are the caller's (they outlive the map), not copied */
+    wes_arena_t *keys; /* the copied keys, or NULL before the first */
 } s_map_t;
 
 /*  One GraphQL named type of the document (or a built-in scalar). */
@@ -175,19 +183,28 @@ typedef struct {
     wes_table_t *table;    /* owner */
     wes_constraint_t *con; /* the constraint, or */
     wes_index_t *index;    /* the index */
-    char *given;           /* user-given name (owned), or NULL: generate */
+    char *given;           /* user-given name (in names), or NULL: generate */
     const char *label;     /* pkey, key, fkey, check, idx */
     bool name_columns;     /* the generated name lists the columns */
     bool relation;         /* its name lives in the schema's relation namespace */
+    bool named;            /* its user-given name was taken */
     wes_loc_t loc;         /* where it was asked for */
     size_t seq;            /* creation order */
 } s_pending_t;
 
-/*  A foreign key, checked once every table has its columns and keys. */
+/*  A foreign key, checked once every table has its columns and keys: what
+    the check reads of its @wes_fk, taken while the field's AST is there
+    (the strings are the AST's, or copies in the keep arena when a lazy
+    compile forgets the AST before the check). */
 typedef struct {
-    s_type_t *type;                 /* the table type */
-    wes_column_t *column;           /* the constrained column */
-    const wes_ast_directive_t *dir; /* the @wes_fk */
+    s_type_t *type;           /* the table type */
+    wes_column_t *column;     /* the constrained column */
+    const char *dname;        /* the directive's name as written */
+    wes_loc_t dloc;           /* the directive */
+    const char *ref;          /* ref: "Type.field", or NULL (missing or not a string) */
+    wes_loc_t ref_loc;        /* ref's value (the directive's when missing) */
+    const char *actions[2];   /* onDelete, onUpdate words, or NULL */
+    wes_loc_t action_locs[2]; /* their values */
 } s_fk_t;
 
 /*  A directive found on an element with its spec (NULL: metadata). */
@@ -212,8 +229,8 @@ typedef struct {
     s_map_t table_names;   /* table name -> s_type_t */
     s_map_t enum_names;    /* enum type name -> s_type_t */
     s_map_t relnames;      /* relation namespace: tables, keys, indexes -> wes_loc_t */
-    s_map_t connames;      /* "table\x1fname" -> wes_loc_t */
-    s_pending_t **pending; /* names to settle */
+    s_pending_t **pending; /* names to settle (in names) */
+    wes_arena_t *names;    /* the pending names and their given names, or NULL */
     size_t n_pending;      /* pending */
     s_fk_t *fks;           /* foreign keys to check */
     size_t n_fks;          /* fks */
@@ -231,6 +248,7 @@ static void s_warn (s_ctx_t *ctx, wes_loc_t loc, const char *fmt, ...)
 static void *s_map_get (const s_map_t *m, const char *key);
 static bool s_map_put (s_map_t *m, const char *key, void *value);
 static void s_map_free (s_map_t *m);
+static void s_map_clear (s_map_t *m);
 static void s_collect_types (s_ctx_t *ctx, const wes_ast_doc_t *doc);
 static void s_check_declarations (s_ctx_t *ctx, const wes_ast_doc_t *doc);
 static void s_classify (s_ctx_t *ctx);
@@ -238,6 +256,8 @@ static void s_build_table (s_ctx_t *ctx, s_type_t *ty);
 static void s_scan_other (s_ctx_t *ctx, s_type_t *ty);
 static void s_scan_doc_misc (s_ctx_t *ctx, const wes_ast_doc_t *doc);
 static void s_check_fk (s_ctx_t *ctx, const s_fk_t *fk);
+static void s_fk_note (s_ctx_t *ctx, s_fk_t *fk, s_type_t *ty, wes_column_t *c,
+                       const wes_ast_directive_t *d);
 static void s_settle_names (s_ctx_t *ctx);
 static wes_model_t *s_compile (const wes_ast_doc_t *doc, wes_diag_t *diag, const char *path,
                                wes_ast_doc_t **outline_p);
@@ -324,18 +344,14 @@ s_compile (const wes_ast_doc_t *doc, wes_diag_t *diag, const char *path, wes_ast
         free (ctx.types[i]);
     }
     free (ctx.types);
-    for (size_t i = 0; i < ctx.n_pending; i++) {
-        free (ctx.pending[i]->given);
-        free (ctx.pending[i]);
-    }
     free (ctx.pending);
+    wes_arena_destroy (&ctx.names);
     free (ctx.fks);
     s_map_free (&ctx.type_map);
     s_map_free (&ctx.declared);
     s_map_free (&ctx.table_names);
     s_map_free (&ctx.enum_names);
     s_map_free (&ctx.relnames);
-    s_map_free (&ctx.connames);
     wes_arena_destroy (&ctx.keep);
     wes_buf_destroy (&ctx.typebuf);
 
@@ -541,9 +557,10 @@ s_map_get (const s_map_t *m, const char *key)
     if (m->cap == 0) {
         return NULL;
     }
-    size_t i = (size_t)s_hash_str (key) & (m->cap - 1);
+    uint32_t h = (uint32_t)s_hash_str (key);
+    size_t i = h & (m->cap - 1);
     while (m->slots[i].key) {
-        if (strcmp (m->slots[i].key, key) == 0) {
+        if (m->slots[i].hash == h && strcmp (m->slots[i].key, key) == 0) {
             return m->slots[i].value;
         }
         i = (i + 1) & (m->cap - 1);
@@ -560,7 +577,7 @@ s_map_put (s_map_t *m, const char *key, void *value)
         s_slot_t *slots = wes_alloc (cap * sizeof (s_slot_t));
         for (size_t i = 0; i < m->cap; i++) {
             if (m->slots[i].key) {
-                size_t j = (size_t)s_hash_str (m->slots[i].key) & (cap - 1);
+                size_t j = m->slots[i].hash & (cap - 1);
                 while (slots[j].key) {
                     j = (j + 1) & (cap - 1);
                 }
@@ -571,25 +588,52 @@ s_map_put (s_map_t *m, const char *key, void *value)
         m->slots = slots;
         m->cap = cap;
     }
-    size_t i = (size_t)s_hash_str (key) & (m->cap - 1);
+    uint32_t h = (uint32_t)s_hash_str (key);
+    size_t i = h & (m->cap - 1);
     while (m->slots[i].key) {
-        if (strcmp (m->slots[i].key, key) == 0) {
+        if (m->slots[i].hash == h && strcmp (m->slots[i].key, key) == 0) {
             return false;
         }
         i = (i + 1) & (m->cap - 1);
     }
-    m->slots[i].key = m->borrowed ? (char *)key : wes_strdup (key);
+    if (m->borrowed) {
+        m->slots[i].key = (char *)key;
+    }
+    else {
+        if (!m->keys) {
+            m->keys = wes_arena_new (S_MAP_KEY_BLOCK);
+        }
+        m->slots[i].key = wes_arena_strndup (m->keys, key, strlen (key));
+    }
     m->slots[i].value = value;
+    m->slots[i].hash = h;
     m->count++;
     return true;
+}
+
+//  Empties m, keeping its slots when they are few (a map cleared often
+//  must not pay for the one time it was big)
+static void
+s_map_clear (s_map_t *m)
+{
+    if (m->cap > S_MAP_KEEP_SLOTS) {
+        free (m->slots);
+        m->slots = NULL;
+        m->cap = 0;
+    }
+    else if (m->count > 0) {
+        memset (m->slots, 0, m->cap * sizeof (s_slot_t));
+    }
+    m->count = 0;
+    if (m->keys) {
+        wes_arena_reset (m->keys);
+    }
 }
 
 static void
 s_map_free (s_map_t *m)
 {
-    for (size_t i = 0; i < m->cap && !m->borrowed; i++) {
-        free (m->slots[i].key);
-    }
+    wes_arena_destroy (&m->keys);
     free (m->slots);
     memset (m, 0, sizeof *m);
 }
@@ -716,10 +760,14 @@ static const s_dir_spec_t *
 s_spec_for (const char *name)
 {
     /*  Runs for every directive of the schema: the first byte rules out
-        most names before strcmp. */
+        most names before strcmp, and for the canonical names (every one
+        that starts with 'w' is "wes_" and more) the byte after "wes_". */
+    bool wes = strncmp (name, "wes_", 4) == 0;
     for (size_t i = 0; i < sizeof s_dirs / sizeof s_dirs[0]; i++) {
         for (size_t j = 0; j < 4 && s_dirs[i].names[j]; j++) {
-            if (s_dirs[i].names[j][0] == name[0] && strcmp (s_dirs[i].names[j], name) == 0) {
+            const char *cand = s_dirs[i].names[j];
+            if (cand[0] == name[0] && (cand[0] != 'w' || (wes && cand[4] == name[4]))
+                && strcmp (cand, name) == 0) {
                 return &s_dirs[i];
             }
         }
@@ -1566,8 +1614,8 @@ s_column_for_field (const wes_table_t *t, const char *field)
     field whose column was refused was reported already and is not
     reported again. */
 static void
-s_no_column (s_ctx_t *ctx, const s_type_t *ty, const char *field, wes_loc_t loc,
-             const wes_ast_directive_t *d, const char *arg)
+s_no_column (s_ctx_t *ctx, const s_type_t *ty, const char *field, wes_loc_t loc, const char *dname,
+             const char *arg)
 {
     size_t i;
     json_t *r;
@@ -1575,8 +1623,8 @@ s_no_column (s_ctx_t *ctx, const s_type_t *ty, const char *field, wes_loc_t loc,
     {
         const char *f = json_string_value (json_object_get (r, "field"));
         if (f && strcmp (f, field) == 0) {
-            s_err (ctx, loc, "directive @%s %s: field %s.%s is a relation, not a column",
-                   d->name.value, arg, ty->name, field);
+            s_err (ctx, loc, "directive @%s %s: field %s.%s is a relation, not a column", dname,
+                   arg, ty->name, field);
             return;
         }
     }
@@ -1588,8 +1636,8 @@ s_no_column (s_ctx_t *ctx, const s_type_t *ty, const char *field, wes_loc_t loc,
             }
         }
     }
-    s_err (ctx, loc, "directive @%s %s: type %s has no column field %s", d->name.value, arg,
-           ty->name, field);
+    s_err (ctx, loc, "directive @%s %s: type %s has no column field %s", dname, arg, ty->name,
+           field);
 }
 
 static bool
@@ -1612,9 +1660,12 @@ static s_pending_t *
 s_pending_new (s_ctx_t *ctx, wes_table_t *t, const char *given, const char *label,
                bool name_columns, bool relation, wes_loc_t loc)
 {
-    s_pending_t *p = wes_new (s_pending_t);
+    if (!ctx->names) {
+        ctx->names = wes_arena_new (0);
+    }
+    s_pending_t *p = wes_arena_alloc (ctx->names, sizeof (s_pending_t));
     p->table = t;
-    p->given = wes_strdup (given);
+    p->given = given ? wes_arena_strndup (ctx->names, given, strlen (given)) : NULL;
     p->label = label;
     p->name_columns = name_columns;
     p->relation = relation;
@@ -1970,7 +2021,7 @@ s_fields_arg (s_ctx_t *ctx, s_type_t *ty, const wes_ast_directive_t *d, wes_colu
     for (const wes_ast_value_t *it = first; it; it = v->kind == WES_VALUE_LIST ? it->next : NULL) {
         wes_column_t *c = s_column_for_field (ty->table, it->text);
         if (!c) {
-            s_no_column (ctx, ty, it->text, it->loc, d, "fields");
+            s_no_column (ctx, ty, it->text, it->loc, d->name.value, "fields");
             ok = false;
             continue;
         }
@@ -2031,7 +2082,7 @@ s_tenant (s_ctx_t *ctx, s_type_t *ty, const wes_ast_directive_t *d)
     }
     wes_column_t *c = s_column_for_field (ty->table, by);
     if (!c) {
-        s_no_column (ctx, ty, by, s_arg_loc (d, "by"), d, "by");
+        s_no_column (ctx, ty, by, s_arg_loc (d, "by"), d->name.value, "by");
         return;
     }
     wes_table_t *t = ty->table;
@@ -2389,12 +2440,9 @@ s_table_field (s_ctx_t *ctx, s_type_t *ty, const wes_ast_field_t *f, wes_column_
                 ctx->fks =
                     wes_realloc (ctx->fks, (ctx->n_fks ? ctx->n_fks * 2 : 4) * sizeof (s_fk_t));
             }
-            ctx->fks[ctx->n_fks].type = ty;
-            ctx->fks[ctx->n_fks].column = c;
             /*  Checked after every table: in a lazy compile the field's AST
-                is gone by then, so the directive is kept. */
-            ctx->fks[ctx->n_fks].dir = ctx->keep ? wes_ast_directive_copy (d, ctx->keep) : d;
-            ctx->n_fks++;
+                is gone by then, so what the check needs is kept. */
+            s_fk_note (ctx, &ctx->fks[ctx->n_fks++], ty, c, d);
             break;
         case S_DIR_UNIQUE:
             if (wes_ast_find_argument (d->args, "fields")) {
@@ -2572,17 +2620,38 @@ s_is_unique_column (const wes_table_t *t, const wes_column_t *col)
     return false;
 }
 
+//  Fills fk from the @wes_fk d of column c of table type ty
+static void
+s_fk_note (s_ctx_t *ctx, s_fk_t *fk, s_type_t *ty, wes_column_t *c, const wes_ast_directive_t *d)
+{
+    const char *ref = s_arg_str (d, "ref");
+    const char *on_delete = s_arg_str (d, "onDelete");
+    const char *on_update = s_arg_str (d, "onUpdate");
+    wes_arena_t *a = ctx->keep; /* NULL: the AST outlives the check */
+    fk->type = ty;
+    fk->column = c;
+    fk->dname = a ? wes_arena_strndup (a, d->name.value, strlen (d->name.value)) : d->name.value;
+    fk->dloc = d->loc;
+    fk->ref = ref && a ? wes_arena_strndup (a, ref, strlen (ref)) : ref;
+    fk->ref_loc = s_arg_loc (d, "ref");
+    fk->actions[0] =
+        on_delete && a ? wes_arena_strndup (a, on_delete, strlen (on_delete)) : on_delete;
+    fk->action_locs[0] = s_arg_loc (d, "onDelete");
+    fk->actions[1] =
+        on_update && a ? wes_arena_strndup (a, on_update, strlen (on_update)) : on_update;
+    fk->action_locs[1] = s_arg_loc (d, "onUpdate");
+}
+
 static void
 s_check_fk (s_ctx_t *ctx, const s_fk_t *fk)
 {
-    const wes_ast_directive_t *d = fk->dir;
-    const char *dn = d->name.value;
+    const char *dn = fk->dname;
     wes_column_t *col = fk->column;
-    const char *ref = s_arg_str (d, "ref");
+    const char *ref = fk->ref;
     if (!ref) {
         return; /* missing or wrong kind: reported */
     }
-    wes_loc_t rloc = s_arg_loc (d, "ref");
+    wes_loc_t rloc = fk->ref_loc;
     const char *dot = strchr (ref, '.');
     if (!dot || dot == ref || dot[1] == '\0' || strchr (dot + 1, '.')) {
         s_err (ctx, rloc, "directive @%s ref: expected \"Type.field\", found \"%s\"", dn, ref);
@@ -2596,19 +2665,19 @@ s_check_fk (s_ctx_t *ctx, const s_fk_t *fk)
     const char *act_args[2] = {"onDelete", "onUpdate"};
     wes_fk_action_t *acts[2] = {&on_delete, &on_update};
     for (int i = 0; i < 2; i++) {
-        const char *w = s_arg_str (d, act_args[i]);
+        const char *w = fk->actions[i];
         if (!w) {
             continue;
         }
         if (!s_parse_action (w, acts[i])) {
-            s_err (ctx, s_arg_loc (d, act_args[i]),
+            s_err (ctx, fk->action_locs[i],
                    "directive @%s %s: unknown action %s (CASCADE, RESTRICT, SET_NULL, "
                    "SET_DEFAULT or NO_ACTION)",
                    dn, act_args[i], w);
             ok = false;
         }
         else if (*acts[i] == WES_FK_SET_NULL && col->not_null) {
-            s_err (ctx, s_arg_loc (d, act_args[i]),
+            s_err (ctx, fk->action_locs[i],
                    "directive @%s %s: SET NULL on column %s.%s, which is NOT NULL", dn, act_args[i],
                    fk->type->table->name, col->name);
             ok = false;
@@ -2627,7 +2696,7 @@ s_check_fk (s_ctx_t *ctx, const s_fk_t *fk)
     wes_table_t *rt = target->table;
     wes_column_t *rcol = s_column_for_field (rt, fname);
     if (!rcol) {
-        s_no_column (ctx, target, fname, rloc, d, "ref");
+        s_no_column (ctx, target, fname, rloc, dn, "ref");
         free (tname);
         return;
     }
@@ -2648,7 +2717,7 @@ s_check_fk (s_ctx_t *ctx, const s_fk_t *fk)
     }
     if (ok && !broken) {
         wes_constraint_t *c =
-            s_add_constraint (ctx, fk->type->table, WES_CON_FOREIGN, NULL, "fkey", true, d->loc);
+            s_add_constraint (ctx, fk->type->table, WES_CON_FOREIGN, NULL, "fkey", true, fk->dloc);
         wes_constraint_add_column (c, col->name);
         wes_model_put_str (ctx->model, &c->ref_table, rt->name);
         wes_constraint_add_ref_column (c, rcol->name);
@@ -2671,17 +2740,6 @@ s_cmp_pending (const void *a, const void *b)
         return c;
     }
     return pa->seq < pb->seq ? -1 : pa->seq > pb->seq ? 1 : 0;
-}
-
-static char *
-s_conkey (const wes_table_t *t, const char *name)
-{
-    size_t lt = strlen (t->name), ln = strlen (name);
-    char *k = wes_alloc (lt + ln + 2);
-    memcpy (k, t->name, lt);
-    k[lt] = '\x1f';
-    memcpy (k + lt + 1, name, ln + 1);
-    return k;
 }
 
 /*  wes_name_generate's name when it fits in WES_MAX_IDENT_BYTES (it is then
@@ -2739,13 +2797,21 @@ s_settle_names (s_ctx_t *ctx)
     if (ctx->n_pending > 1) {
         qsort (ctx->pending, ctx->n_pending, sizeof (s_pending_t *), s_cmp_pending);
     }
+    //  The pending names come grouped by table: a constraint name has to be
+    //  unique within its table only, so one small map of the current
+    //  table's names (keys borrowed: the model's copies) does, cleared when
+    //  the table changes. User-given names first, for every table (they
+    //  take the relation namespace before any generated name can)
+    s_map_t local = {.borrowed = true};
     for (size_t i = 0; i < ctx->n_pending; i++) {
         s_pending_t *p = ctx->pending[i];
+        if (i == 0 || p->table != ctx->pending[i - 1]->table) {
+            s_map_clear (&local);
+        }
         if (!p->given) {
             continue;
         }
-        char *key = s_conkey (p->table, p->given);
-        wes_loc_t *prev = s_map_get (&ctx->connames, key);
+        wes_loc_t *prev = s_map_get (&local, p->given);
         bool table_clash = s_map_get (&ctx->table_names, p->given) != NULL;
         if (!prev && p->relation) {
             prev = s_map_get (&ctx->relnames, p->given);
@@ -2765,13 +2831,24 @@ s_settle_names (s_ctx_t *ctx)
             }
         }
         else {
-            s_map_put (&ctx->connames, key, &p->loc);
+            p->named = true;
             s_set_name (ctx, p, p->given);
+            s_map_put (&local, p->con ? p->con->name : p->index->name, &p->loc);
         }
-        free (key);
     }
+    //  Then the generated names, table by table, next to the names the
+    //  table's user-given ones took
     for (size_t i = 0; i < ctx->n_pending; i++) {
         s_pending_t *p = ctx->pending[i];
+        if (i == 0 || p->table != ctx->pending[i - 1]->table) {
+            s_map_clear (&local);
+            for (size_t k = i; k < ctx->n_pending && ctx->pending[k]->table == p->table; k++) {
+                const s_pending_t *q = ctx->pending[k];
+                if (q->named) {
+                    s_map_put (&local, q->con ? q->con->name : q->index->name, (void *)&q->loc);
+                }
+            }
+        }
         if (p->given) {
             continue;
         }
@@ -2788,23 +2865,23 @@ s_settle_names (s_ctx_t *ctx)
             if (!s_name_short (small, p->table->name, cols, n, p->label, pass)) {
                 name = heap = wes_name_generate (p->table->name, cols, n, p->label, pass);
             }
-            char *key = s_conkey (p->table, name);
-            bool free_name = !s_map_get (&ctx->connames, key) && !s_map_get (&ctx->relnames, name)
+            bool free_name = !s_map_get (&local, name) && !s_map_get (&ctx->relnames, name)
                              && !s_map_get (&ctx->table_names, name);
             if (free_name) {
-                s_map_put (&ctx->connames, key, &p->loc);
-                if (p->relation) {
-                    s_map_put (&ctx->relnames, name, &p->loc);
-                }
                 s_set_name (ctx, p, name);
+                const char *kept = p->con ? p->con->name : p->index->name;
+                s_map_put (&local, kept, &p->loc);
+                if (p->relation) {
+                    s_map_put (&ctx->relnames, kept, &p->loc);
+                }
             }
-            free (key);
             free (heap);
             if (free_name) {
                 break;
             }
         }
     }
+    s_map_free (&local);
     /*  CHECK constraints carry their column only for naming. */
     for (size_t i = 0; i < ctx->n_pending; i++) {
         s_pending_t *p = ctx->pending[i];

@@ -585,19 +585,20 @@ static void
 s_put_expression_records (s_sink_t *sink, wes_buf_t *buf, const wes_table_t *const *tables,
                           size_t n_tables)
 {
+    //  Is there anything to record? (the first expression found says so)
     size_t n = 0;
-    for (size_t i = 0; i < n_tables; i++) {
+    for (size_t i = 0; i < n_tables && n == 0; i++) {
         const wes_table_t *t = tables[i];
-        for (size_t j = 0; j < t->n_columns; j++) {
+        for (size_t j = 0; j < t->n_columns && n == 0; j++) {
             n += t->columns[j]->default_expr != NULL;
         }
-        for (size_t j = 0; j < t->n_constraints; j++) {
+        for (size_t j = 0; j < t->n_constraints && n == 0; j++) {
             n += t->constraints[j]->kind == WES_CON_CHECK && t->constraints[j]->check_expr;
         }
-        for (size_t j = 0; j < t->n_indexes; j++) {
+        for (size_t j = 0; j < t->n_indexes && n == 0; j++) {
             n += t->indexes[j]->where != NULL;
         }
-        for (size_t j = 0; j < t->n_policies; j++) {
+        for (size_t j = 0; j < t->n_policies && n == 0; j++) {
             n += t->policies[j]->using_expr || t->policies[j]->check_expr;
         }
     }
@@ -608,38 +609,54 @@ s_put_expression_records (s_sink_t *sink, wes_buf_t *buf, const wes_table_t *con
     wes_buf_puts (buf, "-- Wesley's record of the expressions above, for `wesley hash --db` and "
                        "drift\n");
     wes_buf_puts (buf, wes_introspect_expressions_ddl);
-    for (size_t i = 0; i < n_tables; i++) {
-        const wes_table_t *t = tables[i];
-        for (size_t j = 0; j < t->n_columns; j++) {
-            if (t->columns[j]->default_expr) {
-                wes_introspect_record_sql (buf, "default", t->name, t->columns[j]->name,
-                                           t->columns[j]->default_expr);
+    //  One kind after the other, many records per statement
+    static const char *const kinds[] = {"default", "check", "index_where", "policy_using",
+                                        "policy_check"};
+    for (size_t k = 0; k < sizeof kinds / sizeof kinds[0]; k++) {
+        size_t rows = 0;
+        for (size_t i = 0; i < n_tables; i++) {
+            const wes_table_t *t = tables[i];
+            if (k == 0) {
+                for (size_t j = 0; j < t->n_columns; j++) {
+                    const wes_column_t *c = t->columns[j];
+                    if (c->default_expr) {
+                        wes_introspect_records_row (buf, kinds[k], &rows, t->name, c->name,
+                                                    c->default_expr);
+                    }
+                }
+            }
+            else if (k == 1) {
+                for (size_t j = 0; j < t->n_constraints; j++) {
+                    const wes_constraint_t *c = t->constraints[j];
+                    if (c->kind == WES_CON_CHECK && c->check_expr) {
+                        wes_introspect_records_row (buf, kinds[k], &rows, t->name, c->name,
+                                                    c->check_expr);
+                    }
+                }
+            }
+            else if (k == 2) {
+                for (size_t j = 0; j < t->n_indexes; j++) {
+                    const wes_index_t *ix = t->indexes[j];
+                    if (ix->where) {
+                        wes_introspect_records_row (buf, kinds[k], &rows, t->name, ix->name,
+                                                    ix->where);
+                    }
+                }
+            }
+            else {
+                for (size_t j = 0; j < t->n_policies; j++) {
+                    const wes_policy_t *p = t->policies[j];
+                    const char *expr = k == 3 ? p->using_expr : p->check_expr;
+                    if (expr) {
+                        wes_introspect_records_row (buf, kinds[k], &rows, t->name, p->name, expr);
+                    }
+                }
+            }
+            if (wes_buf_len (buf) >= S_CHUNK_BYTES) {
+                s_stream_block (sink, buf);
             }
         }
-        for (size_t j = 0; j < t->n_constraints; j++) {
-            const wes_constraint_t *c = t->constraints[j];
-            if (c->kind == WES_CON_CHECK && c->check_expr) {
-                wes_introspect_record_sql (buf, "check", t->name, c->name, c->check_expr);
-            }
-        }
-        for (size_t j = 0; j < t->n_indexes; j++) {
-            if (t->indexes[j]->where) {
-                wes_introspect_record_sql (buf, "index_where", t->name, t->indexes[j]->name,
-                                           t->indexes[j]->where);
-            }
-        }
-        for (size_t j = 0; j < t->n_policies; j++) {
-            const wes_policy_t *p = t->policies[j];
-            if (p->using_expr) {
-                wes_introspect_record_sql (buf, "policy_using", t->name, p->name, p->using_expr);
-            }
-            if (p->check_expr) {
-                wes_introspect_record_sql (buf, "policy_check", t->name, p->name, p->check_expr);
-            }
-        }
-        if (wes_buf_len (buf) >= S_CHUNK_BYTES) {
-            s_stream_block (sink, buf);
-        }
+        wes_introspect_records_end (buf, kinds[k], &rows);
     }
     s_stream_block (sink, buf);
 }

@@ -53,6 +53,7 @@ struct wes_jsonw {
 };
 
 static void s_put (wes_jsonw_t *self, const char *data, size_t len);
+static inline void s_put_byte (wes_jsonw_t *self, char c);
 static void s_newline (wes_jsonw_t *self, size_t depth);
 static void s_end (wes_jsonw_t *self, const char *closer);
 static void s_before_value (wes_jsonw_t *self);
@@ -117,7 +118,7 @@ void
 wes_jsonw_object_begin (wes_jsonw_t *self)
 {
     s_before_value (self);
-    s_put (self, "{", 1);
+    s_put_byte (self, '{');
     if (self->depth + 1 >= self->depth_cap) {
         self->depth_cap *= 2;
         self->has_items = wes_realloc (self->has_items, self->depth_cap * sizeof (bool));
@@ -135,7 +136,7 @@ void
 wes_jsonw_array_begin (wes_jsonw_t *self)
 {
     s_before_value (self);
-    s_put (self, "[", 1);
+    s_put_byte (self, '[');
     if (self->depth + 1 >= self->depth_cap) {
         self->depth_cap *= 2;
         self->has_items = wes_realloc (self->has_items, self->depth_cap * sizeof (bool));
@@ -157,7 +158,7 @@ wes_jsonw_key (wes_jsonw_t *self, const char *key)
         return false;
     }
     if (self->has_items[self->depth]) {
-        s_put (self, ",", 1);
+        s_put_byte (self, ',');
     }
     self->has_items[self->depth] = true;
     s_newline (self, self->depth);
@@ -171,12 +172,15 @@ bool
 wes_jsonw_key_stable (wes_jsonw_t *self, const char *key)
 {
     wes_assert (self->depth > 0 && !self->after_key && key);
+    //  A key's slot holds its encoding followed by the separator (":" or ": ")
     s_slot_t *slot = s_slot (&self->slots, &self->n_slots, &self->cap_slots, key, 1);
     if (!slot->key) {
         slot->key = key;
         if (s_encode_string (self, key, false)) {
-            slot->len = strlen (self->scratch);
-            slot->off = s_enc_add (self, self->scratch, slot->len);
+            size_t n = strlen (self->scratch);
+            slot->off = s_enc_add (self, self->scratch, n);
+            s_enc_add (self, self->indent ? ": " : ":", self->indent ? 2 : 1);
+            slot->len = self->enc_len - slot->off;
         }
         else {
             slot->len = SIZE_MAX;
@@ -187,12 +191,11 @@ wes_jsonw_key_stable (wes_jsonw_t *self, const char *key)
     }
     size_t off = slot->off, len = slot->len;
     if (self->has_items[self->depth]) {
-        s_put (self, ",", 1);
+        s_put_byte (self, ',');
     }
     self->has_items[self->depth] = true;
     s_newline (self, self->depth);
     s_put (self, self->enc + off, len);
-    s_put (self, self->indent ? ": " : ":", self->indent ? 2 : 1);
     self->after_key = true;
     return true;
 }
@@ -396,6 +399,16 @@ wes_json_string_lossy (const char *s)
     return j;
 }
 
+/*  One byte of output (punctuation): s_put without the copy. */
+static inline void
+s_put_byte (wes_jsonw_t *self, char c)
+{
+    if (self->out_len + 1 > S_OUT_BYTES) {
+        (void)wes_jsonw_flush (self);
+    }
+    self->out[self->out_len++] = c;
+}
+
 /*  Appends to the pending output, handing full chunks to the callback. */
 static void
 s_put (wes_jsonw_t *self, const char *data, size_t len)
@@ -444,7 +457,7 @@ s_end (wes_jsonw_t *self, const char *closer)
         s_newline (self, self->depth - 1);
     }
     self->depth--;
-    s_put (self, closer, 1);
+    s_put_byte (self, closer[0]);
 }
 
 /*  The separator before a value: none after a key or at the top, else (in
@@ -460,7 +473,7 @@ s_before_value (wes_jsonw_t *self)
         return;
     }
     if (self->has_items[self->depth]) {
-        s_put (self, ",", 1);
+        s_put_byte (self, ',');
     }
     self->has_items[self->depth] = true;
     s_newline (self, self->depth);
@@ -490,6 +503,27 @@ s_dump (wes_jsonw_t *self, const json_t *value, size_t flags)
 static bool
 s_encode_string (wes_jsonw_t *self, const char *s, bool lossy)
 {
+    //  Printable ASCII without '"' or '\\' is its own encoding in jansson
+    //  (nothing escaped, nothing to validate): quote it and be done
+    size_t len = 0;
+    for (unsigned char c; (c = (unsigned char)s[len]) != '\0'; len++) {
+        if (c < 0x20 || c > 0x7E || c == '"' || c == '\\') {
+            break;
+        }
+    }
+    if (s[len] == '\0') {
+        if (len + 3 > self->scratch_cap) {
+            while (self->scratch_cap < len + 3) {
+                self->scratch_cap *= 2;
+            }
+            self->scratch = wes_realloc (self->scratch, self->scratch_cap);
+        }
+        self->scratch[0] = '"';
+        memcpy (self->scratch + 1, s, len);
+        self->scratch[len + 1] = '"';
+        self->scratch[len + 2] = '\0';
+        return true;
+    }
     if (json_string_set (self->jstr, s) == 0) {
         s_dump (self, self->jstr, JSON_ENCODE_ANY);
         return true;

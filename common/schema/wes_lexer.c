@@ -407,11 +407,19 @@ wes_lexer_next (wes_lexer_t *self, wes_token_t *token)
     };
     static const char *const punct_texts[] = {"!", "$", "&", "(", ")", ":", "=",
                                               "@", "[", "]", "{", "|", "}"};
-    const char *punct = c != 0 ? strchr (puncts, c) : NULL;
-    if (punct) {
+    //  Each byte's place in puncts plus one (0: not a punctuator), a table
+    //  instead of strchr: this runs for every token
+    static const unsigned char punct_at[256] = {
+        ['!'] = 1, ['$'] = 2, ['&'] = 3,  ['('] = 4,  [')'] = 5,  [':'] = 6,  ['='] = 7,
+        ['@'] = 8, ['['] = 9, [']'] = 10, ['{'] = 11, ['|'] = 12, ['}'] = 13,
+    };
+    _Static_assert(sizeof puncts - 1 == 13, "punct_at lists every punctuator");
+    if (c > 0 && punct_at[c]) {
+        size_t k = punct_at[c] - 1u;
+        wes_assert (puncts[k] == c);
         s_skip (self, 1);
-        token->kind = punct_kinds[punct - puncts];
-        token->text = punct_texts[punct - puncts];
+        token->kind = punct_kinds[k];
+        token->text = punct_texts[k];
         token->len = 1;
         token->loc.end = s_pos (self);
         return 0;

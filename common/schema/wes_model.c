@@ -4,6 +4,7 @@
 #include "wes_model.h"
 
 #include <openssl/evp.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -18,6 +19,10 @@
 #define S_TAG_HEAP 0x01
 /*  Bytes before every record (keeps max_align_t alignment): its model. */
 #define S_REC_HEADER 16
+/*  Metadata directives of one element written without jansson when they fit. */
+#define S_DIRECTIVES_BYTES 1024
+/*  Members of one object written without jansson (more: jansson). */
+#define S_PLAIN_MEMBERS 16
 
 struct wes_model {
     wes_table_t **tables; /* in insertion order until canonicalized */
@@ -60,6 +65,7 @@ static int s_cmp_constraint (const void *a, const void *b);
 static int s_cmp_index (const void *a, const void *b);
 static int s_cmp_policy (const void *a, const void *b);
 static int s_cmp_str (const void *a, const void *b);
+static bool s_dump_plain (const json_t *v, char *out, size_t size, size_t *len);
 
 wes_model_t *
 wes_model_new (void)
@@ -285,7 +291,17 @@ wes_model_put_directives (wes_model_t *self, char **field, json_t *value)
         wes_model_put_str (self, field, NULL);
         return;
     }
-    char *text = json_dumps (value, JSON_INDENT (2) | JSON_SORT_KEYS);
+    //  Most metadata is small and plain ({"pii":{}}, {"weight":{"value":9}}):
+    //  written here, on the stack, as jansson would; anything else by jansson
+    char small[S_DIRECTIVES_BYTES];
+    size_t len = 0;
+    if (s_dump_plain (value, small, sizeof small, &len)) {
+        small[len] = '\0';
+        json_decref (value);
+        wes_model_put_str (self, field, small);
+        return;
+    }
+    char *text = json_dumps (value, JSON_COMPACT | JSON_SORT_KEYS);
     wes_assert (text);
     json_decref (value);
     wes_model_put_str (self, field, text);
@@ -573,7 +589,7 @@ wes_model_write_document (const wes_model_t *self, const char *hash, json_dump_c
         wes_model_hash (self, own_hash);
         hash = own_hash;
     }
-    wes_jsonw_t *w = wes_jsonw_new (2, cb, arg);
+    wes_jsonw_t *w = wes_jsonw_new (0, cb, arg);
     wes_jsonw_object_begin (w);
     wes_jsonw_key_stable (w, "format");
     wes_jsonw_string (w, "wesley-schema/1");
@@ -1218,4 +1234,95 @@ static int
 s_cmp_str (const void *a, const void *b)
 {
     return strcmp (*(char *const *)a, *(char *const *)b);
+}
+
+//  Appends to out (size bytes, *len used) what json_dumps (v, JSON_COMPACT |
+//  JSON_SORT_KEYS) gives, leaving room for a NUL. False (out unspecified)
+//  for what this leaves to jansson: reals, strings other than printable
+//  ASCII without '"' and '\\', objects of many members, or no room
+static bool
+s_put_plain (char *out, size_t size, size_t *len, const char *data, size_t n)
+{
+    if (*len + n + 1 > size) {
+        return false;
+    }
+    memcpy (out + *len, data, n);
+    *len += n;
+    return true;
+}
+
+static bool
+s_put_plain_string (char *out, size_t size, size_t *len, const char *s)
+{
+    size_t n = 0;
+    for (unsigned char c; (c = (unsigned char)s[n]) != '\0'; n++) {
+        if (c < 0x20 || c > 0x7E || c == '"' || c == '\\') {
+            return false;
+        }
+    }
+    return s_put_plain (out, size, len, "\"", 1) && s_put_plain (out, size, len, s, n)
+           && s_put_plain (out, size, len, "\"", 1);
+}
+
+static bool
+s_dump_plain (const json_t *v, char *out, size_t size, size_t *len)
+{
+    switch (json_typeof (v)) {
+    case JSON_OBJECT: {
+        size_t n = json_object_size (v);
+        if (n > S_PLAIN_MEMBERS) {
+            return false;
+        }
+        const char *keys[S_PLAIN_MEMBERS];
+        size_t k = 0;
+        const char *key;
+        json_t *member;
+        json_object_foreach ((json_t *)v, key, member)
+        {
+            wes_assert (k < n);
+            keys[k++] = key;
+        }
+        qsort (keys, k, sizeof keys[0], s_cmp_str);
+        if (!s_put_plain (out, size, len, "{", 1)) {
+            return false;
+        }
+        for (size_t i = 0; i < k; i++) {
+            if ((i > 0 && !s_put_plain (out, size, len, ",", 1))
+                || !s_put_plain_string (out, size, len, keys[i])
+                || !s_put_plain (out, size, len, ":", 1)
+                || !s_dump_plain (json_object_get (v, keys[i]), out, size, len)) {
+                return false;
+            }
+        }
+        return s_put_plain (out, size, len, "}", 1);
+    }
+    case JSON_ARRAY: {
+        if (!s_put_plain (out, size, len, "[", 1)) {
+            return false;
+        }
+        for (size_t i = 0; i < json_array_size (v); i++) {
+            if ((i > 0 && !s_put_plain (out, size, len, ",", 1))
+                || !s_dump_plain (json_array_get (v, i), out, size, len)) {
+                return false;
+            }
+        }
+        return s_put_plain (out, size, len, "]", 1);
+    }
+    case JSON_STRING:
+        return s_put_plain_string (out, size, len, json_string_value (v));
+    case JSON_INTEGER: {
+        char num[32];
+        int n = snprintf (num, sizeof num, "%" JSON_INTEGER_FORMAT, json_integer_value (v));
+        return n > 0 && (size_t)n < sizeof num && s_put_plain (out, size, len, num, (size_t)n);
+    }
+    case JSON_TRUE:
+        return s_put_plain (out, size, len, "true", 4);
+    case JSON_FALSE:
+        return s_put_plain (out, size, len, "false", 5);
+    case JSON_NULL:
+        return s_put_plain (out, size, len, "null", 4);
+    case JSON_REAL:
+    default:
+        return false;
+    }
 }

@@ -70,7 +70,7 @@ typedef struct {
     char *enum_name;    /* GraphQL enum name when the column's type is an enum */
     char *renamed_from; /* @wes_renamedFrom: former column name, or NULL */
     char *directives;   /* kept metadata directives as JSON text, jansson's dump with
-                           JSON_INDENT (2) | JSON_SORT_KEYS of {"pii": {}, "weight": {"value":
+                           JSON_COMPACT | JSON_SORT_KEYS of {"pii": {}, "weight": {"value":
                            9}}, or NULL for none: wes_model_directives_json reads it,
                            wes_model_put_directives sets it */
     wes_srcpos_t pos;
@@ -198,7 +198,8 @@ int wes_model_write_canonical (const wes_model_t *self, json_dump_callback_t cb,
     "meta":{..GraphQL names, relations, metadata..}}. Caller owns. */
 json_t *wes_model_to_document_json (const wes_model_t *self);
 /*  Streams schema.json: the bytes of json_dumps (wes_model_to_document_json
-    (self), JSON_INDENT (2) | JSON_SORT_KEYS) without building the tree, each
+    (self), JSON_COMPACT | JSON_SORT_KEYS) (compact: a big schema's file
+    is half the size of the indented form) without building the tree, each
     value encoded by jansson. hash is wes_model_hash's (computed when NULL).
     Returns 0, or -1 when cb failed. */
 int wes_model_write_document (const wes_model_t *self, const char *hash, json_dump_callback_t cb,

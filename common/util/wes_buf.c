@@ -82,12 +82,17 @@ wes_buf_printf (wes_buf_t *self, const char *fmt, ...)
 static void
 s_put_quoted (wes_buf_t *self, const char *s, char q)
 {
+    //  The runs between quote characters go in one copy each
     wes_buf_append (self, &q, 1);
-    for (const char *p = s; *p; p++) {
-        if (*p == q) {
-            wes_buf_append (self, &q, 1);
+    for (const char *p = s;;) {
+        const char *hit = strchr (p, q);
+        size_t run = hit ? (size_t)(hit - p) + 1 : strlen (p);
+        wes_buf_append (self, p, run);
+        if (!hit) {
+            break;
         }
-        wes_buf_append (self, p, 1);
+        wes_buf_append (self, &q, 1); /* the quote, doubled */
+        p = hit + 1;
     }
     wes_buf_append (self, &q, 1);
 }

@@ -61,7 +61,7 @@ s_check_model (const wes_model_t *m, const char *what)
 
     /*  schema.json. */
     json_t *doc = wes_model_to_document_json (m);
-    want = json_dumps (doc, JSON_INDENT (2) | JSON_SORT_KEYS);
+    want = json_dumps (doc, JSON_COMPACT | JSON_SORT_KEYS);
     json_decref (doc);
     wes_buf_t *buf = wes_buf_new ();
     assert_int_equal (wes_model_write_document (m, NULL, s_to_buf, buf), 0);

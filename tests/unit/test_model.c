@@ -374,6 +374,55 @@ test_enum_names (void **state)
     assert_string_equal (wes_policy_cmd_sql (WES_POLICY_DELETE), "DELETE");
 }
 
+/*  A record's directives text is exactly json_dumps (value, JSON_COMPACT |
+    JSON_SORT_KEYS), whichever way it was written (plain values are written
+    without jansson, the rest by jansson). */
+static void
+test_directives_text (void **state)
+{
+    (void)state;
+    const char *values[] = {
+        "{\"pii\": {}}",
+        "{\"weight\": {\"value\": 9}, \"pii\": {}, \"uid\": {\"value\": \"tbl:1\"}}",
+        "{\"z\": {\"b\": [1, -2, true, false, null, \"x y\"], \"a\": {}}, \"B\": {}, \"a\": []}",
+        "{\"big\": {\"v\": 9223372036854775807, \"w\": -9223372036854775808}}",
+        "{\"real\": {\"v\": 1.5, \"w\": 100.0, \"x\": 1e300}}",
+        "{\"esc\": {\"v\": \"q\\\"uote\", \"w\": \"back\\\\slash\", \"x\": \"tab\\t\"}}",
+        "{\"utf8\": {\"v\": \"caf\u00e9\", \"w\": \"\\u0001\", \"x\": \"a/b~\\u007f\"}}",
+        "{\"many\": {\"a\":1,\"b\":2,\"c\":3,\"d\":4,\"e\":5,\"f\":6,\"g\":7,\"h\":8,"
+        "\"i\":9,\"j\":10,\"k\":11,\"l\":12,\"m\":13,\"n\":14,\"o\":15,\"p\":16,\"q\":17}}",
+        "{\"list\": [{\"value\": 1}, {\"value\": 2}]}",
+    };
+    wes_model_t *m = wes_model_new ();
+    wes_table_t *t = wes_model_add_table (m, "t");
+    wes_column_t *c = wes_table_add_column (t, "c", "text");
+    for (size_t i = 0; i < sizeof values / sizeof values[0]; i++) {
+        json_error_t err;
+        json_t *v = json_loads (values[i], 0, &err);
+        if (!v) {
+            fail_msg ("value %zu: %s", i, err.text);
+        }
+        char *want = json_dumps (v, JSON_COMPACT | JSON_SORT_KEYS);
+        wes_model_put_directives (m, &c->directives, v);
+        assert_non_null (c->directives);
+        assert_string_equal (c->directives, want);
+        free (want);
+    }
+    /*  Longer than the stack buffer: jansson writes it. */
+    json_t *big = json_object ();
+    json_t *args = json_object ();
+    char text[3000];
+    memset (text, 'x', sizeof text - 1);
+    text[sizeof text - 1] = '\0';
+    json_object_set_new (args, "value", json_string (text));
+    json_object_set_new (big, "doc", args);
+    char *want = json_dumps (big, JSON_COMPACT | JSON_SORT_KEYS);
+    wes_model_put_directives (m, &c->directives, big);
+    assert_string_equal (c->directives, want);
+    free (want);
+    wes_model_destroy (&m);
+}
+
 int
 main (void)
 {
@@ -386,6 +435,7 @@ main (void)
         cmocka_unit_test (test_invalid_utf8_is_kept),
         cmocka_unit_test (test_find_after_many_tables),
         cmocka_unit_test (test_enum_names),
+        cmocka_unit_test (test_directives_text),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);
 }

@@ -79,34 +79,19 @@ CREATE TABLE IF NOT EXISTS wesley.expressions (
     PRIMARY KEY (kind, table_name, object_name)
 );
 INSERT INTO wesley.expressions (kind, table_name, object_name, source, rendered)
-SELECT 'default', 'order', 'created_at', 'now()', r.rendered FROM (SELECT pg_get_expr(d.adbin, d.adrelid) FROM pg_attrdef d JOIN pg_attribute a ON a.attrelid = d.adrelid AND a.attnum = d.adnum WHERE d.adrelid = '"order"'::regclass AND a.attname = 'created_at') AS r(rendered) WHERE r.rendered IS NOT NULL
-ON CONFLICT (kind, table_name, object_name) DO UPDATE SET source = EXCLUDED.source, rendered = EXCLUDED.rendered;
-INSERT INTO wesley.expressions (kind, table_name, object_name, source, rendered)
-SELECT 'default', 'order', 'id', 'gen_random_uuid()', r.rendered FROM (SELECT pg_get_expr(d.adbin, d.adrelid) FROM pg_attrdef d JOIN pg_attribute a ON a.attrelid = d.adrelid AND a.attnum = d.adnum WHERE d.adrelid = '"order"'::regclass AND a.attname = 'id') AS r(rendered) WHERE r.rendered IS NOT NULL
-ON CONFLICT (kind, table_name, object_name) DO UPDATE SET source = EXCLUDED.source, rendered = EXCLUDED.rendered;
-INSERT INTO wesley.expressions (kind, table_name, object_name, source, rendered)
-SELECT 'default', 'order_item', 'id', 'gen_random_uuid()', r.rendered FROM (SELECT pg_get_expr(d.adbin, d.adrelid) FROM pg_attrdef d JOIN pg_attribute a ON a.attrelid = d.adrelid AND a.attnum = d.adnum WHERE d.adrelid = '"order_item"'::regclass AND a.attname = 'id') AS r(rendered) WHERE r.rendered IS NOT NULL
-ON CONFLICT (kind, table_name, object_name) DO UPDATE SET source = EXCLUDED.source, rendered = EXCLUDED.rendered;
-INSERT INTO wesley.expressions (kind, table_name, object_name, source, rendered)
-SELECT 'default', 'product', 'created_at', 'now()', r.rendered FROM (SELECT pg_get_expr(d.adbin, d.adrelid) FROM pg_attrdef d JOIN pg_attribute a ON a.attrelid = d.adrelid AND a.attnum = d.adnum WHERE d.adrelid = '"product"'::regclass AND a.attname = 'created_at') AS r(rendered) WHERE r.rendered IS NOT NULL
-ON CONFLICT (kind, table_name, object_name) DO UPDATE SET source = EXCLUDED.source, rendered = EXCLUDED.rendered;
-INSERT INTO wesley.expressions (kind, table_name, object_name, source, rendered)
-SELECT 'default', 'product', 'id', 'gen_random_uuid()', r.rendered FROM (SELECT pg_get_expr(d.adbin, d.adrelid) FROM pg_attrdef d JOIN pg_attribute a ON a.attrelid = d.adrelid AND a.attnum = d.adnum WHERE d.adrelid = '"product"'::regclass AND a.attname = 'id') AS r(rendered) WHERE r.rendered IS NOT NULL
-ON CONFLICT (kind, table_name, object_name) DO UPDATE SET source = EXCLUDED.source, rendered = EXCLUDED.rendered;
-INSERT INTO wesley.expressions (kind, table_name, object_name, source, rendered)
-SELECT 'default', 'product', 'published', 'false', r.rendered FROM (SELECT pg_get_expr(d.adbin, d.adrelid) FROM pg_attrdef d JOIN pg_attribute a ON a.attrelid = d.adrelid AND a.attnum = d.adnum WHERE d.adrelid = '"product"'::regclass AND a.attname = 'published') AS r(rendered) WHERE r.rendered IS NOT NULL
-ON CONFLICT (kind, table_name, object_name) DO UPDATE SET source = EXCLUDED.source, rendered = EXCLUDED.rendered;
-INSERT INTO wesley.expressions (kind, table_name, object_name, source, rendered)
-SELECT 'default', 'product', 'stock_quantity', '0', r.rendered FROM (SELECT pg_get_expr(d.adbin, d.adrelid) FROM pg_attrdef d JOIN pg_attribute a ON a.attrelid = d.adrelid AND a.attnum = d.adnum WHERE d.adrelid = '"product"'::regclass AND a.attname = 'stock_quantity') AS r(rendered) WHERE r.rendered IS NOT NULL
-ON CONFLICT (kind, table_name, object_name) DO UPDATE SET source = EXCLUDED.source, rendered = EXCLUDED.rendered;
-INSERT INTO wesley.expressions (kind, table_name, object_name, source, rendered)
-SELECT 'default', 'user', 'created_at', 'now()', r.rendered FROM (SELECT pg_get_expr(d.adbin, d.adrelid) FROM pg_attrdef d JOIN pg_attribute a ON a.attrelid = d.adrelid AND a.attnum = d.adnum WHERE d.adrelid = '"user"'::regclass AND a.attname = 'created_at') AS r(rendered) WHERE r.rendered IS NOT NULL
-ON CONFLICT (kind, table_name, object_name) DO UPDATE SET source = EXCLUDED.source, rendered = EXCLUDED.rendered;
-INSERT INTO wesley.expressions (kind, table_name, object_name, source, rendered)
-SELECT 'default', 'user', 'email_verified', 'false', r.rendered FROM (SELECT pg_get_expr(d.adbin, d.adrelid) FROM pg_attrdef d JOIN pg_attribute a ON a.attrelid = d.adrelid AND a.attnum = d.adnum WHERE d.adrelid = '"user"'::regclass AND a.attname = 'email_verified') AS r(rendered) WHERE r.rendered IS NOT NULL
-ON CONFLICT (kind, table_name, object_name) DO UPDATE SET source = EXCLUDED.source, rendered = EXCLUDED.rendered;
-INSERT INTO wesley.expressions (kind, table_name, object_name, source, rendered)
-SELECT 'default', 'user', 'id', 'gen_random_uuid()', r.rendered FROM (SELECT pg_get_expr(d.adbin, d.adrelid) FROM pg_attrdef d JOIN pg_attribute a ON a.attrelid = d.adrelid AND a.attnum = d.adnum WHERE d.adrelid = '"user"'::regclass AND a.attname = 'id') AS r(rendered) WHERE r.rendered IS NOT NULL
+SELECT 'default', v.t, v.o, v.s, pg_get_expr(d.adbin, d.adrelid) FROM (VALUES
+('order', 'created_at', 'now()'),
+('order', 'id', 'gen_random_uuid()'),
+('order_item', 'id', 'gen_random_uuid()'),
+('product', 'created_at', 'now()'),
+('product', 'id', 'gen_random_uuid()'),
+('product', 'published', 'false'),
+('product', 'stock_quantity', '0'),
+('user', 'created_at', 'now()'),
+('user', 'email_verified', 'false'),
+('user', 'id', 'gen_random_uuid()')
+) AS v(t, o, s), pg_attribute a, pg_attrdef d
+WHERE a.attrelid = quote_ident(v.t)::regclass AND a.attname = v.o AND d.adrelid = a.attrelid AND d.adnum = a.attnum AND pg_get_expr(d.adbin, d.adrelid) IS NOT NULL
 ON CONFLICT (kind, table_name, object_name) DO UPDATE SET source = EXCLUDED.source, rendered = EXCLUDED.rendered;
 
 COMMIT;

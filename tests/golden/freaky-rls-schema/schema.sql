@@ -388,22 +388,54 @@ CREATE TABLE IF NOT EXISTS wesley.expressions (
     PRIMARY KEY (kind, table_name, object_name)
 );
 INSERT INTO wesley.expressions (kind, table_name, object_name, source, rendered)
-SELECT 'default', 'activity_event', 'created_at', 'now()', r.rendered FROM (SELECT pg_get_expr(d.adbin, d.adrelid) FROM pg_attrdef d JOIN pg_attribute a ON a.attrelid = d.adrelid AND a.attnum = d.adnum WHERE d.adrelid = '"activity_event"'::regclass AND a.attname = 'created_at') AS r(rendered) WHERE r.rendered IS NOT NULL
+SELECT 'default', v.t, v.o, v.s, pg_get_expr(d.adbin, d.adrelid) FROM (VALUES
+('activity_event', 'created_at', 'now()'),
+('activity_event', 'surveillance_triggered', 'false'),
+('coaching_pair', 'created_at', 'now()'),
+('coaching_pair', 'is_active', 'true'),
+('coaching_pair', 'sessions_completed', '0'),
+('department', 'created_at', 'now()'),
+('department', 'manager_override_surveillance', 'false'),
+('department_manager', 'appointed_at', 'now()'),
+('department_member', 'joined_at', 'now()'),
+('department_member', 'role', '''member'''),
+('employee', 'created_at', 'now()'),
+('employee', 'current_bandwidth', '0.0'),
+('employee', 'is_being_coached', 'false'),
+('employee', 'last_activity', 'now()'),
+('employee', 'productivity_score', '50.0'),
+('employee', 'surveillance_level', '2'),
+('meeting_engagement', 'alert_triggered', 'false'),
+('meeting_engagement', 'distraction_count', '0'),
+('meeting_engagement', 'timestamp', 'now()'),
+('organization', 'created_at', 'now()'),
+('organization', 'surveillance_level', '3'),
+('organization_admin', 'granted_at', 'now()')
+) AS v(t, o, s), pg_attribute a, pg_attrdef d
+WHERE a.attrelid = quote_ident(v.t)::regclass AND a.attname = v.o AND d.adrelid = a.attrelid AND d.adnum = a.attnum AND pg_get_expr(d.adbin, d.adrelid) IS NOT NULL
 ON CONFLICT (kind, table_name, object_name) DO UPDATE SET source = EXCLUDED.source, rendered = EXCLUDED.rendered;
 INSERT INTO wesley.expressions (kind, table_name, object_name, source, rendered)
-SELECT 'default', 'activity_event', 'surveillance_triggered', 'false', r.rendered FROM (SELECT pg_get_expr(d.adbin, d.adrelid) FROM pg_attrdef d JOIN pg_attribute a ON a.attrelid = d.adrelid AND a.attnum = d.adnum WHERE d.adrelid = '"activity_event"'::regclass AND a.attname = 'surveillance_triggered') AS r(rendered) WHERE r.rendered IS NOT NULL
+SELECT 'check', v.t, v.o, v.s, pg_get_expr(k.conbin, k.conrelid) FROM (VALUES
+('activity_event', 'activity_event_productivity_impact_check', 'productivity_impact BETWEEN -10.0 AND 10.0'),
+('coaching_pair', 'coaching_pair_coachee_user_id_check', 'coach_user_id != coachee_user_id'),
+('coaching_pair', 'coaching_pair_sessions_completed_check', 'sessions_completed >= 0'),
+('coaching_pair', 'coaching_pair_target_bandwidth_check', 'target_bandwidth > 0.0 AND target_bandwidth <= 100.0'),
+('department', 'department_budget_check', 'budget > 0'),
+('employee', 'employee_current_bandwidth_check', 'current_bandwidth >= 0.0'),
+('employee', 'employee_productivity_score_check', 'productivity_score BETWEEN 0.0 AND 100.0'),
+('employee', 'employee_surveillance_level_check', 'surveillance_level BETWEEN 1 AND 5'),
+('meeting_engagement', 'meeting_engagement_distraction_count_check', 'distraction_count >= 0'),
+('meeting_engagement', 'meeting_engagement_engagement_score_check', 'engagement_score BETWEEN 0.0 AND 100.0'),
+('meeting_engagement', 'meeting_engagement_eye_contact_percentage_check', 'eye_contact_percentage BETWEEN 0.0 AND 100.0'),
+('meeting_engagement', 'meeting_engagement_speaking_time_seconds_check', 'speaking_time_seconds >= 0'),
+('organization', 'organization_surveillance_level_check', 'surveillance_level BETWEEN 1 AND 5')
+) AS v(t, o, s), pg_constraint k
+WHERE k.conrelid = quote_ident(v.t)::regclass AND k.conname = v.o AND pg_get_expr(k.conbin, k.conrelid) IS NOT NULL
 ON CONFLICT (kind, table_name, object_name) DO UPDATE SET source = EXCLUDED.source, rendered = EXCLUDED.rendered;
 INSERT INTO wesley.expressions (kind, table_name, object_name, source, rendered)
-SELECT 'check', 'activity_event', 'activity_event_productivity_impact_check', 'productivity_impact BETWEEN -10.0 AND 10.0', r.rendered FROM (SELECT pg_get_expr(k.conbin, k.conrelid) FROM pg_constraint k WHERE k.conrelid = '"activity_event"'::regclass AND k.conname = 'activity_event_productivity_impact_check') AS r(rendered) WHERE r.rendered IS NOT NULL
-ON CONFLICT (kind, table_name, object_name) DO UPDATE SET source = EXCLUDED.source, rendered = EXCLUDED.rendered;
-INSERT INTO wesley.expressions (kind, table_name, object_name, source, rendered)
-SELECT 'policy_using', 'activity_event', 'activity_event_delete_policy', 'auth.role() = ''service_role'' AND created_at < now() - interval ''90 days''', r.rendered FROM (SELECT pg_get_expr(p.polqual, p.polrelid) FROM pg_policy p WHERE p.polrelid = '"activity_event"'::regclass AND p.polname = 'activity_event_delete_policy') AS r(rendered) WHERE r.rendered IS NOT NULL
-ON CONFLICT (kind, table_name, object_name) DO UPDATE SET source = EXCLUDED.source, rendered = EXCLUDED.rendered;
-INSERT INTO wesley.expressions (kind, table_name, object_name, source, rendered)
-SELECT 'policy_check', 'activity_event', 'activity_event_insert_policy', 'auth.uid() = employee_user_id OR auth.role() = ''service_role''', r.rendered FROM (SELECT pg_get_expr(p.polwithcheck, p.polrelid) FROM pg_policy p WHERE p.polrelid = '"activity_event"'::regclass AND p.polname = 'activity_event_insert_policy') AS r(rendered) WHERE r.rendered IS NOT NULL
-ON CONFLICT (kind, table_name, object_name) DO UPDATE SET source = EXCLUDED.source, rendered = EXCLUDED.rendered;
-INSERT INTO wesley.expressions (kind, table_name, object_name, source, rendered)
-SELECT 'policy_using', 'activity_event', 'activity_event_select_policy', '-- Can see your own activity
+SELECT 'policy_using', v.t, v.o, v.s, pg_get_expr(p.polqual, p.polrelid) FROM (VALUES
+('activity_event', 'activity_event_delete_policy', 'auth.role() = ''service_role'' AND created_at < now() - interval ''90 days'''),
+('activity_event', 'activity_event_select_policy', '-- Can see your own activity
 auth.uid() = employee_user_id OR
 -- Managers can see their reports'' activity
 auth.uid() IN (
@@ -427,40 +459,10 @@ auth.uid() IN (
   WHERE em1.user_id = employee_user_id
 ) AND employee_user_id IN (
   SELECT user_id FROM employees WHERE surveillance_level >= 4
-))', r.rendered FROM (SELECT pg_get_expr(p.polqual, p.polrelid) FROM pg_policy p WHERE p.polrelid = '"activity_event"'::regclass AND p.polname = 'activity_event_select_policy') AS r(rendered) WHERE r.rendered IS NOT NULL
-ON CONFLICT (kind, table_name, object_name) DO UPDATE SET source = EXCLUDED.source, rendered = EXCLUDED.rendered;
-INSERT INTO wesley.expressions (kind, table_name, object_name, source, rendered)
-SELECT 'policy_using', 'activity_event', 'activity_event_update_policy', 'false', r.rendered FROM (SELECT pg_get_expr(p.polqual, p.polrelid) FROM pg_policy p WHERE p.polrelid = '"activity_event"'::regclass AND p.polname = 'activity_event_update_policy') AS r(rendered) WHERE r.rendered IS NOT NULL
-ON CONFLICT (kind, table_name, object_name) DO UPDATE SET source = EXCLUDED.source, rendered = EXCLUDED.rendered;
-INSERT INTO wesley.expressions (kind, table_name, object_name, source, rendered)
-SELECT 'policy_check', 'activity_event', 'activity_event_update_policy', 'false', r.rendered FROM (SELECT pg_get_expr(p.polwithcheck, p.polrelid) FROM pg_policy p WHERE p.polrelid = '"activity_event"'::regclass AND p.polname = 'activity_event_update_policy') AS r(rendered) WHERE r.rendered IS NOT NULL
-ON CONFLICT (kind, table_name, object_name) DO UPDATE SET source = EXCLUDED.source, rendered = EXCLUDED.rendered;
-INSERT INTO wesley.expressions (kind, table_name, object_name, source, rendered)
-SELECT 'default', 'coaching_pair', 'created_at', 'now()', r.rendered FROM (SELECT pg_get_expr(d.adbin, d.adrelid) FROM pg_attrdef d JOIN pg_attribute a ON a.attrelid = d.adrelid AND a.attnum = d.adnum WHERE d.adrelid = '"coaching_pair"'::regclass AND a.attname = 'created_at') AS r(rendered) WHERE r.rendered IS NOT NULL
-ON CONFLICT (kind, table_name, object_name) DO UPDATE SET source = EXCLUDED.source, rendered = EXCLUDED.rendered;
-INSERT INTO wesley.expressions (kind, table_name, object_name, source, rendered)
-SELECT 'default', 'coaching_pair', 'is_active', 'true', r.rendered FROM (SELECT pg_get_expr(d.adbin, d.adrelid) FROM pg_attrdef d JOIN pg_attribute a ON a.attrelid = d.adrelid AND a.attnum = d.adnum WHERE d.adrelid = '"coaching_pair"'::regclass AND a.attname = 'is_active') AS r(rendered) WHERE r.rendered IS NOT NULL
-ON CONFLICT (kind, table_name, object_name) DO UPDATE SET source = EXCLUDED.source, rendered = EXCLUDED.rendered;
-INSERT INTO wesley.expressions (kind, table_name, object_name, source, rendered)
-SELECT 'default', 'coaching_pair', 'sessions_completed', '0', r.rendered FROM (SELECT pg_get_expr(d.adbin, d.adrelid) FROM pg_attrdef d JOIN pg_attribute a ON a.attrelid = d.adrelid AND a.attnum = d.adnum WHERE d.adrelid = '"coaching_pair"'::regclass AND a.attname = 'sessions_completed') AS r(rendered) WHERE r.rendered IS NOT NULL
-ON CONFLICT (kind, table_name, object_name) DO UPDATE SET source = EXCLUDED.source, rendered = EXCLUDED.rendered;
-INSERT INTO wesley.expressions (kind, table_name, object_name, source, rendered)
-SELECT 'check', 'coaching_pair', 'coaching_pair_coachee_user_id_check', 'coach_user_id != coachee_user_id', r.rendered FROM (SELECT pg_get_expr(k.conbin, k.conrelid) FROM pg_constraint k WHERE k.conrelid = '"coaching_pair"'::regclass AND k.conname = 'coaching_pair_coachee_user_id_check') AS r(rendered) WHERE r.rendered IS NOT NULL
-ON CONFLICT (kind, table_name, object_name) DO UPDATE SET source = EXCLUDED.source, rendered = EXCLUDED.rendered;
-INSERT INTO wesley.expressions (kind, table_name, object_name, source, rendered)
-SELECT 'check', 'coaching_pair', 'coaching_pair_sessions_completed_check', 'sessions_completed >= 0', r.rendered FROM (SELECT pg_get_expr(k.conbin, k.conrelid) FROM pg_constraint k WHERE k.conrelid = '"coaching_pair"'::regclass AND k.conname = 'coaching_pair_sessions_completed_check') AS r(rendered) WHERE r.rendered IS NOT NULL
-ON CONFLICT (kind, table_name, object_name) DO UPDATE SET source = EXCLUDED.source, rendered = EXCLUDED.rendered;
-INSERT INTO wesley.expressions (kind, table_name, object_name, source, rendered)
-SELECT 'check', 'coaching_pair', 'coaching_pair_target_bandwidth_check', 'target_bandwidth > 0.0 AND target_bandwidth <= 100.0', r.rendered FROM (SELECT pg_get_expr(k.conbin, k.conrelid) FROM pg_constraint k WHERE k.conrelid = '"coaching_pair"'::regclass AND k.conname = 'coaching_pair_target_bandwidth_check') AS r(rendered) WHERE r.rendered IS NOT NULL
-ON CONFLICT (kind, table_name, object_name) DO UPDATE SET source = EXCLUDED.source, rendered = EXCLUDED.rendered;
-INSERT INTO wesley.expressions (kind, table_name, object_name, source, rendered)
-SELECT 'policy_using', 'coaching_pair', 'coaching_pair_delete_policy', 'auth.uid() IN (SELECT user_id FROM department_managers WHERE dept_id IN (SELECT dept_id FROM department_members WHERE user_id IN (coach_user_id, coachee_user_id))) OR auth.role() = ''service_role''', r.rendered FROM (SELECT pg_get_expr(p.polqual, p.polrelid) FROM pg_policy p WHERE p.polrelid = '"coaching_pair"'::regclass AND p.polname = 'coaching_pair_delete_policy') AS r(rendered) WHERE r.rendered IS NOT NULL
-ON CONFLICT (kind, table_name, object_name) DO UPDATE SET source = EXCLUDED.source, rendered = EXCLUDED.rendered;
-INSERT INTO wesley.expressions (kind, table_name, object_name, source, rendered)
-SELECT 'policy_check', 'coaching_pair', 'coaching_pair_insert_policy', 'auth.role() = ''service_role'' OR auth.uid() IN (SELECT user_id FROM department_managers WHERE dept_id IN (SELECT dept_id FROM department_members WHERE user_id IN (coach_user_id, coachee_user_id)))', r.rendered FROM (SELECT pg_get_expr(p.polwithcheck, p.polrelid) FROM pg_policy p WHERE p.polrelid = '"coaching_pair"'::regclass AND p.polname = 'coaching_pair_insert_policy') AS r(rendered) WHERE r.rendered IS NOT NULL
-ON CONFLICT (kind, table_name, object_name) DO UPDATE SET source = EXCLUDED.source, rendered = EXCLUDED.rendered;
-INSERT INTO wesley.expressions (kind, table_name, object_name, source, rendered)
-SELECT 'policy_using', 'coaching_pair', 'coaching_pair_select_policy', '-- Both coach and coachee can see the pairing
+))'),
+('activity_event', 'activity_event_update_policy', 'false'),
+('coaching_pair', 'coaching_pair_delete_policy', 'auth.uid() IN (SELECT user_id FROM department_managers WHERE dept_id IN (SELECT dept_id FROM department_members WHERE user_id IN (coach_user_id, coachee_user_id))) OR auth.role() = ''service_role'''),
+('coaching_pair', 'coaching_pair_select_policy', '-- Both coach and coachee can see the pairing
 auth.uid() = coach_user_id OR auth.uid() = coachee_user_id OR
 -- Managers can see pairings in their department
 auth.uid() IN (
@@ -475,117 +477,24 @@ auth.uid() IN (
   FROM organization_admins oa 
   JOIN department_members em ON oa.org_id = em.organization_id 
   WHERE em.user_id IN (coach_user_id, coachee_user_id)
-)', r.rendered FROM (SELECT pg_get_expr(p.polqual, p.polrelid) FROM pg_policy p WHERE p.polrelid = '"coaching_pair"'::regclass AND p.polname = 'coaching_pair_select_policy') AS r(rendered) WHERE r.rendered IS NOT NULL
-ON CONFLICT (kind, table_name, object_name) DO UPDATE SET source = EXCLUDED.source, rendered = EXCLUDED.rendered;
-INSERT INTO wesley.expressions (kind, table_name, object_name, source, rendered)
-SELECT 'policy_using', 'coaching_pair', 'coaching_pair_update_policy', 'auth.uid() IN (coach_user_id, coachee_user_id) OR auth.uid() IN (SELECT user_id FROM department_managers WHERE dept_id IN (SELECT dept_id FROM department_members WHERE user_id IN (coach_user_id, coachee_user_id)))', r.rendered FROM (SELECT pg_get_expr(p.polqual, p.polrelid) FROM pg_policy p WHERE p.polrelid = '"coaching_pair"'::regclass AND p.polname = 'coaching_pair_update_policy') AS r(rendered) WHERE r.rendered IS NOT NULL
-ON CONFLICT (kind, table_name, object_name) DO UPDATE SET source = EXCLUDED.source, rendered = EXCLUDED.rendered;
-INSERT INTO wesley.expressions (kind, table_name, object_name, source, rendered)
-SELECT 'policy_check', 'coaching_pair', 'coaching_pair_update_policy', 'auth.uid() IN (coach_user_id, coachee_user_id) OR auth.uid() IN (SELECT user_id FROM department_managers WHERE dept_id IN (SELECT dept_id FROM department_members WHERE user_id IN (coach_user_id, coachee_user_id)))', r.rendered FROM (SELECT pg_get_expr(p.polwithcheck, p.polrelid) FROM pg_policy p WHERE p.polrelid = '"coaching_pair"'::regclass AND p.polname = 'coaching_pair_update_policy') AS r(rendered) WHERE r.rendered IS NOT NULL
-ON CONFLICT (kind, table_name, object_name) DO UPDATE SET source = EXCLUDED.source, rendered = EXCLUDED.rendered;
-INSERT INTO wesley.expressions (kind, table_name, object_name, source, rendered)
-SELECT 'default', 'department', 'created_at', 'now()', r.rendered FROM (SELECT pg_get_expr(d.adbin, d.adrelid) FROM pg_attrdef d JOIN pg_attribute a ON a.attrelid = d.adrelid AND a.attnum = d.adnum WHERE d.adrelid = '"department"'::regclass AND a.attname = 'created_at') AS r(rendered) WHERE r.rendered IS NOT NULL
-ON CONFLICT (kind, table_name, object_name) DO UPDATE SET source = EXCLUDED.source, rendered = EXCLUDED.rendered;
-INSERT INTO wesley.expressions (kind, table_name, object_name, source, rendered)
-SELECT 'default', 'department', 'manager_override_surveillance', 'false', r.rendered FROM (SELECT pg_get_expr(d.adbin, d.adrelid) FROM pg_attrdef d JOIN pg_attribute a ON a.attrelid = d.adrelid AND a.attnum = d.adnum WHERE d.adrelid = '"department"'::regclass AND a.attname = 'manager_override_surveillance') AS r(rendered) WHERE r.rendered IS NOT NULL
-ON CONFLICT (kind, table_name, object_name) DO UPDATE SET source = EXCLUDED.source, rendered = EXCLUDED.rendered;
-INSERT INTO wesley.expressions (kind, table_name, object_name, source, rendered)
-SELECT 'check', 'department', 'department_budget_check', 'budget > 0', r.rendered FROM (SELECT pg_get_expr(k.conbin, k.conrelid) FROM pg_constraint k WHERE k.conrelid = '"department"'::regclass AND k.conname = 'department_budget_check') AS r(rendered) WHERE r.rendered IS NOT NULL
-ON CONFLICT (kind, table_name, object_name) DO UPDATE SET source = EXCLUDED.source, rendered = EXCLUDED.rendered;
-INSERT INTO wesley.expressions (kind, table_name, object_name, source, rendered)
-SELECT 'policy_using', 'department', 'department_delete_policy', 'auth.uid() IN (SELECT user_id FROM organization_admins WHERE org_id = organization_id)', r.rendered FROM (SELECT pg_get_expr(p.polqual, p.polrelid) FROM pg_policy p WHERE p.polrelid = '"department"'::regclass AND p.polname = 'department_delete_policy') AS r(rendered) WHERE r.rendered IS NOT NULL
-ON CONFLICT (kind, table_name, object_name) DO UPDATE SET source = EXCLUDED.source, rendered = EXCLUDED.rendered;
-INSERT INTO wesley.expressions (kind, table_name, object_name, source, rendered)
-SELECT 'policy_check', 'department', 'department_insert_policy', 'auth.uid() IN (SELECT user_id FROM organization_admins WHERE org_id = organization_id)', r.rendered FROM (SELECT pg_get_expr(p.polwithcheck, p.polrelid) FROM pg_policy p WHERE p.polrelid = '"department"'::regclass AND p.polname = 'department_insert_policy') AS r(rendered) WHERE r.rendered IS NOT NULL
-ON CONFLICT (kind, table_name, object_name) DO UPDATE SET source = EXCLUDED.source, rendered = EXCLUDED.rendered;
-INSERT INTO wesley.expressions (kind, table_name, object_name, source, rendered)
-SELECT 'policy_using', 'department', 'department_select_policy', 'auth.uid() IN (SELECT user_id FROM department_members WHERE dept_id = id) OR auth.uid() IN (SELECT user_id FROM organization_admins WHERE org_id = organization_id)', r.rendered FROM (SELECT pg_get_expr(p.polqual, p.polrelid) FROM pg_policy p WHERE p.polrelid = '"department"'::regclass AND p.polname = 'department_select_policy') AS r(rendered) WHERE r.rendered IS NOT NULL
-ON CONFLICT (kind, table_name, object_name) DO UPDATE SET source = EXCLUDED.source, rendered = EXCLUDED.rendered;
-INSERT INTO wesley.expressions (kind, table_name, object_name, source, rendered)
-SELECT 'policy_using', 'department', 'department_update_policy', 'auth.uid() IN (SELECT user_id FROM department_managers WHERE dept_id = id) OR auth.uid() IN (SELECT user_id FROM organization_admins WHERE org_id = organization_id)', r.rendered FROM (SELECT pg_get_expr(p.polqual, p.polrelid) FROM pg_policy p WHERE p.polrelid = '"department"'::regclass AND p.polname = 'department_update_policy') AS r(rendered) WHERE r.rendered IS NOT NULL
-ON CONFLICT (kind, table_name, object_name) DO UPDATE SET source = EXCLUDED.source, rendered = EXCLUDED.rendered;
-INSERT INTO wesley.expressions (kind, table_name, object_name, source, rendered)
-SELECT 'policy_check', 'department', 'department_update_policy', 'auth.uid() IN (SELECT user_id FROM department_managers WHERE dept_id = id) OR auth.uid() IN (SELECT user_id FROM organization_admins WHERE org_id = organization_id)', r.rendered FROM (SELECT pg_get_expr(p.polwithcheck, p.polrelid) FROM pg_policy p WHERE p.polrelid = '"department"'::regclass AND p.polname = 'department_update_policy') AS r(rendered) WHERE r.rendered IS NOT NULL
-ON CONFLICT (kind, table_name, object_name) DO UPDATE SET source = EXCLUDED.source, rendered = EXCLUDED.rendered;
-INSERT INTO wesley.expressions (kind, table_name, object_name, source, rendered)
-SELECT 'default', 'department_manager', 'appointed_at', 'now()', r.rendered FROM (SELECT pg_get_expr(d.adbin, d.adrelid) FROM pg_attrdef d JOIN pg_attribute a ON a.attrelid = d.adrelid AND a.attnum = d.adnum WHERE d.adrelid = '"department_manager"'::regclass AND a.attname = 'appointed_at') AS r(rendered) WHERE r.rendered IS NOT NULL
-ON CONFLICT (kind, table_name, object_name) DO UPDATE SET source = EXCLUDED.source, rendered = EXCLUDED.rendered;
-INSERT INTO wesley.expressions (kind, table_name, object_name, source, rendered)
-SELECT 'policy_using', 'department_manager', 'department_manager_delete_policy', 'auth.uid() IN (SELECT user_id FROM organization_admins WHERE org_id IN (SELECT organization_id FROM departments WHERE id = dept_id))', r.rendered FROM (SELECT pg_get_expr(p.polqual, p.polrelid) FROM pg_policy p WHERE p.polrelid = '"department_manager"'::regclass AND p.polname = 'department_manager_delete_policy') AS r(rendered) WHERE r.rendered IS NOT NULL
-ON CONFLICT (kind, table_name, object_name) DO UPDATE SET source = EXCLUDED.source, rendered = EXCLUDED.rendered;
-INSERT INTO wesley.expressions (kind, table_name, object_name, source, rendered)
-SELECT 'policy_check', 'department_manager', 'department_manager_insert_policy', 'auth.uid() IN (SELECT user_id FROM organization_admins WHERE org_id IN (SELECT organization_id FROM departments WHERE id = dept_id))', r.rendered FROM (SELECT pg_get_expr(p.polwithcheck, p.polrelid) FROM pg_policy p WHERE p.polrelid = '"department_manager"'::regclass AND p.polname = 'department_manager_insert_policy') AS r(rendered) WHERE r.rendered IS NOT NULL
-ON CONFLICT (kind, table_name, object_name) DO UPDATE SET source = EXCLUDED.source, rendered = EXCLUDED.rendered;
-INSERT INTO wesley.expressions (kind, table_name, object_name, source, rendered)
-SELECT 'policy_using', 'department_manager', 'department_manager_select_policy', 'auth.uid() = user_id OR auth.uid() IN (SELECT user_id FROM department_managers WHERE dept_id = dept_id) OR auth.uid() IN (SELECT user_id FROM organization_admins WHERE org_id IN (SELECT organization_id FROM departments WHERE id = dept_id))', r.rendered FROM (SELECT pg_get_expr(p.polqual, p.polrelid) FROM pg_policy p WHERE p.polrelid = '"department_manager"'::regclass AND p.polname = 'department_manager_select_policy') AS r(rendered) WHERE r.rendered IS NOT NULL
-ON CONFLICT (kind, table_name, object_name) DO UPDATE SET source = EXCLUDED.source, rendered = EXCLUDED.rendered;
-INSERT INTO wesley.expressions (kind, table_name, object_name, source, rendered)
-SELECT 'policy_using', 'department_manager', 'department_manager_update_policy', 'false', r.rendered FROM (SELECT pg_get_expr(p.polqual, p.polrelid) FROM pg_policy p WHERE p.polrelid = '"department_manager"'::regclass AND p.polname = 'department_manager_update_policy') AS r(rendered) WHERE r.rendered IS NOT NULL
-ON CONFLICT (kind, table_name, object_name) DO UPDATE SET source = EXCLUDED.source, rendered = EXCLUDED.rendered;
-INSERT INTO wesley.expressions (kind, table_name, object_name, source, rendered)
-SELECT 'policy_check', 'department_manager', 'department_manager_update_policy', 'false', r.rendered FROM (SELECT pg_get_expr(p.polwithcheck, p.polrelid) FROM pg_policy p WHERE p.polrelid = '"department_manager"'::regclass AND p.polname = 'department_manager_update_policy') AS r(rendered) WHERE r.rendered IS NOT NULL
-ON CONFLICT (kind, table_name, object_name) DO UPDATE SET source = EXCLUDED.source, rendered = EXCLUDED.rendered;
-INSERT INTO wesley.expressions (kind, table_name, object_name, source, rendered)
-SELECT 'default', 'department_member', 'joined_at', 'now()', r.rendered FROM (SELECT pg_get_expr(d.adbin, d.adrelid) FROM pg_attrdef d JOIN pg_attribute a ON a.attrelid = d.adrelid AND a.attnum = d.adnum WHERE d.adrelid = '"department_member"'::regclass AND a.attname = 'joined_at') AS r(rendered) WHERE r.rendered IS NOT NULL
-ON CONFLICT (kind, table_name, object_name) DO UPDATE SET source = EXCLUDED.source, rendered = EXCLUDED.rendered;
-INSERT INTO wesley.expressions (kind, table_name, object_name, source, rendered)
-SELECT 'default', 'department_member', 'role', '''member''', r.rendered FROM (SELECT pg_get_expr(d.adbin, d.adrelid) FROM pg_attrdef d JOIN pg_attribute a ON a.attrelid = d.adrelid AND a.attnum = d.adnum WHERE d.adrelid = '"department_member"'::regclass AND a.attname = 'role') AS r(rendered) WHERE r.rendered IS NOT NULL
-ON CONFLICT (kind, table_name, object_name) DO UPDATE SET source = EXCLUDED.source, rendered = EXCLUDED.rendered;
-INSERT INTO wesley.expressions (kind, table_name, object_name, source, rendered)
-SELECT 'policy_using', 'department_member', 'department_member_delete_policy', 'auth.uid() IN (SELECT user_id FROM department_managers WHERE dept_id = dept_id) OR auth.uid() IN (SELECT user_id FROM organization_admins WHERE org_id = organization_id)', r.rendered FROM (SELECT pg_get_expr(p.polqual, p.polrelid) FROM pg_policy p WHERE p.polrelid = '"department_member"'::regclass AND p.polname = 'department_member_delete_policy') AS r(rendered) WHERE r.rendered IS NOT NULL
-ON CONFLICT (kind, table_name, object_name) DO UPDATE SET source = EXCLUDED.source, rendered = EXCLUDED.rendered;
-INSERT INTO wesley.expressions (kind, table_name, object_name, source, rendered)
-SELECT 'policy_check', 'department_member', 'department_member_insert_policy', 'auth.uid() IN (SELECT user_id FROM department_managers WHERE dept_id = dept_id) OR auth.uid() IN (SELECT user_id FROM organization_admins WHERE org_id = organization_id)', r.rendered FROM (SELECT pg_get_expr(p.polwithcheck, p.polrelid) FROM pg_policy p WHERE p.polrelid = '"department_member"'::regclass AND p.polname = 'department_member_insert_policy') AS r(rendered) WHERE r.rendered IS NOT NULL
-ON CONFLICT (kind, table_name, object_name) DO UPDATE SET source = EXCLUDED.source, rendered = EXCLUDED.rendered;
-INSERT INTO wesley.expressions (kind, table_name, object_name, source, rendered)
-SELECT 'policy_using', 'department_member', 'department_member_select_policy', '-- Can see your own memberships
+)'),
+('coaching_pair', 'coaching_pair_update_policy', 'auth.uid() IN (coach_user_id, coachee_user_id) OR auth.uid() IN (SELECT user_id FROM department_managers WHERE dept_id IN (SELECT dept_id FROM department_members WHERE user_id IN (coach_user_id, coachee_user_id)))'),
+('department', 'department_delete_policy', 'auth.uid() IN (SELECT user_id FROM organization_admins WHERE org_id = organization_id)'),
+('department', 'department_select_policy', 'auth.uid() IN (SELECT user_id FROM department_members WHERE dept_id = id) OR auth.uid() IN (SELECT user_id FROM organization_admins WHERE org_id = organization_id)'),
+('department', 'department_update_policy', 'auth.uid() IN (SELECT user_id FROM department_managers WHERE dept_id = id) OR auth.uid() IN (SELECT user_id FROM organization_admins WHERE org_id = organization_id)'),
+('department_manager', 'department_manager_delete_policy', 'auth.uid() IN (SELECT user_id FROM organization_admins WHERE org_id IN (SELECT organization_id FROM departments WHERE id = dept_id))'),
+('department_manager', 'department_manager_select_policy', 'auth.uid() = user_id OR auth.uid() IN (SELECT user_id FROM department_managers WHERE dept_id = dept_id) OR auth.uid() IN (SELECT user_id FROM organization_admins WHERE org_id IN (SELECT organization_id FROM departments WHERE id = dept_id))'),
+('department_manager', 'department_manager_update_policy', 'false'),
+('department_member', 'department_member_delete_policy', 'auth.uid() IN (SELECT user_id FROM department_managers WHERE dept_id = dept_id) OR auth.uid() IN (SELECT user_id FROM organization_admins WHERE org_id = organization_id)'),
+('department_member', 'department_member_select_policy', '-- Can see your own memberships
 auth.uid() = user_id OR 
 -- Department managers can see their department members
 auth.uid() IN (SELECT user_id FROM department_managers WHERE dept_id = dept_id) OR
 -- Org admins can see all memberships in their org
-auth.uid() IN (SELECT user_id FROM organization_admins WHERE org_id = organization_id)', r.rendered FROM (SELECT pg_get_expr(p.polqual, p.polrelid) FROM pg_policy p WHERE p.polrelid = '"department_member"'::regclass AND p.polname = 'department_member_select_policy') AS r(rendered) WHERE r.rendered IS NOT NULL
-ON CONFLICT (kind, table_name, object_name) DO UPDATE SET source = EXCLUDED.source, rendered = EXCLUDED.rendered;
-INSERT INTO wesley.expressions (kind, table_name, object_name, source, rendered)
-SELECT 'policy_using', 'department_member', 'department_member_update_policy', 'false', r.rendered FROM (SELECT pg_get_expr(p.polqual, p.polrelid) FROM pg_policy p WHERE p.polrelid = '"department_member"'::regclass AND p.polname = 'department_member_update_policy') AS r(rendered) WHERE r.rendered IS NOT NULL
-ON CONFLICT (kind, table_name, object_name) DO UPDATE SET source = EXCLUDED.source, rendered = EXCLUDED.rendered;
-INSERT INTO wesley.expressions (kind, table_name, object_name, source, rendered)
-SELECT 'policy_check', 'department_member', 'department_member_update_policy', 'false', r.rendered FROM (SELECT pg_get_expr(p.polwithcheck, p.polrelid) FROM pg_policy p WHERE p.polrelid = '"department_member"'::regclass AND p.polname = 'department_member_update_policy') AS r(rendered) WHERE r.rendered IS NOT NULL
-ON CONFLICT (kind, table_name, object_name) DO UPDATE SET source = EXCLUDED.source, rendered = EXCLUDED.rendered;
-INSERT INTO wesley.expressions (kind, table_name, object_name, source, rendered)
-SELECT 'default', 'employee', 'created_at', 'now()', r.rendered FROM (SELECT pg_get_expr(d.adbin, d.adrelid) FROM pg_attrdef d JOIN pg_attribute a ON a.attrelid = d.adrelid AND a.attnum = d.adnum WHERE d.adrelid = '"employee"'::regclass AND a.attname = 'created_at') AS r(rendered) WHERE r.rendered IS NOT NULL
-ON CONFLICT (kind, table_name, object_name) DO UPDATE SET source = EXCLUDED.source, rendered = EXCLUDED.rendered;
-INSERT INTO wesley.expressions (kind, table_name, object_name, source, rendered)
-SELECT 'default', 'employee', 'current_bandwidth', '0.0', r.rendered FROM (SELECT pg_get_expr(d.adbin, d.adrelid) FROM pg_attrdef d JOIN pg_attribute a ON a.attrelid = d.adrelid AND a.attnum = d.adnum WHERE d.adrelid = '"employee"'::regclass AND a.attname = 'current_bandwidth') AS r(rendered) WHERE r.rendered IS NOT NULL
-ON CONFLICT (kind, table_name, object_name) DO UPDATE SET source = EXCLUDED.source, rendered = EXCLUDED.rendered;
-INSERT INTO wesley.expressions (kind, table_name, object_name, source, rendered)
-SELECT 'default', 'employee', 'is_being_coached', 'false', r.rendered FROM (SELECT pg_get_expr(d.adbin, d.adrelid) FROM pg_attrdef d JOIN pg_attribute a ON a.attrelid = d.adrelid AND a.attnum = d.adnum WHERE d.adrelid = '"employee"'::regclass AND a.attname = 'is_being_coached') AS r(rendered) WHERE r.rendered IS NOT NULL
-ON CONFLICT (kind, table_name, object_name) DO UPDATE SET source = EXCLUDED.source, rendered = EXCLUDED.rendered;
-INSERT INTO wesley.expressions (kind, table_name, object_name, source, rendered)
-SELECT 'default', 'employee', 'last_activity', 'now()', r.rendered FROM (SELECT pg_get_expr(d.adbin, d.adrelid) FROM pg_attrdef d JOIN pg_attribute a ON a.attrelid = d.adrelid AND a.attnum = d.adnum WHERE d.adrelid = '"employee"'::regclass AND a.attname = 'last_activity') AS r(rendered) WHERE r.rendered IS NOT NULL
-ON CONFLICT (kind, table_name, object_name) DO UPDATE SET source = EXCLUDED.source, rendered = EXCLUDED.rendered;
-INSERT INTO wesley.expressions (kind, table_name, object_name, source, rendered)
-SELECT 'default', 'employee', 'productivity_score', '50.0', r.rendered FROM (SELECT pg_get_expr(d.adbin, d.adrelid) FROM pg_attrdef d JOIN pg_attribute a ON a.attrelid = d.adrelid AND a.attnum = d.adnum WHERE d.adrelid = '"employee"'::regclass AND a.attname = 'productivity_score') AS r(rendered) WHERE r.rendered IS NOT NULL
-ON CONFLICT (kind, table_name, object_name) DO UPDATE SET source = EXCLUDED.source, rendered = EXCLUDED.rendered;
-INSERT INTO wesley.expressions (kind, table_name, object_name, source, rendered)
-SELECT 'default', 'employee', 'surveillance_level', '2', r.rendered FROM (SELECT pg_get_expr(d.adbin, d.adrelid) FROM pg_attrdef d JOIN pg_attribute a ON a.attrelid = d.adrelid AND a.attnum = d.adnum WHERE d.adrelid = '"employee"'::regclass AND a.attname = 'surveillance_level') AS r(rendered) WHERE r.rendered IS NOT NULL
-ON CONFLICT (kind, table_name, object_name) DO UPDATE SET source = EXCLUDED.source, rendered = EXCLUDED.rendered;
-INSERT INTO wesley.expressions (kind, table_name, object_name, source, rendered)
-SELECT 'check', 'employee', 'employee_current_bandwidth_check', 'current_bandwidth >= 0.0', r.rendered FROM (SELECT pg_get_expr(k.conbin, k.conrelid) FROM pg_constraint k WHERE k.conrelid = '"employee"'::regclass AND k.conname = 'employee_current_bandwidth_check') AS r(rendered) WHERE r.rendered IS NOT NULL
-ON CONFLICT (kind, table_name, object_name) DO UPDATE SET source = EXCLUDED.source, rendered = EXCLUDED.rendered;
-INSERT INTO wesley.expressions (kind, table_name, object_name, source, rendered)
-SELECT 'check', 'employee', 'employee_productivity_score_check', 'productivity_score BETWEEN 0.0 AND 100.0', r.rendered FROM (SELECT pg_get_expr(k.conbin, k.conrelid) FROM pg_constraint k WHERE k.conrelid = '"employee"'::regclass AND k.conname = 'employee_productivity_score_check') AS r(rendered) WHERE r.rendered IS NOT NULL
-ON CONFLICT (kind, table_name, object_name) DO UPDATE SET source = EXCLUDED.source, rendered = EXCLUDED.rendered;
-INSERT INTO wesley.expressions (kind, table_name, object_name, source, rendered)
-SELECT 'check', 'employee', 'employee_surveillance_level_check', 'surveillance_level BETWEEN 1 AND 5', r.rendered FROM (SELECT pg_get_expr(k.conbin, k.conrelid) FROM pg_constraint k WHERE k.conrelid = '"employee"'::regclass AND k.conname = 'employee_surveillance_level_check') AS r(rendered) WHERE r.rendered IS NOT NULL
-ON CONFLICT (kind, table_name, object_name) DO UPDATE SET source = EXCLUDED.source, rendered = EXCLUDED.rendered;
-INSERT INTO wesley.expressions (kind, table_name, object_name, source, rendered)
-SELECT 'policy_using', 'employee', 'employee_delete_policy', 'false', r.rendered FROM (SELECT pg_get_expr(p.polqual, p.polrelid) FROM pg_policy p WHERE p.polrelid = '"employee"'::regclass AND p.polname = 'employee_delete_policy') AS r(rendered) WHERE r.rendered IS NOT NULL
-ON CONFLICT (kind, table_name, object_name) DO UPDATE SET source = EXCLUDED.source, rendered = EXCLUDED.rendered;
-INSERT INTO wesley.expressions (kind, table_name, object_name, source, rendered)
-SELECT 'policy_check', 'employee', 'employee_insert_policy', 'auth.uid() IN (SELECT user_id FROM organization_admins WHERE org_id IN (SELECT organization_id FROM department_members WHERE user_id = user_id))', r.rendered FROM (SELECT pg_get_expr(p.polwithcheck, p.polrelid) FROM pg_policy p WHERE p.polrelid = '"employee"'::regclass AND p.polname = 'employee_insert_policy') AS r(rendered) WHERE r.rendered IS NOT NULL
-ON CONFLICT (kind, table_name, object_name) DO UPDATE SET source = EXCLUDED.source, rendered = EXCLUDED.rendered;
-INSERT INTO wesley.expressions (kind, table_name, object_name, source, rendered)
-SELECT 'policy_using', 'employee', 'employee_select_policy', '-- Can see yourself always
+auth.uid() IN (SELECT user_id FROM organization_admins WHERE org_id = organization_id)'),
+('department_member', 'department_member_update_policy', 'false'),
+('employee', 'employee_delete_policy', 'false'),
+('employee', 'employee_select_policy', '-- Can see yourself always
 auth.uid() = user_id OR 
 -- Managers can see their department members
 auth.uid() IN (
@@ -607,10 +516,8 @@ auth.uid() IN (
   FROM department_members em1 
   JOIN department_members em2 ON em1.organization_id = em2.organization_id 
   WHERE em1.user_id = user_id
-))', r.rendered FROM (SELECT pg_get_expr(p.polqual, p.polrelid) FROM pg_policy p WHERE p.polrelid = '"employee"'::regclass AND p.polname = 'employee_select_policy') AS r(rendered) WHERE r.rendered IS NOT NULL
-ON CONFLICT (kind, table_name, object_name) DO UPDATE SET source = EXCLUDED.source, rendered = EXCLUDED.rendered;
-INSERT INTO wesley.expressions (kind, table_name, object_name, source, rendered)
-SELECT 'policy_using', 'employee', 'employee_update_policy', '-- Can update yourself (limited fields)
+))'),
+('employee', 'employee_update_policy', '-- Can update yourself (limited fields)
 (auth.uid() = user_id AND current_setting(''rls.updating_field'') NOT IN (''surveillance_level'', ''productivity_score'')) OR
 -- Managers can update their reports
 auth.uid() IN (
@@ -625,55 +532,9 @@ auth.uid() IN (
   FROM organization_admins oa 
   JOIN department_members em ON oa.org_id = em.organization_id 
   WHERE em.user_id = user_id
-)', r.rendered FROM (SELECT pg_get_expr(p.polqual, p.polrelid) FROM pg_policy p WHERE p.polrelid = '"employee"'::regclass AND p.polname = 'employee_update_policy') AS r(rendered) WHERE r.rendered IS NOT NULL
-ON CONFLICT (kind, table_name, object_name) DO UPDATE SET source = EXCLUDED.source, rendered = EXCLUDED.rendered;
-INSERT INTO wesley.expressions (kind, table_name, object_name, source, rendered)
-SELECT 'policy_check', 'employee', 'employee_update_policy', '-- Can update yourself (limited fields)
-(auth.uid() = user_id AND current_setting(''rls.updating_field'') NOT IN (''surveillance_level'', ''productivity_score'')) OR
--- Managers can update their reports
-auth.uid() IN (
-  SELECT dm.user_id 
-  FROM department_managers dm 
-  JOIN department_members em ON dm.dept_id = em.dept_id 
-  WHERE em.user_id = user_id
-) OR
--- Org admins can update anyone
-auth.uid() IN (
-  SELECT oa.user_id 
-  FROM organization_admins oa 
-  JOIN department_members em ON oa.org_id = em.organization_id 
-  WHERE em.user_id = user_id
-)', r.rendered FROM (SELECT pg_get_expr(p.polwithcheck, p.polrelid) FROM pg_policy p WHERE p.polrelid = '"employee"'::regclass AND p.polname = 'employee_update_policy') AS r(rendered) WHERE r.rendered IS NOT NULL
-ON CONFLICT (kind, table_name, object_name) DO UPDATE SET source = EXCLUDED.source, rendered = EXCLUDED.rendered;
-INSERT INTO wesley.expressions (kind, table_name, object_name, source, rendered)
-SELECT 'default', 'meeting_engagement', 'alert_triggered', 'false', r.rendered FROM (SELECT pg_get_expr(d.adbin, d.adrelid) FROM pg_attrdef d JOIN pg_attribute a ON a.attrelid = d.adrelid AND a.attnum = d.adnum WHERE d.adrelid = '"meeting_engagement"'::regclass AND a.attname = 'alert_triggered') AS r(rendered) WHERE r.rendered IS NOT NULL
-ON CONFLICT (kind, table_name, object_name) DO UPDATE SET source = EXCLUDED.source, rendered = EXCLUDED.rendered;
-INSERT INTO wesley.expressions (kind, table_name, object_name, source, rendered)
-SELECT 'default', 'meeting_engagement', 'distraction_count', '0', r.rendered FROM (SELECT pg_get_expr(d.adbin, d.adrelid) FROM pg_attrdef d JOIN pg_attribute a ON a.attrelid = d.adrelid AND a.attnum = d.adnum WHERE d.adrelid = '"meeting_engagement"'::regclass AND a.attname = 'distraction_count') AS r(rendered) WHERE r.rendered IS NOT NULL
-ON CONFLICT (kind, table_name, object_name) DO UPDATE SET source = EXCLUDED.source, rendered = EXCLUDED.rendered;
-INSERT INTO wesley.expressions (kind, table_name, object_name, source, rendered)
-SELECT 'default', 'meeting_engagement', 'timestamp', 'now()', r.rendered FROM (SELECT pg_get_expr(d.adbin, d.adrelid) FROM pg_attrdef d JOIN pg_attribute a ON a.attrelid = d.adrelid AND a.attnum = d.adnum WHERE d.adrelid = '"meeting_engagement"'::regclass AND a.attname = 'timestamp') AS r(rendered) WHERE r.rendered IS NOT NULL
-ON CONFLICT (kind, table_name, object_name) DO UPDATE SET source = EXCLUDED.source, rendered = EXCLUDED.rendered;
-INSERT INTO wesley.expressions (kind, table_name, object_name, source, rendered)
-SELECT 'check', 'meeting_engagement', 'meeting_engagement_distraction_count_check', 'distraction_count >= 0', r.rendered FROM (SELECT pg_get_expr(k.conbin, k.conrelid) FROM pg_constraint k WHERE k.conrelid = '"meeting_engagement"'::regclass AND k.conname = 'meeting_engagement_distraction_count_check') AS r(rendered) WHERE r.rendered IS NOT NULL
-ON CONFLICT (kind, table_name, object_name) DO UPDATE SET source = EXCLUDED.source, rendered = EXCLUDED.rendered;
-INSERT INTO wesley.expressions (kind, table_name, object_name, source, rendered)
-SELECT 'check', 'meeting_engagement', 'meeting_engagement_engagement_score_check', 'engagement_score BETWEEN 0.0 AND 100.0', r.rendered FROM (SELECT pg_get_expr(k.conbin, k.conrelid) FROM pg_constraint k WHERE k.conrelid = '"meeting_engagement"'::regclass AND k.conname = 'meeting_engagement_engagement_score_check') AS r(rendered) WHERE r.rendered IS NOT NULL
-ON CONFLICT (kind, table_name, object_name) DO UPDATE SET source = EXCLUDED.source, rendered = EXCLUDED.rendered;
-INSERT INTO wesley.expressions (kind, table_name, object_name, source, rendered)
-SELECT 'check', 'meeting_engagement', 'meeting_engagement_eye_contact_percentage_check', 'eye_contact_percentage BETWEEN 0.0 AND 100.0', r.rendered FROM (SELECT pg_get_expr(k.conbin, k.conrelid) FROM pg_constraint k WHERE k.conrelid = '"meeting_engagement"'::regclass AND k.conname = 'meeting_engagement_eye_contact_percentage_check') AS r(rendered) WHERE r.rendered IS NOT NULL
-ON CONFLICT (kind, table_name, object_name) DO UPDATE SET source = EXCLUDED.source, rendered = EXCLUDED.rendered;
-INSERT INTO wesley.expressions (kind, table_name, object_name, source, rendered)
-SELECT 'check', 'meeting_engagement', 'meeting_engagement_speaking_time_seconds_check', 'speaking_time_seconds >= 0', r.rendered FROM (SELECT pg_get_expr(k.conbin, k.conrelid) FROM pg_constraint k WHERE k.conrelid = '"meeting_engagement"'::regclass AND k.conname = 'meeting_engagement_speaking_time_seconds_check') AS r(rendered) WHERE r.rendered IS NOT NULL
-ON CONFLICT (kind, table_name, object_name) DO UPDATE SET source = EXCLUDED.source, rendered = EXCLUDED.rendered;
-INSERT INTO wesley.expressions (kind, table_name, object_name, source, rendered)
-SELECT 'policy_using', 'meeting_engagement', 'meeting_engagement_delete_policy', 'auth.role() = ''service_role''', r.rendered FROM (SELECT pg_get_expr(p.polqual, p.polrelid) FROM pg_policy p WHERE p.polrelid = '"meeting_engagement"'::regclass AND p.polname = 'meeting_engagement_delete_policy') AS r(rendered) WHERE r.rendered IS NOT NULL
-ON CONFLICT (kind, table_name, object_name) DO UPDATE SET source = EXCLUDED.source, rendered = EXCLUDED.rendered;
-INSERT INTO wesley.expressions (kind, table_name, object_name, source, rendered)
-SELECT 'policy_check', 'meeting_engagement', 'meeting_engagement_insert_policy', 'auth.role() = ''service_role''', r.rendered FROM (SELECT pg_get_expr(p.polwithcheck, p.polrelid) FROM pg_policy p WHERE p.polrelid = '"meeting_engagement"'::regclass AND p.polname = 'meeting_engagement_insert_policy') AS r(rendered) WHERE r.rendered IS NOT NULL
-ON CONFLICT (kind, table_name, object_name) DO UPDATE SET source = EXCLUDED.source, rendered = EXCLUDED.rendered;
-INSERT INTO wesley.expressions (kind, table_name, object_name, source, rendered)
-SELECT 'policy_using', 'meeting_engagement', 'meeting_engagement_select_policy', '-- Can see your own engagement data
+)'),
+('meeting_engagement', 'meeting_engagement_delete_policy', 'auth.role() = ''service_role'''),
+('meeting_engagement', 'meeting_engagement_select_policy', '-- Can see your own engagement data
 auth.uid() = employee_user_id OR
 -- Meeting organizers can see all attendee engagement
 auth.uid() IN (SELECT organizer_user_id FROM meetings WHERE id = meeting_id) OR
@@ -690,55 +551,54 @@ auth.uid() IN (
   FROM organization_admins oa 
   JOIN department_members em ON oa.org_id = em.organization_id 
   WHERE em.user_id = employee_user_id
-)', r.rendered FROM (SELECT pg_get_expr(p.polqual, p.polrelid) FROM pg_policy p WHERE p.polrelid = '"meeting_engagement"'::regclass AND p.polname = 'meeting_engagement_select_policy') AS r(rendered) WHERE r.rendered IS NOT NULL
+)'),
+('meeting_engagement', 'meeting_engagement_update_policy', 'false'),
+('organization', 'organization_delete_policy', 'false'),
+('organization', 'organization_select_policy', 'true'),
+('organization', 'organization_update_policy', 'auth.role() = ''service_role'' OR (auth.uid() IN (SELECT user_id FROM organization_admins WHERE org_id = id))'),
+('organization_admin', 'organization_admin_delete_policy', 'auth.uid() IN (SELECT user_id FROM organization_admins WHERE org_id = org_id)'),
+('organization_admin', 'organization_admin_select_policy', 'auth.uid() = user_id OR auth.uid() IN (SELECT user_id FROM organization_admins WHERE org_id = org_id)'),
+('organization_admin', 'organization_admin_update_policy', 'false')
+) AS v(t, o, s), pg_policy p
+WHERE p.polrelid = quote_ident(v.t)::regclass AND p.polname = v.o AND pg_get_expr(p.polqual, p.polrelid) IS NOT NULL
 ON CONFLICT (kind, table_name, object_name) DO UPDATE SET source = EXCLUDED.source, rendered = EXCLUDED.rendered;
 INSERT INTO wesley.expressions (kind, table_name, object_name, source, rendered)
-SELECT 'policy_using', 'meeting_engagement', 'meeting_engagement_update_policy', 'false', r.rendered FROM (SELECT pg_get_expr(p.polqual, p.polrelid) FROM pg_policy p WHERE p.polrelid = '"meeting_engagement"'::regclass AND p.polname = 'meeting_engagement_update_policy') AS r(rendered) WHERE r.rendered IS NOT NULL
-ON CONFLICT (kind, table_name, object_name) DO UPDATE SET source = EXCLUDED.source, rendered = EXCLUDED.rendered;
-INSERT INTO wesley.expressions (kind, table_name, object_name, source, rendered)
-SELECT 'policy_check', 'meeting_engagement', 'meeting_engagement_update_policy', 'false', r.rendered FROM (SELECT pg_get_expr(p.polwithcheck, p.polrelid) FROM pg_policy p WHERE p.polrelid = '"meeting_engagement"'::regclass AND p.polname = 'meeting_engagement_update_policy') AS r(rendered) WHERE r.rendered IS NOT NULL
-ON CONFLICT (kind, table_name, object_name) DO UPDATE SET source = EXCLUDED.source, rendered = EXCLUDED.rendered;
-INSERT INTO wesley.expressions (kind, table_name, object_name, source, rendered)
-SELECT 'default', 'organization', 'created_at', 'now()', r.rendered FROM (SELECT pg_get_expr(d.adbin, d.adrelid) FROM pg_attrdef d JOIN pg_attribute a ON a.attrelid = d.adrelid AND a.attnum = d.adnum WHERE d.adrelid = '"organization"'::regclass AND a.attname = 'created_at') AS r(rendered) WHERE r.rendered IS NOT NULL
-ON CONFLICT (kind, table_name, object_name) DO UPDATE SET source = EXCLUDED.source, rendered = EXCLUDED.rendered;
-INSERT INTO wesley.expressions (kind, table_name, object_name, source, rendered)
-SELECT 'default', 'organization', 'surveillance_level', '3', r.rendered FROM (SELECT pg_get_expr(d.adbin, d.adrelid) FROM pg_attrdef d JOIN pg_attribute a ON a.attrelid = d.adrelid AND a.attnum = d.adnum WHERE d.adrelid = '"organization"'::regclass AND a.attname = 'surveillance_level') AS r(rendered) WHERE r.rendered IS NOT NULL
-ON CONFLICT (kind, table_name, object_name) DO UPDATE SET source = EXCLUDED.source, rendered = EXCLUDED.rendered;
-INSERT INTO wesley.expressions (kind, table_name, object_name, source, rendered)
-SELECT 'check', 'organization', 'organization_surveillance_level_check', 'surveillance_level BETWEEN 1 AND 5', r.rendered FROM (SELECT pg_get_expr(k.conbin, k.conrelid) FROM pg_constraint k WHERE k.conrelid = '"organization"'::regclass AND k.conname = 'organization_surveillance_level_check') AS r(rendered) WHERE r.rendered IS NOT NULL
-ON CONFLICT (kind, table_name, object_name) DO UPDATE SET source = EXCLUDED.source, rendered = EXCLUDED.rendered;
-INSERT INTO wesley.expressions (kind, table_name, object_name, source, rendered)
-SELECT 'policy_using', 'organization', 'organization_delete_policy', 'false', r.rendered FROM (SELECT pg_get_expr(p.polqual, p.polrelid) FROM pg_policy p WHERE p.polrelid = '"organization"'::regclass AND p.polname = 'organization_delete_policy') AS r(rendered) WHERE r.rendered IS NOT NULL
-ON CONFLICT (kind, table_name, object_name) DO UPDATE SET source = EXCLUDED.source, rendered = EXCLUDED.rendered;
-INSERT INTO wesley.expressions (kind, table_name, object_name, source, rendered)
-SELECT 'policy_check', 'organization', 'organization_insert_policy', 'auth.role() = ''service_role''', r.rendered FROM (SELECT pg_get_expr(p.polwithcheck, p.polrelid) FROM pg_policy p WHERE p.polrelid = '"organization"'::regclass AND p.polname = 'organization_insert_policy') AS r(rendered) WHERE r.rendered IS NOT NULL
-ON CONFLICT (kind, table_name, object_name) DO UPDATE SET source = EXCLUDED.source, rendered = EXCLUDED.rendered;
-INSERT INTO wesley.expressions (kind, table_name, object_name, source, rendered)
-SELECT 'policy_using', 'organization', 'organization_select_policy', 'true', r.rendered FROM (SELECT pg_get_expr(p.polqual, p.polrelid) FROM pg_policy p WHERE p.polrelid = '"organization"'::regclass AND p.polname = 'organization_select_policy') AS r(rendered) WHERE r.rendered IS NOT NULL
-ON CONFLICT (kind, table_name, object_name) DO UPDATE SET source = EXCLUDED.source, rendered = EXCLUDED.rendered;
-INSERT INTO wesley.expressions (kind, table_name, object_name, source, rendered)
-SELECT 'policy_using', 'organization', 'organization_update_policy', 'auth.role() = ''service_role'' OR (auth.uid() IN (SELECT user_id FROM organization_admins WHERE org_id = id))', r.rendered FROM (SELECT pg_get_expr(p.polqual, p.polrelid) FROM pg_policy p WHERE p.polrelid = '"organization"'::regclass AND p.polname = 'organization_update_policy') AS r(rendered) WHERE r.rendered IS NOT NULL
-ON CONFLICT (kind, table_name, object_name) DO UPDATE SET source = EXCLUDED.source, rendered = EXCLUDED.rendered;
-INSERT INTO wesley.expressions (kind, table_name, object_name, source, rendered)
-SELECT 'policy_check', 'organization', 'organization_update_policy', 'auth.role() = ''service_role'' OR (auth.uid() IN (SELECT user_id FROM organization_admins WHERE org_id = id))', r.rendered FROM (SELECT pg_get_expr(p.polwithcheck, p.polrelid) FROM pg_policy p WHERE p.polrelid = '"organization"'::regclass AND p.polname = 'organization_update_policy') AS r(rendered) WHERE r.rendered IS NOT NULL
-ON CONFLICT (kind, table_name, object_name) DO UPDATE SET source = EXCLUDED.source, rendered = EXCLUDED.rendered;
-INSERT INTO wesley.expressions (kind, table_name, object_name, source, rendered)
-SELECT 'default', 'organization_admin', 'granted_at', 'now()', r.rendered FROM (SELECT pg_get_expr(d.adbin, d.adrelid) FROM pg_attrdef d JOIN pg_attribute a ON a.attrelid = d.adrelid AND a.attnum = d.adnum WHERE d.adrelid = '"organization_admin"'::regclass AND a.attname = 'granted_at') AS r(rendered) WHERE r.rendered IS NOT NULL
-ON CONFLICT (kind, table_name, object_name) DO UPDATE SET source = EXCLUDED.source, rendered = EXCLUDED.rendered;
-INSERT INTO wesley.expressions (kind, table_name, object_name, source, rendered)
-SELECT 'policy_using', 'organization_admin', 'organization_admin_delete_policy', 'auth.uid() IN (SELECT user_id FROM organization_admins WHERE org_id = org_id)', r.rendered FROM (SELECT pg_get_expr(p.polqual, p.polrelid) FROM pg_policy p WHERE p.polrelid = '"organization_admin"'::regclass AND p.polname = 'organization_admin_delete_policy') AS r(rendered) WHERE r.rendered IS NOT NULL
-ON CONFLICT (kind, table_name, object_name) DO UPDATE SET source = EXCLUDED.source, rendered = EXCLUDED.rendered;
-INSERT INTO wesley.expressions (kind, table_name, object_name, source, rendered)
-SELECT 'policy_check', 'organization_admin', 'organization_admin_insert_policy', 'auth.uid() IN (SELECT user_id FROM organization_admins WHERE org_id = org_id)', r.rendered FROM (SELECT pg_get_expr(p.polwithcheck, p.polrelid) FROM pg_policy p WHERE p.polrelid = '"organization_admin"'::regclass AND p.polname = 'organization_admin_insert_policy') AS r(rendered) WHERE r.rendered IS NOT NULL
-ON CONFLICT (kind, table_name, object_name) DO UPDATE SET source = EXCLUDED.source, rendered = EXCLUDED.rendered;
-INSERT INTO wesley.expressions (kind, table_name, object_name, source, rendered)
-SELECT 'policy_using', 'organization_admin', 'organization_admin_select_policy', 'auth.uid() = user_id OR auth.uid() IN (SELECT user_id FROM organization_admins WHERE org_id = org_id)', r.rendered FROM (SELECT pg_get_expr(p.polqual, p.polrelid) FROM pg_policy p WHERE p.polrelid = '"organization_admin"'::regclass AND p.polname = 'organization_admin_select_policy') AS r(rendered) WHERE r.rendered IS NOT NULL
-ON CONFLICT (kind, table_name, object_name) DO UPDATE SET source = EXCLUDED.source, rendered = EXCLUDED.rendered;
-INSERT INTO wesley.expressions (kind, table_name, object_name, source, rendered)
-SELECT 'policy_using', 'organization_admin', 'organization_admin_update_policy', 'false', r.rendered FROM (SELECT pg_get_expr(p.polqual, p.polrelid) FROM pg_policy p WHERE p.polrelid = '"organization_admin"'::regclass AND p.polname = 'organization_admin_update_policy') AS r(rendered) WHERE r.rendered IS NOT NULL
-ON CONFLICT (kind, table_name, object_name) DO UPDATE SET source = EXCLUDED.source, rendered = EXCLUDED.rendered;
-INSERT INTO wesley.expressions (kind, table_name, object_name, source, rendered)
-SELECT 'policy_check', 'organization_admin', 'organization_admin_update_policy', 'false', r.rendered FROM (SELECT pg_get_expr(p.polwithcheck, p.polrelid) FROM pg_policy p WHERE p.polrelid = '"organization_admin"'::regclass AND p.polname = 'organization_admin_update_policy') AS r(rendered) WHERE r.rendered IS NOT NULL
+SELECT 'policy_check', v.t, v.o, v.s, pg_get_expr(p.polwithcheck, p.polrelid) FROM (VALUES
+('activity_event', 'activity_event_insert_policy', 'auth.uid() = employee_user_id OR auth.role() = ''service_role'''),
+('activity_event', 'activity_event_update_policy', 'false'),
+('coaching_pair', 'coaching_pair_insert_policy', 'auth.role() = ''service_role'' OR auth.uid() IN (SELECT user_id FROM department_managers WHERE dept_id IN (SELECT dept_id FROM department_members WHERE user_id IN (coach_user_id, coachee_user_id)))'),
+('coaching_pair', 'coaching_pair_update_policy', 'auth.uid() IN (coach_user_id, coachee_user_id) OR auth.uid() IN (SELECT user_id FROM department_managers WHERE dept_id IN (SELECT dept_id FROM department_members WHERE user_id IN (coach_user_id, coachee_user_id)))'),
+('department', 'department_insert_policy', 'auth.uid() IN (SELECT user_id FROM organization_admins WHERE org_id = organization_id)'),
+('department', 'department_update_policy', 'auth.uid() IN (SELECT user_id FROM department_managers WHERE dept_id = id) OR auth.uid() IN (SELECT user_id FROM organization_admins WHERE org_id = organization_id)'),
+('department_manager', 'department_manager_insert_policy', 'auth.uid() IN (SELECT user_id FROM organization_admins WHERE org_id IN (SELECT organization_id FROM departments WHERE id = dept_id))'),
+('department_manager', 'department_manager_update_policy', 'false'),
+('department_member', 'department_member_insert_policy', 'auth.uid() IN (SELECT user_id FROM department_managers WHERE dept_id = dept_id) OR auth.uid() IN (SELECT user_id FROM organization_admins WHERE org_id = organization_id)'),
+('department_member', 'department_member_update_policy', 'false'),
+('employee', 'employee_insert_policy', 'auth.uid() IN (SELECT user_id FROM organization_admins WHERE org_id IN (SELECT organization_id FROM department_members WHERE user_id = user_id))'),
+('employee', 'employee_update_policy', '-- Can update yourself (limited fields)
+(auth.uid() = user_id AND current_setting(''rls.updating_field'') NOT IN (''surveillance_level'', ''productivity_score'')) OR
+-- Managers can update their reports
+auth.uid() IN (
+  SELECT dm.user_id 
+  FROM department_managers dm 
+  JOIN department_members em ON dm.dept_id = em.dept_id 
+  WHERE em.user_id = user_id
+) OR
+-- Org admins can update anyone
+auth.uid() IN (
+  SELECT oa.user_id 
+  FROM organization_admins oa 
+  JOIN department_members em ON oa.org_id = em.organization_id 
+  WHERE em.user_id = user_id
+)'),
+('meeting_engagement', 'meeting_engagement_insert_policy', 'auth.role() = ''service_role'''),
+('meeting_engagement', 'meeting_engagement_update_policy', 'false'),
+('organization', 'organization_insert_policy', 'auth.role() = ''service_role'''),
+('organization', 'organization_update_policy', 'auth.role() = ''service_role'' OR (auth.uid() IN (SELECT user_id FROM organization_admins WHERE org_id = id))'),
+('organization_admin', 'organization_admin_insert_policy', 'auth.uid() IN (SELECT user_id FROM organization_admins WHERE org_id = org_id)'),
+('organization_admin', 'organization_admin_update_policy', 'false')
+) AS v(t, o, s), pg_policy p
+WHERE p.polrelid = quote_ident(v.t)::regclass AND p.polname = v.o AND pg_get_expr(p.polwithcheck, p.polrelid) IS NOT NULL
 ON CONFLICT (kind, table_name, object_name) DO UPDATE SET source = EXCLUDED.source, rendered = EXCLUDED.rendered;
 
 COMMIT;

@@ -26,7 +26,10 @@ CREATE TABLE IF NOT EXISTS wesley.expressions (
     PRIMARY KEY (kind, table_name, object_name)
 );
 INSERT INTO wesley.expressions (kind, table_name, object_name, source, rendered)
-SELECT 'default', 'user', 'created_at', 'now()', r.rendered FROM (SELECT pg_get_expr(d.adbin, d.adrelid) FROM pg_attrdef d JOIN pg_attribute a ON a.attrelid = d.adrelid AND a.attnum = d.adnum WHERE d.adrelid = '"user"'::regclass AND a.attname = 'created_at') AS r(rendered) WHERE r.rendered IS NOT NULL
+SELECT 'default', v.t, v.o, v.s, pg_get_expr(d.adbin, d.adrelid) FROM (VALUES
+('user', 'created_at', 'now()')
+) AS v(t, o, s), pg_attribute a, pg_attrdef d
+WHERE a.attrelid = quote_ident(v.t)::regclass AND a.attname = v.o AND d.adrelid = a.attrelid AND d.adnum = a.attnum AND pg_get_expr(d.adbin, d.adrelid) IS NOT NULL
 ON CONFLICT (kind, table_name, object_name) DO UPDATE SET source = EXCLUDED.source, rendered = EXCLUDED.rendered;
 
 COMMIT;

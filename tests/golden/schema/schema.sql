@@ -74,49 +74,39 @@ CREATE TABLE IF NOT EXISTS wesley.expressions (
     PRIMARY KEY (kind, table_name, object_name)
 );
 INSERT INTO wesley.expressions (kind, table_name, object_name, source, rendered)
-SELECT 'default', 'comment', 'created_at', 'now()', r.rendered FROM (SELECT pg_get_expr(d.adbin, d.adrelid) FROM pg_attrdef d JOIN pg_attribute a ON a.attrelid = d.adrelid AND a.attnum = d.adnum WHERE d.adrelid = '"comment"'::regclass AND a.attname = 'created_at') AS r(rendered) WHERE r.rendered IS NOT NULL
+SELECT 'default', v.t, v.o, v.s, pg_get_expr(d.adbin, d.adrelid) FROM (VALUES
+('comment', 'created_at', 'now()'),
+('comment', 'id', 'gen_random_uuid()'),
+('post', 'created_at', 'now()'),
+('post', 'id', 'gen_random_uuid()'),
+('post', 'published', 'false'),
+('user', 'created_at', 'now()'),
+('user', 'id', 'gen_random_uuid()'),
+('user', 'theme', '''light'''),
+('user', 'updated_at', 'now()')
+) AS v(t, o, s), pg_attribute a, pg_attrdef d
+WHERE a.attrelid = quote_ident(v.t)::regclass AND a.attname = v.o AND d.adrelid = a.attrelid AND d.adnum = a.attnum AND pg_get_expr(d.adbin, d.adrelid) IS NOT NULL
 ON CONFLICT (kind, table_name, object_name) DO UPDATE SET source = EXCLUDED.source, rendered = EXCLUDED.rendered;
 INSERT INTO wesley.expressions (kind, table_name, object_name, source, rendered)
-SELECT 'default', 'comment', 'id', 'gen_random_uuid()', r.rendered FROM (SELECT pg_get_expr(d.adbin, d.adrelid) FROM pg_attrdef d JOIN pg_attribute a ON a.attrelid = d.adrelid AND a.attnum = d.adnum WHERE d.adrelid = '"comment"'::regclass AND a.attname = 'id') AS r(rendered) WHERE r.rendered IS NOT NULL
+SELECT 'check', v.t, v.o, v.s, pg_get_expr(k.conbin, k.conrelid) FROM (VALUES
+('user', 'user_password_hash_check', 'char_length(password_hash) = 60')
+) AS v(t, o, s), pg_constraint k
+WHERE k.conrelid = quote_ident(v.t)::regclass AND k.conname = v.o AND pg_get_expr(k.conbin, k.conrelid) IS NOT NULL
 ON CONFLICT (kind, table_name, object_name) DO UPDATE SET source = EXCLUDED.source, rendered = EXCLUDED.rendered;
 INSERT INTO wesley.expressions (kind, table_name, object_name, source, rendered)
-SELECT 'default', 'post', 'created_at', 'now()', r.rendered FROM (SELECT pg_get_expr(d.adbin, d.adrelid) FROM pg_attrdef d JOIN pg_attribute a ON a.attrelid = d.adrelid AND a.attnum = d.adnum WHERE d.adrelid = '"post"'::regclass AND a.attname = 'created_at') AS r(rendered) WHERE r.rendered IS NOT NULL
+SELECT 'policy_using', v.t, v.o, v.s, pg_get_expr(p.polqual, p.polrelid) FROM (VALUES
+('post', 'post_delete_policy', 'auth.uid() = user_id'),
+('post', 'post_select_policy', 'true'),
+('post', 'post_update_policy', 'auth.uid() = user_id')
+) AS v(t, o, s), pg_policy p
+WHERE p.polrelid = quote_ident(v.t)::regclass AND p.polname = v.o AND pg_get_expr(p.polqual, p.polrelid) IS NOT NULL
 ON CONFLICT (kind, table_name, object_name) DO UPDATE SET source = EXCLUDED.source, rendered = EXCLUDED.rendered;
 INSERT INTO wesley.expressions (kind, table_name, object_name, source, rendered)
-SELECT 'default', 'post', 'id', 'gen_random_uuid()', r.rendered FROM (SELECT pg_get_expr(d.adbin, d.adrelid) FROM pg_attrdef d JOIN pg_attribute a ON a.attrelid = d.adrelid AND a.attnum = d.adnum WHERE d.adrelid = '"post"'::regclass AND a.attname = 'id') AS r(rendered) WHERE r.rendered IS NOT NULL
-ON CONFLICT (kind, table_name, object_name) DO UPDATE SET source = EXCLUDED.source, rendered = EXCLUDED.rendered;
-INSERT INTO wesley.expressions (kind, table_name, object_name, source, rendered)
-SELECT 'default', 'post', 'published', 'false', r.rendered FROM (SELECT pg_get_expr(d.adbin, d.adrelid) FROM pg_attrdef d JOIN pg_attribute a ON a.attrelid = d.adrelid AND a.attnum = d.adnum WHERE d.adrelid = '"post"'::regclass AND a.attname = 'published') AS r(rendered) WHERE r.rendered IS NOT NULL
-ON CONFLICT (kind, table_name, object_name) DO UPDATE SET source = EXCLUDED.source, rendered = EXCLUDED.rendered;
-INSERT INTO wesley.expressions (kind, table_name, object_name, source, rendered)
-SELECT 'policy_using', 'post', 'post_delete_policy', 'auth.uid() = user_id', r.rendered FROM (SELECT pg_get_expr(p.polqual, p.polrelid) FROM pg_policy p WHERE p.polrelid = '"post"'::regclass AND p.polname = 'post_delete_policy') AS r(rendered) WHERE r.rendered IS NOT NULL
-ON CONFLICT (kind, table_name, object_name) DO UPDATE SET source = EXCLUDED.source, rendered = EXCLUDED.rendered;
-INSERT INTO wesley.expressions (kind, table_name, object_name, source, rendered)
-SELECT 'policy_check', 'post', 'post_insert_policy', 'auth.uid() = user_id', r.rendered FROM (SELECT pg_get_expr(p.polwithcheck, p.polrelid) FROM pg_policy p WHERE p.polrelid = '"post"'::regclass AND p.polname = 'post_insert_policy') AS r(rendered) WHERE r.rendered IS NOT NULL
-ON CONFLICT (kind, table_name, object_name) DO UPDATE SET source = EXCLUDED.source, rendered = EXCLUDED.rendered;
-INSERT INTO wesley.expressions (kind, table_name, object_name, source, rendered)
-SELECT 'policy_using', 'post', 'post_select_policy', 'true', r.rendered FROM (SELECT pg_get_expr(p.polqual, p.polrelid) FROM pg_policy p WHERE p.polrelid = '"post"'::regclass AND p.polname = 'post_select_policy') AS r(rendered) WHERE r.rendered IS NOT NULL
-ON CONFLICT (kind, table_name, object_name) DO UPDATE SET source = EXCLUDED.source, rendered = EXCLUDED.rendered;
-INSERT INTO wesley.expressions (kind, table_name, object_name, source, rendered)
-SELECT 'policy_using', 'post', 'post_update_policy', 'auth.uid() = user_id', r.rendered FROM (SELECT pg_get_expr(p.polqual, p.polrelid) FROM pg_policy p WHERE p.polrelid = '"post"'::regclass AND p.polname = 'post_update_policy') AS r(rendered) WHERE r.rendered IS NOT NULL
-ON CONFLICT (kind, table_name, object_name) DO UPDATE SET source = EXCLUDED.source, rendered = EXCLUDED.rendered;
-INSERT INTO wesley.expressions (kind, table_name, object_name, source, rendered)
-SELECT 'policy_check', 'post', 'post_update_policy', 'auth.uid() = user_id', r.rendered FROM (SELECT pg_get_expr(p.polwithcheck, p.polrelid) FROM pg_policy p WHERE p.polrelid = '"post"'::regclass AND p.polname = 'post_update_policy') AS r(rendered) WHERE r.rendered IS NOT NULL
-ON CONFLICT (kind, table_name, object_name) DO UPDATE SET source = EXCLUDED.source, rendered = EXCLUDED.rendered;
-INSERT INTO wesley.expressions (kind, table_name, object_name, source, rendered)
-SELECT 'default', 'user', 'created_at', 'now()', r.rendered FROM (SELECT pg_get_expr(d.adbin, d.adrelid) FROM pg_attrdef d JOIN pg_attribute a ON a.attrelid = d.adrelid AND a.attnum = d.adnum WHERE d.adrelid = '"user"'::regclass AND a.attname = 'created_at') AS r(rendered) WHERE r.rendered IS NOT NULL
-ON CONFLICT (kind, table_name, object_name) DO UPDATE SET source = EXCLUDED.source, rendered = EXCLUDED.rendered;
-INSERT INTO wesley.expressions (kind, table_name, object_name, source, rendered)
-SELECT 'default', 'user', 'id', 'gen_random_uuid()', r.rendered FROM (SELECT pg_get_expr(d.adbin, d.adrelid) FROM pg_attrdef d JOIN pg_attribute a ON a.attrelid = d.adrelid AND a.attnum = d.adnum WHERE d.adrelid = '"user"'::regclass AND a.attname = 'id') AS r(rendered) WHERE r.rendered IS NOT NULL
-ON CONFLICT (kind, table_name, object_name) DO UPDATE SET source = EXCLUDED.source, rendered = EXCLUDED.rendered;
-INSERT INTO wesley.expressions (kind, table_name, object_name, source, rendered)
-SELECT 'default', 'user', 'theme', '''light''', r.rendered FROM (SELECT pg_get_expr(d.adbin, d.adrelid) FROM pg_attrdef d JOIN pg_attribute a ON a.attrelid = d.adrelid AND a.attnum = d.adnum WHERE d.adrelid = '"user"'::regclass AND a.attname = 'theme') AS r(rendered) WHERE r.rendered IS NOT NULL
-ON CONFLICT (kind, table_name, object_name) DO UPDATE SET source = EXCLUDED.source, rendered = EXCLUDED.rendered;
-INSERT INTO wesley.expressions (kind, table_name, object_name, source, rendered)
-SELECT 'default', 'user', 'updated_at', 'now()', r.rendered FROM (SELECT pg_get_expr(d.adbin, d.adrelid) FROM pg_attrdef d JOIN pg_attribute a ON a.attrelid = d.adrelid AND a.attnum = d.adnum WHERE d.adrelid = '"user"'::regclass AND a.attname = 'updated_at') AS r(rendered) WHERE r.rendered IS NOT NULL
-ON CONFLICT (kind, table_name, object_name) DO UPDATE SET source = EXCLUDED.source, rendered = EXCLUDED.rendered;
-INSERT INTO wesley.expressions (kind, table_name, object_name, source, rendered)
-SELECT 'check', 'user', 'user_password_hash_check', 'char_length(password_hash) = 60', r.rendered FROM (SELECT pg_get_expr(k.conbin, k.conrelid) FROM pg_constraint k WHERE k.conrelid = '"user"'::regclass AND k.conname = 'user_password_hash_check') AS r(rendered) WHERE r.rendered IS NOT NULL
+SELECT 'policy_check', v.t, v.o, v.s, pg_get_expr(p.polwithcheck, p.polrelid) FROM (VALUES
+('post', 'post_insert_policy', 'auth.uid() = user_id'),
+('post', 'post_update_policy', 'auth.uid() = user_id')
+) AS v(t, o, s), pg_policy p
+WHERE p.polrelid = quote_ident(v.t)::regclass AND p.polname = v.o AND pg_get_expr(p.polwithcheck, p.polrelid) IS NOT NULL
 ON CONFLICT (kind, table_name, object_name) DO UPDATE SET source = EXCLUDED.source, rendered = EXCLUDED.rendered;
 
 COMMIT;

@@ -1,0 +1,74 @@
+/*  test_buf.c — wes_buf: appends, printf, and SQL quoting of identifiers
+    and literals (quote characters doubled, wherever they stand). */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "util/wes_buf.h"
+
+static void
+test_quoting (void **state)
+{
+    (void)state;
+    static const struct {
+        const char *in;
+        const char *ident;
+        const char *literal;
+    } cases[] = {
+        {"", "\"\"", "''"},
+        {"plain", "\"plain\"", "'plain'"},
+        {"it's", "\"it's\"", "'it''s'"},
+        {"a\"b", "\"a\"\"b\"", "'a\"b'"},
+        {"'", "\"'\"", "''''"},
+        {"\"", "\"\"\"\"", "'\"'"},
+        {"''x''", "\"''x''\"", "'''''x'''''"},
+        {"end'", "\"end'\"", "'end'''"},
+        {"\"start", "\"\"\"start\"", "'\"start'"},
+        {"back\\slash", "\"back\\slash\"", "'back\\slash'"},
+    };
+    wes_buf_t *b = wes_buf_new ();
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        wes_buf_reset (b);
+        wes_buf_put_ident (b, cases[i].in);
+        assert_string_equal (wes_buf_data (b), cases[i].ident);
+        assert_int_equal (wes_buf_len (b), strlen (cases[i].ident));
+        wes_buf_reset (b);
+        wes_buf_puts (b, "x=");
+        wes_buf_put_literal (b, cases[i].in);
+        assert_int_equal (strncmp (wes_buf_data (b), "x=", 2), 0);
+        assert_string_equal (wes_buf_data (b) + 2, cases[i].literal);
+    }
+    /*  Long values grow the buffer across the runs. */
+    char big[5000];
+    for (size_t i = 0; i < sizeof big - 1; i++) {
+        big[i] = i % 7 == 0 ? '\'' : 'a';
+    }
+    big[sizeof big - 1] = '\0';
+    wes_buf_reset (b);
+    wes_buf_put_literal (b, big);
+    size_t quotes = 0;
+    for (size_t i = 0; big[i]; i++) {
+        quotes += big[i] == '\'';
+    }
+    assert_int_equal (wes_buf_len (b), strlen (big) + quotes + 2);
+    const char *d = wes_buf_data (b);
+    for (size_t i = 0, k = 1; big[i]; i++) {
+        assert_int_equal (d[k], big[i]);
+        k += big[i] == '\'' ? 2 : 1;
+    }
+    wes_buf_destroy (&b);
+}
+
+int
+main (void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test (test_quoting),
+    };
+    return cmocka_run_group_tests (tests, NULL, NULL);
+}
