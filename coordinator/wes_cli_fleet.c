@@ -19,6 +19,7 @@
 #include "coordinator/wes_store.h"
 #include "coordinator/wes_targets.h"
 #include "plan/wes_plan.h"
+#include "proto/wes_curve.h"
 #include "util/wes_log.h"
 #include "wes_cli.h"
 
@@ -37,7 +38,8 @@ static const char *s_run_usage
     = "usage: wesley run --plan PLAN.json --targets FILE --state STATE.db [--bind ENDPOINT]\n"
       "                  [--max-per-target N] [--max-per-group N] [--max-cic-per-group N]\n"
       "                  [--max-total N] [--schedule rolling|waves] [--stop-before PHASE]\n"
-      "                  [--heartbeat-ms N] [--liveness N] [--insecure] [--quiet]\n"
+      "                  [--heartbeat-ms N] [--liveness N] [--quiet]\n"
+      "                  [--curve-secret FILE --curve-allow DIR | --insecure-dev]\n"
       "       wesley resume --state STATE.db [--bind ENDPOINT] [--through PHASE] [limits]\n"
       "  Rolls a plan out over a fleet: one instance of the plan's DAG per target, a\n"
       "  rolling frontier (each step starts the moment its dependencies on that target\n"
@@ -46,7 +48,17 @@ static const char *s_run_usage
       "  acted on; `wesley resume` carries on after a crash, cancel or stop.\n"
       "  --targets FILE      one target per line: NAME [group=GROUP] CONNINFO (# comments)\n"
       "  --bind ENDPOINT     ZeroMQ endpoint (default tcp://127.0.0.1:5670; resume: the\n"
-      "                      run's last one); a non-loopback bind needs --insecure\n"
+      "                      run's last one); a non-loopback bind needs CURVE keys\n"
+      "                      (or --insecure-dev)\n"
+      "  --curve-secret FILE the coordinator's secret certificate (NAME.cert_secret from\n"
+      "                      `wesley keygen`); with --curve-allow: CURVE encryption and\n"
+      "                      authentication of every worker (default: none, plaintext)\n"
+      "  --curve-allow DIR   the allowed workers' public certificates (NAME.cert); a\n"
+      "                      certificate removed from DIR revokes its worker, even a\n"
+      "                      connected one (default: none)\n"
+      "  --insecure-dev      allow a non-loopback bind without CURVE, in plaintext, on a\n"
+      "                      network you trust (alias --insecure; default: refused)\n"
+      "  --quiet             no progress lines on stdout (default: a line per step)\n"
       "  --max-per-target N  steps at once on one target (default 1); --max-per-group,\n"
       "                      --max-cic-per-group, --max-total: 0 = no limit\n"
       "  --stop-before PHASE start no step of PHASE (backfill, validate, contract) or later;\n"
@@ -68,7 +80,9 @@ typedef struct {
     const char *limit[4];    /* per-target, per-group, cic-per-group, total */
     const char *hb;          /* --heartbeat-ms */
     const char *liveness;    /* --liveness */
-    bool insecure;           /* --insecure */
+    const char *curve_secret; /* --curve-secret */
+    const char *curve_allow; /* --curve-allow */
+    bool insecure;           /* --insecure-dev (--insecure) */
     bool quiet;              /* --quiet */
     bool json;               /* --json (status) */
 } s_args_t;
@@ -84,6 +98,7 @@ static int s_drive (wes_store_t *store, const s_args_t *a, const char *verb);
 static void s_print_status (wes_store_t *store, bool json, FILE *out);
 static char *s_cancel_path (const char *state);
 static const char *s_opt (wes_store_t *store, const char *key);
+static int s_check_curve (const s_args_t *a, const char *verb);
 
 int
 wes_cli_run (int argc, char **argv)
@@ -95,6 +110,9 @@ wes_cli_run (int argc, char **argv)
     }
     if (!a.plan || !a.targets || !a.state || a.through) {
         fprintf (stderr, "wesley run: give --plan, --targets and --state\n%s", s_run_usage);
+        return S_EXIT_USAGE;
+    }
+    if (s_check_curve (&a, "run") != 0) {
         return S_EXIT_USAGE;
     }
     char *error = NULL;
@@ -170,6 +188,9 @@ wes_cli_resume (int argc, char **argv)
     if (!a.state || a.plan || a.targets) {
         fprintf (stderr, "wesley resume: give --state (the plan and targets are in it)\n%s",
                  s_run_usage);
+        return S_EXIT_USAGE;
+    }
+    if (s_check_curve (&a, "resume") != 0) {
         return S_EXIT_USAGE;
     }
     wes_phase_t through = WES_PHASE_CONTRACT;
@@ -297,9 +318,12 @@ wes_cli_cancel (int argc, char **argv)
     /*  A live coordinator holds the store: ask it through the request file
         it polls, then wait until it records the cancellation. */
     char *path = s_cancel_path (a.state);
-    int fd = open (path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
-    if (fd < 0) {
+    int fd = open (path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
+    if (fd < 0 || fchmod (fd, 0600) != 0) { /* 0600 exactly, whatever the umask */
         fprintf (stderr, "wesley cancel: cannot create %s: %s\n", path, strerror (errno));
+        if (fd >= 0) {
+            close (fd);
+        }
         free (path);
         return S_EXIT_REFUSED;
     }
@@ -343,7 +367,7 @@ s_parse_args (const char *verb, int argc, char **argv, s_args_t *a, const char *
             fputs (usage, stdout);
             return 0;
         }
-        if (strcmp (f, "--insecure") == 0) {
+        if (strcmp (f, "--insecure") == 0 || strcmp (f, "--insecure-dev") == 0) {
             a->insecure = true;
             continue;
         }
@@ -382,6 +406,12 @@ s_parse_args (const char *verb, int argc, char **argv, s_args_t *a, const char *
         else if (strcmp (f, "--liveness") == 0) {
             slot = &a->liveness;
         }
+        else if (strcmp (f, "--curve-secret") == 0) {
+            slot = &a->curve_secret;
+        }
+        else if (strcmp (f, "--curve-allow") == 0) {
+            slot = &a->curve_allow;
+        }
         else {
             for (int k = 0; k < 4; k++) {
                 if (strcmp (f, s_limit_flags[k]) == 0) {
@@ -411,6 +441,12 @@ s_parse_args (const char *verb, int argc, char **argv, s_args_t *a, const char *
     }
     if (a->schedule && strcmp (a->schedule, "rolling") != 0 && strcmp (a->schedule, "waves") != 0) {
         fprintf (stderr, "wesley %s: --schedule is rolling or waves\n", verb);
+        return S_EXIT_USAGE;
+    }
+    if ((a->curve_secret != NULL) != (a->curve_allow != NULL)) {
+        fprintf (stderr,
+                 "wesley %s: give both --curve-secret FILE and --curve-allow DIR, or neither\n",
+                 verb);
         return S_EXIT_USAGE;
     }
     wes_phase_t ph;
@@ -444,6 +480,32 @@ s_opt (wes_store_t *store, const char *key)
     return v && v[0] ? v : NULL;
 }
 
+/*  The certificates load and the allow directory reads, before anything is
+    written: 0, or -1 after saying what is wrong. */
+static int
+s_check_curve (const s_args_t *a, const char *verb)
+{
+    if (!a->curve_secret) {
+        return 0;
+    }
+    char *error = NULL;
+    zcert_t *cert = wes_curve_load_secret (a->curve_secret, &error);
+    if (!cert) {
+        fprintf (stderr, "wesley %s: --curve-secret: %s\n", verb, error ? error : "?");
+        free (error);
+        return -1;
+    }
+    zcert_destroy (&cert);
+    wes_curve_allow_t *allow = wes_curve_allow_new (a->curve_allow, &error);
+    if (!allow) {
+        fprintf (stderr, "wesley %s: --curve-allow: %s\n", verb, error ? error : "?");
+        free (error);
+        return -1;
+    }
+    wes_curve_allow_destroy (&allow);
+    return 0;
+}
+
 static char *
 s_cancel_path (const char *state)
 {
@@ -464,6 +526,8 @@ s_drive (wes_store_t *store, const s_args_t *a, const char *verb)
     char *bind = wes_strdup (a->bind ? a->bind : stored_bind ? stored_bind : opts.bind);
     opts.bind = bind;
     opts.insecure = a->insecure;
+    opts.curve_secret = a->curve_secret;
+    opts.curve_allow = a->curve_allow;
     opts.progress = !a->quiet;
     uint32_t n;
     if (a->hb && s_parse_u32 (a->hb, &n) == 0) {
