@@ -15,6 +15,7 @@
 
 #include "pg/wes_psql.h"
 #include "plan/wes_step.h"
+#include "proto/wes_curve.h"
 #include "proto/wes_proto.h"
 #include "util/wes_buf.h"
 #include "util/wes_log.h"
@@ -114,6 +115,8 @@ struct wes_worker {
     s_session_t **sessions;    /* psql sessions, max_sessions entries, NULL = unused */
     size_t max_sessions;       /* capacity + S_SPARE_SESSIONS */
     uint64_t rng;              /* xorshift state for jitter */
+    zcert_t *cert;             /* our CURVE certificate (with secret key), or NULL */
+    char *server_key;          /* the coordinator's public key (Z85), or NULL */
 };
 
 static int64_t s_now (void);
@@ -166,6 +169,11 @@ wes_worker_new (const wes_worker_opts_t *opts, char **error)
     else if (opts->capacity > WES_WORKER_MAX_CAPACITY) {
         snprintf (msg, sizeof msg, "capacity %u is over the limit of %u", opts->capacity,
                   WES_WORKER_MAX_CAPACITY);
+    }
+    else if ((opts->curve_secret != NULL) != (opts->curve_server != NULL)) {
+        snprintf (msg, sizeof msg,
+                  "CURVE needs both --curve-secret FILE (this worker's secret certificate) "
+                  "and --curve-server FILE (the coordinator's public certificate), or neither");
     }
     if (msg[0]) {
         if (error) {
@@ -240,6 +248,23 @@ wes_worker_new (const wes_worker_opts_t *opts, char **error)
         wes_worker_destroy (&self);
         return NULL;
     }
+    if (opts->curve_secret) {
+        char *cerr = NULL;
+        self->cert = wes_curve_load_secret (opts->curve_secret, &cerr);
+        zcert_t *server = self->cert ? wes_curve_load_public (opts->curve_server, &cerr) : NULL;
+        if (!server) {
+            snprintf (msg, sizeof msg, "%s %s",
+                      self->cert ? "--curve-server:" : "--curve-secret:", cerr ? cerr : "?");
+            free (cerr);
+            if (error) {
+                *error = wes_strdup (msg);
+            }
+            wes_worker_destroy (&self);
+            return NULL;
+        }
+        self->server_key = wes_strdup (zcert_public_txt (server));
+        zcert_destroy (&server);
+    }
     self->slots = wes_alloc (sizeof (s_slot_t) * self->capacity);
     self->max_sessions = self->capacity + S_SPARE_SESSIONS;
     self->sessions = wes_alloc (sizeof (s_session_t *) * self->max_sessions);
@@ -277,6 +302,8 @@ wes_worker_destroy (wes_worker_t **self_p)
     free (self->endpoint);
     free (self->id);
     free (self->psql_bin);
+    zcert_destroy (&self->cert);
+    free (self->server_key);
     free (self);
     *self_p = NULL;
 }
@@ -442,6 +469,10 @@ s_connect (wes_worker_t *self, int64_t now)
     zsock_set_linger (sock, 0);
     zsock_set_maxmsgsize (sock, (int)(WES_PROTO_MAX_BODY + 4096u));
     zsock_set_identity (sock, self->id);
+    if (self->cert) {
+        /* every new socket gets the keys again */
+        wes_curve_apply_client (sock, self->cert, self->server_key);
+    }
     if (zsock_connect (sock, "%s", self->endpoint) != 0) {
         wes_log_error ("cannot connect to %s: %s", self->endpoint, zmq_strerror (zmq_errno ()));
         zsock_destroy (&sock);
@@ -471,7 +502,8 @@ s_connect (wes_worker_t *self, int64_t now)
                       self->n_sockets, held);
     }
     else {
-        wes_log_info ("connecting to %s (socket %u)", self->endpoint, self->n_sockets);
+        wes_log_info ("connecting to %s (socket %u, %s)", self->endpoint, self->n_sockets,
+                      self->cert ? "CURVE" : "plaintext");
     }
     if (s_send (self, ready) != 0) {
         wes_log_warn ("READY could not be queued; waiting for the coordinator anyway");
