@@ -32,6 +32,9 @@
 /*  Accepted connections remembered for their peer address (the socket
     monitor names a connection by its file descriptor only). */
 #define S_MAX_PEERS 256
+/*  A refused peer retries every 100 ms (libzmq's reconnect): one line per
+    reason this often, with the count of those not logged. */
+#define S_REFUSED_LOG_MS 5000
 /*  The socket events the monitor reports. */
 #define S_MONITOR_EVENTS                                                                          \
     (ZMQ_EVENT_ACCEPTED | ZMQ_EVENT_DISCONNECTED | ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL            \
@@ -99,6 +102,11 @@ struct wes_coord {
     s_peer_t peers[S_MAX_PEERS]; /* accepted connections */
     size_t next_peer;           /* slot reused when all are taken */
     char refused[200];          /* a refused handshake waiting for its disconnect, or "" */
+    char refused_last[200];     /* the reason last logged */
+    int64_t refused_ms;         /* when (monotonic) */
+    size_t n_refused;           /* refusals for that reason not logged since */
+    int64_t ignored_ms;         /* last "message from a key not allowed" line */
+    size_t n_ignored;           /* such messages not logged since */
     int sigfd;                  /* signalfd for SIGINT/SIGTERM, or -1 */
     uint64_t epoch;             /* run epoch */
     uint64_t counter;           /* attempts made in this epoch */
@@ -136,7 +144,7 @@ static void s_set_str (char **field, const char *value);
 static void s_restore_each (const wes_store_step_t *row, void *arg);
 static uint64_t s_rand (wes_coord_t *self);
 static void s_inst_free (s_inst_t *in);
-static bool s_key_allowed (wes_coord_t *self, const zframe_t *rid);
+static bool s_key_allowed (wes_coord_t *self, const zframe_t *rid, const char *key);
 static void s_allow_refresh (wes_coord_t *self);
 static void s_monitor_start (wes_coord_t *self);
 static void s_monitor_read (wes_coord_t *self);
@@ -769,7 +777,15 @@ s_handle (wes_coord_t *self, zmsg_t *m)
     if (!rid) {
         return;
     }
-    if (self->curve && !s_key_allowed (self, rid)) {
+    /*  The key ZAP admitted the connection with: on the peer's frames
+        (the routing id frame the ROUTER makes carries no metadata). */
+    char key[WES_CURVE_KEY_TXT + 1] = "";
+    zframe_t *first = zmsg_first (m);
+    const char *uid = first ? zframe_meta (first, "User-Id") : NULL;
+    if (uid) {
+        snprintf (key, sizeof key, "%s", uid);
+    }
+    if (self->curve && !s_key_allowed (self, rid, key)) {
         zframe_destroy (&rid);
         return;
     }
@@ -807,10 +823,9 @@ s_handle (wes_coord_t *self, zmsg_t *m)
         s_on_ready (self, rid, msg);
         widx = s_find_worker (self, rid);
         if (widx >= 0 && self->curve) {
-            const char *key = zframe_meta (rid, "User-Id");
             s_set_str (&self->workers[widx].key, key);
             wes_log_info ("worker %s authenticated by CURVE key %s", self->workers[widx].id,
-                          key ? key : "?");
+                          key);
         }
         break;
     case WES_MSG_HEARTBEAT:
@@ -1233,20 +1248,29 @@ s_check_end (wes_coord_t *self, wes_run_state_t *final)
     the directory be read again (a certificate just added is welcome at
     once; one just removed revokes its worker). */
 static bool
-s_key_allowed (wes_coord_t *self, const zframe_t *rid)
+s_key_allowed (wes_coord_t *self, const zframe_t *rid, const char *key)
 {
-    const char *key = zframe_meta ((zframe_t *) rid, "User-Id");
-    if (key && wes_curve_allow_has (self->allow, key)) {
+    if (key[0] && wes_curve_allow_has (self->allow, key)) {
         return true;
     }
     s_allow_refresh (self);
-    if (key && wes_curve_allow_has (self->allow, key)) {
+    if (key[0] && wes_curve_allow_has (self->allow, key)) {
         return true;
     }
-    char *hex = s_peer_name (rid);
-    wes_log_warn ("peer %s: message from CURVE key %s, which is not in %s (revoked): ignored",
-                  hex, key ? key : "(none)", wes_curve_allow_dir (self->allow));
-    free (hex);
+    int64_t now = zclock_mono ();
+    if (now - self->ignored_ms >= S_REFUSED_LOG_MS) {
+        char *hex = s_peer_name (rid);
+        wes_log_warn ("peer %s: message from CURVE key %s, which is not in %s (revoked): "
+                      "ignored (and %zu more since the last such line)",
+                      hex, key[0] ? key : "(none)", wes_curve_allow_dir (self->allow),
+                      self->n_ignored);
+        free (hex);
+        self->ignored_ms = now;
+        self->n_ignored = 0;
+    }
+    else {
+        self->n_ignored++;
+    }
     return false;
 }
 
@@ -1402,8 +1426,22 @@ s_refused_flush (wes_coord_t *self, const char *addr)
     if (!self->refused[0]) {
         return;
     }
-    wes_log (WES_LOG_WARN, self->run_label, NULL, NULL,
-             "worker connection from %s refused: %s; it receives nothing", addr ? addr : "?",
-             self->refused);
+    int64_t now = zclock_mono ();
+    if (strcmp (self->refused, self->refused_last) != 0
+        || now - self->refused_ms >= S_REFUSED_LOG_MS) {
+        char more[64] = "";
+        if (self->n_refused > 0 && strcmp (self->refused, self->refused_last) == 0) {
+            snprintf (more, sizeof more, " (%zu more like it not logged)", self->n_refused);
+        }
+        wes_log (WES_LOG_WARN, self->run_label, NULL, NULL,
+                 "worker connection from %s refused: %s; it receives nothing%s",
+                 addr ? addr : "?", self->refused, more);
+        snprintf (self->refused_last, sizeof self->refused_last, "%s", self->refused);
+        self->refused_ms = now;
+        self->n_refused = 0;
+    }
+    else {
+        self->n_refused++;
+    }
     self->refused[0] = '\0';
 }

@@ -854,7 +854,13 @@ test_keys_against_plaintext (void **state)
     int mode = s_mode (req);
     assert_int_equal (kill (coord, SIGCONT), 0);
     assert_int_equal (mode, 0600);
-    assert_int_equal (wes_test_wait (cancel, S_EVENT_MS), 0);
+    int crc = wes_test_wait (cancel, S_EVENT_MS);
+    if (crc != 0) {
+        char *text = s_file (clog);
+        fprintf (stderr, "wesley cancel exit %d: %s\n", crc, text ? text : "");
+        free (text);
+    }
+    assert_int_equal (crc, 0);
     assert_int_equal (s_wait_coord (coord, S_EVENT_MS), 4);
     assert_int_equal (s_count (log, "worker w1 ready"), 0);
     assert_int_equal (s_count (log, "to worker w1"), 0);
