@@ -625,7 +625,7 @@ test_curve_run_secrets (void **state)
     /*  Without the passfile the role is refused; with it, admitted: the
         password is really needed and really comes from the passfile. */
     char ci[1400];
-    snprintf (ci, sizeof ci, "host=%s port=%d user=%s dbname=postgres passfile=/dev/null",
+    snprintf (ci, sizeof ci, "host=%s port=%d user=%s dbname=postgres passfile=/nonexistent/pgpass",
               wes_pgfix_dir (pg), wes_pgfix_port (pg), S_ROLE);
     PGconn *c = PQconnectdb (ci);
     assert_int_not_equal (PQstatus (c), CONNECTION_OK);
@@ -814,6 +814,10 @@ test_revoked (void **state)
     assert_int_equal (s_log_count_from (at, "to worker w0"), 0);
     assert_true (s_log_count_from (at, "to worker w1") > 0);
     assert_true (s_count (log, "worker w0 lost: revoked") > 0);
+    /*  Its attempt was handled like a dead worker's: UNKNOWN, requeued. */
+    assert_true (s_file_holds (wes_fleetfix_state (f),
+                               "worker w0 revoked (certificate removed from the allow directory) "
+                               "while holding attempt"));
     assert_int_equal (wes_fleetfix_check (f), 0);
     /*  Put it back for later tests. */
     s_allow ("w0");
