@@ -42,6 +42,10 @@
 #define S_MAX_RESULT_MESSAGE 2000u
 /*  How long the final DISCONNECT may take to leave. */
 #define S_CLOSE_LINGER_MS 1000
+/*  The handshake events the socket monitor reports. */
+#define S_MONITOR_EVENTS                                                                          \
+    (ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL | ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL                  \
+     | ZMQ_EVENT_HANDSHAKE_FAILED_AUTH | ZMQ_EVENT_HANDSHAKE_SUCCEEDED)
 
 /*  One psql session, kept per target between attempts. */
 typedef struct {
@@ -115,6 +119,8 @@ struct wes_worker {
     s_session_t **sessions;    /* psql sessions, max_sessions entries, NULL = unused */
     size_t max_sessions;       /* capacity + S_SPARE_SESSIONS */
     uint64_t rng;              /* xorshift state for jitter */
+    zsock_t *monitor;          /* PAIR receiving sock's handshake events, or NULL */
+    unsigned n_refused;        /* failed handshakes on the current socket */
     zcert_t *cert;             /* our CURVE certificate (with secret key), or NULL */
     char *server_key;          /* the coordinator's public key (Z85), or NULL */
 };
@@ -145,6 +151,8 @@ static size_t s_running (const wes_worker_t *self);
 static bool s_undelivered (const wes_worker_t *self);
 static int s_timeout (const wes_worker_t *self, int64_t now);
 static void s_shutdown (wes_worker_t *self);
+static void s_close_sock (wes_worker_t *self);
+static void s_monitor_read (wes_worker_t *self);
 
 wes_worker_t *
 wes_worker_new (const wes_worker_opts_t *opts, char **error)
@@ -294,7 +302,7 @@ wes_worker_destroy (wes_worker_t **self_p)
         s_session_free (&self->sessions[i]);
     }
     free (self->sessions);
-    zsock_destroy (&self->sock);
+    s_close_sock (self);
     for (size_t i = 0; i < self->n_labels; i++) {
         free (self->labels[i]);
     }
@@ -368,11 +376,15 @@ wes_worker_run (wes_worker_t *self)
             s_shutdown (self);
             return 0;
         }
-        zmq_pollitem_t items[2 + WES_WORKER_MAX_CAPACITY * 3];
+        zmq_pollitem_t items[3 + WES_WORKER_MAX_CAPACITY * 3];
         size_t n = 0;
         if (self->sock) {
             items[n++] =
                 (zmq_pollitem_t){.socket = zsock_resolve (self->sock), .events = ZMQ_POLLIN};
+        }
+        if (self->monitor) {
+            items[n++] =
+                (zmq_pollitem_t){.socket = zsock_resolve (self->monitor), .events = ZMQ_POLLIN};
         }
         if (self->wake_fd >= 0) {
             items[n++] = (zmq_pollitem_t){.fd = self->wake_fd, .events = ZMQ_POLLIN};
@@ -412,6 +424,9 @@ wes_worker_run (wes_worker_t *self)
                     }
                 }
             }
+        }
+        if (self->monitor) {
+            s_monitor_read (self);
         }
         if (self->sock) {
             s_recv_all (self, now);
@@ -473,8 +488,23 @@ s_connect (wes_worker_t *self, int64_t now)
         /* every new socket gets the keys again */
         wes_curve_apply_client (sock, self->cert, self->server_key);
     }
+    /* a monitor tells a refused handshake from a silent coordinator */
+    char ep[64];
+    snprintf (ep, sizeof ep, "inproc://wes-worker-monitor-%p-%u", (void *)self, self->n_sockets);
+    self->n_refused = 0;
+    if (zmq_socket_monitor (zsock_resolve (sock), ep, S_MONITOR_EVENTS) == 0) {
+        self->monitor = zsock_new (ZMQ_PAIR);
+        if (!self->monitor || zsock_connect (self->monitor, "%s", ep) != 0) {
+            (void)zmq_socket_monitor (zsock_resolve (sock), NULL, 0);
+            zsock_destroy (&self->monitor);
+        }
+    }
     if (zsock_connect (sock, "%s", self->endpoint) != 0) {
         wes_log_error ("cannot connect to %s: %s", self->endpoint, zmq_strerror (zmq_errno ()));
+        if (self->monitor) {
+            (void)zmq_socket_monitor (zsock_resolve (sock), NULL, 0);
+            zsock_destroy (&self->monitor);
+        }
         zsock_destroy (&sock);
         self->reconnect_at_ms = now + self->backoff_ms;
         return;
@@ -519,7 +549,7 @@ s_drop (wes_worker_t *self, int64_t now, const char *reason)
     uint32_t base = self->backoff_ms;
     uint32_t wait = base / 2 + (uint32_t)(s_rand (self) % (uint64_t)(base / 2 + 1));
     wes_log_warn ("disconnected from %s: %s; new socket in %u ms", self->endpoint, reason, wait);
-    zsock_destroy (&self->sock);
+    s_close_sock (self);
     self->link = S_LINK_OFFLINE;
     self->reconnect_at_ms = now + wait;
     self->backoff_ms = base >= self->reconnect_max_ms / 2 ? self->reconnect_max_ms : base * 2;
@@ -1035,7 +1065,7 @@ s_shutdown (wes_worker_t *self)
     }
     if (self->sock) {
         zsock_set_linger (self->sock, S_CLOSE_LINGER_MS);
-        zsock_destroy (&self->sock);
+        s_close_sock (self);
     }
     wes_log_info ("disconnected from %s: worker shutting down", self->endpoint);
     self->link = S_LINK_OFFLINE;
@@ -1183,4 +1213,75 @@ s_valid_id (const char *id, size_t max, bool allow_at)
         }
     }
     return true;
+}
+
+/*  --- the socket and its monitor --- */
+
+static void
+s_close_sock (wes_worker_t *self)
+{
+    if (self->monitor && self->sock) {
+        (void)zmq_socket_monitor (zsock_resolve (self->sock), NULL, 0);
+    }
+    zsock_destroy (&self->monitor);
+    zsock_destroy (&self->sock);
+}
+
+/*  Handshake events: the first refusal on a socket is logged with what it
+    means (libzmq retries every 100 ms; the rest are counted), a success
+    after refusals too. */
+static void
+s_monitor_read (wes_worker_t *self)
+{
+    while (zsock_events (self->monitor) & ZMQ_POLLIN) {
+        zmsg_t *m = zmsg_recv (self->monitor);
+        if (!m) {
+            break;
+        }
+        zframe_t *head = zmsg_first (m);
+        if (!head || zframe_size (head) != 6) {
+            zmsg_destroy (&m);
+            continue;
+        }
+        uint16_t event;
+        uint32_t value;
+        memcpy (&event, zframe_data (head), 2);
+        memcpy (&value, zframe_data (head) + 2, 4);
+        zmsg_destroy (&m);
+        if (event == ZMQ_EVENT_HANDSHAKE_SUCCEEDED) {
+            if (self->n_refused > 0) {
+                wes_log_info ("handshake with %s succeeded after %u refused", self->endpoint,
+                              self->n_refused);
+            }
+            self->n_refused = 0;
+            continue;
+        }
+        if (self->n_refused++ > 0) {
+            continue;
+        }
+        char why[256];
+        if (event == ZMQ_EVENT_HANDSHAKE_FAILED_AUTH) {
+            snprintf (why, sizeof why,
+                      "the coordinator refused this worker's CURVE key (status %u): is its "
+                      "public certificate in the coordinator's --curve-allow directory?",
+                      value);
+        }
+        else if (event == ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL
+                 && value == ZMQ_PROTOCOL_ERROR_ZMTP_MECHANISM_MISMATCH) {
+            snprintf (why, sizeof why, "%s",
+                      self->cert ? "the coordinator runs without CURVE keys: refused"
+                                 : "the coordinator requires CURVE: give --curve-secret and "
+                                   "--curve-server");
+        }
+        else if (event == ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL) {
+            snprintf (why, sizeof why, "protocol error 0x%08x in the handshake%s", value,
+                      self->cert ? " (wrong --curve-server certificate?)" : "");
+        }
+        else {
+            snprintf (why, sizeof why, "handshake failed: %s%s", zmq_strerror ((int)value),
+                      self->cert ? " (wrong --curve-server certificate, or our key refused?)"
+                                 : "");
+        }
+        wes_log_warn ("%s: %s; retrying", self->endpoint, why);
+    }
 }

@@ -590,7 +590,7 @@ s_scan_proc (const char *needle, int *workers, int *psqls)
         buf[n] = '\0';
         hits += strstr (buf, needle) != NULL;
         *workers += strstr (buf, "wesley-worker") != NULL;
-        *psqls += strstr (buf, "psql") != NULL && strstr (buf, "dbname=") != NULL;
+        *psqls += strstr (buf, "/psql ") != NULL;
     }
     closedir (d);
     return hits;
@@ -733,6 +733,12 @@ test_unknown_and_plaintext_refused (void **state)
     assert_true (s_wait_log (log, "refused: its CURVE key is not allowed", S_EVENT_MS));
     assert_true (s_wait_log (log, "refused: it does not speak CURVE", S_EVENT_MS));
     assert_true (s_count (log, "worker connection from 127.0.0.1:") >= 2);
+    /*  And the workers say why they get nowhere. */
+    char wl[700];
+    s_worker_log (2, wl, sizeof wl);
+    assert_true (s_wait_log (wl, "the coordinator refused this worker's CURVE key", S_EVENT_MS));
+    s_worker_log (3, wl, sizeof wl);
+    assert_true (s_wait_log (wl, "the coordinator requires CURVE", S_EVENT_MS));
     /*  Both keep trying while an allowed worker does the run. */
     s_start_curve_worker (1, "w1");
     assert_int_equal (s_wait_coord (coord, S_RUN_MS), 0);
@@ -840,6 +846,9 @@ test_keys_against_plaintext (void **state)
     assert_true (s_wait_log (log, "refused: it speaks CURVE but this coordinator runs without",
                              S_EVENT_MS));
     assert_true (s_count (log, "CURVE off") > 0);
+    char wl[700];
+    s_worker_log (1, wl, sizeof wl);
+    assert_true (s_wait_log (wl, "the coordinator runs without CURVE keys", S_EVENT_MS));
     /*  The cancel request of `wesley cancel` while the coordinator is
         stopped (so that the file stays long enough to be looked at). */
     assert_int_equal (kill (coord, SIGSTOP), 0);
