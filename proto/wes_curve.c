@@ -36,6 +36,7 @@ static int s_write_file (const char *path, const char *text, mode_t mode, bool f
 static int s_check_file (const char *path, char **error);
 static bool s_key_is_zero (const byte *key);
 static int s_scan (wes_curve_allow_t *self, struct stat *st);
+static zcert_t *s_load (const char *path, char **error);
 
 bool
 wes_curve_valid_name (const char *name)
@@ -155,15 +156,7 @@ wes_curve_load_public (const char *path, char **error)
     if (s_check_file (path, error) != 0) {
         return NULL;
     }
-    zcert_t *cert = zcert_load (path);
-    if (!cert) {
-        s_err (error,
-               "%s: not a CURVE certificate (a ZPL file with curve/public-key, as written "
-               "by wesley keygen)",
-               path);
-        return NULL;
-    }
-    return cert;
+    return s_load (path, error);
 }
 
 zcert_t *
@@ -478,7 +471,7 @@ s_scan (wes_curve_allow_t *self, struct stat *st)
         struct stat fst;
         if (stat (path, &fst) == 0 && S_ISREG (fst.st_mode)
             && fst.st_size <= (off_t) WES_CURVE_MAX_FILE) {
-            zcert_t *cert = zcert_load (path);
+            zcert_t *cert = s_load (path, NULL);
             if (cert) {
                 zhashx_update (self->keys, zcert_public_txt (cert), (void *) 1);
                 zcert_destroy (&cert);
@@ -499,4 +492,48 @@ s_scan (wes_curve_allow_t *self, struct stat *st)
                     + (now.tv_nsec - st->st_mtim.tv_nsec);
     self->racy = age < S_RACY_NS;
     return 0;
+}
+
+/*  Reads exactly the file at path (zcert_load would prefer a PATH_secret
+    beside it, and leaks on a file it cannot parse): ZPL with
+    curve/public-key and, for a secret certificate, curve/secret-key, each
+    40 characters of Z85. A missing secret key leaves it all zero. */
+static zcert_t *
+s_load (const char *path, char **error)
+{
+    size_t len = 0;
+    FILE *f = fopen (path, "rb");
+    if (!f) {
+        s_err (error, "%s: %s", path, strerror (errno));
+        return NULL;
+    }
+    char *text = wes_alloc (WES_CURVE_MAX_FILE + 1);
+    len = fread (text, 1, WES_CURVE_MAX_FILE + 1, f);
+    bool bad = ferror (f) != 0 || len > WES_CURVE_MAX_FILE;
+    fclose (f);
+    zconfig_t *root = NULL;
+    if (!bad && memchr (text, '\0', len) == NULL) {
+        text[len] = '\0';
+        root = zconfig_str_load (text);
+    }
+    explicit_bzero (text, WES_CURVE_MAX_FILE + 1);
+    free (text);
+    const char *pub = root ? zconfig_get (root, "curve/public-key", NULL) : NULL;
+    const char *sec = root ? zconfig_get (root, "curve/secret-key", NULL) : NULL;
+    byte pk[32] = {0}, sk[32] = {0};
+    zcert_t *cert = NULL;
+    if (pub && strlen (pub) == WES_CURVE_KEY_TXT && zmq_z85_decode (pk, pub)
+        && (!sec
+            || (strlen (sec) == WES_CURVE_KEY_TXT && zmq_z85_decode (sk, sec) != NULL))) {
+        cert = zcert_new_from (pk, sk);
+    }
+    explicit_bzero (sk, sizeof sk);
+    zconfig_destroy (&root);
+    if (!cert) {
+        s_err (error,
+               "%s: not a CURVE certificate (a ZPL file with curve/public-key, as written "
+               "by wesley keygen)",
+               path);
+    }
+    return cert;
 }
