@@ -563,8 +563,14 @@ s_drive (wes_store_t *store, const s_args_t *a, const char *verb)
     }
     if (!a->quiet) {
         printf ("coordinator on %s (epoch %" PRIu64 "): start workers with "
-                "`wesley-worker --connect %s`\n",
-                wes_coord_endpoint (coord), wes_store_epoch (store), wes_coord_endpoint (coord));
+                "`wesley-worker --connect %s%s`%s\n",
+                wes_coord_endpoint (coord), wes_store_epoch (store), wes_coord_endpoint (coord),
+                a->curve_secret ? " --curve-secret WORKER.cert_secret --curve-server "
+                                  "COORDINATOR.cert"
+                                : "",
+                a->curve_secret ? " (CURVE: each worker's public certificate in the "
+                                  "--curve-allow directory)"
+                                : "");
         fflush (stdout);
     }
     wes_run_state_t st = wes_coord_run (coord);
