@@ -8,18 +8,18 @@
 #include "proto/wes_curve.h"
 #include "wes_cli.h"
 
-static const char *s_usage
-    = "usage: wesley keygen --out DIR --name NAME [--force]\n"
-      "  Writes a CURVE certificate pair in CZMQ's layout:\n"
-      "    DIR/NAME.cert         the public certificate (mode 0644): give a worker's to\n"
-      "                          the coordinator (--curve-allow DIR), the coordinator's\n"
-      "                          to every worker (--curve-server FILE)\n"
-      "    DIR/NAME.cert_secret  the secret certificate (mode 0600, whatever the umask):\n"
-      "                          stays with its owner (--curve-secret FILE)\n"
-      "  --out DIR    where to write (created 0700 when missing; required)\n"
-      "  --name NAME  1-64 of [A-Za-z0-9._-], not starting with a dot (required)\n"
-      "  --force      replace an existing pair (default: refuse to overwrite)\n"
-      "exit: 0 written, 1 cannot write, 2 usage\n";
+static const char *s_usage =
+    "usage: wesley keygen --out DIR --name NAME [--force]\n"
+    "  Writes a CURVE certificate pair in CZMQ's layout:\n"
+    "    DIR/NAME.cert         the public certificate (mode 0644): give a worker's to\n"
+    "                          the coordinator (--curve-allow DIR), the coordinator's\n"
+    "                          to every worker (--curve-server FILE)\n"
+    "    DIR/NAME.cert_secret  the secret certificate (mode 0600, whatever the umask):\n"
+    "                          stays with its owner (--curve-secret FILE)\n"
+    "  --out DIR    where to write (created 0700 when missing; required)\n"
+    "  --name NAME  1-64 of [A-Za-z0-9._-], not starting with a dot (required)\n"
+    "  --force      replace an existing pair (default: refuse to overwrite)\n"
+    "exit: 0 written, 1 cannot write, 2 usage\n";
 
 int
 wes_cli_keygen (int argc, char **argv)
@@ -36,11 +36,11 @@ wes_cli_keygen (int argc, char **argv)
             force = true;
             continue;
         }
-        const char **slot = strcmp (f, "--out") == 0 ? &out : strcmp (f, "--name") == 0 ? &name
-                                                                                         : NULL;
+        const char **slot = strcmp (f, "--out") == 0    ? &out
+                            : strcmp (f, "--name") == 0 ? &name
+                                                        : NULL;
         if (!slot || i + 1 >= argc) {
-            fprintf (stderr, "wesley keygen: unknown or incomplete argument '%s'\n%s", f,
-                     s_usage);
+            fprintf (stderr, "wesley keygen: unknown or incomplete argument '%s'\n%s", f, s_usage);
             return 2;
         }
         *slot = argv[++i];

@@ -21,18 +21,17 @@
 #define S_RACY_NS 2000000000LL
 
 struct wes_curve_allow {
-    char *dir;              /* the allow directory, owned */
-    zhashx_t *keys;         /* Z85 public key -> (void *) 1 */
-    struct timespec mtime;  /* the directory's mtime at the last read */
-    ino_t ino;              /* its inode (a replaced directory is a change) */
-    bool racy;              /* the last read was too close to mtime: read again */
-    bool broken;            /* the last read failed: nobody is allowed */
+    char *dir;             /* the allow directory, owned */
+    zhashx_t *keys;        /* Z85 public key -> (void *) 1 */
+    struct timespec mtime; /* the directory's mtime at the last read */
+    ino_t ino;             /* its inode (a replaced directory is a change) */
+    bool racy;             /* the last read was too close to mtime: read again */
+    bool broken;           /* the last read failed: nobody is allowed */
 };
 
 static void s_err (char **error, const char *fmt, ...) __attribute__ ((format (printf, 2, 3)));
 static int s_mkdirs (const char *dir, char **error);
-static int s_write_file (const char *path, const char *text, mode_t mode, bool force,
-                         char **error);
+static int s_write_file (const char *path, const char *text, mode_t mode, bool force, char **error);
 static int s_check_file (const char *path, char **error);
 static bool s_key_is_zero (const byte *key);
 static int s_scan (wes_curve_allow_t *self, struct stat *st);
@@ -134,7 +133,7 @@ wes_curve_keygen (const char *dir, const char *name, bool force, char **public_p
     if (rc == 0) {
         rc = s_write_file (pub, text, 0644, force, error);
         if (rc != 0 && !force) {
-            (void) unlink (sec); /* no half pair left behind */
+            (void)unlink (sec); /* no half pair left behind */
         }
     }
     if (rc == 0 && public_path) {
@@ -178,7 +177,7 @@ wes_curve_load_secret (const char *path, char **error)
     if (stat (path, &st) == 0 && (st.st_mode & 0077) != 0) {
         wes_log_warn ("%s is readable by others (mode %03o): a secret certificate should be "
                       "0600",
-                      path, (unsigned) (st.st_mode & 0777));
+                      path, (unsigned)(st.st_mode & 0777));
     }
     return cert;
 }
@@ -211,8 +210,9 @@ wes_curve_allow_new (const char *dir, char **error)
         return NULL;
     }
     if (!S_ISDIR (st.st_mode)) {
-        s_err (error, "%s is not a directory (give the directory of the allowed workers' "
-                      "public certificates)",
+        s_err (error,
+               "%s is not a directory (give the directory of the allowed workers' "
+               "public certificates)",
                dir);
         return NULL;
     }
@@ -356,7 +356,7 @@ s_write_file (const char *path, const char *text, mode_t mode, bool force, char 
     snprintf (tmp, n, "%s.new", path);
     const char *target = force ? tmp : path;
     if (force) {
-        (void) unlink (tmp); /* left by an interrupted keygen */
+        (void)unlink (tmp); /* left by an interrupted keygen */
     }
     int fd = open (target, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, mode);
     if (fd < 0) {
@@ -376,7 +376,7 @@ s_write_file (const char *path, const char *text, mode_t mode, bool force, char 
             rc = -1;
             break;
         }
-        off += (size_t) w;
+        off += (size_t)w;
     }
     if (rc == 0) {
         rc = fsync (fd);
@@ -392,7 +392,7 @@ s_write_file (const char *path, const char *text, mode_t mode, bool force, char 
     }
     if (rc != 0) {
         s_err (error, "cannot write %s: %s", target, strerror (saved));
-        (void) unlink (target);
+        (void)unlink (target);
     }
     free (tmp);
     return rc;
@@ -414,9 +414,8 @@ s_check_file (const char *path, char **error)
         s_err (error, "%s is not a file (a certificate from wesley keygen)", path);
         return -1;
     }
-    if (st.st_size > (off_t) WES_CURVE_MAX_FILE) {
-        s_err (error, "%s: %lld bytes is too large for a certificate", path,
-               (long long) st.st_size);
+    if (st.st_size > (off_t)WES_CURVE_MAX_FILE) {
+        s_err (error, "%s: %lld bytes is too large for a certificate", path, (long long)st.st_size);
         return -1;
     }
     if (access (path, R_OK) != 0) {
@@ -470,10 +469,10 @@ s_scan (wes_curve_allow_t *self, struct stat *st)
         snprintf (path, n, "%s/%s", self->dir, e->d_name);
         struct stat fst;
         if (stat (path, &fst) == 0 && S_ISREG (fst.st_mode)
-            && fst.st_size <= (off_t) WES_CURVE_MAX_FILE) {
+            && fst.st_size <= (off_t)WES_CURVE_MAX_FILE) {
             zcert_t *cert = s_load (path, NULL);
             if (cert) {
-                zhashx_update (self->keys, zcert_public_txt (cert), (void *) 1);
+                zhashx_update (self->keys, zcert_public_txt (cert), (void *)1);
                 zcert_destroy (&cert);
             }
         }
@@ -488,7 +487,7 @@ s_scan (wes_curve_allow_t *self, struct stat *st)
     self->mtime = st->st_mtim;
     struct timespec now;
     clock_gettime (CLOCK_REALTIME, &now);
-    long long age = (long long) (now.tv_sec - st->st_mtim.tv_sec) * 1000000000LL
+    long long age = (long long)(now.tv_sec - st->st_mtim.tv_sec) * 1000000000LL
                     + (now.tv_nsec - st->st_mtim.tv_nsec);
     self->racy = age < S_RACY_NS;
     return 0;
@@ -523,8 +522,7 @@ s_load (const char *path, char **error)
     byte pk[32] = {0}, sk[32] = {0};
     zcert_t *cert = NULL;
     if (pub && strlen (pub) == WES_CURVE_KEY_TXT && zmq_z85_decode (pk, pub)
-        && (!sec
-            || (strlen (sec) == WES_CURVE_KEY_TXT && zmq_z85_decode (sk, sec) != NULL))) {
+        && (!sec || (strlen (sec) == WES_CURVE_KEY_TXT && zmq_z85_decode (sk, sec) != NULL))) {
         cert = zcert_new_from (pk, sk);
     }
     explicit_bzero (sk, sizeof sk);

@@ -72,13 +72,13 @@ s_now_ms (void)
 {
     struct timespec ts;
     clock_gettime (CLOCK_MONOTONIC, &ts);
-    return (int64_t) ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
 static void
 s_sleep_ms (int ms)
 {
-    struct timespec ts = {ms / 1000, (long) (ms % 1000) * 1000000L};
+    struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
     nanosleep (&ts, NULL);
 }
 
@@ -86,7 +86,7 @@ static int
 s_mode (const char *path)
 {
     struct stat st;
-    return stat (path, &st) == 0 ? (int) (st.st_mode & 07777) : -1;
+    return stat (path, &st) == 0 ? (int)(st.st_mode & 07777) : -1;
 }
 
 static char *
@@ -151,23 +151,22 @@ s_reset (void)
         wes_fleetfix_signal_worker (s_env.f, k, SIGKILL);
         char log[700];
         s_worker_log (k, log, sizeof log);
-        (void) unlink (log);
+        (void)unlink (log);
     }
     const char *suffix[] = {"", "-wal", "-shm", ".cancel"};
     for (size_t i = 0; i < 4; i++) {
         char path[700];
         snprintf (path, sizeof path, "%s%s", wes_fleetfix_state (s_env.f), suffix[i]);
-        (void) unlink (path);
+        (void)unlink (path);
     }
-    (void) unlink (wes_fleetfix_coord_log (s_env.f));
+    (void)unlink (wes_fleetfix_coord_log (s_env.f));
 }
 
 static void
 s_keygen (const char *name)
 {
     char cmd[1400], *out = NULL;
-    snprintf (cmd, sizeof cmd, "'%s' keygen --out '%s' --name %s", WES_WESLEY_BIN, s_env.own,
-              name);
+    snprintf (cmd, sizeof cmd, "'%s' keygen --out '%s' --name %s", WES_WESLEY_BIN, s_env.own, name);
     int rc = wes_test_run (cmd, &out);
     if (rc != 0) {
         fail_msg ("%s: exit %d: %s", cmd, rc, out ? out : "");
@@ -199,8 +198,8 @@ s_coord_curve (char *out, size_t size, const char *more)
 static void
 s_worker_curve (char *out, size_t size, const char *name)
 {
-    snprintf (out, size, "--curve-secret %s/%s.cert_secret --curve-server %s/coord.cert",
-              s_env.own, name, s_env.own);
+    snprintf (out, size, "--curve-secret %s/%s.cert_secret --curve-server %s/coord.cert", s_env.own,
+              name, s_env.own);
 }
 
 static int
@@ -241,7 +240,7 @@ s_log_after (const char *needle)
 {
     char *text = s_file (wes_fleetfix_coord_log (s_env.f));
     const char *p = text ? strstr (text, needle) : NULL;
-    long at = p ? (long) (p - text) : -1;
+    long at = p ? (long)(p - text) : -1;
     free (text);
     return at;
 }
@@ -251,7 +250,7 @@ s_log_count_from (long from, const char *needle)
 {
     char *text = s_file (wes_fleetfix_coord_log (s_env.f));
     int n = 0;
-    if (text && from >= 0 && (size_t) from <= strlen (text)) {
+    if (text && from >= 0 && (size_t)from <= strlen (text)) {
         for (const char *p = text + from; (p = strstr (p, needle)); p++) {
             n++;
         }
@@ -265,7 +264,7 @@ s_log_count_from (long from, const char *needle)
 static int
 s_setup (void **state)
 {
-    (void) state;
+    (void)state;
     umask (0); /* every mode below must come from the code, not the umask */
     zsys_handler_set (NULL);
     memset (&s_env, 0, sizeof s_env);
@@ -285,7 +284,7 @@ s_setup (void **state)
 static int
 s_teardown (void **state)
 {
-    (void) state;
+    (void)state;
     wes_fleetfix_destroy (&s_env.f);
     if (s_env.dir) {
         wes_test_rmtree (s_env.dir);
@@ -300,7 +299,7 @@ s_teardown (void **state)
 static void
 test_keygen (void **state)
 {
-    (void) state;
+    (void)state;
     s_keygen ("coord");
     for (int k = 0; k < 4; k++) {
         char name[8];
@@ -351,10 +350,14 @@ test_keygen (void **state)
     zcert_destroy (&s);
 
     /*  Bad names and usage: exit 2, nothing written. */
-    const char *bad[] = {"--name 'a/b'", "--name .hidden", "--name ''", "--name 'a b'",
+    const char *bad[] = {"--name 'a/b'",
+                         "--name .hidden",
+                         "--name ''",
+                         "--name 'a b'",
                          "--name "
                          "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa",
-                         "", "--name x --bogus"};
+                         "",
+                         "--name x --bogus"};
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         snprintf (cmd, sizeof cmd, "'%s' keygen --out '%s/bad' %s", WES_WESLEY_BIN, s_env.dir,
                   bad[i]);
@@ -379,7 +382,7 @@ test_keygen (void **state)
 static void
 test_cli_refusals (void **state)
 {
-    (void) state;
+    (void)state;
     wes_fleetfix_t *f = s_env.f;
     char cmd[12000], *out = NULL;
     /*  Half-given keys, a missing file, a public certificate where the
@@ -394,8 +397,8 @@ test_cli_refusals (void **state)
               s_env.own, s_env.allow);
     snprintf (args[3], sizeof args[3], "--curve-secret %s/w1.cert --curve-allow %s", s_env.allow,
               s_env.allow);
-    snprintf (args[4], sizeof args[4], "--curve-secret %s/coord.cert_secret --curve-allow %s/nowhere",
-              s_env.own, s_env.own);
+    snprintf (args[4], sizeof args[4],
+              "--curve-secret %s/coord.cert_secret --curve-allow %s/nowhere", s_env.own, s_env.own);
     for (size_t i = 0; i < 5; i++) {
         snprintf (cmd, sizeof cmd, "'%s' run --plan '%s' --targets '%s' --state '%s/refused.db' %s",
                   WES_WESLEY_BIN, wes_fleetfix_plan (f), wes_fleetfix_targets (f), s_env.dir,
@@ -524,7 +527,7 @@ s_spy (const char *endpoint)
             zmsg_addmem (o, header, sizeof header);
             zmsg_addmem (o, body, len);
             free (body);
-            (void) zmsg_send (&o, d);
+            (void)zmsg_send (&o, d);
             wes_msg_destroy (&hb);
         }
         wes_msg_destroy (&msg);
@@ -533,8 +536,8 @@ s_spy (const char *endpoint)
     assert_non_null (assign);
     /*  It is this run's ASSIGN (the role), and no field carries the secret. */
     assert_non_null (strstr (assign->conninfo, "user=" S_ROLE));
-    const char *fields[] = {assign->attempt_id, assign->target, assign->conninfo,
-                            assign->step_id, assign->sql};
+    const char *fields[] = {assign->attempt_id, assign->target, assign->conninfo, assign->step_id,
+                            assign->sql};
     for (size_t i = 0; i < 5; i++) {
         assert_non_null (fields[i]);
         assert_null (strstr (fields[i], s_env.password));
@@ -548,13 +551,13 @@ s_spy (const char *endpoint)
     zmsg_addmem (m, header, sizeof header);
     zmsg_addmem (m, body, len);
     free (body);
-    (void) zmsg_send (&m, d);
+    (void)zmsg_send (&m, d);
     wes_msg_destroy (&bye);
     zsock_set_linger (d, 1000);
     zsock_destroy (&d);
     zcert_destroy (&cert);
     zcert_destroy (&server);
-    (void) unlink (path);
+    (void)unlink (path);
 }
 
 /*  Walks /proc: every command line, NULs as spaces. Returns how many
@@ -602,14 +605,14 @@ s_scan_proc (const char *needle, int *workers, int *psqls)
 static void
 test_curve_run_secrets (void **state)
 {
-    (void) state;
+    (void)state;
     wes_fleetfix_t *f = s_env.f;
     wes_pgfix_t *pg = wes_fleetfix_pg (f);
     s_reset ();
     /*  A role that needs its password over the unix socket. */
-    srand ((unsigned) (time (NULL) ^ getpid ()));
-    snprintf (s_env.password, sizeof s_env.password, "Pw%08x%08xZ", (unsigned) rand (),
-              (unsigned) rand ());
+    srand ((unsigned)(time (NULL) ^ getpid ()));
+    snprintf (s_env.password, sizeof s_env.password, "Pw%08x%08xZ", (unsigned)rand (),
+              (unsigned)rand ());
     char sql[256];
     snprintf (sql, sizeof sql, "CREATE ROLE " S_ROLE " LOGIN SUPERUSER PASSWORD '%s'",
               s_env.password);
@@ -620,7 +623,7 @@ test_curve_run_secrets (void **state)
     assert_true (fd >= 0);
     char line[128];
     int n = snprintf (line, sizeof line, "*:*:*:%s:%s\n", S_ROLE, s_env.password);
-    assert_int_equal (write (fd, line, (size_t) n), n);
+    assert_int_equal (write (fd, line, (size_t)n), n);
     close (fd);
     /*  Without the passfile the role is refused; with it, admitted: the
         password is really needed and really comes from the passfile. */
@@ -723,7 +726,7 @@ test_curve_run_secrets (void **state)
 static void
 test_unknown_and_plaintext_refused (void **state)
 {
-    (void) state;
+    (void)state;
     wes_fleetfix_t *f = s_env.f;
     s_reset ();
     int coord = s_start_curve_coord (NULL);
@@ -743,8 +746,9 @@ test_unknown_and_plaintext_refused (void **state)
     s_start_curve_worker (1, "w1");
     assert_int_equal (s_wait_coord (coord, S_RUN_MS), 0);
     assert_true (s_count (log, "to worker w1") > 0);
-    const char *never[] = {"worker w2 ready", "worker w3 ready", "to worker w2",
-                           "to worker w3", "worker w2 authenticated", "peer w2", "peer w3"};
+    const char *never[] = {"worker w2 ready", "worker w3 ready",         "to worker w2",
+                           "to worker w3",    "worker w2 authenticated", "peer w2",
+                           "peer w3"};
     for (size_t i = 0; i < sizeof never / sizeof never[0]; i++) {
         if (s_count (log, never[i]) != 0) {
             fail_msg ("coordinator log holds \"%s\"", never[i]);
@@ -764,8 +768,8 @@ test_unknown_and_plaintext_refused (void **state)
 static bool
 s_held_by_w0 (const wes_store_step_t *row, const char *step_id, void *arg)
 {
-    (void) step_id;
-    (void) arg;
+    (void)step_id;
+    (void)arg;
     return row->worker && strcmp (row->worker, "w0") == 0
            && (row->state == WES_SS_DISPATCHED || row->state == WES_SS_RUNNING);
 }
@@ -775,7 +779,7 @@ s_held_by_w0 (const wes_store_step_t *row, const char *step_id, void *arg)
 static void
 test_revoked (void **state)
 {
-    (void) state;
+    (void)state;
     wes_fleetfix_t *f = s_env.f;
     s_reset ();
     /*  Hold every step's advisory key on every database, so that attempts
@@ -789,7 +793,7 @@ test_revoked (void **state)
         for (size_t s = 0; s < wes_plan_count (plan); s++) {
             char sql[128];
             snprintf (sql, sizeof sql, "SELECT pg_advisory_lock(%lld)",
-                      (long long) wes_step_lock_key (wes_plan_step (plan, s)));
+                      (long long)wes_step_lock_key (wes_plan_step (plan, s)));
             PGresult *r = wes_pgfix_query (held[i], sql);
             assert_non_null (r);
             PQclear (r);
@@ -799,8 +803,8 @@ test_revoked (void **state)
     int coord = s_start_curve_coord (NULL);
     s_start_curve_worker (0, "w0");
     char worker[64] = "", attempt[64] = "";
-    assert_true (wes_fleetfix_wait_step (f, s_held_by_w0, NULL, S_EVENT_MS, worker,
-                                         sizeof worker, attempt, sizeof attempt));
+    assert_true (wes_fleetfix_wait_step (f, s_held_by_w0, NULL, S_EVENT_MS, worker, sizeof worker,
+                                         attempt, sizeof attempt));
     /*  Revoke: its certificate leaves the allow directory. */
     char cert[700];
     snprintf (cert, sizeof cert, "%s/w0.cert", s_env.allow);
@@ -835,7 +839,7 @@ test_revoked (void **state)
 static void
 test_keys_against_plaintext (void **state)
 {
-    (void) state;
+    (void)state;
     wes_fleetfix_t *f = s_env.f;
     s_reset ();
     int coord = wes_fleetfix_start_coord (f, false, S_COORD_FLAGS);
@@ -843,8 +847,8 @@ test_keys_against_plaintext (void **state)
     assert_non_null (wes_fleetfix_endpoint (f, S_EVENT_MS));
     s_start_curve_worker (1, "w1");
     const char *log = wes_fleetfix_coord_log (f);
-    assert_true (s_wait_log (log, "refused: it speaks CURVE but this coordinator runs without",
-                             S_EVENT_MS));
+    assert_true (
+        s_wait_log (log, "refused: it speaks CURVE but this coordinator runs without", S_EVENT_MS));
     assert_true (s_count (log, "CURVE off") > 0);
     char wl[700];
     s_worker_log (1, wl, sizeof wl);
@@ -854,8 +858,8 @@ test_keys_against_plaintext (void **state)
     assert_int_equal (kill (coord, SIGSTOP), 0);
     char clog[700];
     snprintf (clog, sizeof clog, "%s/cancel.log", s_env.dir);
-    char *argv[] = {(char *) WES_WESLEY_BIN, "cancel", "--state",
-                    (char *) wes_fleetfix_state (f), NULL};
+    char *argv[] = {(char *)WES_WESLEY_BIN, "cancel", "--state", (char *)wes_fleetfix_state (f),
+                    NULL};
     int cancel = wes_test_spawn (argv, clog);
     assert_true (cancel > 0);
     char req[700];

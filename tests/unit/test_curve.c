@@ -22,7 +22,7 @@ static char *s_dir;
 static int
 s_setup (void **state)
 {
-    (void) state;
+    (void)state;
     umask (0);
     zsys_handler_set (NULL);
     s_dir = wes_test_tmpdir ("curve");
@@ -32,7 +32,7 @@ s_setup (void **state)
 static int
 s_teardown (void **state)
 {
-    (void) state;
+    (void)state;
     wes_test_rmtree (s_dir);
     free (s_dir);
     return 0;
@@ -42,7 +42,7 @@ static int
 s_mode (const char *path)
 {
     struct stat st;
-    return stat (path, &st) == 0 ? (int) (st.st_mode & 07777) : -1;
+    return stat (path, &st) == 0 ? (int)(st.st_mode & 07777) : -1;
 }
 
 static void
@@ -57,7 +57,7 @@ s_expect (const char *error, const char *needle)
 static void
 test_names (void **state)
 {
-    (void) state;
+    (void)state;
     assert_true (wes_curve_valid_name ("w1"));
     assert_true (wes_curve_valid_name ("coord.eu-1_a"));
     char long_ok[65], long_bad[66];
@@ -81,7 +81,7 @@ test_names (void **state)
 static void
 test_keygen_and_load (void **state)
 {
-    (void) state;
+    (void)state;
     char out[600];
     snprintf (out, sizeof out, "%s/a/b", s_dir);
     char *pub = NULL, *sec = NULL, *error = NULL;
@@ -153,7 +153,7 @@ test_keygen_and_load (void **state)
 static void
 test_allow_dir (void **state)
 {
-    (void) state;
+    (void)state;
     char keys[600], allow[600];
     snprintf (keys, sizeof keys, "%s/keys", s_dir);
     snprintf (allow, sizeof allow, "%s/allow", s_dir);
