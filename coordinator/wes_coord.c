@@ -35,6 +35,10 @@
 /*  A refused peer retries every 100 ms (libzmq's reconnect): one line per
     reason this often, with the count of those not logged. */
 #define S_REFUSED_LOG_MS 5000
+/*  A refusal whose peer address is unknown (the connection closed before
+    its descriptor could be asked) waits for this many more refusals, in
+    the hope of one with an address, before it is logged without. */
+#define S_REFUSED_ANON_WAIT 10
 /*  The socket events the monitor reports. */
 #define S_MONITOR_EVENTS                                                                          \
     (ZMQ_EVENT_ACCEPTED | ZMQ_EVENT_DISCONNECTED | ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL            \
@@ -105,6 +109,7 @@ struct wes_coord {
     char refused_last[200];     /* the reason last logged */
     int64_t refused_ms;         /* when (monotonic) */
     size_t n_refused;           /* refusals for that reason not logged since */
+    size_t n_anon;              /* refusals due for a line but without an address */
     int64_t ignored_ms;         /* last "message from a key not allowed" line */
     size_t n_ignored;           /* such messages not logged since */
     int sigfd;                  /* signalfd for SIGINT/SIGTERM, or -1 */
@@ -543,7 +548,6 @@ wes_coord_run (wes_coord_t *self)
         now = zclock_mono ();
         s_expire (self, now);
         if (now >= next_hb) {
-            s_refused_flush (self, NULL);
             s_allow_refresh (self);
             s_heartbeat_all (self);
             next_hb = now + self->opts.interval_ms;
@@ -1427,8 +1431,10 @@ s_refused_flush (wes_coord_t *self, const char *addr)
         return;
     }
     int64_t now = zclock_mono ();
-    if (strcmp (self->refused, self->refused_last) != 0
-        || now - self->refused_ms >= S_REFUSED_LOG_MS) {
+    bool due = strcmp (self->refused, self->refused_last) != 0
+               || now - self->refused_ms >= S_REFUSED_LOG_MS;
+    bool known = addr && strcmp (addr, "?") != 0;
+    if (due && (known || self->n_anon >= S_REFUSED_ANON_WAIT)) {
         char more[64] = "";
         if (self->n_refused > 0 && strcmp (self->refused, self->refused_last) == 0) {
             snprintf (more, sizeof more, " (%zu more like it not logged)", self->n_refused);
@@ -1439,9 +1445,11 @@ s_refused_flush (wes_coord_t *self, const char *addr)
         snprintf (self->refused_last, sizeof self->refused_last, "%s", self->refused);
         self->refused_ms = now;
         self->n_refused = 0;
+        self->n_anon = 0;
     }
     else {
-        self->n_refused++;
+        self->n_refused += strcmp (self->refused, self->refused_last) == 0;
+        self->n_anon += due && !known;
     }
     self->refused[0] = '\0';
 }

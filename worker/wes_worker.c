@@ -121,6 +121,7 @@ struct wes_worker {
     uint64_t rng;              /* xorshift state for jitter */
     zsock_t *monitor;          /* PAIR receiving sock's handshake events, or NULL */
     unsigned n_refused;        /* failed handshakes on the current socket */
+    int refused_rank;          /* how specific the last one logged was (0: none yet) */
     zcert_t *cert;             /* our CURVE certificate (with secret key), or NULL */
     char *server_key;          /* the coordinator's public key (Z85), or NULL */
 };
@@ -492,6 +493,7 @@ s_connect (wes_worker_t *self, int64_t now)
     char ep[64];
     snprintf (ep, sizeof ep, "inproc://wes-worker-monitor-%p-%u", (void *)self, self->n_sockets);
     self->n_refused = 0;
+    self->refused_rank = 0;
     if (zmq_socket_monitor (zsock_resolve (sock), ep, S_MONITOR_EVENTS) == 0) {
         self->monitor = zsock_new (ZMQ_PAIR);
         if (!self->monitor || zsock_connect (self->monitor, "%s", ep) != 0) {
@@ -1254,11 +1256,18 @@ s_monitor_read (wes_worker_t *self)
                               self->n_refused);
             }
             self->n_refused = 0;
+            self->refused_rank = 0;
             continue;
         }
-        if (self->n_refused++ > 0) {
+        /*  The first refusal of a socket, and any later one that says more
+            (a closed connection first, the mechanism mismatch behind it
+            next time). */
+        self->n_refused++;
+        int rank = event == ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL ? 1 : 2;
+        if (rank <= self->refused_rank) {
             continue;
         }
+        self->refused_rank = rank;
         char why[256];
         if (event == ZMQ_EVENT_HANDSHAKE_FAILED_AUTH) {
             snprintf (why, sizeof why,
