@@ -110,6 +110,8 @@ struct wes_coord {
     int64_t refused_ms;         /* when (monotonic) */
     size_t n_refused;           /* refusals for that reason not logged since */
     size_t n_anon;              /* refusals due for a line but without an address */
+    char anon_reason[200];      /* the first of them */
+    int64_t anon_ms;            /* when (monotonic) */
     int64_t ignored_ms;         /* last "message from a key not allowed" line */
     size_t n_ignored;           /* such messages not logged since */
     int sigfd;                  /* signalfd for SIGINT/SIGTERM, or -1 */
@@ -154,6 +156,7 @@ static void s_allow_refresh (wes_coord_t *self);
 static void s_monitor_start (wes_coord_t *self);
 static void s_monitor_read (wes_coord_t *self);
 static void s_refused_flush (wes_coord_t *self, const char *addr);
+static void s_refused_tick (wes_coord_t *self, int64_t now);
 
 void
 wes_coord_opts_init (wes_coord_opts_t *opts)
@@ -548,6 +551,7 @@ wes_coord_run (wes_coord_t *self)
         now = zclock_mono ();
         s_expire (self, now);
         if (now >= next_hb) {
+            s_refused_tick (self, now);
             s_allow_refresh (self);
             s_heartbeat_all (self);
             next_hb = now + self->opts.interval_ms;
@@ -1449,7 +1453,26 @@ s_refused_flush (wes_coord_t *self, const char *addr)
     }
     else {
         self->n_refused += strcmp (self->refused, self->refused_last) == 0;
-        self->n_anon += due && !known;
+        if (due && !known && self->n_anon++ == 0) {
+            snprintf (self->anon_reason, sizeof self->anon_reason, "%s", self->refused);
+            self->anon_ms = now;
+        }
     }
     self->refused[0] = '\0';
+}
+
+/*  A refusal without an address still waiting for a better one after a
+    second: logged as it is (the peer may not have retried). */
+static void
+s_refused_tick (wes_coord_t *self, int64_t now)
+{
+    if (self->n_anon == 0 || now - self->anon_ms < 1000) {
+        return;
+    }
+    wes_log (WES_LOG_WARN, self->run_label, NULL, NULL,
+             "worker connection from ? refused: %s; it receives nothing", self->anon_reason);
+    snprintf (self->refused_last, sizeof self->refused_last, "%s", self->anon_reason);
+    self->refused_ms = now;
+    self->n_refused = 0;
+    self->n_anon = 0;
 }
