@@ -64,6 +64,9 @@ typedef struct {
 } s_env_t;
 
 static s_env_t s_env;
+/*  The last coordinator started, so that a failed test cannot leave one
+    behind to confuse the next (it would take the next run's cancel file). */
+static int s_coord_pid;
 
 /* ------------------------------------------------------------- helpers */
 
@@ -147,6 +150,11 @@ s_worker_log (int k, char *out, size_t size)
 static void
 s_reset (void)
 {
+    if (s_coord_pid > 0) {
+        kill (-s_coord_pid, SIGKILL);
+        (void) wes_test_wait (s_coord_pid, 5000);
+        s_coord_pid = 0;
+    }
     for (int k = 0; k < WES_FLEETFIX_MAX_WORKERS; k++) {
         wes_fleetfix_signal_worker (s_env.f, k, SIGKILL);
         char log[700];
@@ -209,6 +217,7 @@ s_start_curve_coord (const char *more)
     s_coord_curve (extra, sizeof extra, more);
     int pid = wes_fleetfix_start_coord (s_env.f, false, extra);
     assert_true (pid > 0);
+    s_coord_pid = pid;
     assert_non_null (wes_fleetfix_endpoint (s_env.f, S_EVENT_MS));
     return pid;
 }
@@ -844,6 +853,7 @@ test_keys_against_plaintext (void **state)
     s_reset ();
     int coord = wes_fleetfix_start_coord (f, false, S_COORD_FLAGS);
     assert_true (coord > 0);
+    s_coord_pid = coord;
     assert_non_null (wes_fleetfix_endpoint (f, S_EVENT_MS));
     s_start_curve_worker (1, "w1");
     const char *log = wes_fleetfix_coord_log (f);
