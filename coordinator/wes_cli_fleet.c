@@ -21,6 +21,7 @@
 #include "coordinator/wes_store.h"
 #include "coordinator/wes_targets.h"
 #include "plan/wes_plan.h"
+#include "proto/wes_curve.h"
 #include "util/wes_log.h"
 #include "wes_cli.h"
 
@@ -39,7 +40,8 @@ static const char *s_run_usage
     = "usage: wesley run --plan PLAN.json --targets FILE --state STATE.db [--bind ENDPOINT]\n"
       "                  [--max-per-target N] [--max-per-group N] [--max-cic-per-group N]\n"
       "                  [--max-total N] [--schedule rolling|waves] [--stop-before PHASE]\n"
-      "                  [--heartbeat-ms N] [--liveness N] [--insecure] [--quiet]\n"
+      "                  [--heartbeat-ms N] [--liveness N] [--quiet]\n"
+      "                  [--curve-secret FILE --curve-allow DIR | --insecure-dev]\n"
       "                  [--resume-existing] [--metrics ADDRESS] [--metrics-linger SECONDS]\n"
       "                  [--allow-unsafe-sql]\n"
       "       wesley resume --state STATE.db [--bind ENDPOINT] [--through PHASE] [limits]\n"
@@ -53,7 +55,14 @@ static const char *s_run_usage
       "                       (# comments; no passwords) (required)\n"
       "  --state FILE         the run's SQLite state file (required)\n"
       "  --bind ENDPOINT      ZeroMQ endpoint (default: tcp://127.0.0.1:5670; resume: the\n"
-      "                       run's last one); a non-loopback bind needs --insecure\n"
+      "                       run's last one); a non-loopback bind needs CURVE keys\n"
+      "                       (or --insecure-dev)\n"
+      "  --curve-secret FILE  the coordinator's secret certificate (NAME.cert_secret from\n"
+      "                       `wesley keygen`); with --curve-allow: CURVE encryption and\n"
+      "                       authentication of every worker (default: none, plaintext)\n"
+      "  --curve-allow DIR    the allowed workers' public certificates (NAME.cert); a\n"
+      "                       certificate removed from DIR revokes its worker, even a\n"
+      "                       connected one (default: none)\n"
       "  --max-per-target N   steps at once on one target, 0 = no limit (default: 1)\n"
       "  --max-per-group N    steps at once in one server group (default: 0, no limit)\n"
       "  --max-cic-per-group N  CREATE INDEX CONCURRENTLY at once in one server group\n"
@@ -66,7 +75,8 @@ static const char *s_run_usage
       "                       (default: the run's own --stop-before)\n"
       "  --heartbeat-ms N     worker heartbeat interval in ms (default: 1000)\n"
       "  --liveness N         missed heartbeats before a worker is dead (default: 3)\n"
-      "  --insecure           allow a non-loopback --bind without CURVE (default: off)\n"
+      "  --insecure-dev       allow a non-loopback bind without CURVE, in plaintext, on a\n"
+      "                       network you trust (alias --insecure; default: refused)\n"
       "  --quiet              no progress lines on the terminal (default: off)\n"
       "  --resume-existing    run: if --state exists and holds a run of the same plan\n"
       "                       (checksum) and targets, carry it on as `wesley resume`\n"
@@ -98,7 +108,9 @@ typedef struct {
     const char *limit[4];    /* per-target, per-group, cic-per-group, total */
     const char *hb;          /* --heartbeat-ms */
     const char *liveness;    /* --liveness */
-    bool insecure;           /* --insecure */
+    const char *curve_secret; /* --curve-secret */
+    const char *curve_allow; /* --curve-allow */
+    bool insecure;           /* --insecure-dev (--insecure) */
     bool quiet;              /* --quiet */
     bool json;               /* --json (status) */
     bool resume_existing;    /* --resume-existing (run) */
@@ -119,6 +131,7 @@ static char *s_cancel_path (const char *state);
 static const char *s_opt (wes_store_t *store, const char *key);
 static int s_same_run (const char *state, wes_plan_t *plan, wes_targets_t *targets, char **why);
 static int s_resume (const s_args_t *a, const char *verb);
+static int s_check_curve (const s_args_t *a, const char *verb);
 
 int
 wes_cli_run (int argc, char **argv)
@@ -130,6 +143,9 @@ wes_cli_run (int argc, char **argv)
     }
     if (!a.plan || !a.targets || !a.state || a.through) {
         fprintf (stderr, "wesley run: give --plan, --targets and --state\n%s", s_run_usage);
+        return S_EXIT_USAGE;
+    }
+    if (s_check_curve (&a, "run") != 0) {
         return S_EXIT_USAGE;
     }
     char *error = NULL;
@@ -226,6 +242,9 @@ wes_cli_resume (int argc, char **argv)
                  s_run_usage);
         return S_EXIT_USAGE;
     }
+    if (s_check_curve (&a, "resume") != 0) {
+        return S_EXIT_USAGE;
+    }
     wes_phase_t through = WES_PHASE_CONTRACT;
     if (a.through && wes_phase_parse (a.through, &through) != 0) {
         fprintf (stderr, "wesley resume: --through: '%s' is not a phase\n", a.through);
@@ -287,9 +306,12 @@ wes_cli_cancel (int argc, char **argv)
     /*  A live coordinator holds the store: ask it through the request file
         it polls, then wait until it records the cancellation. */
     char *path = s_cancel_path (a.state);
-    int fd = open (path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
-    if (fd < 0) {
+    int fd = open (path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
+    if (fd < 0 || fchmod (fd, 0600) != 0) { /* 0600 exactly, whatever the umask */
         fprintf (stderr, "wesley cancel: cannot create %s: %s\n", path, strerror (errno));
+        if (fd >= 0) {
+            close (fd);
+        }
         free (path);
         return S_EXIT_REFUSED;
     }
@@ -333,7 +355,7 @@ s_parse_args (const char *verb, int argc, char **argv, s_args_t *a, const char *
             fputs (usage, stdout);
             return 0;
         }
-        if (strcmp (f, "--insecure") == 0) {
+        if (strcmp (f, "--insecure") == 0 || strcmp (f, "--insecure-dev") == 0) {
             a->insecure = true;
             continue;
         }
@@ -388,6 +410,12 @@ s_parse_args (const char *verb, int argc, char **argv, s_args_t *a, const char *
                  && strcmp (verb, "cancel") != 0) {
             slot = &a->linger;
         }
+        else if (strcmp (f, "--curve-secret") == 0) {
+            slot = &a->curve_secret;
+        }
+        else if (strcmp (f, "--curve-allow") == 0) {
+            slot = &a->curve_allow;
+        }
         else {
             for (int k = 0; k < 4; k++) {
                 if (strcmp (f, s_limit_flags[k]) == 0) {
@@ -429,6 +457,12 @@ s_parse_args (const char *verb, int argc, char **argv, s_args_t *a, const char *
     }
     if (a->schedule && strcmp (a->schedule, "rolling") != 0 && strcmp (a->schedule, "waves") != 0) {
         fprintf (stderr, "wesley %s: --schedule is rolling or waves\n", verb);
+        return S_EXIT_USAGE;
+    }
+    if ((a->curve_secret != NULL) != (a->curve_allow != NULL)) {
+        fprintf (stderr,
+                 "wesley %s: give both --curve-secret FILE and --curve-allow DIR, or neither\n",
+                 verb);
         return S_EXIT_USAGE;
     }
     wes_phase_t ph;
@@ -587,6 +621,32 @@ s_opt (wes_store_t *store, const char *key)
     return v && v[0] ? v : NULL;
 }
 
+/*  The certificates load and the allow directory reads, before anything is
+    written: 0, or -1 after saying what is wrong. */
+static int
+s_check_curve (const s_args_t *a, const char *verb)
+{
+    if (!a->curve_secret) {
+        return 0;
+    }
+    char *error = NULL;
+    zcert_t *cert = wes_curve_load_secret (a->curve_secret, &error);
+    if (!cert) {
+        fprintf (stderr, "wesley %s: --curve-secret: %s\n", verb, error ? error : "?");
+        free (error);
+        return -1;
+    }
+    zcert_destroy (&cert);
+    wes_curve_allow_t *allow = wes_curve_allow_new (a->curve_allow, &error);
+    if (!allow) {
+        fprintf (stderr, "wesley %s: --curve-allow: %s\n", verb, error ? error : "?");
+        free (error);
+        return -1;
+    }
+    wes_curve_allow_destroy (&allow);
+    return 0;
+}
+
 static char *
 s_cancel_path (const char *state)
 {
@@ -607,6 +667,8 @@ s_drive (wes_store_t *store, const s_args_t *a, const char *verb)
     char *bind = wes_strdup (a->bind ? a->bind : stored_bind ? stored_bind : opts.bind);
     opts.bind = bind;
     opts.insecure = a->insecure;
+    opts.curve_secret = a->curve_secret;
+    opts.curve_allow = a->curve_allow;
     opts.progress = !a->quiet;
     opts.metrics = a->metrics;
     uint32_t n;
@@ -646,8 +708,14 @@ s_drive (wes_store_t *store, const s_args_t *a, const char *verb)
     }
     if (!a->quiet) {
         printf ("coordinator on %s (epoch %" PRIu64 "): start workers with "
-                "`wesley-worker --connect %s`\n",
-                wes_coord_endpoint (coord), wes_store_epoch (store), wes_coord_endpoint (coord));
+                "`wesley-worker --connect %s%s`%s\n",
+                wes_coord_endpoint (coord), wes_store_epoch (store), wes_coord_endpoint (coord),
+                a->curve_secret ? " --curve-secret WORKER.cert_secret --curve-server "
+                                  "COORDINATOR.cert"
+                                : "",
+                a->curve_secret ? " (CURVE: each worker's public certificate in the "
+                                  "--curve-allow directory)"
+                                : "");
         fflush (stdout);
     }
     wes_run_state_t st = wes_coord_run (coord);

@@ -3,6 +3,7 @@
     through wes_sched (see wes_coord.h). */
 #include "wes_coord.h"
 
+#include <arpa/inet.h>
 #include <czmq.h>
 #include <errno.h>
 #include <inttypes.h>
@@ -11,11 +12,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <netinet/in.h>
 #include <sys/signalfd.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include "coordinator/wes_metrics.h"
 #include "plan/wes_step.h"
+#include "proto/wes_curve.h"
 #include "proto/wes_proto.h"
 #include "util/wes_buf.h"
 #include "util/wes_log.h"
@@ -26,6 +30,20 @@
 #define S_MAX_MSG (WES_PROTO_MAX_BODY + 4096)
 /*  How long queued goodbyes may take to leave when the loop ends. */
 #define S_LINGER_MS 300
+/*  Accepted connections remembered for their peer address (the socket
+    monitor names a connection by its file descriptor only). */
+#define S_MAX_PEERS 256
+/*  A refused peer retries every 100 ms (libzmq's reconnect): one line per
+    reason this often, with the count of those not logged. */
+#define S_REFUSED_LOG_MS 5000
+/*  A refusal whose peer address is unknown (the connection closed before
+    its descriptor could be asked) waits for this many more refusals, in
+    the hope of one with an address, before it is logged without. */
+#define S_REFUSED_ANON_WAIT 10
+/*  The socket events the monitor reports. */
+#define S_MONITOR_EVENTS                                                                          \
+    (ZMQ_EVENT_ACCEPTED | ZMQ_EVENT_DISCONNECTED | ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL            \
+     | ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL | ZMQ_EVENT_HANDSHAKE_FAILED_AUTH)
 
 /*  One step instance (target x step), mirroring its store row. */
 typedef struct {
@@ -50,7 +68,14 @@ typedef struct {
     int64_t last_seen; /* monotonic ms of its last message */
     char *held;        /* attempt it is running (ours or a stale one), or NULL */
     int64_t inst;      /* instance of held when current, else -1 */
+    char *key;         /* CURVE public key (Z85, the ZAP User-Id) from READY, or NULL */
 } s_worker_t;
+
+/*  An accepted connection, for the log line of a refused handshake. */
+typedef struct {
+    int fd;        /* its descriptor, or -1 = free slot */
+    char addr[64]; /* peer address "ip:port", or "?" */
+} s_peer_t;
 
 struct wes_coord {
     wes_store_t *store;         /* borrowed checkpoint store */
@@ -74,6 +99,23 @@ struct wes_coord {
     size_t n_workers;           /* registered */
     size_t cap_workers;         /* allocated */
     zsock_t *router;            /* the ROUTER socket */
+    bool curve;                 /* CURVE on (curve_secret and curve_allow given) */
+    zactor_t *auth;             /* zauth, created before router, destroyed after; or NULL */
+    zcert_t *cert;              /* our secret certificate, or NULL */
+    wes_curve_allow_t *allow;   /* keys in the allow directory, or NULL */
+    zsock_t *monitor;           /* PAIR receiving router's socket events, or NULL */
+    char monitor_ep[64];        /* its inproc endpoint */
+    s_peer_t peers[S_MAX_PEERS]; /* accepted connections */
+    size_t next_peer;           /* slot reused when all are taken */
+    char refused[200];          /* a refused handshake waiting for its disconnect, or "" */
+    char refused_last[200];     /* the reason last logged */
+    int64_t refused_ms;         /* when (monotonic) */
+    size_t n_refused;           /* refusals for that reason not logged since */
+    size_t n_anon;              /* refusals due for a line but without an address */
+    char anon_reason[200];      /* the first of them */
+    int64_t anon_ms;            /* when (monotonic) */
+    int64_t ignored_ms;         /* last "message from a key not allowed" line */
+    size_t n_ignored;           /* such messages not logged since */
     int sigfd;                  /* signalfd for SIGINT/SIGTERM, or -1 */
     uint64_t epoch;             /* run epoch */
     uint64_t counter;           /* attempts made in this epoch */
@@ -125,6 +167,12 @@ static void s_metrics_dispatched (wes_coord_t *self, size_t idx, int64_t now);
 static void s_metrics_sent (wes_coord_t *self);
 static int s_commit_timed (wes_coord_t *self);
 static void s_linger (wes_coord_t *self);
+static bool s_key_allowed (wes_coord_t *self, const zframe_t *rid, const char *key);
+static void s_allow_refresh (wes_coord_t *self);
+static void s_monitor_start (wes_coord_t *self);
+static void s_monitor_read (wes_coord_t *self);
+static void s_refused_flush (wes_coord_t *self, const char *addr);
+static void s_refused_tick (wes_coord_t *self, int64_t now);
 
 void
 wes_coord_opts_init (wes_coord_opts_t *opts)
@@ -183,10 +231,18 @@ wes_coord_new (wes_store_t *store, const wes_coord_opts_t *opts, char **error)
         opts = &defaults;
     }
     char tmp[512];
-    if (!opts->insecure && !wes_coord_endpoint_is_loopback (opts->bind)) {
+    bool curve = opts->curve_secret || opts->curve_allow;
+    if (curve && !(opts->curve_secret && opts->curve_allow)) {
+        *error = wes_strdup ("CURVE needs both --curve-secret FILE (the coordinator's secret "
+                             "certificate) and --curve-allow DIR (the allowed workers' public "
+                             "certificates), or neither");
+        return NULL;
+    }
+    if (!curve && !opts->insecure && !wes_coord_endpoint_is_loopback (opts->bind)) {
         snprintf (tmp, sizeof tmp,
-                  "refusing to bind %s: not a loopback endpoint and CURVE is not available "
-                  "yet; bind 127.0.0.1 or pass --insecure",
+                  "refusing to bind %s in plaintext: not a loopback endpoint; give "
+                  "--curve-secret FILE and --curve-allow DIR (see wesley keygen), or "
+                  "--insecure-dev on a network you trust",
                   opts->bind ? opts->bind : "(none)");
         *error = wes_strdup (tmp);
         return NULL;
@@ -219,6 +275,12 @@ wes_coord_new (wes_store_t *store, const wes_coord_opts_t *opts, char **error)
     self->cancel_file = wes_strdup (opts->cancel_file);
     self->opts.bind = self->bind;
     self->opts.cancel_file = self->cancel_file;
+    self->opts.curve_secret = NULL; /* borrowed: read below, not kept */
+    self->opts.curve_allow = NULL;
+    self->curve = curve;
+    for (size_t i = 0; i < S_MAX_PEERS; i++) {
+        self->peers[i].fd = -1;
+    }
     if (self->opts.interval_ms == 0) {
         self->opts.interval_ms = WES_COORD_DEFAULT_INTERVAL_MS;
     }
@@ -324,12 +386,38 @@ wes_coord_new (wes_store_t *store, const wes_coord_opts_t *opts, char **error)
         wes_log (WES_LOG_WARN, self->run_label, NULL, NULL,
                  "cannot clear the metrics address in the store");
     }
+    if (curve) {
+        char *cerr = NULL;
+        self->cert = wes_curve_load_secret (opts->curve_secret, &cerr);
+        self->allow = self->cert ? wes_curve_allow_new (opts->curve_allow, &cerr) : NULL;
+        if (!self->allow) {
+            snprintf (tmp, sizeof tmp, "%s %s", self->cert ? "--curve-allow:" : "--curve-secret:",
+                      cerr ? cerr : "cannot load");
+            free (cerr);
+            *error = wes_strdup (tmp);
+            wes_coord_destroy (&self);
+            return NULL;
+        }
+        /*  The ZAP handler before the socket, so that no connection is
+            ever admitted without it; destroyed after the socket. */
+        self->auth = zactor_new (zauth, NULL);
+        if (!self->auth || zstr_sendx (self->auth, "CURVE", opts->curve_allow, NULL) != 0
+            || zsock_wait (self->auth) != 0) {
+            *error = wes_strdup ("cannot start the CURVE authenticator (zauth)");
+            wes_coord_destroy (&self);
+            return NULL;
+        }
+    }
     self->router = zsock_new (ZMQ_ROUTER);
     if (!self->router) {
         *error = wes_strdup ("cannot create the ROUTER socket");
         wes_coord_destroy (&self);
         return NULL;
     }
+    if (self->cert) {
+        wes_curve_apply_server (self->router, self->cert);
+    }
+    s_monitor_start (self);
     zsock_set_maxmsgsize (self->router, (int64_t) S_MAX_MSG);
     zsock_set_linger (self->router, S_LINGER_MS);
     zsock_set_sndhwm (self->router, 100000);
@@ -355,6 +443,17 @@ wes_coord_new (wes_store_t *store, const wes_coord_opts_t *opts, char **error)
         s_metrics_gauges (self, zclock_mono (), true);
         wes_metrics_set_ready (self->metrics, true);
     }
+    if (self->curve) {
+        wes_log (WES_LOG_INFO, self->run_label, NULL, NULL,
+                 "CURVE on: workers must hold a certificate in %s (%zu there now)",
+                 wes_curve_allow_dir (self->allow), wes_curve_allow_count (self->allow));
+    }
+    else {
+        wes_log (WES_LOG_WARN, self->run_label, NULL, NULL,
+                 "CURVE off: plaintext, unauthenticated workers%s",
+                 wes_coord_endpoint_is_loopback (self->endpoint) ? " (loopback only)"
+                                                                 : " (--insecure-dev)");
+    }
     return self;
 }
 
@@ -374,9 +473,18 @@ wes_coord_destroy (wes_coord_t **self_p)
         zframe_destroy (&self->workers[i].rid);
         free (self->workers[i].id);
         free (self->workers[i].held);
+        free (self->workers[i].key);
     }
     free (self->workers);
+    if (self->monitor && self->router) {
+        (void) zmq_socket_monitor (zsock_resolve (self->router), NULL, 0);
+    }
+    zsock_destroy (&self->monitor);
     zsock_destroy (&self->router);
+    /*  The ZAP handler outlives the socket it authenticates for. */
+    zactor_destroy (&self->auth);
+    zcert_destroy (&self->cert);
+    wes_curve_allow_destroy (&self->allow);
     if (self->sigfd >= 0) {
         close (self->sigfd);
     }
@@ -416,13 +524,21 @@ wes_coord_run (wes_coord_t *self)
     wes_run_state_t final = WES_RUN_RUNNING;
     int64_t next_hb = zclock_mono () + self->opts.interval_ms;
     int64_t next_state = zclock_mono ();
-    zmq_pollitem_t items[2];
+    zmq_pollitem_t items[3];
     memset (items, 0, sizeof items);
     items[0].socket = zsock_resolve (self->router);
     items[0].events = ZMQ_POLLIN;
-    items[1].fd = self->sigfd;
-    items[1].events = ZMQ_POLLIN;
-    int n_items = self->sigfd >= 0 ? 2 : 1;
+    int n_items = 1, sig_item = -1, mon_item = -1;
+    if (self->sigfd >= 0) {
+        sig_item = n_items++;
+        items[sig_item].fd = self->sigfd;
+        items[sig_item].events = ZMQ_POLLIN;
+    }
+    if (self->monitor) {
+        mon_item = n_items++;
+        items[mon_item].socket = zsock_resolve (self->monitor);
+        items[mon_item].events = ZMQ_POLLIN;
+    }
     bool interrupted = false;
     for (;;) {
         int64_t now = zclock_mono ();
@@ -444,7 +560,10 @@ wes_coord_run (wes_coord_t *self)
                      zmq_strerror (zmq_errno ()));
             break;
         }
-        if (n_items == 2 && (items[1].revents & ZMQ_POLLIN)) {
+        if (mon_item >= 0 && (items[mon_item].revents & ZMQ_POLLIN)) {
+            s_monitor_read (self);
+        }
+        if (sig_item >= 0 && (items[sig_item].revents & ZMQ_POLLIN)) {
             struct signalfd_siginfo si;
             while (read (self->sigfd, &si, sizeof si) == (ssize_t) sizeof si) {
                 wes_log (WES_LOG_WARN, self->run_label, NULL, NULL,
@@ -466,6 +585,8 @@ wes_coord_run (wes_coord_t *self)
         now = zclock_mono ();
         s_expire (self, now);
         if (now >= next_hb) {
+            s_refused_tick (self, now);
+            s_allow_refresh (self);
             s_heartbeat_all (self);
             next_hb = now + self->opts.interval_ms;
         }
@@ -702,6 +823,18 @@ s_handle (wes_coord_t *self, zmsg_t *m)
     if (!rid) {
         return;
     }
+    /*  The key ZAP admitted the connection with: on the peer's frames
+        (the routing id frame the ROUTER makes carries no metadata). */
+    char key[WES_CURVE_KEY_TXT + 1] = "";
+    zframe_t *first = zmsg_first (m);
+    const char *uid = first ? zframe_meta (first, "User-Id") : NULL;
+    if (uid) {
+        snprintf (key, sizeof key, "%s", uid);
+    }
+    if (self->curve && !s_key_allowed (self, rid, key)) {
+        zframe_destroy (&rid);
+        return;
+    }
     long widx = s_find_worker (self, rid);
     char *hex = NULL;
     const char *peer = widx >= 0 ? self->workers[widx].id : (hex = s_peer_name (rid));
@@ -736,6 +869,12 @@ s_handle (wes_coord_t *self, zmsg_t *m)
     switch (msg->type) {
     case WES_MSG_READY:
         s_on_ready (self, rid, msg);
+        widx = s_find_worker (self, rid);
+        if (widx >= 0 && self->curve) {
+            s_set_str (&self->workers[widx].key, key);
+            wes_log_info ("worker %s authenticated by CURVE key %s", self->workers[widx].id,
+                          key);
+        }
         break;
     case WES_MSG_HEARTBEAT:
         unknown = !w;
@@ -1027,6 +1166,7 @@ s_worker_remove (wes_coord_t *self, size_t widx)
     zframe_destroy (&w->rid);
     free (w->id);
     free (w->held);
+    free (w->key);
     self->workers[widx] = self->workers[--self->n_workers];
 }
 
@@ -1356,4 +1496,232 @@ s_linger (wes_coord_t *self)
             }
         }
     }
+}
+
+/* ---------------------------------------------------------------- security */
+
+/*  CURVE: the message's key (the User-Id ZAP gave its connection) must
+    still be in the allow directory. A key not in the set read last makes
+    the directory be read again (a certificate just added is welcome at
+    once; one just removed revokes its worker). */
+static bool
+s_key_allowed (wes_coord_t *self, const zframe_t *rid, const char *key)
+{
+    if (key[0] && wes_curve_allow_has (self->allow, key)) {
+        return true;
+    }
+    s_allow_refresh (self);
+    if (key[0] && wes_curve_allow_has (self->allow, key)) {
+        return true;
+    }
+    int64_t now = zclock_mono ();
+    if (now - self->ignored_ms >= S_REFUSED_LOG_MS) {
+        char *hex = s_peer_name (rid);
+        wes_log_warn ("peer %s: message from CURVE key %s, which is not in %s (revoked): "
+                      "ignored (and %zu more since the last such line)",
+                      hex, key[0] ? key : "(none)", wes_curve_allow_dir (self->allow),
+                      self->n_ignored);
+        free (hex);
+        self->ignored_ms = now;
+        self->n_ignored = 0;
+    }
+    else {
+        self->n_ignored++;
+    }
+    return false;
+}
+
+/*  Reads the allow directory again if it changed; every registered worker
+    whose key is gone is revoked: told DISCONNECT, dropped like a dead
+    worker (its attempt becomes UNKNOWN and is requeued; the ledger check
+    reconciles it), and never given another step. */
+static void
+s_allow_refresh (wes_coord_t *self)
+{
+    if (!self->curve || wes_curve_allow_refresh (self->allow) == 0) {
+        return;
+    }
+    for (size_t i = 0; i < self->n_workers;) {
+        s_worker_t *w = &self->workers[i];
+        if (w->key && wes_curve_allow_has (self->allow, w->key)) {
+            i++;
+            continue;
+        }
+        wes_log (WES_LOG_WARN, self->run_label, NULL, NULL,
+                 "worker %s revoked: its certificate (key %s) is no longer in %s", w->id,
+                 w->key ? w->key : "?", wes_curve_allow_dir (self->allow));
+        wes_msg_t *bye = wes_msg_new (WES_MSG_DISCONNECT);
+        wes_msg_set (&bye->message, "revoked: your certificate is no longer allowed");
+        s_queue (self, w->rid, bye);
+        wes_msg_destroy (&bye);
+        s_worker_lost (self, i, "revoked (certificate removed from the allow directory)");
+        s_worker_remove (self, i);
+    }
+}
+
+/*  A monitor on the ROUTER: refused handshakes are logged with the peer's
+    address (a worker without keys, with a key not allowed, or with keys
+    against a plaintext coordinator). Failing to set it up costs only the
+    log lines. */
+static void
+s_monitor_start (wes_coord_t *self)
+{
+    snprintf (self->monitor_ep, sizeof self->monitor_ep, "inproc://wes-coord-monitor-%p",
+              (void *) self);
+    void *h = zsock_resolve (self->router);
+    if (zmq_socket_monitor (h, self->monitor_ep, S_MONITOR_EVENTS) != 0) {
+        wes_log_warn ("cannot monitor the socket (%s): refused handshakes are not logged",
+                      zmq_strerror (zmq_errno ()));
+        return;
+    }
+    self->monitor = zsock_new (ZMQ_PAIR);
+    if (!self->monitor || zsock_connect (self->monitor, "%s", self->monitor_ep) != 0) {
+        (void) zmq_socket_monitor (h, NULL, 0);
+        zsock_destroy (&self->monitor);
+        wes_log_warn ("cannot monitor the socket: refused handshakes are not logged");
+    }
+}
+
+static void
+s_monitor_read (wes_coord_t *self)
+{
+    while (zsock_events (self->monitor) & ZMQ_POLLIN) {
+        zmsg_t *m = zmsg_recv (self->monitor);
+        if (!m) {
+            break;
+        }
+        zframe_t *head = zmsg_first (m);
+        if (!head || zframe_size (head) != 6) {
+            zmsg_destroy (&m);
+            continue;
+        }
+        uint16_t event;
+        uint32_t value;
+        memcpy (&event, zframe_data (head), 2);
+        memcpy (&value, zframe_data (head) + 2, 4);
+        zmsg_destroy (&m);
+        if (event == ZMQ_EVENT_ACCEPTED) {
+            s_peer_t *p = NULL;
+            for (size_t i = 0; i < S_MAX_PEERS && !p; i++) {
+                if (self->peers[i].fd < 0 || self->peers[i].fd == (int) value) {
+                    p = &self->peers[i];
+                }
+            }
+            if (!p) {
+                p = &self->peers[self->next_peer++ % S_MAX_PEERS];
+            }
+            p->fd = (int) value;
+            snprintf (p->addr, sizeof p->addr, "?");
+            struct sockaddr_storage sa;
+            socklen_t len = sizeof sa;
+            if (getpeername ((int) value, (struct sockaddr *) &sa, &len) == 0) {
+                char ip[INET6_ADDRSTRLEN] = "?";
+                int port = 0;
+                if (sa.ss_family == AF_INET) {
+                    struct sockaddr_in *in = (struct sockaddr_in *) &sa;
+                    inet_ntop (AF_INET, &in->sin_addr, ip, sizeof ip);
+                    port = ntohs (in->sin_port);
+                }
+                else if (sa.ss_family == AF_INET6) {
+                    struct sockaddr_in6 *in6 = (struct sockaddr_in6 *) &sa;
+                    inet_ntop (AF_INET6, &in6->sin6_addr, ip, sizeof ip);
+                    port = ntohs (in6->sin6_port);
+                }
+                snprintf (p->addr, sizeof p->addr, "%s:%d", ip, port);
+            }
+        }
+        else if (event == ZMQ_EVENT_DISCONNECTED) {
+            const char *addr = NULL;
+            for (size_t i = 0; i < S_MAX_PEERS; i++) {
+                if (self->peers[i].fd == (int) value) {
+                    addr = self->peers[i].addr;
+                    self->peers[i].fd = -1;
+                }
+            }
+            if (self->refused[0]) {
+                s_refused_flush (self, addr ? addr : "?");
+            }
+        }
+        else {
+            s_refused_flush (self, NULL); /* an earlier one that saw no disconnect */
+            if (event == ZMQ_EVENT_HANDSHAKE_FAILED_AUTH) {
+                snprintf (self->refused, sizeof self->refused,
+                          "its CURVE key is not allowed (ZAP status %u: no certificate of it "
+                          "in %s)",
+                          value, self->allow ? wes_curve_allow_dir (self->allow) : "?");
+            }
+            else if (event == ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL) {
+                if (value == ZMQ_PROTOCOL_ERROR_ZMTP_MECHANISM_MISMATCH) {
+                    snprintf (self->refused, sizeof self->refused, "%s",
+                              self->curve ? "it does not speak CURVE (a worker without "
+                                            "--curve-secret/--curve-server)"
+                                          : "it speaks CURVE but this coordinator runs "
+                                            "without keys");
+                }
+                else if (value == ZMQ_PROTOCOL_ERROR_ZMTP_CRYPTOGRAPHIC) {
+                    snprintf (self->refused, sizeof self->refused,
+                              "CURVE cryptographic error (a worker with the wrong "
+                              "--curve-server key?)");
+                }
+                else {
+                    snprintf (self->refused, sizeof self->refused,
+                              "protocol error 0x%08x in the handshake", value);
+                }
+            }
+            else {
+                snprintf (self->refused, sizeof self->refused, "handshake failed (%s)",
+                          zmq_strerror ((int) value));
+            }
+        }
+    }
+}
+
+/*  Logs the refused handshake waiting for its disconnect, if any. */
+static void
+s_refused_flush (wes_coord_t *self, const char *addr)
+{
+    if (!self->refused[0]) {
+        return;
+    }
+    int64_t now = zclock_mono ();
+    bool due = strcmp (self->refused, self->refused_last) != 0
+               || now - self->refused_ms >= S_REFUSED_LOG_MS;
+    bool known = addr && strcmp (addr, "?") != 0;
+    if (due && (known || self->n_anon >= S_REFUSED_ANON_WAIT)) {
+        char more[64] = "";
+        if (self->n_refused > 0 && strcmp (self->refused, self->refused_last) == 0) {
+            snprintf (more, sizeof more, " (%zu more like it not logged)", self->n_refused);
+        }
+        wes_log (WES_LOG_WARN, self->run_label, NULL, NULL,
+                 "worker connection from %s refused: %s; it receives nothing%s",
+                 addr ? addr : "?", self->refused, more);
+        snprintf (self->refused_last, sizeof self->refused_last, "%s", self->refused);
+        self->refused_ms = now;
+        self->n_refused = 0;
+        self->n_anon = 0;
+    }
+    else {
+        self->n_refused += strcmp (self->refused, self->refused_last) == 0;
+        if (due && !known && self->n_anon++ == 0) {
+            snprintf (self->anon_reason, sizeof self->anon_reason, "%s", self->refused);
+            self->anon_ms = now;
+        }
+    }
+    self->refused[0] = '\0';
+}
+
+/*  A refusal without an address still waiting for a better one after a
+    second: logged as it is (the peer may not have retried). */
+static void
+s_refused_tick (wes_coord_t *self, int64_t now)
+{
+    if (self->n_anon == 0 || now - self->anon_ms < 1000) {
+        return;
+    }
+    wes_log (WES_LOG_WARN, self->run_label, NULL, NULL,
+             "worker connection from ? refused: %s; it receives nothing", self->anon_reason);
+    snprintf (self->refused_last, sizeof self->refused_last, "%s", self->anon_reason);
+    self->refused_ms = now;
+    self->n_refused = 0;
+    self->n_anon = 0;
 }

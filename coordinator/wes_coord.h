@@ -10,7 +10,18 @@
     re-dispatch of an applied step report SKIPPED, a success). A RESULT of a
     stale epoch, an unknown attempt, or an attempt that is no longer the
     current one of its instance is logged and ignored. Malformed frames are
-    logged with the peer and reason and ignored. */
+    logged with the peer and reason and ignored.
+
+    Security (DESIGN.md section 6): with curve_secret and curve_allow the
+    ROUTER is a CURVE server and a zauth actor (created before the socket,
+    destroyed after it) admits only workers whose public certificate is in
+    the allow directory. A socket monitor logs every refused handshake with
+    the peer's address. Each worker's key (the "User-Id" ZAP sets) is kept
+    from READY on; at every heartbeat tick the directory is read again when
+    it changed, and a worker whose certificate is gone is revoked: dropped
+    like a dead worker (its attempt UNKNOWN, requeued), told DISCONNECT, and
+    every later message carrying its key is ignored. Without keys, only a
+    loopback bind is allowed unless insecure. */
 #ifndef WES_COORD_H
 #define WES_COORD_H
 
@@ -26,6 +37,8 @@
 typedef struct {
     const char *bind;            /* ZeroMQ endpoint; tcp://127.0.0.1:* picks a port */
     bool insecure;               /* allow a non-loopback bind without CURVE */
+    const char *curve_secret;    /* the coordinator's secret certificate, or NULL */
+    const char *curve_allow;     /* directory of the allowed workers' public certificates */
     uint32_t interval_ms;        /* heartbeat interval (default 1000) */
     uint32_t liveness;           /* missed beats before a worker is dead (default 3) */
     wes_sched_limits_t limits;   /* scheduler limits (stop_before included) */
@@ -43,8 +56,10 @@ void wes_coord_opts_init (wes_coord_opts_t *opts);
 /*  Builds the coordinator of the run in store (borrowed; must outlive it):
     loads the plan it holds, restores every instance (DISPATCHED/RUNNING
     become UNKNOWN and are requeued; FAILED instances get a fresh start),
-    and binds. NULL with *error (caller frees) when the plan does not load
-    or the bind is refused or fails. */
+    and binds. NULL with *error (caller frees) when the plan does not load,
+    a certificate or the allow directory does not load (or only one of
+    curve_secret and curve_allow is given), or the bind is refused or
+    fails. */
 wes_coord_t *wes_coord_new (wes_store_t *store, const wes_coord_opts_t *opts, char **error);
 void wes_coord_destroy (wes_coord_t **self_p);
 

@@ -291,9 +291,64 @@ s_strip_comment (const char *line, size_t n)
     return n;
 }
 
+/*  What to do instead of writing a password into the targets file. */
+#define S_PASSWORD_ADVICE                                                                         \
+    "the connection string carries a password: keep it in a passfile (~/.pgpass, "              \
+    "passfile=PATH, or PGPASSFILE in the workers' environment) or a service file "               \
+    "(service=NAME) instead"
+
+/*  True when needle (lower case) occurs in s, ignoring case. */
+static bool
+s_contains_ci (const char *s, const char *needle)
+{
+    size_t n = strlen (needle);
+    for (; *s; s++) {
+        size_t i = 0;
+        while (i < n && s[i] && tolower ((unsigned char) s[i]) == needle[i]) {
+            i++;
+        }
+        if (i == n) {
+            return true;
+        }
+    }
+    return false;
+}
+
+/*  A postgresql:// or postgres:// URI whose user info holds a non-empty
+    password ("user:secret@host"). */
+static bool
+s_uri_has_password (const char *s)
+{
+    const char *rest = NULL;
+    if (strncmp (s, "postgresql://", 13) == 0) {
+        rest = s + 13;
+    }
+    else if (strncmp (s, "postgres://", 11) == 0) {
+        rest = s + 11;
+    }
+    if (!rest) {
+        return false;
+    }
+    size_t auth = strcspn (rest, "/?");
+    const char *at = memchr (rest, '@', auth);
+    if (!at) {
+        return false;
+    }
+    const char *colon = memchr (rest, ':', (size_t) (at - rest));
+    return colon && colon + 1 < at;
+}
+
 static int
 s_check_conninfo (const char *conninfo, char *why, size_t why_size)
 {
+    /*  Before libpq parses it, since its error messages may quote the
+        string: any "password" (password=..., PGPASSWORD=..., a URI's
+        ?password=) and a URI's user:password@. */
+    if (s_contains_ci (conninfo, "password") || s_contains_ci (conninfo, "passwd")
+        || s_uri_has_password (conninfo)) {
+        snprintf (why, why_size, "%s", S_PASSWORD_ADVICE);
+        return -1;
+    }
     char *err = NULL;
     PQconninfoOption *opts = PQconninfoParse (conninfo, &err);
     if (!opts) {
@@ -308,10 +363,9 @@ s_check_conninfo (const char *conninfo, char *why, size_t why_size)
     }
     int rc = 0;
     for (PQconninfoOption *o = opts; o->keyword; o++) {
+        /*  A percent-encoded URI key ("pass%77ord") ends up here. */
         if (strcmp (o->keyword, "password") == 0 && o->val && o->val[0]) {
-            snprintf (why, why_size,
-                      "the connection string carries a password: keep it in a passfile "
-                      "(~/.pgpass, or passfile=PATH) or a service file (service=NAME) instead");
+            snprintf (why, why_size, "%s", S_PASSWORD_ADVICE);
             rc = -1;
         }
     }

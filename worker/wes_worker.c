@@ -15,6 +15,7 @@
 
 #include "pg/wes_psql.h"
 #include "plan/wes_step.h"
+#include "proto/wes_curve.h"
 #include "proto/wes_proto.h"
 #include "util/wes_buf.h"
 #include "util/wes_log.h"
@@ -41,6 +42,10 @@
 #define S_MAX_RESULT_MESSAGE 2000u
 /*  How long the final DISCONNECT may take to leave. */
 #define S_CLOSE_LINGER_MS 1000
+/*  The handshake events the socket monitor reports. */
+#define S_MONITOR_EVENTS                                                                          \
+    (ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL | ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL                  \
+     | ZMQ_EVENT_HANDSHAKE_FAILED_AUTH | ZMQ_EVENT_HANDSHAKE_SUCCEEDED)
 
 /*  One psql session, kept per target between attempts. */
 typedef struct {
@@ -114,6 +119,11 @@ struct wes_worker {
     s_session_t **sessions;    /* psql sessions, max_sessions entries, NULL = unused */
     size_t max_sessions;       /* capacity + S_SPARE_SESSIONS */
     uint64_t rng;              /* xorshift state for jitter */
+    zsock_t *monitor;          /* PAIR receiving sock's handshake events, or NULL */
+    unsigned n_refused;        /* failed handshakes on the current socket */
+    int refused_rank;          /* how specific the last one logged was (0: none yet) */
+    zcert_t *cert;             /* our CURVE certificate (with secret key), or NULL */
+    char *server_key;          /* the coordinator's public key (Z85), or NULL */
 };
 
 static int64_t s_now (void);
@@ -142,6 +152,8 @@ static size_t s_running (const wes_worker_t *self);
 static bool s_undelivered (const wes_worker_t *self);
 static int s_timeout (const wes_worker_t *self, int64_t now);
 static void s_shutdown (wes_worker_t *self);
+static void s_close_sock (wes_worker_t *self);
+static void s_monitor_read (wes_worker_t *self);
 
 wes_worker_t *
 wes_worker_new (const wes_worker_opts_t *opts, char **error)
@@ -166,6 +178,11 @@ wes_worker_new (const wes_worker_opts_t *opts, char **error)
     else if (opts->capacity > WES_WORKER_MAX_CAPACITY) {
         snprintf (msg, sizeof msg, "capacity %u is over the limit of %u", opts->capacity,
                   WES_WORKER_MAX_CAPACITY);
+    }
+    else if ((opts->curve_secret != NULL) != (opts->curve_server != NULL)) {
+        snprintf (msg, sizeof msg,
+                  "CURVE needs both --curve-secret FILE (this worker's secret certificate) "
+                  "and --curve-server FILE (the coordinator's public certificate), or neither");
     }
     if (msg[0]) {
         if (error) {
@@ -240,6 +257,23 @@ wes_worker_new (const wes_worker_opts_t *opts, char **error)
         wes_worker_destroy (&self);
         return NULL;
     }
+    if (opts->curve_secret) {
+        char *cerr = NULL;
+        self->cert = wes_curve_load_secret (opts->curve_secret, &cerr);
+        zcert_t *server = self->cert ? wes_curve_load_public (opts->curve_server, &cerr) : NULL;
+        if (!server) {
+            snprintf (msg, sizeof msg, "%s %s",
+                      self->cert ? "--curve-server:" : "--curve-secret:", cerr ? cerr : "?");
+            free (cerr);
+            if (error) {
+                *error = wes_strdup (msg);
+            }
+            wes_worker_destroy (&self);
+            return NULL;
+        }
+        self->server_key = wes_strdup (zcert_public_txt (server));
+        zcert_destroy (&server);
+    }
     self->slots = wes_alloc (sizeof (s_slot_t) * self->capacity);
     self->max_sessions = self->capacity + S_SPARE_SESSIONS;
     self->sessions = wes_alloc (sizeof (s_session_t *) * self->max_sessions);
@@ -269,7 +303,7 @@ wes_worker_destroy (wes_worker_t **self_p)
         s_session_free (&self->sessions[i]);
     }
     free (self->sessions);
-    zsock_destroy (&self->sock);
+    s_close_sock (self);
     for (size_t i = 0; i < self->n_labels; i++) {
         free (self->labels[i]);
     }
@@ -277,6 +311,8 @@ wes_worker_destroy (wes_worker_t **self_p)
     free (self->endpoint);
     free (self->id);
     free (self->psql_bin);
+    zcert_destroy (&self->cert);
+    free (self->server_key);
     free (self);
     *self_p = NULL;
 }
@@ -341,11 +377,15 @@ wes_worker_run (wes_worker_t *self)
             s_shutdown (self);
             return 0;
         }
-        zmq_pollitem_t items[2 + WES_WORKER_MAX_CAPACITY * 3];
+        zmq_pollitem_t items[3 + WES_WORKER_MAX_CAPACITY * 3];
         size_t n = 0;
         if (self->sock) {
             items[n++] =
                 (zmq_pollitem_t){.socket = zsock_resolve (self->sock), .events = ZMQ_POLLIN};
+        }
+        if (self->monitor) {
+            items[n++] =
+                (zmq_pollitem_t){.socket = zsock_resolve (self->monitor), .events = ZMQ_POLLIN};
         }
         if (self->wake_fd >= 0) {
             items[n++] = (zmq_pollitem_t){.fd = self->wake_fd, .events = ZMQ_POLLIN};
@@ -385,6 +425,9 @@ wes_worker_run (wes_worker_t *self)
                     }
                 }
             }
+        }
+        if (self->monitor) {
+            s_monitor_read (self);
         }
         if (self->sock) {
             s_recv_all (self, now);
@@ -442,8 +485,28 @@ s_connect (wes_worker_t *self, int64_t now)
     zsock_set_linger (sock, 0);
     zsock_set_maxmsgsize (sock, (int)(WES_PROTO_MAX_BODY + 4096u));
     zsock_set_identity (sock, self->id);
+    if (self->cert) {
+        /* every new socket gets the keys again */
+        wes_curve_apply_client (sock, self->cert, self->server_key);
+    }
+    /* a monitor tells a refused handshake from a silent coordinator */
+    char ep[64];
+    snprintf (ep, sizeof ep, "inproc://wes-worker-monitor-%p-%u", (void *)self, self->n_sockets);
+    self->n_refused = 0;
+    self->refused_rank = 0;
+    if (zmq_socket_monitor (zsock_resolve (sock), ep, S_MONITOR_EVENTS) == 0) {
+        self->monitor = zsock_new (ZMQ_PAIR);
+        if (!self->monitor || zsock_connect (self->monitor, "%s", ep) != 0) {
+            (void)zmq_socket_monitor (zsock_resolve (sock), NULL, 0);
+            zsock_destroy (&self->monitor);
+        }
+    }
     if (zsock_connect (sock, "%s", self->endpoint) != 0) {
         wes_log_error ("cannot connect to %s: %s", self->endpoint, zmq_strerror (zmq_errno ()));
+        if (self->monitor) {
+            (void)zmq_socket_monitor (zsock_resolve (sock), NULL, 0);
+            zsock_destroy (&self->monitor);
+        }
         zsock_destroy (&sock);
         self->reconnect_at_ms = now + self->backoff_ms;
         return;
@@ -472,7 +535,8 @@ s_connect (wes_worker_t *self, int64_t now)
                          self->n_sockets, held);
     }
     else {
-        wes_log_info ("connecting to %s (socket %u)", self->endpoint, self->n_sockets);
+        wes_log_info ("connecting to %s (socket %u, %s)", self->endpoint, self->n_sockets,
+                      self->cert ? "CURVE" : "plaintext");
     }
     if (s_send (self, ready) != 0) {
         wes_log_warn ("READY could not be queued; waiting for the coordinator anyway");
@@ -488,7 +552,7 @@ s_drop (wes_worker_t *self, int64_t now, const char *reason)
     uint32_t base = self->backoff_ms;
     uint32_t wait = base / 2 + (uint32_t)(s_rand (self) % (uint64_t)(base / 2 + 1));
     wes_log_warn ("disconnected from %s: %s; new socket in %u ms", self->endpoint, reason, wait);
-    zsock_destroy (&self->sock);
+    s_close_sock (self);
     self->link = S_LINK_OFFLINE;
     self->reconnect_at_ms = now + wait;
     self->backoff_ms = base >= self->reconnect_max_ms / 2 ? self->reconnect_max_ms : base * 2;
@@ -1016,7 +1080,7 @@ s_shutdown (wes_worker_t *self)
     }
     if (self->sock) {
         zsock_set_linger (self->sock, S_CLOSE_LINGER_MS);
-        zsock_destroy (&self->sock);
+        s_close_sock (self);
     }
     wes_log_info ("disconnected from %s: worker shutting down", self->endpoint);
     self->link = S_LINK_OFFLINE;
@@ -1164,4 +1228,82 @@ s_valid_id (const char *id, size_t max, bool allow_at)
         }
     }
     return true;
+}
+
+/*  --- the socket and its monitor --- */
+
+static void
+s_close_sock (wes_worker_t *self)
+{
+    if (self->monitor && self->sock) {
+        (void)zmq_socket_monitor (zsock_resolve (self->sock), NULL, 0);
+    }
+    zsock_destroy (&self->monitor);
+    zsock_destroy (&self->sock);
+}
+
+/*  Handshake events: the first refusal on a socket is logged with what it
+    means (libzmq retries every 100 ms; the rest are counted), a success
+    after refusals too. */
+static void
+s_monitor_read (wes_worker_t *self)
+{
+    while (zsock_events (self->monitor) & ZMQ_POLLIN) {
+        zmsg_t *m = zmsg_recv (self->monitor);
+        if (!m) {
+            break;
+        }
+        zframe_t *head = zmsg_first (m);
+        if (!head || zframe_size (head) != 6) {
+            zmsg_destroy (&m);
+            continue;
+        }
+        uint16_t event;
+        uint32_t value;
+        memcpy (&event, zframe_data (head), 2);
+        memcpy (&value, zframe_data (head) + 2, 4);
+        zmsg_destroy (&m);
+        if (event == ZMQ_EVENT_HANDSHAKE_SUCCEEDED) {
+            if (self->n_refused > 0) {
+                wes_log_info ("handshake with %s succeeded after %u refused", self->endpoint,
+                              self->n_refused);
+            }
+            self->n_refused = 0;
+            self->refused_rank = 0;
+            continue;
+        }
+        /*  The first refusal of a socket, and any later one that says more
+            (a closed connection first, the mechanism mismatch behind it
+            next time). */
+        self->n_refused++;
+        int rank = event == ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL ? 1 : 2;
+        if (rank <= self->refused_rank) {
+            continue;
+        }
+        self->refused_rank = rank;
+        char why[256];
+        if (event == ZMQ_EVENT_HANDSHAKE_FAILED_AUTH) {
+            snprintf (why, sizeof why,
+                      "the coordinator refused this worker's CURVE key (status %u): is its "
+                      "public certificate in the coordinator's --curve-allow directory?",
+                      value);
+        }
+        else if (event == ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL
+                 && value == ZMQ_PROTOCOL_ERROR_ZMTP_MECHANISM_MISMATCH) {
+            snprintf (why, sizeof why, "%s",
+                      self->cert ? "the coordinator runs without CURVE keys: refused"
+                                 : "the coordinator requires CURVE: give --curve-secret and "
+                                   "--curve-server");
+        }
+        else if (event == ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL) {
+            snprintf (why, sizeof why, "protocol error 0x%08x in the handshake%s", value,
+                      self->cert ? " (wrong --curve-server certificate?)" : "");
+        }
+        else {
+            snprintf (why, sizeof why, "handshake failed: %s%s", zmq_strerror ((int)value),
+                      self->cert ? " (wrong --curve-server certificate, or our key refused?)"
+                                 : "");
+        }
+        wes_log_warn ("%s: %s; retrying", self->endpoint, why);
+    }
 }

@@ -46,12 +46,16 @@ typedef struct {
     int wake_fd;               /* readable = stop requested (a signal's self-pipe); -1: none */
     bool simulate;             /* benchmarks only: answer every ASSIGN with RESULT OK at once,
                                   touching no database (measures coordinator and store overhead) */
+    const char *curve_secret;  /* our secret certificate (NAME.cert_secret), or NULL */
+    const char *curve_server;  /* the coordinator's public certificate, or NULL; both or
+                                  neither: with them every socket is a CURVE client */
 } wes_worker_opts_t;
 
 typedef struct wes_worker wes_worker_t;
 
-/*  Checks the options (endpoint, id, capacity, labels). Returns NULL with
-    *error set (caller frees) when they are unusable. Connects nothing yet.
+/*  Checks the options (endpoint, id, capacity, labels) and loads the CURVE
+    certificates. Returns NULL with *error set (caller frees) when they are
+    unusable. Connects nothing yet.
     The caller must own signals (zsys_handler_set (NULL)) and ignore
     SIGPIPE before calling. */
 wes_worker_t *wes_worker_new (const wes_worker_opts_t *opts, char **error);

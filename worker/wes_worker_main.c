@@ -43,7 +43,7 @@ main (int argc, char **argv)
             printf ("wesley-worker %s\n", WES_VERSION);
             return 0;
         }
-        if (strcmp (arg, "--insecure") == 0) {
+        if (strcmp (arg, "--insecure") == 0 || strcmp (arg, "--insecure-dev") == 0) {
             insecure = true;
             continue;
         }
@@ -83,6 +83,12 @@ main (int argc, char **argv)
         }
         else if (strcmp (name, "--capacity") == 0) {
             rc = s_parse_u32 (name, value, 1, WES_WORKER_MAX_CAPACITY, &opts.capacity);
+        }
+        else if (strcmp (name, "--curve-secret") == 0) {
+            opts.curve_secret = value;
+        }
+        else if (strcmp (name, "--curve-server") == 0) {
+            opts.curve_server = value;
         }
         else if (strcmp (name, "--labels") == 0) {
             opts.labels = value;
@@ -141,11 +147,17 @@ main (int argc, char **argv)
         fprintf (stderr, "wesley-worker: --connect ENDPOINT is required (see --help)\n");
         return 2;
     }
-    if (!insecure && !wes_worker_endpoint_is_local (opts.endpoint)) {
+    if ((opts.curve_secret != NULL) != (opts.curve_server != NULL)) {
+        fprintf (stderr, "wesley-worker: give both --curve-secret FILE and --curve-server FILE, "
+                         "or neither (see --help)\n");
+        return 2;
+    }
+    if (!opts.curve_secret && !insecure && !wes_worker_endpoint_is_local (opts.endpoint)) {
         fprintf (stderr,
-                 "wesley-worker: %s is not on this machine and CURVE encryption is not "
-                 "available yet: refusing to send steps and connection details in clear text "
-                 "(pass --insecure to do it anyway, on a network you trust)\n",
+                 "wesley-worker: %s is not on this machine: refusing to take steps and "
+                 "connection details in clear text; give --curve-secret FILE and "
+                 "--curve-server FILE (see wesley keygen), or --insecure-dev on a network "
+                 "you trust\n",
                  opts.endpoint);
         return 2;
     }
@@ -177,7 +189,7 @@ main (int argc, char **argv)
         free (error);
         return 2;
     }
-    if (insecure && !wes_worker_endpoint_is_local (opts.endpoint)) {
+    if (insecure && !opts.curve_secret && !wes_worker_endpoint_is_local (opts.endpoint)) {
         wes_log_warn ("--insecure: talking to %s without encryption", opts.endpoint);
     }
     int rc = wes_worker_run (worker);
@@ -249,8 +261,13 @@ s_usage (FILE *out)
              "  --log-level LEVEL      debug, info, warn or error (default: info)\n"
              "  --simulate             benchmarks only: answer every step with success at once,\n"
              "                         touching no database (default: off)\n"
-             "  --insecure             allow a coordinator that is not on this machine without\n"
-             "                         CURVE encryption (default: refused)\n"
+             "  --curve-secret FILE    this worker's secret certificate (NAME.cert_secret from\n"
+             "                         `wesley keygen`); with --curve-server: CURVE encryption\n"
+             "                         and authentication (default: none, plaintext)\n"
+             "  --curve-server FILE    the coordinator's public certificate (NAME.cert); only\n"
+             "                         that coordinator is talked to (default: none)\n"
+             "  --insecure-dev         allow a coordinator that is not on this machine without\n"
+             "                         CURVE, in plaintext (alias --insecure; default: refused)\n"
              "  --version              print the version\n"
              "  --help                 this text\n"
              "\n"

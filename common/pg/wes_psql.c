@@ -58,6 +58,30 @@ static void s_fail (wes_psql_t *self, const char *why);
 static void s_scan_stderr (wes_psql_t *self);
 static char *s_default_psql (void);
 
+/*  True for NAME=VALUE when NAME is one of libpq's variables for secrets
+    kept on this machine and the connection string does not set it. */
+static bool
+s_local_secret (const char *entry, const PQconninfoOption *opts)
+{
+    static const char *const names[] = {"PGPASSFILE",    "PGPASSWORD", "PGSERVICEFILE",
+                                        "PGSYSCONFDIR",  "PGSSLCERT",  "PGSSLKEY",
+                                        "PGSSLROOTCERT", "PGSSLCRL",   "PGSSLCRLDIR"};
+    size_t n = strcspn (entry, "=");
+    if (entry[n] != '=') {
+        return false;
+    }
+    bool listed = false;
+    for (size_t i = 0; i < sizeof names / sizeof names[0] && !listed; i++) {
+        listed = strlen (names[i]) == n && strncmp (entry, names[i], n) == 0;
+    }
+    for (const PQconninfoOption *o = opts; listed && o->keyword; o++) {
+        if (o->val && o->envvar && strlen (o->envvar) == n && strncmp (entry, o->envvar, n) == 0) {
+            return false;
+        }
+    }
+    return listed;
+}
+
 wes_psql_t *
 wes_psql_new (const char *psql_bin, const char *conninfo, char **error)
 {
@@ -87,7 +111,9 @@ wes_psql_new (const char *psql_bin, const char *conninfo, char **error)
     self->message = wes_strdup ("");
 
     /* Child environment: ours without any PG* variable (so nothing leaks in
-       from the parent), then one PG* variable per conninfo keyword. */
+       from the parent) but those naming local secrets (a worker's passfile,
+       service file, client certificate) unless the conninfo sets them, then
+       one PG* variable per conninfo keyword. */
     size_t n_env = 0;
     while (environ[n_env]) {
         n_env++;
@@ -99,7 +125,7 @@ wes_psql_new (const char *psql_bin, const char *conninfo, char **error)
     self->env = wes_alloc (sizeof (char *) * (n_env + n_opts + 2));
     size_t k = 0;
     for (size_t i = 0; i < n_env; i++) {
-        if (strncmp (environ[i], "PG", 2) != 0) {
+        if (strncmp (environ[i], "PG", 2) != 0 || s_local_secret (environ[i], opts)) {
             self->env[k++] = wes_strdup (environ[i]);
         }
     }

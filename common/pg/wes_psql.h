@@ -11,7 +11,12 @@
     Connection parameters reach the child through its environment (PGHOST,
     PGPORT, PGDATABASE, PGUSER, PGPASSWORD, ... derived with libpq's own
     PQconninfoParse), never its argv, so no secret is visible in
-    /proc/PID/cmdline. The caller must ignore SIGPIPE (a psql that died
+    /proc/PID/cmdline. Of the caller's own PG* variables only the ones that
+    point libpq at secrets kept on this machine pass to the child
+    (PGPASSFILE, PGPASSWORD, PGSERVICEFILE, PGSYSCONFDIR, PGSSLCERT,
+    PGSSLKEY, PGSSLROOTCERT, PGSSLCRL, PGSSLCRLDIR), and only when the
+    connection string does not set the same parameter: that is how a
+    worker's passfile reaches psql while the coordinator never sees it. The caller must ignore SIGPIPE (a psql that died
     while we write to it must not kill us). */
 #ifndef WES_PSQL_H
 #define WES_PSQL_H

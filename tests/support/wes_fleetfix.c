@@ -210,6 +210,24 @@ wes_fleetfix_coord_log (const wes_fleetfix_t *self)
     return self->coord_log;
 }
 
+const char *
+wes_fleetfix_targets (const wes_fleetfix_t *self)
+{
+    return self->targets;
+}
+
+const char *
+wes_fleetfix_plan (const wes_fleetfix_t *self)
+{
+    return self->plan;
+}
+
+struct wes_pgfix *
+wes_fleetfix_pg (const wes_fleetfix_t *self)
+{
+    return self->pg;
+}
+
 size_t
 wes_fleetfix_count (const wes_fleetfix_t *self)
 {

@@ -28,6 +28,10 @@ void wes_fleetfix_destroy (wes_fleetfix_t **self_p);
 const char *wes_fleetfix_dir (const wes_fleetfix_t *self);
 const char *wes_fleetfix_state (const wes_fleetfix_t *self);
 const char *wes_fleetfix_coord_log (const wes_fleetfix_t *self);
+const char *wes_fleetfix_targets (const wes_fleetfix_t *self);
+const char *wes_fleetfix_plan (const wes_fleetfix_t *self);
+/*  The cluster (borrowed): for roles, pg_hba rules, conninfo parts. */
+struct wes_pgfix *wes_fleetfix_pg (const wes_fleetfix_t *self);
 size_t wes_fleetfix_count (const wes_fleetfix_t *self);
 /*  Database name of target i ("fleet_00", ...). */
 const char *wes_fleetfix_db (const wes_fleetfix_t *self, size_t i);

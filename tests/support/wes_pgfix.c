@@ -919,3 +919,40 @@ s_conn_value (wes_buf_t *b, const char *key, const char *value)
     }
     wes_buf_append (b, "'", 1);
 }
+
+int
+wes_pgfix_hba_prepend (wes_pgfix_t *self, const char *line)
+{
+    char path[1024];
+    snprintf (path, sizeof path, "%s/pg_hba.conf", self->datadir);
+    FILE *f = fopen (path, "rb");
+    if (!f) {
+        fprintf (stderr, "pgfix: cannot read %s\n", path);
+        return -1;
+    }
+    size_t cap = 1 << 16, len = 0;
+    char *old = wes_alloc (cap + 1);
+    size_t got;
+    while ((got = fread (old + len, 1, cap - len, f)) > 0 && len + got < cap) {
+        len += got;
+    }
+    len += got;
+    fclose (f);
+    /*  Rewritten in place, so the file keeps its owner (the postgres user). */
+    f = fopen (path, "wb");
+    if (!f) {
+        free (old);
+        fprintf (stderr, "pgfix: cannot write %s\n", path);
+        return -1;
+    }
+    int rc = fprintf (f, "%s\n", line) < 0 || fwrite (old, 1, len, f) != len ? -1 : 0;
+    rc = fclose (f) != 0 ? -1 : rc;
+    free (old);
+    if (rc != 0) {
+        return -1;
+    }
+    char *v = wes_pgfix_query_value (self, NULL, "SELECT pg_reload_conf()");
+    rc = v && strcmp (v, "t") == 0 ? 0 : -1;
+    free (v);
+    return rc;
+}

@@ -77,5 +77,9 @@ PGresult *wes_pgfix_query (PGconn *conn, const char *sql);
 char *wes_pgfix_query_value (wes_pgfix_t *self, const char *db, const char *sql);
 /*  Convenience: connects to db and runs sql (any statements); 0 ok, -1 on error. */
 int wes_pgfix_exec (wes_pgfix_t *self, const char *db, const char *sql) WES_MUST_USE;
+/*  Puts line first in pg_hba.conf (so it wins over the fixture's trust
+    rules) and reloads the server's configuration: e.g. "local all alice
+    scram-sha-256" makes alice need her password. 0 ok, -1 on error. */
+int wes_pgfix_hba_prepend (wes_pgfix_t *self, const char *line) WES_MUST_USE;
 
 #endif

@@ -94,6 +94,28 @@ test_password_refused (void **state)
     s_expect_error ("db1 host=/tmp password=hunter2 dbname=a\n", "passfile");
     s_expect_error ("ok dbname=a\ndb2 postgresql://u:hunter2@h/db\n",
                     "t.txt:2: target 'db2': the connection string carries a password");
+    /* every way of writing one, each refused before libpq could quote it */
+    const char *forms[] = {
+        "db1 host=/tmp PASSWORD=hunter2\n",
+        "db1 host=/tmp password = 'hunter2'\n",
+        "db1 postgres://u:hunter2@h:5432/db\n",
+        "db1 postgresql://u:hunter2@[::1/db\n", /* malformed: libpq would quote it */
+        "db1 postgresql://u@h/db?password=hunter2\n",
+        "db1 postgresql://u@h/db?pass%77ord=hunter2\n",
+        "db1 host=/tmp PGPASSWORD=hunter2\n",
+        "db1 dbname=a password hunter2\n",
+    };
+    for (size_t i = 0; i < sizeof forms / sizeof forms[0]; i++) {
+        char *error = NULL;
+        wes_targets_t *t = s_parse (forms[i], &error);
+        assert_null (t);
+        assert_non_null (error);
+        if (!strstr (error, "passfile") || !strstr (error, "service file")
+            || strstr (error, "hunter2")) {
+            fail_msg ("form %zu: %s", i, error);
+        }
+        free (error);
+    }
     /* an empty password is no secret; a passfile is what we ask for */
     char *error = NULL;
     wes_targets_t *t = s_parse ("db1 dbname=a passfile=/x/pgpass\n", &error);
