@@ -632,7 +632,8 @@ wes_coord_run (wes_coord_t *self)
     }
     if (final != WES_RUN_RUNNING) {
         wes_msg_t *bye = wes_msg_new (WES_MSG_DISCONNECT);
-        wes_msg_set (&bye->message, final == WES_RUN_FINISHED ? "run finished" : "run ended");
+        wes_msg_set (&bye->message,
+                     final == WES_RUN_FINISHED ? WES_PROTO_RUN_FINISHED : WES_PROTO_RUN_ENDED);
         for (size_t w = 0; w < self->n_workers; w++) {
             s_queue (self, self->workers[w].rid, bye);
         }

@@ -86,6 +86,13 @@ typedef struct {
     /* DISCONNECT ("m" reason, in message) */
 } wes_msg_t;
 
+/*  The reason a coordinator gives in the DISCONNECT it sends every worker
+    when its run has ended: WES_PROTO_RUN_FINISHED when every step
+    succeeded, WES_PROTO_RUN_ENDED when it stopped, failed or was
+    cancelled. A worker started with --exit-when-run-ends exits on either. */
+#define WES_PROTO_RUN_FINISHED "run finished"
+#define WES_PROTO_RUN_ENDED "run ended"
+
 /*  A zeroed message of type t. */
 wes_msg_t *wes_msg_new (wes_msg_type_t t);
 void wes_msg_destroy (wes_msg_t **self_p);

@@ -92,6 +92,7 @@ struct wes_worker {
     char *id;                  /* routing id, owned */
     char *psql_bin;            /* psql to run, owned, or NULL for the default */
     bool simulate;               /* --simulate: no database, RESULT OK at once */
+    bool exit_when_run_ends;     /* --exit-when-run-ends */
     char **labels;             /* announced labels, owned */
     size_t n_labels;           /* how many */
     uint32_t capacity;         /* attempts at once */
@@ -214,6 +215,7 @@ wes_worker_new (const wes_worker_opts_t *opts, char **error)
     }
     self->psql_bin = wes_strdup (opts->psql_bin);
     self->simulate = opts->simulate;
+    self->exit_when_run_ends = opts->exit_when_run_ends;
     self->capacity = opts->capacity ? opts->capacity : 1;
     self->heartbeat_ms = opts->heartbeat_ms ? opts->heartbeat_ms : WES_WORKER_HEARTBEAT_MS;
     self->liveness = opts->liveness ? opts->liveness : WES_WORKER_LIVENESS;
@@ -701,6 +703,16 @@ s_handle (wes_worker_t *self, wes_msg_t *msg, int64_t now)
         snprintf (why, sizeof why, "coordinator sent DISCONNECT (%.200s)",
                   msg->message && msg->message[0] ? msg->message : "no reason");
         s_drop (self, now, why);
+        if (self->exit_when_run_ends && msg->message
+            && (strcmp (msg->message, WES_PROTO_RUN_FINISHED) == 0
+                || strcmp (msg->message, WES_PROTO_RUN_ENDED) == 0)
+            && self->stop_requests == 0) {
+            /*  Like a first stop request: nothing new is taken, whatever
+                still runs finishes and is reported, then the loop returns. */
+            wes_log_info ("the coordinator's run ended (--exit-when-run-ends): stopping");
+            self->stop_requests = 1;
+            self->drain_until_ms = now + (int64_t) self->drain_ms;
+        }
         break;
     }
     default:

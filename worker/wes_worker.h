@@ -44,6 +44,9 @@ typedef struct {
     uint32_t drain_ms;         /* 0: WES_WORKER_DRAIN_MS */
     uint32_t idle_session_ms;  /* 0: WES_WORKER_IDLE_SESSION_MS */
     int wake_fd;               /* readable = stop requested (a signal's self-pipe); -1: none */
+    bool exit_when_run_ends;   /* leave (return 0) when the coordinator says its run ended
+                                  (finished, stopped, failed, cancelled): for a Kubernetes
+                                  Job whose pods should complete with the run */
     bool simulate;             /* benchmarks only: answer every ASSIGN with RESULT OK at once,
                                   touching no database (measures coordinator and store overhead) */
     const char *curve_secret;  /* our secret certificate (NAME.cert_secret), or NULL */

@@ -47,6 +47,10 @@ main (int argc, char **argv)
             insecure = true;
             continue;
         }
+        if (strcmp (arg, "--exit-when-run-ends") == 0) {
+            opts.exit_when_run_ends = true;
+            continue;
+        }
         if (strcmp (arg, "--simulate") == 0) {
             opts.simulate = true;
             continue;
@@ -259,6 +263,10 @@ s_usage (FILE *out)
              "                         before it is cancelled (default: %u)\n"
              "  --log-format FORMAT    json (JSON lines) or text, on stderr (default: json)\n"
              "  --log-level LEVEL      debug, info, warn or error (default: info)\n"
+             "  --exit-when-run-ends   exit 0 when the coordinator says its run ended\n"
+             "                         (finished, stopped, failed or cancelled), e.g. for a\n"
+             "                         Kubernetes Job (default: off, reconnect and wait for\n"
+             "                         the next run until SIGTERM)\n"
              "  --simulate             benchmarks only: answer every step with success at once,\n"
              "                         touching no database (default: off)\n"
              "  --curve-secret FILE    this worker's secret certificate (NAME.cert_secret from\n"

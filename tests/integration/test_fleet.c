@@ -47,8 +47,10 @@ test_fleet_run (void **state)
     int coord = wes_fleetfix_start_coord (f, false, "--heartbeat-ms 250 --max-per-target 2");
     assert_true (coord > 0);
     assert_non_null (wes_fleetfix_endpoint (f, 30000));
+    /*  Worker 2 is started as a Kubernetes Job's pod would be: it leaves
+        when the coordinator says the run ended; the others stay. */
     for (int k = 0; k < 3; k++) {
-        assert_true (wes_fleetfix_start_worker (f, k, NULL) > 0);
+        assert_true (wes_fleetfix_start_worker (f, k, k == 2 ? "--exit-when-run-ends" : NULL) > 0);
     }
     int rc = wes_test_wait (coord, S_RUN_TIMEOUT_MS);
     if (rc != 0) {
@@ -80,6 +82,9 @@ test_fleet_run (void **state)
         seen += wes_fleetfix_log_count (f, needle) > 0;
     }
     assert_int_equal (seen, 3);
+    assert_int_equal (wes_test_wait (wes_fleetfix_worker_pid (f, 2), 30000), 0);
+    assert_int_equal (kill (wes_fleetfix_worker_pid (f, 0), 0), 0);
+    assert_int_equal (kill (wes_fleetfix_worker_pid (f, 1), 0), 0);
     /*  The run is over: a second run on the same state file is refused,
         and resume says it finished. */
     coord = wes_fleetfix_start_coord (f, false, NULL);
