@@ -205,6 +205,7 @@ wes_cli_plan (int argc, char **argv)
         const char *v = i + 1 < argc ? argv[i + 1] : NULL;
         if (strcmp (a, "--help") == 0 || strcmp (a, "-h") == 0) {
             fputs (usage, stdout);
+            free (sql_steps);
             return 0;
         }
         if (strcmp (a, "--allow-destructive") == 0) {
