@@ -332,7 +332,7 @@ test_raw_steps (void **state)
     free (v);
     /* run refuses it too, before any state file exists */
     char *targets = s_file (f, "targets.txt", "");
-    assert_int_equal (s_wesley (&out, "run --plan %s --targets %s --state %s/run.db --quiet",
+    assert_int_equal (s_wesley (&out, "run --plan %s --targets %s --state %s/run.db --quiet --insecure-dev",
                                 edited, targets, f->dir),
                       3);
     s_has (out, "refusing the plan");
