@@ -111,10 +111,11 @@ test_resume_existing (void **state)
               "--insecure-dev --resume-existing",
               dir, WES_WESLEY_BIN, endpoint);
     s_expect (cmd, 3, "targets");
-    snprintf (cmd, sizeof cmd,
-              "cd '%s' && sed '2s/dbname=/dbname=x/' targets.txt > moved.txt && '%s' run --plan "
-              "plan.json --targets moved.txt --state state.db --bind %s --insecure-dev --resume-existing",
-              dir, WES_WESLEY_BIN, endpoint);
+    snprintf (
+        cmd, sizeof cmd,
+        "cd '%s' && sed '2s/dbname=/dbname=x/' targets.txt > moved.txt && '%s' run --plan "
+        "plan.json --targets moved.txt --state state.db --bind %s --insecure-dev --resume-existing",
+        dir, WES_WESLEY_BIN, endpoint);
     s_expect (cmd, 3, "differs");
     /*  Without the flag, today's behaviour: an existing state file is refused. */
     snprintf (cmd, sizeof cmd,

@@ -264,8 +264,7 @@ wes_fleetfix_start_coord (wes_fleetfix_t *self, bool resume, const char *extra)
     else {
         snprintf (line, sizeof line,
                   "%s run --plan %s --targets %s --state %s --bind tcp://127.0.0.1:! %s %s",
-                  WES_WESLEY_BIN, self->plan, self->targets, self->state, mode,
-                  extra ? extra : "");
+                  WES_WESLEY_BIN, self->plan, self->targets, self->state, mode, extra ? extra : "");
     }
     char *argv[S_MAX_ARGS];
     s_split (line, argv, S_MAX_ARGS);
