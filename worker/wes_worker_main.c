@@ -244,12 +244,16 @@ static void
 s_usage (FILE *out)
 {
     fprintf (out,
-             "usage: wesley-worker --connect ENDPOINT [flags]\n"
+             "usage: wesley-worker --connect ENDPOINT\n"
+             "                     (--curve-secret FILE --curve-server FILE | --insecure-dev)\n"
+             "                     [flags]\n"
              "\n"
              "Runs the steps a Wesley coordinator assigns, one psql session per target\n"
              "database, and reports how each attempt ended. SIGTERM or SIGINT: take no more\n"
              "work, let the running attempt finish, say goodbye, exit 0 (a second signal\n"
-             "cancels the running attempt).\n"
+             "cancels the running attempt). The coordinator is talked to over CURVE (keys\n"
+             "from `wesley keygen`); without keys only --insecure-dev starts, in plaintext,\n"
+             "for a development setup (loopback included).\n"
              "\n"
              "  --connect ENDPOINT     the coordinator, e.g. tcp://127.0.0.1:5555 (required)\n"
              "  --id ID                worker id, 1-%u of [A-Za-z0-9_.:@-]\n"
