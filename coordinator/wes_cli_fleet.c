@@ -41,28 +41,32 @@ static const char *s_run_usage
       "                  [--max-per-target N] [--max-per-group N] [--max-cic-per-group N]\n"
       "                  [--max-total N] [--schedule rolling|waves] [--stop-before PHASE]\n"
       "                  [--heartbeat-ms N] [--liveness N] [--quiet]\n"
-      "                  [--curve-secret FILE --curve-allow DIR | --insecure-dev]\n"
+      "                  (--curve-secret FILE --curve-allow DIR | --insecure-dev)\n"
       "                  [--resume-existing] [--metrics ADDRESS] [--metrics-linger SECONDS]\n"
       "                  [--allow-unsafe-sql]\n"
       "       wesley resume --state STATE.db [--bind ENDPOINT] [--through PHASE] [limits]\n"
+      "                  (--curve-secret FILE --curve-allow DIR | --insecure-dev)\n"
       "  Rolls a plan out over a fleet: one instance of the plan's DAG per target, a\n"
       "  rolling frontier (each step starts the moment its dependencies on that target\n"
       "  succeeded; critical path first), run by `wesley-worker --connect ENDPOINT`\n"
       "  processes. Every transition is written to the state file (SQLite) before it is\n"
-      "  acted on; `wesley resume` carries on after a crash, cancel or stop.\n"
+      "  acted on; `wesley resume` carries on after a crash, cancel or stop. The\n"
+      "  workers must authenticate by CURVE (keys from `wesley keygen`); without keys\n"
+      "  only --insecure-dev starts, in plaintext, for a development setup (loopback\n"
+      "  included: any local user could connect a worker).\n"
       "  --plan FILE          run: the plan written by `wesley plan` (required)\n"
       "  --targets FILE       run: one target per line, NAME [group=GROUP] CONNINFO\n"
       "                       (# comments; no passwords) (required)\n"
       "  --state FILE         the run's SQLite state file (required)\n"
       "  --bind ENDPOINT      ZeroMQ endpoint (default: tcp://127.0.0.1:5670; resume: the\n"
-      "                       run's last one); a non-loopback bind needs CURVE keys\n"
-      "                       (or --insecure-dev)\n"
+      "                       run's last one)\n"
       "  --curve-secret FILE  the coordinator's secret certificate (NAME.cert_secret from\n"
       "                       `wesley keygen`); with --curve-allow: CURVE encryption and\n"
-      "                       authentication of every worker (default: none, plaintext)\n"
+      "                       authentication of every worker (required unless\n"
+      "                       --insecure-dev)\n"
       "  --curve-allow DIR    the allowed workers' public certificates (NAME.cert); a\n"
       "                       certificate removed from DIR revokes its worker, even a\n"
-      "                       connected one (default: none)\n"
+      "                       connected one (required unless --insecure-dev)\n"
       "  --max-per-target N   steps at once on one target, 0 = no limit (default: 1)\n"
       "  --max-per-group N    steps at once in one server group (default: 0, no limit)\n"
       "  --max-cic-per-group N  CREATE INDEX CONCURRENTLY at once in one server group\n"
@@ -75,8 +79,9 @@ static const char *s_run_usage
       "                       (default: the run's own --stop-before)\n"
       "  --heartbeat-ms N     worker heartbeat interval in ms (default: 1000)\n"
       "  --liveness N         missed heartbeats before a worker is dead (default: 3)\n"
-      "  --insecure-dev       allow a non-loopback bind without CURVE, in plaintext, on a\n"
-      "                       network you trust (default: refused)\n"
+      "  --insecure-dev       no CURVE keys: plaintext, unauthenticated workers, for a\n"
+      "                       development setup on a host and network you trust, loopback\n"
+      "                       included (default: off, refused without CURVE keys)\n"
       "  --insecure           the same as --insecure-dev (default: off)\n"
       "  --quiet              no progress lines on the terminal (default: off)\n"
       "  --resume-existing    run: if --state exists and holds a run of the same plan\n"
@@ -622,13 +627,23 @@ s_opt (wes_store_t *store, const char *key)
     return v && v[0] ? v : NULL;
 }
 
-/*  The certificates load and the allow directory reads, before anything is
-    written: 0, or -1 after saying what is wrong. */
+/*  CURVE keys are given (the certificates load and the allow directory
+    reads), or plaintext is asked for with --insecure-dev, before anything
+    is written: 0, or -1 after saying what is wrong. Plaintext is refused
+    even on loopback: any local user could connect a worker. */
 static int
 s_check_curve (const s_args_t *a, const char *verb)
 {
     if (!a->curve_secret) {
-        return 0;
+        if (a->insecure) {
+            return 0;
+        }
+        fprintf (stderr,
+                 "wesley %s: refusing to talk to workers in plaintext: create keys with "
+                 "`wesley keygen` and give --curve-secret FILE --curve-allow DIR, or give "
+                 "--insecure-dev for a development setup\n",
+                 verb);
+        return -1;
     }
     char *error = NULL;
     zcert_t *cert = wes_curve_load_secret (a->curve_secret, &error);

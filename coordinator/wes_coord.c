@@ -238,11 +238,12 @@ wes_coord_new (wes_store_t *store, const wes_coord_opts_t *opts, char **error)
                              "certificates), or neither");
         return NULL;
     }
-    if (!curve && !opts->insecure && !wes_coord_endpoint_is_loopback (opts->bind)) {
+    if (!curve && !opts->insecure) {
+        /*  Loopback included: any local user could connect a worker. */
         snprintf (tmp, sizeof tmp,
-                  "refusing to bind %s in plaintext: not a loopback endpoint; give "
-                  "--curve-secret FILE and --curve-allow DIR (see wesley keygen), or "
-                  "--insecure-dev on a network you trust",
+                  "refusing to bind %s in plaintext: create keys with `wesley keygen` and "
+                  "give --curve-secret FILE and --curve-allow DIR, or --insecure-dev for a "
+                  "development setup",
                   opts->bind ? opts->bind : "(none)");
         *error = wes_strdup (tmp);
         return NULL;
@@ -450,9 +451,10 @@ wes_coord_new (wes_store_t *store, const wes_coord_opts_t *opts, char **error)
     }
     else {
         wes_log (WES_LOG_WARN, self->run_label, NULL, NULL,
-                 "CURVE off: plaintext, unauthenticated workers%s",
-                 wes_coord_endpoint_is_loopback (self->endpoint) ? " (loopback only)"
-                                                                 : " (--insecure-dev)");
+                 "CURVE off: plaintext, unauthenticated workers (--insecure-dev%s)",
+                 wes_coord_endpoint_is_loopback (self->endpoint)
+                     ? "; any local user can connect a worker"
+                     : "; anyone who reaches the endpoint can connect a worker");
     }
     return self;
 }

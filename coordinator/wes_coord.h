@@ -20,8 +20,8 @@
     from READY on; at every heartbeat tick the directory is read again when
     it changed, and a worker whose certificate is gone is revoked: dropped
     like a dead worker (its attempt UNKNOWN, requeued), told DISCONNECT, and
-    every later message carrying its key is ignored. Without keys, only a
-    loopback bind is allowed unless insecure. */
+    every later message carrying its key is ignored. Without keys the
+    coordinator is refused unless insecure (plaintext, loopback or not). */
 #ifndef WES_COORD_H
 #define WES_COORD_H
 
@@ -36,7 +36,7 @@
 
 typedef struct {
     const char *bind;            /* ZeroMQ endpoint; tcp://127.0.0.1:* picks a port */
-    bool insecure;               /* allow a non-loopback bind without CURVE */
+    bool insecure;               /* allow plaintext without CURVE keys (any bind) */
     const char *curve_secret;    /* the coordinator's secret certificate, or NULL */
     const char *curve_allow;     /* directory of the allowed workers' public certificates */
     uint32_t interval_ms;        /* heartbeat interval (default 1000) */

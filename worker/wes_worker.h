@@ -78,8 +78,9 @@ int wes_worker_run (wes_worker_t *self) WES_MUST_USE;
 const char *wes_worker_id (const wes_worker_t *self);
 
 /*  True for endpoints that stay on this machine (ipc://, inproc://,
-    tcp://127.x.y.z, tcp://localhost, tcp://[::1]): the only ones used
-    without CURVE unless --insecure. */
+    tcp://127.x.y.z, tcp://localhost, tcp://[::1]). Without CURVE any
+    endpoint, these included, needs --insecure-dev; the warning then says
+    a local one is open to every local user. */
 bool wes_worker_endpoint_is_local (const char *endpoint);
 
 #endif

@@ -156,12 +156,13 @@ main (int argc, char **argv)
                          "or neither (see --help)\n");
         return 2;
     }
-    if (!opts.curve_secret && !insecure && !wes_worker_endpoint_is_local (opts.endpoint)) {
+    /*  CURVE by default, loopback included: on a shared host any local user
+        could otherwise stand in for the coordinator and hand out steps. */
+    if (!opts.curve_secret && !insecure) {
         fprintf (stderr,
-                 "wesley-worker: %s is not on this machine: refusing to take steps and "
-                 "connection details in clear text; give --curve-secret FILE and "
-                 "--curve-server FILE (see wesley keygen), or --insecure-dev on a network "
-                 "you trust\n",
+                 "wesley-worker: refusing to take steps and connection details from %s in "
+                 "plaintext: create keys with `wesley keygen` and give --curve-secret FILE "
+                 "--curve-server FILE, or give --insecure-dev for a development setup\n",
                  opts.endpoint);
         return 2;
     }
@@ -193,8 +194,12 @@ main (int argc, char **argv)
         free (error);
         return 2;
     }
-    if (insecure && !opts.curve_secret && !wes_worker_endpoint_is_local (opts.endpoint)) {
-        wes_log_warn ("--insecure: talking to %s without encryption", opts.endpoint);
+    if (!opts.curve_secret) {
+        wes_log_warn ("--insecure-dev: talking to %s without encryption or authentication%s",
+                      opts.endpoint,
+                      wes_worker_endpoint_is_local (opts.endpoint)
+                          ? " (any local user can stand in for the coordinator)"
+                          : "");
     }
     int rc = wes_worker_run (worker);
     wes_worker_destroy (&worker);
@@ -239,12 +244,16 @@ static void
 s_usage (FILE *out)
 {
     fprintf (out,
-             "usage: wesley-worker --connect ENDPOINT [flags]\n"
+             "usage: wesley-worker --connect ENDPOINT\n"
+             "                     (--curve-secret FILE --curve-server FILE | --insecure-dev)\n"
+             "                     [flags]\n"
              "\n"
              "Runs the steps a Wesley coordinator assigns, one psql session per target\n"
              "database, and reports how each attempt ended. SIGTERM or SIGINT: take no more\n"
              "work, let the running attempt finish, say goodbye, exit 0 (a second signal\n"
-             "cancels the running attempt).\n"
+             "cancels the running attempt). The coordinator is talked to over CURVE (keys\n"
+             "from `wesley keygen`); without keys only --insecure-dev starts, in plaintext,\n"
+             "for a development setup (loopback included).\n"
              "\n"
              "  --connect ENDPOINT     the coordinator, e.g. tcp://127.0.0.1:5555 (required)\n"
              "  --id ID                worker id, 1-%u of [A-Za-z0-9_.:@-]\n"
@@ -271,11 +280,13 @@ s_usage (FILE *out)
              "                         touching no database (default: off)\n"
              "  --curve-secret FILE    this worker's secret certificate (NAME.cert_secret from\n"
              "                         `wesley keygen`); with --curve-server: CURVE encryption\n"
-             "                         and authentication (default: none, plaintext)\n"
+             "                         and authentication (required unless --insecure-dev)\n"
              "  --curve-server FILE    the coordinator's public certificate (NAME.cert); only\n"
-             "                         that coordinator is talked to (default: none)\n"
-             "  --insecure-dev         allow a coordinator that is not on this machine without\n"
-             "                         CURVE, in plaintext (alias --insecure; default: refused)\n"
+             "                         that coordinator is talked to (required unless\n"
+             "                         --insecure-dev)\n"
+             "  --insecure-dev         no CURVE keys: plaintext, for a development setup on a\n"
+             "                         host and network you trust, loopback included (alias\n"
+             "                         --insecure; default: off, refused without CURVE keys)\n"
              "  --version              print the version\n"
              "  --help                 this text\n"
              "\n"

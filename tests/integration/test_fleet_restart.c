@@ -102,24 +102,25 @@ test_resume_existing (void **state)
     snprintf (cmd, sizeof cmd,
               "cd '%s' && '%s' plan --from /dev/null --to '%s/examples/blog.graphql' -o other.json "
               ">/dev/null && '%s' run --plan other.json --targets targets.txt --state state.db "
-              "--bind %s --resume-existing",
+              "--bind %s --insecure-dev --resume-existing",
               dir, WES_WESLEY_BIN, WES_SOURCE_DIR, WES_WESLEY_BIN, endpoint);
     s_expect (cmd, 3, "another plan");
     snprintf (cmd, sizeof cmd,
               "cd '%s' && head -n 2 targets.txt > two.txt && "
               "'%s' run --plan plan.json --targets two.txt --state state.db --bind %s "
-              "--resume-existing",
+              "--insecure-dev --resume-existing",
               dir, WES_WESLEY_BIN, endpoint);
     s_expect (cmd, 3, "targets");
-    snprintf (cmd, sizeof cmd,
-              "cd '%s' && sed '2s/dbname=/dbname=x/' targets.txt > moved.txt && '%s' run --plan "
-              "plan.json --targets moved.txt --state state.db --bind %s --resume-existing",
-              dir, WES_WESLEY_BIN, endpoint);
+    snprintf (
+        cmd, sizeof cmd,
+        "cd '%s' && sed '2s/dbname=/dbname=x/' targets.txt > moved.txt && '%s' run --plan "
+        "plan.json --targets moved.txt --state state.db --bind %s --insecure-dev --resume-existing",
+        dir, WES_WESLEY_BIN, endpoint);
     s_expect (cmd, 3, "differs");
     /*  Without the flag, today's behaviour: an existing state file is refused. */
     snprintf (cmd, sizeof cmd,
               "cd '%s' && '%s' run --plan plan.json --targets targets.txt --state state.db --bind "
-              "%s",
+              "%s --insecure-dev",
               dir, WES_WESLEY_BIN, endpoint);
     s_expect (cmd, 3, "wesley resume");
     /*  A cancelled run stays cancelled when the pod restarts: on a copy of
@@ -132,7 +133,7 @@ test_resume_existing (void **state)
     s_expect (cmd, 0, NULL);
     snprintf (cmd, sizeof cmd,
               "cd '%s' && '%s' run --plan plan.json --targets targets.txt --state cancelled.db "
-              "--bind %s --resume-existing",
+              "--bind %s --insecure-dev --resume-existing",
               dir, WES_WESLEY_BIN, endpoint);
     s_expect (cmd, 4, "was cancelled");
     snprintf (cmd, sizeof cmd, "cd '%s' && '%s' status --state cancelled.db --json", dir,

@@ -19,7 +19,9 @@
     - a worker with keys does not register with a plaintext coordinator;
       `wesley cancel`'s request file is 0600;
     - the CLIs refuse half-given keys, a public certificate given as a
-      secret one, and a password in the targets file in any syntax. */
+      secret one, and a password in the targets file in any syntax;
+    - without keys, `wesley run`/`resume` and `wesley-worker` refuse to
+      start (exit 2, no state file) unless --insecure-dev, loopback too. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -434,11 +436,40 @@ test_cli_refusals (void **state)
         }
         free (out);
     }
-    /*  Non-loopback without keys: refused, and the message names the way out. */
-    snprintf (cmd, sizeof cmd, "'%s' --connect tcp://10.1.2.3:5555", WES_WORKER_BIN);
-    assert_int_equal (wes_test_run (cmd, &out), 2);
-    assert_non_null (strstr (out, "--curve-secret"));
-    free (out);
+    /*  No keys and no --insecure-dev: refused (exit 2) whatever the
+        endpoint, loopback included, and the message names both ways out. */
+    const char *eps[] = {"tcp://10.1.2.3:5555", "tcp://127.0.0.1:1", "ipc:///nowhere"};
+    for (size_t i = 0; i < sizeof eps / sizeof eps[0]; i++) {
+        snprintf (cmd, sizeof cmd, "'%s' --connect %s", WES_WORKER_BIN, eps[i]);
+        int rc = wes_test_run (cmd, &out);
+        if (rc != 2 || !strstr (out, "wesley keygen") || !strstr (out, "--curve-secret")
+            || !strstr (out, "--curve-server") || !strstr (out, "--insecure-dev")) {
+            fail_msg ("%s: exit %d: %s", cmd, rc, out ? out : "");
+        }
+        free (out);
+    }
+    /*  The coordinator likewise: run (loopback by default, or given),
+        run --resume-existing and resume, before any state file exists. */
+    char nokeys[700];
+    snprintf (nokeys, sizeof nokeys, "%s/nokeys.db", s_env.dir);
+    const char *more[] = {"", "--bind tcp://127.0.0.1:!", "--resume-existing", NULL};
+    for (size_t i = 0; i < sizeof more / sizeof more[0]; i++) {
+        if (more[i]) {
+            snprintf (cmd, sizeof cmd, "'%s' run --plan '%s' --targets '%s' --state '%s' %s",
+                      WES_WESLEY_BIN, wes_fleetfix_plan (f), wes_fleetfix_targets (f), nokeys,
+                      more[i]);
+        }
+        else {
+            snprintf (cmd, sizeof cmd, "'%s' resume --state '%s'", WES_WESLEY_BIN, nokeys);
+        }
+        int rc = wes_test_run (cmd, &out);
+        if (rc != 2 || !strstr (out, "wesley keygen") || !strstr (out, "--curve-secret")
+            || !strstr (out, "--curve-allow") || !strstr (out, "--insecure-dev")) {
+            fail_msg ("%s: exit %d: %s", cmd, rc, out ? out : "");
+        }
+        free (out);
+        assert_int_equal (access (nokeys, F_OK), -1);
+    }
     /*  Help lists the new flags with defaults. */
     snprintf (cmd, sizeof cmd, "'%s' run --help", WES_WESLEY_BIN);
     assert_int_equal (wes_test_run (cmd, &out), 0);
@@ -464,7 +495,8 @@ test_cli_refusals (void **state)
         snprintf (path, sizeof path, "%s/pw-targets-%zu.txt", s_env.dir, i);
         snprintf (line, sizeof line, "%s\n", forms[i]);
         assert_int_equal (wes_test_write_file (path, line), 0);
-        snprintf (cmd, sizeof cmd, "'%s' run --plan '%s' --targets '%s' --state '%s/pw-%zu.db'",
+        snprintf (cmd, sizeof cmd,
+                  "'%s' run --plan '%s' --targets '%s' --state '%s/pw-%zu.db' --insecure-dev",
                   WES_WESLEY_BIN, wes_fleetfix_plan (f), path, s_env.dir, i);
         int rc = wes_test_run (cmd, &out);
         if (rc != 2 || !strstr (out, "passfile") || !strstr (out, "service file")
@@ -740,7 +772,8 @@ test_unknown_and_plaintext_refused (void **state)
     s_reset ();
     int coord = s_start_curve_coord (NULL);
     s_start_curve_worker (2, "w2"); /* a good certificate, but not in the allow dir */
-    assert_true (wes_fleetfix_start_worker (f, 3, NULL) > 0); /* no keys at all */
+    /*  No keys at all: plaintext as asked (the alias of --insecure-dev). */
+    assert_true (wes_fleetfix_start_worker (f, 3, "--insecure") > 0);
     const char *log = wes_fleetfix_coord_log (f);
     assert_true (s_wait_log (log, "refused: its CURVE key is not allowed", S_EVENT_MS));
     assert_true (s_wait_log (log, "refused: it does not speak CURVE", S_EVENT_MS));
@@ -851,7 +884,7 @@ test_keys_against_plaintext (void **state)
     (void)state;
     wes_fleetfix_t *f = s_env.f;
     s_reset ();
-    int coord = wes_fleetfix_start_coord (f, false, S_COORD_FLAGS);
+    int coord = wes_fleetfix_start_coord (f, false, S_COORD_FLAGS " --insecure-dev");
     assert_true (coord > 0);
     s_coord_pid = coord;
     assert_non_null (wes_fleetfix_endpoint (f, S_EVENT_MS));

@@ -157,6 +157,7 @@ s_fake_start (s_fake_t *f, const char *name, const char *extra_flag, const char 
                     "debug",
                     "--reconnect-max-ms",
                     "400",
+                    "--insecure-dev", /* the fake coordinator speaks plaintext */
                     (char *)extra_flag,
                     (char *)extra_value,
                     NULL};
@@ -398,18 +399,23 @@ test_flags (void **state)
         assert_non_null (strstr (out, flags[i]));
     }
     free (out);
-    /* a coordinator elsewhere without CURVE: refused unless --insecure */
-    snprintf (cmd, sizeof cmd, "%s --connect tcp://10.1.2.3:5555", WES_WORKER_BIN);
-    assert_int_equal (wes_test_run (cmd, &out), 2);
-    assert_non_null (strstr (out, "--insecure"));
-    free (out);
-    const char *bad[] = {"",
-                         "--connect tcp://127.0.0.1:1 --capacity 0",
-                         "--connect tcp://127.0.0.1:1 --heartbeat-ms x",
-                         "--connect tcp://127.0.0.1:1 --log-format xml",
-                         "--connect tcp://127.0.0.1:1 --id 'a b'",
-                         "--connect nowhere",
-                         "--connect tcp://127.0.0.1:1 --bogus 1"};
+    /* without CURVE keys: refused unless --insecure-dev, loopback included */
+    const char *plain[] = {"tcp://10.1.2.3:5555", "tcp://127.0.0.1:1"};
+    for (size_t i = 0; i < sizeof plain / sizeof plain[0]; i++) {
+        snprintf (cmd, sizeof cmd, "%s --connect %s", WES_WORKER_BIN, plain[i]);
+        assert_int_equal (wes_test_run (cmd, &out), 2);
+        assert_non_null (strstr (out, "--insecure-dev"));
+        assert_non_null (strstr (out, "wesley keygen"));
+        free (out);
+    }
+    /* each bad flag refused for its own reason (plaintext allowed) */
+    const char *bad[] = {"--insecure-dev",
+                         "--insecure-dev --connect tcp://127.0.0.1:1 --capacity 0",
+                         "--insecure-dev --connect tcp://127.0.0.1:1 --heartbeat-ms x",
+                         "--insecure-dev --connect tcp://127.0.0.1:1 --log-format xml",
+                         "--insecure-dev --connect tcp://127.0.0.1:1 --id 'a b'",
+                         "--insecure-dev --connect nowhere",
+                         "--insecure-dev --connect tcp://127.0.0.1:1 --bogus 1"};
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         snprintf (cmd, sizeof cmd, "%s %s", WES_WORKER_BIN, bad[i]);
         assert_int_equal (wes_test_run (cmd, &out), 2);

@@ -56,6 +56,18 @@ s_sleep_ms (int ms)
     nanosleep (&ts, NULL);
 }
 
+/*  CURVE is the default of `wesley run` and `wesley-worker`: a fixture
+    process talks plaintext over loopback (--insecure-dev) unless the
+    test's own arguments choose (curve keys, or --insecure-dev itself). */
+static const char *
+s_transport_flag (const char *extra)
+{
+    if (extra && (strstr (extra, "--curve-") || strstr (extra, "--insecure"))) {
+        return "";
+    }
+    return "--insecure-dev";
+}
+
 /*  Splits a command line of plain words into argv (no quoting). */
 static size_t
 s_split (char *line, char **argv, size_t max)
@@ -244,14 +256,15 @@ int
 wes_fleetfix_start_coord (wes_fleetfix_t *self, bool resume, const char *extra)
 {
     char line[2048];
+    const char *mode = s_transport_flag (extra);
     if (resume) {
-        snprintf (line, sizeof line, "%s resume --state %s %s", WES_WESLEY_BIN, self->state,
-                  extra ? extra : "");
+        snprintf (line, sizeof line, "%s resume --state %s %s %s", WES_WESLEY_BIN, self->state,
+                  mode, extra ? extra : "");
     }
     else {
         snprintf (line, sizeof line,
-                  "%s run --plan %s --targets %s --state %s --bind tcp://127.0.0.1:! %s",
-                  WES_WESLEY_BIN, self->plan, self->targets, self->state, extra ? extra : "");
+                  "%s run --plan %s --targets %s --state %s --bind tcp://127.0.0.1:! %s %s",
+                  WES_WESLEY_BIN, self->plan, self->targets, self->state, mode, extra ? extra : "");
     }
     char *argv[S_MAX_ARGS];
     s_split (line, argv, S_MAX_ARGS);
@@ -288,8 +301,9 @@ wes_fleetfix_start_worker (wes_fleetfix_t *self, int k, const char *extra)
         return -1;
     }
     char line[2048], log[600];
-    snprintf (line, sizeof line, "%s --connect %s --id w%d --psql %s %s", WES_WORKER_BIN,
-              self->endpoint, k, wes_pgfix_psql_path (self->pg), extra ? extra : "");
+    snprintf (line, sizeof line, "%s --connect %s --id w%d --psql %s %s %s", WES_WORKER_BIN,
+              self->endpoint, k, wes_pgfix_psql_path (self->pg), s_transport_flag (extra),
+              extra ? extra : "");
     snprintf (log, sizeof log, "%s/worker%d.log", self->dir, k);
     char *argv[S_MAX_ARGS];
     s_split (line, argv, S_MAX_ARGS);
