@@ -1202,6 +1202,7 @@ s_dispatch (wes_coord_t *self, size_t widx, uint32_t t, uint32_t s)
     wes_step_render (sql, step, self->plan_hash, aid);
     wes_msg_t *msg = wes_msg_new (WES_MSG_ASSIGN);
     wes_msg_set (&msg->attempt_id, aid);
+    wes_msg_set (&msg->run, self->run_label);
     msg->epoch = self->epoch;
     wes_msg_set (&msg->target, self->names[t]);
     wes_msg_set (&msg->conninfo, self->conninfos[t]);

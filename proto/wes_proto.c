@@ -74,6 +74,7 @@ static const s_field_t s_assign_fields[] = {
     S_FIELD ("st", F_U32, statement_timeout_ms, false),
     S_FIELD ("dl", F_U32, deadline_ms, false),
     S_FIELD ("key", F_I64, lock_key, false),
+    S_FIELD ("u", F_STR, run, true),
 };
 static const s_field_t s_progress_fields[] = {
     S_FIELD ("a", F_STR, attempt_id, false),
@@ -175,6 +176,7 @@ wes_msg_destroy (wes_msg_t **self_p)
         free (self->labels[i]);
     }
     free (self->labels);
+    free (self->run);
     free (self->attempt_id);
     free (self->target);
     free (self->conninfo);

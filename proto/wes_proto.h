@@ -64,7 +64,9 @@ typedef struct {
     uint32_t liveness;
     /* ASSIGN ("a" attempt id, "e" epoch, "t" target, "d" conninfo without secrets,
        "s" step id, "k" kind, "q" sql: the rendered psql script, "lt" lock timeout ms,
-       "st" statement timeout ms, "dl" deadline ms for the whole attempt, "key" lock key) */
+       "st" statement timeout ms, "dl" deadline ms for the whole attempt, "key" lock key,
+       "u" run label for the worker's logs, optional: older coordinators omit it) */
+    char *run;
     char *attempt_id;
     uint64_t epoch;
     char *target;

@@ -732,7 +732,7 @@ s_assign (wes_worker_t *self, wes_msg_t **assign_p, int64_t now)
     const char *target = a->target ? a->target : "";
     const char *step = a->step_id ? a->step_id : "";
     wes_log_attempt (
-        WES_LOG_INFO, NULL, target, step, a->attempt_id,
+        WES_LOG_INFO, a->run, target, step, a->attempt_id,
         "assigned attempt %s (epoch %llu, %s, lock timeout %u ms, statement timeout %u ms, "
         "deadline %u ms, %zu bytes of SQL)",
         a->attempt_id ? a->attempt_id : "-", (unsigned long long)a->epoch,
@@ -756,7 +756,7 @@ s_assign (wes_worker_t *self, wes_msg_t **assign_p, int64_t now)
         r->epoch = a->epoch;
         r->outcome = WES_OUTCOME_OK;
         if (s_send (self, r) != 0) {
-            wes_log_attempt (WES_LOG_WARN, NULL, a->target, a->step_id, a->attempt_id,
+            wes_log_attempt (WES_LOG_WARN, a->run, a->target, a->step_id, a->attempt_id,
                              "RESULT for attempt %s not sent", a->attempt_id);
         }
         wes_msg_destroy (&r);
@@ -836,7 +836,7 @@ static void
 s_reply_result (wes_worker_t *self, const wes_msg_t *assign, wes_outcome_t outcome,
                 const char *message)
 {
-    wes_log_attempt (WES_LOG_WARN, NULL, assign->target, assign->step_id, assign->attempt_id,
+    wes_log_attempt (WES_LOG_WARN, assign->run, assign->target, assign->step_id, assign->attempt_id,
                      "attempt %s refused: %s (%s)", assign->attempt_id ? assign->attempt_id : "-",
                      wes_outcome_name (outcome), message);
     wes_msg_t *r = wes_msg_new (WES_MSG_RESULT);
@@ -846,7 +846,7 @@ s_reply_result (wes_worker_t *self, const wes_msg_t *assign, wes_outcome_t outco
     wes_msg_set (&r->sqlstate, "");
     wes_msg_set (&r->message, message);
     if (s_send (self, r) != 0) {
-        wes_log_attempt (WES_LOG_WARN, NULL, assign->target, assign->step_id, assign->attempt_id,
+        wes_log_attempt (WES_LOG_WARN, assign->run, assign->target, assign->step_id, assign->attempt_id,
                          "RESULT for attempt %s not sent",
                          assign->attempt_id ? assign->attempt_id : "-");
     }
@@ -872,7 +872,7 @@ s_run_slots (wes_worker_t *self, int64_t now)
                dropped, backfill high-water mark), so run it once more on a
                fresh psql rather than spend one of the step's attempts. */
             wes_log_attempt (
-                WES_LOG_INFO, NULL, slot->assign->target, slot->assign->step_id,
+                WES_LOG_INFO, slot->assign->run, slot->assign->target, slot->assign->step_id,
                 slot->assign->attempt_id,
                 "attempt %s: the kept psql session was gone (%s); once more on a fresh one",
                 slot->assign->attempt_id, wes_psql_message (psql));
@@ -894,7 +894,7 @@ s_run_slots (wes_worker_t *self, int64_t now)
             p->epoch = slot->assign->epoch;
             p->rows_done = rows;
             if (self->link == S_LINK_REGISTERED && s_send (self, p) == 0) {
-                wes_log_attempt (WES_LOG_DEBUG, NULL, slot->assign->target, slot->assign->step_id,
+                wes_log_attempt (WES_LOG_DEBUG, slot->assign->run, slot->assign->target, slot->assign->step_id,
                                  slot->assign->attempt_id, "attempt %s: %lld rows",
                                  slot->assign->attempt_id, (long long)rows);
             }
@@ -906,7 +906,7 @@ s_run_slots (wes_worker_t *self, int64_t now)
             s_cancel (self, slot, now, "deadline exceeded");
         }
         if (slot->cancel_why && now >= slot->kill_at_ms) {
-            wes_log_attempt (WES_LOG_WARN, NULL, slot->assign->target, slot->assign->step_id,
+            wes_log_attempt (WES_LOG_WARN, slot->assign->run, slot->assign->target, slot->assign->step_id,
                              slot->assign->attempt_id,
                              "attempt %s: psql did not stop after a cancel; killed",
                              slot->assign->attempt_id);
@@ -925,7 +925,7 @@ s_cancel (wes_worker_t *self, s_slot_t *slot, int64_t now, const char *why)
     slot->cancel_why = why;
     slot->kill_at_ms = now + S_CANCEL_GRACE_MS;
     pid_t pid = wes_psql_pid (slot->session->psql);
-    wes_log_attempt (WES_LOG_WARN, NULL, slot->assign->target, slot->assign->step_id,
+    wes_log_attempt (WES_LOG_WARN, slot->assign->run, slot->assign->target, slot->assign->step_id,
                      slot->assign->attempt_id, "attempt %s: %s after %lld ms; cancelling",
                      slot->assign->attempt_id, why, (long long)(now - slot->started_ms));
     if (pid > 0) {
@@ -981,7 +981,7 @@ s_finish (wes_worker_t *self, s_slot_t *slot, int64_t now)
     wes_log_attempt (
         r->outcome == WES_OUTCOME_OK || r->outcome == WES_OUTCOME_SKIPPED ? WES_LOG_INFO
                                                                           : WES_LOG_WARN,
-        NULL, slot->assign->target, slot->assign->step_id, slot->assign->attempt_id,
+        slot->assign->run, slot->assign->target, slot->assign->step_id, slot->assign->attempt_id,
         "attempt %s: %s in %llu ms%s%s%s%s", slot->assign->attempt_id,
         wes_outcome_name (r->outcome), (unsigned long long)r->elapsed_ms,
         sqlstate[0] ? ", sqlstate " : "", sqlstate, r->outcome == WES_OUTCOME_OK ? "" : ": ",
@@ -1083,7 +1083,7 @@ s_shutdown (wes_worker_t *self)
     }
     for (uint32_t i = 0; i < self->capacity; i++) {
         if (self->slots[i].state == S_SLOT_DONE && !self->slots[i].result_sent) {
-            wes_log_attempt (WES_LOG_WARN, NULL, self->slots[i].assign->target,
+            wes_log_attempt (WES_LOG_WARN, self->slots[i].assign->run, self->slots[i].assign->target,
                              self->slots[i].assign->step_id, self->slots[i].assign->attempt_id,
                              "RESULT of attempt %s could not be delivered (not registered); the "
                              "coordinator will reconcile it from the target's ledger",

@@ -360,8 +360,10 @@ s_check_log (const char *path, const char *role, bool want_run, size_t *json_lin
         if (strstr (msg, "dispatched attempt") || strstr (msg, "assigned attempt")
             || (att && strstr (msg, "succeeded ("))) {
             if (!json_is_string (json_object_get (o, "target"))
-                || !json_is_string (json_object_get (o, "step")) || !att) {
-                fail_msg ("%s: an attempt's line without target, step or attempt: %s", path, line);
+                || !json_is_string (json_object_get (o, "step")) || !att
+                || !json_is_string (json_object_get (o, "run"))) {
+                fail_msg ("%s: an attempt's line without run, target, step or attempt: %s", path,
+                          line);
             }
         }
         json_decref (o);

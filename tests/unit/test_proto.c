@@ -57,6 +57,7 @@ s_full (wes_msg_type_t t)
         break;
     case WES_MSG_ASSIGN:
         wes_msg_set (&m->attempt_id, "att-000043");
+        wes_msg_set (&m->run, "3e19d369d0c5");
         m->epoch = 7;
         wes_msg_set (&m->target, "shard-12");
         wes_msg_set (&m->conninfo, "host=db12 port=5432 dbname=app");
@@ -123,6 +124,7 @@ s_assert_same (const wes_msg_t *a, const wes_msg_t *b)
         break;
     case WES_MSG_ASSIGN:
         s_assert_str (a->attempt_id, b->attempt_id);
+        s_assert_str (a->run, b->run);
         assert_true (a->epoch == b->epoch);
         s_assert_str (a->target, b->target);
         s_assert_str (a->conninfo, b->conninfo);
