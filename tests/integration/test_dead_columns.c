@@ -72,14 +72,10 @@ static int
 s_setup (void **state)
 {
     (void) state;
-    signal (SIGPIPE, SIG_IGN);
-    s_pg = wes_pgfix_start ();
-    s_dir = wes_test_tmpdir ("wes-deadcols");
-    if (!s_pg || !s_dir) {
+    if (wes_pgfix_start_scratch ("wes-deadcols", &s_pg, &s_dir) != 0) {
         return -1;
     }
-    s_sdl = malloc (strlen (s_dir) + 32);
-    sprintf (s_sdl, "%s/app.graphql", s_dir);
+    s_sdl = wes_test_path (s_dir, "app.graphql");
     return wes_test_write_file (s_sdl, s_schema);
 }
 
@@ -87,9 +83,7 @@ static int
 s_teardown (void **state)
 {
     (void) state;
-    wes_pgfix_destroy (&s_pg);
-    wes_test_rmtree (s_dir);
-    free (s_dir);
+    wes_pgfix_destroy_scratch (&s_pg, &s_dir);
     free (s_sdl);
     free (s_ci);
     return 0;

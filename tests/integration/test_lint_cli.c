@@ -30,9 +30,7 @@ static int
 s_setup (void **state)
 {
     s_fixture_t *f = calloc (1, sizeof *f);
-    f->dir = wes_test_tmpdir ("wes-lint");
-    f->pg = wes_pgfix_start ();
-    if (!f->dir || !f->pg) {
+    if (wes_pgfix_start_scratch ("wes-lint", &f->pg, &f->dir) != 0) {
         return -1;
     }
     *state = f;
@@ -43,9 +41,7 @@ static int
 s_teardown (void **state)
 {
     s_fixture_t *f = *state;
-    wes_pgfix_destroy (&f->pg);
-    wes_test_rmtree (f->dir);
-    free (f->dir);
+    wes_pgfix_destroy_scratch (&f->pg, &f->dir);
     free (f);
     return 0;
 }

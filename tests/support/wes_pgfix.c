@@ -166,6 +166,29 @@ wes_pgfix_destroy (wes_pgfix_t **self_p)
 }
 
 int
+wes_pgfix_start_scratch (const char *prefix, wes_pgfix_t **pg_out, char **dir_out)
+{
+    signal (SIGPIPE, SIG_IGN);
+    *pg_out = wes_pgfix_start ();
+    *dir_out = wes_test_tmpdir (prefix);
+    if (!*dir_out) {
+        fprintf (stderr, "pgfix: no scratch directory for %s: %s\n", prefix, strerror (errno));
+    }
+    return *pg_out && *dir_out ? 0 : -1;
+}
+
+void
+wes_pgfix_destroy_scratch (wes_pgfix_t **pg_p, char **dir_p)
+{
+    wes_pgfix_destroy (pg_p);
+    if (*dir_p) {
+        wes_test_rmtree (*dir_p);
+        free (*dir_p);
+        *dir_p = NULL;
+    }
+}
+
+int
 wes_pgfix_stop (wes_pgfix_t *self)
 {
     wes_assert (self);
