@@ -266,21 +266,15 @@ test_worker_stopped_past_liveness (void **state)
     s_finish (f, coord);
 }
 
-static int
-s_teardown (void **state)
-{
-    wes_fleetfix_destroy ((wes_fleetfix_t **) state);
-    return 0;
-}
-
 int
 main (void)
 {
     signal (SIGPIPE, SIG_IGN);
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_teardown (test_worker_killed_mid_cic_and_mid_backfill, s_teardown),
-        cmocka_unit_test_teardown (test_coordinator_killed_then_resumed, s_teardown),
-        cmocka_unit_test_teardown (test_worker_stopped_past_liveness, s_teardown),
+        cmocka_unit_test_teardown (test_worker_killed_mid_cic_and_mid_backfill,
+                                   wes_fleetfix_teardown),
+        cmocka_unit_test_teardown (test_coordinator_killed_then_resumed, wes_fleetfix_teardown),
+        cmocka_unit_test_teardown (test_worker_stopped_past_liveness, wes_fleetfix_teardown),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);
 }

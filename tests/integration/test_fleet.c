@@ -175,22 +175,15 @@ test_refusals (void **state)
     free (dir);
 }
 
-static int
-s_teardown (void **state)
-{
-    wes_fleetfix_destroy ((wes_fleetfix_t **) state);
-    return 0;
-}
-
 int
 main (void)
 {
     signal (SIGPIPE, SIG_IGN);
     const struct CMUnitTest tests[] = {
         cmocka_unit_test (test_refusals),
-        cmocka_unit_test_teardown (test_fleet_run, s_teardown),
-        cmocka_unit_test_teardown (test_stop_before_then_resume, s_teardown),
-        cmocka_unit_test_teardown (test_cancel_then_resume, s_teardown),
+        cmocka_unit_test_teardown (test_fleet_run, wes_fleetfix_teardown),
+        cmocka_unit_test_teardown (test_stop_before_then_resume, wes_fleetfix_teardown),
+        cmocka_unit_test_teardown (test_cancel_then_resume, wes_fleetfix_teardown),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);
 }

@@ -146,19 +146,12 @@ test_resume_existing (void **state)
     assert_int_equal (wes_fleetfix_check (f), 0);
 }
 
-static int
-s_teardown (void **state)
-{
-    wes_fleetfix_destroy ((wes_fleetfix_t **)state);
-    return 0;
-}
-
 int
 main (void)
 {
     signal (SIGPIPE, SIG_IGN);
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_teardown (test_resume_existing, s_teardown),
+        cmocka_unit_test_teardown (test_resume_existing, wes_fleetfix_teardown),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);
 }

@@ -505,21 +505,12 @@ test_metrics_flags (void **state)
     free (dir);
 }
 
-static int
-s_teardown (void **state)
-{
-    wes_fleetfix_t *f = *state;
-    wes_fleetfix_destroy (&f);
-    *state = NULL;
-    return 0;
-}
-
 int
 main (void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test (test_metrics_flags),
-        cmocka_unit_test_teardown (test_metrics_fleet, s_teardown),
+        cmocka_unit_test_teardown (test_metrics_fleet, wes_fleetfix_teardown),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);
 }

@@ -356,21 +356,12 @@ test_status_synthetic (void **state)
     free (dir);
 }
 
-static int
-s_teardown (void **state)
-{
-    wes_fleetfix_t *f = *state;
-    wes_fleetfix_destroy (&f);
-    *state = NULL;
-    return 0;
-}
-
 int
 main (void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test (test_status_synthetic),
-        cmocka_unit_test_teardown (test_status_watch, s_teardown),
+        cmocka_unit_test_teardown (test_status_watch, wes_fleetfix_teardown),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);
 }

@@ -188,6 +188,13 @@ wes_fleetfix_destroy (wes_fleetfix_t **self_p)
     *self_p = NULL;
 }
 
+int
+wes_fleetfix_teardown (void **state)
+{
+    wes_fleetfix_destroy ((wes_fleetfix_t **)state);
+    return 0;
+}
+
 const char *
 wes_fleetfix_dir (const wes_fleetfix_t *self)
 {

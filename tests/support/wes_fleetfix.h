@@ -26,6 +26,10 @@ typedef struct wes_fleetfix wes_fleetfix_t;
     (printed). */
 wes_fleetfix_t *wes_fleetfix_new (size_t n, int big_rows, const char *plan_args);
 void wes_fleetfix_destroy (wes_fleetfix_t **self_p);
+/*  A cmocka teardown: destroys the fleet a test stored in *state (a test
+    that makes a fleet puts it there first, so that a failed assertion
+    still ends its processes). Always 0. */
+int wes_fleetfix_teardown (void **state);
 
 const char *wes_fleetfix_dir (const wes_fleetfix_t *self);
 const char *wes_fleetfix_state (const wes_fleetfix_t *self);
