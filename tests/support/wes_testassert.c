@@ -78,3 +78,16 @@ wes_test_compile_at (const char *sdl, const char *file, int line)
     wes_diag_destroy (&diag);
     return m;
 }
+
+wes_column_t *
+wes_test_column_at (wes_table_t *t, const char *name, const char *type, bool not_null,
+                    const char *dflt, const char *file, int line)
+{
+    wes_column_t *c = wes_table_add_column (t, name, type);
+    if (!c) {
+        s_fail (file, line, "cannot add column %s %s", name, type);
+    }
+    c->not_null = not_null;
+    wes_model_set_str (&c->default_expr, dflt);
+    return c;
+}

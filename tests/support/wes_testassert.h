@@ -8,6 +8,7 @@
 #define WES_TESTASSERT_H
 
 #include <jansson.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdlib.h>
 
@@ -36,6 +37,12 @@
     does not compile. */
 #define wes_test_compile(sdl) wes_test_compile_at ((sdl), __FILE__, __LINE__)
 
+/*  Adds column name of type to t (a model made with the builder), NOT NULL
+    or not, with default expression dflt (NULL: none); fails the test when
+    the table refuses it. Returns the column (owned by the table). */
+#define wes_test_column(t, name, type, not_null, dflt)                                             \
+    wes_test_column_at ((t), (name), (type), (not_null), (dflt), __FILE__, __LINE__)
+
 /*  What the macros call. */
 char *wes_test_expect_at (const char *cmd, int want, const char *needle, const char *file,
                           int line);
@@ -44,5 +51,7 @@ json_t *wes_test_json_at (const char *text, const char *what, const char *file, 
 char *wes_test_write_in_at (const char *dir, const char *name, const char *text, const char *file,
                             int line);
 wes_model_t *wes_test_compile_at (const char *sdl, const char *file, int line);
+wes_column_t *wes_test_column_at (wes_table_t *t, const char *name, const char *type, bool not_null,
+                                  const char *dflt, const char *file, int line);
 
 #endif
