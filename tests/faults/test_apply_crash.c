@@ -22,6 +22,7 @@
 #include "plan/wes_exec.h"
 #include "plan/wes_plan.h"
 #include "wes_pgfix.h"
+#include "wes_testassert.h"
 #include "wes_testutil.h"
 
 #define ROWS 60000
@@ -33,28 +34,15 @@ static int
 s_group_setup (void **state)
 {
     (void) state;
-    signal (SIGPIPE, SIG_IGN);
-    s_pg = wes_pgfix_start ();
-    s_dir = wes_test_tmpdir ("wes-crash");
-    return s_pg && s_dir ? 0 : -1;
+    return wes_pgfix_start_scratch ("wes-crash", &s_pg, &s_dir);
 }
 
 static int
 s_group_teardown (void **state)
 {
     (void) state;
-    wes_pgfix_destroy (&s_pg);
-    wes_test_rmtree (s_dir);
-    free (s_dir);
+    wes_pgfix_destroy_scratch (&s_pg, &s_dir);
     return 0;
-}
-
-static int64_t
-s_now_ms (void)
-{
-    struct timespec ts;
-    clock_gettime (CLOCK_MONOTONIC, &ts);
-    return (int64_t) ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
 /*  Fresh database `db` with big(id int primary key, v int) of ROWS rows. */
@@ -222,15 +210,15 @@ test_sigkill_inside_backfill_then_resume (void **state)
               "SELECT coalesce((SELECT rows_done FROM wesley.backfill_progress WHERE plan_hash "
               "= '%s'), 0)",
               hash);
-    int64_t deadline = s_now_ms () + 30000;
-    while (s_now_ms () < deadline
+    int64_t deadline = wes_test_now_ms () + 30000;
+    while (wes_test_now_ms () < deadline
            && s_value_long ("bf", "SELECT count(*) FROM pg_class WHERE relname = "
                                   "'backfill_progress'")
                   < 1) {
         usleep (10000);
     }
     long done = 0;
-    while (s_now_ms () < deadline) {
+    while (wes_test_now_ms () < deadline) {
         done = s_value_long ("bf", sql);
         if (done >= 5000) {
             break;
@@ -258,7 +246,7 @@ test_sigkill_inside_backfill_then_resume (void **state)
     pid = s_spawn_apply (path, "bf", log);
     assert_int_equal (wes_test_wait (pid, 60000), 0);
     char *out = wes_test_read_file (log, NULL);
-    assert_non_null (strstr (out, "0 steps applied, 4 already applied"));
+    wes_test_has (out, "0 steps applied, 4 already applied");
     free (out);
     s_check_finished ("bf", hash);
     wes_plan_destroy (&p);
@@ -292,9 +280,9 @@ test_sigkill_during_cic_then_resume (void **state)
     const char *waiting = "SELECT pid FROM pg_stat_activity WHERE query LIKE "
                           "'%CREATE INDEX CONCURRENTLY%' AND pid <> pg_backend_pid() "
                           "AND state = 'active'";
-    int64_t deadline = s_now_ms () + 30000;
+    int64_t deadline = wes_test_now_ms () + 30000;
     long cic_pid = -1;
-    while (s_now_ms () < deadline && cic_pid <= 0) {
+    while (wes_test_now_ms () < deadline && cic_pid <= 0) {
         cic_pid = s_value_long ("cic", waiting);
         usleep (20000);
     }
@@ -309,9 +297,9 @@ test_sigkill_during_cic_then_resume (void **state)
     PQclear (wes_pgfix_query (old, "COMMIT"));
     PQfinish (old);
     /* the dead CIC left an INVALID index behind */
-    deadline = s_now_ms () + 10000;
+    deadline = wes_test_now_ms () + 10000;
     long invalid = 0;
-    while (s_now_ms () < deadline && invalid != 1) {
+    while (wes_test_now_ms () < deadline && invalid != 1) {
         invalid = s_value_long ("cic", "SELECT count(*) FROM pg_index x JOIN pg_class i ON "
                                        "i.oid = x.indexrelid WHERE i.relname = 'big_w_idx' AND "
                                        "NOT x.indisvalid");
@@ -352,9 +340,9 @@ test_lock_timeout_retries_then_succeeds (void **state)
     PQclear (wes_pgfix_query (reader, "SELECT count(*) FROM big"));
     int pid = s_spawn_apply (path, "lk", log);
     /* while the reader holds its lock, the ALTER times out and retries */
-    int64_t deadline = s_now_ms () + 20000;
+    int64_t deadline = wes_test_now_ms () + 20000;
     bool retried = false;
-    while (s_now_ms () < deadline && !retried) {
+    while (wes_test_now_ms () < deadline && !retried) {
         char *out = wes_test_read_file (log, NULL);
         retried = out && strstr (out, "55P03");
         free (out);
@@ -365,7 +353,7 @@ test_lock_timeout_retries_then_succeeds (void **state)
     PQfinish (reader);
     assert_int_equal (wes_test_wait (pid, 60000), 0);
     char *out = wes_test_read_file (log, NULL);
-    assert_non_null (strstr (out, "4 steps applied"));
+    wes_test_has (out, "4 steps applied");
     free (out);
     assert_int_equal (s_value_long ("lk", "SELECT count(*) FROM big WHERE w = v"), ROWS);
     wes_plan_destroy (&p);
@@ -387,7 +375,6 @@ test_rollback_and_refusals (void **state)
     snprintf (log, sizeof log, "%s/rb.log", s_dir);
     char *ci = wes_pgfix_conninfo (s_pg, "rb");
     char cmd[2048];
-    char *out = NULL;
 
     /* a damaged plan is refused before anything runs */
     char bad[512];
@@ -397,9 +384,7 @@ test_rollback_and_refusals (void **state)
     assert_int_equal (wes_test_write_file (bad, text), 0);
     free (text);
     snprintf (cmd, sizeof cmd, "'%s' apply --plan '%s' --db '%s'", WES_WESLEY_BIN, bad, ci);
-    assert_int_equal (wes_test_run (cmd, &out), 2);
-    assert_non_null (strstr (out, "truncated or not JSON"));
-    free (out);
+    wes_test_expect (cmd, 2, "truncated or not JSON");
     assert_int_equal (s_value_long ("rb", "SELECT count(*) FROM pg_namespace WHERE nspname = "
                                           "'wesley'"),
                       0);
@@ -408,41 +393,31 @@ test_rollback_and_refusals (void **state)
     wes_plan_t *wrong = s_plan ("0000", to, 20000, 0);
     char *wrong_path = s_save_plan (wrong, "wrong.json");
     snprintf (cmd, sizeof cmd, "'%s' apply --plan '%s' --db '%s'", WES_WESLEY_BIN, wrong_path, ci);
-    assert_int_equal (wes_test_run (cmd, &out), 3);
-    assert_non_null (strstr (out, "not at the plan's starting schema"));
-    free (out);
+    wes_test_expect (cmd, 3, "not at the plan's starting schema");
     assert_int_equal (s_value_long ("rb", "SELECT count(*) FROM information_schema.columns WHERE "
                                           "table_name = 'big' AND column_name = 'w'"),
                       0);
 
     /* apply, then roll back everything: the database is back at `from` */
     snprintf (cmd, sizeof cmd, "'%s' apply --plan '%s' --db '%s'", WES_WESLEY_BIN, path, ci);
-    assert_int_equal (wes_test_run (cmd, &out), 0);
-    free (out);
+    wes_test_expect (cmd, 0, NULL);
     snprintf (cmd, sizeof cmd, "'%s' apply --rollback --plan '%s' --db '%s'", WES_WESLEY_BIN,
               path, ci);
-    assert_int_equal (wes_test_run (cmd, &out), 0);
-    assert_non_null (strstr (out, "4 steps undone"));
-    free (out);
+    wes_test_expect (cmd, 0, "4 steps undone");
     char *back = s_hash_of ("rb");
     assert_string_equal (back, from);
     free (back);
-    assert_int_equal (wes_test_run (cmd, &out), 0); /* nothing left to undo */
-    assert_non_null (strstr (out, "0 steps undone"));
-    free (out);
+    wes_test_expect (cmd, 0, "0 steps undone"); /* nothing left to undo */
 
     /* once a contract step has run, rollback is refused and changes nothing */
     wes_plan_t *c = s_plan (from, to, 20000, 0);
     wes_plan_step (c, 3)->phase = WES_PHASE_CONTRACT;
     char *cpath = s_save_plan (c, "contract.json");
     snprintf (cmd, sizeof cmd, "'%s' apply --plan '%s' --db '%s'", WES_WESLEY_BIN, cpath, ci);
-    assert_int_equal (wes_test_run (cmd, &out), 0);
-    free (out);
+    wes_test_expect (cmd, 0, NULL);
     snprintf (cmd, sizeof cmd, "'%s' apply --rollback --plan '%s' --db '%s'", WES_WESLEY_BIN,
               cpath, ci);
-    assert_int_equal (wes_test_run (cmd, &out), 3);
-    assert_non_null (strstr (out, "contract step"));
-    free (out);
+    wes_test_expect (cmd, 3, "contract step");
     assert_int_equal (s_value_long ("rb", "SELECT count(*) FROM big WHERE w = v"), ROWS);
 
     wes_plan_destroy (&c);
@@ -480,9 +455,9 @@ test_app_queries_never_wait_past_lock_timeout (void **state)
     PQclear (wes_pgfix_query (reader, "SELECT count(*) FROM big"));
     int pid = s_spawn_apply (path, "queue", log);
     /* wait until the step's ACCESS EXCLUSIVE request is queued */
-    int64_t deadline = s_now_ms () + 20000;
+    int64_t deadline = wes_test_now_ms () + 20000;
     long waiting = 0;
-    while (s_now_ms () < deadline && waiting < 1) {
+    while (wes_test_now_ms () < deadline && waiting < 1) {
         waiting = s_value_long ("queue", "SELECT count(*) FROM pg_locks WHERE relation = "
                                          "'big'::regclass AND mode = 'AccessExclusiveLock' AND "
                                          "NOT granted");

@@ -22,35 +22,20 @@
 
 #include "proto/wes_proto.h"
 #include "wes_fleetfix.h"
+#include "wes_testassert.h"
 #include "wes_testutil.h"
 
 #define S_RUN_TIMEOUT_MS 300000
 #define S_EVENT_TIMEOUT_MS 120000
 #define S_COORD_ARGS "--heartbeat-ms 200 --liveness 3 --max-per-target 2"
 
-static int64_t
-s_now_ms (void)
-{
-    struct timespec ts;
-    clock_gettime (CLOCK_MONOTONIC, &ts);
-    return (int64_t) ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-static void
-s_nap (void)
-{
-    struct timespec ts = {0, 5 * 1000000L};
-    nanosleep (&ts, NULL);
-}
-
 static void
 s_finish (wes_fleetfix_t *f, int coord)
 {
     int rc = wes_test_wait (coord, S_RUN_TIMEOUT_MS);
     if (rc != 0) {
-        char *log = wes_test_read_file (wes_fleetfix_coord_log (f), NULL);
-        fprintf (stderr, "coordinator exit %d; its log:\n%s\n", rc, log ? log : "");
-        free (log);
+        fprintf (stderr, "coordinator exit %d\n", rc);
+        wes_fleetfix_dump_log (f);
     }
     assert_int_equal (rc, 0);
     assert_int_equal (wes_fleetfix_run_state (f), WES_RUN_FINISHED);
@@ -153,9 +138,9 @@ test_worker_killed_mid_cic_and_mid_backfill (void **state)
     assert_non_null (ep);
     /*  Garbage first: the coordinator logs and ignores it. */
     s_send_garbage (ep);
-    int64_t until = s_now_ms () + 10000;
-    while (wes_fleetfix_log_count (f, "malformed message") < 3 && s_now_ms () < until) {
-        s_nap ();
+    int64_t until = wes_test_now_ms () + 10000;
+    while (wes_fleetfix_log_count (f, "malformed message") < 3 && wes_test_now_ms () < until) {
+        wes_test_sleep_ms (5);
     }
     assert_true (wes_fleetfix_log_count (f, "malformed message") >= 3);
     assert_true (wes_fleetfix_log_count (f, "RESULT ignored: attempt e999-1") >= 1);
@@ -164,8 +149,8 @@ test_worker_killed_mid_cic_and_mid_backfill (void **state)
     }
     /*  The big database's CREATE INDEX CONCURRENTLY is building. */
     char *v = NULL;
-    until = s_now_ms () + S_EVENT_TIMEOUT_MS;
-    while (s_now_ms () < until) {
+    until = wes_test_now_ms () + S_EVENT_TIMEOUT_MS;
+    while (wes_test_now_ms () < until) {
         v = wes_fleetfix_query (f, "fleet_00",
                                 "SELECT count(*) FROM pg_stat_progress_create_index");
         if (v && strcmp (v, "0") != 0) {
@@ -228,7 +213,7 @@ test_coordinator_killed_then_resumed (void **state)
     int rc = -1;
     char *st = wes_fleetfix_status_json (f, &rc);
     assert_int_equal (rc, 0);
-    assert_non_null (strstr (st, "\"epoch\": 2"));
+    wes_test_has (st, "\"epoch\": 2");
     free (st);
 }
 
@@ -260,9 +245,9 @@ test_worker_stopped_past_liveness (void **state)
     /*  Declared dead and its attempt requeued under a new attempt id. */
     char needle[128];
     snprintf (needle, sizeof needle, "worker %s lost: silent for", worker);
-    int64_t until = s_now_ms () + S_EVENT_TIMEOUT_MS;
-    while (wes_fleetfix_log_count (f, needle) == 0 && s_now_ms () < until) {
-        s_nap ();
+    int64_t until = wes_test_now_ms () + S_EVENT_TIMEOUT_MS;
+    while (wes_fleetfix_log_count (f, needle) == 0 && wes_test_now_ms () < until) {
+        wes_test_sleep_ms (5);
     }
     assert_true (wes_fleetfix_log_count (f, needle) >= 1);
     s_moved_t moved = {"backfill", 0, attempt};
@@ -271,9 +256,9 @@ test_worker_stopped_past_liveness (void **state)
     wes_fleetfix_signal_worker (f, k, SIGCONT);
     /*  Its late RESULT for the old attempt is logged and ignored. */
     snprintf (needle, sizeof needle, "RESULT ignored: attempt %s", attempt);
-    until = s_now_ms () + S_EVENT_TIMEOUT_MS;
-    while (wes_fleetfix_log_count (f, needle) == 0 && s_now_ms () < until) {
-        s_nap ();
+    until = wes_test_now_ms () + S_EVENT_TIMEOUT_MS;
+    while (wes_fleetfix_log_count (f, needle) == 0 && wes_test_now_ms () < until) {
+        wes_test_sleep_ms (5);
     }
     assert_true (wes_fleetfix_log_count (f, needle) >= 1);
     assert_int_equal (wes_fleetfix_run_state (f), WES_RUN_RUNNING);
@@ -281,21 +266,15 @@ test_worker_stopped_past_liveness (void **state)
     s_finish (f, coord);
 }
 
-static int
-s_teardown (void **state)
-{
-    wes_fleetfix_destroy ((wes_fleetfix_t **) state);
-    return 0;
-}
-
 int
 main (void)
 {
     signal (SIGPIPE, SIG_IGN);
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_teardown (test_worker_killed_mid_cic_and_mid_backfill, s_teardown),
-        cmocka_unit_test_teardown (test_coordinator_killed_then_resumed, s_teardown),
-        cmocka_unit_test_teardown (test_worker_stopped_past_liveness, s_teardown),
+        cmocka_unit_test_teardown (test_worker_killed_mid_cic_and_mid_backfill,
+                                   wes_fleetfix_teardown),
+        cmocka_unit_test_teardown (test_coordinator_killed_then_resumed, wes_fleetfix_teardown),
+        cmocka_unit_test_teardown (test_worker_stopped_past_liveness, wes_fleetfix_teardown),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);
 }

@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "util/wes_buf.h"
+#include "wes_testassert.h"
 #include "wes_testutil.h"
 
 #define EXAMPLES WES_CONFORMANCE_DIR "/wesley-examples"
@@ -40,48 +41,22 @@ s_teardown (void **state)
     return 0;
 }
 
-/*  Runs `wesley ARGS`, returns the exit code; *out gets stdout+stderr. */
-static int
-s_wesley (char **out, const char *fmt, ...)
-{
-    char args[4096];
-    va_list ap;
-    va_start (ap, fmt);
-    vsnprintf (args, sizeof args, fmt, ap);
-    va_end (ap);
-    char cmd[8192];
-    snprintf (cmd, sizeof cmd, "'%s' %s", WES_WESLEY_BIN, args);
-    char *dummy = NULL;
-    int rc = wes_test_run (cmd, out ? out : &dummy);
-    free (dummy);
-    return rc;
-}
-
-static char *
-s_write_schema (s_fixture_t *f, const char *name, const char *sdl)
-{
-    char *path = malloc (strlen (f->dir) + strlen (name) + 2);
-    sprintf (path, "%s/%s", f->dir, name);
-    assert_int_equal (wes_test_write_file (path, sdl), 0);
-    return path;
-}
-
 static void
 test_usage_and_unknown_verb (void **state)
 {
     (void) state;
     char *out = NULL;
-    assert_int_equal (s_wesley (&out, ""), 2);
-    assert_non_null (strstr (out, "usage: wesley"));
+    assert_int_equal (wes_test_wesley (&out, "%s", ""), 2);
+    wes_test_has (out, "usage: wesley");
     free (out);
-    assert_int_equal (s_wesley (&out, "frobnicate"), 2);
-    assert_non_null (strstr (out, "unknown verb 'frobnicate'"));
+    assert_int_equal (wes_test_wesley (&out, "frobnicate"), 2);
+    wes_test_has (out, "unknown verb 'frobnicate'");
     free (out);
-    assert_int_equal (s_wesley (&out, "compile --help"), 0);
-    assert_non_null (strstr (out, "-o, --out DIR"));
+    assert_int_equal (wes_test_wesley (&out, "compile --help"), 0);
+    wes_test_has (out, "-o, --out DIR");
     free (out);
-    assert_int_equal (s_wesley (&out, "compile x.graphql --bogus"), 2);
-    assert_non_null (strstr (out, "unknown flag '--bogus'"));
+    assert_int_equal (wes_test_wesley (&out, "compile x.graphql --bogus"), 2);
+    wes_test_has (out, "unknown flag '--bogus'");
     free (out);
 }
 
@@ -90,8 +65,8 @@ test_missing_file_is_named (void **state)
 {
     s_fixture_t *f = *state;
     char *out = NULL;
-    assert_int_equal (s_wesley (&out, "compile %s/nope.graphql -o %s/o", f->dir, f->dir), 1);
-    assert_non_null (strstr (out, "nope.graphql"));
+    assert_int_equal (wes_test_wesley (&out, "compile %s/nope.graphql -o %s/o", f->dir, f->dir), 1);
+    wes_test_has (out, "nope.graphql");
     free (out);
 }
 
@@ -99,10 +74,10 @@ static void
 test_syntax_error_has_location (void **state)
 {
     s_fixture_t *f = *state;
-    char *p = s_write_schema (f, "bad.graphql",
-                              "type User @wes_table {\n  id: ID! @wes_pk\n  email String!\n}\n");
+    char *p = wes_test_write_in (f->dir, "bad.graphql",
+                                 "type User @wes_table {\n  id: ID! @wes_pk\n  email String!\n}\n");
     char *out = NULL;
-    assert_int_equal (s_wesley (&out, "compile %s -o %s/o", p, f->dir), 1);
+    assert_int_equal (wes_test_wesley (&out, "compile %s -o %s/o", p, f->dir), 1);
     char want[512];
     snprintf (want, sizeof want, "%s:3:9: error:", p);
     if (!strstr (out, want)) {
@@ -110,8 +85,8 @@ test_syntax_error_has_location (void **state)
     }
     free (out);
     /* parse reports the same location */
-    assert_int_equal (s_wesley (&out, "parse %s", p), 1);
-    assert_non_null (strstr (out, want));
+    assert_int_equal (wes_test_wesley (&out, "parse %s", p), 1);
+    wes_test_has (out, want);
     free (out);
     free (p);
 }
@@ -120,10 +95,10 @@ static void
 test_semantic_error_has_location (void **state)
 {
     s_fixture_t *f = *state;
-    char *p = s_write_schema (f, "sem.graphql",
-                              "type User @wes_table {\n  id: ID! @wes_pk\n  x: Mystery\n}\n");
+    char *p = wes_test_write_in (f->dir, "sem.graphql",
+                                 "type User @wes_table {\n  id: ID! @wes_pk\n  x: Mystery\n}\n");
     char *out = NULL;
-    assert_int_equal (s_wesley (&out, "compile %s -o %s/o", p, f->dir), 1);
+    assert_int_equal (wes_test_wesley (&out, "compile %s -o %s/o", p, f->dir), 1);
     char want[512];
     snprintf (want, sizeof want, "%s:3:", p);
     if (!strstr (out, want) || !strstr (out, "Mystery")) {
@@ -138,9 +113,11 @@ test_compile_writes_three_files_deterministically (void **state)
 {
     s_fixture_t *f = *state;
     char *out = NULL;
-    assert_int_equal (s_wesley (&out, "compile %s/ecommerce.graphql -o %s/a", EXAMPLES, f->dir), 0);
+    assert_int_equal (
+        wes_test_wesley (&out, "compile %s/ecommerce.graphql -o %s/a", EXAMPLES, f->dir), 0);
     free (out);
-    assert_int_equal (s_wesley (&out, "compile %s/ecommerce.graphql -o %s/b", EXAMPLES, f->dir), 0);
+    assert_int_equal (
+        wes_test_wesley (&out, "compile %s/ecommerce.graphql -o %s/b", EXAMPLES, f->dir), 0);
     free (out);
     const char *files[] = {"schema.sql", "types.ts", "schema.json"};
     for (size_t i = 0; i < 3; i++) {
@@ -167,7 +144,7 @@ test_compile_writes_three_files_deterministically (void **state)
     const char *hash = json_string_value (json_object_get (doc, "hash"));
     assert_non_null (hash);
     assert_int_equal (strlen (hash), 64);
-    assert_int_equal (s_wesley (&out, "hash %s/ecommerce.graphql", EXAMPLES), 0);
+    assert_int_equal (wes_test_wesley (&out, "hash %s/ecommerce.graphql", EXAMPLES), 0);
     size_t n = strlen (out);
     while (n && out[n - 1] == '\n') {
         out[--n] = '\0';
@@ -183,21 +160,23 @@ static void
 test_hash_ignores_order_and_format (void **state)
 {
     s_fixture_t *f = *state;
-    char *a = s_write_schema (f, "h1.graphql",
-                              "type A @wes_table { id: ID! @wes_pk name: String }\n"
-                              "type B @wes_table { id: ID! @wes_pk a: ID @wes_fk(ref: \"A.id\") }\n");
-    char *b = s_write_schema (f, "h2.graphql",
-                              "# same schema, other order\n"
-                              "type B @wes_table {\n  a: ID @wes_fk(ref: \"A.id\")\n"
-                              "  id: ID! @wes_pk\n}\n\n"
-                              "type A @wes_table {\n  name: String\n  id: ID!   @wes_pk\n}\n");
-    char *c = s_write_schema (f, "h3.graphql",
-                              "type A @wes_table { id: ID! @wes_pk name: String! }\n"
-                              "type B @wes_table { id: ID! @wes_pk a: ID @wes_fk(ref: \"A.id\") }\n");
+    char *a =
+        wes_test_write_in (f->dir, "h1.graphql",
+                           "type A @wes_table { id: ID! @wes_pk name: String }\n"
+                           "type B @wes_table { id: ID! @wes_pk a: ID @wes_fk(ref: \"A.id\") }\n");
+    char *b = wes_test_write_in (f->dir, "h2.graphql",
+                                 "# same schema, other order\n"
+                                 "type B @wes_table {\n  a: ID @wes_fk(ref: \"A.id\")\n"
+                                 "  id: ID! @wes_pk\n}\n\n"
+                                 "type A @wes_table {\n  name: String\n  id: ID!   @wes_pk\n}\n");
+    char *c =
+        wes_test_write_in (f->dir, "h3.graphql",
+                           "type A @wes_table { id: ID! @wes_pk name: String! }\n"
+                           "type B @wes_table { id: ID! @wes_pk a: ID @wes_fk(ref: \"A.id\") }\n");
     char *ha = NULL, *hb = NULL, *hc = NULL;
-    assert_int_equal (s_wesley (&ha, "hash %s", a), 0);
-    assert_int_equal (s_wesley (&hb, "hash %s", b), 0);
-    assert_int_equal (s_wesley (&hc, "hash %s", c), 0);
+    assert_int_equal (wes_test_wesley (&ha, "hash %s", a), 0);
+    assert_int_equal (wes_test_wesley (&hb, "hash %s", b), 0);
+    assert_int_equal (wes_test_wesley (&hc, "hash %s", c), 0);
     assert_string_equal (ha, hb);
     assert_string_not_equal (ha, hc);
     free (ha);
@@ -219,7 +198,7 @@ test_parse_json_kitchen_sinks (void **state)
         char cmd[2048];
         snprintf (cmd, sizeof cmd, "parse --json %s/graphql-spec/%s > %s/ast.json",
                   WES_CONFORMANCE_DIR, sinks[i], f->dir);
-        assert_int_equal (s_wesley (NULL, "%s", cmd), 0);
+        assert_int_equal (wes_test_wesley (NULL, "%s", cmd), 0);
         char pj[1024];
         snprintf (pj, sizeof pj, "%s/ast.json", f->dir);
         json_error_t err;

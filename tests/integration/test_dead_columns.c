@@ -19,6 +19,7 @@
 #include <string.h>
 
 #include "wes_pgfix.h"
+#include "wes_testassert.h"
 #include "wes_testutil.h"
 
 static const char *s_schema = "type Account @wes_table {\n"
@@ -71,14 +72,10 @@ static int
 s_setup (void **state)
 {
     (void) state;
-    signal (SIGPIPE, SIG_IGN);
-    s_pg = wes_pgfix_start ();
-    s_dir = wes_test_tmpdir ("wes-deadcols");
-    if (!s_pg || !s_dir) {
+    if (wes_pgfix_start_scratch ("wes-deadcols", &s_pg, &s_dir) != 0) {
         return -1;
     }
-    s_sdl = malloc (strlen (s_dir) + 32);
-    sprintf (s_sdl, "%s/app.graphql", s_dir);
+    s_sdl = wes_test_path (s_dir, "app.graphql");
     return wes_test_write_file (s_sdl, s_schema);
 }
 
@@ -86,9 +83,7 @@ static int
 s_teardown (void **state)
 {
     (void) state;
-    wes_pgfix_destroy (&s_pg);
-    wes_test_rmtree (s_dir);
-    free (s_dir);
+    wes_pgfix_destroy_scratch (&s_pg, &s_dir);
     free (s_sdl);
     free (s_ci);
     return 0;
@@ -121,14 +116,9 @@ s_workload (void)
 {
     assert_int_equal (wes_pgfix_createdb (s_pg, "app"), 0);
     s_ci = wes_pgfix_conninfo (s_pg, "app");
-    char cmd[2048];
-    snprintf (cmd, sizeof cmd, "'%s' apply --quiet --schema '%s' --db '%s'", WES_WESLEY_BIN, s_sdl,
-              s_ci);
-    char *out = NULL;
-    if (wes_test_run (cmd, &out) != 0) {
-        fail_msg ("apply failed:\n%s", out);
+    if (wes_test_apply_schema (s_sdl, s_ci) != 0) {
+        fail_msg ("apply failed (output above)");
     }
-    free (out);
     assert_int_equal (
         wes_pgfix_exec (s_pg, "app",
                         "CREATE EXTENSION pg_stat_statements;"
@@ -183,11 +173,7 @@ test_findings_of_a_workload (void **state)
     if (rc != 0) {
         fail_msg ("dead-columns exited %d:\n%s", rc, out);
     }
-    json_error_t jerr;
-    json_t *doc = json_loads (out, 0, &jerr);
-    if (!doc) {
-        fail_msg ("not JSON (%s):\n%s", jerr.text, out);
-    }
+    json_t *doc = wes_test_json (out, "dead-columns --json");
     json_t *findings = json_object_get (doc, "findings");
     size_t n_expected = sizeof s_expected / sizeof s_expected[0];
     bool ok = json_array_size (findings) == n_expected;
@@ -247,8 +233,7 @@ test_findings_of_a_workload (void **state)
     /* default thresholds (7d window, 1000 calls): nothing is HIGH on a fresh window */
     rc = s_dead_columns (s_ci, "--json 2>/dev/null", &out);
     assert_int_equal (rc, 0);
-    doc = json_loads (out, 0, &jerr);
-    assert_non_null (doc);
+    doc = wes_test_json (out, "dead-columns --json");
     findings = json_object_get (doc, "findings");
     assert_int_equal (json_array_size (findings), n_expected);
     json_array_foreach (findings, i, f)
@@ -294,7 +279,7 @@ test_missing_extension_and_privilege (void **state)
     free (out);
     /* no database at all */
     assert_int_equal (s_dead_columns ("host=/nonexistent-dir port=1 dbname=x", "", &out), 3);
-    assert_non_null (strstr (out, "cannot connect"));
+    wes_test_has (out, "cannot connect");
     free (out);
 }
 
@@ -322,17 +307,14 @@ test_usage (void **state)
         free (out);
     }
     snprintf (cmd, sizeof cmd, "'%s' dead-columns --schema '%s'", WES_WESLEY_BIN, s_sdl);
-    assert_int_equal (wes_test_run (cmd, &out), 2);
-    free (out);
+    wes_test_expect (cmd, 2, NULL);
     /* a schema that does not compile: exit 3 with file:line:col */
     char bad_sdl[1024];
     snprintf (bad_sdl, sizeof bad_sdl, "%s/bad.graphql", s_dir);
     assert_int_equal (wes_test_write_file (bad_sdl, "type X @wes_table {\n  id: Nope!\n}\n"), 0);
     snprintf (cmd, sizeof cmd, "'%s' dead-columns --schema '%s' --db dbname=x", WES_WESLEY_BIN,
               bad_sdl);
-    assert_int_equal (wes_test_run (cmd, &out), 3);
-    assert_non_null (strstr (out, "bad.graphql:2:"));
-    free (out);
+    wes_test_expect (cmd, 3, "bad.graphql:2:");
 }
 
 int

@@ -28,10 +28,11 @@
 #include <sys/stat.h>
 #include <yaml.h>
 
+#include "wes_testassert.h"
+#include "wes_testflags.h"
 #include "wes_testutil.h"
 
 #define S_MAX_ARGS 128
-#define S_MAX_FLAGS 512
 #define S_MAX_SERVICES 32
 
 /* ------------------------------------------------------------ yaml helpers */
@@ -86,75 +87,6 @@ s_item (yaml_document_t *d, yaml_node_t *seq, size_t i)
 }
 
 /* ------------------------------------------------------------ help texts */
-
-typedef struct {
-    char *names[S_MAX_FLAGS]; /* owned */
-    size_t n;                 /* how many */
-} s_flags_t;
-
-static void
-s_flags_add (s_flags_t *f, const char *name, size_t len)
-{
-    assert_true (f->n < S_MAX_FLAGS);
-    f->names[f->n++] = strndup (name, len);
-}
-
-static bool
-s_flags_has (const s_flags_t *f, const char *name)
-{
-    for (size_t i = 0; i < f->n; i++) {
-        if (strcmp (f->names[i], name) == 0) {
-            return true;
-        }
-    }
-    return false;
-}
-
-static void
-s_flags_free (s_flags_t *f)
-{
-    for (size_t i = 0; i < f->n; i++) {
-        free (f->names[i]);
-    }
-    f->n = 0;
-}
-
-/*  The flags a help text lists: on each flag line (indented 1-4 spaces,
-    starting with "-"), the "--" words before the first run of two spaces
-    (tests/integration/test_help.c checks the same lines for defaults). */
-static void
-s_help_flags (const char *help, s_flags_t *out)
-{
-    for (const char *line = help; line && *line;) {
-        const char *end = strchr (line, '\n');
-        size_t len = end ? (size_t)(end - line) : strlen (line);
-        size_t indent = 0;
-        while (indent < len && line[indent] == ' ') {
-            indent++;
-        }
-        if (indent >= 1 && indent <= 4 && indent < len && line[indent] == '-') {
-            const char *head = line + indent;
-            const char *gap = strstr (head, "  ");
-            const char *stop = gap && gap < line + len ? gap : line + len;
-            for (const char *p = head; p < stop;) {
-                while (p < stop && (*p == ' ' || *p == ',')) {
-                    p++;
-                }
-                const char *tok = p;
-                while (p < stop && *p != ' ' && *p != ',' && *p != '=') {
-                    p++;
-                }
-                if (p - tok >= 3 && tok[0] == '-' && tok[1] == '-') {
-                    s_flags_add (out, tok, (size_t)(p - tok));
-                }
-                while (p < stop && *p != ' ' && *p != ',') {
-                    p++;
-                }
-            }
-        }
-        line = end ? end + 1 : NULL;
-    }
-}
 
 /* ------------------------------------------------------------ the checks */
 
@@ -271,7 +203,7 @@ s_probe_port (yaml_document_t *d, yaml_node_t *ctr, yaml_node_t *probe, const ch
 }
 
 static void
-s_check_container (s_ctx_t *c, yaml_document_t *d, yaml_node_t *ctr, const s_flags_t *top)
+s_check_container (s_ctx_t *c, yaml_document_t *d, yaml_node_t *ctr, const wes_test_flags_t *top)
 {
     const char *cname = s_str (s_get (d, ctr, "name"));
     cname = cname ? cname : "(unnamed)";
@@ -359,8 +291,8 @@ s_check_container (s_ctx_t *c, yaml_document_t *d, yaml_node_t *ctr, const s_fla
     if (wes_test_run (line, &out) != 0) {
         s_bad (c, "container %s: `%s` failed:\n%s", cname, line + 1, out ? out : "");
     }
-    s_flags_t listed = {0};
-    s_help_flags (out ? out : "", &listed);
+    wes_test_flags_t listed = {0};
+    wes_test_flags_from_help (&listed, out ? out : "");
     for (size_t i = 1; i < argc; i++) {
         if (strncmp (argv[i], "--", 2) != 0) {
             continue;
@@ -368,11 +300,11 @@ s_check_container (s_ctx_t *c, yaml_document_t *d, yaml_node_t *ctr, const s_fla
         size_t n = strcspn (argv[i], "=");
         char flag[128];
         snprintf (flag, sizeof flag, "%.*s", (int)n, argv[i]);
-        if (!s_flags_has (&listed, flag) && !(is_wesley && s_flags_has (top, flag))) {
+        if (!wes_test_flags_has (&listed, flag) && !(is_wesley && wes_test_flags_has (top, flag))) {
             s_bad (c, "container %s: %s is not listed by `%s --help`", cname, flag, argv[0]);
         }
     }
-    s_flags_free (&listed);
+    wes_test_flags_free (&listed);
     free (out);
     /*  --metrics HOST:PORT: the probes ask that port. --connect: noted for
         the Service check. */
@@ -400,7 +332,7 @@ s_check_container (s_ctx_t *c, yaml_document_t *d, yaml_node_t *ctr, const s_fla
 }
 
 static void
-s_check_pod (s_ctx_t *c, yaml_document_t *d, yaml_node_t *pod, const s_flags_t *top)
+s_check_pod (s_ctx_t *c, yaml_document_t *d, yaml_node_t *pod, const wes_test_flags_t *top)
 {
     yaml_node_t *sc = s_get (d, pod, "securityContext");
     const char *nonroot = s_str (s_get (d, sc, "runAsNonRoot"));
@@ -438,7 +370,7 @@ s_check_pod (s_ctx_t *c, yaml_document_t *d, yaml_node_t *pod, const s_flags_t *
 }
 
 static void
-s_check_document (s_ctx_t *c, yaml_document_t *d, const s_flags_t *top)
+s_check_document (s_ctx_t *c, yaml_document_t *d, const wes_test_flags_t *top)
 {
     yaml_node_t *root = yaml_document_get_root_node (d);
     const char *api = s_str (s_get (d, root, "apiVersion"));
@@ -525,10 +457,10 @@ test_manifests (void **state)
     char cmd[1024], *top_help = NULL;
     snprintf (cmd, sizeof cmd, "'%s' --help", WES_WESLEY_BIN);
     assert_int_equal (wes_test_run (cmd, &top_help), 0);
-    s_flags_t top = {0};
-    s_help_flags (top_help, &top);
+    wes_test_flags_t top = {0};
+    wes_test_flags_from_help (&top, top_help);
     free (top_help);
-    assert_true (s_flags_has (&top, "--log-format"));
+    assert_true (wes_test_flags_has (&top, "--log-format"));
     assert_true (WES_WORKER_BIN[0] != '\0');
 
     /*  WES_DEPLOY_DIR: check another folder of manifests (to try a change). */
@@ -584,7 +516,7 @@ test_manifests (void **state)
                    c.connects[i]);
         }
     }
-    s_flags_free (&top);
+    wes_test_flags_free (&top);
     fprintf (stderr, "%d files, %d documents, %d wesley containers, %d problems\n", files, docs,
              c.wesley_containers, c.bad);
     assert_true (files >= 4);
@@ -598,25 +530,23 @@ static void
 test_checks_catch_rot (void **state)
 {
     (void)state;
-    s_flags_t f = {0};
-    s_help_flags ("usage: x\n  --a N  thing\n  -o, --out DIR  where\n    --deep  no\n"
-                  "exit: --not-a-flag-line\n",
-                  &f);
-    assert_true (s_flags_has (&f, "--a") && s_flags_has (&f, "--out")
-                 && s_flags_has (&f, "--deep"));
-    assert_false (s_flags_has (&f, "--not-a-flag-line"));
-    s_flags_free (&f);
+    wes_test_flags_t f = {0};
+    wes_test_flags_from_help (&f,
+                              "usage: x\n  --a N  thing\n  -o, --out DIR  where\n    --deep  no\n"
+                              "exit: --not-a-flag-line\n");
+    assert_true (wes_test_flags_has (&f, "--a") && wes_test_flags_has (&f, "--out")
+                 && wes_test_flags_has (&f, "--deep"));
+    assert_false (wes_test_flags_has (&f, "--not-a-flag-line"));
+    wes_test_flags_free (&f);
     char *x = s_expand ("/etc/w/worker-$(JOB_COMPLETION_INDEX).cert");
     assert_string_equal (x, "/etc/w/worker-0.cert");
     free (x);
     /*  A flag the program does not know, before --help, is refused. */
-    char cmd[1024], *out = NULL;
+    char cmd[1024];
     snprintf (cmd, sizeof cmd, "'%s' run --plan p --no-such-flag x --help", WES_WESLEY_BIN);
-    assert_int_equal (wes_test_run (cmd, &out), 2);
-    free (out);
+    wes_test_expect (cmd, 2, NULL);
     snprintf (cmd, sizeof cmd, "'%s' --connect tcp://a:1 --no-such-flag x --help", WES_WORKER_BIN);
-    assert_int_equal (wes_test_run (cmd, &out), 2);
-    free (out);
+    wes_test_expect (cmd, 2, NULL);
 }
 
 static bool
@@ -651,12 +581,9 @@ test_cmake_install (void **state)
         }
     }
     snprintf (cmd, sizeof cmd, "'%s/bin/wesley' --version", prefix);
-    assert_int_equal (wes_test_run (cmd, &out), 0);
-    assert_non_null (strstr (out, "wesley 0."));
-    free (out);
+    wes_test_expect (cmd, 0, "wesley 0.");
     snprintf (cmd, sizeof cmd, "'%s/bin/wesley-worker' --version", prefix);
-    assert_int_equal (wes_test_run (cmd, &out), 0);
-    free (out);
+    wes_test_expect (cmd, 0, NULL);
     /*  The man pages carry every verb's help: every flag `wesley run
         --help` and `wesley-worker --help` list is in them. */
     const char *progs[2] = {"wesley", "wesley-worker"};
@@ -666,11 +593,11 @@ test_cmake_install (void **state)
         snprintf (path, sizeof path, "%s/share/man/man1/%s.1", prefix, progs[i]);
         char *page = wes_test_read_file (path, NULL);
         assert_non_null (page);
-        assert_non_null (strstr (page, ".TH "));
+        wes_test_has (page, ".TH ");
         snprintf (cmd, sizeof cmd, "'%s/bin/%s' %s", prefix, progs[i], helps[i]);
         assert_int_equal (wes_test_run (cmd, &out), 0);
-        s_flags_t f = {0};
-        s_help_flags (out, &f);
+        wes_test_flags_t f = {0};
+        wes_test_flags_from_help (&f, out);
         free (out);
         assert_true (f.n >= 5);
         for (size_t k = 0; k < f.n; k++) {
@@ -678,7 +605,7 @@ test_cmake_install (void **state)
                 fail_msg ("%s does not mention %s", path, f.names[k]);
             }
         }
-        s_flags_free (&f);
+        wes_test_flags_free (&f);
         free (page);
     }
     wes_test_rmtree (prefix);

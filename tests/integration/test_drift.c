@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "wes_pgfix.h"
+#include "wes_testassert.h"
 #include "wes_testutil.h"
 
 static const char *s_schema = "enum Color { RED GREEN }\n"
@@ -38,14 +39,10 @@ static int
 s_setup (void **state)
 {
     (void) state;
-    signal (SIGPIPE, SIG_IGN);
-    s_pg = wes_pgfix_start ();
-    s_dir = wes_test_tmpdir ("wes-drift");
-    if (!s_pg || !s_dir) {
+    if (wes_pgfix_start_scratch ("wes-drift", &s_pg, &s_dir) != 0) {
         return -1;
     }
-    s_sdl = malloc (strlen (s_dir) + 32);
-    sprintf (s_sdl, "%s/shop.graphql", s_dir);
+    s_sdl = wes_test_path (s_dir, "shop.graphql");
     return wes_test_write_file (s_sdl, s_schema);
 }
 
@@ -53,9 +50,7 @@ static int
 s_teardown (void **state)
 {
     (void) state;
-    wes_pgfix_destroy (&s_pg);
-    wes_test_rmtree (s_dir);
-    free (s_dir);
+    wes_pgfix_destroy_scratch (&s_pg, &s_dir);
     free (s_sdl);
     return 0;
 }
@@ -66,14 +61,9 @@ s_fresh (const char *db)
 {
     assert_int_equal (wes_pgfix_createdb (s_pg, db), 0);
     char *ci = wes_pgfix_conninfo (s_pg, db);
-    char cmd[2048];
-    snprintf (cmd, sizeof cmd, "'%s' apply --quiet --schema '%s' --db '%s'", WES_WESLEY_BIN, s_sdl,
-              ci);
-    char *out = NULL;
-    if (wes_test_run (cmd, &out) != 0) {
-        fail_msg ("apply --schema failed:\n%s", out);
+    if (wes_test_apply_schema (s_sdl, ci) != 0) {
+        fail_msg ("apply --schema failed (output above)");
     }
-    free (out);
     return ci;
 }
 
@@ -93,12 +83,10 @@ test_no_drift (void **state)
     char *ci = s_fresh ("clean");
     char *out = NULL;
     assert_int_equal (s_drift (ci, false, &out), 0);
-    assert_non_null (strstr (out, "no drift"));
+    wes_test_has (out, "no drift");
     free (out);
     assert_int_equal (s_drift (ci, true, &out), 0);
-    json_error_t err;
-    json_t *doc = json_loads (out, 0, &err);
-    assert_non_null (doc);
+    json_t *doc = wes_test_json (out, "--json");
     assert_true (json_is_false (json_object_get (doc, "drift")));
     assert_int_equal (json_array_size (json_object_get (doc, "changes")), 0);
     json_decref (doc);
@@ -148,11 +136,7 @@ test_every_kind_of_difference_is_listed (void **state)
     }
     free (out);
     assert_int_equal (s_drift (ci, true, &out), 1);
-    json_error_t err;
-    json_t *doc = json_loads (out, 0, &err);
-    if (!doc) {
-        fail_msg ("--json is not JSON (%s):\n%s", err.text, out);
-    }
+    json_t *doc = wes_test_json (out, "--json");
     assert_true (json_is_true (json_object_get (doc, "drift")));
     assert_true (json_array_size (json_object_get (doc, "changes")) >= 9);
     assert_int_equal (json_array_size (json_object_get (doc, "invalid_indexes")), 1);
@@ -168,15 +152,11 @@ test_bad_input (void **state)
 {
     (void) state;
     char cmd[2048];
-    char *out = NULL;
     snprintf (cmd, sizeof cmd, "'%s' drift --schema '%s'", WES_WESLEY_BIN, s_sdl);
-    assert_int_equal (wes_test_run (cmd, &out), 2);
-    free (out);
+    wes_test_expect (cmd, 2, NULL);
     snprintf (cmd, sizeof cmd, "'%s' drift --schema '%s' --db 'host=/nonexistent port=1'",
               WES_WESLEY_BIN, s_sdl);
-    assert_int_equal (wes_test_run (cmd, &out), 3);
-    assert_non_null (strstr (out, "cannot connect"));
-    free (out);
+    wes_test_expect (cmd, 3, "cannot connect");
 }
 
 int

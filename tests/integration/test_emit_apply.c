@@ -19,6 +19,7 @@
 #include "util/wes_buf.h"
 #include "wes_pgfix.h"
 #include "wes_testutil.h"
+#include "wes_testassert.h"
 
 //  Stand-ins for what a Supabase database provides: auth.uid(), two roles
 static const char *s_prelude
@@ -29,16 +30,6 @@ static const char *s_prelude
       "  IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'authenticated') THEN\n"
       "    CREATE ROLE authenticated; END IF;\n"
       "END $$;\n";
-
-static wes_column_t *
-s_col (wes_table_t *t, const char *name, const char *type, bool not_null, const char *dflt)
-{
-    wes_column_t *c = wes_table_add_column (t, name, type);
-    assert_non_null (c);
-    c->not_null = not_null;
-    wes_model_set_str (&c->default_expr, dflt);
-    return c;
-}
 
 static wes_model_t *
 s_awkward_model (void)
@@ -54,15 +45,15 @@ s_awkward_model (void)
     //  "user" and "order" reference each other
     wes_table_t *u = wes_model_add_table (m, "user");
     wes_model_set_str (&u->gql_name, "User");
-    s_col (u, "id", "uuid", true, "gen_random_uuid()");
-    s_col (u, "role", "user_role", true, "'ADMIN'");
-    wes_column_t *c = s_col (u, "roles", "user_role[]", false, NULL);
+    wes_test_column (u, "id", "uuid", true, "gen_random_uuid()");
+    wes_test_column (u, "role", "user_role", true, "'ADMIN'");
+    wes_column_t *c = wes_test_column (u, "roles", "user_role[]", false, NULL);
     c->is_array = true;
-    s_col (u, "mixed", "Mixed\"Enum", false, NULL);
-    s_col (u, "nothing", "empty", false, NULL);
-    s_col (u, "best_order", "uuid", false, NULL);
-    s_col (u, "created_at", "timestamp with time zone", true,
-           "now() -- the server's clock, not the client's");
+    wes_test_column (u, "mixed", "Mixed\"Enum", false, NULL);
+    wes_test_column (u, "nothing", "empty", false, NULL);
+    wes_test_column (u, "best_order", "uuid", false, NULL);
+    wes_test_column (u, "created_at", "timestamp with time zone", true,
+                     "now() -- the server's clock, not the client's");
     wes_constraint_t *k = wes_table_add_constraint (u, WES_CON_PRIMARY, "user_pkey");
     wes_constraint_add_column (k, "id");
     k = wes_table_add_constraint (u, WES_CON_FOREIGN, "user_best_order_fkey");
@@ -72,11 +63,11 @@ s_awkward_model (void)
     k->on_delete = WES_FK_SET_NULL;
 
     wes_table_t *o = wes_model_add_table (m, "order");
-    s_col (o, "id", "uuid", true, NULL);
-    s_col (o, "user_id", "uuid", true, NULL);
-    s_col (o, "select", "text", true, "'x'");
-    s_col (o, "total", "numeric(12,2)", false, NULL);
-    s_col (o, "we\"ird col", "character varying(64)", false, NULL);
+    wes_test_column (o, "id", "uuid", true, NULL);
+    wes_test_column (o, "user_id", "uuid", true, NULL);
+    wes_test_column (o, "select", "text", true, "'x'");
+    wes_test_column (o, "total", "numeric(12,2)", false, NULL);
+    wes_test_column (o, "we\"ird col", "character varying(64)", false, NULL);
     k = wes_table_add_constraint (o, WES_CON_PRIMARY, "order_pkey");
     wes_constraint_add_column (k, "id");
     k = wes_table_add_constraint (o, WES_CON_UNIQUE, "order_select_key");
@@ -125,7 +116,7 @@ s_awkward_model (void)
     char name[16];
     for (size_t i = 0; types[i]; i++) {
         snprintf (name, sizeof name, "c%zu", i);
-        s_col (t, name, types[i], i % 2 == 0, NULL);
+        wes_test_column (t, name, types[i], i % 2 == 0, NULL);
     }
     wes_model_add_table (m, "no_columns");
     wes_model_canonicalize (m);

@@ -19,24 +19,11 @@
 #include <string.h>
 
 #include "wes_fleetfix.h"
+#include "wes_testassert.h"
 #include "wes_testutil.h"
 
 #define S_TARGETS 21
 #define S_RUN_TIMEOUT_MS 300000
-
-static json_t *
-s_status (wes_fleetfix_t *f)
-{
-    int rc = -1;
-    char *out = wes_fleetfix_status_json (f, &rc);
-    assert_int_equal (rc, 0);
-    json_t *doc = json_loads (out ? out : "", 0, NULL);
-    if (!doc) {
-        fail_msg ("status --json is not JSON: %s", out ? out : "(nothing)");
-    }
-    free (out);
-    return doc;
-}
 
 static void
 test_fleet_run (void **state)
@@ -54,12 +41,12 @@ test_fleet_run (void **state)
     }
     int rc = wes_test_wait (coord, S_RUN_TIMEOUT_MS);
     if (rc != 0) {
-        char *log = wes_test_read_file (wes_fleetfix_coord_log (f), NULL);
-        fprintf (stderr, "coordinator exit %d; its log:\n%s\n", rc, log ? log : "");
-        free (log);
+        fprintf (stderr, "coordinator exit %d\n", rc);
+        wes_fleetfix_dump_log (f);
     }
     assert_int_equal (rc, 0);
-    json_t *st = s_status (f);
+    json_t *st = wes_fleetfix_status_doc (f);
+    assert_non_null (st);
     assert_string_equal (json_string_value (json_object_get (st, "run_state")), "finished");
     json_t *totals = json_object_get (st, "totals");
     size_t n_inst = (size_t) json_integer_value (json_object_get (totals, "instances"));
@@ -103,7 +90,8 @@ test_stop_before_then_resume (void **state)
     assert_non_null (wes_fleetfix_endpoint (f, 30000));
     assert_true (wes_fleetfix_start_worker (f, 0, NULL) > 0);
     assert_int_equal (wes_test_wait (coord, S_RUN_TIMEOUT_MS), 0);
-    json_t *st = s_status (f);
+    json_t *st = wes_fleetfix_status_doc (f);
+    assert_non_null (st);
     assert_string_equal (json_string_value (json_object_get (st, "run_state")), "stopped");
     json_t *t;
     size_t i;
@@ -138,14 +126,10 @@ test_cancel_then_resume (void **state)
     int coord = wes_fleetfix_start_coord (f, false, "--heartbeat-ms 250");
     assert_true (coord > 0);
     assert_non_null (wes_fleetfix_endpoint (f, 30000)); /* live, no worker yet */
-    char cmd[2048], *out = NULL;
+    char cmd[2048];
     snprintf (cmd, sizeof cmd, "'%s' cancel --state '%s'", WES_WESLEY_BIN,
               wes_fleetfix_state (f));
-    int rc = wes_test_run (cmd, &out);
-    if (rc != 0) {
-        fail_msg ("cancel exited %d:\n%s", rc, out ? out : "");
-    }
-    free (out);
+    wes_test_expect (cmd, 0, NULL);
     assert_int_equal (wes_test_wait (coord, 60000), 4);
     assert_int_equal (wes_fleetfix_run_state (f), WES_RUN_CANCELLED);
     /* nothing ran: blog-v2's first change (authors.handle) is not there */
@@ -175,32 +159,20 @@ test_refusals (void **state)
               "'%s/examples/blog.graphql' -o p.json >/dev/null && '%s' run --plan p.json "
               "--targets t.txt --state s.db --bind tcp://0.0.0.0:5999",
               dir, WES_WESLEY_BIN, WES_SOURCE_DIR, WES_WESLEY_BIN);
-    assert_int_equal (wes_test_run (cmd, &out), 2); /* no CURVE keys, no --insecure-dev */
-    assert_non_null (strstr (out, "--insecure-dev"));
-    free (out);
+    wes_test_expect (cmd, 2, "--insecure-dev"); /* no CURVE keys, no --insecure-dev */
     snprintf (cmd, sizeof cmd,
               "cd '%s' && printf 'a password=x dbname=a\\n' > t2.txt && '%s' run --plan p.json "
               "--targets t2.txt --state s2.db --insecure-dev",
               dir, WES_WESLEY_BIN);
-    assert_int_equal (wes_test_run (cmd, &out), 2);
-    assert_non_null (strstr (out, "t2.txt:1"));
-    assert_non_null (strstr (out, "passfile"));
+    out = wes_test_expect_output (cmd, 2, "t2.txt:1");
+    wes_test_has (out, "passfile");
     free (out);
     snprintf (cmd, sizeof cmd, "cd '%s' && '%s' status --state nosuch.db", dir, WES_WESLEY_BIN);
-    assert_int_equal (wes_test_run (cmd, &out), 3);
-    free (out);
+    wes_test_expect (cmd, 3, NULL);
     snprintf (cmd, sizeof cmd, "'%s' run --plan", WES_WESLEY_BIN);
-    assert_int_equal (wes_test_run (cmd, &out), 2);
-    free (out);
+    wes_test_expect (cmd, 2, NULL);
     wes_test_rmtree (dir);
     free (dir);
-}
-
-static int
-s_teardown (void **state)
-{
-    wes_fleetfix_destroy ((wes_fleetfix_t **) state);
-    return 0;
 }
 
 int
@@ -209,9 +181,9 @@ main (void)
     signal (SIGPIPE, SIG_IGN);
     const struct CMUnitTest tests[] = {
         cmocka_unit_test (test_refusals),
-        cmocka_unit_test_teardown (test_fleet_run, s_teardown),
-        cmocka_unit_test_teardown (test_stop_before_then_resume, s_teardown),
-        cmocka_unit_test_teardown (test_cancel_then_resume, s_teardown),
+        cmocka_unit_test_teardown (test_fleet_run, wes_fleetfix_teardown),
+        cmocka_unit_test_teardown (test_stop_before_then_resume, wes_fleetfix_teardown),
+        cmocka_unit_test_teardown (test_cancel_then_resume, wes_fleetfix_teardown),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);
 }

@@ -25,6 +25,7 @@
 #include <unistd.h>
 
 #include "wes_pgfix.h"
+#include "wes_testassert.h"
 #include "wes_testutil.h"
 
 #define S_DBS 30
@@ -57,10 +58,7 @@ static int
 s_setup (void **state)
 {
     (void)state;
-    signal (SIGPIPE, SIG_IGN);
-    s_pg = wes_pgfix_start ();
-    s_dir = wes_test_tmpdir ("wes-fleetdrift");
-    if (!s_pg || !s_dir) {
+    if (wes_pgfix_start_scratch ("wes-fleetdrift", &s_pg, &s_dir) != 0) {
         return -1;
     }
     snprintf (s_sdl, sizeof s_sdl, "%s/shop.graphql", s_dir);
@@ -70,18 +68,11 @@ s_setup (void **state)
     }
     /*  One database built by the real binary, the fleet copied from it. */
     char *ci = wes_pgfix_conninfo (s_pg, "base");
-    char cmd[16384];
-    snprintf (cmd, sizeof cmd, "'%s' apply --quiet --schema '%s' --db '%s'", WES_WESLEY_BIN, s_sdl,
-              ci);
+    int rc = wes_test_apply_schema (s_sdl, ci);
     free (ci);
-    char *out = NULL;
-    int rc = wes_test_run (cmd, &out);
     if (rc != 0) {
-        fprintf (stderr, "apply --schema failed:\n%s", out);
-        free (out);
         return -1;
     }
-    free (out);
     for (int i = 1; i <= S_DBS; i++) {
         char sql[128];
         snprintf (sql, sizeof sql, "CREATE DATABASE db%02d TEMPLATE base", i);
@@ -151,9 +142,7 @@ s_teardown (void **state)
     if (s_mute >= 0) {
         close (s_mute);
     }
-    wes_pgfix_destroy (&s_pg);
-    wes_test_rmtree (s_dir);
-    free (s_dir);
+    wes_pgfix_destroy_scratch (&s_pg, &s_dir);
     return 0;
 }
 
@@ -169,27 +158,6 @@ s_fleet (const char *targets, const char *flags, char **out)
     return wes_test_run (cmd, out);
 }
 
-static size_t
-s_count (const char *haystack, const char *needle)
-{
-    size_t n = 0;
-    for (const char *p = strstr (haystack, needle); p; p = strstr (p + 1, needle)) {
-        n++;
-    }
-    return n;
-}
-
-static json_t *
-s_load (const char *text)
-{
-    json_error_t err;
-    json_t *doc = json_loads (text, 0, &err);
-    if (!doc) {
-        fail_msg ("--json is not JSON (%s):\n%s", err.text, text);
-    }
-    return doc;
-}
-
 static void
 test_text_groups_each_difference_once (void **state)
 {
@@ -200,7 +168,7 @@ test_text_groups_each_difference_once (void **state)
     print_message ("%s", out);
     /*  32 targets read as a handful of lines: a summary, 4 groups, 4
         differences, 2 errors. */
-    size_t lines = s_count (out, "\n");
+    size_t lines = wes_test_count (out, "\n");
     if (lines > 12) {
         fail_msg ("%zu lines for 32 targets:\n%s", lines, out);
     }
@@ -222,9 +190,9 @@ test_text_groups_each_difference_once (void **state)
         "timeout expired",
     };
     for (size_t i = 0; i < sizeof once / sizeof once[0]; i++) {
-        if (s_count (out, once[i]) != 1) {
+        if (wes_test_count (out, once[i]) != 1) {
             fail_msg ("'%s' should be printed exactly once, is %zu times:\n%s", once[i],
-                      s_count (out, once[i]), out);
+                      wes_test_count (out, once[i]), out);
         }
     }
     /*  The groups in order of size. */
@@ -235,11 +203,11 @@ test_text_groups_each_difference_once (void **state)
 
     /*  --show 0: counts only; --show 100: every name. */
     assert_int_equal (s_fleet (s_targets, "--show 0", &out), 3);
-    assert_non_null (strstr (out, "in sync: 24 targets\n"));
+    wes_test_has (out, "in sync: 24 targets\n");
     free (out);
     assert_int_equal (s_fleet (s_targets, "--show 100", &out), 3);
     assert_null (strstr (out, "more)"));
-    assert_non_null (strstr (out, "t30"));
+    wes_test_has (out, "t30");
     free (out);
 }
 
@@ -249,7 +217,7 @@ test_json_structure (void **state)
     (void)state;
     char *out = NULL;
     assert_int_equal (s_fleet (s_targets, "--json", &out), 3);
-    json_t *doc = s_load (out);
+    json_t *doc = wes_test_json (out, "--json");
     free (out);
     const char *schema_hash = json_string_value (json_object_get (doc, "schema_hash"));
     assert_non_null (schema_hash);
@@ -308,7 +276,7 @@ test_parallel_1_equals_parallel_16 (void **state)
     char *one = NULL, *many = NULL;
     assert_int_equal (s_fleet (s_targets, "--json --parallel 1", &one), 3);
     assert_int_equal (s_fleet (s_targets, "--json --parallel 16", &many), 3);
-    json_t *a = s_load (one), *b = s_load (many);
+    json_t *a = wes_test_json (one, "--json"), *b = wes_test_json (many, "--json");
     assert_true (json_equal (a, b));
     json_decref (a);
     json_decref (b);
@@ -341,7 +309,7 @@ test_exit_codes (void **state)
     /*  then a drifted one: 1 */
     assert_int_equal (fclose (f), 0);
     assert_int_equal (s_fleet (path, "", &out), 0);
-    assert_non_null (strstr (out, "in sync: 2 targets (c1, c2)"));
+    wes_test_has (out, "in sync: 2 targets (c1, c2)");
     free (out);
     f = fopen (path, "a");
     assert_non_null (f);
@@ -359,17 +327,13 @@ test_exit_codes (void **state)
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         snprintf (cmd, sizeof cmd, "'%s' drift --schema '%s' --targets '%s' %s", WES_WESLEY_BIN,
                   s_sdl, path, bad[i]);
-        if (wes_test_run (cmd, &out) != 2) {
-            fail_msg ("'%s' should be a usage error:\n%s", bad[i], out);
-        }
-        free (out);
+        wes_test_expect (cmd, 2, NULL); /* a usage error */
     }
     /*  --help lists the fleet flags with their defaults. */
     snprintf (cmd, sizeof cmd, "'%s' drift --help", WES_WESLEY_BIN);
-    assert_int_equal (wes_test_run (cmd, &out), 0);
-    assert_non_null (strstr (out, "--parallel N"));
-    assert_non_null (strstr (out, "(default: 8)"));
-    assert_non_null (strstr (out, "--connect-timeout S"));
+    out = wes_test_expect_output (cmd, 0, "--parallel N");
+    wes_test_has (out, "(default: 8)");
+    wes_test_has (out, "--connect-timeout S");
     free (out);
 
     /*  A targets file with a password, or one that is missing: 3, with why. */
@@ -377,14 +341,12 @@ test_exit_codes (void **state)
     assert_int_equal (wes_test_write_file (path, "a host=/tmp dbname=x password=hunter2\n"), 0);
     snprintf (cmd, sizeof cmd, "'%s' drift --schema '%s' --targets '%s'", WES_WESLEY_BIN, s_sdl,
               path);
-    assert_int_equal (wes_test_run (cmd, &out), 3);
-    assert_non_null (strstr (out, "password"));
+    out = wes_test_expect_output (cmd, 3, "password");
     assert_null (strstr (out, "hunter2"));
     free (out);
     snprintf (cmd, sizeof cmd, "'%s' drift --schema '%s' --targets '%s/none'", WES_WESLEY_BIN,
               s_sdl, s_dir);
-    assert_int_equal (wes_test_run (cmd, &out), 3);
-    free (out);
+    wes_test_expect (cmd, 3, NULL);
 }
 
 int

@@ -19,54 +19,19 @@
 #include <string.h>
 
 #include "wes_fleetfix.h"
+#include "wes_testassert.h"
 #include "wes_testutil.h"
 
 #define S_RUN_TIMEOUT_MS 300000
 
-/*  `wesley status --json` as a document (caller decrefs). */
-static json_t *
-s_status (wes_fleetfix_t *f)
-{
-    int rc = -1;
-    char *out = wes_fleetfix_status_json (f, &rc);
-    assert_int_equal (rc, 0);
-    json_t *doc = json_loads (out ? out : "", 0, NULL);
-    if (!doc) {
-        fail_msg ("status --json is not JSON: %s", out ? out : "(nothing)");
-    }
-    free (out);
-    return doc;
-}
-
 static json_int_t
 s_epoch (wes_fleetfix_t *f)
 {
-    json_t *st = s_status (f);
+    json_t *st = wes_fleetfix_status_doc (f);
+    assert_non_null (st);
     json_int_t e = json_integer_value (json_object_get (st, "epoch"));
     json_decref (st);
     return e;
-}
-
-/*  Runs a shell command, requires exit status want and needle in its
-    output. */
-static void
-s_expect (const char *cmd, int want, const char *needle)
-{
-    char *out = NULL;
-    int rc = wes_test_run (cmd, &out);
-    if (rc != want || (needle && (!out || !strstr (out, needle)))) {
-        fail_msg ("`%s` exited %d (want %d), output lacks \"%s\":\n%s", cmd, rc, want,
-                  needle ? needle : "", out ? out : "");
-    }
-    free (out);
-}
-
-static void
-s_dump_log (wes_fleetfix_t *f)
-{
-    char *log = wes_test_read_file (wes_fleetfix_coord_log (f), NULL);
-    fprintf (stderr, "coordinator log:\n%s\n", log ? log : "");
-    free (log);
 }
 
 static void
@@ -89,7 +54,7 @@ test_resume_existing (void **state)
     assert_true (wes_fleetfix_start_worker (f, 0, NULL) > 0);
     int rc = wes_test_wait (coord, S_RUN_TIMEOUT_MS);
     if (rc != 0) {
-        s_dump_log (f);
+        wes_fleetfix_dump_log (f);
     }
     assert_int_equal (rc, 0);
     assert_int_equal (wes_fleetfix_run_state (f), WES_RUN_STOPPED);
@@ -104,25 +69,25 @@ test_resume_existing (void **state)
               ">/dev/null && '%s' run --plan other.json --targets targets.txt --state state.db "
               "--bind %s --insecure-dev --resume-existing",
               dir, WES_WESLEY_BIN, WES_SOURCE_DIR, WES_WESLEY_BIN, endpoint);
-    s_expect (cmd, 3, "another plan");
+    wes_test_expect (cmd, 3, "another plan");
     snprintf (cmd, sizeof cmd,
               "cd '%s' && head -n 2 targets.txt > two.txt && "
               "'%s' run --plan plan.json --targets two.txt --state state.db --bind %s "
               "--insecure-dev --resume-existing",
               dir, WES_WESLEY_BIN, endpoint);
-    s_expect (cmd, 3, "targets");
+    wes_test_expect (cmd, 3, "targets");
     snprintf (
         cmd, sizeof cmd,
         "cd '%s' && sed '2s/dbname=/dbname=x/' targets.txt > moved.txt && '%s' run --plan "
         "plan.json --targets moved.txt --state state.db --bind %s --insecure-dev --resume-existing",
         dir, WES_WESLEY_BIN, endpoint);
-    s_expect (cmd, 3, "differs");
+    wes_test_expect (cmd, 3, "differs");
     /*  Without the flag, today's behaviour: an existing state file is refused. */
     snprintf (cmd, sizeof cmd,
               "cd '%s' && '%s' run --plan plan.json --targets targets.txt --state state.db --bind "
               "%s --insecure-dev",
               dir, WES_WESLEY_BIN, endpoint);
-    s_expect (cmd, 3, "wesley resume");
+    wes_test_expect (cmd, 3, "wesley resume");
     /*  A cancelled run stays cancelled when the pod restarts: on a copy of
         the state file, `wesley cancel`, then the pod's command exits 4 and
         dispatches nothing; only an explicit `wesley resume` would go on. */
@@ -130,16 +95,16 @@ test_resume_existing (void **state)
               "cd '%s' && cp state.db cancelled.db && if [ -f state.db-wal ]; then cp "
               "state.db-wal cancelled.db-wal; fi && '%s' cancel --state cancelled.db",
               dir, WES_WESLEY_BIN);
-    s_expect (cmd, 0, NULL);
+    wes_test_expect (cmd, 0, NULL);
     snprintf (cmd, sizeof cmd,
               "cd '%s' && '%s' run --plan plan.json --targets targets.txt --state cancelled.db "
               "--bind %s --insecure-dev --resume-existing",
               dir, WES_WESLEY_BIN, endpoint);
-    s_expect (cmd, 4, "was cancelled");
+    wes_test_expect (cmd, 4, "was cancelled");
     snprintf (cmd, sizeof cmd, "cd '%s' && '%s' status --state cancelled.db --json", dir,
               WES_WESLEY_BIN);
-    s_expect (cmd, 0, "\"epoch\": 2,"); /* 1, + 1 for cancel's read-write open */
-    s_expect (cmd, 0, "\"run_state\": \"cancelled\"");
+    wes_test_expect (cmd, 0, "\"epoch\": 2,"); /* 1, + 1 for cancel's read-write open */
+    wes_test_expect (cmd, 0, "\"run_state\": \"cancelled\"");
     assert_int_equal (wes_fleetfix_run_state (f), WES_RUN_STOPPED);
     assert_int_equal (s_epoch (f), 1);
 
@@ -151,13 +116,14 @@ test_resume_existing (void **state)
     assert_true (coord > 0);
     rc = wes_test_wait (coord, S_RUN_TIMEOUT_MS);
     if (rc != 0) {
-        s_dump_log (f);
+        wes_fleetfix_dump_log (f);
     }
     assert_int_equal (rc, 0);
     assert_int_equal (wes_fleetfix_run_state (f), WES_RUN_FINISHED);
     assert_int_equal (s_epoch (f), 2);
     assert_true (wes_fleetfix_log_count (f, "resumed at epoch 2 (run --resume-existing)") > 0);
-    json_t *st = s_status (f);
+    json_t *st = wes_fleetfix_status_doc (f);
+    assert_non_null (st);
     assert_int_equal (json_array_size (json_object_get (st, "failures")), 0);
     json_t *t;
     size_t i;
@@ -180,19 +146,12 @@ test_resume_existing (void **state)
     assert_int_equal (wes_fleetfix_check (f), 0);
 }
 
-static int
-s_teardown (void **state)
-{
-    wes_fleetfix_destroy ((wes_fleetfix_t **)state);
-    return 0;
-}
-
 int
 main (void)
 {
     signal (SIGPIPE, SIG_IGN);
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_teardown (test_resume_existing, s_teardown),
+        cmocka_unit_test_teardown (test_resume_existing, wes_fleetfix_teardown),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);
 }

@@ -31,19 +31,14 @@ static int
 s_setup (void **state)
 {
     (void) state;
-    signal (SIGPIPE, SIG_IGN);
-    s_pg = wes_pgfix_start ();
-    s_dir = wes_test_tmpdir ("wes-rt");
-    return s_pg && s_dir ? 0 : -1;
+    return wes_pgfix_start_scratch ("wes-rt", &s_pg, &s_dir);
 }
 
 static int
 s_teardown (void **state)
 {
     (void) state;
-    wes_pgfix_destroy (&s_pg);
-    wes_test_rmtree (s_dir);
-    free (s_dir);
+    wes_pgfix_destroy_scratch (&s_pg, &s_dir);
     return 0;
 }
 

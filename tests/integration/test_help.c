@@ -22,48 +22,11 @@
 #include <string.h>
 #include <strings.h>
 
+#include "wes_testflags.h"
 #include "wes_testutil.h"
 
-#define S_MAX_FLAGS 1024
+#define WES_TEST_MAX_FLAGS 1024
 #define S_MAX_VERBS 64
-
-/*  The flags every help text lists, as "--name" (union over commands). */
-typedef struct {
-    char *names[S_MAX_FLAGS]; /* owned */
-    size_t n;                 /* how many */
-} s_flags_t;
-
-static void
-s_flags_add (s_flags_t *f, const char *name, size_t len)
-{
-    for (size_t i = 0; i < f->n; i++) {
-        if (strlen (f->names[i]) == len && strncmp (f->names[i], name, len) == 0) {
-            return;
-        }
-    }
-    assert_true (f->n < S_MAX_FLAGS);
-    f->names[f->n++] = strndup (name, len);
-}
-
-static bool
-s_flags_has (const s_flags_t *f, const char *name)
-{
-    for (size_t i = 0; i < f->n; i++) {
-        if (strcmp (f->names[i], name) == 0) {
-            return true;
-        }
-    }
-    return false;
-}
-
-static void
-s_flags_free (s_flags_t *f)
-{
-    for (size_t i = 0; i < f->n; i++) {
-        free (f->names[i]);
-    }
-    f->n = 0;
-}
 
 static bool
 s_exempt (const char *header)
@@ -79,7 +42,7 @@ s_exempt (const char *header)
     rest of the line, continuation lines) that says neither "default" nor
     "required". Returns the number of flag lines. */
 static size_t
-s_check_help (const char *command, const char *help, s_flags_t *flags, int *bad)
+s_check_help (const char *command, const char *help, wes_test_flags_t *flags, int *bad)
 {
     size_t entries = 0;
     char *copy = strdup (help);
@@ -124,22 +87,7 @@ s_check_help (const char *command, const char *help, s_flags_t *flags, int *bad)
         size_t head_len = gap ? (size_t)(gap - head) : strlen (head);
         snprintf (header, sizeof header, "%.*s", (int)head_len, head);
         documented = strcasestr (head, "default") || strcasestr (head, "required");
-        /*  Flags in the head: "-o, --out DIR", "--bind ENDPOINT". */
-        for (const char *p = head; p < head + head_len;) {
-            while (p < head + head_len && (*p == ' ' || *p == ',')) {
-                p++;
-            }
-            const char *tok = p;
-            while (p < head + head_len && *p != ' ' && *p != ',' && *p != '=') {
-                p++;
-            }
-            if (p - tok >= 3 && tok[0] == '-' && tok[1] == '-') {
-                s_flags_add (flags, tok, (size_t)(p - tok));
-            }
-            while (p < head + head_len && *p != ' ' && *p != ',') {
-                p++;
-            }
-        }
+        wes_test_flags_scan_head (flags, head, head_len);
     }
     free (copy);
     return entries;
@@ -188,7 +136,7 @@ s_verbs (const char *help, char verbs[][32], size_t max)
     refused. Fills flags with the union of listed flags; returns the number
     of problems (each printed). */
 static int
-s_all_helps (s_flags_t *flags)
+s_all_helps (wes_test_flags_t *flags)
 {
     int bad = 0;
     char cmd[1024];
@@ -228,7 +176,7 @@ test_every_help_documents_its_flags (void **state)
 {
     (void)state;
     /*  The walker itself: a flag line without a default is caught. */
-    s_flags_t scratch = {0};
+    wes_test_flags_t scratch = {0};
     int bad = 0;
     assert_int_equal (s_check_help ("self-test (this one is expected)",
                                     "usage: x\n  --a N   a thing (default: 1)\n"
@@ -239,18 +187,18 @@ test_every_help_documents_its_flags (void **state)
                                     &scratch, &bad),
                       3);
     assert_int_equal (bad, 1);
-    assert_true (s_flags_has (&scratch, "--out") && s_flags_has (&scratch, "--a")
-                 && s_flags_has (&scratch, "--b"));
-    s_flags_free (&scratch);
-    s_flags_t flags = {0};
+    assert_true (wes_test_flags_has (&scratch, "--out") && wes_test_flags_has (&scratch, "--a")
+                 && wes_test_flags_has (&scratch, "--b"));
+    wes_test_flags_free (&scratch);
+    wes_test_flags_t flags = {0};
     int problems = s_all_helps (&flags);
-    s_flags_free (&flags);
+    wes_test_flags_free (&flags);
     assert_int_equal (problems, 0);
 }
 
 /*  Every whole string literal "--name" in dir/ *.c: appended to out. */
 static void
-s_source_flags (const char *dir, s_flags_t *out, char where[][160], size_t *n_where)
+s_source_flags (const char *dir, wes_test_flags_t *out, char where[][160], size_t *n_where)
 {
     char path[1024];
     snprintf (path, sizeof path, "%s/%s", WES_SOURCE_DIR, dir);
@@ -278,8 +226,8 @@ s_source_flags (const char *dir, s_flags_t *out, char where[][160], size_t *n_wh
                 continue; /* part of a longer string (a message, an SQL comment) */
             }
             size_t before = out->n;
-            s_flags_add (out, p + 1, (size_t)(q - p - 1));
-            if (out->n > before && *n_where < S_MAX_FLAGS) {
+            wes_test_flags_add (out, p + 1, (size_t)(q - p - 1));
+            if (out->n > before && *n_where < WES_TEST_MAX_FLAGS) {
                 snprintf (where[(*n_where)++], 160, "%.20s/%.120s", dir, e->d_name);
             }
         }
@@ -292,28 +240,28 @@ static void
 test_every_parsed_flag_is_in_some_help (void **state)
 {
     (void)state;
-    s_flags_t listed = {0};
+    wes_test_flags_t listed = {0};
     (void)s_all_helps (&listed); /* its problems are the other test's */
-    s_flags_t known = {0};
-    static char where[S_MAX_FLAGS][160];
+    wes_test_flags_t known = {0};
+    static char where[WES_TEST_MAX_FLAGS][160];
     size_t n_where = 0;
     s_source_flags ("coordinator", &known, where, &n_where);
     s_source_flags ("worker", &known, where, &n_where);
     assert_true (known.n >= 20); /* the scan found the parsers */
-    assert_true (s_flags_has (&known, "--plan") && s_flags_has (&known, "--connect"));
+    assert_true (wes_test_flags_has (&known, "--plan") && wes_test_flags_has (&known, "--connect"));
     int missing = 0;
     for (size_t i = 0; i < known.n; i++) {
         const char *f = known.names[i];
         if (strcmp (f, "--help") == 0 || strcmp (f, "--version") == 0) {
             continue;
         }
-        if (!s_flags_has (&listed, f)) {
+        if (!wes_test_flags_has (&listed, f)) {
             fprintf (stderr, "%s: the parser knows %s, but no --help lists it\n", where[i], f);
             missing++;
         }
     }
-    s_flags_free (&known);
-    s_flags_free (&listed);
+    wes_test_flags_free (&known);
+    wes_test_flags_free (&listed);
     assert_int_equal (missing, 0);
 }
 

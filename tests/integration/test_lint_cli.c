@@ -18,6 +18,7 @@
 
 #include "plan/wes_plan.h"
 #include "wes_pgfix.h"
+#include "wes_testassert.h"
 #include "wes_testutil.h"
 
 typedef struct {
@@ -29,9 +30,7 @@ static int
 s_setup (void **state)
 {
     s_fixture_t *f = calloc (1, sizeof *f);
-    f->dir = wes_test_tmpdir ("wes-lint");
-    f->pg = wes_pgfix_start ();
-    if (!f->dir || !f->pg) {
+    if (wes_pgfix_start_scratch ("wes-lint", &f->pg, &f->dir) != 0) {
         return -1;
     }
     *state = f;
@@ -42,101 +41,68 @@ static int
 s_teardown (void **state)
 {
     s_fixture_t *f = *state;
-    wes_pgfix_destroy (&f->pg);
-    wes_test_rmtree (f->dir);
-    free (f->dir);
+    wes_pgfix_destroy_scratch (&f->pg, &f->dir);
     free (f);
     return 0;
-}
-
-/*  Runs `wesley ARGS` (a shell line), returns the exit code; *out gets
-    stdout and stderr. */
-static int
-s_wesley (char **out, const char *fmt, ...)
-{
-    char args[8192];
-    va_list ap;
-    va_start (ap, fmt);
-    vsnprintf (args, sizeof args, fmt, ap);
-    va_end (ap);
-    char cmd[16384];
-    snprintf (cmd, sizeof cmd, "'%s' %s", WES_WESLEY_BIN, args);
-    char *dummy = NULL;
-    int rc = wes_test_run (cmd, out ? out : &dummy);
-    free (dummy);
-    return rc;
-}
-
-static char *
-s_file (s_fixture_t *f, const char *name, const char *text)
-{
-    char *path = malloc (strlen (f->dir) + strlen (name) + 2);
-    sprintf (path, "%s/%s", f->dir, name);
-    assert_int_equal (wes_test_write_file (path, text), 0);
-    return path;
-}
-
-static void
-s_has (const char *out, const char *needle)
-{
-    if (!out || !strstr (out, needle)) {
-        fail_msg ("expected \"%s\" in:\n%s", needle, out ? out : "(null)");
-    }
 }
 
 static void
 test_lint_text_and_exit_codes (void **state)
 {
     s_fixture_t *f = *state;
-    char *bad = s_file (f, "bad.sql",
-                        "SET lock_timeout = '2s';\nCREATE INDEX users_email ON users (email);\n"
-                        "ALTER TABLE users DROP COLUMN legacy;\n");
+    char *bad =
+        wes_test_write_in (f->dir, "bad.sql",
+                           "SET lock_timeout = '2s';\nCREATE INDEX users_email ON users (email);\n"
+                           "ALTER TABLE users DROP COLUMN legacy;\n");
     char *out = NULL;
-    assert_int_equal (s_wesley (&out, "lint %s", bad), 1);
+    assert_int_equal (wes_test_wesley (&out, "lint %s", bad), 1);
     char want[1024];
     snprintf (want, sizeof want, "%s:2:1: error: [index-not-concurrent]", bad);
-    s_has (out, want);
-    s_has (out, "    safe rewrite:\n        CREATE INDEX CONCURRENTLY IF NOT EXISTS users_email ON "
-                "users (email);");
+    wes_test_has (out, want);
+    wes_test_has (
+        out, "    safe rewrite:\n        CREATE INDEX CONCURRENTLY IF NOT EXISTS users_email ON "
+             "users (email);");
     snprintf (want, sizeof want, "%s:3:1: warning: [destructive]", bad);
-    s_has (out, want);
-    s_has (out, "1 error, 1 warning");
+    wes_test_has (out, want);
+    wes_test_has (out, "1 error, 1 warning");
     free (out);
 
     /* warnings alone pass, unless --strict */
-    char *warn = s_file (f, "warn.sql", "SET lock_timeout = '2s';\nALTER TABLE t DROP COLUMN c;\n");
-    assert_int_equal (s_wesley (&out, "lint %s", warn), 0);
-    s_has (out, "[destructive]");
+    char *warn = wes_test_write_in (f->dir, "warn.sql",
+                                    "SET lock_timeout = '2s';\nALTER TABLE t DROP COLUMN c;\n");
+    assert_int_equal (wes_test_wesley (&out, "lint %s", warn), 0);
+    wes_test_has (out, "[destructive]");
     free (out);
-    assert_int_equal (s_wesley (&out, "lint --strict %s", warn), 1);
+    assert_int_equal (wes_test_wesley (&out, "lint --strict %s", warn), 1);
     free (out);
 
     /* the safe form: nothing to say */
-    char *good = s_file (f, "good.sql",
-                         "SET lock_timeout = '2s';\n"
-                         "CREATE INDEX CONCURRENTLY IF NOT EXISTS users_email ON users (email);\n"
-                         "-- wesley-lint: ignore destructive\nALTER TABLE t DROP COLUMN c;\n");
-    assert_int_equal (s_wesley (&out, "lint %s %s", good, warn), 0);
+    char *good =
+        wes_test_write_in (f->dir, "good.sql",
+                           "SET lock_timeout = '2s';\n"
+                           "CREATE INDEX CONCURRENTLY IF NOT EXISTS users_email ON users (email);\n"
+                           "-- wesley-lint: ignore destructive\nALTER TABLE t DROP COLUMN c;\n");
+    assert_int_equal (wes_test_wesley (&out, "lint %s %s", good, warn), 0);
     assert_null (strstr (out, "good.sql:"));
     free (out);
 
     /* usage */
-    assert_int_equal (s_wesley (&out, "lint"), 2);
+    assert_int_equal (wes_test_wesley (&out, "lint"), 2);
     free (out);
-    assert_int_equal (s_wesley (&out, "lint %s --big-rows many", good), 2);
-    s_has (out, "--big-rows");
+    assert_int_equal (wes_test_wesley (&out, "lint %s --big-rows many", good), 2);
+    wes_test_has (out, "--big-rows");
     free (out);
-    assert_int_equal (s_wesley (&out, "lint %s --bogus", good), 2);
+    assert_int_equal (wes_test_wesley (&out, "lint %s --bogus", good), 2);
     free (out);
-    assert_int_equal (s_wesley (&out, "lint --help"), 0);
-    s_has (out, "--big-rows N");
-    s_has (out, "(default 100000)");
-    s_has (out, "--db CONNINFO");
-    s_has (out, "--strict");
-    s_has (out, "--json");
-    s_has (out, "wesley-lint: ignore RULE");
-    s_has (out, "set-not-null");
-    s_has (out, "volatile-default");
+    assert_int_equal (wes_test_wesley (&out, "lint --help"), 0);
+    wes_test_has (out, "--big-rows N");
+    wes_test_has (out, "(default 100000)");
+    wes_test_has (out, "--db CONNINFO");
+    wes_test_has (out, "--strict");
+    wes_test_has (out, "--json");
+    wes_test_has (out, "wesley-lint: ignore RULE");
+    wes_test_has (out, "set-not-null");
+    wes_test_has (out, "volatile-default");
     free (out);
     free (bad);
     free (warn);
@@ -147,15 +113,11 @@ static void
 test_lint_json_and_parse_error (void **state)
 {
     s_fixture_t *f = *state;
-    char *bad =
-        s_file (f, "j.sql", "ALTER TABLE users ADD COLUMN t uuid DEFAULT gen_random_uuid();\n");
+    char *bad = wes_test_write_in (
+        f->dir, "j.sql", "ALTER TABLE users ADD COLUMN t uuid DEFAULT gen_random_uuid();\n");
     char *out = NULL;
-    assert_int_equal (s_wesley (&out, "lint --json %s 2>/dev/null", bad), 1);
-    json_error_t jerr;
-    json_t *doc = json_loads (out, 0, &jerr);
-    if (!doc) {
-        fail_msg ("not JSON (%s):\n%s", jerr.text, out);
-    }
+    assert_int_equal (wes_test_wesley (&out, "lint --json %s 2>/dev/null", bad), 1);
+    json_t *doc = wes_test_json (out, "lint --json");
     assert_int_equal (json_integer_value (json_object_get (doc, "errors")), 1);
     json_t *file = json_array_get (json_object_get (doc, "files"), 0);
     assert_string_equal (json_string_value (json_object_get (file, "file")), bad);
@@ -177,22 +139,22 @@ test_lint_json_and_parse_error (void **state)
     free (out);
 
     /* unparsable: no findings, the error's line:col, exit 3 */
-    char *broken = s_file (f, "broken.sql", "SELECT 1;\nALTER TABLE t ADD COLUMN;\n");
-    assert_int_equal (s_wesley (&out, "lint %s", broken), 3);
+    char *broken =
+        wes_test_write_in (f->dir, "broken.sql", "SELECT 1;\nALTER TABLE t ADD COLUMN;\n");
+    assert_int_equal (wes_test_wesley (&out, "lint %s", broken), 3);
     char want[1024];
     snprintf (want, sizeof want, "%s:2:25: error: does not parse: syntax error", broken);
-    s_has (out, want);
+    wes_test_has (out, want);
     free (out);
-    assert_int_equal (s_wesley (&out, "lint --json %s 2>/dev/null", broken), 3);
-    doc = json_loads (out, 0, &jerr);
-    assert_non_null (doc);
+    assert_int_equal (wes_test_wesley (&out, "lint --json %s 2>/dev/null", broken), 3);
+    doc = wes_test_json (out, "lint --json");
     json_t *err = json_object_get (json_array_get (json_object_get (doc, "files"), 0), "error");
     assert_int_equal (json_integer_value (json_object_get (err, "line")), 2);
     assert_int_equal (json_integer_value (json_object_get (err, "col")), 25);
     json_decref (doc);
     free (out);
-    assert_int_equal (s_wesley (&out, "lint %s/none.sql", f->dir), 3);
-    s_has (out, "none.sql: error: cannot read");
+    assert_int_equal (wes_test_wesley (&out, "lint %s/none.sql", f->dir), 3);
+    wes_test_has (out, "none.sql: error: cannot read");
     free (out);
     free (bad);
     free (broken);
@@ -210,37 +172,38 @@ test_lint_db (void **state)
                                       "INSERT INTO big SELECT g FROM generate_series(1, 500) g;"
                                       "ANALYZE small; ANALYZE big;"),
                       0);
-    char *sql = s_file (f, "db.sql",
-                        "SET lock_timeout = '2s';\n"
-                        "ALTER TABLE small ALTER COLUMN a SET NOT NULL;\n"
-                        "ALTER TABLE big ALTER COLUMN a SET NOT NULL;\n"
-                        "ALTER TABLE small ALTER COLUMN v TYPE text;\n"
-                        "ALTER TABLE small ALTER COLUMN n TYPE bigint;\n");
+    char *sql = wes_test_write_in (f->dir, "db.sql",
+                                   "SET lock_timeout = '2s';\n"
+                                   "ALTER TABLE small ALTER COLUMN a SET NOT NULL;\n"
+                                   "ALTER TABLE big ALTER COLUMN a SET NOT NULL;\n"
+                                   "ALTER TABLE small ALTER COLUMN v TYPE text;\n"
+                                   "ALTER TABLE small ALTER COLUMN n TYPE bigint;\n");
     char *ci = wes_pgfix_conninfo (f->pg, "lintdb");
     char *out = NULL;
     /* without --db: both SET NOT NULL, and a warning for the text change */
-    assert_int_equal (s_wesley (&out, "lint %s", sql), 1);
+    assert_int_equal (wes_test_wesley (&out, "lint %s", sql), 1);
     char want[1024];
     snprintf (want, sizeof want, "%s:2:1: warning: [set-not-null]", sql);
-    s_has (out, want);
+    wes_test_has (out, want);
     snprintf (want, sizeof want, "%s:4:32: warning: [alter-type-rewrite]", sql);
-    s_has (out, want);
+    wes_test_has (out, want);
     free (out);
     /* with --db: only the big table, and varchar(20) -> text is known safe */
-    assert_int_equal (s_wesley (&out, "lint --db '%s' --big-rows 100 %s", ci, sql), 1);
+    assert_int_equal (wes_test_wesley (&out, "lint --db '%s' --big-rows 100 %s", ci, sql), 1);
     snprintf (want, sizeof want, "%s:2:1:", sql);
     assert_null (strstr (out, want));
     snprintf (want, sizeof want, "%s:3:1: warning: [set-not-null]", sql);
-    s_has (out, want);
-    s_has (out, "about 500 rows");
+    wes_test_has (out, want);
+    wes_test_has (out, "about 500 rows");
     snprintf (want, sizeof want, "%s:4:", sql);
     assert_null (strstr (out, want));
     snprintf (want, sizeof want, "%s:5:32: error: [alter-type-rewrite]", sql);
-    s_has (out, want);
-    s_has (out, "(from integer)");
+    wes_test_has (out, want);
+    wes_test_has (out, "(from integer)");
     free (out);
-    assert_int_equal (s_wesley (&out, "lint --db 'host=%s/nowhere dbname=x' %s", f->dir, sql), 3);
-    s_has (out, "cannot connect");
+    assert_int_equal (
+        wes_test_wesley (&out, "lint --db 'host=%s/nowhere dbname=x' %s", f->dir, sql), 3);
+    wes_test_has (out, "cannot connect");
     free (out);
     free (ci);
     free (sql);
@@ -255,10 +218,10 @@ test_raw_steps (void **state)
     s_fixture_t *f = *state;
     assert_int_equal (wes_pgfix_createdb (f->pg, "rawdb"), 0);
     char *ci = wes_pgfix_conninfo (f->pg, "rawdb");
-    char *a = s_file (f, "a.graphql", S_A);
-    char *b = s_file (f, "b.graphql", S_B);
+    char *a = wes_test_write_in (f->dir, "a.graphql", S_A);
+    char *b = wes_test_write_in (f->dir, "b.graphql", S_B);
     char *out = NULL;
-    assert_int_equal (s_wesley (&out, "apply --schema %s --db '%s' --quiet", a, ci), 0);
+    assert_int_equal (wes_test_wesley (&out, "apply --schema %s --db '%s' --quiet", a, ci), 0);
     free (out);
     assert_int_equal (wes_pgfix_exec (f->pg, "rawdb",
                                       "INSERT INTO item (id, name) SELECT g, 'Name ' || g FROM "
@@ -266,34 +229,36 @@ test_raw_steps (void **state)
                       0);
 
     /* an unsafe raw step refuses the plan, naming the finding and the flag */
-    char *unsafe = s_file (f, "unsafe.sql", "CREATE INDEX item_name_idx ON item (name);\n");
+    char *unsafe =
+        wes_test_write_in (f->dir, "unsafe.sql", "CREATE INDEX item_name_idx ON item (name);\n");
     char plan_bad[1024];
     snprintf (plan_bad, sizeof plan_bad, "%s/bad.json", f->dir);
-    assert_int_equal (s_wesley (&out, "plan --from %s --to %s -o %s --sql-step expand:%s", a, b,
-                                plan_bad, unsafe),
+    assert_int_equal (wes_test_wesley (&out, "plan --from %s --to %s -o %s --sql-step expand:%s", a,
+                                       b, plan_bad, unsafe),
                       1);
-    s_has (out, "error: [index-not-concurrent]");
-    s_has (out, "--allow-unsafe-sql");
+    wes_test_has (out, "error: [index-not-concurrent]");
+    wes_test_has (out, "--allow-unsafe-sql");
     assert_int_equal (access (plan_bad, F_OK), -1);
     free (out);
-    assert_int_equal (s_wesley (&out, "plan --from %s --to %s -o %s --sql-step nophase:%s", a, b,
-                                plan_bad, unsafe),
+    assert_int_equal (wes_test_wesley (&out, "plan --from %s --to %s -o %s --sql-step nophase:%s",
+                                       a, b, plan_bad, unsafe),
                       2);
     free (out);
 
     /* a safe raw step: planned, then a hand edit with a recomputed checksum */
-    char *safe = s_file (f, "slugs.sql",
-                         "-- derive slugs for existing rows\n"
-                         "UPDATE item SET slug = lower(replace(name, ' ', '-')) WHERE slug IS "
-                         "NULL;\n"
-                         "VACUUM (ANALYZE) item;  -- outside a transaction: a step of its own\n");
+    char *safe =
+        wes_test_write_in (f->dir, "slugs.sql",
+                           "-- derive slugs for existing rows\n"
+                           "UPDATE item SET slug = lower(replace(name, ' ', '-')) WHERE slug IS "
+                           "NULL;\n"
+                           "VACUUM (ANALYZE) item;  -- outside a transaction: a step of its own\n");
     char plan[1024], edited[1024];
     snprintf (plan, sizeof plan, "%s/plan.json", f->dir);
     snprintf (edited, sizeof edited, "%s/edited.json", f->dir);
-    assert_int_equal (s_wesley (&out,
-                                "plan --from-db '%s' --to %s -o %s --sql-step backfill:%s "
-                                "--sql %s/plan.sql",
-                                ci, b, plan, safe, f->dir),
+    assert_int_equal (wes_test_wesley (&out,
+                                       "plan --from-db '%s' --to %s -o %s --sql-step backfill:%s "
+                                       "--sql %s/plan.sql",
+                                       ci, b, plan, safe, f->dir),
                       0);
     free (out);
     char *error = NULL;
@@ -319,10 +284,10 @@ test_raw_steps (void **state)
                              "(name);\n");
     assert_int_equal (wes_plan_save (p, edited, &error), 0);
     wes_plan_destroy (&p);
-    assert_int_equal (s_wesley (&out, "apply --plan %s --db '%s' --quiet", edited, ci), 3);
-    s_has (out, "error: [index-not-concurrent]");
-    s_has (out, "warning: [whole-table-update]");
-    s_has (out, "refusing the plan");
+    assert_int_equal (wes_test_wesley (&out, "apply --plan %s --db '%s' --quiet", edited, ci), 3);
+    wes_test_has (out, "error: [index-not-concurrent]");
+    wes_test_has (out, "warning: [whole-table-update]");
+    wes_test_has (out, "refusing the plan");
     free (out);
     /* nothing ran: no ledger, no column */
     char *v = wes_pgfix_query_value (f->pg, "rawdb",
@@ -331,19 +296,20 @@ test_raw_steps (void **state)
     assert_string_equal (v, "0");
     free (v);
     /* run refuses it too, before any state file exists */
-    char *targets = s_file (f, "targets.txt", "");
+    char *targets = wes_test_write_in (f->dir, "targets.txt", "");
     assert_int_equal (
-        s_wesley (&out, "run --plan %s --targets %s --state %s/run.db --quiet --insecure-dev",
-                  edited, targets, f->dir),
+        wes_test_wesley (&out,
+                         "run --plan %s --targets %s --state %s/run.db --quiet --insecure-dev",
+                         edited, targets, f->dir),
         3);
-    s_has (out, "refusing the plan");
+    wes_test_has (out, "refusing the plan");
     free (out);
     char state_path[1024];
     snprintf (state_path, sizeof state_path, "%s/run.db", f->dir);
     assert_int_equal (access (state_path, F_OK), -1);
 
     /* the planned (safe) plan applies, the raw step is in the ledger once */
-    assert_int_equal (s_wesley (&out, "apply --plan %s --db '%s' --quiet", plan, ci), 0);
+    assert_int_equal (wes_test_wesley (&out, "apply --plan %s --db '%s' --quiet", plan, ci), 0);
     free (out);
     v = wes_pgfix_query_value (f->pg, "rawdb",
                                "SELECT count(*) FROM item WHERE slug = "
@@ -359,8 +325,8 @@ test_raw_steps (void **state)
     assert_string_equal (v, "2"); /* the UPDATE step and the VACUUM step */
     free (v);
     /* again: nothing applied twice */
-    assert_int_equal (s_wesley (&out, "apply --plan %s --db '%s' --quiet", plan, ci), 0);
-    s_has (out, "0 steps applied");
+    assert_int_equal (wes_test_wesley (&out, "apply --plan %s --db '%s' --quiet", plan, ci), 0);
+    wes_test_has (out, "0 steps applied");
     free (out);
     v = wes_pgfix_query_value (f->pg, "rawdb", q);
     assert_string_equal (v, "2");
@@ -370,8 +336,9 @@ test_raw_steps (void **state)
     snprintf (sqlpath, sizeof sqlpath, "%s/plan.sql", f->dir);
     char *review = wes_test_read_file (sqlpath, NULL);
     assert_non_null (review);
-    s_has (review, "hand-written SQL from");
-    s_has (review, "UPDATE item SET slug = lower(replace(name, ' ', '-')) WHERE slug IS NULL;");
+    wes_test_has (review, "hand-written SQL from");
+    wes_test_has (review,
+                  "UPDATE item SET slug = lower(replace(name, ' ', '-')) WHERE slug IS NULL;");
     free (review);
     free (targets);
     free (safe);

@@ -29,6 +29,7 @@
 
 #include "coordinator/wes_store.h"
 #include "wes_fleetfix.h"
+#include "wes_testassert.h"
 #include "wes_testutil.h"
 
 #define S_TARGETS 5
@@ -51,27 +52,12 @@ typedef struct {
     size_t n_type;
 } s_scrape_t;
 
-static int64_t
-s_now_ms (void)
-{
-    struct timespec ts;
-    clock_gettime (CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-static void
-s_sleep_ms (int ms)
-{
-    struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
-    nanosleep (&ts, NULL);
-}
-
 /*  The address the coordinator serves metrics on, from its state file. */
 static bool
 s_metrics_address (wes_fleetfix_t *f, char *out, size_t size, int timeout_ms)
 {
-    int64_t until = s_now_ms () + timeout_ms;
-    while (s_now_ms () < until) {
+    int64_t until = wes_test_now_ms () + timeout_ms;
+    while (wes_test_now_ms () < until) {
         wes_store_t *st = wes_store_open (wes_fleetfix_state (f), true, NULL);
         if (st) {
             const char *v = wes_store_get_option (st, "metrics");
@@ -84,7 +70,7 @@ s_metrics_address (wes_fleetfix_t *f, char *out, size_t size, int timeout_ms)
                 return true;
             }
         }
-        s_sleep_ms (50);
+        wes_test_sleep_ms (50);
     }
     return false;
 }
@@ -401,10 +387,10 @@ test_metrics_fleet (void **state)
         assert_true (wes_fleetfix_start_worker (f, k, NULL) > 0);
     }
     /*  During the run: both workers show up, the gauges still add up. */
-    int64_t until = s_now_ms () + 60000;
+    int64_t until = wes_test_now_ms () + 60000;
     bool seen = false;
     int scrapes_running = 0;
-    while (s_now_ms () < until) {
+    while (wes_test_now_ms () < until) {
         text = s_scrape (addr, sc);
         s_check_scrape (sc, n_inst);
         double run = s_get (sc, "wesley_run_state", "state=\"running\"");
@@ -414,7 +400,7 @@ test_metrics_fleet (void **state)
             seen = true;
             break;
         }
-        s_sleep_ms (100);
+        wes_test_sleep_ms (100);
     }
     if (!seen) {
         fail_msg ("wesley_workers_connected never reached %d", S_WORKERS);
@@ -437,21 +423,19 @@ test_metrics_fleet (void **state)
     free (ctype);
 
     /*  The end: the final numbers while the coordinator lingers. */
-    until = s_now_ms () + S_RUN_TIMEOUT_MS;
+    until = wes_test_now_ms () + S_RUN_TIMEOUT_MS;
     bool finished = false;
-    while (!finished && s_now_ms () < until) {
+    while (!finished && wes_test_now_ms () < until) {
         text = s_scrape (addr, sc);
         s_check_scrape (sc, n_inst);
         finished = s_get (sc, "wesley_run_state", "state=\"finished\"") == 1;
         free (text);
         if (!finished) {
-            s_sleep_ms (200);
+            wes_test_sleep_ms (200);
         }
     }
     if (!finished) {
-        char *log = wes_test_read_file (wes_fleetfix_coord_log (f), NULL);
-        fprintf (stderr, "coordinator log:\n%s\n", log ? log : "");
-        free (log);
+        wes_fleetfix_dump_log (f);
         fail_msg ("the run did not finish in time");
     }
     text = s_scrape (addr, sc);
@@ -511,31 +495,16 @@ test_metrics_flags (void **state)
         snprintf (cmd, sizeof cmd,
                   "'%s' run --plan x.json --targets t.txt --state '%s/s.db' --metrics '%s'",
                   WES_WESLEY_BIN, dir, bad[i]);
-        char *out = NULL;
-        int rc = wes_test_run (cmd, &out);
-        if (rc != 2 || !out || !strstr (out, "--metrics")) {
-            fail_msg ("--metrics %s: exit %d, %s", bad[i], rc, out ? out : "");
-        }
-        free (out);
+        wes_test_expect (cmd, 2, "--metrics");
     }
     char cmd[600];
     snprintf (cmd, sizeof cmd, "'%s' run --help", WES_WESLEY_BIN);
     char *out = NULL;
-    assert_int_equal (wes_test_run (cmd, &out), 0);
-    assert_non_null (strstr (out, "--metrics ADDRESS"));
-    assert_non_null (strstr (out, "--metrics-linger SECONDS"));
+    out = wes_test_expect_output (cmd, 0, "--metrics ADDRESS");
+    wes_test_has (out, "--metrics-linger SECONDS");
     free (out);
     wes_test_rmtree (dir);
     free (dir);
-}
-
-static int
-s_teardown (void **state)
-{
-    wes_fleetfix_t *f = *state;
-    wes_fleetfix_destroy (&f);
-    *state = NULL;
-    return 0;
 }
 
 int
@@ -543,7 +512,7 @@ main (void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test (test_metrics_flags),
-        cmocka_unit_test_teardown (test_metrics_fleet, s_teardown),
+        cmocka_unit_test_teardown (test_metrics_fleet, wes_fleetfix_teardown),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);
 }

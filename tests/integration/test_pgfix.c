@@ -18,6 +18,7 @@
 #include <cmocka.h>
 
 #include "wes_pgfix.h"
+#include "wes_testassert.h"
 #include "wes_testutil.h"
 
 static int
@@ -44,8 +45,8 @@ test_connects_over_private_socket (void **state)
 {
     wes_pgfix_t *fix = *state;
     char *ci = wes_pgfix_conninfo (fix, "postgres");
-    assert_non_null (strstr (ci, wes_pgfix_dir (fix)));
-    assert_non_null (strstr (ci, "user='postgres'"));
+    wes_test_has (ci, wes_pgfix_dir (fix));
+    wes_test_has (ci, "user='postgres'");
     assert_int_equal (PQping (ci), PQPING_OK);
     free (ci);
 
@@ -88,7 +89,7 @@ test_pg_stat_statements_loaded (void **state)
     wes_pgfix_t *fix = *state;
     char *v = wes_pgfix_query_value (fix, NULL, "SHOW shared_preload_libraries");
     assert_non_null (v);
-    assert_non_null (strstr (v, "pg_stat_statements"));
+    wes_test_has (v, "pg_stat_statements");
     free (v);
     assert_int_equal (
         wes_pgfix_exec (fix, NULL, "CREATE EXTENSION IF NOT EXISTS pg_stat_statements"), 0);
@@ -126,7 +127,7 @@ test_psql_stdin_and_file (void **state)
     wes_pgfix_t *fix = *state;
     /*  The real binary, not Debian's Perl wrapper in /usr/bin. */
     const char *psql = wes_pgfix_psql_path (fix);
-    assert_non_null (strstr (psql, "/bin/psql"));
+    wes_test_has (psql, "/bin/psql");
     assert_string_not_equal (psql, "/usr/bin/psql");
     assert_int_equal (access (psql, X_OK), 0);
 
@@ -139,8 +140,8 @@ test_psql_stdin_and_file (void **state)
                              "SELECT sum(x) AS total FROM a;\n",
                              &out);
     assert_int_equal (rc, 0);
-    assert_non_null (strstr (out, "marker-ok"));
-    assert_non_null (strstr (out, "3"));
+    wes_test_has (out, "marker-ok");
+    wes_test_has (out, "3");
     free (out);
 
     /*  A file with an error in the middle: psql stops there (ON_ERROR_STOP)
@@ -157,8 +158,8 @@ test_psql_stdin_and_file (void **state)
     rc = wes_pgfix_psql_file (fix, "psqltest", path, &out);
     assert_int_equal (rc, 3);
     assert_non_null (out);
-    assert_non_null (strstr (out, "ERROR"));
-    assert_non_null (strstr (out, "no_such_column"));
+    wes_test_has (out, "ERROR");
+    wes_test_has (out, "no_such_column");
     free (out);
     char *v = wes_pgfix_query_value (fix, "psqltest",
                                      "SELECT count(*) FROM pg_class WHERE relname IN ('b','c')");
@@ -169,7 +170,7 @@ test_psql_stdin_and_file (void **state)
     out = NULL;
     rc = wes_pgfix_psql (fix, "psqltest", "SELECT 1/0;\nCREATE TABLE d (x int);\n", &out);
     assert_int_equal (rc, 3);
-    assert_non_null (strstr (out, "division by zero"));
+    wes_test_has (out, "division by zero");
     free (out);
     v = wes_pgfix_query_value (fix, "psqltest",
                                "SELECT count(*) FROM pg_class WHERE relname = 'd'");
@@ -198,7 +199,7 @@ test_psql_stdin_and_file (void **state)
     out = NULL;
     rc = wes_pgfix_psql (fix, "no_such_db", "SELECT 1;", &out);
     assert_int_equal (rc, 2);
-    assert_non_null (strstr (out, "no_such_db"));
+    wes_test_has (out, "no_such_db");
     free (out);
 
     wes_test_rmtree (dir);

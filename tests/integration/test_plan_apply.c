@@ -20,6 +20,7 @@
 #include "schema/wes_compile.h"
 #include "schema/wes_parser.h"
 #include "wes_pgfix.h"
+#include "wes_testassert.h"
 
 typedef struct {
     const char *name;      /* database name too */
@@ -135,21 +136,6 @@ s_teardown (void **state)
     return 0;
 }
 
-static wes_model_t *
-s_compile (const char *sdl)
-{
-    wes_diag_t *diag = wes_diag_new ("test.graphql");
-    wes_ast_doc_t *doc = wes_parse_buffer ("test.graphql", sdl, strlen (sdl), diag);
-    wes_model_t *m = doc ? wes_compile (doc, diag) : NULL;
-    if (!m) {
-        wes_diag_print (diag, stderr);
-        fail_msg ("SDL did not compile:\n%s", sdl);
-    }
-    wes_ast_doc_destroy (&doc);
-    wes_diag_destroy (&diag);
-    return m;
-}
-
 //  Plans from -> to and applies it to db; fails the test on any error
 static void
 s_apply (const char *db, const wes_model_t *from, const wes_model_t *to, bool destructive)
@@ -211,8 +197,8 @@ test_pattern (void **state)
     assert_non_null (s_fix);
     assert_int_equal (wes_pgfix_createdb (s_fix, c->name), 0);
     wes_model_t *empty = wes_model_new ();
-    wes_model_t *a = s_compile (c->a);
-    wes_model_t *b = s_compile (c->b);
+    wes_model_t *a = wes_test_compile (c->a);
+    wes_model_t *b = wes_test_compile (c->b);
     s_apply (c->name, empty, a, false);
     if (c->seed) {
         assert_int_equal (wes_pgfix_exec (s_fix, c->name, c->seed), 0);

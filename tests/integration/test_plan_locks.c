@@ -25,6 +25,7 @@
 #include "schema/wes_parser.h"
 #include "util/wes_buf.h"
 #include "wes_pgfix.h"
+#include "wes_testassert.h"
 
 #define ID "  id: Int! @wes_pk\n"
 
@@ -71,21 +72,6 @@ s_teardown (void **state)
     (void)state;
     wes_pgfix_destroy (&s_fix);
     return 0;
-}
-
-static wes_model_t *
-s_compile (const char *sdl)
-{
-    wes_diag_t *diag = wes_diag_new ("test.graphql");
-    wes_ast_doc_t *doc = wes_parse_buffer ("test.graphql", sdl, strlen (sdl), diag);
-    wes_model_t *m = doc ? wes_compile (doc, diag) : NULL;
-    if (!m) {
-        wes_diag_print (diag, stderr);
-        fail_msg ("SDL did not compile");
-    }
-    wes_ast_doc_destroy (&doc);
-    wes_diag_destroy (&diag);
-    return m;
 }
 
 static void
@@ -236,7 +222,7 @@ test_declared_locks_are_taken (void **state)
     size_t measured_fk = 0; /* ADD FOREIGN KEY NOT VALID: SHARE ROW EXCLUSIVE */
     wes_model_t *from = wes_model_new ();
     for (size_t v = 0; v < sizeof s_versions / sizeof s_versions[0]; v++) {
-        wes_model_t *to = s_compile (s_versions[v]);
+        wes_model_t *to = wes_test_compile (s_versions[v]);
         wes_planner_opts_t opts;
         wes_planner_opts_init (&opts);
         opts.allow_destructive = true;

@@ -16,6 +16,7 @@
 
 #include "pg/wes_psql.h"
 #include "wes_pgfix.h"
+#include "wes_testassert.h"
 #include "wes_testutil.h"
 
 static wes_pgfix_t *s_pg;
@@ -211,7 +212,7 @@ test_password_not_in_argv (void **state)
         usleep (5000);
     }
     assert_null (strstr (cmdline, "s3cr3t"));
-    assert_non_null (strstr (cmdline, "ON_ERROR_STOP=1"));
+    wes_test_has (cmdline, "ON_ERROR_STOP=1");
     free (cmdline);
     while (wes_psql_step (p) == WES_PSQL_RUNNING) {
         struct pollfd fds[3];

@@ -47,6 +47,7 @@
 #include "proto/wes_proto.h"
 #include "wes_fleetfix.h"
 #include "wes_pgfix.h"
+#include "wes_testassert.h"
 #include "wes_testutil.h"
 
 #define S_DBS 2
@@ -72,21 +73,6 @@ static int s_coord_pid;
 
 /* ------------------------------------------------------------- helpers */
 
-static int64_t
-s_now_ms (void)
-{
-    struct timespec ts;
-    clock_gettime (CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-static void
-s_sleep_ms (int ms)
-{
-    struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
-    nanosleep (&ts, NULL);
-}
-
 static int
 s_mode (const char *path)
 {
@@ -94,37 +80,13 @@ s_mode (const char *path)
     return stat (path, &st) == 0 ? (int)(st.st_mode & 07777) : -1;
 }
 
-static char *
-s_file (const char *path)
-{
-    return wes_test_read_file (path, NULL);
-}
-
-/*  Occurrences of needle in the file (0 when it does not exist). */
-static int
-s_count (const char *path, const char *needle)
-{
-    char *text = s_file (path);
-    int n = 0;
-    for (const char *p = text; p && (p = strstr (p, needle)); p++) {
-        n++;
-    }
-    free (text);
-    return n;
-}
-
+/*  The file at path holds needle within timeout_ms (printed when not). */
 static bool
 s_wait_log (const char *path, const char *needle, int timeout_ms)
 {
-    int64_t until = s_now_ms () + timeout_ms;
-    while (s_now_ms () < until) {
-        if (s_count (path, needle) > 0) {
-            return true;
-        }
-        s_sleep_ms (50);
-    }
-    fprintf (stderr, "no \"%s\" in %s within %d ms\n", needle, path, timeout_ms);
-    return false;
+    char *text = wes_test_wait_file (path, needle, 1, timeout_ms);
+    free (text);
+    return text != NULL;
 }
 
 /*  Bytes (any, NUL included) of a file contain needle. */
@@ -190,7 +152,7 @@ s_allow (const char *name)
     char from[700], to[700];
     snprintf (from, sizeof from, "%s/%s.cert", s_env.own, name);
     snprintf (to, sizeof to, "%s/%s.cert", s_env.allow, name);
-    char *text = s_file (from);
+    char *text = wes_test_read_file (from, NULL);
     assert_non_null (text);
     assert_int_equal (wes_test_write_file (to, text), 0);
     free (text);
@@ -237,9 +199,8 @@ s_wait_coord (int pid, int timeout_ms)
 {
     int rc = wes_test_wait (pid, timeout_ms);
     if (rc != 0) {
-        char *log = s_file (wes_fleetfix_coord_log (s_env.f));
-        fprintf (stderr, "coordinator exit %d; its log:\n%s\n", rc, log ? log : "");
-        free (log);
+        fprintf (stderr, "coordinator exit %d\n", rc);
+        wes_fleetfix_dump_log (s_env.f);
     }
     return rc;
 }
@@ -249,7 +210,7 @@ s_wait_coord (int pid, int timeout_ms)
 static long
 s_log_after (const char *needle)
 {
-    char *text = s_file (wes_fleetfix_coord_log (s_env.f));
+    char *text = wes_test_read_file (wes_fleetfix_coord_log (s_env.f), NULL);
     const char *p = text ? strstr (text, needle) : NULL;
     long at = p ? (long)(p - text) : -1;
     free (text);
@@ -259,12 +220,10 @@ s_log_after (const char *needle)
 static int
 s_log_count_from (long from, const char *needle)
 {
-    char *text = s_file (wes_fleetfix_coord_log (s_env.f));
+    char *text = wes_test_read_file (wes_fleetfix_coord_log (s_env.f), NULL);
     int n = 0;
     if (text && from >= 0 && (size_t)from <= strlen (text)) {
-        for (const char *p = text + from; (p = strstr (p, needle)); p++) {
-            n++;
-        }
+        n = (int)wes_test_count (text + from, needle);
     }
     free (text);
     return n;
@@ -342,18 +301,14 @@ test_keygen (void **state)
     /*  No overwrite without --force: the key stays. */
     char cmd[1400], *out = NULL;
     snprintf (cmd, sizeof cmd, "'%s' keygen --out '%s' --name w0", WES_WESLEY_BIN, s_env.own);
-    assert_int_equal (wes_test_run (cmd, &out), 1);
-    assert_non_null (strstr (out, "exists"));
-    free (out);
+    wes_test_expect (cmd, 1, "exists");
     zcert_t *same = zcert_load (sec);
     assert_string_equal (zcert_public_txt (same), zcert_public_txt (s));
     zcert_destroy (&same);
     /*  --force: a new pair, still 0600. */
     snprintf (cmd, sizeof cmd, "'%s' keygen --out '%s' --name w0 --force", WES_WESLEY_BIN,
               s_env.own);
-    assert_int_equal (wes_test_run (cmd, &out), 0);
-    assert_non_null (strstr (out, "w0.cert_secret"));
-    free (out);
+    wes_test_expect (cmd, 0, "w0.cert_secret");
     assert_int_equal (s_mode (sec), 0600);
     zcert_t *fresh = zcert_load (sec);
     assert_string_not_equal (zcert_public_txt (fresh), zcert_public_txt (s));
@@ -381,9 +336,8 @@ test_keygen (void **state)
     snprintf (cmd, sizeof cmd, "%s/bad", s_env.dir);
     assert_int_equal (access (cmd, F_OK), -1);
     snprintf (cmd, sizeof cmd, "'%s' keygen --help", WES_WESLEY_BIN);
-    assert_int_equal (wes_test_run (cmd, &out), 0);
-    assert_non_null (strstr (out, "--force"));
-    assert_non_null (strstr (out, "default"));
+    out = wes_test_expect_output (cmd, 0, "--force");
+    wes_test_has (out, "default");
     free (out);
     s_allow ("w0");
     s_allow ("w1");
@@ -472,15 +426,12 @@ test_cli_refusals (void **state)
     }
     /*  Help lists the new flags with defaults. */
     snprintf (cmd, sizeof cmd, "'%s' run --help", WES_WESLEY_BIN);
-    assert_int_equal (wes_test_run (cmd, &out), 0);
-    assert_non_null (strstr (out, "--curve-secret"));
-    assert_non_null (strstr (out, "--curve-allow"));
-    assert_non_null (strstr (out, "--insecure-dev"));
+    out = wes_test_expect_output (cmd, 0, "--curve-secret");
+    wes_test_has (out, "--curve-allow");
+    wes_test_has (out, "--insecure-dev");
     free (out);
     snprintf (cmd, sizeof cmd, "'%s' --help", WES_WORKER_BIN);
-    assert_int_equal (wes_test_run (cmd, &out), 0);
-    assert_non_null (strstr (out, "--curve-server"));
-    free (out);
+    wes_test_expect (cmd, 0, "--curve-server");
 
     /*  A password in the targets file, in every syntax: exit 2, the message
         says passfile / service file and does not repeat the password. */
@@ -539,9 +490,9 @@ s_spy (const char *endpoint)
     assert_int_equal (zmsg_send (&m, d), 0);
     wes_msg_destroy (&ready);
     wes_msg_t *assign = NULL;
-    int64_t until = s_now_ms () + S_EVENT_MS;
+    int64_t until = wes_test_now_ms () + S_EVENT_MS;
     zpoller_t *poller = zpoller_new (d, NULL);
-    while (!assign && s_now_ms () < until) {
+    while (!assign && wes_test_now_ms () < until) {
         if (!zpoller_wait (poller, 100)) {
             continue;
         }
@@ -576,7 +527,7 @@ s_spy (const char *endpoint)
     zpoller_destroy (&poller);
     assert_non_null (assign);
     /*  It is this run's ASSIGN (the role), and no field carries the secret. */
-    assert_non_null (strstr (assign->conninfo, "user=" S_ROLE));
+    wes_test_has (assign->conninfo, "user=" S_ROLE);
     const char *fields[] = {assign->attempt_id, assign->target, assign->conninfo, assign->step_id,
                             assign->sql};
     for (size_t i = 0; i < 5; i++) {
@@ -708,8 +659,8 @@ test_curve_run_secrets (void **state)
     /*  Sampled while the run is live: command lines and the WAL. */
     int samples = 0, workers_seen = 0, psqls_seen = 0, cmd_hits = 0, wal_hits = 0;
     int rc = -1;
-    int64_t until = s_now_ms () + S_RUN_MS;
-    while (s_now_ms () < until) {
+    int64_t until = wes_test_now_ms () + S_RUN_MS;
+    while (wes_test_now_ms () < until) {
         rc = wes_test_wait (coord, 0);
         if (rc >= 0) {
             break;
@@ -732,16 +683,17 @@ test_curve_run_secrets (void **state)
     /*  2: the run finished drift-clean, over CURVE, by the two workers. */
     assert_int_equal (wes_fleetfix_check (f), 0);
     const char *log = wes_fleetfix_coord_log (f);
-    assert_true (s_count (log, "CURVE on") > 0);
-    assert_true (s_count (log, "worker w0 authenticated by CURVE key") > 0);
-    assert_true (s_count (log, "to worker spy") > 0);
-    assert_true (s_count (log, "to worker w0") + s_count (log, "to worker w1") > 0);
+    assert_true (wes_test_count_file (log, "CURVE on") > 0);
+    assert_true (wes_test_count_file (log, "worker w0 authenticated by CURVE key") > 0);
+    assert_true (wes_test_count_file (log, "to worker spy") > 0);
+    assert_true (
+        wes_test_count_file (log, "to worker w0") + wes_test_count_file (log, "to worker w1") > 0);
     /*  6: the password is in no log line, not in the state file, not in status. */
     assert_false (s_file_holds (log, s_env.password));
     for (int k = 0; k < 2; k++) {
         char wl[700];
         s_worker_log (k, wl, sizeof wl);
-        assert_true (s_count (wl, "CURVE") > 0);
+        assert_true (wes_test_count_file (wl, "CURVE") > 0);
         assert_false (s_file_holds (wl, s_env.password));
     }
     assert_false (s_file_holds (state_path, s_env.password));
@@ -749,14 +701,13 @@ test_curve_run_secrets (void **state)
     assert_true (s_file_holds (state_path, "user=" S_ROLE)); /* the right bytes were read */
     char cmd[1400], *out = NULL;
     snprintf (cmd, sizeof cmd, "'%s' status --state '%s'", WES_WESLEY_BIN, state_path);
-    assert_int_equal (wes_test_run (cmd, &out), 0);
-    assert_non_null (strstr (out, "finished"));
+    out = wes_test_expect_output (cmd, 0, "finished");
     assert_null (strstr (out, s_env.password));
     free (out);
     int src = -1;
     out = wes_fleetfix_status_json (f, &src);
     assert_int_equal (src, 0);
-    assert_non_null (strstr (out, "finished"));
+    wes_test_has (out, "finished");
     assert_null (strstr (out, s_env.password));
     free (out);
     assert_int_equal (s_mode (state_path), 0600);
@@ -777,7 +728,7 @@ test_unknown_and_plaintext_refused (void **state)
     const char *log = wes_fleetfix_coord_log (f);
     assert_true (s_wait_log (log, "refused: its CURVE key is not allowed", S_EVENT_MS));
     assert_true (s_wait_log (log, "refused: it does not speak CURVE", S_EVENT_MS));
-    assert_true (s_count (log, "worker connection from 127.0.0.1:") >= 2);
+    assert_true (wes_test_count_file (log, "worker connection from 127.0.0.1:") >= 2);
     /*  And the workers say why they get nowhere. */
     char wl[700];
     s_worker_log (2, wl, sizeof wl);
@@ -787,12 +738,12 @@ test_unknown_and_plaintext_refused (void **state)
     /*  Both keep trying while an allowed worker does the run. */
     s_start_curve_worker (1, "w1");
     assert_int_equal (s_wait_coord (coord, S_RUN_MS), 0);
-    assert_true (s_count (log, "to worker w1") > 0);
+    assert_true (wes_test_count_file (log, "to worker w1") > 0);
     const char *never[] = {"worker w2 ready", "worker w3 ready",         "to worker w2",
                            "to worker w3",    "worker w2 authenticated", "peer w2",
                            "peer w3"};
     for (size_t i = 0; i < sizeof never / sizeof never[0]; i++) {
-        if (s_count (log, never[i]) != 0) {
+        if (wes_test_count_file (log, never[i]) != 0) {
             fail_msg ("coordinator log holds \"%s\"", never[i]);
         }
     }
@@ -865,7 +816,7 @@ test_revoked (void **state)
     assert_int_equal (s_wait_coord (coord, S_RUN_MS), 0);
     assert_int_equal (s_log_count_from (at, "to worker w0"), 0);
     assert_true (s_log_count_from (at, "to worker w1") > 0);
-    assert_true (s_count (log, "worker w0 lost: revoked") > 0);
+    assert_true (wes_test_count_file (log, "worker w0 lost: revoked") > 0);
     /*  Its attempt was handled like a dead worker's: UNKNOWN, requeued. */
     assert_true (s_file_holds (wes_fleetfix_state (f),
                                "worker w0 revoked (certificate removed from the allow directory) "
@@ -892,7 +843,7 @@ test_keys_against_plaintext (void **state)
     const char *log = wes_fleetfix_coord_log (f);
     assert_true (
         s_wait_log (log, "refused: it speaks CURVE but this coordinator runs without", S_EVENT_MS));
-    assert_true (s_count (log, "CURVE off") > 0);
+    assert_true (wes_test_count_file (log, "CURVE off") > 0);
     char wl[700];
     s_worker_log (1, wl, sizeof wl);
     assert_true (s_wait_log (wl, "the coordinator runs without CURVE keys", S_EVENT_MS));
@@ -907,23 +858,23 @@ test_keys_against_plaintext (void **state)
     assert_true (cancel > 0);
     char req[700];
     snprintf (req, sizeof req, "%s.cancel", wes_fleetfix_state (f));
-    int64_t until = s_now_ms () + S_EVENT_MS;
-    while (access (req, F_OK) != 0 && s_now_ms () < until) {
-        s_sleep_ms (20);
+    int64_t until = wes_test_now_ms () + S_EVENT_MS;
+    while (access (req, F_OK) != 0 && wes_test_now_ms () < until) {
+        wes_test_sleep_ms (20);
     }
     int mode = s_mode (req);
     assert_int_equal (kill (coord, SIGCONT), 0);
     assert_int_equal (mode, 0600);
     int crc = wes_test_wait (cancel, S_EVENT_MS);
     if (crc != 0) {
-        char *text = s_file (clog);
+        char *text = wes_test_read_file (clog, NULL);
         fprintf (stderr, "wesley cancel exit %d: %s\n", crc, text ? text : "");
         free (text);
     }
     assert_int_equal (crc, 0);
     assert_int_equal (s_wait_coord (coord, S_EVENT_MS), 4);
-    assert_int_equal (s_count (log, "worker w1 ready"), 0);
-    assert_int_equal (s_count (log, "to worker w1"), 0);
+    assert_int_equal (wes_test_count_file (log, "worker w1 ready"), 0);
+    assert_int_equal (wes_test_count_file (log, "to worker w1"), 0);
 }
 
 int

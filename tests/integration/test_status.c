@@ -34,52 +34,11 @@
 #include "coordinator/wes_store.h"
 #include "plan/wes_plan.h"
 #include "wes_fleetfix.h"
+#include "wes_testassert.h"
 #include "wes_testutil.h"
 
 #define S_TARGETS 4
 #define S_RUN_TIMEOUT_MS 240000
-
-static int64_t
-s_now_ms (void)
-{
-    struct timespec ts;
-    clock_gettime (CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-static void
-s_sleep_ms (int ms)
-{
-    struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
-    nanosleep (&ts, NULL);
-}
-
-static size_t
-s_count (const char *text, const char *needle)
-{
-    size_t n = 0;
-    for (const char *p = text; p && (p = strstr (p, needle)); p++) {
-        n++;
-    }
-    return n;
-}
-
-/*  Waits until path holds needle (deadline); returns the text (caller
-    frees) or NULL. */
-static char *
-s_wait_text (const char *path, const char *needle, int timeout_ms)
-{
-    int64_t until = s_now_ms () + timeout_ms;
-    while (s_now_ms () < until) {
-        char *text = wes_test_read_file (path, NULL);
-        if (text && strstr (text, needle)) {
-            return text;
-        }
-        free (text);
-        s_sleep_ms (50);
-    }
-    return NULL;
-}
 
 static char *
 s_status (wes_fleetfix_t *f, const char *args, int *rc)
@@ -98,7 +57,7 @@ s_check_complete (const char *frame, size_t steps)
 {
     char want[128];
     snprintf (want, sizeof want, "[####################] %zu/%zu steps  done\n", steps, steps);
-    if (s_count (frame, want) != S_TARGETS) {
+    if (wes_test_count (frame, want) != S_TARGETS) {
         fail_msg ("want %d full target bars (%s) in:\n%s", S_TARGETS, want, frame);
     }
     snprintf (want, sizeof want, "[########################################] %zu/%zu  complete\n",
@@ -132,7 +91,7 @@ s_check_text_log (const char *path, const char *role, size_t *with_attempt)
         const char *lv = l + 25;
         assert_true (strncmp (lv, "debug", 5) == 0 || strncmp (lv, "info ", 5) == 0
                      || strncmp (lv, "warn ", 5) == 0 || strncmp (lv, "error", 5) == 0);
-        assert_non_null (strstr (l, tag));
+        wes_test_has (l, tag);
         if (strstr (l, " attempt=e")) {
             (*with_attempt)++;
         }
@@ -174,15 +133,15 @@ test_status_watch (void **state)
     assert_true (watch > 0);
     int wint = wes_test_spawn (wargv, int_log);
     assert_true (wint > 0);
-    char *first = s_wait_text (watch_log, "  total ", 30000);
+    char *first = wes_test_wait_file (watch_log, "  total ", 1, 30000);
     assert_non_null (first);
-    assert_non_null (strstr (first, "--- frame 1 "));
-    assert_non_null (strstr (first, "run running"));
-    assert_non_null (strstr (first, "ETA unknown"));
+    wes_test_has (first, "--- frame 1 ");
+    wes_test_has (first, "run running");
+    wes_test_has (first, "ETA unknown");
     free (first);
 
     /*  SIGINT ends a watch between frames, exit 0. */
-    char *ifirst = s_wait_text (int_log, "  total ", 30000);
+    char *ifirst = wes_test_wait_file (int_log, "  total ", 1, 30000);
     assert_non_null (ifirst);
     free (ifirst);
     kill (wint, SIGINT);
@@ -198,7 +157,7 @@ test_status_watch (void **state)
     }
     assert_int_equal (rc, 0);
     assert_non_null (out);
-    size_t frames = s_count (out, "--- frame ");
+    size_t frames = wes_test_count (out, "--- frame ");
     if (frames < 2) {
         fail_msg ("the watch printed %zu frame(s):\n%s", frames, out);
     }
@@ -218,16 +177,16 @@ test_status_watch (void **state)
     free (out);
     out = s_status (f, "--progress --top 2", &rc);
     assert_int_equal (rc, 0);
-    assert_int_equal (s_count (out, " steps  done\n"), 2);
-    assert_non_null (strstr (out, "... 2 more target(s) (--all shows them): 2 done\n"));
+    assert_int_equal (wes_test_count (out, " steps  done\n"), 2);
+    wes_test_has (out, "... 2 more target(s) (--all shows them): 2 done\n");
     free (out);
     out = s_status (f, "--progress --top 2 --all", &rc);
     assert_int_equal (rc, 0);
-    assert_int_equal (s_count (out, " steps  done\n"), S_TARGETS);
+    assert_int_equal (wes_test_count (out, " steps  done\n"), S_TARGETS);
     free (out);
     out = s_status (f, "", &rc); /* a pipe: the plain table, as before */
     assert_int_equal (rc, 0);
-    assert_non_null (strstr (out, "step instances succeeded"));
+    wes_test_has (out, "step instances succeeded");
     assert_null (strstr (out, "[####"));
     free (out);
     out = s_status (f, "--no-progress", &rc);
@@ -236,7 +195,7 @@ test_status_watch (void **state)
     free (out);
     out = s_status (f, "--watch 1 --progress", &rc); /* final already: one frame */
     assert_int_equal (rc, 0);
-    assert_int_equal (s_count (out, "--- frame "), 1);
+    assert_int_equal (wes_test_count (out, "--- frame "), 1);
     free (out);
     const char *bad[] = {"--json --progress", "--watch 0", "--watch 99999",
                          "--top 0",           "--top x",   "--bogus"};
@@ -253,7 +212,7 @@ test_status_watch (void **state)
     const char *flags[] = {"--json",  "--progress", "--no-progress", "--watch [SECONDS]",
                            "--top N", "--all",      "default 2",     "default 20"};
     for (size_t i = 0; i < sizeof flags / sizeof flags[0]; i++) {
-        assert_non_null (strstr (out, flags[i]));
+        wes_test_has (out, flags[i]);
     }
     free (out);
 
@@ -284,8 +243,7 @@ test_status_synthetic (void **state)
               "-o '%s'",
               WES_WESLEY_BIN, WES_SOURCE_DIR, WES_SOURCE_DIR, plan_path);
     char *out = NULL;
-    assert_int_equal (wes_test_run (cmd, &out), 0);
-    free (out);
+    wes_test_expect (cmd, 0, NULL);
     wes_plan_t *plan = wes_plan_load (plan_path, NULL);
     assert_non_null (plan);
     size_t n = wes_plan_count (plan);
@@ -358,27 +316,27 @@ test_status_synthetic (void **state)
     assert_int_equal (wes_test_run (cmd, &out), 0);
     char want[400];
     snprintf (want, sizeof want, "[####################] %zu/%zu steps  done\n", n, n);
-    assert_non_null (strstr (out, want));
+    wes_test_has (out, want);
     snprintf (want, sizeof want, "[....................] 0/%zu steps  failed\n", n);
-    assert_non_null (strstr (out, want));
+    wes_test_has (out, want);
     snprintf (want, sizeof want, "[###.................] 2/%zu steps  ", n);
-    assert_non_null (strstr (out, want));
+    wes_test_has (out, want);
     /*  Least advanced first: t2, t1, t0. */
     assert_true (strstr (out, "  t2 ") < strstr (out, "  t1 "));
     assert_true (strstr (out, "  t1 ") < strstr (out, "  t0 "));
-    assert_non_null (strstr (out, "running (2):\n"));
+    wes_test_has (out, "running (2):\n");
     snprintf (want, sizeof want, "  t1 %s on w1, ", s2->id);
-    assert_non_null (strstr (out, want));
-    assert_non_null (strstr (out, ", 42 rows\n"));
+    wes_test_has (out, want);
+    wes_test_has (out, ", 42 rows\n");
     snprintf (want, sizeof want, "  t2 %s on w2, ", s2->id);
-    assert_non_null (strstr (out, want));
-    assert_non_null (strstr (out, "failures (2):\n"));
+    wes_test_has (out, want);
+    wes_test_has (out, "failures (2):\n");
     snprintf (want, sizeof want, "  t2 %s failed after 1 attempt(s): 42P07 relation exists\n",
               s0->id);
-    assert_non_null (strstr (out, want));
+    wes_test_has (out, want);
     snprintf (want, sizeof want, "  t2 %s retry-wait after 2 attempt(s): 55P03 lock timeout\n",
               s1->id);
-    assert_non_null (strstr (out, want));
+    wes_test_has (out, want);
     snprintf (want, sizeof want, "] %zu/%zu  ETA 12 s\n", n + 2, 3 * n);
     if (!strstr (out, want)) {
         fail_msg ("want '%s' in:\n%s", want, out);
@@ -386,26 +344,16 @@ test_status_synthetic (void **state)
     free (out);
     snprintf (cmd, sizeof cmd, "'%s' status --state '%s' --progress --top 1", WES_WESLEY_BIN,
               st_path);
-    assert_int_equal (wes_test_run (cmd, &out), 0);
-    assert_non_null (strstr (out, "  t2 "));
+    out = wes_test_expect_output (cmd, 0, "  t2 ");
     assert_null (strstr (out, "  t0 "));
-    assert_non_null (strstr (out, "... 2 more target(s) (--all shows them): "));
-    assert_non_null (strstr (out, " 1 done\n"));
-    assert_non_null (strstr (out, "running (2):\n  t1 "));
-    assert_non_null (strstr (out, "  ... 1 more\n"));
+    wes_test_has (out, "... 2 more target(s) (--all shows them): ");
+    wes_test_has (out, " 1 done\n");
+    wes_test_has (out, "running (2):\n  t1 ");
+    wes_test_has (out, "  ... 1 more\n");
     free (out);
     wes_plan_destroy (&plan);
     wes_test_rmtree (dir);
     free (dir);
-}
-
-static int
-s_teardown (void **state)
-{
-    wes_fleetfix_t *f = *state;
-    wes_fleetfix_destroy (&f);
-    *state = NULL;
-    return 0;
 }
 
 int
@@ -413,7 +361,7 @@ main (void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test (test_status_synthetic),
-        cmocka_unit_test_teardown (test_status_watch, s_teardown),
+        cmocka_unit_test_teardown (test_status_watch, wes_fleetfix_teardown),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);
 }

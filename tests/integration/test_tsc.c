@@ -22,6 +22,7 @@
 #include "schema/wes_model.h"
 #include "util/wes_buf.h"
 #include "util/wes_mem.h"
+#include "wes_testassert.h"
 #include "wes_testutil.h"
 
 #define S_TSC WES_SOURCE_DIR "/tools/node_modules/.bin/tsc"
@@ -67,7 +68,7 @@ test_tsc_rejects_errors (void **state)
     char *out = NULL;
     int rc = s_tsc (wes_buf_data (path), &out);
     assert_int_not_equal (rc, 0);
-    assert_non_null (strstr (out, "TS2322"));
+    wes_test_has (out, "TS2322");
     free (out);
     wes_buf_destroy (&path);
     wes_test_rmtree (dir);
@@ -216,7 +217,7 @@ test_all_types_typecheck (void **state)
     wes_buf_printf (files, "'%s/types.ts' '%s/misuse.ts'", dir, dir);
     rc = s_tsc (wes_buf_data (files), &out);
     assert_int_not_equal (rc, 0);
-    assert_non_null (strstr (out, "OWNER"));
+    wes_test_has (out, "OWNER");
     free (out);
 
     wes_buf_destroy (&files);

@@ -20,6 +20,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "wes_testassert.h"
 #include "wes_testutil.h"
 
 /*  Long enough that saves written back to back land in one window. */
@@ -66,40 +67,18 @@ s_teardown (void **state)
     return 0;
 }
 
-static size_t
-s_count (const char *haystack, const char *needle)
-{
-    size_t n = 0;
-    for (const char *p = strstr (haystack, needle); p; p = strstr (p + 1, needle)) {
-        n++;
-    }
-    return n;
-}
-
-static void
-s_sleep_ms (long ms)
-{
-    struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
-    nanosleep (&ts, NULL);
-}
-
 /*  The log once it holds at least count lines starting with needle... or
     fails at the deadline, showing the log. Caller frees. */
 static char *
 s_wait_log (const char *needle, size_t count)
 {
-    for (int waited = 0;; waited += 20) {
-        char *log = wes_test_read_file (s_log, NULL);
-        if (log && s_count (log, needle) >= count) {
-            return log;
-        }
-        if (waited > S_DEADLINE_MS) {
-            fail_msg ("no %zu x '%s' in the watch log after %d ms:\n%s", count, needle, waited,
-                      log ? log : "(no log)");
-        }
-        free (log);
-        s_sleep_ms (20);
+    char *log = wes_test_wait_file (s_log, needle, count, S_DEADLINE_MS);
+    if (!log) {
+        log = wes_test_read_file (s_log, NULL);
+        fail_msg ("no %zu x '%s' in the watch log after %d ms:\n%s", count, needle, S_DEADLINE_MS,
+                  log ? log : "(no log)");
     }
+    return log;
 }
 
 /*  How an editor saves: a temporary file in the same directory renamed
@@ -175,7 +154,7 @@ test_watch_lifecycle (void **state)
     s_check_last_hash (log);
     free (log);
     char *sql = s_output ("schema.sql");
-    assert_non_null (strstr (sql, "\"shop\""));
+    wes_test_has (sql, "\"shop\"");
     free (sql);
 
     /*  A valid edit, saved by rename. */
@@ -185,7 +164,7 @@ test_watch_lifecycle (void **state)
     s_check_last_hash (log);
     free (log);
     sql = s_output ("schema.sql");
-    assert_non_null (strstr (sql, "\"visit\""));
+    wes_test_has (sql, "\"visit\"");
     free (sql);
 
     /*  A bad edit: the error with its location, nothing replaced, still
@@ -193,8 +172,8 @@ test_watch_lifecycle (void **state)
     char *before[3] = {s_output ("schema.sql"), s_output ("types.ts"), s_output ("schema.json")};
     s_save_rename ("type Shop @wes_table {\n  id: Int! @wes_pk\n  x: Nope\n}\n");
     log = s_wait_log ("waiting for the next save", 1);
-    assert_non_null (strstr (log, "app.graphql:3:6: error"));
-    assert_int_equal (s_count (log, S_COMPILED), 2);
+    wes_test_has (log, "app.graphql:3:6: error");
+    assert_int_equal (wes_test_count (log, S_COMPILED), 2);
     free (log);
     char *after[3] = {s_output ("schema.sql"), s_output ("types.ts"), s_output ("schema.json")};
     for (int i = 0; i < 3; i++) {
@@ -210,7 +189,7 @@ test_watch_lifecycle (void **state)
     s_check_last_hash (log);
     free (log);
     sql = s_output ("schema.sql");
-    assert_non_null (strstr (sql, "\"x\""));
+    wes_test_has (sql, "\"x\"");
     free (sql);
 
     /*  Truncate and write in place. */
@@ -219,7 +198,7 @@ test_watch_lifecycle (void **state)
     s_check_last_hash (log);
     free (log);
     sql = s_output ("schema.sql");
-    assert_non_null (strstr (sql, "\"inplace\""));
+    wes_test_has (sql, "\"inplace\"");
     free (sql);
 
     /*  A burst of saves: fewer compiles than saves, the last one wins. */
@@ -240,10 +219,10 @@ test_watch_lifecycle (void **state)
         if (waited > S_DEADLINE_MS) {
             fail_msg ("the last save of the burst was never compiled");
         }
-        s_sleep_ms (20);
+        wes_test_sleep_ms (20);
     }
     log = s_wait_log (S_COMPILED, 5);
-    size_t burst = s_count (log, S_COMPILED) - 4;
+    size_t burst = wes_test_count (log, S_COMPILED) - 4;
     free (log);
     print_message ("%d saves in a burst gave %zu compile(s)\n", SAVES, burst);
     assert_true (burst >= 1 && burst < SAVES);
@@ -254,14 +233,14 @@ test_watch_lifecycle (void **state)
     free (log);
     assert_true (s_alive ());
     log = s_wait_log (S_COMPILED, 4 + burst);
-    size_t compiled = s_count (log, S_COMPILED);
+    size_t compiled = wes_test_count (log, S_COMPILED);
     free (log);
     s_save_in_place ("type Again @wes_table {\n  id: Int! @wes_pk\n}\n");
     log = s_wait_log (S_COMPILED, compiled + 1);
     s_check_last_hash (log);
     free (log);
     sql = s_output ("schema.sql");
-    assert_non_null (strstr (sql, "\"again\""));
+    wes_test_has (sql, "\"again\"");
     free (sql);
 
     /*  SIGTERM: a clean exit 0. */
@@ -281,22 +260,16 @@ test_usage_and_unwatchable (void **state)
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         snprintf (cmd, sizeof cmd, "cd '%s' && '%s' watch %s -o out", s_dir, WES_WESLEY_BIN,
                   bad[i]);
-        if (wes_test_run (cmd, &out) != 2) {
-            fail_msg ("'%s' should be a usage error:\n%s", bad[i], out);
-        }
-        free (out);
+        wes_test_expect (cmd, 2, NULL); /* a usage error */
     }
     snprintf (cmd, sizeof cmd, "'%s' watch --help", WES_WESLEY_BIN);
-    assert_int_equal (wes_test_run (cmd, &out), 0);
-    assert_non_null (strstr (out, "--debounce-ms N"));
-    assert_non_null (strstr (out, "(default: 200)"));
+    out = wes_test_expect_output (cmd, 0, "--debounce-ms N");
+    wes_test_has (out, "(default: 200)");
     free (out);
     /*  A directory that does not exist cannot be watched: 3, at once. */
     snprintf (cmd, sizeof cmd, "'%s' watch '%s/no/such/dir/a.graphql' -o '%s/out2'", WES_WESLEY_BIN,
               s_dir, s_dir);
-    assert_int_equal (wes_test_run (cmd, &out), 3);
-    assert_non_null (strstr (out, "cannot watch"));
-    free (out);
+    wes_test_expect (cmd, 3, "cannot watch");
 }
 
 /*  Started before the file exists: waits for it instead of exiting. */

@@ -73,28 +73,15 @@ static int
 s_setup (void **state)
 {
     (void) state;
-    signal (SIGPIPE, SIG_IGN);
-    s_pg = wes_pgfix_start ();
-    s_dir = wes_test_tmpdir ("wes-zd");
-    return s_pg && s_dir ? 0 : -1;
+    return wes_pgfix_start_scratch ("wes-zd", &s_pg, &s_dir);
 }
 
 static int
 s_teardown (void **state)
 {
     (void) state;
-    wes_pgfix_destroy (&s_pg);
-    wes_test_rmtree (s_dir);
-    free (s_dir);
+    wes_pgfix_destroy_scratch (&s_pg, &s_dir);
     return 0;
-}
-
-static char *
-s_path (const char *name)
-{
-    char *p = malloc (strlen (s_dir) + strlen (name) + 2);
-    sprintf (p, "%s/%s", s_dir, name);
-    return p;
 }
 
 static int
@@ -144,10 +131,11 @@ static void
 test_busy_tables_change_without_downtime (void **state)
 {
     (void) state;
-    char *v1 = s_path ("v1.graphql"), *v2 = s_path ("v2.graphql");
-    char *plan = s_path ("plan.json"), *plan_sql = s_path ("plan.sql");
-    char *old_app = s_path ("old.sql"), *new_app = s_path ("new.sql");
-    char *bench_log = s_path ("pgbench.log"), *apply_log = s_path ("apply.log");
+    char *v1 = wes_test_path (s_dir, "v1.graphql"), *v2 = wes_test_path (s_dir, "v2.graphql");
+    char *plan = wes_test_path (s_dir, "plan.json"), *plan_sql = wes_test_path (s_dir, "plan.sql");
+    char *old_app = wes_test_path (s_dir, "old.sql"), *new_app = wes_test_path (s_dir, "new.sql");
+    char *bench_log = wes_test_path (s_dir, "pgbench.log"),
+         *apply_log = wes_test_path (s_dir, "apply.log");
     assert_int_equal (wes_test_write_file (v1, s_v1), 0);
     assert_int_equal (wes_test_write_file (v2, s_v2), 0);
     assert_int_equal (wes_test_write_file (old_app, s_old_app), 0);
@@ -158,12 +146,9 @@ test_busy_tables_change_without_downtime (void **state)
     char *out = NULL;
 
     /* v1, with data, through Wesley itself */
-    snprintf (cmd, sizeof cmd, "'%s' apply --quiet --schema '%s' --db '%s'", WES_WESLEY_BIN, v1,
-              ci);
-    if (wes_test_run (cmd, &out) != 0) {
-        fail_msg ("bootstrap failed:\n%s", out);
+    if (wes_test_apply_schema (v1, ci) != 0) {
+        fail_msg ("bootstrap failed (output above)");
     }
-    free (out);
     char fill[512];
     snprintf (fill, sizeof fill,
               "CREATE SEQUENCE transfer_seq;"
@@ -195,7 +180,7 @@ test_busy_tables_change_without_downtime (void **state)
 
     /* the new application is deployed; contract runs under its writes */
     free (bench_log);
-    bench_log = s_path ("pgbench-new.log");
+    bench_log = wes_test_path (s_dir, "pgbench-new.log");
     bench = s_pgbench_spawn (new_app, 4, 6, bench_log);
     usleep (500 * 1000);
     snprintf (cmd, sizeof cmd, "'%s' apply --plan '%s' --db '%s'", WES_WESLEY_BIN, plan, ci);

@@ -7,7 +7,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "plan/wes_plan.h"
@@ -40,21 +39,6 @@ typedef struct {
     char worker[64];        /* matching row's worker */
     char attempt[64];       /* matching row's attempt */
 } s_wait_t;
-
-static int64_t
-s_now_ms (void)
-{
-    struct timespec ts;
-    clock_gettime (CLOCK_MONOTONIC, &ts);
-    return (int64_t) ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-static void
-s_sleep_ms (int ms)
-{
-    struct timespec ts = {ms / 1000, (long) (ms % 1000) * 1000000L};
-    nanosleep (&ts, NULL);
-}
 
 /*  CURVE is the default of `wesley run` and `wesley-worker`: a fixture
     process talks plaintext over loopback (--insecure-dev) unless the
@@ -204,6 +188,13 @@ wes_fleetfix_destroy (wes_fleetfix_t **self_p)
     *self_p = NULL;
 }
 
+int
+wes_fleetfix_teardown (void **state)
+{
+    wes_fleetfix_destroy ((wes_fleetfix_t **)state);
+    return 0;
+}
+
 const char *
 wes_fleetfix_dir (const wes_fleetfix_t *self)
 {
@@ -275,8 +266,8 @@ wes_fleetfix_start_coord (wes_fleetfix_t *self, bool resume, const char *extra)
 const char *
 wes_fleetfix_endpoint (wes_fleetfix_t *self, int timeout_ms)
 {
-    int64_t until = s_now_ms () + timeout_ms;
-    while (s_now_ms () < until) {
+    int64_t until = wes_test_now_ms () + timeout_ms;
+    while (wes_test_now_ms () < until) {
         wes_store_t *st = wes_store_open (self->state, true, NULL);
         if (st) {
             const char *ep = wes_store_get_option (st, "endpoint");
@@ -289,7 +280,7 @@ wes_fleetfix_endpoint (wes_fleetfix_t *self, int timeout_ms)
                 return self->endpoint;
             }
         }
-        s_sleep_ms (50);
+        wes_test_sleep_ms (50);
     }
     return NULL;
 }
@@ -361,8 +352,8 @@ wes_fleetfix_wait_step (wes_fleetfix_t *self, wes_fleetfix_pred_t fn, void *arg,
     if (!w.plan) {
         return false;
     }
-    int64_t until = s_now_ms () + timeout_ms;
-    while (!w.found && s_now_ms () < until) {
+    int64_t until = wes_test_now_ms () + timeout_ms;
+    while (!w.found && wes_test_now_ms () < until) {
         wes_store_t *st = wes_store_open (self->state, true, NULL);
         if (st) {
             if (wes_store_each_step (st, s_wait_each, &w) != 0) {
@@ -371,7 +362,7 @@ wes_fleetfix_wait_step (wes_fleetfix_t *self, wes_fleetfix_pred_t fn, void *arg,
             wes_store_destroy (&st);
         }
         if (!w.found) {
-            s_sleep_ms (20);
+            wes_test_sleep_ms (20);
         }
     }
     wes_plan_destroy (&w.plan);
@@ -408,6 +399,27 @@ wes_fleetfix_status_json (wes_fleetfix_t *self, int *rc)
         *rc = r;
     }
     return out;
+}
+
+json_t *
+wes_fleetfix_status_doc (wes_fleetfix_t *self)
+{
+    int rc = -1;
+    char *out = wes_fleetfix_status_json (self, &rc);
+    json_error_t err;
+    json_t *doc = rc == 0 && out ? json_loads (out, 0, &err) : NULL;
+    if (!doc) {
+        fprintf (stderr, "fleetfix: status --json exited %d%s%s:\n%s\n", rc,
+                 rc == 0 ? ", not JSON: " : "", rc == 0 ? err.text : "", out ? out : "(nothing)");
+    }
+    free (out);
+    return doc;
+}
+
+void
+wes_fleetfix_dump_log (const wes_fleetfix_t *self)
+{
+    wes_test_dump_file ("coordinator log", self->coord_log);
 }
 
 int
@@ -464,11 +476,5 @@ wes_fleetfix_connect (wes_fleetfix_t *self, const char *db)
 int
 wes_fleetfix_log_count (wes_fleetfix_t *self, const char *needle)
 {
-    char *text = wes_test_read_file (self->coord_log, NULL);
-    int n = 0;
-    for (const char *p = text; p && (p = strstr (p, needle)); p++) {
-        n++;
-    }
-    free (text);
-    return n;
+    return (int)wes_test_count_file (self->coord_log, needle);
 }

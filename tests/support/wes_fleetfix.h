@@ -12,6 +12,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <jansson.h>
+
 #include "coordinator/wes_store.h"
 
 #define WES_FLEETFIX_MAX_WORKERS 8
@@ -24,6 +26,10 @@ typedef struct wes_fleetfix wes_fleetfix_t;
     (printed). */
 wes_fleetfix_t *wes_fleetfix_new (size_t n, int big_rows, const char *plan_args);
 void wes_fleetfix_destroy (wes_fleetfix_t **self_p);
+/*  A cmocka teardown: destroys the fleet a test stored in *state (a test
+    that makes a fleet puts it there first, so that a failed assertion
+    still ends its processes). Always 0. */
+int wes_fleetfix_teardown (void **state);
 
 const char *wes_fleetfix_dir (const wes_fleetfix_t *self);
 const char *wes_fleetfix_state (const wes_fleetfix_t *self);
@@ -64,6 +70,11 @@ int wes_fleetfix_run_state (wes_fleetfix_t *self);
 
 /*  `wesley status --json` output (caller frees), and its exit status. */
 char *wes_fleetfix_status_json (wes_fleetfix_t *self, int *rc);
+/*  The same as a document (caller decrefs), or NULL after printing the
+    exit status and the output when the command failed or printed no JSON. */
+json_t *wes_fleetfix_status_doc (wes_fleetfix_t *self);
+/*  Prints the coordinator log to stderr (for a failed test). */
+void wes_fleetfix_dump_log (const wes_fleetfix_t *self);
 /*  Every database: `wesley drift` against blog-v2 clean and the ledger
     holding each plan step exactly once. 0 ok, else the number of bad
     databases (printed). */

@@ -67,8 +67,6 @@ static pid_t s_spawn (wes_pgfix_t *self, char *const argv[], int in_fd, int out_
                       bool die_with_parent);
 static int s_wait_exit (pid_t pid, int timeout_ms, int *status_out);
 static int s_run_psql (wes_pgfix_t *self, char *const argv[], const char *input, char **output);
-static long long s_now_ms (void);
-static void s_sleep_ms (int ms);
 static bool s_port_free (int port);
 static char *s_log_tail (const wes_pgfix_t *self);
 static void s_quiet_notice (void *arg, const char *message);
@@ -78,7 +76,7 @@ wes_pgfix_t *
 wes_pgfix_start (void)
 {
     wes_pgfix_t *self = wes_new (wes_pgfix_t);
-    self->seed = (unsigned)getpid () * 2654435761u ^ (unsigned)s_now_ms ();
+    self->seed = (unsigned)getpid () * 2654435761u ^ (unsigned)wes_test_now_ms ();
     self->bindir = s_find_bindir ();
     if (!self->bindir) {
         fprintf (stderr, "wes_pgfix: no PostgreSQL server binaries found (set WES_PG_BINDIR, "
@@ -165,6 +163,29 @@ wes_pgfix_destroy (wes_pgfix_t **self_p)
     free (self->psql);
     free (self);
     *self_p = NULL;
+}
+
+int
+wes_pgfix_start_scratch (const char *prefix, wes_pgfix_t **pg_out, char **dir_out)
+{
+    signal (SIGPIPE, SIG_IGN);
+    *pg_out = wes_pgfix_start ();
+    *dir_out = wes_test_tmpdir (prefix);
+    if (!*dir_out) {
+        fprintf (stderr, "pgfix: no scratch directory for %s: %s\n", prefix, strerror (errno));
+    }
+    return *pg_out && *dir_out ? 0 : -1;
+}
+
+void
+wes_pgfix_destroy_scratch (wes_pgfix_t **pg_p, char **dir_p)
+{
+    wes_pgfix_destroy (pg_p);
+    if (*dir_p) {
+        wes_test_rmtree (*dir_p);
+        free (*dir_p);
+        *dir_p = NULL;
+    }
 }
 
 int
@@ -430,7 +451,7 @@ s_watchdog_start (wes_pgfix_t *self)
         if (pm > 0) {
             kill (pm, SIGQUIT);
             for (int i = 0; i < 1500 && kill (pm, 0) == 0; i++) {
-                s_sleep_ms (10);
+                wes_test_sleep_ms (10);
             }
             if (kill (pm, 0) == 0) {
                 kill (pm, SIGKILL); /* or a zombie nobody reaps: harmless */
@@ -620,9 +641,9 @@ s_launch (wes_pgfix_t *self)
         wes_buf_t *ci = wes_buf_new ();
         wes_buf_printf (ci, "%s connect_timeout=5", conninfo);
         free (conninfo);
-        long long deadline = s_now_ms () + S_READY_TIMEOUT_MS;
+        long long deadline = wes_test_now_ms () + S_READY_TIMEOUT_MS;
         bool exited = false;
-        while (s_now_ms () < deadline) {
+        while (wes_test_now_ms () < deadline) {
             if (PQping (wes_buf_data (ci)) == PQPING_OK) {
                 rc = 0;
                 break;
@@ -634,7 +655,7 @@ s_launch (wes_pgfix_t *self)
                 self->pid = 0;
                 break;
             }
-            s_sleep_ms (10);
+            wes_test_sleep_ms (10);
         }
         wes_buf_destroy (&ci);
         if (rc == 0) {
@@ -723,7 +744,7 @@ s_spawn (wes_pgfix_t *self, char *const argv[], int in_fd, int out_fd, bool as_u
 static int
 s_wait_exit (pid_t pid, int timeout_ms, int *status_out)
 {
-    long long deadline = s_now_ms () + timeout_ms;
+    long long deadline = wes_test_now_ms () + timeout_ms;
     while (true) {
         int status = 0;
         pid_t w = waitpid (pid, &status, timeout_ms < 0 ? 0 : WNOHANG);
@@ -736,11 +757,11 @@ s_wait_exit (pid_t pid, int timeout_ms, int *status_out)
         if (w < 0 && errno != EINTR) {
             return -1;
         }
-        if (timeout_ms >= 0 && s_now_ms () >= deadline) {
+        if (timeout_ms >= 0 && wes_test_now_ms () >= deadline) {
             return -1;
         }
         if (w == 0) {
-            s_sleep_ms (5);
+            wes_test_sleep_ms (5);
         }
     }
 }
@@ -846,22 +867,6 @@ s_run_psql (wes_pgfix_t *self, char *const argv[], const char *input, char **out
     }
     wes_buf_destroy (&out);
     return rc;
-}
-
-static long long
-s_now_ms (void)
-{
-    struct timespec ts;
-    clock_gettime (CLOCK_MONOTONIC, &ts);
-    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-static void
-s_sleep_ms (int ms)
-{
-    struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
-    while (nanosleep (&ts, &ts) != 0 && errno == EINTR) {
-    }
 }
 
 /*  The server listens on no TCP port, but other code may derive TCP ports

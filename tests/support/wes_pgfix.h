@@ -33,6 +33,16 @@ wes_pgfix_t *wes_pgfix_start (void);
     directory. Safe on NULL; sets *self_p to NULL. */
 void wes_pgfix_destroy (wes_pgfix_t **self_p);
 
+/*  The usual fixture of a test program on one cluster: SIGPIPE ignored (a
+    psql or wesley child that exits early must not kill the test), the
+    cluster started, and a scratch directory made by wes_test_tmpdir
+    (prefix). 0 ok; -1 when either could not be made (printed), whatever
+    was made left in *pg_out and *dir_out for wes_pgfix_destroy_scratch. */
+int wes_pgfix_start_scratch (const char *prefix, wes_pgfix_t **pg_out, char **dir_out) WES_MUST_USE;
+/*  Stops the cluster and removes and frees the directory; sets both to
+    NULL. Safe on NULL values. */
+void wes_pgfix_destroy_scratch (wes_pgfix_t **pg_p, char **dir_p);
+
 /*  Stops the server only (immediate shutdown; the data stay), and starts it
     again on the same directory and port: for tests of lost connections. */
 int wes_pgfix_stop (wes_pgfix_t *self) WES_MUST_USE;

@@ -1,6 +1,8 @@
 /*  wes_testutil.c — small helpers shared by the test programs. */
 #include "wes_testutil.h"
 
+#include <errno.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -75,6 +77,124 @@ wes_test_run (const char *command, char **output)
         return -1;
     }
     return WEXITSTATUS (status);
+}
+
+int
+wes_test_wesley (char **output, const char *fmt, ...)
+{
+    va_list ap;
+    va_start (ap, fmt);
+    int len = vsnprintf (NULL, 0, fmt, ap);
+    va_end (ap);
+    if (len < 0) {
+        return -1;
+    }
+    char *args = wes_alloc ((size_t)len + 1);
+    va_start (ap, fmt);
+    vsnprintf (args, (size_t)len + 1, fmt, ap);
+    va_end (ap);
+    wes_buf_t *cmd = wes_buf_new ();
+    wes_buf_printf (cmd, "'%s' %s", WES_WESLEY_BIN, args);
+    free (args);
+    char *dummy = NULL;
+    int rc = wes_test_run (wes_buf_data (cmd), output ? output : &dummy);
+    free (dummy);
+    wes_buf_destroy (&cmd);
+    return rc;
+}
+
+int
+wes_test_apply_schema (const char *sdl_path, const char *conninfo)
+{
+    wes_buf_t *cmd = wes_buf_new ();
+    wes_buf_printf (cmd, "'%s' apply --quiet --schema '%s' --db '%s'", WES_WESLEY_BIN, sdl_path,
+                    conninfo);
+    char *out = NULL;
+    int rc = wes_test_run (wes_buf_data (cmd), &out);
+    if (rc != 0) {
+        fprintf (stderr, "apply --schema failed: `%s` exited %d:\n%s\n", wes_buf_data (cmd), rc,
+                 out ? out : "");
+    }
+    free (out);
+    wes_buf_destroy (&cmd);
+    return rc == 0 ? 0 : -1;
+}
+
+char *
+wes_test_path (const char *dir, const char *name)
+{
+    wes_buf_t *b = wes_buf_new ();
+    wes_buf_printf (b, "%s/%s", dir, name);
+    char *path = wes_buf_steal (b);
+    wes_buf_destroy (&b);
+    return path;
+}
+
+void
+wes_test_dump_file (const char *heading, const char *path)
+{
+    char *text = wes_test_read_file (path, NULL);
+    fprintf (stderr, "%s:\n%s\n", heading, text ? text : "");
+    free (text);
+}
+
+size_t
+wes_test_count (const char *text, const char *needle)
+{
+    size_t n = 0;
+    for (const char *p = text; p && (p = strstr (p, needle)); p++) {
+        n++;
+    }
+    return n;
+}
+
+size_t
+wes_test_count_file (const char *path, const char *needle)
+{
+    char *text = wes_test_read_file (path, NULL);
+    size_t n = wes_test_count (text, needle);
+    free (text);
+    return n;
+}
+
+char *
+wes_test_wait_file (const char *path, const char *needle, size_t count, int timeout_ms)
+{
+    int64_t until = wes_test_now_ms () + timeout_ms;
+    for (;;) {
+        char *text = wes_test_read_file (path, NULL);
+        if (wes_test_count (text, needle) >= count) {
+            return text;
+        }
+        free (text);
+        if (wes_test_now_ms () >= until) {
+            break;
+        }
+        wes_test_sleep_ms (20);
+    }
+    if (count == 1) {
+        fprintf (stderr, "no \"%s\" in %s within %d ms\n", needle, path, timeout_ms);
+    }
+    else {
+        fprintf (stderr, "no %zu x \"%s\" in %s within %d ms\n", count, needle, path, timeout_ms);
+    }
+    return NULL;
+}
+
+int64_t
+wes_test_now_ms (void)
+{
+    struct timespec ts;
+    clock_gettime (CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+void
+wes_test_sleep_ms (int ms)
+{
+    struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
+    while (nanosleep (&ts, &ts) != 0 && errno == EINTR) {
+    }
 }
 
 char *

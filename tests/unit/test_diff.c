@@ -14,22 +14,7 @@
 #include "plan/wes_diff.h"
 #include "schema/wes_compile.h"
 #include "schema/wes_parser.h"
-
-//  Parses and compiles sdl; fails the test on any error
-static wes_model_t *
-s_compile (const char *sdl)
-{
-    wes_diag_t *diag = wes_diag_new ("test.graphql");
-    wes_ast_doc_t *doc = wes_parse_buffer ("test.graphql", sdl, strlen (sdl), diag);
-    wes_model_t *m = doc ? wes_compile (doc, diag) : NULL;
-    if (!m) {
-        wes_diag_print (diag, stderr);
-        fail_msg ("SDL did not compile:\n%s", sdl);
-    }
-    wes_ast_doc_destroy (&doc);
-    wes_diag_destroy (&diag);
-    return m;
-}
+#include "wes_testassert.h"
 
 //  The change of this kind on table/object, or NULL
 static const wes_change_t *
@@ -107,8 +92,8 @@ static void
 test_identity_is_empty (void **state)
 {
     (void)state;
-    wes_model_t *a = s_compile (s_base);
-    wes_model_t *b = s_compile (s_base);
+    wes_model_t *a = wes_test_compile (s_base);
+    wes_model_t *b = wes_test_compile (s_base);
     wes_diff_t *d = wes_diff_new (a, b);
     assert_int_equal (wes_diff_count (d), 0);
     json_t *j = wes_diff_to_json (d);
@@ -125,8 +110,8 @@ static void
 test_every_kind (void **state)
 {
     (void)state;
-    wes_model_t *a = s_compile (s_base);
-    wes_model_t *b = s_compile (s_next);
+    wes_model_t *a = wes_test_compile (s_base);
+    wes_model_t *b = wes_test_compile (s_next);
     wes_diff_t *d = wes_diff_new (a, b);
 
     //  enums
@@ -212,8 +197,8 @@ static void
 test_order_is_deterministic (void **state)
 {
     (void)state;
-    wes_model_t *a = s_compile (s_base);
-    wes_model_t *b = s_compile (s_next);
+    wes_model_t *a = wes_test_compile (s_base);
+    wes_model_t *b = wes_test_compile (s_next);
     wes_diff_t *d = wes_diff_new (a, b);
     const char *last_table = "";
     bool seen_table = false;
@@ -326,8 +311,8 @@ static void
 test_json_form (void **state)
 {
     (void)state;
-    wes_model_t *a = s_compile ("type T @wes_table { id: ID! @wes_pk\n a: String }");
-    wes_model_t *b = s_compile ("type T @wes_table { id: ID! @wes_pk\n a: Int }");
+    wes_model_t *a = wes_test_compile ("type T @wes_table { id: ID! @wes_pk\n a: String }");
+    wes_model_t *b = wes_test_compile ("type T @wes_table { id: ID! @wes_pk\n a: Int }");
     wes_diff_t *d = wes_diff_new (a, b);
     assert_int_equal (wes_diff_count (d), 1);
     json_t *j = wes_diff_to_json (d);
@@ -352,10 +337,10 @@ static void
 test_enum_reorder_and_false_rename (void **state)
 {
     (void)state;
-    wes_model_t *a = s_compile ("enum E { A B C }\ntype T @wes_table { id: ID! @wes_pk\n"
-                                "x: String }");
-    wes_model_t *b = s_compile ("enum E { B A C }\ntype T @wes_table { id: ID! @wes_pk\n"
-                                "x: String\n y: String @wes_renamedFrom(name: \"x\") }");
+    wes_model_t *a = wes_test_compile ("enum E { A B C }\ntype T @wes_table { id: ID! @wes_pk\n"
+                                       "x: String }");
+    wes_model_t *b = wes_test_compile ("enum E { B A C }\ntype T @wes_table { id: ID! @wes_pk\n"
+                                       "x: String\n y: String @wes_renamedFrom(name: \"x\") }");
     wes_diff_t *d = wes_diff_new (a, b);
     const wes_change_t *c = s_must (d, WES_CHANGE_ENUM_REORDER, NULL, "e");
     assert_string_equal (c->sentence, "enum e: values ('A', 'B', 'C'), expected ('B', 'A', 'C')");

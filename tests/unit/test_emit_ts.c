@@ -13,6 +13,7 @@
 
 #include "schema/wes_emit_ts.h"
 #include "schema/wes_model.h"
+#include "wes_testassert.h"
 
 static size_t
 s_find (const char *haystack, const char *needle)
@@ -30,16 +31,6 @@ s_absent (const char *haystack, const char *needle)
     if (strstr (haystack, needle)) {
         fail_msg ("did not expect:\n%s\n--- in:\n%s", needle, haystack);
     }
-}
-
-static wes_column_t *
-s_col (wes_table_t *t, const char *name, const char *type, bool not_null, const char *dflt)
-{
-    wes_column_t *c = wes_table_add_column (t, name, type);
-    assert_non_null (c);
-    c->not_null = not_null;
-    wes_model_set_str (&c->default_expr, dflt);
-    return c;
 }
 
 //  One table with a column of every mapped type, an enum, an empty enum
@@ -60,47 +51,47 @@ s_types_model (void)
 
     wes_table_t *t = wes_model_add_table (m, "user_account");
     wes_model_set_str (&t->gql_name, "UserAccount");
-    s_col (t, "id", "uuid", true, "gen_random_uuid()");
-    s_col (t, "name", "text", true, NULL);
-    s_col (t, "nick", "character varying(64)", false, NULL);
-    s_col (t, "code", "character(3)", false, NULL);
-    s_col (t, "mail", "citext", false, NULL);
-    s_col (t, "ip", "inet", false, NULL);
-    s_col (t, "net", "cidr", false, NULL);
-    s_col (t, "mac", "macaddr", false, NULL);
-    s_col (t, "ttl", "interval", false, NULL);
-    s_col (t, "at_time", "time without time zone", false, NULL);
-    s_col (t, "age", "integer", true, "0");
-    s_col (t, "small", "smallint", false, NULL);
-    s_col (t, "ratio", "real", false, NULL);
-    s_col (t, "score", "double precision", false, NULL);
-    s_col (t, "big", "bigint", true, NULL);
-    s_col (t, "price", "numeric(12,2)", false, NULL);
-    s_col (t, "active", "boolean", true, "true");
-    s_col (t, "created_at", "timestamp with time zone", true, "now()");
-    s_col (t, "seen_at", "timestamp(3) without time zone", false, NULL);
-    s_col (t, "born", "date", false, NULL);
-    s_col (t, "doc", "jsonb", false, NULL);
-    s_col (t, "raw_doc", "json", true, NULL);
-    s_col (t, "blob", "bytea", false, NULL);
-    s_col (t, "role", "user_role", true, "'VIEWER'");
-    wes_column_t *c = s_col (t, "roles", "user_role[]", true, NULL);
+    wes_test_column (t, "id", "uuid", true, "gen_random_uuid()");
+    wes_test_column (t, "name", "text", true, NULL);
+    wes_test_column (t, "nick", "character varying(64)", false, NULL);
+    wes_test_column (t, "code", "character(3)", false, NULL);
+    wes_test_column (t, "mail", "citext", false, NULL);
+    wes_test_column (t, "ip", "inet", false, NULL);
+    wes_test_column (t, "net", "cidr", false, NULL);
+    wes_test_column (t, "mac", "macaddr", false, NULL);
+    wes_test_column (t, "ttl", "interval", false, NULL);
+    wes_test_column (t, "at_time", "time without time zone", false, NULL);
+    wes_test_column (t, "age", "integer", true, "0");
+    wes_test_column (t, "small", "smallint", false, NULL);
+    wes_test_column (t, "ratio", "real", false, NULL);
+    wes_test_column (t, "score", "double precision", false, NULL);
+    wes_test_column (t, "big", "bigint", true, NULL);
+    wes_test_column (t, "price", "numeric(12,2)", false, NULL);
+    wes_test_column (t, "active", "boolean", true, "true");
+    wes_test_column (t, "created_at", "timestamp with time zone", true, "now()");
+    wes_test_column (t, "seen_at", "timestamp(3) without time zone", false, NULL);
+    wes_test_column (t, "born", "date", false, NULL);
+    wes_test_column (t, "doc", "jsonb", false, NULL);
+    wes_test_column (t, "raw_doc", "json", true, NULL);
+    wes_test_column (t, "blob", "bytea", false, NULL);
+    wes_test_column (t, "role", "user_role", true, "'VIEWER'");
+    wes_column_t *c = wes_test_column (t, "roles", "user_role[]", true, NULL);
     c->is_array = true;
     c->array_elem_not_null = true;
-    c = s_col (t, "tags", "text[]", false, NULL);
+    c = wes_test_column (t, "tags", "text[]", false, NULL);
     c->is_array = true;
-    c = s_col (t, "grid", "integer[][]", false, NULL);
+    c = wes_test_column (t, "grid", "integer[][]", false, NULL);
     c->is_array = true;
-    s_col (t, "void", "nothing_yet", false, NULL);
-    s_col (t, "mood", "mood", false, NULL);
-    s_col (t, "geo", "point", false, NULL);
-    s_col (t, "first-name", "text", false, NULL);
-    s_col (t, "select", "text", true, NULL);
-    s_col (t, "2fa", "boolean", true, NULL);
+    wes_test_column (t, "void", "nothing_yet", false, NULL);
+    wes_test_column (t, "mood", "mood", false, NULL);
+    wes_test_column (t, "geo", "point", false, NULL);
+    wes_test_column (t, "first-name", "text", false, NULL);
+    wes_test_column (t, "select", "text", true, NULL);
+    wes_test_column (t, "2fa", "boolean", true, NULL);
 
     //  No GraphQL name (as from a database): PascalCase of the table name
     wes_table_t *u = wes_model_add_table (m, "order_item");
-    s_col (u, "id", "integer", true, NULL);
+    wes_test_column (u, "id", "integer", true, NULL);
     wes_model_add_table (m, "empty_table");
     wes_model_canonicalize (m);
     return m;
@@ -252,9 +243,9 @@ test_deterministic_and_uncanonical (void **state)
     //  Order by name and ordinal, even without canonicalize
     wes_model_t *m = wes_model_new ();
     wes_table_t *z = wes_model_add_table (m, "zeta");
-    wes_column_t *c = s_col (z, "b", "integer", true, NULL);
+    wes_column_t *c = wes_test_column (z, "b", "integer", true, NULL);
     c->ordinal = 5;
-    c = s_col (z, "a", "integer", true, NULL);
+    c = wes_test_column (z, "a", "integer", true, NULL);
     c->ordinal = 1;
     wes_model_add_table (m, "alpha");
     char *tm = wes_emit_ts (m);
@@ -279,13 +270,13 @@ test_name_clashes (void **state)
     wes_enum_add_value (e, "on");
     wes_table_t *t = wes_model_add_table (m, "json_table");
     wes_model_set_str (&t->gql_name, "Json");
-    s_col (t, "s", "status", true, NULL);
+    wes_test_column (t, "s", "status", true, NULL);
     t = wes_model_add_table (m, "user");
     wes_model_set_str (&t->gql_name, "User");
-    s_col (t, "id", "integer", true, NULL);
+    wes_test_column (t, "id", "integer", true, NULL);
     t = wes_model_add_table (m, "user_insert");
     wes_model_set_str (&t->gql_name, "UserInsert");
-    s_col (t, "id", "integer", true, NULL);
+    wes_test_column (t, "id", "integer", true, NULL);
     wes_model_canonicalize (m);
     char *ts = wes_emit_ts (m);
     s_find (ts, "export type Tables2 = 'on';\nexport const Tables2Values = ['on'] as const;\n");

@@ -17,21 +17,7 @@
 #include "plan/wes_planner.h"
 #include "schema/wes_compile.h"
 #include "schema/wes_parser.h"
-
-static wes_model_t *
-s_compile (const char *sdl)
-{
-    wes_diag_t *diag = wes_diag_new ("test.graphql");
-    wes_ast_doc_t *doc = wes_parse_buffer ("test.graphql", sdl, strlen (sdl), diag);
-    wes_model_t *m = doc ? wes_compile (doc, diag) : NULL;
-    if (!m) {
-        wes_diag_print (diag, stderr);
-        fail_msg ("SDL did not compile:\n%s", sdl);
-    }
-    wes_ast_doc_destroy (&doc);
-    wes_diag_destroy (&diag);
-    return m;
-}
+#include "wes_testassert.h"
 
 static void
 s_contains (const char *haystack, const char *needle)
@@ -118,8 +104,8 @@ s_check_plan (wes_plan_t *p)
 static wes_plan_t *
 s_plan_opts (const char *a_sdl, const char *b_sdl, bool destructive)
 {
-    wes_model_t *a = a_sdl ? s_compile (a_sdl) : wes_model_new ();
-    wes_model_t *b = s_compile (b_sdl);
+    wes_model_t *a = a_sdl ? wes_test_compile (a_sdl) : wes_model_new ();
+    wes_model_t *b = wes_test_compile (b_sdl);
     wes_planner_opts_t opts;
     wes_planner_opts_init (&opts);
     opts.allow_destructive = destructive;
@@ -162,8 +148,8 @@ s_plan_models (wes_model_t *a, wes_model_t *b, bool destructive, char **err)
 static char *
 s_refused (const char *a_sdl, const char *b_sdl, bool destructive)
 {
-    wes_model_t *a = s_compile (a_sdl);
-    wes_model_t *b = s_compile (b_sdl);
+    wes_model_t *a = wes_test_compile (a_sdl);
+    wes_model_t *b = wes_test_compile (b_sdl);
     wes_planner_opts_t opts;
     wes_planner_opts_init (&opts);
     opts.allow_destructive = destructive;
@@ -481,7 +467,8 @@ test_add_unique_and_primary_key (void **state)
     wes_table_t *t = wes_model_add_table (a, "user");
     wes_table_add_column (t, "id", "uuid")->not_null = true;
     wes_table_add_column (t, "email", "text");
-    wes_model_t *b = s_compile ("type User @wes_table {\n" T_ID "  email: String @wes_unique\n}\n");
+    wes_model_t *b =
+        wes_test_compile ("type User @wes_table {\n" T_ID "  email: String @wes_unique\n}\n");
     wes_plan_t *p = s_plan_models (a, b, false, NULL);
     assert_non_null (p);
     assert_int_equal (wes_plan_count (p), 4);
@@ -930,9 +917,10 @@ static void
 test_options (void **state)
 {
     (void)state;
-    wes_model_t *a = s_compile (s_users);
-    wes_model_t *b = s_compile ("type User @wes_table {\n" T_ID "  email: String @wes_index\n"
-                                "  t: UUID @wes_default(expr: \"gen_random_uuid()\")\n}\n");
+    wes_model_t *a = wes_test_compile (s_users);
+    wes_model_t *b =
+        wes_test_compile ("type User @wes_table {\n" T_ID "  email: String @wes_index\n"
+                          "  t: UUID @wes_default(expr: \"gen_random_uuid()\")\n}\n");
     wes_planner_opts_t opts;
     wes_planner_opts_init (&opts);
     opts.batch_rows = 100;
