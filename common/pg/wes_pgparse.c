@@ -70,6 +70,14 @@ wes_pgparse (const char *sql, size_t len, wes_pgparse_error_t *error)
             if (tree && !json_object_get (tree, "stmts")) {
                 json_object_set_new (tree, "stmts", json_array ());
             }
+            else if (!tree && jerr.position > 0 && strstr (jerr.text, "depth")) {
+                /* jansson refuses JSON nested deeper than JSON_PARSER_MAX_DEPTH
+                   (2048): a statement of about 1,000 nested expressions or
+                   subqueries. Say so rather than blame libpg_query. */
+                s_set_error (error, sql, len, -1,
+                             "SQL nested too deeply to analyse (its parse tree is deeper than "
+                             "the JSON reader's limit of 2048 levels)");
+            }
             else {
                 json_decref (tree);
                 tree = NULL;
