@@ -465,6 +465,31 @@ test_parse_error_and_json (void **state)
     assert_int_equal (wes_lint_count (l), 0);
     assert_int_equal (err.line, 2);
     assert_int_equal (err.col, 25);
+    /* malformed UTF-8 (found by fuzz_sql: refused as "libpg_query returned an
+       unreadable parse tree" without a position): refused at its byte, like
+       PostgreSQL, in a literal, an identifier or a comment; overlong forms
+       and surrogates too */
+    static const struct {
+        const char *sql;
+        int col;
+    } bad_utf8[] = {
+        {"SELECT 1;\nSELECT '\xc3\xa9\xff' FROM t;", 10},         /* stray byte */
+        {"SELECT 1;\nSELECT \"\xc3\xa9\xc3\x28\" FROM t;", 10}, /* cut sequence */
+        {"SELECT 1;\n-- \xc3\xa9\x80\nSELECT 2;", 5},             /* in a comment */
+        {"SELECT 1;\nSELECT '\xc3\xa9\xc0\xaf';", 10},            /* overlong '/' */
+        {"SELECT 1;\nSELECT '\xc3\xa9\xed\xa0\x80';", 10},       /* surrogate */
+    };
+    for (size_t i = 0; i < sizeof bad_utf8 / sizeof bad_utf8[0]; i++) {
+        const char *b = bad_utf8[i].sql;
+        assert_int_equal (wes_lint_text (l, "m.sql", b, strlen (b), NULL, &err), -1);
+        assert_non_null (strstr (err.message, "invalid byte sequence for encoding \"UTF8\""));
+        assert_int_equal (err.line, 2);
+        assert_int_equal (err.col, bad_utf8[i].col);
+        assert_int_equal (wes_lint_count (l), 0);
+    }
+    /* well-formed UTF-8 of every length parses */
+    sql = "SELECT '\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80' AS \"\xe6\x97\xa5\";";
+    assert_int_equal (wes_lint_text (l, "m.sql", sql, strlen (sql), NULL, &err), 0);
     sql = LT "CREATE INDEX i ON t (a);";
     assert_int_equal (wes_lint_text (l, "m.sql", sql, strlen (sql), NULL, &err), 0);
     json_t *j = wes_lint_finding_json (wes_lint_finding (l, 0));
