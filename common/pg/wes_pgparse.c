@@ -82,12 +82,12 @@ s_utf8_seq (const unsigned char *s, size_t n)
 static long
 s_utf8_invalid (const char *sql, size_t len)
 {
-    const unsigned char *s = (const unsigned char *) sql;
+    const unsigned char *s = (const unsigned char *)sql;
     size_t i = 0;
     while (i < len) {
         size_t n = s_utf8_seq (s + i, len - i);
         if (n == 0) {
-            return (long) i;
+            return (long)i;
         }
         i += n;
     }
@@ -114,8 +114,8 @@ wes_pgparse (const char *sql, size_t len, wes_pgparse_error_t *error)
     if (bad >= 0) {
         char message[128];
         snprintf (message, sizeof message, "invalid byte sequence for encoding \"UTF8\": 0x%02x",
-                  (unsigned char) sql[bad]);
-        s_set_error (error, sql, len, (int) bad, message);
+                  (unsigned char)sql[bad]);
+        s_set_error (error, sql, len, (int)bad, message);
         return NULL;
     }
     char *text = wes_alloc (len + 1);

@@ -473,11 +473,11 @@ test_parse_error_and_json (void **state)
         const char *sql;
         int col;
     } bad_utf8[] = {
-        {"SELECT 1;\nSELECT '\xc3\xa9\xff' FROM t;", 10},         /* stray byte */
+        {"SELECT 1;\nSELECT '\xc3\xa9\xff' FROM t;", 10},       /* stray byte */
         {"SELECT 1;\nSELECT \"\xc3\xa9\xc3\x28\" FROM t;", 10}, /* cut sequence */
-        {"SELECT 1;\n-- \xc3\xa9\x80\nSELECT 2;", 5},             /* in a comment */
-        {"SELECT 1;\nSELECT '\xc3\xa9\xc0\xaf';", 10},            /* overlong '/' */
-        {"SELECT 1;\nSELECT '\xc3\xa9\xed\xa0\x80';", 10},       /* surrogate */
+        {"SELECT 1;\n-- \xc3\xa9\x80\nSELECT 2;", 5},           /* in a comment */
+        {"SELECT 1;\nSELECT '\xc3\xa9\xc0\xaf';", 10},          /* overlong '/' */
+        {"SELECT 1;\nSELECT '\xc3\xa9\xed\xa0\x80';", 10},      /* surrogate */
     };
     for (size_t i = 0; i < sizeof bad_utf8 / sizeof bad_utf8[0]; i++) {
         const char *b = bad_utf8[i].sql;
