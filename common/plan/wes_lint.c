@@ -130,6 +130,9 @@ typedef struct {
     } renames[32];       /* renames whose old name may come back later in the text (a
                             swap, or a view under the old name): then not breaking */
     size_t n_renames;
+    size_t pos_off; /* s_position's cursor: pos_line:pos_col is byte pos_off */
+    int pos_line;
+    int pos_col;
 } s_text_t;
 
 static void s_facts_free (s_facts_t *f);
@@ -219,7 +222,9 @@ wes_lint_text (wes_lint_t *self, const char *name, const char *sql, size_t len,
                   .name = name ? name : "<sql>",
                   .sql = sql,
                   .len = len,
-                  .ctx = ctx ? ctx : &plain};
+                  .ctx = ctx ? ctx : &plain,
+                  .pos_line = 1,
+                  .pos_col = 1};
     T.in_tx = T.ctx->in_transaction;
     if (T.in_tx) {
         T.tx = ++self->tx_seq;
@@ -619,6 +624,27 @@ s_ignored (const s_text_t *T, const char *rule)
     return strstr (T->ignore, key) != NULL;
 }
 
+/*  Line and column of byte off of the text. Findings come mostly in text
+    order, so it counts on from the previous one (from the start when off
+    lies before it): a text with many findings costs linear time, not the
+    quadratic of counting from the start each time. */
+static void
+s_position (s_text_t *T, size_t off, int *line, int *col)
+{
+    if (off < T->pos_off) {
+        T->pos_off = 0;
+        T->pos_line = 1;
+        T->pos_col = 1;
+    }
+    int l, c;
+    wes_pgparse_position (T->sql + T->pos_off, T->len - T->pos_off, off - T->pos_off, &l, &c);
+    T->pos_col = l == 1 ? T->pos_col + c - 1 : c;
+    T->pos_line += l - 1;
+    T->pos_off = off;
+    *line = T->pos_line;
+    *col = T->pos_col;
+}
+
 static void s_add (s_text_t *T, const char *rule, wes_lint_severity_t sev, int location,
                    const char *rewrite, const char *fmt, ...)
     __attribute__ ((format (printf, 6, 7)));
@@ -642,7 +668,7 @@ s_add (s_text_t *T, const char *rule, wes_lint_severity_t sev, int location, con
     f->severity = sev;
     f->source = wes_strdup (T->name);
     size_t off = location >= 0 && (size_t)location < T->len ? (size_t)location : T->first;
-    wes_pgparse_position (T->sql, T->len, off, &f->line, &f->col);
+    s_position (T, off, &f->line, &f->col);
     char msg[2048];
     va_list ap;
     va_start (ap, fmt);

@@ -19,6 +19,7 @@
 #include "plan/wes_planner.h"
 #include "schema/wes_compile.h"
 #include "schema/wes_parser.h"
+#include "util/wes_buf.h"
 
 static wes_lint_t *
 s_lint (const char *sql, const wes_lint_context_t *ctx)
@@ -454,6 +455,48 @@ test_suppression (void **state)
     wes_lint_destroy (&l);
 }
 
+/*  Positions of many findings in one text (found with the fuzz corpus: each
+    finding counted lines from the start of the text, quadratic in a file
+    of many statements; now counted on from the previous finding), with
+    multi-byte characters before them and a finding that lies before the
+    previous one. */
+static void
+test_many_findings_positions (void **state)
+{
+    (void)state;
+    enum { N = 3000 };
+    wes_buf_t *b = wes_buf_new ();
+    wes_buf_puts (b, LT);
+    for (int i = 0; i < N; i++) {
+        /* even lines: a comment holding a 2-byte character; odd: two spaces */
+        wes_buf_printf (b, "%sCREATE INDEX i%d ON users (email);\n",
+                        i % 2 ? "  " : "/* \xc3\xa9 */ ", i);
+    }
+    wes_lint_t *l = s_lint (wes_buf_data (b), NULL);
+    assert_int_equal (wes_lint_count (l), N);
+    for (int i = 0; i < N; i++) {
+        const wes_lint_finding_t *f = wes_lint_finding (l, (size_t)i);
+        assert_string_equal (f->rule, "index-not-concurrent");
+        assert_int_equal (f->line, i + 2);
+        assert_int_equal (f->col, i % 2 ? 3 : 9);
+    }
+    wes_lint_destroy (&l);
+    wes_buf_destroy (&b);
+    /* the same text linted again, on the same linter: positions from the
+       start again, not from where the first text ended */
+    l = wes_lint_new ();
+    wes_pgparse_error_t err;
+    const char *sql = LT "\n\n  CREATE INDEX a ON users (email);";
+    assert_int_equal (wes_lint_text (l, "m.sql", sql, strlen (sql), NULL, &err), 0);
+    sql = LT "  CREATE INDEX b ON users (email);";
+    assert_int_equal (wes_lint_text (l, "m.sql", sql, strlen (sql), NULL, &err), 0);
+    assert_int_equal (wes_lint_count (l), 2);
+    assert_int_equal (wes_lint_finding (l, 0)->line, 4);
+    assert_int_equal (wes_lint_finding (l, 1)->line, 2);
+    assert_int_equal (wes_lint_finding (l, 1)->col, 3);
+    wes_lint_destroy (&l);
+}
+
 static void
 test_parse_error_and_json (void **state)
 {
@@ -791,6 +834,7 @@ main (void)
         cmocka_unit_test (test_new_table_exempt),
         cmocka_unit_test (test_suppression),
         cmocka_unit_test (test_parse_error_and_json),
+        cmocka_unit_test (test_many_findings_positions),
         cmocka_unit_test (test_raw_step_context),
         cmocka_unit_test (test_plan_raw_steps),
         cmocka_unit_test (test_planner_sql_is_lint_clean),
