@@ -16,6 +16,8 @@
 
 /*  Findings kept per linter: a runaway file must not exhaust memory. */
 #define S_MAX_FINDINGS 100000u
+/*  Bytes between two of s_position's checkpoints. */
+#define S_POS_STEP 256u
 /*  Column, table and check facts kept per linter. */
 #define S_MAX_FACTS 1000000u
 
@@ -130,9 +132,8 @@ typedef struct {
     } renames[32];       /* renames whose old name may come back later in the text (a
                             swap, or a view under the old name): then not breaking */
     size_t n_renames;
-    size_t pos_off; /* s_position's cursor: pos_line:pos_col is byte pos_off */
-    int pos_line;
-    int pos_col;
+    int *ck_pos; /* s_position's checkpoints: line, col of byte k * S_POS_STEP at
+                    [2k], [2k+1]; built on the first finding; owned */
 } s_text_t;
 
 static void s_facts_free (s_facts_t *f);
@@ -222,9 +223,7 @@ wes_lint_text (wes_lint_t *self, const char *name, const char *sql, size_t len,
                   .name = name ? name : "<sql>",
                   .sql = sql,
                   .len = len,
-                  .ctx = ctx ? ctx : &plain,
-                  .pos_line = 1,
-                  .pos_col = 1};
+                  .ctx = ctx ? ctx : &plain};
     T.in_tx = T.ctx->in_transaction;
     if (T.in_tx) {
         T.tx = ++self->tx_seq;
@@ -256,6 +255,7 @@ wes_lint_text (wes_lint_t *self, const char *name, const char *sql, size_t len,
         }
     }
     self->n_findings = out;
+    free (T.ck_pos);
     return 0;
 }
 
@@ -624,25 +624,36 @@ s_ignored (const s_text_t *T, const char *rule)
     return strstr (T->ignore, key) != NULL;
 }
 
-/*  Line and column of byte off of the text. Findings come mostly in text
-    order, so it counts on from the previous one (from the start when off
-    lies before it): a text with many findings costs linear time, not the
-    quadratic of counting from the start each time. */
+/*  Line and column of byte off of the text. A text can have up to
+    S_MAX_FINDINGS findings, in any order within a statement: counting from
+    the start for each was quadratic (minutes for a few MB). The first call
+    records the position of every S_POS_STEP-th byte in one pass; each call
+    then counts at most S_POS_STEP bytes. Lines and columns add up across
+    any split point (wes_pgparse_position counts newlines and lead bytes). */
 static void
 s_position (s_text_t *T, size_t off, int *line, int *col)
 {
-    if (off < T->pos_off) {
-        T->pos_off = 0;
-        T->pos_line = 1;
-        T->pos_col = 1;
+    if (!T->ck_pos) {
+        size_t n = T->len / S_POS_STEP + 1;
+        T->ck_pos = wes_alloc (2 * n * sizeof (int));
+        int l = 1, c = 1;
+        for (size_t k = 0; k < n; k++) {
+            T->ck_pos[2 * k] = l;
+            T->ck_pos[2 * k + 1] = c;
+            size_t from = k * S_POS_STEP;
+            size_t to = from + S_POS_STEP < T->len ? from + S_POS_STEP : T->len;
+            int dl, dc;
+            wes_pgparse_position (T->sql + from, to - from, to - from, &dl, &dc);
+            c = dl == 1 ? c + dc - 1 : dc;
+            l += dl - 1;
+        }
     }
-    int l, c;
-    wes_pgparse_position (T->sql + T->pos_off, T->len - T->pos_off, off - T->pos_off, &l, &c);
-    T->pos_col = l == 1 ? T->pos_col + c - 1 : c;
-    T->pos_line += l - 1;
-    T->pos_off = off;
-    *line = T->pos_line;
-    *col = T->pos_col;
+    size_t k = off / S_POS_STEP;
+    size_t from = k * S_POS_STEP;
+    int dl, dc;
+    wes_pgparse_position (T->sql + from, T->len - from, off - from, &dl, &dc);
+    *line = T->ck_pos[2 * k] + dl - 1;
+    *col = dl == 1 ? T->ck_pos[2 * k + 1] + dc - 1 : dc;
 }
 
 static void s_add (s_text_t *T, const char *rule, wes_lint_severity_t sev, int location,

@@ -457,9 +457,9 @@ test_suppression (void **state)
 
 /*  Positions of many findings in one text (found with the fuzz corpus: each
     finding counted lines from the start of the text, quadratic in a file
-    of many statements; now counted on from the previous finding), with
-    multi-byte characters before them and a finding that lies before the
-    previous one. */
+    of many statements; now counted from a checkpoint every 256 bytes),
+    with multi-byte characters before them, on many lines and on one long
+    line. */
 static void
 test_many_findings_positions (void **state)
 {
@@ -479,6 +479,20 @@ test_many_findings_positions (void **state)
         assert_string_equal (f->rule, "index-not-concurrent");
         assert_int_equal (f->line, i + 2);
         assert_int_equal (f->col, i % 2 ? 3 : 9);
+    }
+    wes_lint_destroy (&l);
+    wes_buf_destroy (&b);
+    /* one line: "/\* é *\/ " is 8 characters, a statement 37 more */
+    b = wes_buf_new ();
+    wes_buf_puts (b, LT);
+    for (int i = 0; i < 500; i++) {
+        wes_buf_printf (b, "/* \xc3\xa9 */ CREATE INDEX i%04d ON users (email); ", i);
+    }
+    l = s_lint (wes_buf_data (b), NULL);
+    assert_int_equal (wes_lint_count (l), 500);
+    for (int i = 0; i < 500; i++) {
+        assert_int_equal (wes_lint_finding (l, (size_t)i)->line, 2);
+        assert_int_equal (wes_lint_finding (l, (size_t)i)->col, 1 + 45 * i + 8);
     }
     wes_lint_destroy (&l);
     wes_buf_destroy (&b);
