@@ -40,6 +40,60 @@ s_char_to_byte (const char *sql, size_t len, int cursorpos)
     return (int) len;
 }
 
+/*  Length of the well-formed UTF-8 sequence at s[0..n) (RFC 3629: no
+    overlong forms, no surrogates, nothing above U+10FFFF), or 0. */
+static size_t
+s_utf8_seq (const unsigned char *s, size_t n)
+{
+    unsigned char c = s[0];
+    if (c < 0x80) {
+        return 1;
+    }
+    size_t need;
+    unsigned char lo = 0x80, hi = 0xBF; /* range of the second byte */
+    if (c >= 0xC2 && c <= 0xDF) {
+        need = 2;
+    }
+    else if (c >= 0xE0 && c <= 0xEF) {
+        need = 3;
+        lo = c == 0xE0 ? 0xA0 : 0x80;
+        hi = c == 0xED ? 0x9F : 0xBF;
+    }
+    else if (c >= 0xF0 && c <= 0xF4) {
+        need = 4;
+        lo = c == 0xF0 ? 0x90 : 0x80;
+        hi = c == 0xF4 ? 0x8F : 0xBF;
+    }
+    else {
+        return 0;
+    }
+    if (n < need || s[1] < lo || s[1] > hi) {
+        return 0;
+    }
+    for (size_t i = 2; i < need; i++) {
+        if ((s[i] & 0xC0) != 0x80) {
+            return 0;
+        }
+    }
+    return need;
+}
+
+/*  Byte offset of the first malformed UTF-8 sequence of sql, or -1. */
+static long
+s_utf8_invalid (const char *sql, size_t len)
+{
+    const unsigned char *s = (const unsigned char *)sql;
+    size_t i = 0;
+    while (i < len) {
+        size_t n = s_utf8_seq (s + i, len - i);
+        if (n == 0) {
+            return (long)i;
+        }
+        i += n;
+    }
+    return -1;
+}
+
 json_t *
 wes_pgparse (const char *sql, size_t len, wes_pgparse_error_t *error)
 {
@@ -51,6 +105,17 @@ wes_pgparse (const char *sql, size_t len, wes_pgparse_error_t *error)
     if (memchr (sql, '\0', len)) {
         s_set_error (error, sql, len, (int) ((const char *) memchr (sql, '\0', len) - sql),
                      "SQL text contains a NUL byte");
+        return NULL;
+    }
+    /*  PostgreSQL (UTF8) refuses a malformed byte sequence anywhere in a
+        query, comments included, and the parse tree could not carry it
+        (JSON is UTF-8): refuse it here, at its position. */
+    long bad = s_utf8_invalid (sql, len);
+    if (bad >= 0) {
+        char message[128];
+        snprintf (message, sizeof message, "invalid byte sequence for encoding \"UTF8\": 0x%02x",
+                  (unsigned char)sql[bad]);
+        s_set_error (error, sql, len, (int)bad, message);
         return NULL;
     }
     char *text = wes_alloc (len + 1);
@@ -69,6 +134,14 @@ wes_pgparse (const char *sql, size_t len, wes_pgparse_error_t *error)
             /* An empty text parses to {"version": N} without "stmts". */
             if (tree && !json_object_get (tree, "stmts")) {
                 json_object_set_new (tree, "stmts", json_array ());
+            }
+            else if (!tree && jerr.position > 0 && strstr (jerr.text, "depth")) {
+                /* jansson refuses JSON nested deeper than JSON_PARSER_MAX_DEPTH
+                   (2048): a statement of about 1,000 nested expressions or
+                   subqueries. Say so rather than blame libpg_query. */
+                s_set_error (error, sql, len, -1,
+                             "SQL nested too deeply to analyse (its parse tree is deeper than "
+                             "the JSON reader's limit of 2048 levels)");
             }
             else {
                 json_decref (tree);

@@ -16,6 +16,8 @@
 
 /*  Findings kept per linter: a runaway file must not exhaust memory. */
 #define S_MAX_FINDINGS 100000u
+/*  Bytes between two of s_position's checkpoints. */
+#define S_POS_STEP 256u
 /*  Column, table and check facts kept per linter. */
 #define S_MAX_FACTS 1000000u
 
@@ -130,6 +132,8 @@ typedef struct {
     } renames[32];       /* renames whose old name may come back later in the text (a
                             swap, or a view under the old name): then not breaking */
     size_t n_renames;
+    int *ck_pos; /* s_position's checkpoints: line, col of byte k * S_POS_STEP at
+                    [2k], [2k+1]; built on the first finding; owned */
 } s_text_t;
 
 static void s_facts_free (s_facts_t *f);
@@ -251,6 +255,7 @@ wes_lint_text (wes_lint_t *self, const char *name, const char *sql, size_t len,
         }
     }
     self->n_findings = out;
+    free (T.ck_pos);
     return 0;
 }
 
@@ -619,6 +624,38 @@ s_ignored (const s_text_t *T, const char *rule)
     return strstr (T->ignore, key) != NULL;
 }
 
+/*  Line and column of byte off of the text. A text can have up to
+    S_MAX_FINDINGS findings, in any order within a statement: counting from
+    the start for each was quadratic (minutes for a few MB). The first call
+    records the position of every S_POS_STEP-th byte in one pass; each call
+    then counts at most S_POS_STEP bytes. Lines and columns add up across
+    any split point (wes_pgparse_position counts newlines and lead bytes). */
+static void
+s_position (s_text_t *T, size_t off, int *line, int *col)
+{
+    if (!T->ck_pos) {
+        size_t n = T->len / S_POS_STEP + 1;
+        T->ck_pos = wes_alloc (2 * n * sizeof (int));
+        int l = 1, c = 1;
+        for (size_t k = 0; k < n; k++) {
+            T->ck_pos[2 * k] = l;
+            T->ck_pos[2 * k + 1] = c;
+            size_t from = k * S_POS_STEP;
+            size_t to = from + S_POS_STEP < T->len ? from + S_POS_STEP : T->len;
+            int dl, dc;
+            wes_pgparse_position (T->sql + from, to - from, to - from, &dl, &dc);
+            c = dl == 1 ? c + dc - 1 : dc;
+            l += dl - 1;
+        }
+    }
+    size_t k = off / S_POS_STEP;
+    size_t from = k * S_POS_STEP;
+    int dl, dc;
+    wes_pgparse_position (T->sql + from, T->len - from, off - from, &dl, &dc);
+    *line = T->ck_pos[2 * k] + dl - 1;
+    *col = dl == 1 ? T->ck_pos[2 * k + 1] + dc - 1 : dc;
+}
+
 static void s_add (s_text_t *T, const char *rule, wes_lint_severity_t sev, int location,
                    const char *rewrite, const char *fmt, ...)
     __attribute__ ((format (printf, 6, 7)));
@@ -642,7 +679,7 @@ s_add (s_text_t *T, const char *rule, wes_lint_severity_t sev, int location, con
     f->severity = sev;
     f->source = wes_strdup (T->name);
     size_t off = location >= 0 && (size_t)location < T->len ? (size_t)location : T->first;
-    wes_pgparse_position (T->sql, T->len, off, &f->line, &f->col);
+    s_position (T, off, &f->line, &f->col);
     char msg[2048];
     va_list ap;
     va_start (ap, fmt);

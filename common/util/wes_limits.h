@@ -48,13 +48,23 @@
 
 /*  Largest SQL text handed to PostgreSQL's parser (a hand-written migration
     file, one statement from pg_stat_statements). Far above real migration
-    files; the parse tree as JSON is several times the input. */
+    files; the parse tree as JSON is several times the input. Fuzz builds:
+    128 KiB, enough for 10,000 short statements and cheap to exceed. */
+#ifndef WES_FUZZ
 #define WES_MAX_SQL_BYTES (16u * 1024u * 1024u)
+#else
+#define WES_MAX_SQL_BYTES (128u * 1024u)
+#endif
 
 /*  Deepest parse tree wes_sqlrefs walks (nodes from the statement down).
     Real statements stay far below; jansson itself refuses JSON deeper than
-    2048, and the walk is recursive, so this bounds its stack use. */
+    2048, and the walk is recursive, so this bounds its stack use. Fuzz
+    builds: 100, a few dozen nested subqueries or parentheses. */
+#ifndef WES_FUZZ
 #define WES_MAX_SQL_TREE_DEPTH 1000u
+#else
+#define WES_MAX_SQL_TREE_DEPTH 100u
+#endif
 
 /*  Longest log line we format before truncating it. */
 #define WES_MAX_LOG_LINE 8192u

@@ -19,6 +19,7 @@
 #include "plan/wes_planner.h"
 #include "schema/wes_compile.h"
 #include "schema/wes_parser.h"
+#include "util/wes_buf.h"
 
 static wes_lint_t *
 s_lint (const char *sql, const wes_lint_context_t *ctx)
@@ -454,6 +455,62 @@ test_suppression (void **state)
     wes_lint_destroy (&l);
 }
 
+/*  Positions of many findings in one text (found with the fuzz corpus: each
+    finding counted lines from the start of the text, quadratic in a file
+    of many statements; now counted from a checkpoint every 256 bytes),
+    with multi-byte characters before them, on many lines and on one long
+    line. */
+static void
+test_many_findings_positions (void **state)
+{
+    (void)state;
+    enum { N = 3000 };
+    wes_buf_t *b = wes_buf_new ();
+    wes_buf_puts (b, LT);
+    for (int i = 0; i < N; i++) {
+        /* even lines: a comment holding a 2-byte character; odd: two spaces */
+        wes_buf_printf (b, "%sCREATE INDEX i%d ON users (email);\n",
+                        i % 2 ? "  " : "/* \xc3\xa9 */ ", i);
+    }
+    wes_lint_t *l = s_lint (wes_buf_data (b), NULL);
+    assert_int_equal (wes_lint_count (l), N);
+    for (int i = 0; i < N; i++) {
+        const wes_lint_finding_t *f = wes_lint_finding (l, (size_t)i);
+        assert_string_equal (f->rule, "index-not-concurrent");
+        assert_int_equal (f->line, i + 2);
+        assert_int_equal (f->col, i % 2 ? 3 : 9);
+    }
+    wes_lint_destroy (&l);
+    wes_buf_destroy (&b);
+    /* one line: "/\* é *\/ " is 8 characters, a statement 37 more */
+    b = wes_buf_new ();
+    wes_buf_puts (b, LT);
+    for (int i = 0; i < 500; i++) {
+        wes_buf_printf (b, "/* \xc3\xa9 */ CREATE INDEX i%04d ON users (email); ", i);
+    }
+    l = s_lint (wes_buf_data (b), NULL);
+    assert_int_equal (wes_lint_count (l), 500);
+    for (int i = 0; i < 500; i++) {
+        assert_int_equal (wes_lint_finding (l, (size_t)i)->line, 2);
+        assert_int_equal (wes_lint_finding (l, (size_t)i)->col, 1 + 45 * i + 8);
+    }
+    wes_lint_destroy (&l);
+    wes_buf_destroy (&b);
+    /* the same text linted again, on the same linter: positions from the
+       start again, not from where the first text ended */
+    l = wes_lint_new ();
+    wes_pgparse_error_t err;
+    const char *sql = LT "\n\n  CREATE INDEX a ON users (email);";
+    assert_int_equal (wes_lint_text (l, "m.sql", sql, strlen (sql), NULL, &err), 0);
+    sql = LT "  CREATE INDEX b ON users (email);";
+    assert_int_equal (wes_lint_text (l, "m.sql", sql, strlen (sql), NULL, &err), 0);
+    assert_int_equal (wes_lint_count (l), 2);
+    assert_int_equal (wes_lint_finding (l, 0)->line, 4);
+    assert_int_equal (wes_lint_finding (l, 1)->line, 2);
+    assert_int_equal (wes_lint_finding (l, 1)->col, 3);
+    wes_lint_destroy (&l);
+}
+
 static void
 test_parse_error_and_json (void **state)
 {
@@ -465,6 +522,31 @@ test_parse_error_and_json (void **state)
     assert_int_equal (wes_lint_count (l), 0);
     assert_int_equal (err.line, 2);
     assert_int_equal (err.col, 25);
+    /* malformed UTF-8 (found by fuzz_sql: refused as "libpg_query returned an
+       unreadable parse tree" without a position): refused at its byte, like
+       PostgreSQL, in a literal, an identifier or a comment; overlong forms
+       and surrogates too */
+    static const struct {
+        const char *sql;
+        int col;
+    } bad_utf8[] = {
+        {"SELECT 1;\nSELECT '\xc3\xa9\xff' FROM t;", 10},       /* stray byte */
+        {"SELECT 1;\nSELECT \"\xc3\xa9\xc3\x28\" FROM t;", 10}, /* cut sequence */
+        {"SELECT 1;\n-- \xc3\xa9\x80\nSELECT 2;", 5},           /* in a comment */
+        {"SELECT 1;\nSELECT '\xc3\xa9\xc0\xaf';", 10},          /* overlong '/' */
+        {"SELECT 1;\nSELECT '\xc3\xa9\xed\xa0\x80';", 10},      /* surrogate */
+    };
+    for (size_t i = 0; i < sizeof bad_utf8 / sizeof bad_utf8[0]; i++) {
+        const char *b = bad_utf8[i].sql;
+        assert_int_equal (wes_lint_text (l, "m.sql", b, strlen (b), NULL, &err), -1);
+        assert_non_null (strstr (err.message, "invalid byte sequence for encoding \"UTF8\""));
+        assert_int_equal (err.line, 2);
+        assert_int_equal (err.col, bad_utf8[i].col);
+        assert_int_equal (wes_lint_count (l), 0);
+    }
+    /* well-formed UTF-8 of every length parses */
+    sql = "SELECT '\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80' AS \"\xe6\x97\xa5\";";
+    assert_int_equal (wes_lint_text (l, "m.sql", sql, strlen (sql), NULL, &err), 0);
     sql = LT "CREATE INDEX i ON t (a);";
     assert_int_equal (wes_lint_text (l, "m.sql", sql, strlen (sql), NULL, &err), 0);
     json_t *j = wes_lint_finding_json (wes_lint_finding (l, 0));
@@ -766,6 +848,7 @@ main (void)
         cmocka_unit_test (test_new_table_exempt),
         cmocka_unit_test (test_suppression),
         cmocka_unit_test (test_parse_error_and_json),
+        cmocka_unit_test (test_many_findings_positions),
         cmocka_unit_test (test_raw_step_context),
         cmocka_unit_test (test_plan_raw_steps),
         cmocka_unit_test (test_planner_sql_is_lint_clean),

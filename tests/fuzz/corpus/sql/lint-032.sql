@@ -1,0 +1,1 @@
+alter-type-rewrite

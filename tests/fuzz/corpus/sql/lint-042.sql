@@ -1,0 +1,1 @@
+ALTER TABLE users ADD COLUMN flag boolean NOT NULL DEFAULT <constant>;

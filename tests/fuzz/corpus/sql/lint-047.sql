@@ -1,0 +1,5 @@
+BEGIN;
+SET LOCAL lock_timeout = '2s';
+ALTER TABLE c ADD COLUMN z int;
+COMMIT;
+ALTER TABLE c ADD COLUMN w int;

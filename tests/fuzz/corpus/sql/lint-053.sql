@@ -1,0 +1,11 @@
+SET lock_timeout = '2s';
+UPDATE users SET a = 1;
+DELETE FROM users;
+UPDATE users SET a = 1 WHERE id < 10;
+VACUUM FULL users;
+CLUSTER users USING users_pkey;
+RESET lock_timeout;
+BEGIN;
+LOCK TABLE users IN ACCESS EXCLUSIVE MODE;
+COMMIT;
+LOCK TABLE users IN ACCESS SHARE MODE;

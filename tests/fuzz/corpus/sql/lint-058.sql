@@ -1,0 +1,12 @@
+SET lock_timeout = '2s';
+CREATE TABLE fresh (id bigint PRIMARY KEY, email text, n int);
+CREATE INDEX fresh_email ON fresh (email);
+ALTER TABLE fresh ADD CONSTRAINT fresh_email_key UNIQUE (email);
+ALTER TABLE fresh ADD CONSTRAINT fresh_n CHECK (n > 0);
+ALTER TABLE fresh ALTER COLUMN n SET NOT NULL;
+ALTER TABLE fresh ALTER COLUMN n TYPE bigint;
+ALTER TABLE fresh ADD COLUMN t uuid NOT NULL DEFAULT gen_random_uuid();
+ALTER TABLE fresh ADD COLUMN f boolean NOT NULL;
+UPDATE fresh SET n = 1;
+ALTER TABLE fresh RENAME TO fresher;
+CREATE INDEX fresher_n ON fresher (n);

@@ -1,0 +1,2 @@
+-- wesley-lint: ignore whole-table-update
+UPDATE t

@@ -1,0 +1,2 @@
+SELECT 1;
+-- wesley-lint: ignore all

@@ -1,0 +1,1 @@
+SELECT 'ÿþÃ' FROM users WHERE "Ã(" = 1; CREATE INDEX "â‚" ON users (email);

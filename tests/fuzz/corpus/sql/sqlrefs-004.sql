@@ -1,0 +1,1 @@
+SELECT public.users.name FROM public.users

@@ -1,0 +1,1 @@
+SELECT u.email FROM users u

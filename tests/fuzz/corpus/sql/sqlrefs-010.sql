@@ -1,0 +1,1 @@
+SELECT orders.note FROM users AS orders

@@ -1,0 +1,1 @@
+SELECT orders.email FROM users AS orders

@@ -1,0 +1,1 @@
+SELECT o.total, u.email FROM orders o JOIN users u ON u.id = o.user_id

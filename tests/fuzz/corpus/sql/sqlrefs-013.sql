@@ -1,0 +1,1 @@
+SELECT sku FROM orders JOIN items USING (id)

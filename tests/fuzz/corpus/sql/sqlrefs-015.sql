@@ -1,0 +1,1 @@
+SELECT j.sku FROM (orders JOIN items ON items.order_id = orders.id) AS j

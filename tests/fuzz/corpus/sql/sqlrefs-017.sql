@@ -1,0 +1,1 @@
+SELECT 1 FROM orders NATURAL JOIN some_view

@@ -1,0 +1,1 @@
+SELECT (SELECT max(total) FROM orders WHERE user_id = users.id) FROM users

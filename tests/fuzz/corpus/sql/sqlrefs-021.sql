@@ -1,0 +1,1 @@
+SELECT email FROM users WHERE id IN (SELECT user_id FROM orders WHERE note IS NULL)

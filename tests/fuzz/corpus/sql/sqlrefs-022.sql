@@ -1,0 +1,1 @@
+SELECT 1 FROM users WHERE EXISTS (SELECT 1 FROM items WHERE sku = email)

@@ -1,0 +1,1 @@
+SELECT q.total FROM (SELECT total FROM orders) q JOIN users ON users.id = 1

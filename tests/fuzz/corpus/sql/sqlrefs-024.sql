@@ -1,0 +1,1 @@
+WITH big AS (SELECT user_id, total FROM orders WHERE total > 10) SELECT user_id FROM big

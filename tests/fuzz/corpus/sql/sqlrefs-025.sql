@@ -1,0 +1,1 @@
+WITH users AS (SELECT 1 AS id, 'x' AS email) SELECT email FROM users

@@ -1,0 +1,1 @@
+WITH t AS (SELECT note AS a FROM orders) SELECT a, b FROM t

@@ -1,0 +1,1 @@
+SELECT 1 FROM users WHERE EXISTS (SELECT * FROM orders WHERE orders.user_id = users.id)

@@ -1,0 +1,2 @@
+insert-all t
+table t

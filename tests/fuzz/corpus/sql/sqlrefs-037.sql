@@ -1,0 +1,1 @@
+INSERT INTO t SELECT user_id, note FROM orders

@@ -1,0 +1,1 @@
+UPDATE orders SET status = $1 WHERE id = $2

@@ -1,0 +1,1 @@
+UPDATE orders o SET note = u.email FROM users u WHERE u.id = o.user_id

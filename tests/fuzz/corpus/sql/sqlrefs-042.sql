@@ -1,0 +1,1 @@
+UPDATE items SET (sku, qty) = (SELECT 'a', 1) RETURNING order_id

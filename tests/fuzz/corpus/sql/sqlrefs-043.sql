@@ -1,0 +1,1 @@
+DELETE FROM orders USING users WHERE orders.user_id = users.id AND users.email = $1

@@ -1,0 +1,1 @@
+MERGE INTO t USING orders o ON t.a = o.note WHEN MATCHED THEN UPDATE SET b = o.status WHEN NOT MATCHED THEN INSERT VALUES (o.note, o.status)

@@ -1,0 +1,1 @@
+SELECT status, sum(total) FROM orders GROUP BY status HAVING count(note) > 1 ORDER BY user_id

@@ -1,0 +1,1 @@
+SELECT sku AS s, rank() OVER w FROM items WINDOW w AS (PARTITION BY order_id ORDER BY qty) ORDER BY s

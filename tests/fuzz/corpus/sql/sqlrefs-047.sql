@@ -1,0 +1,1 @@
+SELECT sum(qty) OVER (PARTITION BY sku) FROM items

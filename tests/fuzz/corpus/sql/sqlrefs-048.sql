@@ -1,0 +1,1 @@
+SELECT app.f(email), lower(name) FROM users

@@ -1,0 +1,1 @@
+SELECT email FROM users UNION SELECT note FROM orders ORDER BY 1

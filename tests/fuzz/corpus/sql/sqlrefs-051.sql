@@ -1,0 +1,1 @@
+COPY items (sku, qty) TO STDOUT

@@ -1,0 +1,1 @@
+SELECT u.id FROM users u, LATERAL (SELECT total FROM orders WHERE user_id = u.id) x

@@ -1,0 +1,1 @@
+SELECT g FROM generate_series(1, 3) g, users WHERE g = 1

@@ -1,0 +1,1 @@
+SELECT (u.email).x, DISTINCT_ON_IS_NOT_A_COLUMN FROM users u

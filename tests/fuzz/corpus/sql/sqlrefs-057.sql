@@ -1,0 +1,1 @@
+SELECT DISTINCT ON (status) note FROM orders

@@ -1,0 +1,1 @@
+SELECT lower(sku) AS k, count(*) FROM items GROUP BY k ORDER BY k

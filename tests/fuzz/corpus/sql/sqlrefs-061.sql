@@ -1,0 +1,1 @@
+SELECT 1 FROM users WHERE EXISTS (SELECT lower(sku) AS email FROM items GROUP BY email)

@@ -1,0 +1,1 @@
+SELECT u.email FROM app.users u JOIN public.users p ON true
