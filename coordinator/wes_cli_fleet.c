@@ -7,10 +7,13 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <poll.h>
+#include <signal.h>
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/signalfd.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -95,7 +98,10 @@ static const char *s_run_usage
       "                       (default: off). Port 0 picks a free one; the address served\n"
       "                       is logged and kept in the state file (`status --json`)\n"
       "  --metrics-linger SECONDS  after the run ended, keep serving metrics this long\n"
-      "                       for a last scrape; SIGTERM ends it early (default: 0)\n"
+      "                       for a last scrape; SIGTERM ends it early. With\n"
+      "                       --resume-existing on a run that had already ended (finished\n"
+      "                       or cancelled), serve its final metrics this long, read-only\n"
+      "                       (default: 0)\n"
       "  --allow-unsafe-sql   run: a plan whose hand-written (raw) steps have error\n"
       "                       findings of `wesley lint` (default: off, refuse it, exit 3)\n"
       "exit: 0 finished (or stopped at --stop-before), 1 a step failed permanently,\n"
@@ -137,6 +143,8 @@ static char *s_cancel_path (const char *state);
 static const char *s_opt (wes_store_t *store, const char *key);
 static int s_same_run (const char *state, wes_plan_t *plan, wes_targets_t *targets, char **why);
 static int s_resume (const s_args_t *a, const char *verb);
+static int s_serve_final (wes_store_t *store, const s_args_t *a, int rc);
+static void s_count_state (const wes_store_step_t *row, void *arg);
 static int s_check_curve (const s_args_t *a, const char *verb);
 
 int
@@ -501,8 +509,20 @@ s_resume (const s_args_t *a, const char *verb)
             printf ("the run was cancelled (wesley cancel): nothing new is dispatched; "
                     "`wesley resume --state %s` carries it on\n", a->state);
             wes_cli_status_print (store, false, stdout);
+            int rc = s_serve_final (store, a, S_EXIT_CANCELLED);
             wes_store_destroy (&store);
-            return S_EXIT_CANCELLED;
+            return rc;
+        }
+        if (store && wes_store_run_state (store) == WES_RUN_FINISHED) {
+            /*  A restarted pod of a finished run: says so, and with
+                --metrics keeps serving the final figures for the linger
+                time, so the pod stays up and healthy instead of looking
+                like a crash loop. The epoch does not move. */
+            printf ("the run already finished\n");
+            wes_cli_status_print (store, false, stdout);
+            int rc = s_serve_final (store, a, S_EXIT_DONE);
+            wes_store_destroy (&store);
+            return rc;
         }
         wes_store_destroy (&store);
         free (error);
@@ -555,6 +575,88 @@ s_resume (const s_args_t *a, const char *verb)
     return rc;
 }
 
+/*  For a run that ended before this process started (run
+    --resume-existing on a finished or cancelled run): with --metrics and a
+    --metrics-linger, serves the run's final figures, read from the store
+    (read-only), until the linger time is over or SIGINT/SIGTERM. Returns
+    rc, or S_EXIT_REFUSED when the metrics cannot be served. */
+static int
+s_serve_final (wes_store_t *store, const s_args_t *a, int rc)
+{
+    uint32_t linger = 0;
+    if (!a->metrics || !a->linger || s_parse_u32 (a->linger, &linger) != 0 || linger == 0) {
+        return rc;
+    }
+    sigset_t mask;
+    sigemptyset (&mask);
+    sigaddset (&mask, SIGINT);
+    sigaddset (&mask, SIGTERM);
+    int sigfd = -1;
+    if (sigprocmask (SIG_BLOCK, &mask, NULL) == 0) {
+        sigfd = signalfd (-1, &mask, SFD_NONBLOCK | SFD_CLOEXEC);
+    }
+    char label[16];
+    snprintf (label, sizeof label, "%.12s", wes_store_plan_hash (store));
+    wes_metrics_t *metrics = wes_metrics_new (label, wes_store_epoch (store), 5000);
+    char *error = NULL;
+    if (!metrics || wes_metrics_listen (metrics, a->metrics, &error) != 0) {
+        wes_log_error ("cannot serve metrics on %s: %s", a->metrics, error ? error : "?");
+        free (error);
+        wes_metrics_destroy (&metrics);
+        if (sigfd >= 0) {
+            close (sigfd);
+        }
+        return S_EXIT_REFUSED;
+    }
+    wes_metrics_gauges_t g;
+    memset (&g, 0, sizeof g);
+    if (wes_store_each_step (store, s_count_state, g.steps) != 0) {
+        wes_log_warn ("cannot read the step instances: the step gauges stay 0");
+    }
+    g.run_state = wes_store_run_state (store);
+    if (g.run_state == WES_RUN_FINISHED) {
+        g.targets[WES_MPHASE_DONE] = wes_store_target_count (store);
+    }
+    /*  (A cancelled run's targets by phase would need the plan's phases:
+        left at 0; wesley_run_state and wesley_steps tell where it stands.) */
+    wes_metrics_set_gauges (metrics, &g);
+    wes_metrics_set_ready (metrics, true);
+    wes_log_info ("the run has ended (%s): serving its final metrics on http://%s/metrics for "
+                  "%u s (SIGTERM ends it sooner)",
+                  wes_run_state_name (g.run_state), wes_metrics_address (metrics), linger);
+    int64_t end = zclock_mono () + (int64_t) linger * 1000;
+    for (;;) {
+        int64_t now = zclock_mono ();
+        wes_metrics_tick (metrics, now);
+        if (now >= end) {
+            break;
+        }
+        struct pollfd pfd = {.fd = sigfd, .events = POLLIN};
+        int wait = end - now < 1000 ? (int) (end - now) : 1000;
+        if (sigfd >= 0 && poll (&pfd, 1, wait) > 0) {
+            wes_log_info ("signal: no more lingering");
+            break;
+        }
+        if (sigfd < 0) {
+            zclock_sleep (wait);
+        }
+    }
+    wes_metrics_destroy (&metrics);
+    if (sigfd >= 0) {
+        close (sigfd);
+    }
+    return rc;
+}
+
+/*  wes_store_each_step callback: counts instances by state. */
+static void
+s_count_state (const wes_store_step_t *row, void *arg)
+{
+    size_t *steps = arg;
+    if ((unsigned) row->state < 8) {
+        steps[row->state]++;
+    }
+}
 
 /*  0 when the state file holds a run of this plan (same checksum) over the
     same targets (names, groups and connection strings, in order); else -1

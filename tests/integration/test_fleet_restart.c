@@ -144,6 +144,32 @@ test_resume_existing (void **state)
     assert_true (wes_fleetfix_log_count (f, "the run already finished") > 0);
     assert_int_equal (wes_fleetfix_run_state (f), WES_RUN_FINISHED);
     assert_int_equal (wes_fleetfix_check (f), 0);
+
+    /*  With --metrics and a linger, the restarted pod of a finished run
+        stays up serving the final figures (no crash loop) until SIGTERM,
+        and the epoch does not move. */
+    char more[700];
+    snprintf (more, sizeof more, "%s --metrics 127.0.0.1:0 --metrics-linger 600", extra);
+    coord = wes_fleetfix_start_coord (f, false, more);
+    assert_true (coord > 0);
+    char *log = wes_test_wait_file (wes_fleetfix_coord_log (f), "final metrics on http://", 1,
+                                    30000);
+    assert_non_null (log);
+    const char *at = strstr (log, "final metrics on http://") + strlen ("final metrics on http://");
+    char addr[128];
+    size_t n = strcspn (at, "/");
+    assert_true (n > 0 && n < sizeof addr);
+    memcpy (addr, at, n);
+    addr[n] = '\0';
+    free (log);
+    snprintf (cmd, sizeof cmd, "curl -sf http://%s/metrics", addr);
+    wes_test_expect (cmd, 0, "wesley_run_state{state=\"finished\"} 1");
+    wes_test_expect (cmd, 0, "wesley_targets{phase=\"done\"} 3");
+    snprintf (cmd, sizeof cmd, "curl -sf -o /dev/null -w '%%{http_code}' http://%s/readyz", addr);
+    wes_test_expect (cmd, 0, "200");
+    assert_int_equal (kill (coord, SIGTERM), 0);
+    assert_int_equal (wes_test_wait (coord, 30000), 0);
+    assert_int_equal (s_epoch (f), 2);
 }
 
 int
