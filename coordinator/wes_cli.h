@@ -33,6 +33,11 @@ int wes_cli_watch (int argc, char **argv);
 wes_model_t *wes_cli_load_schema (const char *path);
 wes_model_t *wes_cli_load_db (const char *conninfo, const char *schema);
 int wes_cli_write_plan_sql (wes_plan_t *plan, const char *path);
+
+/*  An integer flag value of verb in [min, max]; 0 ok, -1 after printing
+    "wesley VERB: FLAG wants a whole number from MIN to MAX". */
+int wes_cli_int_arg (const char *verb, const char *flag, const char *value, long min, long max,
+                     long *out);
 /*  What `wesley compile` writes: DIR/schema.sql, DIR/types.ts and
     DIR/schema.json of model (hash: its wes_model_hash): all three are
     streamed to temporary files in DIR and fsynced first, then renamed over

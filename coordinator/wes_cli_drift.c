@@ -36,22 +36,6 @@ s_invalid_indexes (const char *conninfo, const char *schema, char **error)
     return out;
 }
 
-/*  An integer flag value in [min, max]; 0 ok, -1 after printing why. */
-static int
-s_int_arg (const char *flag, const char *value, long min, long max, long *out)
-{
-    char *end = NULL;
-    errno = 0;
-    long v = strtol (value, &end, 10);
-    if (errno != 0 || end == value || *end != '\0' || v < min || v > max) {
-        fprintf (stderr, "wesley drift: %s wants a whole number from %ld to %ld, not '%s'\n",
-                 flag, min, max, value);
-        return -1;
-    }
-    *out = v;
-    return 0;
-}
-
 /*  "checked 812/3000" on a terminal, rewritten in place. */
 static void
 s_progress (size_t done, size_t total, void *arg)
@@ -171,26 +155,26 @@ wes_cli_drift (int argc, char **argv)
         }
         else if (strcmp (a, "--parallel") == 0 && i + 1 < argc) {
             fleet_flag = true;
-            if (s_int_arg (a, argv[++i], 1, WES_FLEETDRIFT_PARALLEL_MAX, &parallel) != 0) {
+            if (wes_cli_int_arg ("drift", a, argv[++i], 1, WES_FLEETDRIFT_PARALLEL_MAX, &parallel) != 0) {
                 return 2;
             }
         }
         else if (strcmp (a, "--show") == 0 && i + 1 < argc) {
             fleet_flag = true;
-            if (s_int_arg (a, argv[++i], 0, 1000, &show) != 0) {
+            if (wes_cli_int_arg ("drift", a, argv[++i], 0, 1000, &show) != 0) {
                 return 2;
             }
         }
         else if (strcmp (a, "--connect-timeout") == 0 && i + 1 < argc) {
             fleet_flag = true;
-            if (s_int_arg (a, argv[++i], 1, WES_FLEETDRIFT_CONNECT_TIMEOUT_MAX, &connect_timeout)
+            if (wes_cli_int_arg ("drift", a, argv[++i], 1, WES_FLEETDRIFT_CONNECT_TIMEOUT_MAX, &connect_timeout)
                 != 0) {
                 return 2;
             }
         }
         else if (strcmp (a, "--statement-timeout") == 0 && i + 1 < argc) {
             fleet_flag = true;
-            if (s_int_arg (a, argv[++i], 1, WES_FLEETDRIFT_STATEMENT_TIMEOUT_MAX,
+            if (wes_cli_int_arg ("drift", a, argv[++i], 1, WES_FLEETDRIFT_STATEMENT_TIMEOUT_MAX,
                            &statement_timeout)
                 != 0) {
                 return 2;

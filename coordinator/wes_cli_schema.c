@@ -381,3 +381,19 @@ s_write_outputs_atomic (const char *dir, const wes_model_t *model, const char *h
     }
     return 0;
 }
+
+int
+wes_cli_int_arg (const char *verb, const char *flag, const char *value, long min, long max,
+                 long *out)
+{
+    char *end = NULL;
+    errno = 0;
+    long v = strtol (value, &end, 10);
+    if (errno != 0 || end == value || *end != '\0' || v < min || v > max) {
+        fprintf (stderr, "wesley %s: %s wants a whole number from %ld to %ld, not '%s'\n", verb,
+                 flag, min, max, value);
+        return -1;
+    }
+    *out = v;
+    return 0;
+}

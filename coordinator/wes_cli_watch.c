@@ -59,7 +59,6 @@ static int64_t s_now_ms (void);
 static void s_compile (const s_watch_t *w);
 static int s_read_events (s_watch_t *w);
 static int s_add_watch (s_watch_t *w);
-static int s_int_arg (const char *flag, const char *value, long min, long max, long *out);
 
 int
 wes_cli_watch (int argc, char **argv)
@@ -89,7 +88,7 @@ wes_cli_watch (int argc, char **argv)
             out = argv[++i];
         }
         else if (strcmp (a, "--debounce-ms") == 0 && i + 1 < argc) {
-            if (s_int_arg (a, argv[++i], 0, S_DEBOUNCE_MAX_MS, &debounce) != 0) {
+            if (wes_cli_int_arg ("watch", a, argv[++i], 0, S_DEBOUNCE_MAX_MS, &debounce) != 0) {
                 return 2;
             }
         }
@@ -296,20 +295,4 @@ s_now_ms (void)
     struct timespec ts;
     clock_gettime (CLOCK_MONOTONIC, &ts);
     return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-/*  An integer flag value in [min, max]; 0 ok, -1 after printing why. */
-static int
-s_int_arg (const char *flag, const char *value, long min, long max, long *out)
-{
-    char *end = NULL;
-    errno = 0;
-    long v = strtol (value, &end, 10);
-    if (errno != 0 || end == value || *end != '\0' || v < min || v > max) {
-        fprintf (stderr, "wesley watch: %s wants a whole number from %ld to %ld, not '%s'\n", flag,
-                 min, max, value);
-        return -1;
-    }
-    *out = v;
-    return 0;
 }
