@@ -5,6 +5,7 @@
 #ifndef WES_EMIT_TS_H
 #define WES_EMIT_TS_H
 
+#include "../util/wes_buf.h"
 #include "wes_model.h"
 
 /*  Caller frees the result. */
@@ -15,5 +16,24 @@ char *wes_emit_ts (const wes_model_t *model);
     computed when NULL. Returns 0, or -1 when cb failed. */
 int wes_emit_ts_write (const wes_model_t *model, const char *hash, json_dump_callback_t cb,
                        void *arg);
+
+/*  The same in pieces, for a writer that holds one table at a time
+    (wes_outputs): the head, each table in name order, the tail. */
+typedef struct wes_ts_names wes_ts_names_t;
+/*  The TypeScript names of every enum of enums (a model whose tables are
+    not read) and of the n_tables tables (SQL and GraphQL names, any order;
+    the strings are borrowed and must outlive the names). */
+wes_ts_names_t *wes_ts_names_new (const wes_model_t *enums, size_t n_tables,
+                                  const char *const *sql_names, const char *const *gql_names);
+void wes_ts_names_destroy (wes_ts_names_t **self_p);
+/*  The header (with hash) and the enums. */
+void wes_emit_ts_head (wes_buf_t *out, const wes_ts_names_t *names, const char *hash);
+/*  One table's row and insert interfaces (t must be one of the named). */
+void wes_emit_ts_table (wes_buf_t *out, wes_ts_names_t *names, const wes_table_t *t);
+/*  Forgets what was learnt of the column types seen so far (by pointer):
+    call it before a table whose strings may reuse freed memory. */
+void wes_ts_names_forget (wes_ts_names_t *names);
+/*  The Tables map. */
+void wes_emit_ts_tail (wes_buf_t *out, const wes_ts_names_t *names);
 
 #endif

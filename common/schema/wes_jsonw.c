@@ -22,6 +22,7 @@ typedef struct {
     size_t depth;    /* values: the depth the encoding is laid out for */
     size_t off;      /* its encoding in enc */
     size_t len;      /* bytes of the encoding; SIZE_MAX: refused as a key */
+    uint32_t gen;    /* the writer's generation it was cached in (older: free) */
 } s_slot_t;
 
 struct wes_jsonw {
@@ -44,7 +45,8 @@ struct wes_jsonw {
     s_slot_t *vslots;            /* cache by pointer: jansson values (with depth) */
     size_t n_vslots;             /* vslots in use */
     size_t cap_vslots;           /* power of two */
-    size_t ints[S_INT_CACHE][2]; /* cached small integers: off, len + 1 (0: not yet) */
+    uint32_t gen;                /* cache generation (wes_jsonw_forget starts a new one) */
+    char ints[S_INT_CACHE][8];   /* cached small integers: length byte, then the digits */
     json_t *jstr;                /* reused jansson string for encoding */
     json_t *jint;                /* reused jansson integer */
     char *scratch;               /* json_dumpb's output */
@@ -60,7 +62,8 @@ static void s_before_value (wes_jsonw_t *self);
 static size_t s_dump (wes_jsonw_t *self, const json_t *value, size_t flags);
 static bool s_encode_string (wes_jsonw_t *self, const char *s, bool lossy);
 static size_t s_enc_add (wes_jsonw_t *self, const char *data, size_t len);
-static s_slot_t *s_slot (s_slot_t **slots, size_t *n, size_t *cap, const void *key, size_t depth);
+static s_slot_t *s_slot (s_slot_t **slots, size_t *n, size_t *cap, const void *key, size_t depth,
+                         uint32_t gen);
 static void s_put_reindented (wes_jsonw_t *self, const char *text, size_t len);
 
 wes_jsonw_t *
@@ -173,7 +176,7 @@ wes_jsonw_key_stable (wes_jsonw_t *self, const char *key)
 {
     wes_assert (self->depth > 0 && !self->after_key && key);
     //  A key's slot holds its encoding followed by the separator (":" or ": ")
-    s_slot_t *slot = s_slot (&self->slots, &self->n_slots, &self->cap_slots, key, 1);
+    s_slot_t *slot = s_slot (&self->slots, &self->n_slots, &self->cap_slots, key, 1, self->gen);
     if (!slot->key) {
         slot->key = key;
         if (s_encode_string (self, key, false)) {
@@ -220,7 +223,7 @@ wes_jsonw_string_stable (wes_jsonw_t *self, const char *s)
         return;
     }
     s_before_value (self);
-    s_slot_t *slot = s_slot (&self->slots, &self->n_slots, &self->cap_slots, s, 0);
+    s_slot_t *slot = s_slot (&self->slots, &self->n_slots, &self->cap_slots, s, 0, self->gen);
     if (!slot->key) {
         slot->key = s;
         wes_assert (s_encode_string (self, s, true));
@@ -249,15 +252,15 @@ void
 wes_jsonw_int (wes_jsonw_t *self, json_int_t n)
 {
     s_before_value (self);
-    if (n >= 0 && n < S_INT_CACHE && self->ints[n][1] > 0) {
-        s_put (self, self->enc + self->ints[n][0], self->ints[n][1] - 1);
+    if (n >= 0 && n < S_INT_CACHE && self->ints[n][0] > 0) {
+        s_put (self, self->ints[n] + 1, (size_t)self->ints[n][0]);
         return;
     }
     json_integer_set (self->jint, n);
     size_t len = s_dump (self, self->jint, JSON_ENCODE_ANY);
-    if (n >= 0 && n < S_INT_CACHE) {
-        self->ints[n][0] = s_enc_add (self, self->scratch, len);
-        self->ints[n][1] = len + 1;
+    if (n >= 0 && n < S_INT_CACHE && len < sizeof self->ints[n]) {
+        self->ints[n][0] = (char)len;
+        memcpy (self->ints[n] + 1, self->scratch, len);
     }
     s_put (self, self->scratch, len);
 }
@@ -284,7 +287,8 @@ wes_jsonw_value_stable (wes_jsonw_t *self, const json_t *value)
         return;
     }
     s_before_value (self);
-    s_slot_t *slot = s_slot (&self->vslots, &self->n_vslots, &self->cap_vslots, value, self->depth);
+    s_slot_t *slot = s_slot (&self->vslots, &self->n_vslots, &self->cap_vslots, value, self->depth,
+                            self->gen);
     if (!slot->key) {
         size_t flags = (self->indent ? JSON_INDENT (self->indent) : JSON_COMPACT) | JSON_SORT_KEYS
                        | JSON_ENCODE_ANY;
@@ -317,7 +321,8 @@ wes_jsonw_dumped_stable (wes_jsonw_t *self, const char *text)
         return;
     }
     s_before_value (self);
-    s_slot_t *slot = s_slot (&self->vslots, &self->n_vslots, &self->cap_vslots, text, self->depth);
+    s_slot_t *slot = s_slot (&self->vslots, &self->n_vslots, &self->cap_vslots, text, self->depth,
+                            self->gen);
     if (!slot->key) {
         slot->key = text;
         slot->off = self->enc_len;
@@ -354,6 +359,20 @@ wes_jsonw_flush (wes_jsonw_t *self)
     }
     self->out_len = 0;
     return self->failed ? -1 : 0;
+}
+
+void
+wes_jsonw_forget (wes_jsonw_t *self)
+{
+    wes_assert (self);
+    self->gen++;
+    if (self->gen == 0) { /* wrapped: no slot may look current */
+        memset (self->slots, 0, self->cap_slots * sizeof (s_slot_t));
+        memset (self->vslots, 0, self->cap_vslots * sizeof (s_slot_t));
+    }
+    self->n_slots = 0;
+    self->n_vslots = 0;
+    self->enc_len = 0;
 }
 
 json_t *
@@ -562,14 +581,14 @@ s_ptr_hash (const void *p, size_t depth)
 /*  The cache slot for (key, depth): found, or free (key NULL) and ready to
     fill. Grows the table at half full. */
 static s_slot_t *
-s_slot (s_slot_t **slots, size_t *n, size_t *cap, const void *key, size_t depth)
+s_slot (s_slot_t **slots, size_t *n, size_t *cap, const void *key, size_t depth, uint32_t gen)
 {
     if ((*n + 1) * 2 > *cap) {
         size_t ncap = *cap * 2;
         s_slot_t *fresh = wes_alloc (ncap * sizeof (s_slot_t));
         for (size_t i = 0; i < *cap; i++) {
             const s_slot_t *old = &(*slots)[i];
-            if (!old->key) {
+            if (!old->key || old->gen != gen) {
                 continue;
             }
             size_t j = s_ptr_hash (old->key, old->depth) & (ncap - 1);
@@ -584,12 +603,15 @@ s_slot (s_slot_t **slots, size_t *n, size_t *cap, const void *key, size_t depth)
     }
     size_t mask = *cap - 1;
     size_t i = s_ptr_hash (key, depth) & mask;
-    while ((*slots)[i].key && ((*slots)[i].key != key || (*slots)[i].depth != depth)) {
+    while ((*slots)[i].key && (*slots)[i].gen == gen
+           && ((*slots)[i].key != key || (*slots)[i].depth != depth)) {
         i = (i + 1) & mask;
     }
-    if (!(*slots)[i].key) {
+    if (!(*slots)[i].key || (*slots)[i].gen != gen) {
         (*n)++;
+        (*slots)[i].key = NULL;
         (*slots)[i].depth = depth;
+        (*slots)[i].gen = gen;
     }
     return &(*slots)[i];
 }

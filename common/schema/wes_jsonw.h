@@ -54,6 +54,11 @@ void wes_jsonw_dumped_stable (wes_jsonw_t *self, const char *text);
 /*  Raw bytes, for a caller that adds a newline after the document. */
 void wes_jsonw_raw (wes_jsonw_t *self, const char *data, size_t len);
 
+/*  Forgets every encoding cached by pointer (the _stable forms): for a
+    writer that outlives the strings it was given, e.g. one table's records
+    freed before the next table is written. Cheap (a new cache generation). */
+void wes_jsonw_forget (wes_jsonw_t *self);
+
 /*  Hands everything written so far to cb. Returns 0, or -1 when cb failed
     (now or earlier: after a failure nothing more is written). */
 int wes_jsonw_flush (wes_jsonw_t *self);

@@ -58,6 +58,10 @@ static json_t *s_str_or_null (const char *s);
 static json_t *s_table_json (const wes_table_t *t);
 static json_t *s_table_meta_json (const wes_table_t *t);
 static void s_write_canonical (const wes_model_t *self, wes_jsonw_t *w);
+static void s_write_canonical_head (const wes_model_t *self, wes_jsonw_t *w);
+static void s_write_canonical_table (wes_jsonw_t *w, const wes_table_t *t);
+static void s_write_table_meta (wes_jsonw_t *w, const wes_table_t *t);
+static void s_write_document_head (const wes_model_t *self, const char *hash, wes_jsonw_t *w);
 static int s_cmp_table (const void *a, const void *b);
 static int s_cmp_enum (const void *a, const void *b);
 static int s_cmp_column (const void *a, const void *b);
@@ -429,24 +433,30 @@ wes_model_canonicalize (wes_model_t *self)
         qsort (self->enums, self->n_enums, sizeof (wes_enum_t *), s_cmp_enum);
     }
     for (size_t i = 0; i < self->n_tables; i++) {
-        wes_table_t *t = self->tables[i];
-        if (t->n_columns > 1) {
-            qsort (t->columns, t->n_columns, sizeof (wes_column_t *), s_cmp_column);
-        }
-        if (t->n_constraints > 1) {
-            qsort (t->constraints, t->n_constraints, sizeof (wes_constraint_t *), s_cmp_constraint);
-        }
-        if (t->n_indexes > 1) {
-            qsort (t->indexes, t->n_indexes, sizeof (wes_index_t *), s_cmp_index);
-        }
-        if (t->n_policies > 1) {
-            qsort (t->policies, t->n_policies, sizeof (wes_policy_t *), s_cmp_policy);
-        }
-        for (size_t j = 0; j < t->n_policies; j++) {
-            wes_policy_t *p = t->policies[j];
-            if (p->n_roles > 1) {
-                qsort (p->roles, p->n_roles, sizeof (char *), s_cmp_str);
-            }
+        wes_table_canonicalize (self->tables[i]);
+    }
+}
+
+void
+wes_table_canonicalize (wes_table_t *t)
+{
+    wes_assert (t);
+    if (t->n_columns > 1) {
+        qsort (t->columns, t->n_columns, sizeof (wes_column_t *), s_cmp_column);
+    }
+    if (t->n_constraints > 1) {
+        qsort (t->constraints, t->n_constraints, sizeof (wes_constraint_t *), s_cmp_constraint);
+    }
+    if (t->n_indexes > 1) {
+        qsort (t->indexes, t->n_indexes, sizeof (wes_index_t *), s_cmp_index);
+    }
+    if (t->n_policies > 1) {
+        qsort (t->policies, t->n_policies, sizeof (wes_policy_t *), s_cmp_policy);
+    }
+    for (size_t j = 0; j < t->n_policies; j++) {
+        wes_policy_t *p = t->policies[j];
+        if (p->n_roles > 1) {
+            qsort (p->roles, p->n_roles, sizeof (char *), s_cmp_str);
         }
     }
 }
@@ -579,17 +589,77 @@ s_sorted_if_needed (void *const *items, size_t n, int (*cmp) (const void *, cons
     return copy;
 }
 
-int
-wes_model_write_document (const wes_model_t *self, const char *hash, json_dump_callback_t cb,
-                          void *arg)
+/*  One table's member of schema.json's meta.tables: its name, then its
+    GraphQL-side facts (nothing when jansson would refuse the name). */
+static void
+s_write_table_meta (wes_jsonw_t *w, const wes_table_t *t)
 {
-    wes_assert (self && cb);
-    char own_hash[65];
-    if (!hash) {
-        wes_model_hash (self, own_hash);
-        hash = own_hash;
+    if (!wes_jsonw_key (w, t->name)) {
+        return;
     }
-    wes_jsonw_t *w = wes_jsonw_new (0, cb, arg);
+    wes_jsonw_object_begin (w);
+    wes_jsonw_key_stable (w, "columns");
+    wes_jsonw_object_begin (w);
+    void **csorted = s_sorted_if_needed ((void *const *)t->columns, t->n_columns, s_cmp_column);
+    wes_column_t *const *cols = csorted ? (wes_column_t *const *)csorted : t->columns;
+    for (size_t j = 0; j < t->n_columns; j++) {
+        const wes_column_t *c = cols[j];
+        if (!wes_jsonw_key_stable (w, c->name)) {
+            continue;
+        }
+        wes_jsonw_object_begin (w);
+        wes_jsonw_key_stable (w, "directives");
+        if (c->directives) {
+            wes_jsonw_dumped_stable (w, c->directives);
+        }
+        else {
+            wes_jsonw_object_begin (w);
+            wes_jsonw_object_end (w);
+        }
+        wes_jsonw_key_stable (w, "enum");
+        wes_jsonw_string_stable (w, c->enum_name);
+        wes_jsonw_key_stable (w, "gql_name");
+        wes_jsonw_string_stable (w, c->gql_name);
+        wes_jsonw_key_stable (w, "gql_type");
+        wes_jsonw_string_stable (w, c->gql_type);
+        wes_jsonw_key_stable (w, "ordinal");
+        wes_jsonw_int (w, c->ordinal);
+        wes_jsonw_key_stable (w, "renamed_from");
+        wes_jsonw_string_stable (w, c->renamed_from);
+        wes_jsonw_object_end (w);
+    }
+    free (csorted);
+    wes_jsonw_object_end (w);
+    wes_jsonw_key_stable (w, "directives");
+    if (t->directives) {
+        wes_jsonw_dumped_stable (w, t->directives);
+    }
+    else {
+        wes_jsonw_object_begin (w);
+        wes_jsonw_object_end (w);
+    }
+    wes_jsonw_key_stable (w, "gql_name");
+    wes_jsonw_string (w, t->gql_name);
+    wes_jsonw_key_stable (w, "relations");
+    if (t->relations) {
+        wes_jsonw_value (w, t->relations);
+    }
+    else {
+        wes_jsonw_array_begin (w);
+        wes_jsonw_array_end (w);
+    }
+    wes_jsonw_key_stable (w, "renamed_from");
+    wes_jsonw_string (w, t->renamed_from);
+    wes_jsonw_key_stable (w, "tenant_column");
+    wes_jsonw_string_stable (w, t->tenant_column);
+    wes_jsonw_object_end (w);
+}
+
+/*  schema.json up to its meta tables, {"format":..,"hash":..,"meta":{"enums":{..},"tables":{
+    (the writer is left inside meta.tables). */
+static void
+s_write_document_head (const wes_model_t *self, const char *hash, wes_jsonw_t *w)
+{
     wes_jsonw_object_begin (w);
     wes_jsonw_key_stable (w, "format");
     wes_jsonw_string (w, "wesley-schema/1");
@@ -611,69 +681,24 @@ wes_model_write_document (const wes_model_t *self, const char *hash, json_dump_c
     wes_jsonw_object_end (w);
     wes_jsonw_key_stable (w, "tables");
     wes_jsonw_object_begin (w);
-    sorted = s_sorted_if_needed ((void *const *)self->tables, self->n_tables, s_cmp_table);
+}
+
+int
+wes_model_write_document (const wes_model_t *self, const char *hash, json_dump_callback_t cb,
+                          void *arg)
+{
+    wes_assert (self && cb);
+    char own_hash[65];
+    if (!hash) {
+        wes_model_hash (self, own_hash);
+        hash = own_hash;
+    }
+    wes_jsonw_t *w = wes_jsonw_new (0, cb, arg);
+    s_write_document_head (self, hash, w);
+    void **sorted = s_sorted_if_needed ((void *const *)self->tables, self->n_tables, s_cmp_table);
     wes_table_t *const *tables = sorted ? (wes_table_t *const *)sorted : self->tables;
     for (size_t i = 0; i < self->n_tables; i++) {
-        const wes_table_t *t = tables[i];
-        if (!wes_jsonw_key (w, t->name)) {
-            continue;
-        }
-        wes_jsonw_object_begin (w);
-        wes_jsonw_key_stable (w, "columns");
-        wes_jsonw_object_begin (w);
-        void **csorted = s_sorted_if_needed ((void *const *)t->columns, t->n_columns, s_cmp_column);
-        wes_column_t *const *cols = csorted ? (wes_column_t *const *)csorted : t->columns;
-        for (size_t j = 0; j < t->n_columns; j++) {
-            const wes_column_t *c = cols[j];
-            if (!wes_jsonw_key_stable (w, c->name)) {
-                continue;
-            }
-            wes_jsonw_object_begin (w);
-            wes_jsonw_key_stable (w, "directives");
-            if (c->directives) {
-                wes_jsonw_dumped_stable (w, c->directives);
-            }
-            else {
-                wes_jsonw_object_begin (w);
-                wes_jsonw_object_end (w);
-            }
-            wes_jsonw_key_stable (w, "enum");
-            wes_jsonw_string_stable (w, c->enum_name);
-            wes_jsonw_key_stable (w, "gql_name");
-            wes_jsonw_string_stable (w, c->gql_name);
-            wes_jsonw_key_stable (w, "gql_type");
-            wes_jsonw_string_stable (w, c->gql_type);
-            wes_jsonw_key_stable (w, "ordinal");
-            wes_jsonw_int (w, c->ordinal);
-            wes_jsonw_key_stable (w, "renamed_from");
-            wes_jsonw_string_stable (w, c->renamed_from);
-            wes_jsonw_object_end (w);
-        }
-        free (csorted);
-        wes_jsonw_object_end (w);
-        wes_jsonw_key_stable (w, "directives");
-        if (t->directives) {
-            wes_jsonw_dumped_stable (w, t->directives);
-        }
-        else {
-            wes_jsonw_object_begin (w);
-            wes_jsonw_object_end (w);
-        }
-        wes_jsonw_key_stable (w, "gql_name");
-        wes_jsonw_string (w, t->gql_name);
-        wes_jsonw_key_stable (w, "relations");
-        if (t->relations) {
-            wes_jsonw_value (w, t->relations);
-        }
-        else {
-            wes_jsonw_array_begin (w);
-            wes_jsonw_array_end (w);
-        }
-        wes_jsonw_key_stable (w, "renamed_from");
-        wes_jsonw_string (w, t->renamed_from);
-        wes_jsonw_key_stable (w, "tenant_column");
-        wes_jsonw_string_stable (w, t->tenant_column);
-        wes_jsonw_object_end (w);
+        s_write_table_meta (w, tables[i]);
     }
     free (sorted);
     wes_jsonw_object_end (w);
@@ -685,6 +710,41 @@ wes_model_write_document (const wes_model_t *self, const char *hash, json_dump_c
     int rc = wes_jsonw_flush (w);
     wes_jsonw_destroy (&w);
     return rc;
+}
+
+void
+wes_model_canonical_head (const wes_model_t *self, json_dump_callback_t cb, void *arg)
+{
+    wes_assert (self && cb);
+    wes_jsonw_t *w = wes_jsonw_new (0, cb, arg);
+    s_write_canonical_head (self, w);
+    (void)wes_jsonw_flush (w);
+    wes_jsonw_destroy (&w);
+}
+
+void
+wes_model_document_head (const wes_model_t *self, const char *hash, json_dump_callback_t cb,
+                         void *arg)
+{
+    wes_assert (self && hash && cb);
+    wes_jsonw_t *w = wes_jsonw_new (0, cb, arg);
+    s_write_document_head (self, hash, w);
+    (void)wes_jsonw_flush (w);
+    wes_jsonw_destroy (&w);
+}
+
+void
+wes_model_write_table_canonical (wes_jsonw_t *w, const wes_table_t *t)
+{
+    wes_assert (w && t);
+    s_write_canonical_table (w, t);
+}
+
+void
+wes_model_write_table_meta (wes_jsonw_t *w, const wes_table_t *t)
+{
+    wes_assert (w && t);
+    s_write_table_meta (w, t);
 }
 
 const char *
@@ -1077,10 +1137,10 @@ s_write_strv (wes_jsonw_t *w, char *const *v, size_t n)
     wes_jsonw_array_end (w);
 }
 
-/*  The canonical form, key for key as wes_model_to_canonical_json builds
-    it and jansson sorts it. */
+/*  The canonical form up to its tables, {"enums":[...],"format":..,"tables":[
+    (the writer is left inside the tables array). */
 static void
-s_write_canonical (const wes_model_t *self, wes_jsonw_t *w)
+s_write_canonical_head (const wes_model_t *self, wes_jsonw_t *w)
 {
     wes_jsonw_object_begin (w);
     wes_jsonw_key_stable (w, "enums");
@@ -1099,96 +1159,110 @@ s_write_canonical (const wes_model_t *self, wes_jsonw_t *w)
     wes_jsonw_string_stable (w, "wesley-model/1");
     wes_jsonw_key_stable (w, "tables");
     wes_jsonw_array_begin (w);
-    for (size_t i = 0; i < self->n_tables; i++) {
-        const wes_table_t *t = self->tables[i];
+}
+
+/*  One table of the canonical form: its object. */
+static void
+s_write_canonical_table (wes_jsonw_t *w, const wes_table_t *t)
+{
+    wes_jsonw_object_begin (w);
+    wes_jsonw_key_stable (w, "columns");
+    wes_jsonw_array_begin (w);
+    for (size_t j = 0; j < t->n_columns; j++) {
+        const wes_column_t *c = t->columns[j];
+        wes_jsonw_object_begin (w);
+        wes_jsonw_key_stable (w, "default");
+        wes_jsonw_string_stable (w, c->default_expr);
+        wes_jsonw_key_stable (w, "name");
+        wes_jsonw_string_stable (w, c->name);
+        wes_jsonw_key_stable (w, "not_null");
+        wes_jsonw_bool (w, c->not_null);
+        wes_jsonw_key_stable (w, "type");
+        wes_jsonw_string_stable (w, c->type);
+        wes_jsonw_object_end (w);
+    }
+    wes_jsonw_array_end (w);
+    wes_jsonw_key_stable (w, "constraints");
+    wes_jsonw_array_begin (w);
+    for (size_t j = 0; j < t->n_constraints; j++) {
+        const wes_constraint_t *c = t->constraints[j];
         wes_jsonw_object_begin (w);
         wes_jsonw_key_stable (w, "columns");
-        wes_jsonw_array_begin (w);
-        for (size_t j = 0; j < t->n_columns; j++) {
-            const wes_column_t *c = t->columns[j];
-            wes_jsonw_object_begin (w);
-            wes_jsonw_key_stable (w, "default");
-            wes_jsonw_string_stable (w, c->default_expr);
-            wes_jsonw_key_stable (w, "name");
-            wes_jsonw_string_stable (w, c->name);
-            wes_jsonw_key_stable (w, "not_null");
-            wes_jsonw_bool (w, c->not_null);
-            wes_jsonw_key_stable (w, "type");
-            wes_jsonw_string_stable (w, c->type);
-            wes_jsonw_object_end (w);
+        s_write_strv (w, c->columns, c->n_columns);
+        if (c->kind == WES_CON_CHECK) {
+            wes_jsonw_key_stable (w, "expr");
+            wes_jsonw_string (w, c->check_expr);
         }
-        wes_jsonw_array_end (w);
-        wes_jsonw_key_stable (w, "constraints");
-        wes_jsonw_array_begin (w);
-        for (size_t j = 0; j < t->n_constraints; j++) {
-            const wes_constraint_t *c = t->constraints[j];
-            wes_jsonw_object_begin (w);
-            wes_jsonw_key_stable (w, "columns");
-            s_write_strv (w, c->columns, c->n_columns);
-            if (c->kind == WES_CON_CHECK) {
-                wes_jsonw_key_stable (w, "expr");
-                wes_jsonw_string (w, c->check_expr);
-            }
-            wes_jsonw_key_stable (w, "kind");
-            wes_jsonw_string_stable (w, s_con_kind_name (c->kind));
-            wes_jsonw_key_stable (w, "name");
-            wes_jsonw_string (w, c->name);
-            if (c->kind == WES_CON_FOREIGN) {
-                wes_jsonw_key_stable (w, "on_delete");
-                wes_jsonw_string_stable (w, wes_fk_action_sql (c->on_delete));
-                wes_jsonw_key_stable (w, "on_update");
-                wes_jsonw_string_stable (w, wes_fk_action_sql (c->on_update));
-                wes_jsonw_key_stable (w, "ref_columns");
-                s_write_strv (w, c->ref_columns, c->n_ref_columns);
-                wes_jsonw_key_stable (w, "ref_table");
-                wes_jsonw_string (w, c->ref_table);
-            }
-            wes_jsonw_object_end (w);
-        }
-        wes_jsonw_array_end (w);
-        wes_jsonw_key_stable (w, "indexes");
-        wes_jsonw_array_begin (w);
-        for (size_t j = 0; j < t->n_indexes; j++) {
-            const wes_index_t *ix = t->indexes[j];
-            wes_jsonw_object_begin (w);
-            wes_jsonw_key_stable (w, "columns");
-            s_write_strv (w, ix->columns, ix->n_columns);
-            wes_jsonw_key_stable (w, "method");
-            wes_jsonw_string_stable (w, ix->method ? ix->method : "btree");
-            wes_jsonw_key_stable (w, "name");
-            wes_jsonw_string (w, ix->name);
-            wes_jsonw_key_stable (w, "unique");
-            wes_jsonw_bool (w, ix->unique);
-            wes_jsonw_key_stable (w, "where");
-            wes_jsonw_string (w, ix->where);
-            wes_jsonw_object_end (w);
-        }
-        wes_jsonw_array_end (w);
+        wes_jsonw_key_stable (w, "kind");
+        wes_jsonw_string_stable (w, s_con_kind_name (c->kind));
         wes_jsonw_key_stable (w, "name");
-        wes_jsonw_string (w, t->name);
-        wes_jsonw_key_stable (w, "policies");
-        wes_jsonw_array_begin (w);
-        for (size_t j = 0; j < t->n_policies; j++) {
-            const wes_policy_t *p = t->policies[j];
-            wes_jsonw_object_begin (w);
-            wes_jsonw_key_stable (w, "check");
-            wes_jsonw_string (w, p->check_expr);
-            wes_jsonw_key_stable (w, "cmd");
-            wes_jsonw_string_stable (w, wes_policy_cmd_sql (p->cmd));
-            wes_jsonw_key_stable (w, "name");
-            wes_jsonw_string (w, p->name);
-            wes_jsonw_key_stable (w, "permissive");
-            wes_jsonw_bool (w, p->permissive);
-            wes_jsonw_key_stable (w, "roles");
-            s_write_strv (w, p->roles, p->n_roles);
-            wes_jsonw_key_stable (w, "using");
-            wes_jsonw_string (w, p->using_expr);
-            wes_jsonw_object_end (w);
+        wes_jsonw_string (w, c->name);
+        if (c->kind == WES_CON_FOREIGN) {
+            wes_jsonw_key_stable (w, "on_delete");
+            wes_jsonw_string_stable (w, wes_fk_action_sql (c->on_delete));
+            wes_jsonw_key_stable (w, "on_update");
+            wes_jsonw_string_stable (w, wes_fk_action_sql (c->on_update));
+            wes_jsonw_key_stable (w, "ref_columns");
+            s_write_strv (w, c->ref_columns, c->n_ref_columns);
+            wes_jsonw_key_stable (w, "ref_table");
+            wes_jsonw_string (w, c->ref_table);
         }
-        wes_jsonw_array_end (w);
-        wes_jsonw_key_stable (w, "rls");
-        wes_jsonw_bool (w, t->rls_enabled);
         wes_jsonw_object_end (w);
+    }
+    wes_jsonw_array_end (w);
+    wes_jsonw_key_stable (w, "indexes");
+    wes_jsonw_array_begin (w);
+    for (size_t j = 0; j < t->n_indexes; j++) {
+        const wes_index_t *ix = t->indexes[j];
+        wes_jsonw_object_begin (w);
+        wes_jsonw_key_stable (w, "columns");
+        s_write_strv (w, ix->columns, ix->n_columns);
+        wes_jsonw_key_stable (w, "method");
+        wes_jsonw_string_stable (w, ix->method ? ix->method : "btree");
+        wes_jsonw_key_stable (w, "name");
+        wes_jsonw_string (w, ix->name);
+        wes_jsonw_key_stable (w, "unique");
+        wes_jsonw_bool (w, ix->unique);
+        wes_jsonw_key_stable (w, "where");
+        wes_jsonw_string (w, ix->where);
+        wes_jsonw_object_end (w);
+    }
+    wes_jsonw_array_end (w);
+    wes_jsonw_key_stable (w, "name");
+    wes_jsonw_string (w, t->name);
+    wes_jsonw_key_stable (w, "policies");
+    wes_jsonw_array_begin (w);
+    for (size_t j = 0; j < t->n_policies; j++) {
+        const wes_policy_t *p = t->policies[j];
+        wes_jsonw_object_begin (w);
+        wes_jsonw_key_stable (w, "check");
+        wes_jsonw_string (w, p->check_expr);
+        wes_jsonw_key_stable (w, "cmd");
+        wes_jsonw_string_stable (w, wes_policy_cmd_sql (p->cmd));
+        wes_jsonw_key_stable (w, "name");
+        wes_jsonw_string (w, p->name);
+        wes_jsonw_key_stable (w, "permissive");
+        wes_jsonw_bool (w, p->permissive);
+        wes_jsonw_key_stable (w, "roles");
+        s_write_strv (w, p->roles, p->n_roles);
+        wes_jsonw_key_stable (w, "using");
+        wes_jsonw_string (w, p->using_expr);
+        wes_jsonw_object_end (w);
+    }
+    wes_jsonw_array_end (w);
+    wes_jsonw_key_stable (w, "rls");
+    wes_jsonw_bool (w, t->rls_enabled);
+    wes_jsonw_object_end (w);
+}
+
+/*  The canonical form, key for key as wes_model_to_canonical_json builds
+    it and jansson sorts it. */
+static void
+s_write_canonical (const wes_model_t *self, wes_jsonw_t *w)
+{
+    s_write_canonical_head (self, w);
+    for (size_t i = 0; i < self->n_tables; i++) {
+        s_write_canonical_table (w, self->tables[i]);
     }
     wes_jsonw_array_end (w);
     wes_jsonw_object_end (w);

@@ -183,6 +183,10 @@ wes_constraint_t *wes_table_primary_key (const wes_table_t *t);
     index column lists keep theirs, roles are sorted). */
 void wes_model_canonicalize (wes_model_t *self);
 
+/*  The canonicalization of one table (its lists; the model's table order
+    is left alone). */
+void wes_table_canonicalize (wes_table_t *t);
+
 /*  The canonical form as JSON: database-visible facts only, keys sorted.
     Caller owns the result. */
 json_t *wes_model_to_canonical_json (const wes_model_t *self);
@@ -204,6 +208,28 @@ json_t *wes_model_to_document_json (const wes_model_t *self);
     Returns 0, or -1 when cb failed. */
 int wes_model_write_document (const wes_model_t *self, const char *hash, json_dump_callback_t cb,
                               void *arg);
+
+/*  The canonical form and schema.json in pieces, for a writer that holds
+    one table at a time (wes_outputs). The canonical bytes are the
+    canonical head, the tables' objects in name order joined by ",", then
+    WES_MODEL_CANONICAL_TAIL; schema.json's bytes are the document head, the
+    tables' meta members in name order joined by ",", then
+    WES_MODEL_DOCUMENT_MIDDLE, the canonical bytes, WES_MODEL_DOCUMENT_TAIL.
+    The heads read self's enums (canonicalized) and never its tables. */
+#define WES_MODEL_CANONICAL_TAIL "]}"
+#define WES_MODEL_DOCUMENT_MIDDLE "}},\"schema\":"
+#define WES_MODEL_DOCUMENT_TAIL "}"
+void wes_model_canonical_head (const wes_model_t *self, json_dump_callback_t cb, void *arg);
+void wes_model_document_head (const wes_model_t *self, const char *hash, json_dump_callback_t cb,
+                              void *arg);
+struct wes_jsonw;
+/*  One canonicalized table's object, written through w (a compact writer
+    where a value may come). */
+void wes_model_write_table_canonical (struct wes_jsonw *w, const wes_table_t *t);
+/*  One table's meta member (its name, then its object) through w, a
+    compact writer inside an object; nothing when jansson would refuse the
+    name as a key. */
+void wes_model_write_table_meta (struct wes_jsonw *w, const wes_table_t *t);
 
 /*  Names for enums in SQL and JSON. */
 const char *wes_fk_action_sql (wes_fk_action_t a);       /* "NO ACTION", "CASCADE", ... */
