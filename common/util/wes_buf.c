@@ -118,6 +118,14 @@ wes_buf_reset (wes_buf_t *self)
     self->data[0] = '\0';
 }
 
+void
+wes_buf_truncate (wes_buf_t *self, size_t len)
+{
+    wes_assert (self && len <= self->len);
+    self->len = len;
+    self->data[len] = '\0';
+}
+
 const char *
 wes_buf_data (const wes_buf_t *self)
 {

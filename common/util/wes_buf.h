@@ -18,6 +18,8 @@ void wes_buf_put_ident (wes_buf_t *self, const char *s);
 /*  Appends s as a single-quoted SQL string literal ('it''s'). */
 void wes_buf_put_literal (wes_buf_t *self, const char *s);
 void wes_buf_reset (wes_buf_t *self);
+/*  Keeps the first len bytes (len at most the length). */
+void wes_buf_truncate (wes_buf_t *self, size_t len);
 
 /*  Borrowed, NUL-terminated, valid until the next change. */
 const char *wes_buf_data (const wes_buf_t *self);
