@@ -13,18 +13,13 @@
 #include "schema/wes_compile.h"
 #include "schema/wes_emit_sql.h"
 #include "schema/wes_emit_ts.h"
+#include "schema/wes_outputs.h"
 #include "schema/wes_parser.h"
 #include "util/wes_arena.h"
 #include "util/wes_diag.h"
 #include "util/wes_mem.h"
 #include "wes_cli.h"
 
-typedef struct s_file s_file_t;
-typedef int (*s_emit_fn) (const wes_model_t *model, const char *hash, s_file_t *f);
-static int s_write_outputs_atomic (const char *dir, const wes_model_t *model, const char *hash);
-static int s_emit_sql (const wes_model_t *model, const char *hash, s_file_t *f);
-static int s_emit_ts (const wes_model_t *model, const char *hash, s_file_t *f);
-static int s_emit_json (const wes_model_t *model, const char *hash, s_file_t *f);
 
 /*  --help or -h: print usage, exit 0. Checked where the argument stands,
     so a flag before it that is not known is refused first. */
@@ -193,7 +188,37 @@ wes_cli_compile (int argc, char **argv)
 int
 wes_cli_write_outputs (const wes_model_t *model, const char *hash, const char *dir)
 {
-    return s_write_outputs_atomic (dir, model, hash);
+    size_t n = wes_model_table_count (model);
+    const char **sql = wes_alloc ((n + 1) * sizeof *sql);
+    const char **gql = wes_alloc ((n + 1) * sizeof *gql);
+    for (size_t i = 0; i < n; i++) {
+        sql[i] = wes_model_table (model, i)->name;
+        gql[i] = wes_model_table (model, i)->gql_name;
+    }
+    wes_outputs_t *outputs = wes_outputs_new (dir);
+    int rc = wes_outputs_begin (outputs, model, n, sql, gql);
+    for (size_t i = 0; i < n && rc == 0; i++) {
+        rc = wes_outputs_table (outputs, wes_model_table (model, i));
+    }
+    char written[65];
+    if (rc == 0) {
+        rc = wes_outputs_finish (outputs, written);
+    }
+    if (rc == 0 && strcmp (written, hash) != 0) {
+        fprintf (stderr, "wesley: internal error: the outputs hash %s, the model %s\n", written,
+                 hash);
+        rc = -1;
+    }
+    else if (rc == 0) {
+        rc = wes_outputs_commit (outputs);
+    }
+    if (rc != 0 && wes_outputs_error (outputs)[0]) {
+        fprintf (stderr, "wesley: %s\n", wes_outputs_error (outputs));
+    }
+    wes_outputs_destroy (&outputs);
+    free (sql);
+    free (gql);
+    return rc == 0 ? 0 : -1;
 }
 
 int
@@ -267,118 +292,6 @@ wes_cli_hash (int argc, char **argv)
     wes_model_hash (model, hash);
     printf ("%s\n", hash);
     wes_model_destroy (&model);
-    return 0;
-}
-
-/*  The temporary file being written. */
-struct s_file {
-    int fd;    /* open for writing */
-    int error; /* errno of the first failed write, or 0 */
-};
-
-/*  jansson-style dump callback: appends to the file. */
-static int
-s_file_write (const char *data, size_t len, void *arg)
-{
-    s_file_t *f = arg;
-    size_t off = 0;
-    while (off < len) {
-        ssize_t n = write (f->fd, data + off, len - off);
-        if (n < 0) {
-            if (errno == EINTR) {
-                continue;
-            }
-            f->error = errno;
-            return -1;
-        }
-        off += (size_t) n;
-    }
-    return 0;
-}
-
-static int
-s_emit_sql (const wes_model_t *model, const char *hash, s_file_t *f)
-{
-    return wes_emit_sql_write (model, hash, s_file_write, f);
-}
-
-static int
-s_emit_ts (const wes_model_t *model, const char *hash, s_file_t *f)
-{
-    return wes_emit_ts_write (model, hash, s_file_write, f);
-}
-
-static int
-s_emit_json (const wes_model_t *model, const char *hash, s_file_t *f)
-{
-    if (wes_model_write_document (model, hash, s_file_write, f) != 0) {
-        return -1;
-    }
-    return s_file_write ("\n", 1, f);
-}
-
-/*  Writes DIR/.NAME.tmp.PID (emit streams into it) and fsyncs it; tmp
-    gets its path. 0 ok, -1 after printing why (nothing left behind). */
-static int
-s_write_temp (const char *dir, const char *name, s_emit_fn emit, const wes_model_t *model,
-              const char *hash, char tmp[4096])
-{
-    if ((size_t) snprintf (tmp, 4096, "%s/.%s.tmp.%ld", dir, name, (long) getpid ()) >= 4096) {
-        fprintf (stderr, "wesley: output path too long: %s/%s\n", dir, name);
-        return -1;
-    }
-    s_file_t f = {open (tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644), 0};
-    if (f.fd < 0) {
-        fprintf (stderr, "wesley: cannot write %s: %s\n", tmp, strerror (errno));
-        return -1;
-    }
-    if (emit (model, hash, &f) != 0) {
-        fprintf (stderr, "wesley: cannot write %s: %s\n", tmp,
-                 strerror (f.error ? f.error : EIO));
-        close (f.fd);
-        unlink (tmp);
-        return -1;
-    }
-    if (fsync (f.fd) != 0 || close (f.fd) != 0) {
-        fprintf (stderr, "wesley: cannot write %s: %s\n", tmp, strerror (errno));
-        unlink (tmp);
-        return -1;
-    }
-    return 0;
-}
-
-/*  Writes every output to its temporary file first, then renames them
-    over the old ones: a failed write replaces nothing, and a reader sees
-    each file old or new, never half of one. */
-static int
-s_write_outputs_atomic (const char *dir, const wes_model_t *model, const char *hash)
-{
-    static const char *const names[] = {"schema.sql", "types.ts", "schema.json"};
-    const s_emit_fn emits[] = {s_emit_sql, s_emit_ts, s_emit_json};
-    char tmp[3][4096];
-    size_t written = 0;
-    for (; written < 3; written++) {
-        if (s_write_temp (dir, names[written], emits[written], model, hash, tmp[written]) != 0) {
-            break;
-        }
-    }
-    if (written < 3) {
-        for (size_t i = 0; i < written; i++) {
-            unlink (tmp[i]);
-        }
-        return -1;
-    }
-    for (size_t i = 0; i < 3; i++) {
-        char path[4200];
-        snprintf (path, sizeof path, "%s/%s", dir, names[i]);
-        if (rename (tmp[i], path) != 0) {
-            fprintf (stderr, "wesley: cannot replace %s: %s\n", path, strerror (errno));
-            for (size_t j = i; j < 3; j++) {
-                unlink (tmp[j]);
-            }
-            return -1;
-        }
-    }
     return 0;
 }
 

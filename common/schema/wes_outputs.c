@@ -1,0 +1,717 @@
+/*  wes_outputs.c — a compile's three files and hash from tables handed
+    over one at a time: pieces to spool files, then laid out in name order.
+    See wes_outputs.h. */
+#define _GNU_SOURCE /* copy_file_range */
+#include "wes_outputs.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <openssl/evp.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "../pg/wes_introspect.h"
+#include "../util/wes_arena.h"
+#include "../util/wes_buf.h"
+#include "../util/wes_mem.h"
+#include "wes_emit_sql.h"
+#include "wes_emit_ts.h"
+#include "wes_jsonw.h"
+
+/*  The spools: one per piece of a table, so that pieces of tables handed
+    over in name order lie back to back and are copied in one call. */
+enum {
+    S_CANON,                               /* canonical object, after "," */
+    S_META,                                /* schema.json meta member, after "," */
+    S_SQL,                                 /* + wes_sql_part_t: schema.sql parts */
+    S_TS = S_SQL + WES_SQL_N_PARTS,        /* types.ts interfaces */
+    S_REC,                                 /* + kind: expression records (binary) */
+    S_COUNT = S_REC + WES_SQL_RECORD_KINDS /* spools */
+};
+
+/*  Bytes a spool gathers before it writes. */
+#define S_SPOOL_BUF (32u * 1024u)
+/*  Bytes read or copied at a time. */
+#define S_IO_BYTES (256u * 1024u)
+/*  The three files, in the order they are written and renamed. */
+static const char *const s_files[3] = {"schema.sql", "types.ts", "schema.json"};
+
+typedef struct {
+    uint64_t off; /* in the spool */
+    uint64_t len; /* bytes; 0: the table has no such piece */
+} s_range_t;
+
+typedef struct {
+    const char *name;      /* the table's SQL name (in the arena) */
+    s_range_t r[S_COUNT];  /* its pieces */
+} s_entry_t;
+
+typedef struct {
+    int fd;        /* unlinked temporary file, or -1 */
+    uint64_t size; /* bytes written (buffered included) */
+    char *buf;     /* pending bytes */
+    size_t used;   /* bytes in buf */
+} s_spool_t;
+
+struct wes_outputs {
+    char *dir;                /* where the files go, or NULL: hash only */
+    s_spool_t spools[S_COUNT];
+    size_t n_spools;          /* S_COUNT, or 1 for the hash only */
+    const wes_model_t *enums; /* borrowed */
+    wes_arena_t *arena;       /* names */
+    const char **sql;         /* the declared tables' SQL names (arena) */
+    const char **gql;         /* ... and GraphQL names (arena, or NULL) */
+    size_t n_declared;        /* declared at begin */
+    wes_ts_names_t *ts;       /* TypeScript names, or NULL */
+    s_entry_t *entries;       /* one per table handed over */
+    size_t n_entries;
+    size_t cap_entries;
+    wes_jsonw_t *jw;          /* JSON pieces (forgets between tables) */
+    wes_buf_t *piece;         /* one piece being made */
+    char *io;                 /* S_IO_BYTES for reading spools */
+    char tmp[3][4096];        /* temporary paths of the files */
+    bool made[3];             /* tmp[i] exists */
+    bool failed;              /* a call failed: later ones fail too */
+    char error[512];          /* why */
+};
+
+static void s_fail (wes_outputs_t *self, const char *fmt, ...)
+    __attribute__ ((format (printf, 2, 3)));
+static int s_spool_put (wes_outputs_t *self, size_t i, const char *data, size_t len);
+static int s_spool_flush (wes_outputs_t *self, size_t i);
+static int s_to_buf (const char *data, size_t len, void *arg);
+static int s_cmp_entry (const void *a, const void *b);
+static void s_record (void *arg, size_t kind, const char *table, const char *object,
+                      const char *expr);
+static int s_write_all (wes_outputs_t *self, int fd, const char *path, const char *data,
+                        size_t len);
+typedef int (*s_bytes_fn) (void *arg, const char *data, size_t len);
+static int s_each_run (wes_outputs_t *self, size_t spool, bool skip_comma, int out_fd,
+                       const char *out_path, s_bytes_fn fn, void *arg);
+static int s_write_sql (wes_outputs_t *self, int fd, const char *path, const char *hash);
+static int s_write_ts (wes_outputs_t *self, int fd, const char *path, const char *hash);
+static int s_write_json (wes_outputs_t *self, int fd, const char *path, const char *hash);
+
+wes_outputs_t *
+wes_outputs_new (const char *dir)
+{
+    wes_outputs_t *self = wes_new (wes_outputs_t);
+    self->dir = dir ? wes_strdup (dir) : NULL;
+    self->n_spools = dir ? S_COUNT : 1;
+    for (size_t i = 0; i < S_COUNT; i++) {
+        self->spools[i].fd = -1;
+    }
+    self->arena = wes_arena_new (0);
+    self->piece = wes_buf_new ();
+    return self;
+}
+
+void
+wes_outputs_destroy (wes_outputs_t **self_p)
+{
+    if (!self_p || !*self_p) {
+        return;
+    }
+    wes_outputs_t *self = *self_p;
+    for (size_t i = 0; i < S_COUNT; i++) {
+        if (self->spools[i].fd >= 0) {
+            close (self->spools[i].fd);
+        }
+        free (self->spools[i].buf);
+    }
+    for (size_t i = 0; i < 3; i++) {
+        if (self->made[i]) {
+            unlink (self->tmp[i]);
+        }
+    }
+    wes_ts_names_destroy (&self->ts);
+    wes_jsonw_destroy (&self->jw);
+    wes_buf_destroy (&self->piece);
+    wes_arena_destroy (&self->arena);
+    free (self->sql);
+    free (self->gql);
+    free (self->entries);
+    free (self->io);
+    free (self->dir);
+    free (self);
+    *self_p = NULL;
+}
+
+const char *
+wes_outputs_error (const wes_outputs_t *self)
+{
+    return self ? self->error : "";
+}
+
+size_t
+wes_outputs_tables (const wes_outputs_t *self)
+{
+    return self ? self->n_entries : 0;
+}
+
+int
+wes_outputs_begin (wes_outputs_t *self, const wes_model_t *enums, size_t n_tables,
+                   const char *const *sql_names, const char *const *gql_names)
+{
+    wes_assert (self && enums && !self->enums);
+    wes_assert (n_tables == 0 || (sql_names && gql_names));
+    self->enums = enums;
+    self->n_declared = n_tables;
+    self->sql = wes_alloc ((n_tables + 1) * sizeof *self->sql);
+    self->gql = wes_alloc ((n_tables + 1) * sizeof *self->gql);
+    for (size_t i = 0; i < n_tables; i++) {
+        self->sql[i] = wes_arena_strndup (self->arena, sql_names[i], strlen (sql_names[i]));
+        self->gql[i] = gql_names[i]
+                           ? wes_arena_strndup (self->arena, gql_names[i], strlen (gql_names[i]))
+                           : NULL;
+    }
+    if (self->dir) {
+        self->ts = wes_ts_names_new (enums, n_tables, self->sql, self->gql);
+    }
+    self->jw = wes_jsonw_new (0, s_to_buf, self->piece);
+    self->io = wes_alloc (S_IO_BYTES);
+    const char *where = self->dir;
+    if (!where) {
+        where = getenv ("TMPDIR");
+        if (!where || !*where) {
+            where = "/tmp";
+        }
+    }
+    for (size_t i = 0; i < self->n_spools; i++) {
+        char path[4096];
+        if ((size_t) snprintf (path, sizeof path, "%s/.wesley-spool.XXXXXX", where)
+            >= sizeof path) {
+            s_fail (self, "spool path too long in %s", where);
+            return -1;
+        }
+        int fd = mkostemp (path, O_CLOEXEC);
+        if (fd < 0) {
+            s_fail (self, "cannot create a spool file in %s: %s", where, strerror (errno));
+            return -1;
+        }
+        unlink (path); /* nothing is left behind, whatever happens */
+        self->spools[i].fd = fd;
+        self->spools[i].buf = wes_alloc (S_SPOOL_BUF);
+    }
+    return 0;
+}
+
+int
+wes_outputs_table (wes_outputs_t *self, const wes_table_t *t)
+{
+    wes_assert (self && t && self->enums);
+    if (self->failed) {
+        return -1;
+    }
+    if (self->n_entries == self->cap_entries) {
+        self->cap_entries = self->cap_entries ? self->cap_entries * 2 : 256;
+        self->entries = wes_realloc (self->entries, self->cap_entries * sizeof (s_entry_t));
+    }
+    s_entry_t *e = &self->entries[self->n_entries++];
+    memset (e, 0, sizeof *e);
+    e->name = wes_arena_strndup (self->arena, t->name, strlen (t->name));
+
+    //  The canonical object, after a comma (dropped before the first)
+    wes_jsonw_forget (self->jw);
+    wes_buf_reset (self->piece);
+    wes_buf_puts (self->piece, ",");
+    wes_model_write_table_canonical (self->jw, t);
+    (void) wes_jsonw_flush (self->jw);
+    e->r[S_CANON].off = self->spools[S_CANON].size;
+    e->r[S_CANON].len = wes_buf_len (self->piece);
+    if (s_spool_put (self, S_CANON, wes_buf_data (self->piece), wes_buf_len (self->piece)) != 0) {
+        return -1;
+    }
+    if (!self->dir) {
+        return 0;
+    }
+
+    //  The meta member: written inside an object of its own, taken out
+    wes_buf_reset (self->piece);
+    wes_jsonw_object_begin (self->jw);
+    wes_model_write_table_meta (self->jw, t);
+    wes_jsonw_object_end (self->jw);
+    (void) wes_jsonw_flush (self->jw);
+    size_t len = wes_buf_len (self->piece);
+    e->r[S_META].off = self->spools[S_META].size;
+    if (len > 2) {
+        e->r[S_META].len = len - 1; /* "," + the member */
+        if (s_spool_put (self, S_META, ",", 1) != 0
+            || s_spool_put (self, S_META, wes_buf_data (self->piece) + 1, len - 2) != 0) {
+            return -1;
+        }
+    }
+
+    for (size_t part = 0; part < WES_SQL_N_PARTS; part++) {
+        wes_buf_reset (self->piece);
+        wes_emit_sql_table_part (self->piece, self->enums, t, (wes_sql_part_t) part);
+        size_t i = S_SQL + part;
+        e->r[i].off = self->spools[i].size;
+        e->r[i].len = wes_buf_len (self->piece);
+        if (s_spool_put (self, i, wes_buf_data (self->piece), wes_buf_len (self->piece)) != 0) {
+            return -1;
+        }
+    }
+
+    wes_buf_reset (self->piece);
+    wes_ts_names_forget (self->ts);
+    wes_emit_ts_table (self->piece, self->ts, t);
+    e->r[S_TS].off = self->spools[S_TS].size;
+    e->r[S_TS].len = wes_buf_len (self->piece);
+    if (s_spool_put (self, S_TS, wes_buf_data (self->piece), wes_buf_len (self->piece)) != 0) {
+        return -1;
+    }
+
+    for (size_t k = 0; k < WES_SQL_RECORD_KINDS; k++) {
+        wes_buf_reset (self->piece);
+        wes_emit_sql_table_records (t, k, s_record, self->piece);
+        size_t i = S_REC + k;
+        e->r[i].off = self->spools[i].size;
+        e->r[i].len = wes_buf_len (self->piece);
+        if (s_spool_put (self, i, wes_buf_data (self->piece), wes_buf_len (self->piece)) != 0) {
+            return -1;
+        }
+    }
+    return 0;
+}
+
+static int
+s_digest (void *arg, const char *data, size_t len)
+{
+    return EVP_DigestUpdate ((EVP_MD_CTX *) arg, data, len) == 1 ? 0 : -1;
+}
+
+static int
+s_digest_cb (const char *data, size_t len, void *arg)
+{
+    return s_digest (arg, data, len);
+}
+
+int
+wes_outputs_finish (wes_outputs_t *self, char hash_out[65])
+{
+    wes_assert (self && self->enums && hash_out);
+    if (self->failed) {
+        return -1;
+    }
+    if (self->n_entries != self->n_declared) {
+        s_fail (self, "%zu tables were declared but %zu handed over", self->n_declared,
+                self->n_entries);
+        return -1;
+    }
+    for (size_t i = 0; i < self->n_spools; i++) {
+        if (s_spool_flush (self, i) != 0) {
+            return -1;
+        }
+    }
+    if (self->n_entries > 1) {
+        qsort (self->entries, self->n_entries, sizeof (s_entry_t), s_cmp_entry);
+    }
+    for (size_t i = 1; i < self->n_entries; i++) {
+        if (strcmp (self->entries[i - 1].name, self->entries[i].name) == 0) {
+            s_fail (self, "table %s was handed over twice", self->entries[i].name);
+            return -1;
+        }
+    }
+
+    //  The hash: the canonical bytes, head, tables in name order, tail
+    EVP_MD_CTX *md = EVP_MD_CTX_new ();
+    wes_assert (md);
+    wes_assert (EVP_DigestInit_ex (md, EVP_sha256 (), NULL) == 1);
+    wes_model_canonical_head (self->enums, s_digest_cb, md);
+    int rc = s_each_run (self, S_CANON, true, -1, NULL, s_digest, md);
+    unsigned char raw[EVP_MAX_MD_SIZE];
+    unsigned int n = 0;
+    if (rc == 0) {
+        wes_assert (EVP_DigestUpdate (md, WES_MODEL_CANONICAL_TAIL,
+                                      strlen (WES_MODEL_CANONICAL_TAIL))
+                    == 1);
+        wes_assert (EVP_DigestFinal_ex (md, raw, &n) == 1 && n == 32);
+    }
+    EVP_MD_CTX_free (md);
+    if (rc != 0) {
+        return -1;
+    }
+    static const char digits[] = "0123456789abcdef";
+    for (unsigned int i = 0; i < 32; i++) {
+        hash_out[2 * i] = digits[raw[i] >> 4];
+        hash_out[2 * i + 1] = digits[raw[i] & 0xf];
+    }
+    hash_out[64] = '\0';
+    if (!self->dir) {
+        return 0;
+    }
+
+    typedef int (*s_file_fn) (wes_outputs_t *, int, const char *, const char *);
+    const s_file_fn writers[3] = {s_write_sql, s_write_ts, s_write_json};
+    for (size_t f = 0; f < 3; f++) {
+        if ((size_t) snprintf (self->tmp[f], sizeof self->tmp[f], "%s/.%s.tmp.%ld", self->dir,
+                               s_files[f], (long) getpid ())
+            >= sizeof self->tmp[f]) {
+            s_fail (self, "output path too long: %s/%s", self->dir, s_files[f]);
+            return -1;
+        }
+        int fd = open (self->tmp[f], O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+        if (fd < 0) {
+            s_fail (self, "cannot write %s: %s", self->tmp[f], strerror (errno));
+            return -1;
+        }
+        self->made[f] = true;
+        if (writers[f](self, fd, self->tmp[f], hash_out) != 0) {
+            close (fd);
+            return -1;
+        }
+        if (fsync (fd) != 0 || close (fd) != 0) {
+            s_fail (self, "cannot write %s: %s", self->tmp[f], strerror (errno));
+            return -1;
+        }
+    }
+    return 0;
+}
+
+int
+wes_outputs_commit (wes_outputs_t *self)
+{
+    wes_assert (self && self->dir);
+    if (self->failed) {
+        return -1;
+    }
+    for (size_t f = 0; f < 3; f++) {
+        wes_assert (self->made[f]);
+        char path[4200];
+        snprintf (path, sizeof path, "%s/%s", self->dir, s_files[f]);
+        if (rename (self->tmp[f], path) != 0) {
+            s_fail (self, "cannot replace %s: %s", path, strerror (errno));
+            return -1; /* the rest are removed by destroy */
+        }
+        self->made[f] = false;
+    }
+    return 0;
+}
+
+/* ---------------------------------------------------------------------- */
+
+static void
+s_fail (wes_outputs_t *self, const char *fmt, ...)
+{
+    va_list ap;
+    va_start (ap, fmt);
+    vsnprintf (self->error, sizeof self->error, fmt, ap);
+    va_end (ap);
+    self->failed = true;
+}
+
+static int
+s_to_buf (const char *data, size_t len, void *arg)
+{
+    wes_buf_append ((wes_buf_t *) arg, data, len);
+    return 0;
+}
+
+static int
+s_cmp_entry (const void *a, const void *b)
+{
+    return strcmp (((const s_entry_t *) a)->name, ((const s_entry_t *) b)->name);
+}
+
+/*  A record as the spool keeps it: object and expression, each as a
+    4-byte length and its bytes (the table is its entry's). */
+static void
+s_record (void *arg, size_t kind, const char *table, const char *object, const char *expr)
+{
+    (void) kind;
+    (void) table;
+    wes_buf_t *out = arg;
+    const char *parts[2] = {object, expr};
+    for (size_t i = 0; i < 2; i++) {
+        uint32_t len = (uint32_t) strlen (parts[i]);
+        wes_buf_append (out, (const char *) &len, sizeof len);
+        wes_buf_append (out, parts[i], len);
+    }
+}
+
+static int
+s_write_fd (int fd, const char *data, size_t len)
+{
+    while (len > 0) {
+        ssize_t n = write (fd, data, len);
+        if (n < 0) {
+            if (errno == EINTR) {
+                continue;
+            }
+            return -1;
+        }
+        data += n;
+        len -= (size_t) n;
+    }
+    return 0;
+}
+
+static int
+s_spool_flush (wes_outputs_t *self, size_t i)
+{
+    s_spool_t *sp = &self->spools[i];
+    if (sp->used > 0 && s_write_fd (sp->fd, sp->buf, sp->used) != 0) {
+        s_fail (self, "cannot write a spool file: %s", strerror (errno));
+        return -1;
+    }
+    sp->used = 0;
+    return 0;
+}
+
+static int
+s_spool_put (wes_outputs_t *self, size_t i, const char *data, size_t len)
+{
+    s_spool_t *sp = &self->spools[i];
+    if (sp->used + len > S_SPOOL_BUF) {
+        if (s_spool_flush (self, i) != 0) {
+            return -1;
+        }
+        if (len > S_SPOOL_BUF) {
+            if (s_write_fd (sp->fd, data, len) != 0) {
+                s_fail (self, "cannot write a spool file: %s", strerror (errno));
+                return -1;
+            }
+            sp->size += len;
+            return 0;
+        }
+    }
+    memcpy (sp->buf + sp->used, data, len);
+    sp->used += len;
+    sp->size += len;
+    return 0;
+}
+
+static int
+s_write_all (wes_outputs_t *self, int fd, const char *path, const char *data, size_t len)
+{
+    if (s_write_fd (fd, data, len) != 0) {
+        s_fail (self, "cannot write %s: %s", path, strerror (errno));
+        return -1;
+    }
+    return 0;
+}
+
+/*  Reads len bytes at off of a spool into buf. */
+static int
+s_pread_all (wes_outputs_t *self, int fd, char *buf, size_t len, uint64_t off)
+{
+    while (len > 0) {
+        ssize_t n = pread (fd, buf, len, (off_t) off);
+        if (n < 0 && errno == EINTR) {
+            continue;
+        }
+        if (n <= 0) {
+            s_fail (self, "cannot read a spool file: %s", n < 0 ? strerror (errno) : "short");
+            return -1;
+        }
+        buf += n;
+        len -= (size_t) n;
+        off += (uint64_t) n;
+    }
+    return 0;
+}
+
+/*  One run of spool bytes: to fn, or copied to out_fd. */
+static int
+s_run (wes_outputs_t *self, int in_fd, uint64_t off, uint64_t len, int out_fd,
+       const char *out_path, s_bytes_fn fn, void *arg)
+{
+    if (!fn) {
+        //  In the kernel when it can (same file system), else through io
+        while (len > 0) {
+            off_t in_off = (off_t) off;
+            ssize_t n = copy_file_range (in_fd, &in_off, out_fd, NULL, len, 0);
+            if (n < 0 && errno == EINTR) {
+                continue;
+            }
+            if (n <= 0) {
+                break;
+            }
+            off += (uint64_t) n;
+            len -= (uint64_t) n;
+        }
+    }
+    while (len > 0) {
+        size_t chunk = len < S_IO_BYTES ? (size_t) len : S_IO_BYTES;
+        if (s_pread_all (self, in_fd, self->io, chunk, off) != 0) {
+            return -1;
+        }
+        if (fn ? fn (arg, self->io, chunk) != 0
+               : s_write_all (self, out_fd, out_path, self->io, chunk) != 0) {
+            if (fn) {
+                s_fail (self, "cannot hash the canonical form");
+            }
+            return -1;
+        }
+        off += chunk;
+        len -= chunk;
+    }
+    return 0;
+}
+
+/*  The pieces of one spool in name order (the first piece without its
+    leading comma when skip_comma), back-to-back pieces as one run. */
+static int
+s_each_run (wes_outputs_t *self, size_t spool, bool skip_comma, int out_fd, const char *out_path,
+            s_bytes_fn fn, void *arg)
+{
+    int in_fd = self->spools[spool].fd;
+    uint64_t run_off = 0, run_len = 0;
+    bool first = true;
+    for (size_t i = 0; i < self->n_entries; i++) {
+        s_range_t r = self->entries[i].r[spool];
+        if (r.len == 0) {
+            continue;
+        }
+        if (first && skip_comma) {
+            r.off++;
+            r.len--;
+        }
+        first = false;
+        if (run_len > 0 && run_off + run_len == r.off) {
+            run_len += r.len;
+            continue;
+        }
+        if (run_len > 0 && s_run (self, in_fd, run_off, run_len, out_fd, out_path, fn, arg) != 0) {
+            return -1;
+        }
+        run_off = r.off;
+        run_len = r.len;
+    }
+    if (run_len > 0) {
+        return s_run (self, in_fd, run_off, run_len, out_fd, out_path, fn, arg);
+    }
+    return 0;
+}
+
+static bool
+s_any (const wes_outputs_t *self, size_t spool)
+{
+    for (size_t i = 0; i < self->n_entries; i++) {
+        if (self->entries[i].r[spool].len > 0) {
+            return true;
+        }
+    }
+    return false;
+}
+
+static int
+s_put_piece (wes_outputs_t *self, int fd, const char *path)
+{
+    int rc = s_write_all (self, fd, path, wes_buf_data (self->piece), wes_buf_len (self->piece));
+    wes_buf_reset (self->piece);
+    return rc;
+}
+
+static int
+s_write_sql (wes_outputs_t *self, int fd, const char *path, const char *hash)
+{
+    wes_buf_reset (self->piece);
+    wes_emit_sql_head (self->piece, self->enums, hash);
+    if (s_put_piece (self, fd, path) != 0) {
+        return -1;
+    }
+    for (size_t part = 0; part < WES_SQL_N_PARTS; part++) {
+        if (!s_any (self, S_SQL + part)) {
+            continue;
+        }
+        wes_buf_puts (self->piece, wes_emit_sql_section_title ((wes_sql_part_t) part));
+        if (s_put_piece (self, fd, path) != 0
+            || s_each_run (self, S_SQL + part, false, fd, path, NULL, NULL) != 0) {
+            return -1;
+        }
+    }
+    bool any = false;
+    for (size_t k = 0; k < WES_SQL_RECORD_KINDS && !any; k++) {
+        any = s_any (self, S_REC + k);
+    }
+    if (any) {
+        wes_emit_sql_records_head (self->piece);
+        char *rec = NULL;
+        size_t rec_cap = 0;
+        for (size_t k = 0; k < WES_SQL_RECORD_KINDS; k++) {
+            const char *kind = wes_emit_sql_record_kind (k);
+            size_t rows = 0;
+            for (size_t i = 0; i < self->n_entries; i++) {
+                s_range_t r = self->entries[i].r[S_REC + k];
+                if (r.len == 0) {
+                    continue;
+                }
+                if (r.len > rec_cap) {
+                    rec_cap = (size_t) r.len;
+                    rec = wes_realloc (rec, rec_cap);
+                }
+                if (s_pread_all (self, self->spools[S_REC + k].fd, rec, (size_t) r.len, r.off)
+                    != 0) {
+                    free (rec);
+                    return -1;
+                }
+                //  object and expression, each a length and its bytes
+                size_t at = 0;
+                while (at < r.len) {
+                    const char *parts[2];
+                    char *copies[2];
+                    for (size_t p = 0; p < 2; p++) {
+                        uint32_t len;
+                        wes_assert (at + sizeof len <= r.len);
+                        memcpy (&len, rec + at, sizeof len);
+                        at += sizeof len;
+                        wes_assert (at + len <= r.len);
+                        copies[p] = wes_strndup (rec + at, len);
+                        parts[p] = copies[p];
+                        at += len;
+                    }
+                    wes_introspect_records_row (self->piece, kind, &rows, self->entries[i].name,
+                                                parts[0], parts[1]);
+                    free (copies[0]);
+                    free (copies[1]);
+                }
+                if (wes_buf_len (self->piece) >= S_IO_BYTES && s_put_piece (self, fd, path) != 0) {
+                    free (rec);
+                    return -1;
+                }
+            }
+            wes_introspect_records_end (self->piece, kind, &rows);
+        }
+        free (rec);
+    }
+    wes_buf_puts (self->piece, WES_SQL_TAIL);
+    return s_put_piece (self, fd, path);
+}
+
+static int
+s_write_ts (wes_outputs_t *self, int fd, const char *path, const char *hash)
+{
+    wes_buf_reset (self->piece);
+    wes_emit_ts_head (self->piece, self->ts, hash);
+    if (s_put_piece (self, fd, path) != 0
+        || s_each_run (self, S_TS, false, fd, path, NULL, NULL) != 0) {
+        return -1;
+    }
+    wes_emit_ts_tail (self->piece, self->ts);
+    return s_put_piece (self, fd, path);
+}
+
+static int
+s_write_json (wes_outputs_t *self, int fd, const char *path, const char *hash)
+{
+    wes_buf_reset (self->piece);
+    wes_model_document_head (self->enums, hash, s_to_buf, self->piece);
+    if (s_put_piece (self, fd, path) != 0
+        || s_each_run (self, S_META, true, fd, path, NULL, NULL) != 0) {
+        return -1;
+    }
+    wes_buf_puts (self->piece, WES_MODEL_DOCUMENT_MIDDLE);
+    wes_model_canonical_head (self->enums, s_to_buf, self->piece);
+    if (s_put_piece (self, fd, path) != 0
+        || s_each_run (self, S_CANON, true, fd, path, NULL, NULL) != 0) {
+        return -1;
+    }
+    wes_buf_puts (self->piece, WES_MODEL_CANONICAL_TAIL WES_MODEL_DOCUMENT_TAIL "\n");
+    return s_put_piece (self, fd, path);
+}

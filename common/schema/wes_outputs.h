@@ -1,0 +1,50 @@
+/*  wes_outputs.h — the three files of `wesley compile` (schema.sql,
+    types.ts, schema.json) and the schema hash, written from a model handed
+    over one table at a time, in any order. Each table's pieces go to spool
+    files (unlinked temporary files) as it comes; wes_outputs_finish then
+    hashes the canonical pieces in table-name order and lays out each file
+    from its head and the spooled pieces in name order. A big schema's
+    compile so holds one table at a time, not the whole model and not the
+    60 MB of its outputs. The bytes are those of wes_emit_sql_write,
+    wes_emit_ts_write and wes_model_write_document (plus a newline) for the
+    same model. */
+#ifndef WES_OUTPUTS_H
+#define WES_OUTPUTS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "wes_model.h"
+
+typedef struct wes_outputs wes_outputs_t;
+
+/*  dir: where the three files are written, or NULL for the hash only.
+    Never NULL; a failure to create the spool files is reported by
+    wes_outputs_begin. */
+wes_outputs_t *wes_outputs_new (const char *dir);
+/*  Removes the temporary files of an outputs not committed. */
+void wes_outputs_destroy (wes_outputs_t **self_p);
+
+/*  Starts: enums is the schema's enums (canonicalized; borrowed until
+    wes_outputs_finish; its tables are not read), and the n_tables tables
+    that will come, by SQL and GraphQL name (copied). 0, or -1 (see
+    wes_outputs_error). */
+int wes_outputs_begin (wes_outputs_t *self, const wes_model_t *enums, size_t n_tables,
+                       const char *const *sql_names, const char *const *gql_names);
+/*  One table (canonicalized, named at begin), copied out at once: the
+    caller may free it on return. 0, or -1. */
+int wes_outputs_table (wes_outputs_t *self, const wes_table_t *t);
+/*  After the last table: the hash into hash_out, and with a dir the three
+    files written to temporary names beside their final ones and synced.
+    0, or -1. */
+int wes_outputs_finish (wes_outputs_t *self, char hash_out[65]);
+/*  Renames the three files over the final names (a reader sees each file
+    old or new). 0, or -1. */
+int wes_outputs_commit (wes_outputs_t *self);
+
+/*  Why the last call failed ("" when none). */
+const char *wes_outputs_error (const wes_outputs_t *self);
+/*  Tables handed over so far. */
+size_t wes_outputs_tables (const wes_outputs_t *self);
+
+#endif
