@@ -114,6 +114,68 @@ wes_cli_parse (int argc, char **argv)
     return rc;
 }
 
+/*  What a streaming compile hands its tables to. */
+typedef struct {
+    wes_outputs_t *outputs; /* the files (or the hash only) */
+    size_t n_enums;         /* the schema's enums */
+    char hash[65];          /* once ended */
+} s_stream_t;
+
+static int
+s_sink_begin (void *arg, const wes_model_t *enums, size_t n_tables, const char *const *sql,
+              const char *const *gql)
+{
+    s_stream_t *st = arg;
+    st->n_enums = wes_model_enum_count (enums);
+    return wes_outputs_begin (st->outputs, enums, n_tables, sql, gql);
+}
+
+static int
+s_sink_table (void *arg, const wes_model_t *enums, const wes_table_t *table)
+{
+    (void) enums;
+    return wes_outputs_table (((s_stream_t *) arg)->outputs, table);
+}
+
+static int
+s_sink_end (void *arg, const wes_model_t *enums)
+{
+    (void) enums;
+    s_stream_t *st = arg;
+    return wes_outputs_finish (st->outputs, st->hash);
+}
+
+/*  Compiles path table by table into dir's files (dir NULL: prints the
+    hash only). Returns the verb's exit code (0, or 3 when an output could
+    not be written), or 1 when the stream declined (nothing was printed or
+    replaced: compile the whole model). */
+static int
+s_compile_stream (const char *path, const char *dir, wes_diag_t *diag)
+{
+    s_stream_t st = {wes_outputs_new (dir), 0, ""};
+    wes_compile_sink_t sink = {s_sink_begin, s_sink_table, s_sink_end, &st};
+    int rc = wes_compile_file_stream (path, &sink, diag);
+    if (rc == 0 && dir && wes_outputs_commit (st.outputs) != 0) {
+        rc = -1;
+    }
+    if (rc == 0) {
+        wes_diag_print (diag, stderr);
+        if (dir) {
+            printf ("compiled %s: %zu tables, %zu enums -> %s (hash %s)\n", path,
+                    wes_outputs_tables (st.outputs), st.n_enums, dir, st.hash);
+        }
+        else {
+            printf ("%s\n", st.hash);
+        }
+    }
+    else if (rc < 0) {
+        fprintf (stderr, "wesley: %s\n", wes_outputs_error (st.outputs));
+        rc = 3;
+    }
+    wes_outputs_destroy (&st.outputs);
+    return rc;
+}
+
 int
 wes_cli_compile (int argc, char **argv)
 {
@@ -156,6 +218,15 @@ wes_cli_compile (int argc, char **argv)
         return 2;
     }
     wes_diag_t *diag = wes_diag_new (strcmp (path, "-") == 0 ? "<stdin>" : path);
+    //  Table by table first (a big schema never exists whole); the whole
+    //  model when the stream declines (errors are reported from there)
+    if (mkdir (out, 0777) == 0 || errno == EEXIST) {
+        int st = s_compile_stream (path, out, diag);
+        if (st != 1) {
+            wes_diag_destroy (&diag);
+            return st;
+        }
+    }
     wes_model_t *model = wes_compile_file (path, diag);
     wes_diag_print (diag, stderr);
     wes_diag_destroy (&diag);
@@ -281,6 +352,11 @@ wes_cli_hash (int argc, char **argv)
     }
     else {
         wes_diag_t *diag = wes_diag_new (strcmp (path, "-") == 0 ? "<stdin>" : path);
+        int st = s_compile_stream (path, NULL, diag);
+        if (st != 1) {
+            wes_diag_destroy (&diag);
+            return st;
+        }
         model = wes_compile_file (path, diag);
         wes_diag_print (diag, stderr);
         wes_diag_destroy (&diag);

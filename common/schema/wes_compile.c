@@ -174,7 +174,19 @@ typedef struct {
     wes_table_t *table;                   /* the model's table */
     wes_enum_t *enm;                      /* the model's enum */
     const wes_ast_directive_t *table_dir; /* the @wes_table directive */
+    bool named;                           /* a table or enum whose name was taken */
+    bool summarized;                      /* streaming: built, sum filled */
+    struct s_sumcol *sum;                 /* streaming: its unique columns (FK targets) */
+    size_t n_sum;                         /* entries in sum */
 } s_type_t;
+
+/*  Streaming: what a foreign key may reference of a table that is gone
+    (strings in the context's summary arena, shared). */
+typedef struct s_sumcol {
+    const char *field;  /* GraphQL field name */
+    const char *column; /* column name */
+    const char *type;   /* column type */
+} s_sumcol_t;
 
 /*  A constraint or index whose name is settled at the end, once every
     user-given name is known, in an order that does not depend on the
@@ -239,7 +251,33 @@ typedef struct {
     wes_arena_t *keep;     /* lazy compile: AST kept past its definition (foreign keys) */
     const char *path;      /* lazy compile: the file */
     wes_buf_t *typebuf;    /* a field's GraphQL type as written (reused) */
+    /* streaming (wes_compile_file_stream): one table at a time */
+    bool stream;                     /* tables are built, settled, handed over, freed */
+    bool decline;                    /* met what only the whole-model compile settles */
+    bool sink_failed;                /* the sink refused a table */
+    const wes_compile_sink_t *sink;  /* where finished tables go */
+    wes_model_t *enums;              /* the enums (ctx->model while no table is built) */
+    struct s_tstate **waiting;       /* built tables waiting for their references */
+    size_t n_waiting;                /* waiting */
+    size_t cap_waiting;              /* slots in waiting */
+    uint64_t *relset;                /* hashes of the relation names handed out */
+    size_t relset_cap;               /* slots: a power of two, or 0 */
+    size_t relset_n;                 /* hashes held */
+    s_map_t sumstr;                  /* summary strings, interned */
+    wes_arena_t *sumarena;           /* their bytes, and the summaries */
 } s_ctx_t;
+
+/*  Streaming: a table built and not yet handed over, with what its
+    settling needs (the context's per-table fields while it is worked on). */
+typedef struct s_tstate {
+    s_type_t *type;        /* its type; type->table lives in scratch */
+    wes_model_t *scratch;  /* the table's records and strings */
+    s_pending_t **pending; /* its names to settle */
+    size_t n_pending;
+    wes_arena_t *names;    /* their strings */
+    s_fk_t *fks;           /* its foreign keys */
+    size_t n_fks;
+} s_tstate_t;
 
 static void s_err (s_ctx_t *ctx, wes_loc_t loc, const char *fmt, ...)
     __attribute__ ((format (printf, 3, 4)));
@@ -268,6 +306,9 @@ static wes_ast_doc_t *s_outline (const char *path, wes_diag_t *diag, bool *whole
 static const wes_ast_def_t *s_load_body (s_ctx_t *ctx, s_type_t *ty);
 static const char *s_def_kind_name (wes_def_kind_t k);
 static const s_dir_spec_t *s_spec_for (const char *name);
+static const s_sumcol_t *s_summary_find (const s_type_t *ty, const char *field);
+static void s_new_table (s_ctx_t *ctx, s_type_t *ty);
+static bool s_is_unique_column (const wes_table_t *t, const wes_column_t *col);
 
 wes_model_t *
 wes_compile (const wes_ast_doc_t *doc, wes_diag_t *diag)
@@ -386,6 +427,317 @@ wes_compile_file (const char *path, wes_diag_t *diag)
     wes_model_t *model = wes_compile (doc, diag);
     wes_ast_doc_destroy (&doc);
     return model;
+}
+
+/* ---------------------------------------------------------------------- */
+/*  Streaming: one table at a time                                         */
+
+/*  A string of the summaries, interned. */
+static const char *
+s_sum_intern (s_ctx_t *ctx, const char *str)
+{
+    const char *have = s_map_get (&ctx->sumstr, str);
+    if (have) {
+        return have;
+    }
+    char *copy = wes_arena_strndup (ctx->sumarena, str, strlen (str));
+    s_map_put (&ctx->sumstr, copy, copy);
+    return copy;
+}
+
+/*  Keeps what a foreign key may reference of ty's table: its unique
+    columns, by field name. */
+static void
+s_summarize (s_ctx_t *ctx, s_type_t *ty)
+{
+    const wes_table_t *t = ty->table;
+    size_t n = 0;
+    for (size_t i = 0; i < t->n_columns; i++) {
+        n += t->columns[i]->gql_name && s_is_unique_column (t, t->columns[i]);
+    }
+    ty->sum = n ? wes_arena_alloc (ctx->sumarena, n * sizeof (s_sumcol_t)) : NULL;
+    for (size_t i = 0; i < t->n_columns; i++) {
+        const wes_column_t *c = t->columns[i];
+        if (c->gql_name && s_is_unique_column (t, c)) {
+            s_sumcol_t *sc = &ty->sum[ty->n_sum++];
+            sc->field = s_sum_intern (ctx, c->gql_name);
+            sc->column = s_sum_intern (ctx, c->name);
+            sc->type = s_sum_intern (ctx, c->type);
+        }
+    }
+    ty->summarized = true;
+}
+
+static const s_sumcol_t *
+s_summary_find (const s_type_t *ty, const char *field)
+{
+    for (size_t i = 0; i < ty->n_sum; i++) {
+        if (strcmp (ty->sum[i].field, field) == 0) {
+            return &ty->sum[i];
+        }
+    }
+    return NULL;
+}
+
+/*  Makes ts the table being worked on (its fields into the context). */
+static void
+s_tstate_enter (s_ctx_t *ctx, s_tstate_t *ts)
+{
+    ctx->model = ts->scratch;
+    ctx->pending = ts->pending;
+    ctx->n_pending = ts->n_pending;
+    ctx->names = ts->names;
+    ctx->fks = ts->fks;
+    ctx->n_fks = ts->n_fks;
+}
+
+static void
+s_tstate_leave (s_ctx_t *ctx, s_tstate_t *ts)
+{
+    ts->pending = ctx->pending;
+    ts->n_pending = ctx->n_pending;
+    ts->names = ctx->names;
+    ts->fks = ctx->fks;
+    ts->n_fks = ctx->n_fks;
+    ctx->model = ctx->enums;
+    ctx->pending = NULL;
+    ctx->n_pending = 0;
+    ctx->names = NULL;
+    ctx->fks = NULL;
+    ctx->n_fks = 0;
+}
+
+static void
+s_tstate_destroy (s_tstate_t **ts_p)
+{
+    s_tstate_t *ts = *ts_p;
+    ts->type->table = NULL;
+    wes_model_destroy (&ts->scratch);
+    free (ts->pending);
+    wes_arena_destroy (&ts->names);
+    free (ts->fks);
+    free (ts);
+    *ts_p = NULL;
+}
+
+/*  Whether every table ts's foreign keys reference is built (or, at the
+    end, whatever it is). A reference to something that is not a table
+    ends the stream. */
+static bool
+s_tstate_ready (s_ctx_t *ctx, const s_tstate_t *ts)
+{
+    for (size_t i = 0; i < ts->n_fks; i++) {
+        const char *ref = ts->fks[i].ref;
+        const char *dot = ref ? strchr (ref, '.') : NULL;
+        if (!dot) {
+            continue; /* refused by the check */
+        }
+        char tname[512];
+        if ((size_t) (dot - ref) >= sizeof tname) {
+            ctx->decline = true; /* no table has such a name: the check says so */
+            return true;
+        }
+        memcpy (tname, ref, (size_t) (dot - ref));
+        tname[dot - ref] = '\0';
+        const s_type_t *target = s_map_get (&ctx->type_map, tname);
+        if (!target || !target->is_table || !target->named) {
+            ctx->decline = true;
+            return true;
+        }
+        if (!target->summarized) {
+            return false;
+        }
+    }
+    return true;
+}
+
+/*  Checks ts's foreign keys, settles its names and hands it over. */
+static void
+s_tstate_finish (s_ctx_t *ctx, s_tstate_t *ts)
+{
+    s_tstate_enter (ctx, ts);
+    for (size_t i = 0; i < ctx->n_fks && !ctx->decline; i++) {
+        s_check_fk (ctx, &ctx->fks[i]);
+    }
+    if (!ctx->decline && wes_diag_errors (ctx->diag) == 0) {
+        s_settle_names (ctx);
+    }
+    if (!ctx->decline && wes_diag_errors (ctx->diag) == 0) {
+        wes_table_canonicalize (ts->type->table);
+        if (ctx->sink->table (ctx->sink->arg, ctx->enums, ts->type->table) != 0) {
+            ctx->sink_failed = true;
+        }
+    }
+    s_tstate_leave (ctx, ts);
+}
+
+/*  Hands over every waiting table whose references are built (all of
+    them at the end). */
+static void
+s_stream_drain (s_ctx_t *ctx, bool end)
+{
+    size_t kept = 0;
+    for (size_t i = 0; i < ctx->n_waiting; i++) {
+        s_tstate_t *ts = ctx->waiting[i];
+        bool go = !ctx->decline && !ctx->sink_failed && (end || s_tstate_ready (ctx, ts));
+        if (go && !ctx->decline) {
+            s_tstate_finish (ctx, ts);
+            s_tstate_destroy (&ts);
+        }
+        else {
+            ctx->waiting[kept++] = ts;
+        }
+    }
+    ctx->n_waiting = kept;
+}
+
+/*  Builds the table of type ty (its definition loaded) into a model of
+    its own, keeps its summary, and hands it over when it can. */
+static void
+s_stream_table (s_ctx_t *ctx, s_type_t *ty)
+{
+    s_tstate_t *ts = wes_new (s_tstate_t);
+    ts->type = ty;
+    ts->scratch = wes_model_new ();
+    s_tstate_enter (ctx, ts);
+    s_new_table (ctx, ty);
+    s_build_table (ctx, ty);
+    s_tstate_leave (ctx, ts);
+    s_summarize (ctx, ty);
+    if (ctx->n_waiting == ctx->cap_waiting) {
+        ctx->cap_waiting = ctx->cap_waiting ? ctx->cap_waiting * 2 : 16;
+        ctx->waiting = wes_realloc (ctx->waiting, ctx->cap_waiting * sizeof (s_tstate_t *));
+    }
+    ctx->waiting[ctx->n_waiting++] = ts;
+    s_stream_drain (ctx, false);
+}
+
+int
+wes_compile_file_stream (const char *path, const wes_compile_sink_t *sink, wes_diag_t *diag)
+{
+    wes_assert (path && sink && sink->begin && sink->table && sink->end && diag);
+    if (strcmp (path, "-") == 0) {
+        return 1; /* stdin cannot be read twice */
+    }
+    //  Diagnostics are kept aside: a declined stream leaves the report to
+    //  the whole-model compile
+    wes_diag_t *priv = wes_diag_new (wes_diag_file (diag));
+    bool whole = false;
+    wes_ast_doc_t *outline = s_outline (path, priv, &whole);
+    if (!outline) {
+        wes_diag_destroy (&priv);
+        return 1;
+    }
+    s_ctx_t ctx;
+    memset (&ctx, 0, sizeof ctx);
+    ctx.diag = priv;
+    ctx.model = wes_model_new ();
+    ctx.enums = ctx.model;
+    ctx.typebuf = wes_buf_new ();
+    ctx.path = path;
+    ctx.again = wes_parser_new_file (path, priv);
+    ctx.body = wes_arena_new (0);
+    ctx.keep = wes_arena_new (0);
+    ctx.stream = true;
+    ctx.sink = sink;
+    ctx.sumarena = wes_arena_new (0);
+    ctx.sumstr.borrowed = true;
+
+    s_collect_types (&ctx, outline);
+    s_check_declarations (&ctx, outline);
+    s_classify (&ctx);
+    for (size_t i = 0; i < ctx.n_types; i++) {
+        s_type_t *ty = ctx.types[i];
+        if (ty->kind == WES_DEF_ENUM && ty->def) {
+            s_scan_other (&ctx, ty);
+        }
+    }
+    int rc = 0;
+    if (wes_diag_errors (priv) > 0) {
+        ctx.decline = true;
+    }
+    if (!ctx.decline) {
+        wes_model_canonicalize (ctx.enums); /* only enums: sorted */
+        size_t n = 0;
+        const char **sql = wes_alloc ((ctx.n_types + 1) * sizeof *sql);
+        const char **gql = wes_alloc ((ctx.n_types + 1) * sizeof *gql);
+        for (size_t i = 0; i < ctx.n_types; i++) {
+            const s_type_t *ty = ctx.types[i];
+            if (ty->is_table && ty->named) {
+                sql[n] = ty->sql_name;
+                gql[n++] = ty->name;
+            }
+        }
+        if (sink->begin (sink->arg, ctx.enums, n, sql, gql) != 0) {
+            ctx.sink_failed = true;
+        }
+        free (sql);
+        free (gql);
+    }
+    for (size_t i = 0; i < ctx.n_types; i++) {
+        if (ctx.decline || ctx.sink_failed || wes_diag_errors (priv) > 0) {
+            break;
+        }
+        s_type_t *ty = ctx.types[i];
+        if (ty->is_table) {
+            if (ty->named) {
+                const wes_ast_def_t *shell = s_load_body (&ctx, ty);
+                s_stream_table (&ctx, ty);
+                ty->def = shell;
+            }
+        }
+        else if (ty->def && ty->kind != WES_DEF_ENUM) {
+            const wes_ast_def_t *shell = s_load_body (&ctx, ty);
+            s_scan_other (&ctx, ty);
+            ty->def = shell;
+        }
+    }
+    if (!ctx.decline && !ctx.sink_failed && wes_diag_errors (priv) == 0) {
+        s_stream_drain (&ctx, true);
+        s_scan_doc_misc (&ctx, outline);
+    }
+    if (ctx.sink_failed) {
+        rc = -1;
+    }
+    else if (ctx.decline || wes_diag_errors (priv) > 0 || ctx.n_waiting > 0) {
+        rc = 1;
+    }
+    else if (sink->end (sink->arg, ctx.enums) != 0) {
+        rc = -1;
+    }
+    else {
+        for (size_t i = 0; i < wes_diag_count (priv); i++) {
+            wes_diag_add (diag, wes_diag_level (priv, i), wes_diag_line (priv, i),
+                          wes_diag_col (priv, i), "%s", wes_diag_message (priv, i));
+        }
+    }
+
+    for (size_t i = 0; i < ctx.n_waiting; i++) {
+        s_tstate_destroy (&ctx.waiting[i]);
+    }
+    free (ctx.waiting);
+    wes_parser_destroy (&ctx.again);
+    wes_arena_destroy (&ctx.body);
+    wes_arena_destroy (&ctx.keep);
+    wes_ast_doc_destroy (&outline);
+    for (size_t i = 0; i < ctx.n_types; i++) {
+        free (ctx.types[i]->exts);
+        free (ctx.types[i]->sql_name);
+        free (ctx.types[i]);
+    }
+    free (ctx.types);
+    free (ctx.relset);
+    s_map_free (&ctx.type_map);
+    s_map_free (&ctx.declared);
+    s_map_free (&ctx.table_names);
+    s_map_free (&ctx.enum_names);
+    s_map_free (&ctx.relnames);
+    s_map_free (&ctx.sumstr);
+    wes_arena_destroy (&ctx.sumarena);
+    wes_buf_destroy (&ctx.typebuf);
+    wes_model_destroy (&ctx.enums);
+    wes_diag_destroy (&priv);
+    return rc;
 }
 
 /*  "<what><type>.<name>" into out (cut to size), as snprintf would: this
@@ -1387,6 +1739,16 @@ s_type_dir_lists (const s_type_t *ty, size_t *n)
     return lists;
 }
 
+/*  The model's table of type ty (in ctx->model). */
+static void
+s_new_table (s_ctx_t *ctx, s_type_t *ty)
+{
+    ty->table = wes_model_add_table (ctx->model, ty->sql_name);
+    wes_assert (ty->table);
+    wes_model_put_str (ctx->model, &ty->table->gql_name, ty->name);
+    ty->table->pos = s_pos (ty->def->name.loc);
+}
+
 /*  Tables and enum type names. */
 static void
 s_classify (s_ctx_t *ctx)
@@ -1445,13 +1807,13 @@ s_classify (s_ctx_t *ctx)
                    s_def_kind_name (clash->kind), clash->name, clash->def->name.loc.start.line);
             continue;
         }
+        ty->named = true;
         if (ty->kind == WES_DEF_OBJECT) {
             s_map_put (&ctx->table_names, ty->sql_name, ty);
             s_map_put (&ctx->relnames, ty->sql_name, NULL);
-            ty->table = wes_model_add_table (ctx->model, ty->sql_name);
-            wes_assert (ty->table);
-            wes_model_put_str (ctx->model, &ty->table->gql_name, ty->name);
-            ty->table->pos = s_pos (ty->def->name.loc);
+            if (!ctx->stream) { /* streaming: made when it is built */
+                s_new_table (ctx, ty);
+            }
         }
         else {
             s_map_put (&ctx->enum_names, ty->sql_name, ty);
@@ -2683,7 +3045,19 @@ s_check_fk (s_ctx_t *ctx, const s_fk_t *fk)
             ok = false;
         }
     }
-    if (!target || !target->is_table || !target->table) {
+    //  The referenced table and column: the model's, or (streaming) the
+    //  summary of a table that may be gone. Anything but a unique column
+    //  found by its field name ends a stream: the whole compile reports it.
+    const s_sumcol_t *sc = NULL;
+    if (ctx->stream) {
+        sc = target && target->is_table ? s_summary_find (target, fname) : NULL;
+        if (!sc) {
+            ctx->decline = true;
+            free (tname);
+            return;
+        }
+    }
+    else if (!target || !target->is_table || !target->table) {
         if (!target) {
             s_err (ctx, rloc, "directive @%s ref: type %s is not defined", dn, tname);
         }
@@ -2693,34 +3067,37 @@ s_check_fk (s_ctx_t *ctx, const s_fk_t *fk)
         free (tname);
         return;
     }
-    wes_table_t *rt = target->table;
-    wes_column_t *rcol = s_column_for_field (rt, fname);
-    if (!rcol) {
+    wes_table_t *rt = sc ? NULL : target->table;
+    wes_column_t *rcol = sc ? NULL : s_column_for_field (rt, fname);
+    if (!sc && !rcol) {
         s_no_column (ctx, target, fname, rloc, dn, "ref");
         free (tname);
         return;
     }
-    bool broken = strcmp (col->type, S_BROKEN_TYPE) == 0 || strcmp (rcol->type, S_BROKEN_TYPE) == 0;
-    if (!broken && strcmp (col->type, rcol->type) != 0) {
+    const char *rt_name = sc ? target->sql_name : rt->name;
+    const char *rcol_name = sc ? sc->column : rcol->name;
+    const char *rcol_type = sc ? sc->type : rcol->type;
+    bool broken = strcmp (col->type, S_BROKEN_TYPE) == 0 || strcmp (rcol_type, S_BROKEN_TYPE) == 0;
+    if (!broken && strcmp (col->type, rcol_type) != 0) {
         s_err (ctx, rloc,
                "directive @%s: column %s.%s (%s) and referenced column %s.%s (%s) have "
                "different types",
-               dn, fk->type->table->name, col->name, col->type, rt->name, rcol->name, rcol->type);
+               dn, fk->type->table->name, col->name, col->type, rt_name, rcol_name, rcol_type);
         ok = false;
     }
-    if (!s_is_unique_column (rt, rcol)) {
+    if (!sc && !s_is_unique_column (rt, rcol)) {
         s_err (ctx, rloc,
                "directive @%s: referenced column %s.%s is neither the primary key nor unique; "
                "PostgreSQL requires one (add @wes_unique to %s.%s)",
-               dn, rt->name, rcol->name, tname, fname);
+               dn, rt_name, rcol_name, tname, fname);
         ok = false;
     }
     if (ok && !broken) {
         wes_constraint_t *c =
             s_add_constraint (ctx, fk->type->table, WES_CON_FOREIGN, NULL, "fkey", true, fk->dloc);
         wes_constraint_add_column (c, col->name);
-        wes_model_put_str (ctx->model, &c->ref_table, rt->name);
-        wes_constraint_add_ref_column (c, rcol->name);
+        wes_model_put_str (ctx->model, &c->ref_table, rt_name);
+        wes_constraint_add_ref_column (c, rcol_name);
         c->on_delete = on_delete;
         c->on_update = on_update;
     }
@@ -2787,37 +3164,116 @@ s_set_name (s_ctx_t *ctx, s_pending_t *p, const char *name)
     }
 }
 
-/*  Gives every constraint and index its final name: user-given names are
-    reserved first (a clash is an error), then generated names avoid
-    everything taken, adding 1, 2, ... like PostgreSQL. Tables are visited
-    by name, so the result does not depend on the order of the document. */
-static void
-s_settle_names (s_ctx_t *ctx)
+/*  FNV-1a, 64 bits: the streaming set of relation names keeps only this. */
+static uint64_t
+s_hash64 (const char *s)
 {
-    if (ctx->n_pending > 1) {
-        qsort (ctx->pending, ctx->n_pending, sizeof (s_pending_t *), s_cmp_pending);
+    uint64_t h = 1469598103934665603ull;
+    for (; *s; s++) {
+        h ^= (unsigned char) *s;
+        h *= 1099511628211ull;
     }
-    //  The pending names come grouped by table: a constraint name has to be
-    //  unique within its table only, so one small map of the current
-    //  table's names (keys borrowed: the model's copies) does, cleared when
-    //  the table changes. User-given names first, for every table (they
-    //  take the relation namespace before any generated name can)
-    s_map_t local = {.borrowed = true};
-    for (size_t i = 0; i < ctx->n_pending; i++) {
-        s_pending_t *p = ctx->pending[i];
-        if (i == 0 || p->table != ctx->pending[i - 1]->table) {
-            s_map_clear (&local);
+    return h ? h : 1; /* 0 marks a free slot */
+}
+
+/*  Adds name's hash to the streaming set; false when it was there. */
+static bool
+s_relset_add (s_ctx_t *ctx, const char *name)
+{
+    if ((ctx->relset_n + 1) * 2 > ctx->relset_cap) {
+        size_t cap = ctx->relset_cap ? ctx->relset_cap * 2 : 1024;
+        uint64_t *fresh = wes_alloc (cap * sizeof (uint64_t));
+        for (size_t i = 0; i < ctx->relset_cap; i++) {
+            uint64_t h = ctx->relset[i];
+            if (h) {
+                size_t j = (size_t) h & (cap - 1);
+                while (fresh[j]) {
+                    j = (j + 1) & (cap - 1);
+                }
+                fresh[j] = h;
+            }
         }
+        free (ctx->relset);
+        ctx->relset = fresh;
+        ctx->relset_cap = cap;
+    }
+    uint64_t h = s_hash64 (name);
+    size_t mask = ctx->relset_cap - 1;
+    size_t j = (size_t) h & mask;
+    while (ctx->relset[j]) {
+        if (ctx->relset[j] == h) {
+            return false;
+        }
+        j = (j + 1) & mask;
+    }
+    ctx->relset[j] = h;
+    ctx->relset_n++;
+    return true;
+}
+
+static bool
+s_relset_has (const s_ctx_t *ctx, const char *name)
+{
+    if (ctx->relset_cap == 0) {
+        return false;
+    }
+    uint64_t h = s_hash64 (name);
+    size_t mask = ctx->relset_cap - 1;
+    for (size_t j = (size_t) h & mask; ctx->relset[j]; j = (j + 1) & mask) {
+        if (ctx->relset[j] == h) {
+            return true;
+        }
+    }
+    return false;
+}
+
+/*  The relation namespace (tables, keys, indexes): where a name was taken,
+    or NULL. Streaming, it holds the table names and the hashes of the
+    names of the tables handed over; a name of another table ends the
+    stream (the whole-model compile settles names table by table in name
+    order, so it may name differently). */
+static wes_loc_t *
+s_rel_get (s_ctx_t *ctx, const char *name)
+{
+    if (ctx->stream && s_relset_has (ctx, name)) {
+        ctx->decline = true;
+    }
+    return s_map_get (&ctx->relnames, name);
+}
+
+/*  Takes name in the relation namespace; false when it was taken. */
+static bool
+s_rel_put (s_ctx_t *ctx, const char *name, wes_loc_t *loc)
+{
+    if (!ctx->stream) {
+        return s_map_put (&ctx->relnames, name, loc);
+    }
+    if (s_map_get (&ctx->table_names, name)) {
+        return false;
+    }
+    if (!s_relset_add (ctx, name)) {
+        ctx->decline = true;
+        return false;
+    }
+    return true;
+}
+
+/*  The user-given names of pending[from, to) (one table), next to the
+    names in local. */
+static void
+s_settle_given (s_ctx_t *ctx, size_t from, size_t to, s_map_t *local)
+{
+    for (size_t i = from; i < to; i++) {
+        s_pending_t *p = ctx->pending[i];
         if (!p->given) {
             continue;
         }
-        wes_loc_t *prev = s_map_get (&local, p->given);
+        wes_loc_t *prev = s_map_get (local, p->given);
         bool table_clash = s_map_get (&ctx->table_names, p->given) != NULL;
         if (!prev && p->relation) {
-            prev = s_map_get (&ctx->relnames, p->given);
+            prev = s_rel_get (ctx, p->given);
         }
-        bool taken =
-            prev || table_clash || (p->relation && !s_map_put (&ctx->relnames, p->given, &p->loc));
+        bool taken = prev || table_clash || (p->relation && !s_rel_put (ctx, p->given, &p->loc));
         if (taken) {
             if (table_clash) {
                 s_err (ctx, p->loc, "name %s is already used by table %s", p->given, p->given);
@@ -2833,29 +3289,32 @@ s_settle_names (s_ctx_t *ctx)
         else {
             p->named = true;
             s_set_name (ctx, p, p->given);
-            s_map_put (&local, p->con ? p->con->name : p->index->name, &p->loc);
+            s_map_put (local, p->con ? p->con->name : p->index->name, &p->loc);
         }
     }
-    //  Then the generated names, table by table, next to the names the
-    //  table's user-given ones took
-    for (size_t i = 0; i < ctx->n_pending; i++) {
-        s_pending_t *p = ctx->pending[i];
-        if (i == 0 || p->table != ctx->pending[i - 1]->table) {
-            s_map_clear (&local);
-            for (size_t k = i; k < ctx->n_pending && ctx->pending[k]->table == p->table; k++) {
-                const s_pending_t *q = ctx->pending[k];
-                if (q->named) {
-                    s_map_put (&local, q->con ? q->con->name : q->index->name, (void *)&q->loc);
-                }
-            }
+}
+
+/*  The generated names of pending[from, to) (one table), next to the
+    names its user-given ones took (local is cleared first). */
+static void
+s_settle_generated (s_ctx_t *ctx, size_t from, size_t to, s_map_t *local)
+{
+    s_map_clear (local);
+    for (size_t k = from; k < to; k++) {
+        const s_pending_t *q = ctx->pending[k];
+        if (q->named) {
+            s_map_put (local, q->con ? q->con->name : q->index->name, (void *) &q->loc);
         }
+    }
+    for (size_t i = from; i < to; i++) {
+        s_pending_t *p = ctx->pending[i];
         if (p->given) {
             continue;
         }
         const char *const *cols = NULL;
         size_t n = 0;
         if (p->name_columns) {
-            cols = (const char *const *)(p->con ? p->con->columns : p->index->columns);
+            cols = (const char *const *) (p->con ? p->con->columns : p->index->columns);
             n = p->con ? p->con->n_columns : p->index->n_columns;
         }
         for (unsigned pass = 0;; pass++) {
@@ -2865,14 +3324,14 @@ s_settle_names (s_ctx_t *ctx)
             if (!s_name_short (small, p->table->name, cols, n, p->label, pass)) {
                 name = heap = wes_name_generate (p->table->name, cols, n, p->label, pass);
             }
-            bool free_name = !s_map_get (&local, name) && !s_map_get (&ctx->relnames, name)
+            bool free_name = !s_map_get (local, name) && !s_rel_get (ctx, name)
                              && !s_map_get (&ctx->table_names, name);
             if (free_name) {
                 s_set_name (ctx, p, name);
                 const char *kept = p->con ? p->con->name : p->index->name;
-                s_map_put (&local, kept, &p->loc);
+                s_map_put (local, kept, &p->loc);
                 if (p->relation) {
-                    s_map_put (&ctx->relnames, kept, &p->loc);
+                    (void) s_rel_put (ctx, kept, &p->loc);
                 }
             }
             free (heap);
@@ -2881,9 +3340,8 @@ s_settle_names (s_ctx_t *ctx)
             }
         }
     }
-    s_map_free (&local);
     /*  CHECK constraints carry their column only for naming. */
-    for (size_t i = 0; i < ctx->n_pending; i++) {
+    for (size_t i = from; i < to; i++) {
         s_pending_t *p = ctx->pending[i];
         if (p->con && p->con->kind == WES_CON_CHECK) {
             free (p->con->columns); /* the names are the model's, shared */
@@ -2892,3 +3350,41 @@ s_settle_names (s_ctx_t *ctx)
         }
     }
 }
+
+/*  Gives every constraint and index its final name: user-given names are
+    reserved first (a clash is an error), then generated names avoid
+    everything taken, adding 1, 2, ... like PostgreSQL. Tables are visited
+    by name, so the result does not depend on the order of the document.
+    Streaming, ctx->pending is one table's, settled as it is handed over. */
+static void
+s_settle_names (s_ctx_t *ctx)
+{
+    if (ctx->n_pending > 1 && !ctx->stream) {
+        qsort (ctx->pending, ctx->n_pending, sizeof (s_pending_t *), s_cmp_pending);
+    }
+    //  The pending names come grouped by table: a constraint name has to be
+    //  unique within its table only, so one small map of the current
+    //  table's names (keys borrowed: the model's copies) does. User-given
+    //  names first, for every table (they take the relation namespace
+    //  before any generated name can)
+    s_map_t local = {.borrowed = true};
+    for (int given = 1; given >= 0; given--) {
+        size_t from = 0;
+        while (from < ctx->n_pending) {
+            size_t to = from + 1;
+            while (to < ctx->n_pending && ctx->pending[to]->table == ctx->pending[from]->table) {
+                to++;
+            }
+            if (given) {
+                s_map_clear (&local);
+                s_settle_given (ctx, from, to, &local);
+            }
+            else {
+                s_settle_generated (ctx, from, to, &local);
+            }
+            from = to;
+        }
+    }
+    s_map_free (&local);
+}
+

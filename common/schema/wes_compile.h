@@ -16,4 +16,31 @@ wes_model_t *wes_compile (const wes_ast_doc_t *doc, wes_diag_t *diag);
 /*  Parse + compile a file in one call (NULL on any error, reported in diag). */
 wes_model_t *wes_compile_file (const char *path, wes_diag_t *diag);
 
+/*  Where a streaming compile hands its work: begin once, with the enums
+    (a model holding only them, canonicalized) and every table that will
+    come (SQL and GraphQL names); then each table, canonicalized and named,
+    in no particular order (it is freed when table returns); then end, once
+    every table was handed over and the document found free of errors
+    (enums is freed when end returns). Each returns 0, or -1 to stop the
+    compile. */
+typedef struct {
+    int (*begin) (void *arg, const wes_model_t *enums, size_t n_tables,
+                  const char *const *sql_names, const char *const *gql_names);
+    int (*table) (void *arg, const wes_model_t *enums, const wes_table_t *table);
+    int (*end) (void *arg, const wes_model_t *enums);
+    void *arg;
+} wes_compile_sink_t;
+
+/*  Compiles the file at path table by table: each table's definition is
+    read again when its turn comes, built, checked, named, handed to sink
+    and freed, so a big schema's model never exists at once. It gives the
+    model wes_compile_file would, table for table, or declines: on any
+    error in the document, on type extensions, and on names that only a
+    settling over the whole model decides (a constraint or index name that
+    clashes with another table's). Returns 0 when every table went to the
+    sink (the warnings are then added to diag), 1 when it declined (diag
+    is untouched: compile with wes_compile_file, which reports), -1 when
+    the sink failed. */
+int wes_compile_file_stream (const char *path, const wes_compile_sink_t *sink, wes_diag_t *diag);
+
 #endif

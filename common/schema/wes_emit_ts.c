@@ -558,16 +558,16 @@ s_free_name (const s_set_t *taken, const char *want, bool insert_twin)
             break;
         }
     }
-    char *out = wes_buf_steal (b);
+    char *out = wes_strdup (wes_buf_data (b)); /* its own size: kept for the whole emit */
     wes_buf_destroy (&b);
     wes_buf_destroy (&twin);
     return out;
 }
 
-//  Names in a fixed order (enums, then tables, each by SQL name), so the
-//  same model always gets the same names; a clash gets a number appended
 //  The names of the enums of model and of the tables (SQL and GraphQL
-//  names, any order; the arrays are copied, the strings borrowed)
+//  names, any order; the arrays are copied, the strings borrowed), given
+//  in a fixed order (enums, then tables, each by SQL name), so the same
+//  schema always gets the same names; a clash gets a number appended
 static void
 s_names_init (s_names_t *names, const wes_model_t *model, size_t n_tables,
               const char *const *sql, const char *const *gql)
@@ -627,11 +627,11 @@ s_names_init (s_names_t *names, const wes_model_t *model, size_t n_tables,
         char *want = s_type_name (names->table_gql[i], names->table_sql[i]);
         names->table_names[i] = s_free_name (&taken, want, true);
         s_set_add (&taken, wes_strdup (names->table_names[i]));
-        wes_buf_t *twin = wes_buf_new ();
-        wes_buf_puts (twin, names->table_names[i]);
-        wes_buf_puts (twin, "Insert");
-        s_set_add (&taken, wes_buf_steal (twin));
-        wes_buf_destroy (&twin);
+        size_t len = strlen (names->table_names[i]);
+        char *twin = wes_alloc (len + sizeof "Insert");
+        memcpy (twin, names->table_names[i], len);
+        memcpy (twin + len, "Insert", sizeof "Insert");
+        s_set_add (&taken, twin);
         free (want);
     }
     s_set_free (&taken);

@@ -40,14 +40,17 @@ enum {
 /*  The three files, in the order they are written and renamed. */
 static const char *const s_files[3] = {"schema.sql", "types.ts", "schema.json"};
 
+/*  A piece of a table in a spool (a spool is at most 4 GiB: far more than
+    the outputs of the biggest input, WES_MAX_SDL_BYTES). */
 typedef struct {
-    uint64_t off; /* in the spool */
-    uint64_t len; /* bytes; 0: the table has no such piece */
+    uint32_t off; /* in the spool */
+    uint32_t len; /* bytes; 0: the table has no such piece */
 } s_range_t;
 
+/*  A table handed over, for sorting by name. */
 typedef struct {
-    const char *name;      /* the table's SQL name (in the arena) */
-    s_range_t r[S_COUNT];  /* its pieces */
+    const char *name; /* its SQL name (in the arena) */
+    uint32_t seq;     /* handed over as the seq-th: its ranges' row */
 } s_entry_t;
 
 typedef struct {
@@ -67,9 +70,9 @@ struct wes_outputs {
     const char **gql;         /* ... and GraphQL names (arena, or NULL) */
     size_t n_declared;        /* declared at begin */
     wes_ts_names_t *ts;       /* TypeScript names, or NULL */
-    s_entry_t *entries;       /* one per table handed over */
+    s_entry_t *entries;       /* one per table handed over (n_declared at most) */
     size_t n_entries;
-    size_t cap_entries;
+    s_range_t *ranges;        /* n_spools per table handed over, by seq */
     wes_jsonw_t *jw;          /* JSON pieces (forgets between tables) */
     wes_buf_t *piece;         /* one piece being made */
     char *io;                 /* S_IO_BYTES for reading spools */
@@ -95,6 +98,20 @@ static int s_each_run (wes_outputs_t *self, size_t spool, bool skip_comma, int o
 static int s_write_sql (wes_outputs_t *self, int fd, const char *path, const char *hash);
 static int s_write_ts (wes_outputs_t *self, int fd, const char *path, const char *hash);
 static int s_write_json (wes_outputs_t *self, int fd, const char *path, const char *hash);
+
+/*  Table i's (in name order, once finished) piece in spool. */
+static s_range_t *
+s_range (const wes_outputs_t *self, size_t i, size_t spool)
+{
+    return &self->ranges[(size_t) self->entries[i].seq * self->n_spools + spool];
+}
+
+/*  Where the piece for spool starts. */
+static void
+s_mark (const wes_outputs_t *self, s_range_t *r, size_t spool)
+{
+    r->off = (uint32_t) self->spools[spool].size;
+}
 
 wes_outputs_t *
 wes_outputs_new (const char *dir)
@@ -135,6 +152,7 @@ wes_outputs_destroy (wes_outputs_t **self_p)
     free (self->sql);
     free (self->gql);
     free (self->entries);
+    free (self->ranges);
     free (self->io);
     free (self->dir);
     free (self);
@@ -172,6 +190,8 @@ wes_outputs_begin (wes_outputs_t *self, const wes_model_t *enums, size_t n_table
     if (self->dir) {
         self->ts = wes_ts_names_new (enums, n_tables, self->sql, self->gql);
     }
+    self->entries = wes_alloc ((n_tables + 1) * sizeof *self->entries);
+    self->ranges = wes_alloc ((n_tables + 1) * self->n_spools * sizeof *self->ranges);
     self->jw = wes_jsonw_new (0, s_to_buf, self->piece);
     self->io = wes_alloc (S_IO_BYTES);
     const char *where = self->dir;
@@ -207,13 +227,15 @@ wes_outputs_table (wes_outputs_t *self, const wes_table_t *t)
     if (self->failed) {
         return -1;
     }
-    if (self->n_entries == self->cap_entries) {
-        self->cap_entries = self->cap_entries ? self->cap_entries * 2 : 256;
-        self->entries = wes_realloc (self->entries, self->cap_entries * sizeof (s_entry_t));
+    if (self->n_entries == self->n_declared) {
+        s_fail (self, "table %s was not declared", t->name);
+        return -1;
     }
-    s_entry_t *e = &self->entries[self->n_entries++];
-    memset (e, 0, sizeof *e);
+    s_entry_t *e = &self->entries[self->n_entries];
     e->name = wes_arena_strndup (self->arena, t->name, strlen (t->name));
+    e->seq = (uint32_t) self->n_entries;
+    s_range_t *r = &self->ranges[self->n_entries * self->n_spools];
+    self->n_entries++;
 
     //  The canonical object, after a comma (dropped before the first)
     wes_jsonw_forget (self->jw);
@@ -221,8 +243,8 @@ wes_outputs_table (wes_outputs_t *self, const wes_table_t *t)
     wes_buf_puts (self->piece, ",");
     wes_model_write_table_canonical (self->jw, t);
     (void) wes_jsonw_flush (self->jw);
-    e->r[S_CANON].off = self->spools[S_CANON].size;
-    e->r[S_CANON].len = wes_buf_len (self->piece);
+    s_mark (self, &r[S_CANON], S_CANON);
+    r[S_CANON].len = (uint32_t) wes_buf_len (self->piece);
     if (s_spool_put (self, S_CANON, wes_buf_data (self->piece), wes_buf_len (self->piece)) != 0) {
         return -1;
     }
@@ -237,9 +259,9 @@ wes_outputs_table (wes_outputs_t *self, const wes_table_t *t)
     wes_jsonw_object_end (self->jw);
     (void) wes_jsonw_flush (self->jw);
     size_t len = wes_buf_len (self->piece);
-    e->r[S_META].off = self->spools[S_META].size;
+    s_mark (self, &r[S_META], S_META);
     if (len > 2) {
-        e->r[S_META].len = len - 1; /* "," + the member */
+        r[S_META].len = (uint32_t) (len - 1); /* "," + the member */
         if (s_spool_put (self, S_META, ",", 1) != 0
             || s_spool_put (self, S_META, wes_buf_data (self->piece) + 1, len - 2) != 0) {
             return -1;
@@ -250,8 +272,8 @@ wes_outputs_table (wes_outputs_t *self, const wes_table_t *t)
         wes_buf_reset (self->piece);
         wes_emit_sql_table_part (self->piece, self->enums, t, (wes_sql_part_t) part);
         size_t i = S_SQL + part;
-        e->r[i].off = self->spools[i].size;
-        e->r[i].len = wes_buf_len (self->piece);
+        s_mark (self, &r[i], i);
+        r[i].len = (uint32_t) wes_buf_len (self->piece);
         if (s_spool_put (self, i, wes_buf_data (self->piece), wes_buf_len (self->piece)) != 0) {
             return -1;
         }
@@ -260,8 +282,8 @@ wes_outputs_table (wes_outputs_t *self, const wes_table_t *t)
     wes_buf_reset (self->piece);
     wes_ts_names_forget (self->ts);
     wes_emit_ts_table (self->piece, self->ts, t);
-    e->r[S_TS].off = self->spools[S_TS].size;
-    e->r[S_TS].len = wes_buf_len (self->piece);
+    s_mark (self, &r[S_TS], S_TS);
+    r[S_TS].len = (uint32_t) wes_buf_len (self->piece);
     if (s_spool_put (self, S_TS, wes_buf_data (self->piece), wes_buf_len (self->piece)) != 0) {
         return -1;
     }
@@ -270,8 +292,8 @@ wes_outputs_table (wes_outputs_t *self, const wes_table_t *t)
         wes_buf_reset (self->piece);
         wes_emit_sql_table_records (t, k, s_record, self->piece);
         size_t i = S_REC + k;
-        e->r[i].off = self->spools[i].size;
-        e->r[i].len = wes_buf_len (self->piece);
+        s_mark (self, &r[i], i);
+        r[i].len = (uint32_t) wes_buf_len (self->piece);
         if (s_spool_put (self, i, wes_buf_data (self->piece), wes_buf_len (self->piece)) != 0) {
             return -1;
         }
@@ -467,6 +489,10 @@ static int
 s_spool_put (wes_outputs_t *self, size_t i, const char *data, size_t len)
 {
     s_spool_t *sp = &self->spools[i];
+    if (sp->size + len > UINT32_MAX) {
+        s_fail (self, "an output is over 4 GiB");
+        return -1;
+    }
     if (sp->used + len > S_SPOOL_BUF) {
         if (s_spool_flush (self, i) != 0) {
             return -1;
@@ -564,7 +590,7 @@ s_each_run (wes_outputs_t *self, size_t spool, bool skip_comma, int out_fd, cons
     uint64_t run_off = 0, run_len = 0;
     bool first = true;
     for (size_t i = 0; i < self->n_entries; i++) {
-        s_range_t r = self->entries[i].r[spool];
+        s_range_t r = *s_range (self, i, spool);
         if (r.len == 0) {
             continue;
         }
@@ -593,7 +619,7 @@ static bool
 s_any (const wes_outputs_t *self, size_t spool)
 {
     for (size_t i = 0; i < self->n_entries; i++) {
-        if (self->entries[i].r[spool].len > 0) {
+        if (s_range (self, i, spool)->len > 0) {
             return true;
         }
     }
@@ -638,7 +664,7 @@ s_write_sql (wes_outputs_t *self, int fd, const char *path, const char *hash)
             const char *kind = wes_emit_sql_record_kind (k);
             size_t rows = 0;
             for (size_t i = 0; i < self->n_entries; i++) {
-                s_range_t r = self->entries[i].r[S_REC + k];
+                s_range_t r = *s_range (self, i, S_REC + k);
                 if (r.len == 0) {
                     continue;
                 }
