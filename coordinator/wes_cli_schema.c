@@ -9,7 +9,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#ifndef WES_LEAN /* the lean wesley hands hash --db to wesley-ops (wes_main.c) */
 #include "pg/wes_introspect.h"
+#endif
 #include "schema/wes_compile.h"
 #include "schema/wes_emit_sql.h"
 #include "schema/wes_emit_ts.h"
@@ -342,6 +344,11 @@ wes_cli_hash (int argc, char **argv)
     }
     wes_model_t *model = NULL;
     if (db) {
+#ifdef WES_LEAN
+        (void) schema;
+        fprintf (stderr, "wesley hash: --db is read by wesley-ops\n");
+        return 2;
+#else
         char *error = NULL;
         model = wes_introspect_conninfo (db, schema, &error);
         if (!model) {
@@ -349,6 +356,7 @@ wes_cli_hash (int argc, char **argv)
             free (error);
             return 1;
         }
+#endif
     }
     else {
         wes_diag_t *diag = wes_diag_new (strcmp (path, "-") == 0 ? "<stdin>" : path);

@@ -1,34 +1,88 @@
 /*  wes_main.c — entry point of `wesley`, the control plane: dispatches to
-    one verb and returns its exit code. */
+    one verb and returns its exit code.
+
+    Built twice. `wesley-ops` (this file without WES_LEAN) runs every verb.
+    `wesley` (with WES_LEAN) runs the schema toolchain itself (compile,
+    parse, hash of a file, watch) and links nothing else, so that compiling
+    a schema loads libc, libcrypto and jansson instead of the fleet's
+    libraries (libpq, ZeroMQ, SQLite, libmicrohttpd and theirs): a third
+    of the memory and a tenth of the start-up. Every other verb, and hash
+    --db, it hands to the wesley-ops beside it with execv (same process,
+    same arguments, same exit code). */
+#include <errno.h>
 #include <stdbool.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "util/wes_log.h"
 #include "wes_cli.h"
 
 typedef struct {
     const char *name;                  /* verb as typed */
-    int (*run) (int argc, char **argv); /* handler */
+    int (*run) (int argc, char **argv); /* handler (NULL: wesley-ops runs it) */
     const char *summary;               /* one line for --help */
 } s_verb_t;
 
+/*  A verb the lean `wesley` leaves to wesley-ops. */
+#ifdef WES_LEAN
+#define S_OPS(fn) NULL
+#else
+#define S_OPS(fn) fn
+#endif
+
 static const s_verb_t s_verbs[] = {
-    {"apply", wes_cli_apply, "apply --plan PLAN --db CONNINFO: run a plan on one database"},
+    {"apply", S_OPS (wes_cli_apply), "apply --plan PLAN --db CONNINFO: run a plan on one database"},
     {"compile", wes_cli_compile, "compile SCHEMA -o DIR: write schema.sql, types.ts, schema.json"},
     {"parse", wes_cli_parse, "parse SCHEMA [--json]: check GraphQL syntax, print the AST"},
-    {"drift", wes_cli_drift, "drift --schema SCHEMA --db CONNINFO|--targets FILE: list differences [--json]"},
-    {"plan", wes_cli_plan, "plan --from SCHEMA|--from-db DB --to SCHEMA -o PLAN: plan a change"},
-    {"run", wes_cli_run, "run --plan PLAN --targets FILE --state STATE.db: roll a plan out over a fleet"},
-    {"resume", wes_cli_resume, "resume --state STATE.db [--through PHASE]: carry on a fleet run"},
-    {"status", wes_cli_status, "status --state STATE.db [--json]: where a fleet run stands"},
-    {"cancel", wes_cli_cancel, "cancel --state STATE.db: dispatch nothing new, let running steps finish"},
+    {"drift", S_OPS (wes_cli_drift), "drift --schema SCHEMA --db CONNINFO|--targets FILE: list differences [--json]"},
+    {"plan", S_OPS (wes_cli_plan), "plan --from SCHEMA|--from-db DB --to SCHEMA -o PLAN: plan a change"},
+    {"run", S_OPS (wes_cli_run), "run --plan PLAN --targets FILE --state STATE.db: roll a plan out over a fleet"},
+    {"resume", S_OPS (wes_cli_resume), "resume --state STATE.db [--through PHASE]: carry on a fleet run"},
+    {"status", S_OPS (wes_cli_status), "status --state STATE.db [--json]: where a fleet run stands"},
+    {"cancel", S_OPS (wes_cli_cancel), "cancel --state STATE.db: dispatch nothing new, let running steps finish"},
     {"hash", wes_cli_hash, "hash SCHEMA | --db CONNINFO: print the schema hash (SHA-256 of the canonical model)"},
-    {"keygen", wes_cli_keygen, "keygen --out DIR --name NAME: write a CURVE certificate pair"},
-    {"dead-columns", wes_cli_dead_columns, "dead-columns --schema SCHEMA --db CONNINFO: columns no recorded statement uses"},
-    {"lint", wes_cli_lint, "lint FILE.sql: find unsafe patterns in hand-written migration SQL"},
+    {"keygen", S_OPS (wes_cli_keygen), "keygen --out DIR --name NAME: write a CURVE certificate pair"},
+    {"dead-columns", S_OPS (wes_cli_dead_columns), "dead-columns --schema SCHEMA --db CONNINFO: columns no recorded statement uses"},
+    {"lint", S_OPS (wes_cli_lint), "lint FILE.sql: find unsafe patterns in hand-written migration SQL"},
     {"watch", wes_cli_watch, "watch SCHEMA -o DIR: recompile on every save"},
 };
+
+/*  Runs the wesley-ops beside this program with argv (argv[0] kept, so
+    ps shows the command as typed). Returns only on failure: 2. */
+static int
+s_exec_ops (char **argv)
+{
+    char self[4096];
+    ssize_t n = readlink ("/proc/self/exe", self, sizeof self - 1);
+    if (n <= 0) {
+        fprintf (stderr, "wesley: cannot find my own program (/proc/self/exe): %s\n",
+                 strerror (errno));
+        return 2;
+    }
+    self[n] = '\0';
+    char *slash = strrchr (self, '/');
+    size_t dir = slash ? (size_t) (slash - self) : 0;
+    char path[4200];
+    snprintf (path, sizeof path, "%.*s/wesley-ops", (int) dir, self);
+    execv (path, argv);
+    fprintf (stderr, "wesley: %s runs in %s, which cannot be started: %s\n",
+             argv[1] ? argv[1] : "this verb", path, strerror (errno));
+    return 2;
+}
+
+/*  Whether args hold --db (hash --db reads a database: wesley-ops). */
+static bool
+s_has_db (int argc, char **argv)
+{
+    for (int i = 0; i < argc; i++) {
+        if (strcmp (argv[i], "--db") == 0 || strncmp (argv[i], "--db=", 5) == 0) {
+            return true;
+        }
+    }
+    return false;
+}
 
 /*  Takes the logging flags out of argv wherever they stand (before or
     after the verb), so every verb accepts them: --log-format json|text and
@@ -75,8 +129,8 @@ s_usage (FILE *out)
                   "\nwesley --version prints the version.\n");
 }
 
-int
-main (int argc, char **argv)
+static int
+s_main (int argc, char **argv, char **given)
 {
     wes_log_format_t format = WES_LOG_JSON;
     wes_log_level_t level = WES_LOG_INFO;
@@ -96,10 +150,33 @@ main (int argc, char **argv)
     }
     for (size_t i = 0; i < sizeof s_verbs / sizeof s_verbs[0]; i++) {
         if (strcmp (argv[1], s_verbs[i].name) == 0) {
+            bool ops = !s_verbs[i].run
+                       || (s_verbs[i].run == wes_cli_hash && s_has_db (argc - 2, argv + 2));
+#ifndef WES_LEAN
+            ops = false;
+#endif
+            if (ops) {
+                return s_exec_ops (given);
+            }
             return s_verbs[i].run (argc - 2, argv + 2);
         }
     }
     fprintf (stderr, "wesley: unknown verb '%s'\n", argv[1]);
     s_usage (stderr);
     return 2;
+}
+
+int
+main (int argc, char **argv)
+{
+    //  The arguments as given, for wesley-ops (s_main takes the log flags
+    //  out of argv)
+    char **given = malloc (((size_t) argc + 1) * sizeof (char *));
+    if (!given) {
+        return 2;
+    }
+    memcpy (given, argv, ((size_t) argc + 1) * sizeof (char *));
+    int rc = s_main (argc, argv, given);
+    free (given);
+    return rc;
 }

@@ -736,17 +736,17 @@ s_create_table (s_planner_t *P, s_newtab_t *nt, s_newtab_t *all, size_t n)
     //  expressions, recorded for introspection
     for (size_t i = 0; i < t->n_columns; i++) {
         if (cols[i]->default_expr) {
-            wes_introspect_record_sql (b, "default", t->name, cols[i]->name, cols[i]->default_expr);
+            wes_records_sql (b, "default", t->name, cols[i]->name, cols[i]->default_expr);
         }
     }
     for (size_t i = 0; i < t->n_constraints; i++) {
         if (cons[i]->kind == WES_CON_CHECK && cons[i]->check_expr) {
-            wes_introspect_record_sql (b, "check", t->name, cons[i]->name, cons[i]->check_expr);
+            wes_records_sql (b, "check", t->name, cons[i]->name, cons[i]->check_expr);
         }
     }
     for (size_t i = 0; i < t->n_indexes; i++) {
         if (ixs[i]->where) {
-            wes_introspect_record_sql (b, "index_where", t->name, ixs[i]->name, ixs[i]->where);
+            wes_records_sql (b, "index_where", t->name, ixs[i]->name, ixs[i]->where);
         }
     }
     if (!nt->defer_policies) {
@@ -989,7 +989,7 @@ s_set_default (s_planner_t *P, const wes_change_t *c)
             wes_buf_puts (b, " SET DEFAULT ");
             s_put_expr (b, def);
             wes_buf_puts (b, ";\n");
-            wes_introspect_record_sql (b, "default", c->table, c->object, def);
+            wes_records_sql (b, "default", c->table, c->object, def);
         }
         else {
             wes_buf_puts (b, " DROP DEFAULT;\n");
@@ -1324,7 +1324,7 @@ s_add_column (s_planner_t *P, const wes_change_t *c)
         wes_buf_puts (b, ";\n");
     }
     if (def) {
-        wes_introspect_record_sql (b, "default", c->table, c->object, def);
+        wes_records_sql (b, "default", c->table, c->object, def);
     }
     st->sql = s_steal (&b);
     b = wes_buf_new ();
@@ -1486,7 +1486,7 @@ s_rename_column (s_planner_t *P, const wes_change_t *c)
         wes_buf_put_ident (renames, ix->name);
         wes_buf_puts (renames, ";\n");
         if (ix->where) {
-            wes_introspect_record_sql (renames, "index_where", t, ix->name, ix->where);
+            wes_records_sql (renames, "index_where", t, ix->name, ix->where);
         }
         free (tmp);
     }
@@ -1516,7 +1516,7 @@ s_rename_column (s_planner_t *P, const wes_change_t *c)
         wes_buf_puts (b, " SET DEFAULT ");
         s_put_expr (b, newc->default_expr);
         wes_buf_puts (b, ";\n");
-        wes_introspect_record_sql (b, "default", t, newc->name, newc->default_expr);
+        wes_records_sql (b, "default", t, newc->name, newc->default_expr);
     }
     ct->sql = s_steal (&b);
     wes_buf_destroy (&renames);
@@ -1758,7 +1758,7 @@ s_shadow (s_planner_t *P, const wes_change_t *c)
         wes_buf_put_ident (swap_tail, ix->name);
         wes_buf_puts (swap_tail, ";\n");
         if (ix->where) {
-            wes_introspect_record_sql (records, "index_where", t, ix->name, ix->where);
+            wes_records_sql (records, "index_where", t, ix->name, ix->where);
         }
         free (tmp);
     }
@@ -1807,7 +1807,7 @@ s_shadow (s_planner_t *P, const wes_change_t *c)
             s_claim (P, t, con->name);
             checks[n_checks++] = con;
             s_put_check (swap_tail, t, con, true);
-            wes_introspect_record_sql (records, "check", t, con->name, con->check_expr);
+            wes_records_sql (records, "check", t, con->name, con->check_expr);
         }
     }
     free (cons);
@@ -1881,7 +1881,7 @@ s_shadow (s_planner_t *P, const wes_change_t *c)
     wes_buf_puts (b, ";\n");
     wes_buf_puts (b, wes_buf_data (swap_tail));
     if (nc->default_expr) {
-        wes_introspect_record_sql (b, "default", t, col, nc->default_expr);
+        wes_records_sql (b, "default", t, col, nc->default_expr);
     }
     wes_buf_puts (b, wes_buf_data (records));
     sw->sql = s_steal (&b);
@@ -2049,7 +2049,7 @@ s_constraint (s_planner_t *P, const wes_change_t *c)
     }
     else {
         s_put_check (b, t, n, true);
-        wes_introspect_record_sql (b, "check", t, n->name, n->check_expr ? n->check_expr : "true");
+        wes_records_sql (b, "check", t, n->name, n->check_expr ? n->check_expr : "true");
     }
     st->sql = s_steal (&b);
     b = wes_buf_new ();
@@ -2062,7 +2062,7 @@ s_constraint (s_planner_t *P, const wes_change_t *c)
     }
     else if (a) {
         s_put_check (b, t, a, true);
-        wes_introspect_record_sql (b, "check", t, a->name, a->check_expr ? a->check_expr : "true");
+        wes_records_sql (b, "check", t, a->name, a->check_expr ? a->check_expr : "true");
     }
     st->inverse = s_steal (&b);
 
@@ -2090,7 +2090,7 @@ s_cic (s_planner_t *P, const char *t, const wes_index_t *ix)
     wes_buf_t *b = wes_buf_new ();
     s_put_index (b, t, ix, ix->name, true, NULL, NULL);
     if (ix->where) {
-        wes_introspect_record_sql (b, "index_where", t, ix->name, ix->where);
+        wes_records_sql (b, "index_where", t, ix->name, ix->where);
     }
     st->sql = s_steal (&b);
     b = wes_buf_new ();
@@ -2147,7 +2147,7 @@ s_index (s_planner_t *P, const wes_change_t *c)
     b = wes_buf_new ();
     s_put_index (b, t, a, a->name, true, NULL, NULL);
     if (a->where) {
-        wes_introspect_record_sql (b, "index_where", t, a->name, a->where);
+        wes_records_sql (b, "index_where", t, a->name, a->where);
     }
     st->inverse = s_steal (&b);
     s_cic (P, t, c->to_index);
@@ -2836,10 +2836,10 @@ static void
 s_put_policy_records (wes_buf_t *b, const char *table, const wes_policy_t *p)
 {
     if (p->using_expr) {
-        wes_introspect_record_sql (b, "policy_using", table, p->name, p->using_expr);
+        wes_records_sql (b, "policy_using", table, p->name, p->using_expr);
     }
     if (p->check_expr) {
-        wes_introspect_record_sql (b, "policy_check", table, p->name, p->check_expr);
+        wes_records_sql (b, "policy_check", table, p->name, p->check_expr);
     }
 }
 

@@ -7,7 +7,7 @@
     Steps hold only the change itself; the executor wraps them (BEGIN,
     SET LOCAL timeouts, advisory lock, ledger, COMMIT). Every expression
     Wesley creates is also recorded in wesley.expressions in the same step
-    (wes_introspect_record_sql), so introspection reads back the schema's
+    (wes_records_sql), so introspection reads back the schema's
     own spelling.
 
     Destructive changes (drop table, column, index or enum, narrowing type

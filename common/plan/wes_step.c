@@ -5,7 +5,7 @@
 #include <string.h>
 
 #include "pg/wes_advisory.h"
-#include "pg/wes_introspect.h"
+#include "pg/wes_records.h"
 
 /*  A step waiting on a lock while an application transaction waits on one
     the step holds is a deadlock; PostgreSQL aborts the transaction whose
@@ -36,7 +36,7 @@ wes_step_render_bootstrap (wes_buf_t *out)
 {
     wes_buf_printf (out, "SELECT pg_advisory_lock(%" PRId64 ") AS wes_locked \\gset\n",
                     wes_advisory_key (NULL, NULL));
-    wes_buf_puts (out, wes_introspect_expressions_ddl);
+    wes_buf_puts (out, wes_records_ddl);
     wes_buf_puts (out,
                   "CREATE TABLE IF NOT EXISTS wesley.applied_steps (\n"
                   "    plan_hash text NOT NULL,   -- the plan's checksum\n"

@@ -6,7 +6,7 @@
     emitted verbatim. The order comes from names, never from input order. */
 #include "wes_emit_sql.h"
 
-#include "pg/wes_introspect.h"
+#include "pg/wes_records.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -201,7 +201,7 @@ wes_emit_sql_records_head (wes_buf_t *out)
     wes_assert (out);
     wes_buf_puts (out, "\n-- Wesley's record of the expressions above, for `wesley hash --db` and "
                        "drift\n");
-    wes_buf_puts (out, wes_introspect_expressions_ddl);
+    wes_buf_puts (out, wes_records_ddl);
 }
 
 int
@@ -682,7 +682,7 @@ static void
 s_record_row (void *arg, size_t kind, const char *table, const char *object, const char *expr)
 {
     s_rows_t *r = arg;
-    wes_introspect_records_row (r->buf, wes_emit_sql_record_kind (kind), &r->rows, table, object,
+    wes_records_row (r->buf, wes_emit_sql_record_kind (kind), &r->rows, table, object,
                                 expr);
 }
 
@@ -710,7 +710,7 @@ s_put_expression_records (s_sink_t *sink, wes_buf_t *buf, const wes_table_t *con
                 s_stream_block (sink, buf);
             }
         }
-        wes_introspect_records_end (buf, wes_emit_sql_record_kind (k), &r.rows);
+        wes_records_end (buf, wes_emit_sql_record_kind (k), &r.rows);
     }
     s_stream_block (sink, buf);
 }

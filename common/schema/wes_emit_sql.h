@@ -24,7 +24,7 @@ int wes_emit_sql_write (const wes_model_t *model, const char *hash, json_dump_ca
     by its section title when the section has any statement; the
     expression records (wes_emit_sql_records_head, then for each record
     kind in order the records of every table in name order, as rows of
-    wes_introspect_records_row, then wes_introspect_records_end), when
+    wes_records_row, then wes_records_end), when
     there is any; WES_SQL_TAIL. */
 typedef enum {
     WES_SQL_PART_TABLE,        /* CREATE TABLE, after a blank line */

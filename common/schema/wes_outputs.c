@@ -14,7 +14,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "../pg/wes_introspect.h"
+#include "../pg/wes_records.h"
 #include "../util/wes_arena.h"
 #include "../util/wes_buf.h"
 #include "../util/wes_mem.h"
@@ -692,7 +692,7 @@ s_write_sql (wes_outputs_t *self, int fd, const char *path, const char *hash)
                         parts[p] = copies[p];
                         at += len;
                     }
-                    wes_introspect_records_row (self->piece, kind, &rows, self->entries[i].name,
+                    wes_records_row (self->piece, kind, &rows, self->entries[i].name,
                                                 parts[0], parts[1]);
                     free (copies[0]);
                     free (copies[1]);
@@ -702,7 +702,7 @@ s_write_sql (wes_outputs_t *self, int fd, const char *path, const char *hash)
                     return -1;
                 }
             }
-            wes_introspect_records_end (self->piece, kind, &rows);
+            wes_records_end (self->piece, kind, &rows);
         }
         free (rec);
     }

@@ -210,7 +210,7 @@ test_declared_locks_are_taken (void **state)
     assert_non_null (conn);
     assert_non_null (worker);
     assert_non_null (blocker);
-    s_ok (conn, wes_introspect_expressions_ddl);
+    s_ok (conn, wes_records_ddl);
     PGresult *r = wes_pgfix_query (worker, "SELECT pg_backend_pid()");
     char *worker_pid = strdup (PQgetvalue (r, 0, 0));
     PQclear (r);
