@@ -1,0 +1,433 @@
+/*  test_compile_stream.c — wes_compile_file_stream builds, checks, names
+    and hands over one table at a time, and wes_outputs lays the three files
+    out from the pieces. Whatever the input, either the stream declines (and
+    leaves diag untouched) or its files, hash and warnings are byte for byte
+    those of the whole-model compile and the whole-model writers
+    (wes_emit_sql_write, wes_emit_ts_write, wes_model_write_document). It
+    must stream the inputs it was made for: forward references, shuffled
+    tables, renamed key columns; and decline on errors, extensions and names
+    that only a settling over the whole model decides. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "schema/wes_compile.h"
+#include "schema/wes_emit_sql.h"
+#include "schema/wes_emit_ts.h"
+#include "schema/wes_outputs.h"
+#include "util/wes_buf.h"
+#include "wes_testutil.h"
+
+/*  What one compile gave: its diagnostics as text, and (when it compiled)
+    the three files and the hash. */
+typedef struct {
+    char *diags;
+    char *files[3]; /* schema.sql, types.ts, schema.json */
+    char hash[65];
+} s_result_t;
+
+static void
+s_result_free (s_result_t *r)
+{
+    free (r->diags);
+    for (int i = 0; i < 3; i++) {
+        free (r->files[i]);
+    }
+}
+
+static char *
+s_diag_text (const wes_diag_t *diag)
+{
+    wes_buf_t *b = wes_buf_new ();
+    for (size_t i = 0; i < wes_diag_count (diag); i++) {
+        wes_buf_printf (b, "%d %u:%u %s\n", (int) wes_diag_level (diag, i), wes_diag_line (diag, i),
+                        wes_diag_col (diag, i), wes_diag_message (diag, i));
+    }
+    char *text = wes_buf_steal (b);
+    wes_buf_destroy (&b);
+    return text;
+}
+
+static int
+s_to_buf (const char *data, size_t len, void *arg)
+{
+    wes_buf_append ((wes_buf_t *) arg, data, len);
+    return 0;
+}
+
+/*  The whole-model compile and writers. False when it did not compile. */
+static bool
+s_classic (const char *path, s_result_t *r)
+{
+    memset (r, 0, sizeof *r);
+    wes_diag_t *diag = wes_diag_new (path);
+    wes_model_t *m = wes_compile_file (path, diag);
+    r->diags = s_diag_text (diag);
+    wes_diag_destroy (&diag);
+    if (!m) {
+        return false;
+    }
+    wes_model_hash (m, r->hash);
+    wes_buf_t *b[3] = {wes_buf_new (), wes_buf_new (), wes_buf_new ()};
+    assert_int_equal (wes_emit_sql_write (m, r->hash, s_to_buf, b[0]), 0);
+    assert_int_equal (wes_emit_ts_write (m, r->hash, s_to_buf, b[1]), 0);
+    assert_int_equal (wes_model_write_document (m, r->hash, s_to_buf, b[2]), 0);
+    wes_buf_puts (b[2], "\n");
+    for (int i = 0; i < 3; i++) {
+        r->files[i] = wes_buf_steal (b[i]);
+        wes_buf_destroy (&b[i]);
+    }
+    wes_model_destroy (&m);
+    return true;
+}
+
+/*  A sink over wes_outputs, failing at table fail_at (0: never). */
+typedef struct {
+    wes_outputs_t *outputs;
+    size_t tables;
+    size_t fail_at;
+    char hash[65];
+} s_sink_t;
+
+static int
+s_begin (void *arg, const wes_model_t *enums, size_t n, const char *const *sql,
+         const char *const *gql)
+{
+    return wes_outputs_begin (((s_sink_t *) arg)->outputs, enums, n, sql, gql);
+}
+
+static int
+s_table (void *arg, const wes_model_t *enums, const wes_table_t *t)
+{
+    (void) enums;
+    s_sink_t *s = arg;
+    if (++s->tables == s->fail_at) {
+        return -1;
+    }
+    return wes_outputs_table (s->outputs, t);
+}
+
+static int
+s_end (void *arg, const wes_model_t *enums)
+{
+    (void) enums;
+    s_sink_t *s = arg;
+    return wes_outputs_finish (s->outputs, s->hash);
+}
+
+/*  The streaming compile into a temporary directory: its return code;
+    on 0 the result. */
+static int
+s_stream (const char *path, s_result_t *r, size_t fail_at)
+{
+    memset (r, 0, sizeof *r);
+    char *dir = wes_test_tmpdir ("stream");
+    s_sink_t sink = {wes_outputs_new (dir), 0, fail_at, ""};
+    wes_compile_sink_t cs = {s_begin, s_table, s_end, &sink};
+    wes_diag_t *diag = wes_diag_new (path);
+    int rc = wes_compile_file_stream (path, &cs, diag);
+    r->diags = s_diag_text (diag);
+    if (rc != 0) {
+        //  Declined or failed: the report is the whole compile's to make
+        assert_int_equal (wes_diag_count (diag), 0);
+    }
+    else {
+        assert_int_equal (wes_outputs_commit (sink.outputs), 0);
+        memcpy (r->hash, sink.hash, sizeof r->hash);
+        static const char *names[3] = {"schema.sql", "types.ts", "schema.json"};
+        for (int i = 0; i < 3; i++) {
+            char file[4200];
+            snprintf (file, sizeof file, "%s/%s", dir, names[i]);
+            r->files[i] = wes_test_read_file (file, NULL);
+            assert_non_null (r->files[i]);
+        }
+    }
+    wes_outputs_destroy (&sink.outputs);
+    wes_diag_destroy (&diag);
+    //  Nothing is left behind but the files (the spools are unlinked)
+    char *out = NULL;
+    char cmd[4200];
+    snprintf (cmd, sizeof cmd, "ls -A '%s'", dir);
+    assert_int_equal (wes_test_run (cmd, &out), 0);
+    assert_string_equal (out, rc == 0 ? "schema.json\nschema.sql\ntypes.ts\n" : "");
+    free (out);
+    wes_test_rmtree (dir);
+    free (dir);
+    return rc;
+}
+
+/*  Streams path (or declines, when may_decline) and compares with the
+    whole-model compile. Returns the stream's return code. */
+static int
+s_check (const char *path, bool may_decline)
+{
+    s_result_t want, got;
+    bool compiled = s_classic (path, &want);
+    int rc = s_stream (path, &got, 0);
+    if (rc == 1 && !may_decline) {
+        fail_msg ("%s: the stream declined a schema it should stream\n%s", path, want.diags);
+    }
+    if (rc == 0) {
+        if (!compiled) {
+            fail_msg ("%s: the stream compiled what the whole compile refuses:\n%s", path,
+                      want.diags);
+        }
+        assert_string_equal (got.hash, want.hash);
+        assert_string_equal (got.diags, want.diags);
+        static const char *names[3] = {"schema.sql", "types.ts", "schema.json"};
+        for (int i = 0; i < 3; i++) {
+            if (strcmp (got.files[i], want.files[i]) != 0) {
+                size_t k = 0;
+                while (got.files[i][k] && got.files[i][k] == want.files[i][k]) {
+                    k++;
+                }
+                fail_msg ("%s: %s differs at byte %zu:\n--- whole\n%.300s\n--- stream\n%.300s",
+                          path, names[i], k, want.files[i] + (k > 100 ? k - 100 : 0),
+                          got.files[i] + (k > 100 ? k - 100 : 0));
+            }
+        }
+    }
+    assert_true (rc == 0 || rc == 1);
+    s_result_free (&want);
+    s_result_free (&got);
+    return rc;
+}
+
+static int
+s_check_sdl (const char *sdl, bool may_decline)
+{
+    char *dir = wes_test_tmpdir ("streamsdl");
+    char path[4096];
+    snprintf (path, sizeof path, "%s/t.graphql", dir);
+    assert_int_equal (wes_test_write_file (path, sdl), 0);
+    int rc = s_check (path, may_decline);
+    wes_test_rmtree (dir);
+    free (dir);
+    return rc;
+}
+
+static void
+test_examples_stream (void **state)
+{
+    (void) state;
+    const char *files[] = {
+        "wesley-examples/ecommerce.graphql",     "wesley-examples/schema.graphql",
+        "wesley-examples/rpc-example.graphql",   "wesley-examples/freaky-rls-schema.graphql",
+        "wesley-examples/schema-v1.graphql",     "wesley-examples/schema-v2.graphql",
+    };
+    for (size_t i = 0; i < sizeof files / sizeof files[0]; i++) {
+        char path[1024];
+        snprintf (path, sizeof path, "%s/%s", WES_CONFORMANCE_DIR, files[i]);
+        assert_int_equal (s_check (path, false), 0);
+    }
+    //  Documents that are not Wesley schemas: declined (errors), or the same
+    const char *others[] = {
+        "graphql-spec/graphql-js/kitchenSinkSDL.graphql",
+        "graphql-spec/graphql-js/schema-kitchen-sink.graphql",
+        "graphql-spec/libgraphqlparser/schema-kitchen-sink.graphql",
+    };
+    for (size_t i = 0; i < sizeof others / sizeof others[0]; i++) {
+        char path[1024];
+        snprintf (path, sizeof path, "%s/%s", WES_CONFORMANCE_DIR, others[i]);
+        s_check (path, true);
+    }
+}
+
+static void
+test_forward_references_stream (void **state)
+{
+    (void) state;
+    //  A foreign key to a table defined later waits for it; an enum used
+    //  before its definition; a relation; a self reference; a renamed key
+    //  column referenced by its field name; warnings kept in order
+    const char *sdl = "type Post @wes_table {\n"
+                      "  id: ID! @wes_pk\n"
+                      "  state: State! @wes_default(value: \"OPEN\")\n"
+                      "  author: ID! @wes_fk(ref: \"User.key\", onDelete: CASCADE) @wes_index\n"
+                      "  parent: ID @wes_fk(ref: \"Post.id\") @odd\n"
+                      "  writer: User @wes_belongsTo(field: \"author\")\n"
+                      "  made: String @wes_default(value: \"now()\")\n"
+                      "}\n"
+                      "enum State { OPEN CLOSED }\n"
+                      "\"\"\"A user.\"\"\"\n"
+                      "type User @wes_table(name: \"users\") @audited(by: \"x\") {\n"
+                      "  key: ID! @wes_pk @wes_column(name: \"user_key\") @uid(value: \"u\")\n"
+                      "  posts: [Post!]! @wes_hasMany\n"
+                      "  email: String! @wes_unique(name: \"users_email_unique\") @pii\n"
+                      "  age: Int @wes_check(expr: \"age > 0\") @wes_index(where: \"age > 17\")\n"
+                      "}\n"
+                      "type Query { me: User }\n";
+    assert_int_equal (s_check_sdl (sdl, false), 0);
+}
+
+/*  A schema of n tables in a shuffled order, each with a foreign key to a
+    random table (before or after it), unique and indexed columns, checks,
+    defaults, enums and now and then row-level security. */
+static char *
+s_generated (unsigned n, unsigned seed)
+{
+    wes_buf_t *b = wes_buf_new ();
+    unsigned *order = calloc (n, sizeof *order);
+    for (unsigned i = 0; i < n; i++) {
+        order[i] = i;
+    }
+    srand (seed);
+    for (unsigned i = n - 1; i > 0; i--) {
+        unsigned j = (unsigned) rand () % (i + 1);
+        unsigned t = order[i];
+        order[i] = order[j];
+        order[j] = t;
+    }
+    for (unsigned k = 0; k < n; k++) {
+        unsigned i = order[k];
+        if (i % 7 == 0) {
+            wes_buf_printf (b, "enum Kind%u { A%u B C }\n", i, i);
+        }
+        wes_buf_printf (b, "type Thing%u @wes_table @weight(value: %u)%s%s {\n", i, i % 5,
+                        i % 4 == 0 ? " @wes_unique(fields: [\"code\", \"size\"])" : "",
+                        i % 9 == 0 ? " @wes_rls(select: \"true\", roles: [\"app\"])" : "");
+        wes_buf_printf (b, "  id: ID! @wes_pk%s\n",
+                        i % 3 == 0 ? " @wes_column(name: \"thing_id\")" : "");
+        wes_buf_printf (b, "  other: ID @wes_fk(ref: \"Thing%u.id\", onDelete: SET_NULL) @wes_index\n",
+                        (unsigned) rand () % n);
+        wes_buf_printf (b, "  code: String! @wes_unique @uid(value: \"c%u\")\n", i);
+        wes_buf_printf (b, "  size: Int! @wes_default(value: %u) @wes_check(expr: \"size >= 0\")\n",
+                        i);
+        if (i % 7 == 0) {
+            wes_buf_printf (b, "  kind: Kind%u! @wes_default(value: \"B\")\n", i);
+        }
+        wes_buf_printf (b, "  made: DateTime @wes_default(expr: \"now()\") @wes_index\n}\n");
+    }
+    wes_buf_puts (b, "scalar DateTime\n");
+    free (order);
+    char *sdl = wes_buf_steal (b);
+    wes_buf_destroy (&b);
+    return sdl;
+}
+
+static void
+test_shuffled_schemas_stream (void **state)
+{
+    (void) state;
+    for (unsigned seed = 1; seed <= 4; seed++) {
+        char *sdl = s_generated (40 + seed * 15, seed);
+        assert_int_equal (s_check_sdl (sdl, false), 0);
+        free (sdl);
+    }
+}
+
+static void
+test_cross_table_names_decline (void **state)
+{
+    (void) state;
+    //  a_b.c and a.b_c both generate a_b_c_key: the whole model numbers the
+    //  second by table name, whatever the document's order
+    const char *clash[] = {
+        "type AB @wes_table(name: \"a_b\") { id: ID! @wes_pk c: Int @wes_unique }\n"
+        "type A @wes_table(name: \"a\") { id: ID! @wes_pk b_c: Int @wes_unique }\n",
+        "type A @wes_table(name: \"a\") { id: ID! @wes_pk b_c: Int @wes_unique }\n"
+        "type AB @wes_table(name: \"a_b\") { id: ID! @wes_pk c: Int @wes_unique }\n",
+        //  A name given in a later table that an earlier one generated
+        "type T @wes_table { id: ID! @wes_pk x: Int @wes_index }\n"
+        "type U @wes_table { id: ID! @wes_pk y: Int @wes_index(name: \"t_x_idx\") }\n",
+    };
+    for (size_t i = 0; i < sizeof clash / sizeof clash[0]; i++) {
+        assert_int_equal (s_check_sdl (clash[i], true), 1);
+    }
+}
+
+static void
+test_errors_and_extensions_decline (void **state)
+{
+    (void) state;
+    const char *cases[] = {
+        /*  an error in a table */
+        "type A @wes_table { id: ID! @wes_pk n: Nope }\n",
+        /*  a foreign key to a column that is not unique */
+        "type A @wes_table { id: ID! @wes_pk b: ID @wes_fk(ref: \"B.x\") }\n"
+        "type B @wes_table { id: ID! @wes_pk x: ID }\n",
+        /*  a foreign key to what is not a table */
+        "type A @wes_table { id: ID! @wes_pk b: ID @wes_fk(ref: \"Q.id\") }\n"
+        "type Q { id: ID }\n",
+        /*  an extension spreads a type over the document */
+        "type A @wes_table { id: ID! @wes_pk }\nextend type A { n: Int }\n",
+        /*  a syntax error */
+        "type A @wes_table { id: ID! @wes_pk\n",
+        /*  a table without a key, after a good one */
+        "type A @wes_table { id: ID! @wes_pk }\ntype B @wes_table { n: Int }\n",
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        assert_int_equal (s_check_sdl (cases[i], true), 1);
+    }
+}
+
+static void
+test_sink_failure_stops (void **state)
+{
+    (void) state;
+    char *dir = wes_test_tmpdir ("streamfail");
+    char path[4096];
+    snprintf (path, sizeof path, "%s/t.graphql", dir);
+    char *sdl = s_generated (30, 9);
+    assert_int_equal (wes_test_write_file (path, sdl), 0);
+    free (sdl);
+    s_result_t r;
+    assert_int_equal (s_stream (path, &r, 3), -1);
+    s_result_free (&r);
+    //  stdin cannot be read twice: declined
+    wes_diag_t *diag = wes_diag_new ("<stdin>");
+    s_sink_t sink = {wes_outputs_new (NULL), 0, 0, ""};
+    wes_compile_sink_t cs = {s_begin, s_table, s_end, &sink};
+    assert_int_equal (wes_compile_file_stream ("-", &cs, diag), 1);
+    wes_outputs_destroy (&sink.outputs);
+    wes_diag_destroy (&diag);
+    wes_test_rmtree (dir);
+    free (dir);
+}
+
+/*  The hash-only outputs give the same hash. */
+static void
+test_hash_only (void **state)
+{
+    (void) state;
+    char *dir = wes_test_tmpdir ("streamhash");
+    char path[4096];
+    snprintf (path, sizeof path, "%s/t.graphql", dir);
+    char *sdl = s_generated (50, 5);
+    assert_int_equal (wes_test_write_file (path, sdl), 0);
+    free (sdl);
+    s_result_t want;
+    assert_true (s_classic (path, &want));
+    wes_diag_t *diag = wes_diag_new (path);
+    s_sink_t sink = {wes_outputs_new (NULL), 0, 0, ""};
+    wes_compile_sink_t cs = {s_begin, s_table, s_end, &sink};
+    assert_int_equal (wes_compile_file_stream (path, &cs, diag), 0);
+    assert_string_equal (sink.hash, want.hash);
+    wes_outputs_destroy (&sink.outputs);
+    wes_diag_destroy (&diag);
+    s_result_free (&want);
+    wes_test_rmtree (dir);
+    free (dir);
+}
+
+int
+main (void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test (test_examples_stream),
+        cmocka_unit_test (test_forward_references_stream),
+        cmocka_unit_test (test_shuffled_schemas_stream),
+        cmocka_unit_test (test_cross_table_names_decline),
+        cmocka_unit_test (test_errors_and_extensions_decline),
+        cmocka_unit_test (test_sink_failure_stops),
+        cmocka_unit_test (test_hash_only),
+    };
+    return cmocka_run_group_tests (tests, NULL, NULL);
+}
