@@ -133,17 +133,21 @@ s_sink_begin (void *arg, const wes_model_t *enums, size_t n_tables, const char *
 }
 
 static int
-s_sink_table (void *arg, const wes_model_t *enums, const wes_table_t *table)
+s_sink_table (void *arg, const wes_model_t *enums, wes_model_t **table_model)
 {
     (void) enums;
-    return wes_outputs_table (((s_stream_t *) arg)->outputs, table);
+    return wes_outputs_give (((s_stream_t *) arg)->outputs, table_model);
 }
 
 static int
-s_sink_end (void *arg, const wes_model_t *enums)
+s_sink_end (void *arg, const wes_model_t *enums, bool complete)
 {
     (void) enums;
     s_stream_t *st = arg;
+    if (!complete) {
+        wes_outputs_cancel (st->outputs);
+        return 0;
+    }
     return wes_outputs_finish (st->outputs, st->hash);
 }
 

@@ -564,9 +564,12 @@ s_tstate_finish (s_ctx_t *ctx, s_tstate_t *ts)
     }
     if (!ctx->decline && wes_diag_errors (ctx->diag) == 0) {
         wes_table_canonicalize (ts->type->table);
-        if (ctx->sink->table (ctx->sink->arg, ctx->enums, ts->type->table) != 0) {
+        s_tstate_leave (ctx, ts);
+        ts->type->table = NULL; /* the sink may take the model */
+        if (ctx->sink->table (ctx->sink->arg, ctx->enums, &ts->scratch) != 0) {
             ctx->sink_failed = true;
         }
+        return;
     }
     s_tstate_leave (ctx, ts);
 }
@@ -653,6 +656,7 @@ wes_compile_file_stream (const char *path, const wes_compile_sink_t *sink, wes_d
         }
     }
     int rc = 0;
+    bool begun = false;
     if (wes_diag_errors (priv) > 0) {
         ctx.decline = true;
     }
@@ -668,6 +672,7 @@ wes_compile_file_stream (const char *path, const wes_compile_sink_t *sink, wes_d
                 gql[n++] = ty->name;
             }
         }
+        begun = true;
         if (sink->begin (sink->arg, ctx.enums, n, sql, gql) != 0) {
             ctx.sink_failed = true;
         }
@@ -702,10 +707,10 @@ wes_compile_file_stream (const char *path, const wes_compile_sink_t *sink, wes_d
     else if (ctx.decline || wes_diag_errors (priv) > 0 || ctx.n_waiting > 0) {
         rc = 1;
     }
-    else if (sink->end (sink->arg, ctx.enums) != 0) {
+    if (begun && sink->end (sink->arg, ctx.enums, rc == 0) != 0 && rc == 0) {
         rc = -1;
     }
-    else {
+    if (rc == 0) {
         for (size_t i = 0; i < wes_diag_count (priv); i++) {
             wes_diag_add (diag, wes_diag_level (priv, i), wes_diag_line (priv, i),
                           wes_diag_col (priv, i), "%s", wes_diag_message (priv, i));

@@ -19,15 +19,19 @@ wes_model_t *wes_compile_file (const char *path, wes_diag_t *diag);
 /*  Where a streaming compile hands its work: begin once, with the enums
     (a model holding only them, canonicalized) and every table that will
     come (SQL and GraphQL names); then each table, canonicalized and named,
-    in no particular order (it is freed when table returns); then end, once
-    every table was handed over and the document found free of errors
-    (enums is freed when end returns). Each returns 0, or -1 to stop the
-    compile. */
+    in no particular order, as a model holding that one table: table may
+    take it (setting *table_model to NULL; it then frees it), else it is
+    freed when table returns; then, when begin was called, end once: with
+    complete true when every table was handed over and the document found
+    free of errors, else false (the stream declined or stopped). enums is
+    freed when end returns: the sink must be done with it. begin and table
+    return 0, or -1 to stop the compile; end returns 0, or -1 when it
+    failed (complete) and is otherwise ignored. */
 typedef struct {
     int (*begin) (void *arg, const wes_model_t *enums, size_t n_tables,
                   const char *const *sql_names, const char *const *gql_names);
-    int (*table) (void *arg, const wes_model_t *enums, const wes_table_t *table);
-    int (*end) (void *arg, const wes_model_t *enums);
+    int (*table) (void *arg, const wes_model_t *enums, wes_model_t **table_model);
+    int (*end) (void *arg, const wes_model_t *enums, bool complete);
     void *arg;
 } wes_compile_sink_t;
 

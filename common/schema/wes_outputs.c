@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <openssl/evp.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -37,6 +38,8 @@ enum {
 #define S_SPOOL_BUF (32u * 1024u)
 /*  Bytes read or copied at a time. */
 #define S_IO_BYTES (256u * 1024u)
+/*  Tables given (wes_outputs_give) and not yet rendered, at most. */
+#define S_QUEUE 64
 /*  The three files, in the order they are written and renamed. */
 static const char *const s_files[3] = {"schema.sql", "types.ts", "schema.json"};
 
@@ -80,6 +83,17 @@ struct wes_outputs {
     bool made[3];             /* tmp[i] exists */
     bool failed;              /* a call failed: later ones fail too */
     char error[512];          /* why */
+    /* the renderer thread of wes_outputs_give (the queue under mu) */
+    bool started;             /* the thread runs */
+    pthread_t thread;
+    pthread_mutex_t mu;
+    pthread_cond_t can_put;   /* the queue has room */
+    pthread_cond_t can_take;  /* the queue has a table, or closing */
+    wes_model_t *queue[S_QUEUE]; /* owned */
+    size_t head;              /* oldest */
+    size_t count;             /* queued */
+    bool closing;             /* no table will come */
+    bool render_failed;       /* the thread failed (its error in error) */
 };
 
 static void s_fail (wes_outputs_t *self, const char *fmt, ...)
@@ -98,6 +112,7 @@ static int s_each_run (wes_outputs_t *self, size_t spool, bool skip_comma, int o
 static int s_write_sql (wes_outputs_t *self, int fd, const char *path, const char *hash);
 static int s_write_ts (wes_outputs_t *self, int fd, const char *path, const char *hash);
 static int s_write_json (wes_outputs_t *self, int fd, const char *path, const char *hash);
+static void s_stop (wes_outputs_t *self);
 
 /*  Table i's (in name order, once finished) piece in spool. */
 static s_range_t *
@@ -124,6 +139,9 @@ wes_outputs_new (const char *dir)
     }
     self->arena = wes_arena_new (0);
     self->piece = wes_buf_new ();
+    pthread_mutex_init (&self->mu, NULL);
+    pthread_cond_init (&self->can_put, NULL);
+    pthread_cond_init (&self->can_take, NULL);
     return self;
 }
 
@@ -134,6 +152,10 @@ wes_outputs_destroy (wes_outputs_t **self_p)
         return;
     }
     wes_outputs_t *self = *self_p;
+    s_stop (self);
+    pthread_mutex_destroy (&self->mu);
+    pthread_cond_destroy (&self->can_put);
+    pthread_cond_destroy (&self->can_take);
     for (size_t i = 0; i < S_COUNT; i++) {
         if (self->spools[i].fd >= 0) {
             close (self->spools[i].fd);
@@ -301,6 +323,93 @@ wes_outputs_table (wes_outputs_t *self, const wes_table_t *t)
     return 0;
 }
 
+/*  The renderer: tables from the queue to the spools, until closing. */
+static void *
+s_render (void *arg)
+{
+    wes_outputs_t *self = arg;
+    for (;;) {
+        pthread_mutex_lock (&self->mu);
+        while (self->count == 0 && !self->closing) {
+            pthread_cond_wait (&self->can_take, &self->mu);
+        }
+        if (self->count == 0) {
+            pthread_mutex_unlock (&self->mu);
+            return NULL;
+        }
+        wes_model_t *m = self->queue[self->head];
+        self->head = (self->head + 1) % S_QUEUE;
+        self->count--;
+        bool failed = self->render_failed;
+        pthread_cond_signal (&self->can_put);
+        pthread_mutex_unlock (&self->mu);
+        if (!failed && wes_outputs_table (self, wes_model_table (m, 0)) != 0) {
+            pthread_mutex_lock (&self->mu);
+            self->render_failed = true;
+            pthread_mutex_unlock (&self->mu);
+        }
+        wes_model_destroy (&m);
+    }
+}
+
+/*  Closes the queue and waits for the renderer to drain it. */
+static void
+s_stop (wes_outputs_t *self)
+{
+    if (!self->started) {
+        return;
+    }
+    pthread_mutex_lock (&self->mu);
+    self->closing = true;
+    pthread_cond_signal (&self->can_take);
+    pthread_mutex_unlock (&self->mu);
+    pthread_join (self->thread, NULL);
+    self->started = false;
+}
+
+void
+wes_outputs_cancel (wes_outputs_t *self)
+{
+    wes_assert (self);
+    pthread_mutex_lock (&self->mu);
+    self->render_failed = true; /* what is queued is dropped, not rendered */
+    pthread_mutex_unlock (&self->mu);
+    s_stop (self);
+    if (!self->failed) {
+        s_fail (self, "cancelled");
+    }
+}
+
+int
+wes_outputs_give (wes_outputs_t *self, wes_model_t **table_model)
+{
+    wes_assert (self && table_model && *table_model && self->enums && !self->closing);
+    wes_assert (wes_model_table_count (*table_model) == 1);
+    if (self->failed) {
+        return -1;
+    }
+    if (!self->started) {
+        if (pthread_create (&self->thread, NULL, s_render, self) != 0) {
+            //  No thread: render here
+            int rc = wes_outputs_table (self, wes_model_table (*table_model, 0));
+            wes_model_destroy (table_model);
+            return rc;
+        }
+        self->started = true;
+    }
+    pthread_mutex_lock (&self->mu);
+    while (self->count == S_QUEUE) {
+        pthread_cond_wait (&self->can_put, &self->mu);
+    }
+    self->queue[(self->head + self->count) % S_QUEUE] = *table_model;
+    self->count++;
+    *table_model = NULL;
+    bool failed = self->render_failed;
+    pthread_cond_signal (&self->can_take);
+    pthread_mutex_unlock (&self->mu);
+    return failed ? -1 : 0;
+}
+
 static int
 s_digest (void *arg, const char *data, size_t len)
 {
@@ -317,6 +426,7 @@ int
 wes_outputs_finish (wes_outputs_t *self, char hash_out[65])
 {
     wes_assert (self && self->enums && hash_out);
+    s_stop (self); /* every table given is rendered */
     if (self->failed) {
         return -1;
     }

@@ -94,6 +94,7 @@ typedef struct {
     size_t tables;
     size_t fail_at;
     char hash[65];
+    bool give; /* wes_outputs_give, not wes_outputs_table */
 } s_sink_t;
 
 static int
@@ -104,21 +105,29 @@ s_begin (void *arg, const wes_model_t *enums, size_t n, const char *const *sql,
 }
 
 static int
-s_table (void *arg, const wes_model_t *enums, const wes_table_t *t)
+s_table (void *arg, const wes_model_t *enums, wes_model_t **table_model)
 {
     (void) enums;
     s_sink_t *s = arg;
     if (++s->tables == s->fail_at) {
         return -1;
     }
-    return wes_outputs_table (s->outputs, t);
+    //  Rendered on the outputs' thread (as wesley compile does), or here
+    if (!s->give) {
+        return wes_outputs_table (s->outputs, wes_model_table (*table_model, 0));
+    }
+    return wes_outputs_give (s->outputs, table_model);
 }
 
 static int
-s_end (void *arg, const wes_model_t *enums)
+s_end (void *arg, const wes_model_t *enums, bool complete)
 {
     (void) enums;
     s_sink_t *s = arg;
+    if (!complete) {
+        wes_outputs_cancel (s->outputs);
+        return 0;
+    }
     return wes_outputs_finish (s->outputs, s->hash);
 }
 
@@ -129,7 +138,7 @@ s_stream (const char *path, s_result_t *r, size_t fail_at)
 {
     memset (r, 0, sizeof *r);
     char *dir = wes_test_tmpdir ("stream");
-    s_sink_t sink = {wes_outputs_new (dir), 0, fail_at, ""};
+    s_sink_t sink = {wes_outputs_new (dir), 0, fail_at, "", true};
     wes_compile_sink_t cs = {s_begin, s_table, s_end, &sink};
     wes_diag_t *diag = wes_diag_new (path);
     int rc = wes_compile_file_stream (path, &cs, diag);
@@ -383,7 +392,7 @@ test_sink_failure_stops (void **state)
     s_result_free (&r);
     //  stdin cannot be read twice: declined
     wes_diag_t *diag = wes_diag_new ("<stdin>");
-    s_sink_t sink = {wes_outputs_new (NULL), 0, 0, ""};
+    s_sink_t sink = {wes_outputs_new (NULL), 0, 0, "", false};
     wes_compile_sink_t cs = {s_begin, s_table, s_end, &sink};
     assert_int_equal (wes_compile_file_stream ("-", &cs, diag), 1);
     wes_outputs_destroy (&sink.outputs);
@@ -406,7 +415,7 @@ test_hash_only (void **state)
     s_result_t want;
     assert_true (s_classic (path, &want));
     wes_diag_t *diag = wes_diag_new (path);
-    s_sink_t sink = {wes_outputs_new (NULL), 0, 0, ""};
+    s_sink_t sink = {wes_outputs_new (NULL), 0, 0, "", false};
     wes_compile_sink_t cs = {s_begin, s_table, s_end, &sink};
     assert_int_equal (wes_compile_file_stream (path, &cs, diag), 0);
     assert_string_equal (sink.hash, want.hash);
