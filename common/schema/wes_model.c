@@ -23,6 +23,9 @@
 #define S_DIRECTIVES_BYTES 1024
 /*  Members of one object written without jansson (more: jansson). */
 #define S_PLAIN_MEMBERS 16
+/*  Bytes per block of a model's arena: small, because a streaming compile
+    makes a model per table. */
+#define S_ARENA_BLOCK (16u * 1024u)
 
 struct wes_model {
     wes_table_t **tables; /* in insertion order until canonicalized */
@@ -75,7 +78,7 @@ wes_model_t *
 wes_model_new (void)
 {
     wes_model_t *self = wes_new (wes_model_t);
-    self->arena = wes_arena_new (0);
+    self->arena = wes_arena_new (S_ARENA_BLOCK);
     return self;
 }
 

@@ -38,8 +38,10 @@ enum {
 #define S_SPOOL_BUF (32u * 1024u)
 /*  Bytes read or copied at a time. */
 #define S_IO_BYTES (256u * 1024u)
-/*  Tables given (wes_outputs_give) and not yet rendered, at most. */
+/*  Tables given (wes_outputs_give) and not yet rendered, at most; the
+    renderer takes them S_BATCH or more at a time. */
 #define S_QUEUE 64
+#define S_BATCH 16
 /*  The three files, in the order they are written and renamed. */
 static const char *const s_files[3] = {"schema.sql", "types.ts", "schema.json"};
 
@@ -94,6 +96,8 @@ struct wes_outputs {
     size_t count;             /* queued */
     bool closing;             /* no table will come */
     bool render_failed;       /* the thread failed (its error in error) */
+    wes_model_t *done[2 * S_QUEUE]; /* rendered, for the giver to free (its memory) */
+    size_t n_done;
 };
 
 static void s_fail (wes_outputs_t *self, const char *fmt, ...)
@@ -323,32 +327,65 @@ wes_outputs_table (wes_outputs_t *self, const wes_table_t *t)
     return 0;
 }
 
-/*  The renderer: tables from the queue to the spools, until closing. */
+/*  The renderer: tables from the queue to the spools, until closing. It
+    wakes for a batch of tables (or the end), not for each: a wake-up per
+    table would cost more than many a table's rendering. */
 static void *
 s_render (void *arg)
 {
     wes_outputs_t *self = arg;
+    wes_model_t *batch[S_QUEUE];
     for (;;) {
         pthread_mutex_lock (&self->mu);
-        while (self->count == 0 && !self->closing) {
+        while (self->count < S_BATCH && !self->closing) {
             pthread_cond_wait (&self->can_take, &self->mu);
         }
-        if (self->count == 0) {
-            pthread_mutex_unlock (&self->mu);
-            return NULL;
+        size_t n = self->count;
+        for (size_t i = 0; i < n; i++) {
+            batch[i] = self->queue[(self->head + i) % S_QUEUE];
         }
-        wes_model_t *m = self->queue[self->head];
-        self->head = (self->head + 1) % S_QUEUE;
-        self->count--;
+        self->head = (self->head + n) % S_QUEUE;
+        self->count = 0;
         bool failed = self->render_failed;
         pthread_cond_signal (&self->can_put);
         pthread_mutex_unlock (&self->mu);
-        if (!failed && wes_outputs_table (self, wes_model_table (m, 0)) != 0) {
-            pthread_mutex_lock (&self->mu);
-            self->render_failed = true;
-            pthread_mutex_unlock (&self->mu);
+        if (n == 0) {
+            return NULL; /* closing, and nothing left */
         }
-        wes_model_destroy (&m);
+        for (size_t i = 0; i < n; i++) {
+            if (!failed && wes_outputs_table (self, wes_model_table (batch[i], 0)) != 0) {
+                failed = true;
+            }
+        }
+        //  Back to the giver, whose thread allocated them: a free from this
+        //  thread would contend for the giver's malloc arena
+        pthread_mutex_lock (&self->mu);
+        if (failed) {
+            self->render_failed = true;
+        }
+        size_t room = sizeof self->done / sizeof self->done[0] - self->n_done;
+        size_t back = n < room ? n : room;
+        memcpy (self->done + self->n_done, batch, back * sizeof batch[0]);
+        self->n_done += back;
+        pthread_mutex_unlock (&self->mu);
+        for (size_t i = back; i < n; i++) {
+            wes_model_destroy (&batch[i]);
+        }
+    }
+}
+
+/*  Frees the models the renderer is done with. */
+static void
+s_free_done (wes_outputs_t *self)
+{
+    wes_model_t *done[2 * S_QUEUE];
+    pthread_mutex_lock (&self->mu);
+    size_t n = self->n_done;
+    memcpy (done, self->done, n * sizeof done[0]);
+    self->n_done = 0;
+    pthread_mutex_unlock (&self->mu);
+    for (size_t i = 0; i < n; i++) {
+        wes_model_destroy (&done[i]);
     }
 }
 
@@ -365,6 +402,7 @@ s_stop (wes_outputs_t *self)
     pthread_mutex_unlock (&self->mu);
     pthread_join (self->thread, NULL);
     self->started = false;
+    s_free_done (self);
 }
 
 void
@@ -405,8 +443,11 @@ wes_outputs_give (wes_outputs_t *self, wes_model_t **table_model)
     self->count++;
     *table_model = NULL;
     bool failed = self->render_failed;
-    pthread_cond_signal (&self->can_take);
+    if (self->count == S_BATCH) {
+        pthread_cond_signal (&self->can_take);
+    }
     pthread_mutex_unlock (&self->mu);
+    s_free_done (self);
     return failed ? -1 : 0;
 }
 

@@ -94,7 +94,10 @@ s_take (wes_arena_t *self, size_t size, size_t align)
         }
     }
     size_t bsize = size > self->block_size ? size : self->block_size;
-    s_block_t *b = wes_alloc (sizeof (s_block_t) + bsize);
+    /*  Not zeroed: wes_arena_alloc zeroes what it hands out, the other
+        calls write it. */
+    s_block_t *b = wes_alloc_raw (sizeof (s_block_t) + bsize);
+    b->next = NULL;
     b->size = bsize;
     b->used = size;
     self->used += size;

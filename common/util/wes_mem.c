@@ -23,6 +23,16 @@ wes_mem_alloc_ (size_t size, const char *file, int line)
 }
 
 void *
+wes_mem_alloc_raw_ (size_t size, const char *file, int line)
+{
+    void *p = malloc (size ? size : 1);
+    if (!p) {
+        s_oom (size, file, line);
+    }
+    return p;
+}
+
+void *
 wes_mem_realloc_ (void *ptr, size_t size, const char *file, int line)
 {
     void *p = realloc (ptr, size ? size : 1);

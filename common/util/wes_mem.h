@@ -12,6 +12,9 @@ char *wes_mem_strndup_ (const char *s, size_t n, const char *file, int line);
 
 /*  Zeroed allocation; never returns NULL. */
 #define wes_alloc(size) wes_mem_alloc_ ((size), __FILE__, __LINE__)
+/*  Not zeroed (the caller writes before it reads); never returns NULL. */
+void *wes_mem_alloc_raw_ (size_t size, const char *file, int line);
+#define wes_alloc_raw(size) wes_mem_alloc_raw_ ((size), __FILE__, __LINE__)
 #define wes_realloc(ptr, size) wes_mem_realloc_ ((ptr), (size), __FILE__, __LINE__)
 /*  strdup (NULL) returns NULL. */
 #define wes_strdup(s) wes_mem_strdup_ ((s), __FILE__, __LINE__)
