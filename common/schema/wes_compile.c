@@ -6,6 +6,7 @@
 #include "wes_compile.h"
 
 #include <ctype.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -247,6 +248,8 @@ typedef struct {
     s_fk_t *fks;           /* foreign keys to check */
     size_t n_fks;          /* fks */
     wes_parser_t *again;   /* lazy compile: the file read a second time, or NULL */
+    struct s_ahead *ahead; /* streaming: the second read, on a thread of its own */
+    wes_arena_t *body_arena; /* streaming: the arena of the definition loaded */
     wes_arena_t *body;     /* lazy compile: the definition read again */
     wes_arena_t *keep;     /* lazy compile: AST kept past its definition (foreign keys) */
     const char *path;      /* lazy compile: the file */
@@ -304,6 +307,7 @@ static void s_owner_text (char *out, size_t size, const char *what, const char *
                           const char *name);
 static wes_ast_doc_t *s_outline (const char *path, wes_diag_t *diag, bool *whole);
 static const wes_ast_def_t *s_load_body (s_ctx_t *ctx, s_type_t *ty);
+static const wes_ast_def_t *s_load_body_ahead (s_ctx_t *ctx, s_type_t *ty);
 static const char *s_def_kind_name (wes_def_kind_t k);
 static const s_dir_spec_t *s_spec_for (const char *name);
 static const s_sumcol_t *s_summary_find (const s_type_t *ty, const char *field);
@@ -431,6 +435,151 @@ wes_compile_file (const char *path, wes_diag_t *diag)
 
 /* ---------------------------------------------------------------------- */
 /*  Streaming: one table at a time                                         */
+
+/*  Streaming: the file's second read runs ahead on a thread of its own,
+    a few definitions in advance, each in an arena of its own (recycled:
+    the reader allocates and resets them, so no memory crosses threads
+    the other way). */
+#define S_AHEAD 16
+
+typedef struct {
+    const wes_ast_def_t *def; /* NULL: the end (or a syntax error) */
+    wes_arena_t *arena;       /* its nodes */
+} s_read_t;
+
+typedef struct s_ahead {
+    pthread_t thread;
+    pthread_mutex_t mu;
+    pthread_cond_t can_put;     /* room in ready, or stopping */
+    pthread_cond_t can_take;    /* something in ready */
+    s_read_t ready[S_AHEAD];    /* read, in document order */
+    size_t head, count;
+    wes_arena_t *spare[S_AHEAD + 2]; /* arenas the reader may reuse */
+    size_t n_spare;
+    bool stopping;              /* the consumer is gone */
+    wes_parser_t *parser;       /* the reader's */
+    wes_diag_t *diag;           /* the reader's (a syntax error: the file changed) */
+} s_ahead_t;
+
+static void *
+s_ahead_run (void *arg)
+{
+    s_ahead_t *a = arg;
+    for (;;) {
+        pthread_mutex_lock (&a->mu);
+        while (a->count == S_AHEAD && !a->stopping) {
+            pthread_cond_wait (&a->can_put, &a->mu);
+        }
+        wes_arena_t *arena = a->n_spare ? a->spare[--a->n_spare] : NULL;
+        bool stopping = a->stopping;
+        pthread_mutex_unlock (&a->mu);
+        if (stopping) {
+            wes_arena_destroy (&arena);
+            return NULL;
+        }
+        if (arena) {
+            wes_arena_reset (arena);
+        }
+        else {
+            arena = wes_arena_new (16u * 1024u);
+        }
+        const wes_ast_def_t *def = wes_parser_next (a->parser, arena);
+        pthread_mutex_lock (&a->mu);
+        a->ready[(a->head + a->count) % S_AHEAD] = (s_read_t) {def, arena};
+        a->count++;
+        pthread_cond_signal (&a->can_take);
+        pthread_mutex_unlock (&a->mu);
+        if (!def) {
+            return NULL;
+        }
+    }
+}
+
+/*  Starts reading path again; NULL when it cannot be opened or no thread
+    can be made (the caller then reads it itself). */
+static s_ahead_t *
+s_ahead_new (const char *path)
+{
+    s_ahead_t *a = wes_new (s_ahead_t);
+    a->diag = wes_diag_new (path);
+    a->parser = wes_parser_new_file (path, a->diag);
+    pthread_mutex_init (&a->mu, NULL);
+    pthread_cond_init (&a->can_put, NULL);
+    pthread_cond_init (&a->can_take, NULL);
+    if (!a->parser || pthread_create (&a->thread, NULL, s_ahead_run, a) != 0) {
+        wes_parser_destroy (&a->parser);
+        wes_diag_destroy (&a->diag);
+        pthread_mutex_destroy (&a->mu);
+        pthread_cond_destroy (&a->can_put);
+        pthread_cond_destroy (&a->can_take);
+        free (a);
+        return NULL;
+    }
+    return a;
+}
+
+/*  The next definition read (NULL at the end); *arena is its arena, to
+    hand back with s_ahead_done. */
+static const wes_ast_def_t *
+s_ahead_next (s_ahead_t *a, wes_arena_t **arena)
+{
+    pthread_mutex_lock (&a->mu);
+    while (a->count == 0) {
+        pthread_cond_wait (&a->can_take, &a->mu);
+    }
+    s_read_t r = a->ready[a->head];
+    if (r.def) { /* the end stays at the head */
+        a->head = (a->head + 1) % S_AHEAD;
+        a->count--;
+        pthread_cond_signal (&a->can_put);
+    }
+    else {
+        r.arena = NULL; /* the reader's; freed by s_ahead_destroy */
+    }
+    pthread_mutex_unlock (&a->mu);
+    *arena = r.arena;
+    return r.def;
+}
+
+static void
+s_ahead_done (s_ahead_t *a, wes_arena_t *arena)
+{
+    if (!arena) {
+        return;
+    }
+    pthread_mutex_lock (&a->mu);
+    wes_assert (a->n_spare < sizeof a->spare / sizeof a->spare[0]);
+    a->spare[a->n_spare++] = arena;
+    pthread_cond_signal (&a->can_put);
+    pthread_mutex_unlock (&a->mu);
+}
+
+static void
+s_ahead_destroy (s_ahead_t **a_p)
+{
+    s_ahead_t *a = *a_p;
+    if (!a) {
+        return;
+    }
+    pthread_mutex_lock (&a->mu);
+    a->stopping = true;
+    pthread_cond_signal (&a->can_put);
+    pthread_mutex_unlock (&a->mu);
+    pthread_join (a->thread, NULL);
+    for (size_t i = 0; i < a->count; i++) {
+        wes_arena_destroy (&a->ready[(a->head + i) % S_AHEAD].arena);
+    }
+    for (size_t i = 0; i < a->n_spare; i++) {
+        wes_arena_destroy (&a->spare[i]);
+    }
+    wes_parser_destroy (&a->parser);
+    wes_diag_destroy (&a->diag);
+    pthread_mutex_destroy (&a->mu);
+    pthread_cond_destroy (&a->can_put);
+    pthread_cond_destroy (&a->can_take);
+    free (a);
+    *a_p = NULL;
+}
 
 /*  A string of the summaries, interned. */
 static const char *
@@ -638,7 +787,10 @@ wes_compile_file_stream (const char *path, const wes_compile_sink_t *sink, wes_d
     ctx.enums = ctx.model;
     ctx.typebuf = wes_buf_new ();
     ctx.path = path;
-    ctx.again = wes_parser_new_file (path, priv);
+    ctx.ahead = sink->read_ahead ? s_ahead_new (path) : NULL;
+    if (!ctx.ahead) {
+        ctx.again = wes_parser_new_file (path, priv);
+    }
     ctx.body = wes_arena_new (0);
     ctx.keep = wes_arena_new (0);
     ctx.stream = true;
@@ -687,13 +839,17 @@ wes_compile_file_stream (const char *path, const wes_compile_sink_t *sink, wes_d
         if (ty->is_table) {
             if (ty->named) {
                 const wes_ast_def_t *shell = s_load_body (&ctx, ty);
-                s_stream_table (&ctx, ty);
+                if (!ctx.decline) {
+                    s_stream_table (&ctx, ty);
+                }
                 ty->def = shell;
             }
         }
         else if (ty->def && ty->kind != WES_DEF_ENUM) {
             const wes_ast_def_t *shell = s_load_body (&ctx, ty);
-            s_scan_other (&ctx, ty);
+            if (!ctx.decline) {
+                s_scan_other (&ctx, ty);
+            }
             ty->def = shell;
         }
     }
@@ -721,6 +877,11 @@ wes_compile_file_stream (const char *path, const wes_compile_sink_t *sink, wes_d
         s_tstate_destroy (&ctx.waiting[i]);
     }
     free (ctx.waiting);
+    if (ctx.body_arena) {
+        s_ahead_done (ctx.ahead, ctx.body_arena);
+        ctx.body_arena = NULL;
+    }
+    s_ahead_destroy (&ctx.ahead);
     wes_parser_destroy (&ctx.again);
     wes_arena_destroy (&ctx.body);
     wes_arena_destroy (&ctx.keep);
@@ -831,12 +992,40 @@ s_outline (const char *path, wes_diag_t *diag, bool *whole)
     return outline;
 }
 
+/*  s_load_body from the read-ahead thread (streaming). */
+static const wes_ast_def_t *
+s_load_body_ahead (s_ctx_t *ctx, s_type_t *ty)
+{
+    const wes_ast_def_t *outline = ty->def;
+    if (ctx->body_arena) {
+        s_ahead_done (ctx->ahead, ctx->body_arena);
+        ctx->body_arena = NULL;
+    }
+    const wes_ast_def_t *def;
+    wes_arena_t *arena = NULL;
+    while ((def = s_ahead_next (ctx->ahead, &arena)) != NULL) {
+        if (def->loc.start.line == outline->loc.start.line
+            && def->loc.start.col == outline->loc.start.col && def->kind == outline->kind) {
+            ty->def = def;
+            ctx->body_arena = arena;
+            return outline;
+        }
+        s_ahead_done (ctx->ahead, arena);
+    }
+    //  The file changed since the first read: the whole compile says so
+    ctx->decline = true;
+    return outline;
+}
+
 /*  In a lazy compile, points ty->def at the whole definition read again
     (valid until the next call) and returns the outline to put back. */
 static const wes_ast_def_t *
 s_load_body (s_ctx_t *ctx, s_type_t *ty)
 {
     const wes_ast_def_t *outline = ty->def;
+    if (ctx->ahead && outline && s_is_big (outline)) {
+        return s_load_body_ahead (ctx, ty);
+    }
     if (!ctx->again || !outline || !s_is_big (outline)) {
         return outline;
     }

@@ -33,6 +33,10 @@ typedef struct {
     int (*table) (void *arg, const wes_model_t *enums, wes_model_t **table_model);
     int (*end) (void *arg, const wes_model_t *enums, bool complete);
     void *arg;
+    /*  Read the document the second time on a thread of its own, ahead of
+        the compile: worth it when the sink leaves a core idle (a hash),
+        not when it keeps one busy (the three files). */
+    bool read_ahead;
 } wes_compile_sink_t;
 
 /*  Compiles the file at path table by table: each table's definition is

@@ -139,7 +139,7 @@ s_stream (const char *path, s_result_t *r, size_t fail_at)
     memset (r, 0, sizeof *r);
     char *dir = wes_test_tmpdir ("stream");
     s_sink_t sink = {wes_outputs_new (dir), 0, fail_at, "", true};
-    wes_compile_sink_t cs = {s_begin, s_table, s_end, &sink};
+    wes_compile_sink_t cs = {s_begin, s_table, s_end, &sink, sink.give};
     wes_diag_t *diag = wes_diag_new (path);
     int rc = wes_compile_file_stream (path, &cs, diag);
     r->diags = s_diag_text (diag);
@@ -393,7 +393,7 @@ test_sink_failure_stops (void **state)
     //  stdin cannot be read twice: declined
     wes_diag_t *diag = wes_diag_new ("<stdin>");
     s_sink_t sink = {wes_outputs_new (NULL), 0, 0, "", false};
-    wes_compile_sink_t cs = {s_begin, s_table, s_end, &sink};
+    wes_compile_sink_t cs = {s_begin, s_table, s_end, &sink, sink.give};
     assert_int_equal (wes_compile_file_stream ("-", &cs, diag), 1);
     wes_outputs_destroy (&sink.outputs);
     wes_diag_destroy (&diag);
@@ -416,7 +416,7 @@ test_hash_only (void **state)
     assert_true (s_classic (path, &want));
     wes_diag_t *diag = wes_diag_new (path);
     s_sink_t sink = {wes_outputs_new (NULL), 0, 0, "", false};
-    wes_compile_sink_t cs = {s_begin, s_table, s_end, &sink};
+    wes_compile_sink_t cs = {s_begin, s_table, s_end, &sink, sink.give};
     assert_int_equal (wes_compile_file_stream (path, &cs, diag), 0);
     assert_string_equal (sink.hash, want.hash);
     wes_outputs_destroy (&sink.outputs);
