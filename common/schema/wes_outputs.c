@@ -100,22 +100,32 @@ struct wes_outputs {
     size_t n_done;
 };
 
+/*  One writer's buffers and error: the three files are written by two
+    threads at once. */
+typedef struct {
+    wes_outputs_t *o;   /* the outputs (read only meanwhile) */
+    wes_buf_t *piece;   /* text being made */
+    char *io;           /* S_IO_BYTES for reading spools */
+    bool failed;        /* a write or read failed */
+    char error[512];    /* why */
+} s_io_t;
+
 static void s_fail (wes_outputs_t *self, const char *fmt, ...)
     __attribute__ ((format (printf, 2, 3)));
+static void s_io_fail (s_io_t *x, const char *fmt, ...) __attribute__ ((format (printf, 2, 3)));
 static int s_spool_put (wes_outputs_t *self, size_t i, const char *data, size_t len);
 static int s_spool_flush (wes_outputs_t *self, size_t i);
 static int s_to_buf (const char *data, size_t len, void *arg);
 static int s_cmp_entry (const void *a, const void *b);
 static void s_record (void *arg, size_t kind, const char *table, const char *object,
                       const char *expr);
-static int s_write_all (wes_outputs_t *self, int fd, const char *path, const char *data,
-                        size_t len);
+static int s_write_all (s_io_t *x, int fd, const char *path, const char *data, size_t len);
 typedef int (*s_bytes_fn) (void *arg, const char *data, size_t len);
-static int s_each_run (wes_outputs_t *self, size_t spool, bool skip_comma, int out_fd,
-                       const char *out_path, s_bytes_fn fn, void *arg);
-static int s_write_sql (wes_outputs_t *self, int fd, const char *path, const char *hash);
-static int s_write_ts (wes_outputs_t *self, int fd, const char *path, const char *hash);
-static int s_write_json (wes_outputs_t *self, int fd, const char *path, const char *hash);
+static int s_each_run (s_io_t *x, size_t spool, bool skip_comma, int out_fd, const char *out_path,
+                       s_bytes_fn fn, void *arg);
+static int s_write_sql (s_io_t *x, int fd, const char *path, const char *hash);
+static int s_write_ts (s_io_t *x, int fd, const char *path, const char *hash);
+static int s_write_json (s_io_t *x, int fd, const char *path, const char *hash);
 static void s_stop (wes_outputs_t *self);
 
 /*  Table i's (in name order, once finished) piece in spool. */
@@ -463,6 +473,35 @@ s_digest_cb (const char *data, size_t len, void *arg)
     return s_digest (arg, data, len);
 }
 
+/*  Writing one of the three files to its temporary path. */
+typedef struct {
+    s_io_t x;         /* its buffers and error */
+    size_t file;      /* index in s_files */
+    const char *hash; /* for its header */
+} s_file_job_t;
+
+static void *
+s_file_job (void *arg)
+{
+    s_file_job_t *j = arg;
+    typedef int (*s_file_fn) (s_io_t *, int, const char *, const char *);
+    static const s_file_fn writers[3] = {s_write_sql, s_write_ts, s_write_json};
+    const char *path = j->x.o->tmp[j->file];
+    int fd = open (path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    if (fd < 0) {
+        s_io_fail (&j->x, "cannot write %s: %s", path, strerror (errno));
+        return NULL;
+    }
+    if (writers[j->file](&j->x, fd, path, j->hash) != 0) {
+        close (fd);
+        return NULL;
+    }
+    if (fsync (fd) != 0 || close (fd) != 0) {
+        s_io_fail (&j->x, "cannot write %s: %s", path, strerror (errno));
+    }
+    return NULL;
+}
+
 int
 wes_outputs_finish (wes_outputs_t *self, char hash_out[65])
 {
@@ -492,11 +531,12 @@ wes_outputs_finish (wes_outputs_t *self, char hash_out[65])
     }
 
     //  The hash: the canonical bytes, head, tables in name order, tail
+    s_io_t x = {self, self->piece, self->io, false, ""};
     EVP_MD_CTX *md = EVP_MD_CTX_new ();
     wes_assert (md);
     wes_assert (EVP_DigestInit_ex (md, EVP_sha256 (), NULL) == 1);
     wes_model_canonical_head (self->enums, s_digest_cb, md);
-    int rc = s_each_run (self, S_CANON, true, -1, NULL, s_digest, md);
+    int rc = s_each_run (&x, S_CANON, true, -1, NULL, s_digest, md);
     unsigned char raw[EVP_MAX_MD_SIZE];
     unsigned int n = 0;
     if (rc == 0) {
@@ -507,6 +547,7 @@ wes_outputs_finish (wes_outputs_t *self, char hash_out[65])
     }
     EVP_MD_CTX_free (md);
     if (rc != 0) {
+        s_fail (self, "%s", x.error);
         return -1;
     }
     static const char digits[] = "0123456789abcdef";
@@ -519,8 +560,9 @@ wes_outputs_finish (wes_outputs_t *self, char hash_out[65])
         return 0;
     }
 
-    typedef int (*s_file_fn) (wes_outputs_t *, int, const char *, const char *);
-    const s_file_fn writers[3] = {s_write_sql, s_write_ts, s_write_json};
+    //  schema.json (the biggest) on a thread while schema.sql and types.ts
+    //  are written here
+    s_file_job_t jobs[3];
     for (size_t f = 0; f < 3; f++) {
         if ((size_t) snprintf (self->tmp[f], sizeof self->tmp[f], "%s/.%s.tmp.%ld", self->dir,
                                s_files[f], (long) getpid ())
@@ -528,18 +570,28 @@ wes_outputs_finish (wes_outputs_t *self, char hash_out[65])
             s_fail (self, "output path too long: %s/%s", self->dir, s_files[f]);
             return -1;
         }
-        int fd = open (self->tmp[f], O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-        if (fd < 0) {
-            s_fail (self, "cannot write %s: %s", self->tmp[f], strerror (errno));
-            return -1;
-        }
         self->made[f] = true;
-        if (writers[f](self, fd, self->tmp[f], hash_out) != 0) {
-            close (fd);
-            return -1;
-        }
-        if (fsync (fd) != 0 || close (fd) != 0) {
-            s_fail (self, "cannot write %s: %s", self->tmp[f], strerror (errno));
+        jobs[f] = (s_file_job_t) {{self, f == 2 ? wes_buf_new () : self->piece,
+                                   f == 2 ? wes_alloc (S_IO_BYTES) : self->io, false, ""},
+                                  f, hash_out};
+    }
+    pthread_t json;
+    bool threaded = pthread_create (&json, NULL, s_file_job, &jobs[2]) == 0;
+    s_file_job (&jobs[0]);
+    if (!jobs[0].x.failed) {
+        s_file_job (&jobs[1]);
+    }
+    if (threaded) {
+        pthread_join (json, NULL);
+    }
+    else {
+        s_file_job (&jobs[2]);
+    }
+    wes_buf_destroy (&jobs[2].x.piece);
+    free (jobs[2].x.io);
+    for (size_t f = 0; f < 3; f++) {
+        if (jobs[f].x.failed) {
+            s_fail (self, "%s", jobs[f].x.error);
             return -1;
         }
     }
@@ -576,6 +628,16 @@ s_fail (wes_outputs_t *self, const char *fmt, ...)
     vsnprintf (self->error, sizeof self->error, fmt, ap);
     va_end (ap);
     self->failed = true;
+}
+
+static void
+s_io_fail (s_io_t *x, const char *fmt, ...)
+{
+    va_list ap;
+    va_start (ap, fmt);
+    vsnprintf (x->error, sizeof x->error, fmt, ap);
+    va_end (ap);
+    x->failed = true;
 }
 
 static int
@@ -664,10 +726,10 @@ s_spool_put (wes_outputs_t *self, size_t i, const char *data, size_t len)
 }
 
 static int
-s_write_all (wes_outputs_t *self, int fd, const char *path, const char *data, size_t len)
+s_write_all (s_io_t *x, int fd, const char *path, const char *data, size_t len)
 {
     if (s_write_fd (fd, data, len) != 0) {
-        s_fail (self, "cannot write %s: %s", path, strerror (errno));
+        s_io_fail (x, "cannot write %s: %s", path, strerror (errno));
         return -1;
     }
     return 0;
@@ -675,7 +737,7 @@ s_write_all (wes_outputs_t *self, int fd, const char *path, const char *data, si
 
 /*  Reads len bytes at off of a spool into buf. */
 static int
-s_pread_all (wes_outputs_t *self, int fd, char *buf, size_t len, uint64_t off)
+s_pread_all (s_io_t *x, int fd, char *buf, size_t len, uint64_t off)
 {
     while (len > 0) {
         ssize_t n = pread (fd, buf, len, (off_t) off);
@@ -683,7 +745,7 @@ s_pread_all (wes_outputs_t *self, int fd, char *buf, size_t len, uint64_t off)
             continue;
         }
         if (n <= 0) {
-            s_fail (self, "cannot read a spool file: %s", n < 0 ? strerror (errno) : "short");
+            s_io_fail (x, "cannot read a spool file: %s", n < 0 ? strerror (errno) : "short");
             return -1;
         }
         buf += n;
@@ -695,7 +757,7 @@ s_pread_all (wes_outputs_t *self, int fd, char *buf, size_t len, uint64_t off)
 
 /*  One run of spool bytes: to fn, or copied to out_fd. */
 static int
-s_run (wes_outputs_t *self, int in_fd, uint64_t off, uint64_t len, int out_fd,
+s_run (s_io_t *x, int in_fd, uint64_t off, uint64_t len, int out_fd,
        const char *out_path, s_bytes_fn fn, void *arg)
 {
     if (!fn) {
@@ -715,13 +777,13 @@ s_run (wes_outputs_t *self, int in_fd, uint64_t off, uint64_t len, int out_fd,
     }
     while (len > 0) {
         size_t chunk = len < S_IO_BYTES ? (size_t) len : S_IO_BYTES;
-        if (s_pread_all (self, in_fd, self->io, chunk, off) != 0) {
+        if (s_pread_all (x, in_fd, x->io, chunk, off) != 0) {
             return -1;
         }
-        if (fn ? fn (arg, self->io, chunk) != 0
-               : s_write_all (self, out_fd, out_path, self->io, chunk) != 0) {
+        if (fn ? fn (arg, x->io, chunk) != 0
+               : s_write_all (x, out_fd, out_path, x->io, chunk) != 0) {
             if (fn) {
-                s_fail (self, "cannot hash the canonical form");
+                s_io_fail (x, "cannot hash the canonical form");
             }
             return -1;
         }
@@ -734,14 +796,14 @@ s_run (wes_outputs_t *self, int in_fd, uint64_t off, uint64_t len, int out_fd,
 /*  The pieces of one spool in name order (the first piece without its
     leading comma when skip_comma), back-to-back pieces as one run. */
 static int
-s_each_run (wes_outputs_t *self, size_t spool, bool skip_comma, int out_fd, const char *out_path,
+s_each_run (s_io_t *x, size_t spool, bool skip_comma, int out_fd, const char *out_path,
             s_bytes_fn fn, void *arg)
 {
-    int in_fd = self->spools[spool].fd;
+    int in_fd = x->o->spools[spool].fd;
     uint64_t run_off = 0, run_len = 0;
     bool first = true;
-    for (size_t i = 0; i < self->n_entries; i++) {
-        s_range_t r = *s_range (self, i, spool);
+    for (size_t i = 0; i < x->o->n_entries; i++) {
+        s_range_t r = *s_range (x->o, i, spool);
         if (r.len == 0) {
             continue;
         }
@@ -754,14 +816,14 @@ s_each_run (wes_outputs_t *self, size_t spool, bool skip_comma, int out_fd, cons
             run_len += r.len;
             continue;
         }
-        if (run_len > 0 && s_run (self, in_fd, run_off, run_len, out_fd, out_path, fn, arg) != 0) {
+        if (run_len > 0 && s_run (x, in_fd, run_off, run_len, out_fd, out_path, fn, arg) != 0) {
             return -1;
         }
         run_off = r.off;
         run_len = r.len;
     }
     if (run_len > 0) {
-        return s_run (self, in_fd, run_off, run_len, out_fd, out_path, fn, arg);
+        return s_run (x, in_fd, run_off, run_len, out_fd, out_path, fn, arg);
     }
     return 0;
 }
@@ -778,44 +840,44 @@ s_any (const wes_outputs_t *self, size_t spool)
 }
 
 static int
-s_put_piece (wes_outputs_t *self, int fd, const char *path)
+s_put_piece (s_io_t *x, int fd, const char *path)
 {
-    int rc = s_write_all (self, fd, path, wes_buf_data (self->piece), wes_buf_len (self->piece));
-    wes_buf_reset (self->piece);
+    int rc = s_write_all (x, fd, path, wes_buf_data (x->piece), wes_buf_len (x->piece));
+    wes_buf_reset (x->piece);
     return rc;
 }
 
 static int
-s_write_sql (wes_outputs_t *self, int fd, const char *path, const char *hash)
+s_write_sql (s_io_t *x, int fd, const char *path, const char *hash)
 {
-    wes_buf_reset (self->piece);
-    wes_emit_sql_head (self->piece, self->enums, hash);
-    if (s_put_piece (self, fd, path) != 0) {
+    wes_buf_reset (x->piece);
+    wes_emit_sql_head (x->piece, x->o->enums, hash);
+    if (s_put_piece (x, fd, path) != 0) {
         return -1;
     }
     for (size_t part = 0; part < WES_SQL_N_PARTS; part++) {
-        if (!s_any (self, S_SQL + part)) {
+        if (!s_any (x->o, S_SQL + part)) {
             continue;
         }
-        wes_buf_puts (self->piece, wes_emit_sql_section_title ((wes_sql_part_t) part));
-        if (s_put_piece (self, fd, path) != 0
-            || s_each_run (self, S_SQL + part, false, fd, path, NULL, NULL) != 0) {
+        wes_buf_puts (x->piece, wes_emit_sql_section_title ((wes_sql_part_t) part));
+        if (s_put_piece (x, fd, path) != 0
+            || s_each_run (x, S_SQL + part, false, fd, path, NULL, NULL) != 0) {
             return -1;
         }
     }
     bool any = false;
     for (size_t k = 0; k < WES_SQL_RECORD_KINDS && !any; k++) {
-        any = s_any (self, S_REC + k);
+        any = s_any (x->o, S_REC + k);
     }
     if (any) {
-        wes_emit_sql_records_head (self->piece);
+        wes_emit_sql_records_head (x->piece);
         char *rec = NULL;
         size_t rec_cap = 0;
         for (size_t k = 0; k < WES_SQL_RECORD_KINDS; k++) {
             const char *kind = wes_emit_sql_record_kind (k);
             size_t rows = 0;
-            for (size_t i = 0; i < self->n_entries; i++) {
-                s_range_t r = *s_range (self, i, S_REC + k);
+            for (size_t i = 0; i < x->o->n_entries; i++) {
+                s_range_t r = *s_range (x->o, i, S_REC + k);
                 if (r.len == 0) {
                     continue;
                 }
@@ -823,7 +885,7 @@ s_write_sql (wes_outputs_t *self, int fd, const char *path, const char *hash)
                     rec_cap = (size_t) r.len;
                     rec = wes_realloc (rec, rec_cap);
                 }
-                if (s_pread_all (self, self->spools[S_REC + k].fd, rec, (size_t) r.len, r.off)
+                if (s_pread_all (x, x->o->spools[S_REC + k].fd, rec, (size_t) r.len, r.off)
                     != 0) {
                     free (rec);
                     return -1;
@@ -843,52 +905,52 @@ s_write_sql (wes_outputs_t *self, int fd, const char *path, const char *hash)
                         parts[p] = copies[p];
                         at += len;
                     }
-                    wes_records_row (self->piece, kind, &rows, self->entries[i].name,
+                    wes_records_row (x->piece, kind, &rows, x->o->entries[i].name,
                                                 parts[0], parts[1]);
                     free (copies[0]);
                     free (copies[1]);
                 }
-                if (wes_buf_len (self->piece) >= S_IO_BYTES && s_put_piece (self, fd, path) != 0) {
+                if (wes_buf_len (x->piece) >= S_IO_BYTES && s_put_piece (x, fd, path) != 0) {
                     free (rec);
                     return -1;
                 }
             }
-            wes_records_end (self->piece, kind, &rows);
+            wes_records_end (x->piece, kind, &rows);
         }
         free (rec);
     }
-    wes_buf_puts (self->piece, WES_SQL_TAIL);
-    return s_put_piece (self, fd, path);
+    wes_buf_puts (x->piece, WES_SQL_TAIL);
+    return s_put_piece (x, fd, path);
 }
 
 static int
-s_write_ts (wes_outputs_t *self, int fd, const char *path, const char *hash)
+s_write_ts (s_io_t *x, int fd, const char *path, const char *hash)
 {
-    wes_buf_reset (self->piece);
-    wes_emit_ts_head (self->piece, self->ts, hash);
-    if (s_put_piece (self, fd, path) != 0
-        || s_each_run (self, S_TS, false, fd, path, NULL, NULL) != 0) {
+    wes_buf_reset (x->piece);
+    wes_emit_ts_head (x->piece, x->o->ts, hash);
+    if (s_put_piece (x, fd, path) != 0
+        || s_each_run (x, S_TS, false, fd, path, NULL, NULL) != 0) {
         return -1;
     }
-    wes_emit_ts_tail (self->piece, self->ts);
-    return s_put_piece (self, fd, path);
+    wes_emit_ts_tail (x->piece, x->o->ts);
+    return s_put_piece (x, fd, path);
 }
 
 static int
-s_write_json (wes_outputs_t *self, int fd, const char *path, const char *hash)
+s_write_json (s_io_t *x, int fd, const char *path, const char *hash)
 {
-    wes_buf_reset (self->piece);
-    wes_model_document_head (self->enums, hash, s_to_buf, self->piece);
-    if (s_put_piece (self, fd, path) != 0
-        || s_each_run (self, S_META, true, fd, path, NULL, NULL) != 0) {
+    wes_buf_reset (x->piece);
+    wes_model_document_head (x->o->enums, hash, s_to_buf, x->piece);
+    if (s_put_piece (x, fd, path) != 0
+        || s_each_run (x, S_META, true, fd, path, NULL, NULL) != 0) {
         return -1;
     }
-    wes_buf_puts (self->piece, WES_MODEL_DOCUMENT_MIDDLE);
-    wes_model_canonical_head (self->enums, s_to_buf, self->piece);
-    if (s_put_piece (self, fd, path) != 0
-        || s_each_run (self, S_CANON, true, fd, path, NULL, NULL) != 0) {
+    wes_buf_puts (x->piece, WES_MODEL_DOCUMENT_MIDDLE);
+    wes_model_canonical_head (x->o->enums, s_to_buf, x->piece);
+    if (s_put_piece (x, fd, path) != 0
+        || s_each_run (x, S_CANON, true, fd, path, NULL, NULL) != 0) {
         return -1;
     }
-    wes_buf_puts (self->piece, WES_MODEL_CANONICAL_TAIL WES_MODEL_DOCUMENT_TAIL "\n");
-    return s_put_piece (self, fd, path);
+    wes_buf_puts (x->piece, WES_MODEL_CANONICAL_TAIL WES_MODEL_DOCUMENT_TAIL "\n");
+    return s_put_piece (x, fd, path);
 }
