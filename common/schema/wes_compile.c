@@ -457,6 +457,8 @@ typedef struct s_ahead {
     wes_arena_t *spare[S_AHEAD + 2]; /* arenas the reader may reuse */
     size_t n_spare;
     bool stopping;              /* the consumer is gone */
+    bool waiting;               /* the reader waits for room */
+    bool hungry;                /* the consumer waits for a definition */
     wes_parser_t *parser;       /* the reader's */
     wes_diag_t *diag;           /* the reader's (a syntax error: the file changed) */
 } s_ahead_t;
@@ -467,8 +469,14 @@ s_ahead_run (void *arg)
     s_ahead_t *a = arg;
     for (;;) {
         pthread_mutex_lock (&a->mu);
-        while (a->count == S_AHEAD && !a->stopping) {
-            pthread_cond_wait (&a->can_put, &a->mu);
+        if (a->count == S_AHEAD) {
+            //  Full: wait until half is taken (a wake-up per definition
+            //  would cost more than reading it)
+            a->waiting = true;
+            while (a->count > S_AHEAD / 2 && !a->stopping) {
+                pthread_cond_wait (&a->can_put, &a->mu);
+            }
+            a->waiting = false;
         }
         wes_arena_t *arena = a->n_spare ? a->spare[--a->n_spare] : NULL;
         bool stopping = a->stopping;
@@ -487,7 +495,9 @@ s_ahead_run (void *arg)
         pthread_mutex_lock (&a->mu);
         a->ready[(a->head + a->count) % S_AHEAD] = (s_read_t) {def, arena};
         a->count++;
-        pthread_cond_signal (&a->can_take);
+        if (a->hungry) {
+            pthread_cond_signal (&a->can_take);
+        }
         pthread_mutex_unlock (&a->mu);
         if (!def) {
             return NULL;
@@ -525,13 +535,17 @@ s_ahead_next (s_ahead_t *a, wes_arena_t **arena)
 {
     pthread_mutex_lock (&a->mu);
     while (a->count == 0) {
+        a->hungry = true;
         pthread_cond_wait (&a->can_take, &a->mu);
     }
+    a->hungry = false;
     s_read_t r = a->ready[a->head];
     if (r.def) { /* the end stays at the head */
         a->head = (a->head + 1) % S_AHEAD;
         a->count--;
-        pthread_cond_signal (&a->can_put);
+        if (a->waiting && a->count <= S_AHEAD / 2) {
+            pthread_cond_signal (&a->can_put);
+        }
     }
     else {
         r.arena = NULL; /* the reader's; freed by s_ahead_destroy */
@@ -550,7 +564,6 @@ s_ahead_done (s_ahead_t *a, wes_arena_t *arena)
     pthread_mutex_lock (&a->mu);
     wes_assert (a->n_spare < sizeof a->spare / sizeof a->spare[0]);
     a->spare[a->n_spare++] = arena;
-    pthread_cond_signal (&a->can_put);
     pthread_mutex_unlock (&a->mu);
 }
 
