@@ -97,6 +97,8 @@ struct wes_outputs {
     bool closing;             /* no table will come */
     bool render_failed;       /* the thread failed (its error in error) */
     wes_model_t *done[2 * S_QUEUE]; /* rendered, for the giver to free (its memory) */
+    EVP_MD_CTX *md;           /* the hash, while tables come in name order; else NULL */
+    const char *last;         /* the last table's name (arena), for that order */
     size_t n_done;
 };
 
@@ -127,6 +129,7 @@ static int s_write_sql (s_io_t *x, int fd, const char *path, const char *hash);
 static int s_write_ts (s_io_t *x, int fd, const char *path, const char *hash);
 static int s_write_json (s_io_t *x, int fd, const char *path, const char *hash);
 static void s_stop (wes_outputs_t *self);
+static int s_digest_cb (const char *data, size_t len, void *arg);
 
 /*  Table i's (in name order, once finished) piece in spool. */
 static s_range_t *
@@ -181,6 +184,7 @@ wes_outputs_destroy (wes_outputs_t **self_p)
             unlink (self->tmp[i]);
         }
     }
+    EVP_MD_CTX_free (self->md);
     wes_ts_names_destroy (&self->ts);
     wes_jsonw_destroy (&self->jw);
     wes_buf_destroy (&self->piece);
@@ -229,6 +233,12 @@ wes_outputs_begin (wes_outputs_t *self, const wes_model_t *enums, size_t n_table
     self->entries = wes_alloc ((n_tables + 1) * sizeof *self->entries);
     self->ranges = wes_alloc ((n_tables + 1) * self->n_spools * sizeof *self->ranges);
     self->jw = wes_jsonw_new (0, s_to_buf, self->piece);
+    //  Tables handed over in name order (the usual case) are hashed as
+    //  they come; in any other order the spool is read back at the end
+    self->md = EVP_MD_CTX_new ();
+    wes_assert (self->md);
+    wes_assert (EVP_DigestInit_ex (self->md, EVP_sha256 (), NULL) == 1);
+    wes_model_canonical_head (enums, s_digest_cb, self->md);
     self->io = wes_alloc (S_IO_BYTES);
     const char *where = self->dir;
     if (!where) {
@@ -284,6 +294,17 @@ wes_outputs_table (wes_outputs_t *self, const wes_table_t *t)
     if (s_spool_put (self, S_CANON, wes_buf_data (self->piece), wes_buf_len (self->piece)) != 0) {
         return -1;
     }
+    if (self->md && self->last && strcmp (self->last, e->name) >= 0) {
+        EVP_MD_CTX_free (self->md); /* out of order */
+        self->md = NULL;
+    }
+    if (self->md) {
+        bool first = !self->last;
+        wes_assert (EVP_DigestUpdate (self->md, wes_buf_data (self->piece) + first,
+                                      wes_buf_len (self->piece) - first)
+                    == 1);
+    }
+    self->last = e->name;
     if (!self->dir) {
         return 0;
     }
@@ -531,12 +552,18 @@ wes_outputs_finish (wes_outputs_t *self, char hash_out[65])
     }
 
     //  The hash: the canonical bytes, head, tables in name order, tail
+    //  (hashed already when the tables came in that order)
     s_io_t x = {self, self->piece, self->io, false, ""};
-    EVP_MD_CTX *md = EVP_MD_CTX_new ();
-    wes_assert (md);
-    wes_assert (EVP_DigestInit_ex (md, EVP_sha256 (), NULL) == 1);
-    wes_model_canonical_head (self->enums, s_digest_cb, md);
-    int rc = s_each_run (&x, S_CANON, true, -1, NULL, s_digest, md);
+    EVP_MD_CTX *md = self->md;
+    self->md = NULL;
+    int rc = 0;
+    if (!md) {
+        md = EVP_MD_CTX_new ();
+        wes_assert (md);
+        wes_assert (EVP_DigestInit_ex (md, EVP_sha256 (), NULL) == 1);
+        wes_model_canonical_head (self->enums, s_digest_cb, md);
+        rc = s_each_run (&x, S_CANON, true, -1, NULL, s_digest, md);
+    }
     unsigned char raw[EVP_MAX_MD_SIZE];
     unsigned int n = 0;
     if (rc == 0) {
