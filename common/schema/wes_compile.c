@@ -6,6 +6,7 @@
 #include "wes_compile.h"
 
 #include <ctype.h>
+#include <errno.h>
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -20,6 +21,9 @@
 #include "wes_names.h"
 #include "wes_parser.h"
 #include "wes_types.h"
+
+/*  Bytes of a field's metadata written as text directly (s_meta_text). */
+#define S_META_TEXT_BYTES 1024
 
 /*  The type of a column whose GraphQL type could not be mapped (an error
     was reported): later checks skip such columns instead of piling up
@@ -1630,6 +1634,143 @@ s_is_known_meta (s_ctx_t *ctx, const char *name)
     warn unless known. loc_name is GraphQL's name for the location; owner
     describes the element for messages. table_ctx says whether the element
     belongs to a table. */
+/*  Appends data to out (size bytes, *len used); false when it does not fit. */
+static bool
+s_meta_put (char *out, size_t size, size_t *len, const char *data, size_t n)
+{
+    if (*len + n >= size) {
+        return false;
+    }
+    memcpy (out + *len, data, n);
+    *len += n;
+    return true;
+}
+
+/*  The metadata directives among lists (those that are no Wesley
+    directive) as the compact, key-sorted JSON text wes_model_put_directives
+    keeps, written straight from the AST when that is simple: each
+    directive once, each argument once, every value a string of printable
+    ASCII without quote or backslash, an integer, a boolean or null (what
+    metadata almost always is). False when it is not (the caller then
+    builds it with jansson); *len 0 for none. */
+static bool
+s_meta_text (const wes_ast_directive_t *const *lists, size_t n_lists, char *out, size_t size,
+             size_t *len)
+{
+    const wes_ast_directive_t *dirs[16];
+    size_t n = 0;
+    *len = 0;
+    for (size_t l = 0; l < n_lists; l++) {
+        for (const wes_ast_directive_t *d = lists[l]; d; d = d->next) {
+            if (s_spec_for (d->name.value)) {
+                continue;
+            }
+            if (n == sizeof dirs / sizeof dirs[0]) {
+                return false;
+            }
+            //  Sorted by name as it goes; a name twice makes a list: jansson's
+            size_t at = n++;
+            while (at > 0 && strcmp (dirs[at - 1]->name.value, d->name.value) > 0) {
+                dirs[at] = dirs[at - 1];
+                at--;
+            }
+            if (at > 0 && strcmp (dirs[at - 1]->name.value, d->name.value) == 0) {
+                return false;
+            }
+            if (at + 1 < n && strcmp (dirs[at + 1]->name.value, d->name.value) == 0) {
+                return false;
+            }
+            dirs[at] = d;
+        }
+    }
+    if (n == 0) {
+        return true;
+    }
+    s_meta_put (out, size, len, "{", 1);
+    for (size_t i = 0; i < n; i++) {
+        const wes_ast_argument_t *args[16];
+        size_t na = 0;
+        for (const wes_ast_argument_t *a = dirs[i]->args; a; a = a->next) {
+            if (na == sizeof args / sizeof args[0]) {
+                return false;
+            }
+            size_t at = na++;
+            while (at > 0 && strcmp (args[at - 1]->name.value, a->name.value) > 0) {
+                args[at] = args[at - 1];
+                at--;
+            }
+            if ((at > 0 && strcmp (args[at - 1]->name.value, a->name.value) == 0)
+                || (at + 1 < na && strcmp (args[at + 1]->name.value, a->name.value) == 0)) {
+                return false;
+            }
+            args[at] = a;
+        }
+        const char *dn = dirs[i]->name.value;
+        if ((i > 0 && !s_meta_put (out, size, len, ",", 1)) || !s_meta_put (out, size, len, "\"", 1)
+            || !s_meta_put (out, size, len, dn, strlen (dn))
+            || !s_meta_put (out, size, len, "\":{", 3)) {
+            return false;
+        }
+        for (size_t k = 0; k < na; k++) {
+            const wes_ast_argument_t *a = args[k];
+            const wes_ast_value_t *v = a->value;
+            if ((k > 0 && !s_meta_put (out, size, len, ",", 1))
+                || !s_meta_put (out, size, len, "\"", 1)
+                || !s_meta_put (out, size, len, a->name.value, strlen (a->name.value))
+                || !s_meta_put (out, size, len, "\":", 2)) {
+                return false;
+            }
+            char num[32];
+            if (!v || v->kind == WES_VALUE_NULL) {
+                if (!s_meta_put (out, size, len, "null", 4)) {
+                    return false;
+                }
+            }
+            else if (v->kind == WES_VALUE_BOOLEAN) {
+                const char *b = v->boolean ? "true" : "false";
+                if (!s_meta_put (out, size, len, b, strlen (b))) {
+                    return false;
+                }
+            }
+            else if (v->kind == WES_VALUE_INT) {
+                char *end = NULL;
+                errno = 0;
+                long long x = strtoll (v->text, &end, 10);
+                if (errno != 0 || !end || *end != '\0') {
+                    return false;
+                }
+                int w = snprintf (num, sizeof num, "%lld", x);
+                if (!s_meta_put (out, size, len, num, (size_t) w)) {
+                    return false;
+                }
+            }
+            else if (v->kind == WES_VALUE_STRING || v->kind == WES_VALUE_ENUM) {
+                const char *t = v->text ? v->text : "";
+                for (const char *q = t; *q; q++) {
+                    if (*q < 0x20 || *q > 0x7e || *q == '"' || *q == '\\') {
+                        return false;
+                    }
+                }
+                if (!s_meta_put (out, size, len, "\"", 1) || !s_meta_put (out, size, len, t, strlen (t))
+                    || !s_meta_put (out, size, len, "\"", 1)) {
+                    return false;
+                }
+            }
+            else {
+                return false;
+            }
+        }
+        if (!s_meta_put (out, size, len, "}", 1)) {
+            return false;
+        }
+    }
+    if (!s_meta_put (out, size, len, "}", 1)) {
+        return false;
+    }
+    out[*len] = '\0';
+    return true;
+}
+
 static void
 s_scan (s_ctx_t *ctx, const wes_ast_directive_t *const *lists, size_t n_lists, unsigned loc,
         const char *loc_name, const char *owner, bool table_ctx, json_t **meta,
@@ -2795,7 +2936,13 @@ s_table_field (s_ctx_t *ctx, s_type_t *ty, const wes_ast_field_t *f, wes_column_
     json_t *meta = NULL; /* made when a metadata directive is found */
     s_found_list_t fl;
     const wes_ast_directive_t *lists[1] = {f->directives};
-    s_scan (ctx, lists, 1, S_LOC_FIELD, "FIELD_DEFINITION", owner, true, &meta, &fl);
+    //  Metadata as text straight away when it is simple, else through jansson
+    char mtext[S_META_TEXT_BYTES];
+    size_t mlen = 0;
+    bool mfast = s_meta_text (lists, 1, mtext, sizeof mtext, &mlen);
+    s_scan (ctx, lists, 1, S_LOC_FIELD, "FIELD_DEFINITION", owner, true, mfast ? NULL : &meta,
+            &fl);
+
     for (const wes_ast_input_value_t *a = f->args; a; a = a->next) {
         const wes_ast_directive_t *al[1] = {a->directives};
         s_scan (ctx, al, 1, S_LOC_OTHER, "ARGUMENT_DEFINITION", owner, false, NULL, NULL);
@@ -2869,6 +3016,9 @@ s_table_field (s_ctx_t *ctx, s_type_t *ty, const wes_ast_field_t *f, wes_column_
                 if (v) {
                     json_object_set_new (r, rel_args[i], json_string (v));
                 }
+            }
+            if (mfast && mlen > 0) {
+                meta = json_loads (mtext, 0, NULL); /* a relation is rare: only now */
             }
             json_object_set_new (r, "directives", meta ? json_incref (meta) : json_object ());
             if (!t->relations) {
@@ -2988,7 +3138,12 @@ s_table_field (s_ctx_t *ctx, s_type_t *ty, const wes_ast_field_t *f, wes_column_
         wes_model_put_str (ctx->model, &c->enum_name, enum_ty->name);
     }
     c->pos = s_pos (f->name.loc);
-    wes_model_put_directives (ctx->model, &c->directives, meta);
+    if (mfast) {
+        wes_model_put_str (ctx->model, &c->directives, mlen > 0 ? mtext : NULL);
+    }
+    else {
+        wes_model_put_directives (ctx->model, &c->directives, meta);
+    }
 
     /*  Column directives. */
     for (size_t i = 0; i < fl.count; i++) {

@@ -426,6 +426,76 @@ test_hash_only (void **state)
     free (dir);
 }
 
+/*  A column's metadata directives are kept as the compact, key-sorted JSON
+    jansson would write, whether the compiler writes it straight from the
+    AST (plain values) or builds it with jansson (anything else). */
+static void
+test_metadata_text (void **state)
+{
+    (void) state;
+    const char *sdl = "type T @wes_table {\n"
+                      "  id: ID! @wes_pk\n"
+                      "  a: Int @uid(value: \"x\") @weight(value: 7) @pii\n"
+                      "  b: Int @weight(value: -0)\n"
+                      "  c: Int @note(text: \"say \\\"hi\\\"\")\n"
+                      "  d: Int @tag(v: \"\xc3\xa9t\xc3\xa9\")\n"
+                      "  e: Int @tag(a: 1, b: true, c: null, d: ENUMV)\n"
+                      "  f: Int @tag(x: 1) @tag(x: 2)\n"
+                      "  g: Int @tag(x: 1.5)\n"
+                      "  h: Int @tag(z: 1, a: 2)\n"
+                      "  i: Int @zz @aa\n"
+                      "  j: Int @tag(x: 99999999999999999999)\n"
+                      "  k: Int @tag(l: [1, 2])\n"
+                      "  m: Int @tag(s: \"a\\\\b\")\n"
+                      "}\n";
+    static const struct {
+        const char *column;
+        const char *json;
+    } want[] = {
+        {"a", "{\"pii\":{},\"uid\":{\"value\":\"x\"},\"weight\":{\"value\":7}}"},
+        {"b", "{\"weight\":{\"value\":0}}"},
+        {"c", "{\"note\":{\"text\":\"say \\\"hi\\\"\"}}"},
+        {"d", "{\"tag\":{\"v\":\"\xc3\xa9t\xc3\xa9\"}}"},
+        {"e", "{\"tag\":{\"a\":1,\"b\":true,\"c\":null,\"d\":\"ENUMV\"}}"},
+        {"f", "{\"tag\":[{\"x\":1},{\"x\":2}]}"},
+        {"g", "{\"tag\":{\"x\":1.5}}"},
+        {"h", "{\"tag\":{\"a\":2,\"z\":1}}"},
+        {"i", "{\"aa\":{},\"zz\":{}}"},
+        {"j", "{\"tag\":{\"x\":9223372036854775807}}"},
+        {"k", "{\"tag\":{\"l\":[1,2]}}"},
+        {"m", "{\"tag\":{\"s\":\"a\\\\b\"}}"},
+        {"id", NULL},
+    };
+    char *dir = wes_test_tmpdir ("meta");
+    char path[4096];
+    snprintf (path, sizeof path, "%s/t.graphql", dir);
+    assert_int_equal (wes_test_write_file (path, sdl), 0);
+    wes_diag_t *diag = wes_diag_new (path);
+    wes_model_t *m = wes_compile_file (path, diag);
+    assert_non_null (m);
+    const wes_table_t *t = wes_model_find_table (m, "t");
+    assert_non_null (t);
+    for (size_t i = 0; i < sizeof want / sizeof want[0]; i++) {
+        const wes_column_t *c = wes_table_find_column (t, want[i].column);
+        assert_non_null (c);
+        if (!want[i].json) {
+            assert_null (c->directives);
+            continue;
+        }
+        assert_non_null (c->directives);
+        if (strcmp (c->directives, want[i].json) != 0) {
+            fail_msg ("column %s: directives %s, want %s", want[i].column, c->directives,
+                      want[i].json);
+        }
+    }
+    wes_model_destroy (&m);
+    wes_diag_destroy (&diag);
+    //  And the stream agrees with the whole compile on it
+    assert_int_equal (s_check (path, false), 0);
+    wes_test_rmtree (dir);
+    free (dir);
+}
+
 int
 main (void)
 {
@@ -437,6 +507,7 @@ main (void)
         cmocka_unit_test (test_errors_and_extensions_decline),
         cmocka_unit_test (test_sink_failure_stops),
         cmocka_unit_test (test_hash_only),
+        cmocka_unit_test (test_metadata_text),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);
 }
