@@ -3218,9 +3218,17 @@ s_build_table (s_ctx_t *ctx, s_type_t *ty)
     const wes_ast_directive_t **lists = s_type_dir_lists (ty, &n_lists);
     s_found_list_t fl;
     json_t *meta = NULL;
-    s_scan (ctx, lists, n_lists, S_LOC_OBJECT, "OBJECT", owner, true, &meta, &fl);
+    char mtext[S_META_TEXT_BYTES];
+    size_t mlen = 0;
+    bool mfast = s_meta_text (lists, n_lists, mtext, sizeof mtext, &mlen);
+    s_scan (ctx, lists, n_lists, S_LOC_OBJECT, "OBJECT", owner, true, mfast ? NULL : &meta, &fl);
     free (lists);
-    wes_model_put_directives (ctx->model, &t->directives, meta);
+    if (mfast) {
+        wes_model_put_str (ctx->model, &t->directives, mlen > 0 ? mtext : NULL);
+    }
+    else {
+        wes_model_put_directives (ctx->model, &t->directives, meta);
+    }
 
     wes_column_t **pk = NULL;
     size_t n_pk = 0;
