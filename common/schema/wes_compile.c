@@ -318,6 +318,33 @@ static const s_sumcol_t *s_summary_find (const s_type_t *ty, const char *field);
 static void s_new_table (s_ctx_t *ctx, s_type_t *ty);
 static bool s_is_unique_column (const wes_table_t *t, const wes_column_t *col);
 
+/*  Frees what a compile context holds (not its model or diag). */
+static void
+s_ctx_free (s_ctx_t *ctx)
+{
+    for (size_t i = 0; i < ctx->n_types; i++) {
+        free (ctx->types[i]->exts);
+        free (ctx->types[i]->sql_name);
+        free (ctx->types[i]);
+    }
+    free (ctx->types);
+    free (ctx->pending);
+    wes_arena_destroy (&ctx->names);
+    free (ctx->fks);
+    free (ctx->relset);
+    s_map_free (&ctx->type_map);
+    s_map_free (&ctx->declared);
+    s_map_free (&ctx->table_names);
+    s_map_free (&ctx->enum_names);
+    s_map_free (&ctx->relnames);
+    s_map_free (&ctx->sumstr);
+    wes_arena_destroy (&ctx->sumarena);
+    wes_parser_destroy (&ctx->again);
+    wes_arena_destroy (&ctx->body);
+    wes_arena_destroy (&ctx->keep);
+    wes_buf_destroy (&ctx->typebuf);
+}
+
 wes_model_t *
 wes_compile (const wes_ast_doc_t *doc, wes_diag_t *diag)
 {
@@ -387,22 +414,7 @@ s_compile (const wes_ast_doc_t *doc, wes_diag_t *diag, const char *path, wes_ast
     }
     s_settle_names (&ctx);
 
-    for (size_t i = 0; i < ctx.n_types; i++) {
-        free (ctx.types[i]->exts);
-        free (ctx.types[i]->sql_name);
-        free (ctx.types[i]);
-    }
-    free (ctx.types);
-    free (ctx.pending);
-    wes_arena_destroy (&ctx.names);
-    free (ctx.fks);
-    s_map_free (&ctx.type_map);
-    s_map_free (&ctx.declared);
-    s_map_free (&ctx.table_names);
-    s_map_free (&ctx.enum_names);
-    s_map_free (&ctx.relnames);
-    wes_arena_destroy (&ctx.keep);
-    wes_buf_destroy (&ctx.typebuf);
+    s_ctx_free (&ctx);
 
     if (wes_diag_errors (diag) > errors_before) {
         wes_model_destroy (&ctx.model);
@@ -899,25 +911,8 @@ wes_compile_file_stream (const char *path, const wes_compile_sink_t *sink, wes_d
         ctx.body_arena = NULL;
     }
     s_ahead_destroy (&ctx.ahead);
-    wes_parser_destroy (&ctx.again);
-    wes_arena_destroy (&ctx.body);
-    wes_arena_destroy (&ctx.keep);
     wes_ast_doc_destroy (&outline);
-    for (size_t i = 0; i < ctx.n_types; i++) {
-        free (ctx.types[i]->exts);
-        free (ctx.types[i]->sql_name);
-        free (ctx.types[i]);
-    }
-    free (ctx.types);
-    free (ctx.relset);
-    s_map_free (&ctx.type_map);
-    s_map_free (&ctx.declared);
-    s_map_free (&ctx.table_names);
-    s_map_free (&ctx.enum_names);
-    s_map_free (&ctx.relnames);
-    s_map_free (&ctx.sumstr);
-    wes_arena_destroy (&ctx.sumarena);
-    wes_buf_destroy (&ctx.typebuf);
+    s_ctx_free (&ctx);
     wes_model_destroy (&ctx.enums);
     wes_diag_destroy (&priv);
     return rc;
