@@ -6,6 +6,7 @@
 
 #include <ctype.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -91,6 +92,8 @@ typedef struct {
     s_fact_t *v;
     size_t n;
     size_t cap;
+    uint32_t *index; /* (table, column) -> 1 + the latest fact's position; 0: free */
+    size_t index_cap; /* slots: a power of two, or 0 */
 } s_facts_t;
 
 struct wes_lint {
@@ -436,8 +439,10 @@ s_facts_free (s_facts_t *f)
         free (f->v[i].value);
     }
     free (f->v);
+    free (f->index);
     f->v = NULL;
-    f->n = f->cap = 0;
+    f->index = NULL;
+    f->n = f->cap = f->index_cap = 0;
 }
 
 static bool
@@ -446,12 +451,61 @@ s_eq (const char *a, const char *b)
     return (!a && !b) || (a && b && strcmp (a, b) == 0);
 }
 
+static uint64_t
+s_fact_hash (const char *table, const char *column)
+{
+    uint64_t h = 1469598103934665603ull;
+    for (const char *p = table ? table : ""; *p; p++) {
+        h = (h ^ (unsigned char) *p) * 1099511628211ull;
+    }
+    h = (h ^ (column ? 1u : 2u)) * 1099511628211ull; /* NULL differs from "" */
+    for (const char *p = column ? column : ""; *p; p++) {
+        h = (h ^ (unsigned char) *p) * 1099511628211ull;
+    }
+    return h;
+}
+
+/*  Points the index of (v[i].table, v[i].column) at v[i] (the latest). */
+static void
+s_index_put (s_facts_t *f, size_t i)
+{
+    size_t mask = f->index_cap - 1;
+    size_t j = (size_t) s_fact_hash (f->v[i].table, f->v[i].column) & mask;
+    while (f->index[j]) {
+        const s_fact_t *o = &f->v[f->index[j] - 1];
+        if (s_eq (o->table, f->v[i].table) && s_eq (o->column, f->v[i].column)) {
+            break;
+        }
+        j = (j + 1) & mask;
+    }
+    f->index[j] = (uint32_t) (i + 1);
+}
+
+/*  Indexes every fact again (after a rename, or to grow). */
+static void
+s_index_rebuild (s_facts_t *f, size_t cap)
+{
+    free (f->index);
+    f->index_cap = cap;
+    f->index = wes_alloc (cap * sizeof (uint32_t));
+    for (size_t i = 0; i < f->n; i++) {
+        s_index_put (f, i);
+    }
+}
+
+/*  The latest fact about (table, column), or NULL. */
 static s_fact_t *
 s_fact_find (s_facts_t *f, const char *table, const char *column)
 {
-    for (size_t i = f->n; i-- > 0;) {
-        if (s_eq (f->v[i].table, table) && s_eq (f->v[i].column, column)) {
-            return &f->v[i];
+    if (f->index_cap == 0) {
+        return NULL;
+    }
+    size_t mask = f->index_cap - 1;
+    for (size_t j = (size_t) s_fact_hash (table, column) & mask; f->index[j];
+         j = (j + 1) & mask) {
+        s_fact_t *o = &f->v[f->index[j] - 1];
+        if (s_eq (o->table, table) && s_eq (o->column, column)) {
+            return o;
         }
     }
     return NULL;
@@ -474,40 +528,51 @@ s_fact_put (s_facts_t *f, const char *table, const char *column)
     memset (x, 0, sizeof *x);
     x->table = wes_strdup (table);
     x->column = wes_strdup (column);
+    if (f->n * 2 > f->index_cap) {
+        s_index_rebuild (f, f->index_cap ? f->index_cap * 2 : 64);
+    }
+    else {
+        s_index_put (f, f->n - 1);
+    }
     return x;
 }
 
 static bool
 s_is_new (s_text_t *T, const char *table)
 {
-    for (size_t i = 0; table && i < T->L->new_tables.n; i++) {
-        if (strcmp (T->L->new_tables.v[i].table, table) == 0) {
-            return true;
-        }
-    }
-    return false;
+    return table && s_fact_find (&T->L->new_tables, table, NULL) != NULL;
 }
 
 static void
 s_rename_table (s_facts_t *f, const char *from, const char *to)
 {
+    bool renamed = false;
     for (size_t i = 0; i < f->n; i++) {
         if (strcmp (f->v[i].table, from) == 0) {
             free (f->v[i].table);
             f->v[i].table = wes_strdup (to);
+            renamed = true;
         }
+    }
+    if (renamed) {
+        s_index_rebuild (f, f->index_cap);
     }
 }
 
 static void
 s_rename_column (s_facts_t *f, const char *table, const char *from, const char *to)
 {
+    bool renamed = false;
     for (size_t i = 0; i < f->n; i++) {
         if (strcmp (f->v[i].table, table) == 0 && f->v[i].column
             && strcmp (f->v[i].column, from) == 0) {
             free (f->v[i].column);
             f->v[i].column = wes_strdup (to);
+            renamed = true;
         }
+    }
+    if (renamed) {
+        s_index_rebuild (f, f->index_cap);
     }
 }
 
@@ -1744,13 +1809,7 @@ s_rename_back (s_text_t *T, const char *table, const char *name)
 static bool
 s_is_new_column (s_text_t *T, const char *table, const char *column)
 {
-    for (size_t i = T->L->new_columns.n; i-- > 0;) {
-        if (strcmp (T->L->new_columns.v[i].table, table) == 0
-            && strcmp (T->L->new_columns.v[i].column, column) == 0) {
-            return true;
-        }
-    }
-    return false;
+    return s_fact_find (&T->L->new_columns, table, column) != NULL;
 }
 
 static void
