@@ -496,6 +496,27 @@ test_metadata_text (void **state)
     free (dir);
 }
 
+/*  Every input of the parser's fuzz corpus: the stream declines it or
+    gives the whole compile's bytes. */
+static void
+test_fuzz_corpus_stream_or_decline (void **state)
+{
+    (void) state;
+    char *out = NULL;
+    char cmd[4096];
+    snprintf (cmd, sizeof cmd, "ls '%s/tests/fuzz/corpus/parser'", WES_SOURCE_DIR);
+    assert_int_equal (wes_test_run (cmd, &out), 0);
+    size_t files = 0;
+    for (char *name = strtok (out, "\n"); name; name = strtok (NULL, "\n")) {
+        char path[4200];
+        snprintf (path, sizeof path, "%s/tests/fuzz/corpus/parser/%s", WES_SOURCE_DIR, name);
+        s_check (path, true);
+        files++;
+    }
+    assert_true (files >= 30);
+    free (out);
+}
+
 int
 main (void)
 {
@@ -508,6 +529,7 @@ main (void)
         cmocka_unit_test (test_sink_failure_stops),
         cmocka_unit_test (test_hash_only),
         cmocka_unit_test (test_metadata_text),
+        cmocka_unit_test (test_fuzz_corpus_stream_or_decline),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);
 }
