@@ -97,9 +97,10 @@ struct wes_outputs {
     bool closing;             /* no table will come */
     bool render_failed;       /* the thread failed (its error in error) */
     wes_model_t *done[2 * S_QUEUE]; /* rendered, for the giver to free (its memory) */
+    size_t n_done;
+    /* the renderer's (or wes_outputs_table's caller's) */
     EVP_MD_CTX *md;           /* the hash, while tables come in name order; else NULL */
     const char *last;         /* the last table's name (arena), for that order */
-    size_t n_done;
 };
 
 /*  One writer's buffers and error: the three files are written by two
@@ -454,7 +455,8 @@ wes_outputs_give (wes_outputs_t *self, wes_model_t **table_model)
 {
     wes_assert (self && table_model && *table_model && self->enums && !self->closing);
     wes_assert (wes_model_table_count (*table_model) == 1);
-    if (self->failed) {
+    //  Once the renderer runs, failed is its to write: render_failed says
+    if (!self->started && self->failed) {
         return -1;
     }
     if (!self->started) {
