@@ -15,7 +15,6 @@
 //  The TypeScript names of one emission: each enum's and table's type name,
 //  unique among themselves, Json, Tables and the tables' ...Insert names.
 typedef struct {
-    const wes_model_t *model; /* borrowed */
     wes_enum_t **enums;       /* sorted by SQL name */
     char **enum_names;        /* enums[i]'s type name, owned */
     size_t n_enums;
@@ -573,7 +572,6 @@ s_names_init (s_names_t *names, const wes_model_t *model, size_t n_tables,
               const char *const *sql, const char *const *gql)
 {
     memset (names, 0, sizeof *names);
-    names->model = model;
     names->n_enums = wes_model_enum_count (model);
     names->enums = wes_alloc ((names->n_enums + 1) * sizeof *names->enums);
     for (size_t i = 0; i < names->n_enums; i++) {

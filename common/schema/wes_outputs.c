@@ -682,20 +682,16 @@ s_cmp_entry (const void *a, const void *b)
     return strcmp (((const s_entry_t *) a)->name, ((const s_entry_t *) b)->name);
 }
 
-/*  A record as the spool keeps it: object and expression, each as a
-    4-byte length and its bytes (the table is its entry's). */
+/*  A record as the spool keeps it: object and expression, each with its
+    NUL (neither can hold one); the table is its entry's. */
 static void
 s_record (void *arg, size_t kind, const char *table, const char *object, const char *expr)
 {
     (void) kind;
     (void) table;
     wes_buf_t *out = arg;
-    const char *parts[2] = {object, expr};
-    for (size_t i = 0; i < 2; i++) {
-        uint32_t len = (uint32_t) strlen (parts[i]);
-        wes_buf_append (out, (const char *) &len, sizeof len);
-        wes_buf_append (out, parts[i], len);
-    }
+    wes_buf_append (out, object, strlen (object) + 1);
+    wes_buf_append (out, expr, strlen (expr) + 1);
 }
 
 static int
@@ -876,6 +872,40 @@ s_put_piece (s_io_t *x, int fd, const char *path)
     return rc;
 }
 
+/*  A window onto a spool: the pieces of tables handed over in name order
+    lie back to back, so one read serves many of them. */
+typedef struct {
+    char *data;   /* the bytes read (owned) */
+    size_t cap;   /* bytes allocated */
+    uint64_t off; /* where they start in the spool */
+    size_t len;   /* bytes read */
+} s_window_t;
+
+/*  The bytes of range r of spool (through w), or NULL when reading failed. */
+static const char *
+s_window (s_io_t *x, s_window_t *w, size_t spool, s_range_t r)
+{
+    if (r.off >= w->off && r.off + r.len <= w->off + w->len) {
+        return w->data + (r.off - w->off);
+    }
+    uint64_t left = x->o->spools[spool].size - r.off;
+    size_t want = r.len > S_IO_BYTES ? r.len : S_IO_BYTES;
+    if (want > left) {
+        want = (size_t) left;
+    }
+    if (want > w->cap) {
+        w->cap = want;
+        w->data = wes_realloc (w->data, w->cap);
+    }
+    w->off = r.off;
+    w->len = 0;
+    if (s_pread_all (x, x->o->spools[spool].fd, w->data, want, r.off) != 0) {
+        return NULL;
+    }
+    w->len = want;
+    return w->data;
+}
+
 static int
 s_write_sql (s_io_t *x, int fd, const char *path, const char *hash)
 {
@@ -900,53 +930,33 @@ s_write_sql (s_io_t *x, int fd, const char *path, const char *hash)
     }
     if (any) {
         wes_emit_sql_records_head (x->piece);
-        char *rec = NULL;
-        size_t rec_cap = 0;
         for (size_t k = 0; k < WES_SQL_RECORD_KINDS; k++) {
             const char *kind = wes_emit_sql_record_kind (k);
+            s_window_t w = {NULL, 0, 0, 0};
             size_t rows = 0;
             for (size_t i = 0; i < x->o->n_entries; i++) {
                 s_range_t r = *s_range (x->o, i, S_REC + k);
-                if (r.len == 0) {
-                    continue;
-                }
-                if (r.len > rec_cap) {
-                    rec_cap = (size_t) r.len;
-                    rec = wes_realloc (rec, rec_cap);
-                }
-                if (s_pread_all (x, x->o->spools[S_REC + k].fd, rec, (size_t) r.len, r.off)
-                    != 0) {
-                    free (rec);
+                const char *rec = r.len ? s_window (x, &w, S_REC + k, r) : NULL;
+                if (r.len && !rec) {
+                    free (w.data);
                     return -1;
                 }
-                //  object and expression, each a length and its bytes
-                size_t at = 0;
-                while (at < r.len) {
-                    const char *parts[2];
-                    char *copies[2];
-                    for (size_t p = 0; p < 2; p++) {
-                        uint32_t len;
-                        wes_assert (at + sizeof len <= r.len);
-                        memcpy (&len, rec + at, sizeof len);
-                        at += sizeof len;
-                        wes_assert (at + len <= r.len);
-                        copies[p] = wes_strndup (rec + at, len);
-                        parts[p] = copies[p];
-                        at += len;
-                    }
-                    wes_records_row (x->piece, kind, &rows, x->o->entries[i].name,
-                                                parts[0], parts[1]);
-                    free (copies[0]);
-                    free (copies[1]);
+                //  object and expression, NUL after each
+                for (const char *at = rec; at && at < rec + r.len;) {
+                    const char *object = at;
+                    const char *expr = object + strlen (object) + 1;
+                    at = expr + strlen (expr) + 1;
+                    wes_assert (at <= rec + r.len);
+                    wes_records_row (x->piece, kind, &rows, x->o->entries[i].name, object, expr);
                 }
                 if (wes_buf_len (x->piece) >= S_IO_BYTES && s_put_piece (x, fd, path) != 0) {
-                    free (rec);
+                    free (w.data);
                     return -1;
                 }
             }
             wes_records_end (x->piece, kind, &rows);
+            free (w.data);
         }
-        free (rec);
     }
     wes_buf_puts (x->piece, WES_SQL_TAIL);
     return s_put_piece (x, fd, path);
