@@ -967,6 +967,7 @@ s_outline (const char *path, wes_diag_t *diag, bool *whole)
     if (!parser) {
         return NULL;
     }
+    wes_parser_skip_bodies (parser);
     wes_ast_doc_t *outline = wes_ast_doc_new (path);
     wes_arena_t *arena = wes_ast_doc_arena (outline);
     wes_arena_t *scratch = wes_arena_new (0);

@@ -487,6 +487,109 @@ wes_lexer_next (wes_lexer_t *self, wes_token_t *token)
     }
 }
 
+int
+wes_lexer_skip_braces (wes_lexer_t *self, wes_pos_t *end)
+{
+    wes_assert (self && end);
+    if (self->failed) {
+        return -1;
+    }
+    //  Bytes that end a run of plain ones: outside strings, and inside
+    static const unsigned char stop[256] = {['{'] = 1, ['}'] = 1, ['"'] = 1, ['#'] = 1,
+                                            ['\n'] = 1, ['\r'] = 1};
+    static const unsigned char stop_str[256] = {['"'] = 1, ['\\'] = 1, ['\n'] = 1, ['\r'] = 1};
+    wes_pos_t start = s_pos (self);
+    size_t depth = 1;
+    for (;;) {
+        const unsigned char *run = self->cur;
+        while (run < self->end && !stop[*run]) {
+            run++;
+        }
+        s_skip (self, (size_t) (run - self->cur));
+        int c = s_peek (self, 0);
+        if (c < 0) {
+            return s_fail (self, start, "unterminated '{', found end of file");
+        }
+        if (c == '\n' || c == '\r') {
+            s_newline (self);
+            continue;
+        }
+        if (c == '{') {
+            depth++;
+        }
+        else if (c == '}') {
+            s_skip (self, 1);
+            if (--depth == 0) {
+                *end = s_pos (self);
+                return 0;
+            }
+            continue;
+        }
+        else if (c == '#') {
+            while (c >= 0 && c != '\n' && c != '\r') {
+                s_skip (self, 1);
+                c = s_peek (self, 0);
+            }
+            continue;
+        }
+        else if (c == '"' && s_peek (self, 1) == '"' && s_peek (self, 2) == '"') {
+            wes_pos_t opened = s_pos (self);
+            s_skip (self, 3);
+            for (;;) {
+                c = s_peek (self, 0);
+                if (c < 0) {
+                    return s_fail (self, opened, "unterminated block string, found end of file");
+                }
+                if (c == '"' && s_peek (self, 1) == '"' && s_peek (self, 2) == '"') {
+                    s_skip (self, 3);
+                    break;
+                }
+                if (c == '\\' && s_peek (self, 1) == '"' && s_peek (self, 2) == '"'
+                    && s_peek (self, 3) == '"') {
+                    s_skip (self, 4);
+                }
+                else if (c == '\n' || c == '\r') {
+                    s_newline (self);
+                }
+                else {
+                    s_skip (self, 1);
+                }
+            }
+            continue;
+        }
+        else if (c == '"') {
+            wes_pos_t opened = s_pos (self);
+            s_skip (self, 1);
+            for (;;) {
+                run = self->cur;
+                while (run < self->end && !stop_str[*run]) {
+                    run++;
+                }
+                s_skip (self, (size_t) (run - self->cur));
+                c = s_peek (self, 0);
+                if (c < 0 || c == '\n' || c == '\r') {
+                    return s_fail (self, opened, "unterminated string");
+                }
+                if (c == '"') {
+                    s_skip (self, 1);
+                    break;
+                }
+                if (c == '\\') {
+                    int next = s_peek (self, 1);
+                    if (next < 0 || next == '\n' || next == '\r') {
+                        return s_fail (self, opened, "unterminated string");
+                    }
+                    s_skip (self, 2);
+                    continue;
+                }
+                s_skip (self, 1);
+            }
+            continue;
+        }
+        s_skip (self, 1);
+    }
+}
+
 /*  Reads the file source so that at least need bytes are available at cur. */
 static bool
 s_fill (wes_lexer_t *self, size_t need)

@@ -59,6 +59,15 @@ void wes_lexer_destroy (wes_lexer_t **self_p);
     again. */
 int wes_lexer_next (wes_lexer_t *self, wes_token_t *token) WES_MUST_USE;
 
+/*  Skips what follows a '{' just read, up to and including its matching
+    '}', without making tokens: braces are counted outside strings, block
+    strings and comments, and line terminators keep the positions right.
+    Nothing is checked beyond that (an outline of the document reads the
+    bodies it does not need this way; a full parse finds any error inside).
+    Returns 0 with *end just past the '}', or -1 at the end of input or at
+    a line terminator inside a string (then wes_lexer_error says so). */
+int wes_lexer_skip_braces (wes_lexer_t *self, wes_pos_t *end) WES_MUST_USE;
+
 /*  The last error: a message saying what was found ("unterminated string",
     "unexpected character '%'") and where; NULL and 0:0 when none. */
 const char *wes_lexer_error (const wes_lexer_t *self);

@@ -23,6 +23,7 @@ typedef struct {
     wes_arena_t *arena; /* the document's arena */
     wes_diag_t *diag;   /* where errors go; may be NULL */
     bool failed;        /* an error has been reported */
+    bool skim;          /* skip the bodies of object, interface and input types */
     unsigned depth;     /* current nesting of values and list types */
 } s_parser_t;
 
@@ -144,6 +145,28 @@ wes_parser_next (wes_parser_t *self, wes_arena_t *arena)
         return NULL;
     }
     return def;
+}
+
+void
+wes_parser_skip_bodies (wes_parser_t *self)
+{
+    wes_assert (self);
+    self->p.skim = true;
+}
+
+/*  Skips the body that opens at the current '{' (the parser skims). */
+static bool
+s_skip_body (s_parser_t *p, wes_ast_def_t *def)
+{
+    def->has_body = true;
+    wes_pos_t end;
+    if (wes_lexer_skip_braces (p->lexer, &end) != 0) {
+        s_error (p, wes_lexer_error_pos (p->lexer), "%s", wes_lexer_error (p->lexer));
+        return false;
+    }
+    p->tok.kind = WES_TOK_RBRACE;
+    p->tok.loc.end = end;
+    return s_advance (p);
 }
 
 bool
@@ -1178,7 +1201,7 @@ s_parse_definition_body (s_parser_t *p, wes_ast_def_t *def, const char *keyword)
     case WES_DEF_OBJECT:
     case WES_DEF_INTERFACE:
         if (p->tok.kind == WES_TOK_LBRACE) {
-            return s_parse_fields (p, def, &ctx);
+            return p->skim ? s_skip_body (p, def) : s_parse_fields (p, def, &ctx);
         }
         if (def->extend && !has_more) {
             s_expected (p, "'implements', a directive or '{' after 'extend %s %s'", keyword, clip);
@@ -1209,7 +1232,7 @@ s_parse_definition_body (s_parser_t *p, wes_ast_def_t *def, const char *keyword)
         return true;
     case WES_DEF_INPUT:
         if (p->tok.kind == WES_TOK_LBRACE) {
-            return s_parse_input_fields (p, def, &ctx);
+            return p->skim ? s_skip_body (p, def) : s_parse_input_fields (p, def, &ctx);
         }
         if (def->extend && !has_more) {
             s_expected (p, "a directive or '{' after 'extend input %s'", clip);

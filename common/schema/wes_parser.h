@@ -33,6 +33,11 @@ void wes_parser_destroy (wes_parser_t **self_p);
     wes_parse_file would build it; NULL at the end of the input or at the
     first syntax error (wes_parser_failed says which). */
 const wes_ast_def_t *wes_parser_next (wes_parser_t *self, wes_arena_t *arena);
+/*  From now on, the bodies of object, interface and input types are
+    skipped, not parsed (wes_lexer_skip_braces): their definitions come
+    with has_body set and no fields. An error inside a body goes unseen;
+    for an outline of the document that a full parse follows. */
+void wes_parser_skip_bodies (wes_parser_t *self);
 /*  True when a syntax error was reported into diag. */
 bool wes_parser_failed (const wes_parser_t *self);
 

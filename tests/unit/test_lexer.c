@@ -1,7 +1,7 @@
 /*  test_lexer.c — the GraphQL lexer: punctuators, names, numbers, strings
     and block strings, ignored tokens, positions, errors, the token size
-    limit, and streaming from a FILE* through the fixed read buffer giving
-    exactly the tokens of the in-memory lexer. */
+    limit, streaming from a FILE* through the fixed read buffer giving
+    exactly the tokens of the in-memory lexer, and skipping a body. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -499,6 +499,107 @@ test_streaming (void **state)
     free (buf);
 }
 
+
+/*  Skips the body opening at the first '{' of text with
+    wes_lexer_skip_braces, then lexes the next token; the same from a FILE*
+    through the read buffer when the text is first shifted by pad spaces.
+    Expects the position the full lexer gives just past the matching '}'
+    and the same next token. */
+static void
+s_check_skip (const char *text, size_t pad)
+{
+    size_t len = strlen (text);
+    char *buf = malloc (pad + len);
+    assert_non_null (buf);
+    memset (buf, ' ', pad);
+    memcpy (buf + pad, text, len);
+    //  The full lexer: tokens up to the matching '}', then the next one
+    wes_lexer_t *full = wes_lexer_new_buffer (buf, pad + len);
+    wes_token_t tok;
+    size_t depth = 0;
+    do {
+        assert_int_equal (wes_lexer_next (full, &tok), 0);
+        depth += tok.kind == WES_TOK_LBRACE;
+        depth -= tok.kind == WES_TOK_RBRACE;
+    } while (depth > 0);
+    wes_pos_t want_end = tok.loc.end;
+    assert_int_equal (wes_lexer_next (full, &tok), 0);
+    wes_token_t want_next = tok;
+    char *want_text = strdup (tok.text);
+    //  Skipping, in memory and streamed
+    FILE *file = fmemopen (buf, pad + len, "rb");
+    assert_non_null (file);
+    wes_lexer_t *skims[2] = {wes_lexer_new_buffer (buf, pad + len), wes_lexer_new_file (file)};
+    for (size_t i = 0; i < 2; i++) {
+        assert_int_equal (wes_lexer_next (skims[i], &tok), 0);
+        assert_int_equal (tok.kind, WES_TOK_LBRACE);
+        wes_pos_t end;
+        assert_int_equal (wes_lexer_skip_braces (skims[i], &end), 0);
+        assert_int_equal (end.line, want_end.line);
+        assert_int_equal (end.col, want_end.col);
+        assert_int_equal (wes_lexer_next (skims[i], &tok), 0);
+        assert_int_equal (tok.kind, want_next.kind);
+        assert_string_equal (tok.text, want_text);
+        assert_int_equal (tok.loc.start.line, want_next.loc.start.line);
+        assert_int_equal (tok.loc.start.col, want_next.loc.start.col);
+        wes_lexer_destroy (&skims[i]);
+    }
+    fclose (file);
+    free (want_text);
+    wes_lexer_destroy (&full);
+    free (buf);
+}
+
+static void
+test_skip_braces (void **state)
+{
+    (void)state;
+    static const char *const bodies[] = {
+        "{} next",
+        "{ a: Int }\nnext",
+        "{\n  a: Int @d(x: {y: {z: [1, {w: 2}]}})\n  b: String = \"}\"\n} next",
+        "{ s: String = \"a \\\" } \\\\\" t: Int } next",
+        "{ \"\"\"doc with } and { and \\\"\"\" and \"\"\" a: Int } next",
+        "{ \"\"\"\r\n  multi\r  line }\n  \"\"\" a: Int }\r\n\r\n  next",
+        "{ # a comment with } and \" and \"\"\"\n a: Int } next",
+        "{ a: Int # trailing }\r b: Int }\rnext",
+        "{\xEF\xBB\xBF a: Int @d(s: \"\xC3\xA9}\") } next",
+        "{ a: Int }}",
+    };
+    for (size_t i = 0; i < sizeof bodies / sizeof bodies[0]; i++) {
+        s_check_skip (bodies[i], 0);
+        s_check_skip (bodies[i], 3);
+    }
+    //  Bodies straddling the read buffer's edges
+    for (size_t pad = 16384 - 30; pad < 16384 + 4; pad++) {
+        s_check_skip (bodies[5], pad);
+        s_check_skip (bodies[3], pad);
+    }
+    //  A long body: runs of plain bytes longer than the read buffer
+    size_t big = 3 * 16384;
+    char *text = malloc (big + 16);
+    assert_non_null (text);
+    memset (text, 'x', big);
+    text[0] = '{';
+    text[100] = '\n';
+    memcpy (text + big, "} after", 8);
+    s_check_skip (text, 7);
+    free (text);
+    //  Errors: no matching '}', a line terminator inside a string
+    static const char *const bad[] = {"{ a: Int", "{ a: String = \"x\n\" }", "{ \"\"\" }",
+                                      "{ a: String = \"x\\"};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        wes_lexer_t *lex = wes_lexer_new_buffer (bad[i], strlen (bad[i]));
+        wes_token_t tok;
+        assert_int_equal (wes_lexer_next (lex, &tok), 0);
+        wes_pos_t end;
+        assert_int_equal (wes_lexer_skip_braces (lex, &end), -1);
+        assert_non_null (wes_lexer_error (lex));
+        assert_int_equal (wes_lexer_next (lex, &tok), -1);
+        wes_lexer_destroy (&lex);
+    }
+}
+
 int
 main (void)
 {
@@ -507,6 +608,7 @@ main (void)
         cmocka_unit_test (test_numbers),       cmocka_unit_test (test_strings),
         cmocka_unit_test (test_block_strings), cmocka_unit_test (test_errors),
         cmocka_unit_test (test_token_limit),   cmocka_unit_test (test_streaming),
+        cmocka_unit_test (test_skip_braces),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);
 }
