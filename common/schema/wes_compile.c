@@ -1318,21 +1318,45 @@ s_pending_push (s_ctx_t *ctx, s_pending_t *p)
 static const s_dir_spec_t *
 s_spec_for (const char *name)
 {
-    /*  Runs for every directive of the schema: the first byte rules out
-        most names before strcmp, and for the canonical names (every one
-        that starts with 'w' is "wes_" and more) the byte after "wes_". */
-    bool wes = strncmp (name, "wes_", 4) == 0;
-    for (size_t i = 0; i < sizeof s_dirs / sizeof s_dirs[0]; i++) {
-        for (size_t j = 0; j < 4 && s_dirs[i].names[j]; j++) {
-            const char *cand = s_dirs[i].names[j];
-            if (cand[0] == name[0] && (cand[0] != 'w' || (wes && cand[4] == name[4]))
-                && strcmp (cand, name) == 0) {
-                return &s_dirs[i];
+    /*  Runs for every directive of the schema: the name without "wes_"
+        points at one or two specs, and the spec's own names decide. */
+    static const struct {
+        const char *key; /* a name without "wes_" */
+        s_dir_id_t id;
+    } keys[] = {
+        {"table", S_DIR_TABLE},     {"tenant", S_DIR_TENANT},         {"column", S_DIR_COLUMN},
+        {"check", S_DIR_CHECK},     {"pk", S_DIR_PK},                 {"primaryKey", S_DIR_PK},
+        {"fk", S_DIR_FK},           {"foreignKey", S_DIR_FK},         {"unique", S_DIR_UNIQUE},
+        {"index", S_DIR_INDEX},     {"default", S_DIR_DEFAULT},       {"rls", S_DIR_RLS},
+        {"renamedFrom", S_DIR_RENAMED}, {"hasMany", S_DIR_HAS_MANY}, {"hasOne", S_DIR_HAS_ONE},
+        {"belongsTo", S_DIR_BELONGS_TO},
+    };
+    //  Where each first byte's keys start in keys (they are grouped)
+    static const unsigned char first[256] = {
+        ['t'] = 1, ['c'] = 3, ['p'] = 5, ['f'] = 7, ['u'] = 9, ['i'] = 10,
+        ['d'] = 11, ['r'] = 12, ['h'] = 14, ['b'] = 16,
+    };
+    const char *key = strncmp (name, "wes_", 4) == 0 ? name + 4 : name;
+    size_t k = first[(unsigned char) key[0]];
+    if (k == 0) {
+        return NULL;
+    }
+    for (k--; k < sizeof keys / sizeof keys[0] && keys[k].key[0] == key[0]; k++) {
+        if (strcmp (keys[k].key, key) != 0) {
+            continue;
+        }
+        const s_dir_spec_t *spec = &s_dirs[keys[k].id];
+        wes_assert (spec->id == keys[k].id);
+        for (size_t j = 0; j < 4 && spec->names[j]; j++) {
+            if (strcmp (spec->names[j], name) == 0) {
+                return spec;
             }
         }
+        return NULL;
     }
     return NULL;
 }
+
 
 static const s_arg_spec_t *
 s_arg_spec (const s_dir_spec_t *spec, const char *name)
@@ -1624,6 +1648,28 @@ s_is_known_meta (s_ctx_t *ctx, const char *name)
     return s_map_get (&ctx->declared, name) != NULL;
 }
 
+/*  x in decimal into out (at least 21 bytes, NUL-terminated), as "%lld"
+    writes it; returns its length. */
+static size_t
+s_lltoa (char *out, long long x)
+{
+    unsigned long long u = x < 0 ? 0ull - (unsigned long long) x : (unsigned long long) x;
+    char digits[20];
+    size_t k = sizeof digits;
+    do {
+        digits[--k] = (char) ('0' + u % 10);
+        u /= 10;
+    } while (u > 0);
+    size_t n = 0;
+    if (x < 0) {
+        out[n++] = '-';
+    }
+    memcpy (out + n, digits + k, sizeof digits - k);
+    n += sizeof digits - k;
+    out[n] = '\0';
+    return n;
+}
+
 /*  Scans the directive lists of one element (a type and its extensions, or
     one field). Wesley directives are checked (location, repetition,
     arguments) and returned in found; others go to meta (when given) and
@@ -1735,8 +1781,8 @@ s_meta_text (const wes_ast_directive_t *const *lists, size_t n_lists, char *out,
                 if (errno != 0 || !end || *end != '\0') {
                     return false;
                 }
-                int w = snprintf (num, sizeof num, "%lld", x);
-                if (!s_meta_put (out, size, len, num, (size_t) w)) {
+                size_t w = s_lltoa (num, x);
+                if (!s_meta_put (out, size, len, num, w)) {
                     return false;
                 }
             }
@@ -2380,6 +2426,22 @@ s_pending_new (s_ctx_t *ctx, wes_table_t *t, const char *given, const char *labe
     return p;
 }
 
+/*  "\x01" and n in decimal: a temporary constraint or index name (this
+    runs for every one; snprintf costs more than the rest of the work). */
+static void
+s_tmp_name (char out[24], size_t n)
+{
+    char digits[21];
+    size_t k = sizeof digits;
+    do {
+        digits[--k] = (char) ('0' + n % 10);
+        n /= 10;
+    } while (n > 0);
+    out[0] = '\x01';
+    memcpy (out + 1, digits + k, sizeof digits - k);
+    out[1 + sizeof digits - k] = '\0';
+}
+
 /*  A constraint under a temporary name, unique within the table, settled
     later by s_settle_names. */
 static wes_constraint_t *
@@ -2388,8 +2450,8 @@ s_add_constraint (s_ctx_t *ctx, wes_table_t *t, wes_con_kind_t kind, const char 
 {
     /*  Unique within the table (every name is settled at the end), and
         the same few strings for every table: the model shares them. */
-    char tmp[64];
-    snprintf (tmp, sizeof tmp, "\x01%zu", t->n_constraints);
+    char tmp[24];
+    s_tmp_name (tmp, t->n_constraints);
     wes_constraint_t *c = wes_table_add_constraint (t, kind, tmp);
     wes_assert (c);
     c->pos = s_pos (loc);
@@ -2402,8 +2464,8 @@ s_add_constraint (s_ctx_t *ctx, wes_table_t *t, wes_con_kind_t kind, const char 
 static wes_index_t *
 s_add_index (s_ctx_t *ctx, wes_table_t *t, const char *given, wes_loc_t loc)
 {
-    char tmp[64];
-    snprintf (tmp, sizeof tmp, "\x01%zu", t->n_indexes);
+    char tmp[24];
+    s_tmp_name (tmp, t->n_indexes);
     wes_index_t *ix = wes_table_add_index (t, tmp);
     wes_assert (ix);
     ix->pos = s_pos (loc);

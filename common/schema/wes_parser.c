@@ -1332,8 +1332,10 @@ s_parse_definition (s_parser_t *p)
         return NULL;
     }
     def->keyword = p->tok.loc.start;
-    char keyword[16];
-    snprintf (keyword, sizeof keyword, "%s", p->tok.text);
+    char keyword[16]; /* the longest is "interface" */
+    size_t klen = p->tok.len < sizeof keyword - 1 ? p->tok.len : sizeof keyword - 1;
+    memcpy (keyword, p->tok.text, klen);
+    keyword[klen] = '\0';
     if (!s_parse_definition_body (p, def, keyword)) {
         return NULL;
     }
