@@ -309,7 +309,7 @@ static wes_model_t *s_compile (const wes_ast_doc_t *doc, wes_diag_t *diag, const
 static char *s_snake_exact (const char *name);
 static void s_owner_text (char *out, size_t size, const char *what, const char *type,
                           const char *name);
-static wes_ast_doc_t *s_outline (const char *path, wes_diag_t *diag, bool *whole);
+static wes_ast_doc_t *s_outline (const char *path, wes_diag_t *diag, bool *whole, bool skim);
 static const wes_ast_def_t *s_load_body (s_ctx_t *ctx, s_type_t *ty);
 static const wes_ast_def_t *s_load_body_ahead (s_ctx_t *ctx, s_type_t *ty);
 static const char *s_def_kind_name (wes_def_kind_t k);
@@ -432,7 +432,7 @@ wes_compile_file (const char *path, wes_diag_t *diag)
         /*  A file can be read twice: keep only the outline of the big
             definitions now (s_compile reads their bodies again). */
         bool whole = false;
-        wes_ast_doc_t *outline = s_outline (path, diag, &whole);
+        wes_ast_doc_t *outline = s_outline (path, diag, &whole, false);
         if (!outline && !whole) {
             return NULL;
         }
@@ -804,7 +804,7 @@ wes_compile_file_stream (const char *path, const wes_compile_sink_t *sink, wes_d
     //  the whole-model compile
     wes_diag_t *priv = wes_diag_new (wes_diag_file (diag));
     bool whole = false;
-    wes_ast_doc_t *outline = s_outline (path, priv, &whole);
+    wes_ast_doc_t *outline = s_outline (path, priv, &whole, true);
     if (!outline) {
         wes_diag_destroy (&priv);
         return 1;
@@ -958,16 +958,21 @@ s_is_big (const wes_ast_def_t *def)
     except the bodies and directives of the big ones (an object type keeps
     its @wes_table, which classifies it). NULL on a syntax error (reported),
     or with *whole set when the document has extensions: a type's parts are
-    then spread over the file, and the caller compiles the whole AST. */
+    then spread over the file, and the caller compiles the whole AST. With
+    skim, those bodies are skipped, not parsed: a syntax error inside one
+    goes unseen (for the streaming compile, which declines when its second
+    read meets it; the whole compile reports it before anything else). */
 static wes_ast_doc_t *
-s_outline (const char *path, wes_diag_t *diag, bool *whole)
+s_outline (const char *path, wes_diag_t *diag, bool *whole, bool skim)
 {
     *whole = false;
     wes_parser_t *parser = wes_parser_new_file (path, diag);
     if (!parser) {
         return NULL;
     }
-    wes_parser_skip_bodies (parser);
+    if (skim) {
+        wes_parser_skip_bodies (parser);
+    }
     wes_ast_doc_t *outline = wes_ast_doc_new (path);
     wes_arena_t *arena = wes_ast_doc_arena (outline);
     wes_arena_t *scratch = wes_arena_new (0);

@@ -375,6 +375,38 @@ test_errors_and_extensions_decline (void **state)
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         assert_int_equal (s_check_sdl (cases[i], true), 1);
     }
+    /*  A syntax error inside a body, which the stream's outline skips: the
+        stream declines, and the whole compile reports that error alone
+        (its outline parses the bodies, and stops there). */
+    static const char *const bodies[] = {
+        "type A @wes_table {\n  id: ID! @wes_pk\n  n: String @oops(\n}\n"
+        "type B @wes_table { id: ID! @wes_pk }\n",
+        "type A @wes_table { id: ID! @wes_pk }\n"
+        "type B @wes_table { id: ID! @wes_pk s: String @d(v: \"a\\qb\") }\n",
+        "type B @wes_table { id: ID! @wes_pk n: Int @d(v: 1.5.5) }\n",
+    };
+    static const char *const want[] = {
+        "4:1 expected an argument name after '@oops(', found '}'\n",
+        "2:55 invalid escape sequence",
+        "1:53 invalid number",
+    };
+    for (size_t i = 0; i < sizeof bodies / sizeof bodies[0]; i++) {
+        assert_int_equal (s_check_sdl (bodies[i], true), 1);
+        char *dir = wes_test_tmpdir ("streambody");
+        char path[4096];
+        snprintf (path, sizeof path, "%s/t.graphql", dir);
+        assert_int_equal (wes_test_write_file (path, bodies[i]), 0);
+        s_result_t r;
+        assert_false (s_classic (path, &r));
+        const char *text = strchr (r.diags, ' '); /* after the level */
+        if (!text || strncmp (text + 1, want[i], strlen (want[i])) != 0 || strchr (r.diags, '\n') == NULL
+            || strchr (r.diags, '\n')[1] != '\0') {
+            fail_msg ("case %zu: want one error starting \"%s\", got:\n%s", i, want[i], r.diags);
+        }
+        s_result_free (&r);
+        wes_test_rmtree (dir);
+        free (dir);
+    }
 }
 
 static void
