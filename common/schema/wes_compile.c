@@ -253,11 +253,14 @@ typedef struct {
     size_t n_fks;          /* fks */
     wes_parser_t *again;   /* lazy compile: the file read a second time, or NULL */
     struct s_ahead *ahead; /* streaming: the second read, on a thread of its own */
-    wes_arena_t *body_arena; /* streaming: the arena of the definition loaded */
     wes_arena_t *body;     /* lazy compile: the definition read again */
     wes_arena_t *keep;     /* lazy compile: AST kept past its definition (foreign keys) */
     const char *path;      /* lazy compile: the file */
     wes_buf_t *typebuf;    /* a field's GraphQL type as written (reused) */
+    wes_buf_t *defbuf;     /* a column default being written (reused) */
+    s_map_t field_names;   /* the table's field names -> AST fields (borrowed; reused) */
+    s_map_t typecache;     /* @wes_column(type:) as written -> normalized (in cachearena) */
+    wes_arena_t *cachearena; /* typecache's values */
     /* streaming (wes_compile_file_stream): one table at a time */
     bool stream;                     /* tables are built, settled, handed over, freed */
     bool decline;                    /* met what only the whole-model compile settles */
@@ -311,12 +314,23 @@ static void s_owner_text (char *out, size_t size, const char *what, const char *
                           const char *name);
 static wes_ast_doc_t *s_outline (const char *path, wes_diag_t *diag, bool *whole, bool skim);
 static const wes_ast_def_t *s_load_body (s_ctx_t *ctx, s_type_t *ty);
-static const wes_ast_def_t *s_load_body_ahead (s_ctx_t *ctx, s_type_t *ty);
 static const char *s_def_kind_name (wes_def_kind_t k);
 static const s_dir_spec_t *s_spec_for (const char *name);
 static const s_sumcol_t *s_summary_find (const s_type_t *ty, const char *field);
 static void s_new_table (s_ctx_t *ctx, s_type_t *ty);
 static bool s_is_unique_column (const wes_table_t *t, const wes_column_t *col);
+
+/*  Frees a context's reused buffers and caches (the builder's context
+    has its own). */
+static void
+s_ctx_free_scratch (s_ctx_t *ctx)
+{
+    wes_buf_destroy (&ctx->typebuf);
+    wes_buf_destroy (&ctx->defbuf);
+    s_map_free (&ctx->field_names);
+    s_map_free (&ctx->typecache);
+    wes_arena_destroy (&ctx->cachearena);
+}
 
 /*  Frees what a compile context holds (not its model or diag). */
 static void
@@ -342,7 +356,7 @@ s_ctx_free (s_ctx_t *ctx)
     wes_parser_destroy (&ctx->again);
     wes_arena_destroy (&ctx->body);
     wes_arena_destroy (&ctx->keep);
-    wes_buf_destroy (&ctx->typebuf);
+    s_ctx_free_scratch (ctx);
 }
 
 wes_model_t *
@@ -453,78 +467,173 @@ wes_compile_file (const char *path, wes_diag_t *diag)
 /*  Streaming: one table at a time                                         */
 
 /*  Streaming: the file's second read runs ahead on a thread of its own,
-    a few definitions in advance, each in an arena of its own (recycled:
-    the reader allocates and resets them, so no memory crosses threads
-    the other way). */
+    the builder. It reads each big definition again and builds each table
+    into a model of its own, in a context of its own: a copy of the
+    compiling thread's whose shared parts (the types, their map, the enums)
+    it only reads. It hands over, in document order, the tables it built
+    (with what building each reported) and the other big definitions (with
+    the arena of their nodes, which comes back for reuse), a few ahead. */
 #define S_AHEAD 16
 
+typedef enum {
+    S_ITEM_END,   /* the end: every definition was handed over */
+    S_ITEM_LOST,  /* a definition was not found again (the file changed) */
+    S_ITEM_TABLE, /* a table, built */
+    S_ITEM_DEF    /* another big definition, read again */
+} s_item_kind_t;
+
 typedef struct {
-    const wes_ast_def_t *def; /* NULL: the end (or a syntax error) */
-    wes_arena_t *arena;       /* its nodes */
-} s_read_t;
+    s_item_kind_t kind;
+    s_type_t *type;           /* TABLE, DEF: whose */
+    struct s_tstate *ts;      /* TABLE: built (type->table is left alone) */
+    wes_table_t *table;       /* TABLE: its table, in ts->scratch */
+    wes_diag_t *diag;         /* TABLE: what building it reported */
+    const wes_ast_def_t *def; /* DEF: the definition */
+    wes_arena_t *arena;       /* DEF: its nodes */
+} s_item_t;
 
 typedef struct s_ahead {
     pthread_t thread;
     pthread_mutex_t mu;
     pthread_cond_t can_put;     /* room in ready, or stopping */
     pthread_cond_t can_take;    /* something in ready */
-    s_read_t ready[S_AHEAD];    /* read, in document order */
+    s_item_t ready[S_AHEAD];    /* handed over, in document order */
     size_t head, count;
-    wes_arena_t *spare[S_AHEAD + 2]; /* arenas the reader may reuse */
+    wes_arena_t *spare[S_AHEAD + 2]; /* arenas the builder may reuse */
     size_t n_spare;
     bool stopping;              /* the consumer is gone */
-    bool waiting;               /* the reader waits for room */
-    bool hungry;                /* the consumer waits for a definition */
-    wes_parser_t *parser;       /* the reader's */
-    wes_diag_t *diag;           /* the reader's (a syntax error: the file changed) */
+    bool waiting;               /* the builder waits for room */
+    bool hungry;                /* the consumer waits for an item */
+    wes_parser_t *parser;       /* the builder's */
+    wes_diag_t *diag;           /* the parser's (a syntax error: the file changed) */
+    s_ctx_t bctx;               /* the builder's context */
 } s_ahead_t;
+
+static s_tstate_t *s_stream_build (s_ctx_t *ctx, s_type_t *ty, const wes_ast_def_t *body,
+                                   wes_table_t **table);
+static bool s_is_big (const wes_ast_def_t *def);
+static void s_tstate_destroy (s_tstate_t **ts_p);
+
+/*  Puts an item for the consumer; false when it is gone. */
+static bool
+s_ahead_put (s_ahead_t *a, s_item_t item)
+{
+    pthread_mutex_lock (&a->mu);
+    if (a->count == S_AHEAD && !a->stopping) {
+        //  Full: wait until half is taken (a wake-up per item would cost
+        //  more than making it)
+        a->waiting = true;
+        while (a->count > S_AHEAD / 2 && !a->stopping) {
+            pthread_cond_wait (&a->can_put, &a->mu);
+        }
+        a->waiting = false;
+    }
+    bool stopping = a->stopping;
+    if (!stopping) {
+        a->ready[(a->head + a->count) % S_AHEAD] = item;
+        a->count++;
+        //  A hungry consumer wakes for half a queue (or the end), not for
+        //  each item: a wake-up costs more than a table's handover
+        bool last = item.kind != S_ITEM_TABLE && item.kind != S_ITEM_DEF;
+        if (a->hungry && (a->count >= S_AHEAD / 2 || last)) {
+            pthread_cond_signal (&a->can_take);
+        }
+    }
+    pthread_mutex_unlock (&a->mu);
+    return !stopping;
+}
+
+/*  An arena for the next definition: a spare one, reset, or a new one. */
+static wes_arena_t *
+s_ahead_arena (s_ahead_t *a)
+{
+    pthread_mutex_lock (&a->mu);
+    wes_arena_t *arena = a->n_spare ? a->spare[--a->n_spare] : NULL;
+    pthread_mutex_unlock (&a->mu);
+    if (arena) {
+        wes_arena_reset (arena);
+        return arena;
+    }
+    return wes_arena_new (16u * 1024u);
+}
+
+static void
+s_item_free (s_item_t *item)
+{
+    if (item->ts) {
+        s_tstate_destroy (&item->ts);
+    }
+    wes_diag_destroy (&item->diag);
+    wes_arena_destroy (&item->arena);
+}
 
 static void *
 s_ahead_run (void *arg)
 {
     s_ahead_t *a = arg;
-    for (;;) {
-        pthread_mutex_lock (&a->mu);
-        if (a->count == S_AHEAD) {
-            //  Full: wait until half is taken (a wake-up per definition
-            //  would cost more than reading it)
-            a->waiting = true;
-            while (a->count > S_AHEAD / 2 && !a->stopping) {
-                pthread_cond_wait (&a->can_put, &a->mu);
+    s_ctx_t *bctx = &a->bctx;
+    wes_arena_t *arena = NULL;
+    bool go = true;
+    for (size_t i = 0; i < bctx->n_types && go; i++) {
+        s_type_t *ty = bctx->types[i];
+        bool table = ty->is_table && ty->named;
+        bool other = !ty->is_table && ty->def && ty->kind != WES_DEF_ENUM && s_is_big (ty->def);
+        if (!table && !other) {
+            continue;
+        }
+        //  Its definition, read again (the outline's says where it starts)
+        const wes_ast_def_t *outline = ty->def;
+        const wes_ast_def_t *def = NULL;
+        for (;;) {
+            if (!arena) {
+                arena = s_ahead_arena (a);
             }
-            a->waiting = false;
-        }
-        wes_arena_t *arena = a->n_spare ? a->spare[--a->n_spare] : NULL;
-        bool stopping = a->stopping;
-        pthread_mutex_unlock (&a->mu);
-        if (stopping) {
-            wes_arena_destroy (&arena);
-            return NULL;
-        }
-        if (arena) {
+            def = wes_parser_next (a->parser, arena);
+            if (!def || (def->loc.start.line == outline->loc.start.line
+                         && def->loc.start.col == outline->loc.start.col
+                         && def->kind == outline->kind)) {
+                break;
+            }
             wes_arena_reset (arena);
         }
-        else {
-            arena = wes_arena_new (16u * 1024u);
+        s_item_t item = {.kind = S_ITEM_LOST};
+        if (def && table) {
+            item.kind = S_ITEM_TABLE;
+            item.type = ty;
+            item.diag = wes_diag_new (wes_diag_file (a->diag));
+            bctx->diag = item.diag;
+            item.ts = s_stream_build (bctx, ty, def, &item.table);
+            bctx->diag = NULL;
+            wes_arena_reset (arena); /* the table holds nothing of the AST */
         }
-        const wes_ast_def_t *def = wes_parser_next (a->parser, arena);
-        pthread_mutex_lock (&a->mu);
-        a->ready[(a->head + a->count) % S_AHEAD] = (s_read_t) {def, arena};
-        a->count++;
-        if (a->hungry) {
-            pthread_cond_signal (&a->can_take);
+        else if (def) {
+            item.kind = S_ITEM_DEF;
+            item.type = ty;
+            item.def = def;
+            item.arena = arena;
+            arena = NULL;
         }
-        pthread_mutex_unlock (&a->mu);
-        if (!def) {
-            return NULL;
+        go = item.kind != S_ITEM_LOST;
+        if (!s_ahead_put (a, item)) {
+            s_item_free (&item);
+            go = false;
+        }
+        else if (!go) {
+            break;
         }
     }
+    if (go) {
+        s_ahead_put (a, (s_item_t) {.kind = S_ITEM_END});
+    }
+    wes_arena_destroy (&arena);
+    return NULL;
 }
 
-/*  Starts reading path again; NULL when it cannot be opened or no thread
-    can be made (the caller then reads it itself). */
+/*  Starts the builder over path, for the types of ctx (classified, the
+    enums settled); NULL when the file cannot be opened or no thread can be
+    made (the caller then reads and builds itself). */
 static s_ahead_t *
-s_ahead_new (const char *path)
+s_ahead_new (const char *path, const s_ctx_t *ctx)
 {
     s_ahead_t *a = wes_new (s_ahead_t);
     a->diag = wes_diag_new (path);
@@ -532,9 +641,23 @@ s_ahead_new (const char *path)
     pthread_mutex_init (&a->mu, NULL);
     pthread_cond_init (&a->can_put, NULL);
     pthread_cond_init (&a->can_take, NULL);
+    //  The builder's context: its own per-table state, typebuf and keep
+    //  arena; the types, their map and the enums are read only
+    s_ctx_t *b = &a->bctx;
+    b->types = ctx->types;
+    b->n_types = ctx->n_types;
+    b->type_map = ctx->type_map;
+    b->enums = ctx->enums;
+    b->model = ctx->enums;
+    b->path = ctx->path;
+    b->stream = true;
+    b->typebuf = wes_buf_new ();
+    b->keep = wes_arena_new (0);
     if (!a->parser || pthread_create (&a->thread, NULL, s_ahead_run, a) != 0) {
         wes_parser_destroy (&a->parser);
         wes_diag_destroy (&a->diag);
+        s_ctx_free_scratch (b);
+        wes_arena_destroy (&b->keep);
         pthread_mutex_destroy (&a->mu);
         pthread_cond_destroy (&a->can_put);
         pthread_cond_destroy (&a->can_take);
@@ -544,33 +667,39 @@ s_ahead_new (const char *path)
     return a;
 }
 
-/*  The next definition read (NULL at the end); *arena is its arena, to
-    hand back with s_ahead_done. */
-static const wes_ast_def_t *
-s_ahead_next (s_ahead_t *a, wes_arena_t **arena)
+/*  Whether the last item put ends the stream (END or LOST). */
+static bool
+s_item_last (const s_ahead_t *a)
+{
+    s_item_kind_t kind = a->ready[(a->head + a->count - 1) % S_AHEAD].kind;
+    return kind != S_ITEM_TABLE && kind != S_ITEM_DEF;
+}
+
+/*  The next item, in document order (END and LOST stay at the head). */
+static s_item_t
+s_ahead_next (s_ahead_t *a)
 {
     pthread_mutex_lock (&a->mu);
-    while (a->count == 0) {
+    if (a->count == 0) {
         a->hungry = true;
-        pthread_cond_wait (&a->can_take, &a->mu);
+        while (a->count == 0 || (a->count < S_AHEAD / 2 && !s_item_last (a))) {
+            pthread_cond_wait (&a->can_take, &a->mu);
+        }
+        a->hungry = false;
     }
-    a->hungry = false;
-    s_read_t r = a->ready[a->head];
-    if (r.def) { /* the end stays at the head */
+    s_item_t item = a->ready[a->head];
+    if (item.kind == S_ITEM_TABLE || item.kind == S_ITEM_DEF) {
         a->head = (a->head + 1) % S_AHEAD;
         a->count--;
         if (a->waiting && a->count <= S_AHEAD / 2) {
             pthread_cond_signal (&a->can_put);
         }
     }
-    else {
-        r.arena = NULL; /* the reader's; freed by s_ahead_destroy */
-    }
     pthread_mutex_unlock (&a->mu);
-    *arena = r.arena;
-    return r.def;
+    return item;
 }
 
+/*  Gives back the arena of a DEF item, for reuse. */
 static void
 s_ahead_done (s_ahead_t *a, wes_arena_t *arena)
 {
@@ -596,13 +725,15 @@ s_ahead_destroy (s_ahead_t **a_p)
     pthread_mutex_unlock (&a->mu);
     pthread_join (a->thread, NULL);
     for (size_t i = 0; i < a->count; i++) {
-        wes_arena_destroy (&a->ready[(a->head + i) % S_AHEAD].arena);
+        s_item_free (&a->ready[(a->head + i) % S_AHEAD]);
     }
     for (size_t i = 0; i < a->n_spare; i++) {
         wes_arena_destroy (&a->spare[i]);
     }
     wes_parser_destroy (&a->parser);
     wes_diag_destroy (&a->diag);
+    s_ctx_free_scratch (&a->bctx);
+    wes_arena_destroy (&a->bctx.keep); /* the foreign keys' strings: after every check */
     pthread_mutex_destroy (&a->mu);
     pthread_cond_destroy (&a->can_put);
     pthread_cond_destroy (&a->can_take);
@@ -772,18 +903,35 @@ s_stream_drain (s_ctx_t *ctx, bool end)
     ctx->n_waiting = kept;
 }
 
-/*  Builds the table of type ty (its definition loaded) into a model of
-    its own, keeps its summary, and hands it over when it can. */
-static void
-s_stream_table (s_ctx_t *ctx, s_type_t *ty)
+/*  Builds the table of type ty, whose definition is body, into a model of
+    its own; *table is the table. ty itself is left alone (the builder
+    thread does this while the compiling thread reads the types): its
+    foreign keys point at it, and the caller sets ty->table. */
+static s_tstate_t *
+s_stream_build (s_ctx_t *ctx, s_type_t *ty, const wes_ast_def_t *body, wes_table_t **table)
 {
     s_tstate_t *ts = wes_new (s_tstate_t);
     ts->type = ty;
     ts->scratch = wes_model_new ();
+    s_type_t shadow = *ty;
+    shadow.def = body;
     s_tstate_enter (ctx, ts);
-    s_new_table (ctx, ty);
-    s_build_table (ctx, ty);
+    s_new_table (ctx, &shadow);
+    s_build_table (ctx, &shadow);
     s_tstate_leave (ctx, ts);
+    for (size_t i = 0; i < ts->n_fks; i++) {
+        ts->fks[i].type = ty;
+    }
+    *table = shadow.table;
+    return ts;
+}
+
+/*  Keeps the summary of ty's table, built in ts, and hands it over when
+    it can. */
+static void
+s_stream_keep (s_ctx_t *ctx, s_type_t *ty, s_tstate_t *ts, wes_table_t *table)
+{
+    ty->table = table;
     s_summarize (ctx, ty);
     if (ctx->n_waiting == ctx->cap_waiting) {
         ctx->cap_waiting = ctx->cap_waiting ? ctx->cap_waiting * 2 : 16;
@@ -791,6 +939,35 @@ s_stream_table (s_ctx_t *ctx, s_type_t *ty)
     }
     ctx->waiting[ctx->n_waiting++] = ts;
     s_stream_drain (ctx, false);
+}
+
+/*  Takes the builder's next item, which is ty's: a table built or a
+    definition read again. False when the builder lost its way (the file
+    changed since the first read). */
+static bool
+s_stream_take (s_ctx_t *ctx, s_type_t *ty)
+{
+    s_item_t item = s_ahead_next (ctx->ahead);
+    if (item.kind != S_ITEM_TABLE && item.kind != S_ITEM_DEF) {
+        return false; /* END or LOST: stays at the head */
+    }
+    wes_assert (item.type == ty);
+    if (item.kind == S_ITEM_TABLE) {
+        //  What building it reported, where it would have been reported
+        for (size_t i = 0; i < wes_diag_count (item.diag); i++) {
+            wes_diag_add (ctx->diag, wes_diag_level (item.diag, i), wes_diag_line (item.diag, i),
+                          wes_diag_col (item.diag, i), "%s", wes_diag_message (item.diag, i));
+        }
+        wes_diag_destroy (&item.diag);
+        s_stream_keep (ctx, ty, item.ts, item.table);
+    }
+    else {
+        s_type_t shadow = *ty;
+        shadow.def = item.def;
+        s_scan_other (ctx, &shadow);
+        s_ahead_done (ctx->ahead, item.arena);
+    }
+    return true;
 }
 
 int
@@ -816,10 +993,6 @@ wes_compile_file_stream (const char *path, const wes_compile_sink_t *sink, wes_d
     ctx.enums = ctx.model;
     ctx.typebuf = wes_buf_new ();
     ctx.path = path;
-    ctx.ahead = sink->read_ahead ? s_ahead_new (path) : NULL;
-    if (!ctx.ahead) {
-        ctx.again = wes_parser_new_file (path, priv);
-    }
     ctx.body = wes_arena_new (0);
     ctx.keep = wes_arena_new (0);
     ctx.stream = true;
@@ -843,6 +1016,12 @@ wes_compile_file_stream (const char *path, const wes_compile_sink_t *sink, wes_d
     }
     if (!ctx.decline) {
         wes_model_canonicalize (ctx.enums); /* only enums: sorted */
+        //  The types are classified and the enums settled: the builder
+        //  may start (or, without it, this thread reads again)
+        ctx.ahead = sink->read_ahead ? s_ahead_new (path, &ctx) : NULL;
+        if (!ctx.ahead) {
+            ctx.again = wes_parser_new_file (path, priv);
+        }
         size_t n = 0;
         const char **sql = wes_alloc ((ctx.n_types + 1) * sizeof *sql);
         const char **gql = wes_alloc ((ctx.n_types + 1) * sizeof *gql);
@@ -865,16 +1044,27 @@ wes_compile_file_stream (const char *path, const wes_compile_sink_t *sink, wes_d
             break;
         }
         s_type_t *ty = ctx.types[i];
-        if (ty->is_table) {
-            if (ty->named) {
-                const wes_ast_def_t *shell = s_load_body (&ctx, ty);
-                if (!ctx.decline) {
-                    s_stream_table (&ctx, ty);
-                }
-                ty->def = shell;
+        bool table = ty->is_table && ty->named;
+        if (ctx.ahead && (table || (!ty->is_table && ty->def && ty->kind != WES_DEF_ENUM
+                                    && s_is_big (ty->def)))) {
+            if (!s_stream_take (&ctx, ty)) {
+                ctx.decline = true; /* the file changed: the whole compile says so */
             }
         }
-        else if (ty->def && ty->kind != WES_DEF_ENUM) {
+        else if (table) {
+            const wes_ast_def_t *shell = s_load_body (&ctx, ty);
+            if (!ctx.decline) {
+                wes_table_t *t = NULL;
+                s_tstate_t *ts = s_stream_build (&ctx, ty, ty->def, &t);
+                ty->def = shell;
+                s_stream_keep (&ctx, ty, ts, t);
+            }
+            ty->def = shell;
+        }
+        else if (!ty->is_table && ty->def && ty->kind != WES_DEF_ENUM && !s_is_big (ty->def)) {
+            s_scan_other (&ctx, ty); /* all there is of it is in the outline */
+        }
+        else if (!ty->is_table && ty->def && ty->kind != WES_DEF_ENUM) {
             const wes_ast_def_t *shell = s_load_body (&ctx, ty);
             if (!ctx.decline) {
                 s_scan_other (&ctx, ty);
@@ -906,10 +1096,6 @@ wes_compile_file_stream (const char *path, const wes_compile_sink_t *sink, wes_d
         s_tstate_destroy (&ctx.waiting[i]);
     }
     free (ctx.waiting);
-    if (ctx.body_arena) {
-        s_ahead_done (ctx.ahead, ctx.body_arena);
-        ctx.body_arena = NULL;
-    }
     s_ahead_destroy (&ctx.ahead);
     wes_ast_doc_destroy (&outline);
     s_ctx_free (&ctx);
@@ -1010,40 +1196,12 @@ s_outline (const char *path, wes_diag_t *diag, bool *whole, bool skim)
     return outline;
 }
 
-/*  s_load_body from the read-ahead thread (streaming). */
-static const wes_ast_def_t *
-s_load_body_ahead (s_ctx_t *ctx, s_type_t *ty)
-{
-    const wes_ast_def_t *outline = ty->def;
-    if (ctx->body_arena) {
-        s_ahead_done (ctx->ahead, ctx->body_arena);
-        ctx->body_arena = NULL;
-    }
-    const wes_ast_def_t *def;
-    wes_arena_t *arena = NULL;
-    while ((def = s_ahead_next (ctx->ahead, &arena)) != NULL) {
-        if (def->loc.start.line == outline->loc.start.line
-            && def->loc.start.col == outline->loc.start.col && def->kind == outline->kind) {
-            ty->def = def;
-            ctx->body_arena = arena;
-            return outline;
-        }
-        s_ahead_done (ctx->ahead, arena);
-    }
-    //  The file changed since the first read: the whole compile says so
-    ctx->decline = true;
-    return outline;
-}
-
 /*  In a lazy compile, points ty->def at the whole definition read again
     (valid until the next call) and returns the outline to put back. */
 static const wes_ast_def_t *
 s_load_body (s_ctx_t *ctx, s_type_t *ty)
 {
     const wes_ast_def_t *outline = ty->def;
-    if (ctx->ahead && outline && s_is_big (outline)) {
-        return s_load_body_ahead (ctx, ty);
-    }
     if (!ctx->again || !outline || !s_is_big (outline)) {
         return outline;
     }
@@ -2606,7 +2764,11 @@ s_default (s_ctx_t *ctx, s_type_t *ty, wes_column_t *c, const s_type_t *enum_ty,
     const char *text =
         value->kind == WES_VALUE_BOOLEAN ? (value->boolean ? "true" : "false") : value->text;
     wes_loc_t vloc = value->loc;
-    wes_buf_t *b = wes_buf_new ();
+    if (!ctx->defbuf) {
+        ctx->defbuf = wes_buf_new ();
+    }
+    wes_buf_t *b = ctx->defbuf;
+    wes_buf_reset (b);
     if (enum_ty && enum_ty->enm && !c->is_array) {
         bool member = false;
         for (size_t i = 0; i < enum_ty->enm->n_values; i++) {
@@ -2679,7 +2841,6 @@ s_default (s_ctx_t *ctx, s_type_t *ty, wes_column_t *c, const s_type_t *enum_ty,
     if (wes_buf_len (b) > 0) {
         wes_model_put_str (ctx->model, &c->default_expr, wes_buf_data (b));
     }
-    wes_buf_destroy (&b);
 }
 
 static bool
@@ -3120,10 +3281,22 @@ s_table_field (s_ctx_t *ctx, s_type_t *ty, const wes_ast_field_t *f, wes_column_
                f->name.value, wes_buf_data (gql_type));
     }
     else if (given_type) {
+        //  A schema writes few distinct types, many times: normalized once
+        const char *known = s_map_get (&ctx->typecache, given_type);
         char err[256];
-        if (wes_type_normalize (given_type, &ctype, err, sizeof err) != 0) {
+        if (known) {
+            ctype = wes_strdup (known);
+        }
+        else if (wes_type_normalize (given_type, &ctype, err, sizeof err) != 0) {
             s_err (ctx, s_arg_loc (col_dir, "type"), "directive @%s type: %s", col_dir->name.value,
                    err);
+        }
+        else {
+            if (!ctx->cachearena) {
+                ctx->cachearena = wes_arena_new (0);
+            }
+            s_map_put (&ctx->typecache, given_type,
+                       wes_arena_strndup (ctx->cachearena, ctype, strlen (ctype)));
         }
         if (target && target->kind == WES_DEF_ENUM) {
             enum_ty = target;
@@ -3295,16 +3468,16 @@ s_build_table (s_ctx_t *ctx, s_type_t *ty)
 
     wes_column_t **pk = NULL;
     size_t n_pk = 0;
-    s_map_t field_names;
-    memset (&field_names, 0, sizeof field_names);
-    field_names.borrowed = true; /* the field names of the AST, alive while we build */
+    s_map_t *field_names = &ctx->field_names;
+    field_names->borrowed = true; /* the field names of the AST, alive while we build */
+    s_map_clear (field_names);
     for (size_t i = 0; i <= ty->n_exts; i++) {
         const wes_ast_def_t *def = i == 0 ? ty->def : ty->exts[i - 1];
         for (const wes_ast_field_t *f = def->fields; f; f = f->next) {
-            s_table_field (ctx, ty, f, &pk, &n_pk, &field_names);
+            s_table_field (ctx, ty, f, &pk, &n_pk, field_names);
         }
     }
-    s_map_free (&field_names);
+    s_map_clear (field_names);
 
     if (n_pk == 0) {
         s_err (ctx, ty->def->name.loc,
@@ -3777,8 +3950,7 @@ s_settle_generated (s_ctx_t *ctx, size_t from, size_t to, s_map_t *local)
     for (size_t i = from; i < to; i++) {
         s_pending_t *p = ctx->pending[i];
         if (p->con && p->con->kind == WES_CON_CHECK) {
-            free (p->con->columns); /* the names are the model's, shared */
-            p->con->columns = NULL;
+            p->con->columns = NULL; /* in the model's arena, as are the names */
             p->con->n_columns = 0;
         }
     }

@@ -43,7 +43,7 @@ struct wes_model {
     size_t n_strs;        /* strings interned */
 };
 
-static void *s_grow (void *array, size_t count, size_t elem_size);
+static void *s_grow (wes_model_t *self, void *array, size_t count, size_t elem_size);
 static size_t s_name_hash (const char *s);
 static void s_index_rebuild (wes_model_t *self);
 static void s_index_insert (wes_model_t *self, wes_table_t *t);
@@ -92,11 +92,9 @@ wes_model_destroy (wes_model_t **self_p)
     for (size_t i = 0; i < self->n_tables; i++) {
         s_table_free (self->tables[i]);
     }
-    free (self->tables);
     for (size_t i = 0; i < self->n_enums; i++) {
         s_enum_free (self->enums[i]);
     }
-    free (self->enums);
     free (self->index);
     free (self->eindex);
     free (self->strs);
@@ -115,7 +113,7 @@ wes_model_add_enum (wes_model_t *self, const char *name)
     }
     wes_enum_t *e = s_rec_new (self, sizeof (wes_enum_t));
     e->name = s_intern (self, name);
-    self->enums = s_grow (self->enums, self->n_enums, sizeof (wes_enum_t *));
+    self->enums = s_grow (self, self->enums, self->n_enums, sizeof (wes_enum_t *));
     self->enums[self->n_enums++] = e;
     if (self->n_enums * 10 > self->eindex_cap * 7) {
         s_eindex_rebuild (self);
@@ -147,7 +145,7 @@ wes_model_add_table (wes_model_t *self, const char *name)
     }
     wes_table_t *t = s_rec_new (self, sizeof (wes_table_t));
     t->name = s_intern (self, name);
-    self->tables = s_grow (self->tables, self->n_tables, sizeof (wes_table_t *));
+    self->tables = s_grow (self, self->tables, self->n_tables, sizeof (wes_table_t *));
     self->tables[self->n_tables++] = t;
     if (self->n_tables * 10 > self->index_cap * 7) {
         s_index_rebuild (self);
@@ -171,7 +169,7 @@ wes_table_add_column (wes_table_t *t, const char *name, const char *type)
     c->name = s_intern (self, name);
     c->type = s_intern (self, type);
     c->ordinal = (int)t->n_columns;
-    t->columns = s_grow (t->columns, t->n_columns, sizeof (wes_column_t *));
+    t->columns = s_grow (self, t->columns, t->n_columns, sizeof (wes_column_t *));
     t->columns[t->n_columns++] = c;
     return c;
 }
@@ -194,7 +192,7 @@ wes_table_add_constraint (wes_table_t *t, wes_con_kind_t kind, const char *name)
     c->name = s_intern (self, name);
     c->on_delete = WES_FK_NO_ACTION;
     c->on_update = WES_FK_NO_ACTION;
-    t->constraints = s_grow (t->constraints, t->n_constraints, sizeof (wes_constraint_t *));
+    t->constraints = s_grow (self, t->constraints, t->n_constraints, sizeof (wes_constraint_t *));
     t->constraints[t->n_constraints++] = c;
     return c;
 }
@@ -226,7 +224,7 @@ wes_table_add_index (wes_table_t *t, const char *name)
     wes_index_t *ix = s_rec_new (self, sizeof (wes_index_t));
     ix->name = s_intern (self, name);
     ix->method = s_intern (self, "btree");
-    t->indexes = s_grow (t->indexes, t->n_indexes, sizeof (wes_index_t *));
+    t->indexes = s_grow (self, t->indexes, t->n_indexes, sizeof (wes_index_t *));
     t->indexes[t->n_indexes++] = ix;
     return ix;
 }
@@ -252,7 +250,7 @@ wes_table_add_policy (wes_table_t *t, const char *name, wes_policy_cmd_t cmd)
     p->name = s_intern (self, name);
     p->cmd = cmd;
     p->permissive = true;
-    t->policies = s_grow (t->policies, t->n_policies, sizeof (wes_policy_t *));
+    t->policies = s_grow (self, t->policies, t->n_policies, sizeof (wes_policy_t *));
     t->policies[t->n_policies++] = p;
     return p;
 }
@@ -786,20 +784,31 @@ wes_policy_cmd_sql (wes_policy_cmd_t c)
     }
 }
 
-/*  Makes room for one more element: the capacity is the next power of two
-    at or above count, so growing happens only when count is 0 or a power
-    of two. */
+/*  Makes room for one more element, in the model's arena (an array that
+    grows is copied; the old copy stays until the model goes, which costs
+    less than it saves: a model's records and arrays are freed in one go,
+    on any thread). The capacity is 4, then the next power of two at or
+    above count, so growing happens only when count is 0, or 4 or more and
+    a power of two. */
 static void *
-s_grow (void *array, size_t count, size_t elem_size)
+s_grow (wes_model_t *self, void *array, size_t count, size_t elem_size)
 {
+    size_t cap;
     if (count == 0) {
-        return wes_realloc (array, elem_size);
+        cap = 4;
     }
-    if ((count & (count - 1)) == 0) {
+    else if (count >= 4 && (count & (count - 1)) == 0) {
         wes_assert (count <= SIZE_MAX / 2 / elem_size);
-        return wes_realloc (array, count * 2 * elem_size);
+        cap = count * 2;
     }
-    return array;
+    else {
+        return array;
+    }
+    void *fresh = wes_arena_alloc (self->arena, cap * elem_size);
+    if (count > 0) {
+        memcpy (fresh, array, count * elem_size);
+    }
+    return fresh;
 }
 
 /*  The table index: names hashed to slots, linear probing, at most 70%
@@ -931,13 +940,12 @@ s_strv_free (char **v, size_t n)
     for (size_t i = 0; i < n; i++) {
         s_str_release (v[i]);
     }
-    free (v);
 }
 
 static void
 s_strv_push (wes_model_t *self, char ***v, size_t *n, const char *s)
 {
-    *v = s_grow (*v, *n, sizeof (char *));
+    *v = s_grow (self, *v, *n, sizeof (char *));
     (*v)[(*n)++] = s_intern (self, s);
 }
 
@@ -963,7 +971,6 @@ s_table_free (wes_table_t *t)
         s_str_release (c->renamed_from);
         s_str_release (c->directives);
     }
-    free (t->columns);
     for (size_t i = 0; i < t->n_constraints; i++) {
         wes_constraint_t *c = t->constraints[i];
         s_str_release (c->name);
@@ -972,7 +979,6 @@ s_table_free (wes_table_t *t)
         s_strv_free (c->ref_columns, c->n_ref_columns);
         s_str_release (c->check_expr);
     }
-    free (t->constraints);
     for (size_t i = 0; i < t->n_indexes; i++) {
         wes_index_t *ix = t->indexes[i];
         s_str_release (ix->name);
@@ -980,7 +986,6 @@ s_table_free (wes_table_t *t)
         s_str_release (ix->method);
         s_str_release (ix->where);
     }
-    free (t->indexes);
     for (size_t i = 0; i < t->n_policies; i++) {
         wes_policy_t *p = t->policies[i];
         s_str_release (p->name);
@@ -988,7 +993,6 @@ s_table_free (wes_table_t *t)
         s_str_release (p->using_expr);
         s_str_release (p->check_expr);
     }
-    free (t->policies);
     s_str_release (t->name);
     s_str_release (t->gql_name);
     s_str_release (t->renamed_from);

@@ -18,9 +18,10 @@ typedef struct s_block {
 
 struct wes_arena {
     s_block_t *head;   /* current block; older blocks hang off next */
+    s_block_t *spare;  /* blocks of block_size a reset kept, for reuse */
     size_t block_size; /* default size of a new block */
     size_t used;       /* total bytes handed out */
-    size_t reserved;   /* total bytes of blocks */
+    size_t reserved;   /* total bytes of blocks, spare ones too */
 };
 
 static void *s_take (wes_arena_t *self, size_t size, size_t align);
@@ -40,11 +41,14 @@ wes_arena_destroy (wes_arena_t **self_p)
         return;
     }
     wes_arena_t *self = *self_p;
-    s_block_t *b = self->head;
-    while (b) {
-        s_block_t *next = b->next;
-        free (b);
-        b = next;
+    s_block_t *lists[2] = {self->head, self->spare};
+    for (int i = 0; i < 2; i++) {
+        s_block_t *b = lists[i];
+        while (b) {
+            s_block_t *next = b->next;
+            free (b);
+            b = next;
+        }
     }
     free (self);
     *self_p = NULL;
@@ -94,14 +98,21 @@ s_take (wes_arena_t *self, size_t size, size_t align)
         }
     }
     size_t bsize = size > self->block_size ? size : self->block_size;
-    /*  Not zeroed: wes_arena_alloc zeroes what it hands out, the other
-        calls write it. */
-    s_block_t *b = wes_alloc_raw (sizeof (s_block_t) + bsize);
+    s_block_t *b;
+    if (bsize == self->block_size && self->spare) {
+        b = self->spare;
+        self->spare = b->next;
+    }
+    else {
+        /*  Not zeroed: wes_arena_alloc zeroes what it hands out, the other
+            calls write it. */
+        b = wes_alloc_raw (sizeof (s_block_t) + bsize);
+        b->size = bsize;
+        self->reserved += bsize;
+    }
     b->next = NULL;
-    b->size = bsize;
     b->used = size;
     self->used += size;
-    self->reserved += bsize;
     if (self->head && bsize > self->block_size) {
         b->next = self->head->next;
         self->head->next = b;
@@ -120,16 +131,24 @@ wes_arena_reset (wes_arena_t *self)
     if (!self->head) {
         return;
     }
+    //  Blocks of the usual size wait for reuse (an arena reset again and
+    //  again, one per definition, then allocates nothing); bigger ones go
     s_block_t *b = self->head->next;
     while (b) {
         s_block_t *next = b->next;
-        free (b);
+        if (b->size == self->block_size) {
+            b->next = self->spare;
+            self->spare = b;
+        }
+        else {
+            self->reserved -= b->size;
+            free (b);
+        }
         b = next;
     }
     self->head->next = NULL;
     self->head->used = 0;
     self->used = 0;
-    self->reserved = self->head->size;
 }
 
 size_t

@@ -131,15 +131,16 @@ s_end (void *arg, const wes_model_t *enums, bool complete)
     return wes_outputs_finish (s->outputs, s->hash);
 }
 
-/*  The streaming compile into a temporary directory: its return code;
-    on 0 the result. */
+/*  The streaming compile into a temporary directory, its tables built on
+    the builder thread (ahead) or on the compiling thread: its return
+    code; on 0 the result. */
 static int
-s_stream (const char *path, s_result_t *r, size_t fail_at)
+s_stream (const char *path, s_result_t *r, size_t fail_at, bool ahead)
 {
     memset (r, 0, sizeof *r);
     char *dir = wes_test_tmpdir ("stream");
     s_sink_t sink = {wes_outputs_new (dir), 0, fail_at, "", true};
-    wes_compile_sink_t cs = {s_begin, s_table, s_end, &sink, sink.give};
+    wes_compile_sink_t cs = {s_begin, s_table, s_end, &sink, ahead};
     wes_diag_t *diag = wes_diag_new (path);
     int rc = wes_compile_file_stream (path, &cs, diag);
     r->diags = s_diag_text (diag);
@@ -177,35 +178,42 @@ s_stream (const char *path, s_result_t *r, size_t fail_at)
 static int
 s_check (const char *path, bool may_decline)
 {
-    s_result_t want, got;
+    s_result_t want;
     bool compiled = s_classic (path, &want);
-    int rc = s_stream (path, &got, 0);
-    if (rc == 1 && !may_decline) {
-        fail_msg ("%s: the stream declined a schema it should stream\n%s", path, want.diags);
-    }
-    if (rc == 0) {
-        if (!compiled) {
-            fail_msg ("%s: the stream compiled what the whole compile refuses:\n%s", path,
-                      want.diags);
+    int rcs[2];
+    for (int ahead = 0; ahead < 2; ahead++) {
+        s_result_t got;
+        int rc = rcs[ahead] = s_stream (path, &got, 0, ahead);
+        if (rc == 1 && !may_decline) {
+            fail_msg ("%s: the stream declined a schema it should stream\n%s", path, want.diags);
         }
-        assert_string_equal (got.hash, want.hash);
-        assert_string_equal (got.diags, want.diags);
-        static const char *names[3] = {"schema.sql", "types.ts", "schema.json"};
-        for (int i = 0; i < 3; i++) {
-            if (strcmp (got.files[i], want.files[i]) != 0) {
-                size_t k = 0;
-                while (got.files[i][k] && got.files[i][k] == want.files[i][k]) {
-                    k++;
+        if (rc == 0) {
+            if (!compiled) {
+                fail_msg ("%s: the stream compiled what the whole compile refuses:\n%s", path,
+                          want.diags);
+            }
+            assert_string_equal (got.hash, want.hash);
+            assert_string_equal (got.diags, want.diags);
+            static const char *names[3] = {"schema.sql", "types.ts", "schema.json"};
+            for (int i = 0; i < 3; i++) {
+                if (strcmp (got.files[i], want.files[i]) != 0) {
+                    size_t k = 0;
+                    while (got.files[i][k] && got.files[i][k] == want.files[i][k]) {
+                        k++;
+                    }
+                    fail_msg ("%s: %s differs at byte %zu:\n--- whole\n%.300s\n--- stream\n%.300s",
+                              path, names[i], k, want.files[i] + (k > 100 ? k - 100 : 0),
+                              got.files[i] + (k > 100 ? k - 100 : 0));
                 }
-                fail_msg ("%s: %s differs at byte %zu:\n--- whole\n%.300s\n--- stream\n%.300s",
-                          path, names[i], k, want.files[i] + (k > 100 ? k - 100 : 0),
-                          got.files[i] + (k > 100 ? k - 100 : 0));
             }
         }
+        assert_true (rc == 0 || rc == 1);
+        s_result_free (&got);
     }
-    assert_true (rc == 0 || rc == 1);
+    //  Built ahead or not, the stream decides alike
+    assert_int_equal (rcs[0], rcs[1]);
     s_result_free (&want);
-    s_result_free (&got);
+    int rc = rcs[0];
     return rc;
 }
 
@@ -420,12 +428,14 @@ test_sink_failure_stops (void **state)
     assert_int_equal (wes_test_write_file (path, sdl), 0);
     free (sdl);
     s_result_t r;
-    assert_int_equal (s_stream (path, &r, 3), -1);
+    assert_int_equal (s_stream (path, &r, 3, true), -1);
+    s_result_free (&r);
+    assert_int_equal (s_stream (path, &r, 3, false), -1);
     s_result_free (&r);
     //  stdin cannot be read twice: declined
     wes_diag_t *diag = wes_diag_new ("<stdin>");
     s_sink_t sink = {wes_outputs_new (NULL), 0, 0, "", false};
-    wes_compile_sink_t cs = {s_begin, s_table, s_end, &sink, sink.give};
+    wes_compile_sink_t cs = {s_begin, s_table, s_end, &sink, true};
     assert_int_equal (wes_compile_file_stream ("-", &cs, diag), 1);
     wes_outputs_destroy (&sink.outputs);
     wes_diag_destroy (&diag);
@@ -448,7 +458,7 @@ test_hash_only (void **state)
     assert_true (s_classic (path, &want));
     wes_diag_t *diag = wes_diag_new (path);
     s_sink_t sink = {wes_outputs_new (NULL), 0, 0, "", false};
-    wes_compile_sink_t cs = {s_begin, s_table, s_end, &sink, sink.give};
+    wes_compile_sink_t cs = {s_begin, s_table, s_end, &sink, true}; /* as wesley hash */
     assert_int_equal (wes_compile_file_stream (path, &cs, diag), 0);
     assert_string_equal (sink.hash, want.hash);
     wes_outputs_destroy (&sink.outputs);
