@@ -56,6 +56,9 @@ struct wes_jsonw {
 
 static void s_put (wes_jsonw_t *self, const char *data, size_t len);
 static inline void s_put_byte (wes_jsonw_t *self, char c);
+static inline size_t s_plain_len (const char *s);
+static void s_put_quoted (wes_jsonw_t *self, const char *s, size_t len, const char *tail,
+                          size_t tail_len);
 static void s_newline (wes_jsonw_t *self, size_t depth);
 static void s_end (wes_jsonw_t *self, const char *closer);
 static void s_before_value (wes_jsonw_t *self);
@@ -175,6 +178,17 @@ bool
 wes_jsonw_key_stable (wes_jsonw_t *self, const char *key)
 {
     wes_assert (self->depth > 0 && !self->after_key && key);
+    size_t plain = s_plain_len (key);
+    if (plain != SIZE_MAX) {
+        if (self->has_items[self->depth]) {
+            s_put_byte (self, ',');
+        }
+        self->has_items[self->depth] = true;
+        s_newline (self, self->depth);
+        s_put_quoted (self, key, plain, self->indent ? ": " : ":", self->indent ? 2 : 1);
+        self->after_key = true;
+        return true;
+    }
     //  A key's slot holds its encoding followed by the separator (":" or ": ")
     s_slot_t *slot = s_slot (&self->slots, &self->n_slots, &self->cap_slots, key, 1, self->gen);
     if (!slot->key) {
@@ -211,6 +225,11 @@ wes_jsonw_string (wes_jsonw_t *self, const char *s)
         return;
     }
     s_before_value (self);
+    size_t plain = s_plain_len (s);
+    if (plain != SIZE_MAX) {
+        s_put_quoted (self, s, plain, "", 0);
+        return;
+    }
     wes_assert (s_encode_string (self, s, true));
     s_put (self, self->scratch, strlen (self->scratch));
 }
@@ -223,6 +242,12 @@ wes_jsonw_string_stable (wes_jsonw_t *self, const char *s)
         return;
     }
     s_before_value (self);
+    //  A plain string is copied as it is: cheaper than its cache slot
+    size_t plain = s_plain_len (s);
+    if (plain != SIZE_MAX) {
+        s_put_quoted (self, s, plain, "", 0);
+        return;
+    }
     s_slot_t *slot = s_slot (&self->slots, &self->n_slots, &self->cap_slots, s, 0, self->gen);
     if (!slot->key) {
         slot->key = s;
@@ -443,6 +468,53 @@ s_put (wes_jsonw_t *self, const char *data, size_t len)
     }
     memcpy (self->out + self->out_len, data, len);
     self->out_len += len;
+}
+
+/*  The length of s when it is printable ASCII without '"' or '\\' (jansson
+    writes such a string as it is, between quotes: nothing escaped, nothing
+    to validate), else SIZE_MAX. */
+static inline size_t
+s_plain_len (const char *s)
+{
+    static const unsigned char plain[256] = {
+#define S_8(c) [c] = 1, [c + 1] = 1, [c + 2] = 1, [c + 3] = 1, [c + 4] = 1, [c + 5] = 1, \
+                   [c + 6] = 1, [c + 7] = 1
+        S_8 (0x20), S_8 (0x28), S_8 (0x30), S_8 (0x38), S_8 (0x40), S_8 (0x48), S_8 (0x50),
+        S_8 (0x58), S_8 (0x60), S_8 (0x68), S_8 (0x70), [0x78] = 1, [0x79] = 1, [0x7A] = 1,
+        [0x7B] = 1, [0x7C] = 1, [0x7D] = 1, [0x7E] = 1,
+#undef S_8
+    };
+    size_t len = 0;
+    for (unsigned char c; (c = (unsigned char) s[len]) != '\0'; len++) {
+        if (!plain[c] || c == '"' || c == '\\') {
+            return SIZE_MAX;
+        }
+    }
+    return len;
+}
+
+/*  '"', len bytes of s, '"', then tail: a plain string (s_plain_len) as
+    jansson encodes it. */
+static void
+s_put_quoted (wes_jsonw_t *self, const char *s, size_t len, const char *tail, size_t tail_len)
+{
+    size_t need = len + 2 + tail_len;
+    if (need > S_OUT_BYTES) {
+        s_put_byte (self, '"');
+        s_put (self, s, len);
+        s_put_byte (self, '"');
+        s_put (self, tail, tail_len);
+        return;
+    }
+    if (self->out_len + need > S_OUT_BYTES) {
+        (void) wes_jsonw_flush (self);
+    }
+    char *o = self->out + self->out_len;
+    o[0] = '"';
+    memcpy (o + 1, s, len);
+    o[len + 1] = '"';
+    memcpy (o + len + 2, tail, tail_len);
+    self->out_len += need;
 }
 
 static void

@@ -209,7 +209,8 @@ s_is_name_start (int c)
 static inline bool
 s_is_name_continue (int c)
 {
-    return s_is_name_start (c) || (c >= '0' && c <= '9');
+    //  Letters (either case: bit 0x20 set makes it lower), digits, '_'
+    return (unsigned) ((c | 0x20) - 'a') < 26u || (unsigned) (c - '0') < 10u || c == '_';
 }
 
 static inline bool
@@ -354,6 +355,12 @@ wes_lexer_next (wes_lexer_t *self, wes_token_t *token)
         and the byte order mark. */
     int c;
     for (;;) {
+        //  Runs of blanks and commas (indentation) in one go
+        const unsigned char *run = self->cur;
+        while (run < self->end && (*run == ' ' || *run == '\t' || *run == ',')) {
+            run++;
+        }
+        s_skip (self, (size_t) (run - self->cur));
         c = s_peek (self, 0);
         if (c == ' ' || c == '\t' || c == ',') {
             s_skip (self, 1);
@@ -958,6 +965,24 @@ s_lex_string (wes_lexer_t *self, wes_token_t *token, wes_pos_t start)
                 return -1;
             }
             s_skip (self, 2);
+            continue;
+        }
+        //  A run of printable ASCII (no quote, no backslash) in one copy, as
+        //  much as the text buffer holds and the token limit allows
+        const unsigned char *run = self->cur;
+        size_t room = self->text_cap > self->text_len + 1 ? self->text_cap - 1 - self->text_len : 0;
+        if (room > WES_MAX_TOKEN_BYTES - self->text_len) {
+            room = WES_MAX_TOKEN_BYTES - self->text_len;
+        }
+        while (run < self->end && (size_t) (run - self->cur) < room && *run >= 0x20 && *run < 0x7F
+               && *run != '"' && *run != '\\') {
+            run++;
+        }
+        if (run > self->cur) {
+            size_t n = (size_t) (run - self->cur);
+            memcpy (self->text + self->text_len, self->cur, n);
+            self->text_len += n;
+            s_skip (self, n);
             continue;
         }
         if (s_copy_char (self, start, "string") != 0) {
