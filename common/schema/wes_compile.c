@@ -466,30 +466,30 @@ wes_compile_file (const char *path, wes_diag_t *diag)
 /* ---------------------------------------------------------------------- */
 /*  Streaming: one table at a time                                         */
 
-/*  Streaming: the file's second read runs ahead on a thread of its own,
-    the builder. It reads each big definition again and builds each table
-    into a model of its own, in a context of its own: a copy of the
-    compiling thread's whose shared parts (the types, their map, the enums)
-    it only reads. It hands over, in document order, the tables it built
-    (with what building each reported) and the other big definitions (with
-    the arena of their nodes, which comes back for reuse), a few ahead. */
+/*  Streaming: the tables are read again and built on two threads. The
+    builder claims the tables in document order, one at a time, reads
+    each again, builds its model in a context of its own (a copy of the
+    compiling thread's whose shared parts, the types, their map and the
+    enums, it only reads) and hands it over with what building it
+    reported, a few ahead. The compiling thread takes them in document
+    order; when the next table is not claimed yet, it claims and builds
+    that one itself rather than wait, so the two share the work however
+    their speeds compare. Each thread's parser skips the bodies it does
+    not build. */
 #define S_AHEAD 16
 
 typedef enum {
-    S_ITEM_END,   /* the end: every definition was handed over */
-    S_ITEM_LOST,  /* a definition was not found again (the file changed) */
-    S_ITEM_TABLE, /* a table, built */
-    S_ITEM_DEF    /* another big definition, read again */
+    S_ITEM_END,  /* no table is left to claim */
+    S_ITEM_LOST, /* a table was not found again (the file changed) */
+    S_ITEM_TABLE /* a table, built */
 } s_item_kind_t;
 
 typedef struct {
     s_item_kind_t kind;
-    s_type_t *type;           /* TABLE, DEF: whose */
-    struct s_tstate *ts;      /* TABLE: built (type->table is left alone) */
-    wes_table_t *table;       /* TABLE: its table, in ts->scratch */
-    wes_diag_t *diag;         /* TABLE: what building it reported */
-    const wes_ast_def_t *def; /* DEF: the definition */
-    wes_arena_t *arena;       /* DEF: its nodes */
+    size_t k;             /* TABLE: which (0: the document's first table) */
+    struct s_tstate *ts;  /* TABLE: built (its type is left alone) */
+    wes_table_t *table;   /* TABLE: its table, in ts->scratch */
+    wes_diag_t *diag;     /* TABLE: what building it reported */
 } s_item_t;
 
 typedef struct s_ahead {
@@ -499,11 +499,12 @@ typedef struct s_ahead {
     pthread_cond_t can_take;    /* something in ready */
     s_item_t ready[S_AHEAD];    /* handed over, in document order */
     size_t head, count;
-    wes_arena_t *spare[S_AHEAD + 2]; /* arenas the builder may reuse */
-    size_t n_spare;
+    size_t claimed;             /* tables claimed (by either thread), in order */
     bool stopping;              /* the consumer is gone */
     bool waiting;               /* the builder waits for room */
     bool hungry;                /* the consumer waits for an item */
+    s_type_t **tables;          /* the tables to build, in document order */
+    size_t n_tables;
     wes_parser_t *parser;       /* the builder's */
     wes_diag_t *diag;           /* the parser's (a syntax error: the file changed) */
     s_ctx_t bctx;               /* the builder's context */
@@ -511,7 +512,6 @@ typedef struct s_ahead {
 
 static s_tstate_t *s_stream_build (s_ctx_t *ctx, s_type_t *ty, const wes_ast_def_t *body,
                                    wes_table_t **table);
-static bool s_is_big (const wes_ast_def_t *def);
 static void s_tstate_destroy (s_tstate_t **ts_p);
 
 /*  Puts an item for the consumer; false when it is gone. */
@@ -532,29 +532,12 @@ s_ahead_put (s_ahead_t *a, s_item_t item)
     if (!stopping) {
         a->ready[(a->head + a->count) % S_AHEAD] = item;
         a->count++;
-        //  A hungry consumer wakes for half a queue (or the end), not for
-        //  each item: a wake-up costs more than a table's handover
-        bool last = item.kind != S_ITEM_TABLE && item.kind != S_ITEM_DEF;
-        if (a->hungry && (a->count >= S_AHEAD / 2 || last)) {
+        if (a->hungry) {
             pthread_cond_signal (&a->can_take);
         }
     }
     pthread_mutex_unlock (&a->mu);
     return !stopping;
-}
-
-/*  An arena for the next definition: a spare one, reset, or a new one. */
-static wes_arena_t *
-s_ahead_arena (s_ahead_t *a)
-{
-    pthread_mutex_lock (&a->mu);
-    wes_arena_t *arena = a->n_spare ? a->spare[--a->n_spare] : NULL;
-    pthread_mutex_unlock (&a->mu);
-    if (arena) {
-        wes_arena_reset (arena);
-        return arena;
-    }
-    return wes_arena_new (16u * 1024u);
 }
 
 static void
@@ -564,7 +547,6 @@ s_item_free (s_item_t *item)
         s_tstate_destroy (&item->ts);
     }
     wes_diag_destroy (&item->diag);
-    wes_arena_destroy (&item->arena);
 }
 
 static void *
@@ -572,58 +554,47 @@ s_ahead_run (void *arg)
 {
     s_ahead_t *a = arg;
     s_ctx_t *bctx = &a->bctx;
-    wes_arena_t *arena = NULL;
-    bool go = true;
-    for (size_t i = 0; i < bctx->n_types && go; i++) {
-        s_type_t *ty = bctx->types[i];
-        bool table = ty->is_table && ty->named;
-        bool other = !ty->is_table && ty->def && ty->kind != WES_DEF_ENUM && s_is_big (ty->def);
-        if (!table && !other) {
-            continue;
+    wes_arena_t *arena = wes_arena_new (16u * 1024u);
+    for (;;) {
+        pthread_mutex_lock (&a->mu);
+        size_t k = a->claimed;
+        bool stopping = a->stopping;
+        if (k < a->n_tables && !stopping) {
+            a->claimed++;
         }
-        //  Its definition, read again (the outline's says where it starts)
-        const wes_ast_def_t *outline = ty->def;
-        const wes_ast_def_t *def = NULL;
-        for (;;) {
-            if (!arena) {
-                arena = s_ahead_arena (a);
-            }
-            def = wes_parser_next (a->parser, arena);
-            if (!def || (def->loc.start.line == outline->loc.start.line
-                         && def->loc.start.col == outline->loc.start.col
-                         && def->kind == outline->kind)) {
-                break;
-            }
-            wes_arena_reset (arena);
-        }
-        s_item_t item = {.kind = S_ITEM_LOST};
-        if (def && table) {
-            item.kind = S_ITEM_TABLE;
-            item.type = ty;
-            item.diag = wes_diag_new (wes_diag_file (a->diag));
-            bctx->diag = item.diag;
-            item.ts = s_stream_build (bctx, ty, def, &item.table);
-            bctx->diag = NULL;
-            wes_arena_reset (arena); /* the table holds nothing of the AST */
-        }
-        else if (def) {
-            item.kind = S_ITEM_DEF;
-            item.type = ty;
-            item.def = def;
-            item.arena = arena;
-            arena = NULL;
-        }
-        go = item.kind != S_ITEM_LOST;
-        if (!s_ahead_put (a, item)) {
-            s_item_free (&item);
-            go = false;
-        }
-        else if (!go) {
+        pthread_mutex_unlock (&a->mu);
+        if (stopping) {
             break;
         }
-    }
-    if (go) {
-        s_ahead_put (a, (s_item_t) {.kind = S_ITEM_END});
+        if (k == a->n_tables) {
+            s_ahead_put (a, (s_item_t) {.kind = S_ITEM_END});
+            break;
+        }
+        //  Its definition, read again (the outline's says where it
+        //  starts); the bodies on the way are skipped
+        s_type_t *ty = a->tables[k];
+        const wes_ast_def_t *outline = ty->def;
+        const wes_ast_def_t *def;
+        do {
+            wes_arena_reset (arena);
+            def = wes_parser_next_at (a->parser, arena, outline->loc.start);
+        } while (def
+                 && (def->loc.start.line != outline->loc.start.line
+                     || def->loc.start.col != outline->loc.start.col
+                     || def->kind != outline->kind));
+        if (!def) {
+            s_ahead_put (a, (s_item_t) {.kind = S_ITEM_LOST});
+            break;
+        }
+        s_item_t item = {.kind = S_ITEM_TABLE, .k = k};
+        item.diag = wes_diag_new (wes_diag_file (a->diag));
+        bctx->diag = item.diag;
+        item.ts = s_stream_build (bctx, ty, def, &item.table);
+        bctx->diag = NULL;
+        if (!s_ahead_put (a, item)) {
+            s_item_free (&item);
+            break;
+        }
     }
     wes_arena_destroy (&arena);
     return NULL;
@@ -631,18 +602,24 @@ s_ahead_run (void *arg)
 
 /*  Starts the builder over path, for the types of ctx (classified, the
     enums settled); NULL when the file cannot be opened or no thread can be
-    made (the caller then reads and builds itself). */
+    made (the caller then reads and builds everything itself). */
 static s_ahead_t *
 s_ahead_new (const char *path, const s_ctx_t *ctx)
 {
     s_ahead_t *a = wes_new (s_ahead_t);
     a->diag = wes_diag_new (path);
     a->parser = wes_parser_new_file (path, a->diag);
+    a->tables = wes_alloc ((ctx->n_types + 1) * sizeof (s_type_t *));
+    for (size_t i = 0; i < ctx->n_types; i++) {
+        if (ctx->types[i]->is_table && ctx->types[i]->named) {
+            a->tables[a->n_tables++] = ctx->types[i];
+        }
+    }
     pthread_mutex_init (&a->mu, NULL);
     pthread_cond_init (&a->can_put, NULL);
     pthread_cond_init (&a->can_take, NULL);
-    //  The builder's context: its own per-table state, typebuf and keep
-    //  arena; the types, their map and the enums are read only
+    //  The builder's context: its own per-table state, scratch buffers and
+    //  keep arena; the types, their map and the enums are read only
     s_ctx_t *b = &a->bctx;
     b->types = ctx->types;
     b->n_types = ctx->n_types;
@@ -658,6 +635,7 @@ s_ahead_new (const char *path, const s_ctx_t *ctx)
         wes_diag_destroy (&a->diag);
         s_ctx_free_scratch (b);
         wes_arena_destroy (&b->keep);
+        free (a->tables);
         pthread_mutex_destroy (&a->mu);
         pthread_cond_destroy (&a->can_put);
         pthread_cond_destroy (&a->can_take);
@@ -667,49 +645,38 @@ s_ahead_new (const char *path, const s_ctx_t *ctx)
     return a;
 }
 
-/*  Whether the last item put ends the stream (END or LOST). */
-static bool
-s_item_last (const s_ahead_t *a)
-{
-    s_item_kind_t kind = a->ready[(a->head + a->count - 1) % S_AHEAD].kind;
-    return kind != S_ITEM_TABLE && kind != S_ITEM_DEF;
-}
-
-/*  The next item, in document order (END and LOST stay at the head). */
+/*  Table k (the next one the compiling thread needs): the builder's item
+    (waiting for it), or, when the builder has not claimed it yet, an item
+    of kind END with the claim now this thread's (it builds k itself).
+    LOST when the builder lost its way (it stays at the head). */
 static s_item_t
-s_ahead_next (s_ahead_t *a)
+s_ahead_next (s_ahead_t *a, size_t k)
 {
     pthread_mutex_lock (&a->mu);
-    if (a->count == 0) {
-        a->hungry = true;
-        while (a->count == 0 || (a->count < S_AHEAD / 2 && !s_item_last (a))) {
-            pthread_cond_wait (&a->can_take, &a->mu);
-        }
-        a->hungry = false;
+    if (a->count == 0 && a->claimed == k && k < a->n_tables) {
+        a->claimed++; /* not begun: this thread's */
+        pthread_mutex_unlock (&a->mu);
+        return (s_item_t) {.kind = S_ITEM_END};
     }
+    while (a->count == 0) {
+        a->hungry = true;
+        pthread_cond_wait (&a->can_take, &a->mu);
+    }
+    a->hungry = false;
     s_item_t item = a->ready[a->head];
-    if (item.kind == S_ITEM_TABLE || item.kind == S_ITEM_DEF) {
+    if (item.kind == S_ITEM_TABLE) {
+        wes_assert (item.k == k);
         a->head = (a->head + 1) % S_AHEAD;
         a->count--;
         if (a->waiting && a->count <= S_AHEAD / 2) {
             pthread_cond_signal (&a->can_put);
         }
     }
+    else {
+        wes_assert (item.kind == S_ITEM_LOST); /* END comes after every table */
+    }
     pthread_mutex_unlock (&a->mu);
     return item;
-}
-
-/*  Gives back the arena of a DEF item, for reuse. */
-static void
-s_ahead_done (s_ahead_t *a, wes_arena_t *arena)
-{
-    if (!arena) {
-        return;
-    }
-    pthread_mutex_lock (&a->mu);
-    wes_assert (a->n_spare < sizeof a->spare / sizeof a->spare[0]);
-    a->spare[a->n_spare++] = arena;
-    pthread_mutex_unlock (&a->mu);
 }
 
 static void
@@ -727,13 +694,11 @@ s_ahead_destroy (s_ahead_t **a_p)
     for (size_t i = 0; i < a->count; i++) {
         s_item_free (&a->ready[(a->head + i) % S_AHEAD]);
     }
-    for (size_t i = 0; i < a->n_spare; i++) {
-        wes_arena_destroy (&a->spare[i]);
-    }
     wes_parser_destroy (&a->parser);
     wes_diag_destroy (&a->diag);
     s_ctx_free_scratch (&a->bctx);
     wes_arena_destroy (&a->bctx.keep); /* the foreign keys' strings: after every check */
+    free (a->tables);
     pthread_mutex_destroy (&a->mu);
     pthread_cond_destroy (&a->can_put);
     pthread_cond_destroy (&a->can_take);
@@ -941,32 +906,35 @@ s_stream_keep (s_ctx_t *ctx, s_type_t *ty, s_tstate_t *ts, wes_table_t *table)
     s_stream_drain (ctx, false);
 }
 
-/*  Takes the builder's next item, which is ty's: a table built or a
-    definition read again. False when the builder lost its way (the file
+/*  Table k, whose type is ty: the builder's, or (when the builder has not
+    claimed it) built here. False when the builder lost its way (the file
     changed since the first read). */
 static bool
-s_stream_take (s_ctx_t *ctx, s_type_t *ty)
+s_stream_take (s_ctx_t *ctx, s_type_t *ty, size_t k)
 {
-    s_item_t item = s_ahead_next (ctx->ahead);
-    if (item.kind != S_ITEM_TABLE && item.kind != S_ITEM_DEF) {
-        return false; /* END or LOST: stays at the head */
+    s_item_t item = s_ahead_next (ctx->ahead, k);
+    if (item.kind == S_ITEM_LOST) {
+        return false;
     }
-    wes_assert (item.type == ty);
-    if (item.kind == S_ITEM_TABLE) {
-        //  What building it reported, where it would have been reported
-        for (size_t i = 0; i < wes_diag_count (item.diag); i++) {
-            wes_diag_add (ctx->diag, wes_diag_level (item.diag, i), wes_diag_line (item.diag, i),
-                          wes_diag_col (item.diag, i), "%s", wes_diag_message (item.diag, i));
+    if (item.kind == S_ITEM_END) { /* this thread's to build */
+        const wes_ast_def_t *shell = s_load_body (ctx, ty);
+        if (!ctx->decline) {
+            wes_table_t *t = NULL;
+            s_tstate_t *ts = s_stream_build (ctx, ty, ty->def, &t);
+            ty->def = shell;
+            s_stream_keep (ctx, ty, ts, t);
         }
-        wes_diag_destroy (&item.diag);
-        s_stream_keep (ctx, ty, item.ts, item.table);
+        ty->def = shell;
+        return true;
     }
-    else {
-        s_type_t shadow = *ty;
-        shadow.def = item.def;
-        s_scan_other (ctx, &shadow);
-        s_ahead_done (ctx->ahead, item.arena);
+    wes_assert (item.ts->type == ty);
+    //  What building it reported, where it would have been reported
+    for (size_t i = 0; i < wes_diag_count (item.diag); i++) {
+        wes_diag_add (ctx->diag, wes_diag_level (item.diag, i), wes_diag_line (item.diag, i),
+                      wes_diag_col (item.diag, i), "%s", wes_diag_message (item.diag, i));
     }
+    wes_diag_destroy (&item.diag);
+    s_stream_keep (ctx, ty, item.ts, item.table);
     return true;
 }
 
@@ -1019,9 +987,7 @@ wes_compile_file_stream (const char *path, const wes_compile_sink_t *sink, wes_d
         //  The types are classified and the enums settled: the builder
         //  may start (or, without it, this thread reads again)
         ctx.ahead = sink->read_ahead ? s_ahead_new (path, &ctx) : NULL;
-        if (!ctx.ahead) {
-            ctx.again = wes_parser_new_file (path, priv);
-        }
+        ctx.again = wes_parser_new_file (path, priv);
         size_t n = 0;
         const char **sql = wes_alloc ((ctx.n_types + 1) * sizeof *sql);
         const char **gql = wes_alloc ((ctx.n_types + 1) * sizeof *gql);
@@ -1039,15 +1005,15 @@ wes_compile_file_stream (const char *path, const wes_compile_sink_t *sink, wes_d
         free (sql);
         free (gql);
     }
+    size_t n_tables_met = 0;
     for (size_t i = 0; i < ctx.n_types; i++) {
         if (ctx.decline || ctx.sink_failed || wes_diag_errors (priv) > 0) {
             break;
         }
         s_type_t *ty = ctx.types[i];
         bool table = ty->is_table && ty->named;
-        if (ctx.ahead && (table || (!ty->is_table && ty->def && ty->kind != WES_DEF_ENUM
-                                    && s_is_big (ty->def)))) {
-            if (!s_stream_take (&ctx, ty)) {
+        if (table && ctx.ahead) {
+            if (!s_stream_take (&ctx, ty, n_tables_met++)) {
                 ctx.decline = true; /* the file changed: the whole compile says so */
             }
         }
@@ -1060,9 +1026,6 @@ wes_compile_file_stream (const char *path, const wes_compile_sink_t *sink, wes_d
                 s_stream_keep (&ctx, ty, ts, t);
             }
             ty->def = shell;
-        }
-        else if (!ty->is_table && ty->def && ty->kind != WES_DEF_ENUM && !s_is_big (ty->def)) {
-            s_scan_other (&ctx, ty); /* all there is of it is in the outline */
         }
         else if (!ty->is_table && ty->def && ty->kind != WES_DEF_ENUM) {
             const wes_ast_def_t *shell = s_load_body (&ctx, ty);
@@ -1207,7 +1170,10 @@ s_load_body (s_ctx_t *ctx, s_type_t *ty)
     }
     wes_arena_reset (ctx->body);
     const wes_ast_def_t *def;
-    while ((def = wes_parser_next (ctx->again, ctx->body)) != NULL) {
+    //  Streaming, the bodies on the way may be the builder's: skipped
+    while ((def = ctx->stream ? wes_parser_next_at (ctx->again, ctx->body, outline->loc.start)
+                              : wes_parser_next (ctx->again, ctx->body))
+           != NULL) {
         if (def->loc.start.line == outline->loc.start.line
             && def->loc.start.col == outline->loc.start.col && def->kind == outline->kind) {
             ty->def = def;
