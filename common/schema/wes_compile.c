@@ -476,7 +476,7 @@ wes_compile_file (const char *path, wes_diag_t *diag)
     that one itself rather than wait, so the two share the work however
     their speeds compare. Each thread's parser skips the bodies it does
     not build. */
-#define S_AHEAD 16
+#define S_AHEAD 8
 
 typedef enum {
     S_ITEM_END,  /* no table is left to claim */

@@ -40,8 +40,8 @@ enum {
 #define S_IO_BYTES (256u * 1024u)
 /*  Tables given (wes_outputs_give) and not yet rendered, at most; the
     renderer takes them S_BATCH or more at a time. */
-#define S_QUEUE 64
-#define S_BATCH 16
+#define S_QUEUE 32
+#define S_BATCH 8
 /*  The three files, in the order they are written and renamed. */
 static const char *const s_files[3] = {"schema.sql", "types.ts", "schema.json"};
 
