@@ -258,6 +258,7 @@ typedef struct {
     const char *path;      /* lazy compile: the file */
     wes_buf_t *typebuf;    /* a field's GraphQL type as written (reused) */
     wes_buf_t *defbuf;     /* a column default being written (reused) */
+    wes_buf_t *arraybuf;   /* a column's array type being written (reused) */
     s_map_t field_names;   /* the table's field names -> AST fields (borrowed; reused) */
     s_map_t typecache;     /* @wes_column(type:) as written -> normalized (in cachearena) */
     wes_arena_t *cachearena; /* typecache's values */
@@ -327,6 +328,7 @@ s_ctx_free_scratch (s_ctx_t *ctx)
 {
     wes_buf_destroy (&ctx->typebuf);
     wes_buf_destroy (&ctx->defbuf);
+    wes_buf_destroy (&ctx->arraybuf);
     s_map_free (&ctx->field_names);
     s_map_free (&ctx->typecache);
     wes_arena_destroy (&ctx->cachearena);
@@ -3239,8 +3241,10 @@ s_table_field (s_ctx_t *ctx, s_type_t *ty, const wes_ast_field_t *f, wes_column_
     wes_loc_t nloc = given_name ? s_arg_loc (col_dir, "name") : f->name.loc;
     bool name_ok = s_check_name (ctx, cname, "column", nloc);
 
-    /*  Type. */
-    char *ctype = NULL;
+    /*  Type: a string that lives on (the cache's, the model's, a literal),
+        or, the first time a type is normalized, ctype_owned. */
+    const char *ctype = NULL;
+    char *ctype_owned = NULL;
     const s_type_t *enum_ty = NULL;
     if (sh.lists > 1) {
         s_err (ctx, f->type->loc, "field %s.%s: nested lists (%s) cannot be columns", ty->name,
@@ -3251,9 +3255,9 @@ s_table_field (s_ctx_t *ctx, s_type_t *ty, const wes_ast_field_t *f, wes_column_
         const char *known = s_map_get (&ctx->typecache, given_type);
         char err[256];
         if (known) {
-            ctype = wes_strdup (known);
+            ctype = known;
         }
-        else if (wes_type_normalize (given_type, &ctype, err, sizeof err) != 0) {
+        else if (wes_type_normalize (given_type, &ctype_owned, err, sizeof err) != 0) {
             s_err (ctx, s_arg_loc (col_dir, "type"), "directive @%s type: %s", col_dir->name.value,
                    err);
         }
@@ -3261,8 +3265,8 @@ s_table_field (s_ctx_t *ctx, s_type_t *ty, const wes_ast_field_t *f, wes_column_
             if (!ctx->cachearena) {
                 ctx->cachearena = wes_arena_new (0);
             }
-            s_map_put (&ctx->typecache, given_type,
-                       wes_arena_strndup (ctx->cachearena, ctype, strlen (ctype)));
+            ctype = wes_arena_strndup (ctx->cachearena, ctype_owned, strlen (ctype_owned));
+            s_map_put (&ctx->typecache, given_type, (void *) ctype);
         }
         if (target && target->kind == WES_DEF_ENUM) {
             enum_ty = target;
@@ -3271,14 +3275,14 @@ s_table_field (s_ctx_t *ctx, s_type_t *ty, const wes_ast_field_t *f, wes_column_
     else if (target && target->kind == WES_DEF_ENUM) {
         enum_ty = target;
         if (target->enm) {
-            ctype = wes_strdup (target->enm->name);
+            ctype = target->enm->name;
         }
         else {
-            ctype = wes_strdup (S_BROKEN_TYPE); /* its name was refused: reported */
+            ctype = S_BROKEN_TYPE; /* its name was refused: reported */
         }
     }
     else if (wes_type_for_scalar (tname) && (!target || target->kind == WES_DEF_SCALAR)) {
-        ctype = wes_strdup (wes_type_for_scalar (tname));
+        ctype = wes_type_for_scalar (tname);
     }
     else if (!target) {
         s_err (ctx, tloc,
@@ -3306,12 +3310,16 @@ s_table_field (s_ctx_t *ctx, s_type_t *ty, const wes_ast_field_t *f, wes_column_
     }
     if (ctype && sh.lists == 1 && strcmp (ctype, S_BROKEN_TYPE) != 0
         && !(strlen (ctype) > 2 && strcmp (ctype + strlen (ctype) - 2, "[]") == 0)) {
-        size_t len = strlen (ctype);
-        ctype = wes_realloc (ctype, len + 3);
-        memcpy (ctype + len, "[]", 3);
+        if (!ctx->arraybuf) {
+            ctx->arraybuf = wes_buf_new ();
+        }
+        wes_buf_reset (ctx->arraybuf);
+        wes_buf_puts (ctx->arraybuf, ctype);
+        wes_buf_puts (ctx->arraybuf, "[]");
+        ctype = wes_buf_data (ctx->arraybuf);
     }
     if (!ctype) {
-        ctype = wes_strdup (S_BROKEN_TYPE);
+        ctype = S_BROKEN_TYPE;
     }
 
     wes_column_t *c = NULL;
@@ -3325,7 +3333,7 @@ s_table_field (s_ctx_t *ctx, s_type_t *ty, const wes_ast_field_t *f, wes_column_
         }
     }
     free (cname_owned);
-    free (ctype);
+    free (ctype_owned);
     if (!c) {
         json_decref (meta);
         s_found_free (&fl);
