@@ -161,7 +161,7 @@ s_compile_stream (const char *path, const char *dir, wes_diag_t *diag)
     s_stream_t st = {wes_outputs_new (dir), 0, ""};
     //  A hash renders little: the second core reads the file ahead; the
     //  three files keep it busy rendering
-    wes_compile_sink_t sink = {s_sink_begin, s_sink_table, s_sink_end, &st, true};
+    wes_compile_sink_t sink = {s_sink_begin, s_sink_table, s_sink_end, &st, dir == NULL};
     int rc = wes_compile_file_stream (path, &sink, diag);
     if (rc == 0 && dir && wes_outputs_commit (st.outputs) != 0) {
         rc = -1;

@@ -253,6 +253,7 @@ typedef struct {
     size_t n_fks;          /* fks */
     wes_parser_t *again;   /* lazy compile: the file read a second time, or NULL */
     struct s_ahead *ahead; /* streaming: the second read, on a thread of its own */
+    wes_arena_t *body_arena; /* streaming: the arena of the definition loaded */
     wes_arena_t *body;     /* lazy compile: the definition read again */
     wes_arena_t *keep;     /* lazy compile: AST kept past its definition (foreign keys) */
     const char *path;      /* lazy compile: the file */
@@ -315,6 +316,7 @@ static void s_owner_text (char *out, size_t size, const char *what, const char *
                           const char *name);
 static wes_ast_doc_t *s_outline (const char *path, wes_diag_t *diag, bool *whole, bool skim);
 static const wes_ast_def_t *s_load_body (s_ctx_t *ctx, s_type_t *ty);
+static const wes_ast_def_t *s_load_body_ahead (s_ctx_t *ctx, s_type_t *ty);
 static const char *s_def_kind_name (wes_def_kind_t k);
 static const s_dir_spec_t *s_spec_for (const char *name);
 static const s_sumcol_t *s_summary_find (const s_type_t *ty, const char *field);
@@ -468,176 +470,89 @@ wes_compile_file (const char *path, wes_diag_t *diag)
 /* ---------------------------------------------------------------------- */
 /*  Streaming: one table at a time                                         */
 
-/*  Streaming: the tables are read again and built on two threads. The
-    builder claims the tables in document order, one at a time, reads
-    each again, builds its model in a context of its own (a copy of the
-    compiling thread's whose shared parts, the types, their map and the
-    enums, it only reads) and hands it over with what building it
-    reported, a few ahead. The compiling thread takes them in document
-    order; when the next table is not claimed yet, it claims and builds
-    that one itself rather than wait, so the two share the work however
-    their speeds compare. Each thread's parser skips the bodies it does
-    not build. */
-#define S_AHEAD 8
-
-typedef enum {
-    S_ITEM_END,  /* no table is left to claim */
-    S_ITEM_LOST, /* a table was not found again (the file changed) */
-    S_ITEM_TABLE /* a table, built */
-} s_item_kind_t;
+/*  Streaming: the file's second read runs ahead on a thread of its own,
+    a few definitions in advance, each in an arena of its own (recycled:
+    the reader allocates and resets them, so no memory crosses threads
+    the other way). */
+#define S_AHEAD 16
 
 typedef struct {
-    s_item_kind_t kind;
-    size_t k;             /* TABLE: which (0: the document's first table) */
-    struct s_tstate *ts;  /* TABLE: built (its type is left alone) */
-    wes_table_t *table;   /* TABLE: its table, in ts->scratch */
-    wes_diag_t *diag;     /* TABLE: what building it reported */
-} s_item_t;
+    const wes_ast_def_t *def; /* NULL: the end (or a syntax error) */
+    wes_arena_t *arena;       /* its nodes */
+} s_read_t;
 
 typedef struct s_ahead {
     pthread_t thread;
     pthread_mutex_t mu;
     pthread_cond_t can_put;     /* room in ready, or stopping */
     pthread_cond_t can_take;    /* something in ready */
-    s_item_t ready[S_AHEAD];    /* handed over, in document order */
+    s_read_t ready[S_AHEAD];    /* read, in document order */
     size_t head, count;
-    size_t claimed;             /* tables claimed (by either thread), in order */
+    wes_arena_t *spare[S_AHEAD + 2]; /* arenas the reader may reuse */
+    size_t n_spare;
     bool stopping;              /* the consumer is gone */
-    bool waiting;               /* the builder waits for room */
-    bool hungry;                /* the consumer waits for an item */
-    s_type_t **tables;          /* the tables to build, in document order */
-    size_t n_tables;
-    wes_parser_t *parser;       /* the builder's */
-    wes_diag_t *diag;           /* the parser's (a syntax error: the file changed) */
-    s_ctx_t bctx;               /* the builder's context */
+    bool waiting;               /* the reader waits for room */
+    bool hungry;                /* the consumer waits for a definition */
+    wes_parser_t *parser;       /* the reader's */
+    wes_diag_t *diag;           /* the reader's (a syntax error: the file changed) */
 } s_ahead_t;
-
-static s_tstate_t *s_stream_build (s_ctx_t *ctx, s_type_t *ty, const wes_ast_def_t *body,
-                                   wes_table_t **table);
-static void s_tstate_destroy (s_tstate_t **ts_p);
-
-/*  Puts an item for the consumer; false when it is gone. */
-static bool
-s_ahead_put (s_ahead_t *a, s_item_t item)
-{
-    pthread_mutex_lock (&a->mu);
-    if (a->count == S_AHEAD && !a->stopping) {
-        //  Full: wait until half is taken (a wake-up per item would cost
-        //  more than making it)
-        a->waiting = true;
-        while (a->count > S_AHEAD / 2 && !a->stopping) {
-            pthread_cond_wait (&a->can_put, &a->mu);
-        }
-        a->waiting = false;
-    }
-    bool stopping = a->stopping;
-    if (!stopping) {
-        a->ready[(a->head + a->count) % S_AHEAD] = item;
-        a->count++;
-        if (a->hungry) {
-            pthread_cond_signal (&a->can_take);
-        }
-    }
-    pthread_mutex_unlock (&a->mu);
-    return !stopping;
-}
-
-static void
-s_item_free (s_item_t *item)
-{
-    if (item->ts) {
-        s_tstate_destroy (&item->ts);
-    }
-    wes_diag_destroy (&item->diag);
-}
 
 static void *
 s_ahead_run (void *arg)
 {
     s_ahead_t *a = arg;
-    s_ctx_t *bctx = &a->bctx;
-    wes_arena_t *arena = wes_arena_new (16u * 1024u);
     for (;;) {
         pthread_mutex_lock (&a->mu);
-        size_t k = a->claimed;
-        bool stopping = a->stopping;
-        if (k < a->n_tables && !stopping) {
-            a->claimed++;
+        if (a->count == S_AHEAD) {
+            //  Full: wait until half is taken (a wake-up per definition
+            //  would cost more than reading it)
+            a->waiting = true;
+            while (a->count > S_AHEAD / 2 && !a->stopping) {
+                pthread_cond_wait (&a->can_put, &a->mu);
+            }
+            a->waiting = false;
         }
+        wes_arena_t *arena = a->n_spare ? a->spare[--a->n_spare] : NULL;
+        bool stopping = a->stopping;
         pthread_mutex_unlock (&a->mu);
         if (stopping) {
-            break;
+            wes_arena_destroy (&arena);
+            return NULL;
         }
-        if (k == a->n_tables) {
-            s_ahead_put (a, (s_item_t) {.kind = S_ITEM_END});
-            break;
-        }
-        //  Its definition, read again (the outline's says where it
-        //  starts); the bodies on the way are skipped
-        s_type_t *ty = a->tables[k];
-        const wes_ast_def_t *outline = ty->def;
-        const wes_ast_def_t *def;
-        do {
+        if (arena) {
             wes_arena_reset (arena);
-            def = wes_parser_next_at (a->parser, arena, outline->loc.start);
-        } while (def
-                 && (def->loc.start.line != outline->loc.start.line
-                     || def->loc.start.col != outline->loc.start.col
-                     || def->kind != outline->kind));
-        if (!def) {
-            s_ahead_put (a, (s_item_t) {.kind = S_ITEM_LOST});
-            break;
         }
-        s_item_t item = {.kind = S_ITEM_TABLE, .k = k};
-        item.diag = wes_diag_new (wes_diag_file (a->diag));
-        bctx->diag = item.diag;
-        item.ts = s_stream_build (bctx, ty, def, &item.table);
-        bctx->diag = NULL;
-        if (!s_ahead_put (a, item)) {
-            s_item_free (&item);
-            break;
+        else {
+            arena = wes_arena_new (16u * 1024u);
+        }
+        const wes_ast_def_t *def = wes_parser_next (a->parser, arena);
+        pthread_mutex_lock (&a->mu);
+        a->ready[(a->head + a->count) % S_AHEAD] = (s_read_t) {def, arena};
+        a->count++;
+        if (a->hungry) {
+            pthread_cond_signal (&a->can_take);
+        }
+        pthread_mutex_unlock (&a->mu);
+        if (!def) {
+            return NULL;
         }
     }
-    wes_arena_destroy (&arena);
-    return NULL;
 }
 
-/*  Starts the builder over path, for the types of ctx (classified, the
-    enums settled); NULL when the file cannot be opened or no thread can be
-    made (the caller then reads and builds everything itself). */
+/*  Starts reading path again; NULL when it cannot be opened or no thread
+    can be made (the caller then reads it itself). */
 static s_ahead_t *
-s_ahead_new (const char *path, const s_ctx_t *ctx)
+s_ahead_new (const char *path)
 {
     s_ahead_t *a = wes_new (s_ahead_t);
     a->diag = wes_diag_new (path);
     a->parser = wes_parser_new_file (path, a->diag);
-    a->tables = wes_alloc ((ctx->n_types + 1) * sizeof (s_type_t *));
-    for (size_t i = 0; i < ctx->n_types; i++) {
-        if (ctx->types[i]->is_table && ctx->types[i]->named) {
-            a->tables[a->n_tables++] = ctx->types[i];
-        }
-    }
     pthread_mutex_init (&a->mu, NULL);
     pthread_cond_init (&a->can_put, NULL);
     pthread_cond_init (&a->can_take, NULL);
-    //  The builder's context: its own per-table state, scratch buffers and
-    //  keep arena; the types, their map and the enums are read only
-    s_ctx_t *b = &a->bctx;
-    b->types = ctx->types;
-    b->n_types = ctx->n_types;
-    b->type_map = ctx->type_map;
-    b->enums = ctx->enums;
-    b->model = ctx->enums;
-    b->path = ctx->path;
-    b->stream = true;
-    b->typebuf = wes_buf_new ();
-    b->keep = wes_arena_new (0);
     if (!a->parser || pthread_create (&a->thread, NULL, s_ahead_run, a) != 0) {
         wes_parser_destroy (&a->parser);
         wes_diag_destroy (&a->diag);
-        s_ctx_free_scratch (b);
-        wes_arena_destroy (&b->keep);
-        free (a->tables);
         pthread_mutex_destroy (&a->mu);
         pthread_cond_destroy (&a->can_put);
         pthread_cond_destroy (&a->can_take);
@@ -647,27 +562,19 @@ s_ahead_new (const char *path, const s_ctx_t *ctx)
     return a;
 }
 
-/*  Table k (the next one the compiling thread needs): the builder's item
-    (waiting for it), or, when the builder has not claimed it yet, an item
-    of kind END with the claim now this thread's (it builds k itself).
-    LOST when the builder lost its way (it stays at the head). */
-static s_item_t
-s_ahead_next (s_ahead_t *a, size_t k)
+/*  The next definition read (NULL at the end); *arena is its arena, to
+    hand back with s_ahead_done. */
+static const wes_ast_def_t *
+s_ahead_next (s_ahead_t *a, wes_arena_t **arena)
 {
     pthread_mutex_lock (&a->mu);
-    if (a->count == 0 && a->claimed == k && k < a->n_tables) {
-        a->claimed++; /* not begun: this thread's */
-        pthread_mutex_unlock (&a->mu);
-        return (s_item_t) {.kind = S_ITEM_END};
-    }
     while (a->count == 0) {
         a->hungry = true;
         pthread_cond_wait (&a->can_take, &a->mu);
     }
     a->hungry = false;
-    s_item_t item = a->ready[a->head];
-    if (item.kind == S_ITEM_TABLE) {
-        wes_assert (item.k == k);
+    s_read_t r = a->ready[a->head];
+    if (r.def) { /* the end stays at the head */
         a->head = (a->head + 1) % S_AHEAD;
         a->count--;
         if (a->waiting && a->count <= S_AHEAD / 2) {
@@ -675,10 +582,23 @@ s_ahead_next (s_ahead_t *a, size_t k)
         }
     }
     else {
-        wes_assert (item.kind == S_ITEM_LOST); /* END comes after every table */
+        r.arena = NULL; /* the reader's; freed by s_ahead_destroy */
     }
     pthread_mutex_unlock (&a->mu);
-    return item;
+    *arena = r.arena;
+    return r.def;
+}
+
+static void
+s_ahead_done (s_ahead_t *a, wes_arena_t *arena)
+{
+    if (!arena) {
+        return;
+    }
+    pthread_mutex_lock (&a->mu);
+    wes_assert (a->n_spare < sizeof a->spare / sizeof a->spare[0]);
+    a->spare[a->n_spare++] = arena;
+    pthread_mutex_unlock (&a->mu);
 }
 
 static void
@@ -694,13 +614,13 @@ s_ahead_destroy (s_ahead_t **a_p)
     pthread_mutex_unlock (&a->mu);
     pthread_join (a->thread, NULL);
     for (size_t i = 0; i < a->count; i++) {
-        s_item_free (&a->ready[(a->head + i) % S_AHEAD]);
+        wes_arena_destroy (&a->ready[(a->head + i) % S_AHEAD].arena);
+    }
+    for (size_t i = 0; i < a->n_spare; i++) {
+        wes_arena_destroy (&a->spare[i]);
     }
     wes_parser_destroy (&a->parser);
     wes_diag_destroy (&a->diag);
-    s_ctx_free_scratch (&a->bctx);
-    wes_arena_destroy (&a->bctx.keep); /* the foreign keys' strings: after every check */
-    free (a->tables);
     pthread_mutex_destroy (&a->mu);
     pthread_cond_destroy (&a->can_put);
     pthread_cond_destroy (&a->can_take);
@@ -908,38 +828,6 @@ s_stream_keep (s_ctx_t *ctx, s_type_t *ty, s_tstate_t *ts, wes_table_t *table)
     s_stream_drain (ctx, false);
 }
 
-/*  Table k, whose type is ty: the builder's, or (when the builder has not
-    claimed it) built here. False when the builder lost its way (the file
-    changed since the first read). */
-static bool
-s_stream_take (s_ctx_t *ctx, s_type_t *ty, size_t k)
-{
-    s_item_t item = s_ahead_next (ctx->ahead, k);
-    if (item.kind == S_ITEM_LOST) {
-        return false;
-    }
-    if (item.kind == S_ITEM_END) { /* this thread's to build */
-        const wes_ast_def_t *shell = s_load_body (ctx, ty);
-        if (!ctx->decline) {
-            wes_table_t *t = NULL;
-            s_tstate_t *ts = s_stream_build (ctx, ty, ty->def, &t);
-            ty->def = shell;
-            s_stream_keep (ctx, ty, ts, t);
-        }
-        ty->def = shell;
-        return true;
-    }
-    wes_assert (item.ts->type == ty);
-    //  What building it reported, where it would have been reported
-    for (size_t i = 0; i < wes_diag_count (item.diag); i++) {
-        wes_diag_add (ctx->diag, wes_diag_level (item.diag, i), wes_diag_line (item.diag, i),
-                      wes_diag_col (item.diag, i), "%s", wes_diag_message (item.diag, i));
-    }
-    wes_diag_destroy (&item.diag);
-    s_stream_keep (ctx, ty, item.ts, item.table);
-    return true;
-}
-
 int
 wes_compile_file_stream (const char *path, const wes_compile_sink_t *sink, wes_diag_t *diag)
 {
@@ -963,6 +851,10 @@ wes_compile_file_stream (const char *path, const wes_compile_sink_t *sink, wes_d
     ctx.enums = ctx.model;
     ctx.typebuf = wes_buf_new ();
     ctx.path = path;
+    ctx.ahead = sink->read_ahead ? s_ahead_new (path) : NULL;
+    if (!ctx.ahead) {
+        ctx.again = wes_parser_new_file (path, priv);
+    }
     ctx.body = wes_arena_new (0);
     ctx.keep = wes_arena_new (0);
     ctx.stream = true;
@@ -986,10 +878,6 @@ wes_compile_file_stream (const char *path, const wes_compile_sink_t *sink, wes_d
     }
     if (!ctx.decline) {
         wes_model_canonicalize (ctx.enums); /* only enums: sorted */
-        //  The types are classified and the enums settled: the builder
-        //  may start (or, without it, this thread reads again)
-        ctx.ahead = sink->read_ahead ? s_ahead_new (path, &ctx) : NULL;
-        ctx.again = wes_parser_new_file (path, priv);
         size_t n = 0;
         const char **sql = wes_alloc ((ctx.n_types + 1) * sizeof *sql);
         const char **gql = wes_alloc ((ctx.n_types + 1) * sizeof *gql);
@@ -1007,19 +895,13 @@ wes_compile_file_stream (const char *path, const wes_compile_sink_t *sink, wes_d
         free (sql);
         free (gql);
     }
-    size_t n_tables_met = 0;
     for (size_t i = 0; i < ctx.n_types; i++) {
         if (ctx.decline || ctx.sink_failed || wes_diag_errors (priv) > 0) {
             break;
         }
         s_type_t *ty = ctx.types[i];
         bool table = ty->is_table && ty->named;
-        if (table && ctx.ahead) {
-            if (!s_stream_take (&ctx, ty, n_tables_met++)) {
-                ctx.decline = true; /* the file changed: the whole compile says so */
-            }
-        }
-        else if (table) {
+        if (table) {
             const wes_ast_def_t *shell = s_load_body (&ctx, ty);
             if (!ctx.decline) {
                 wes_table_t *t = NULL;
@@ -1061,6 +943,10 @@ wes_compile_file_stream (const char *path, const wes_compile_sink_t *sink, wes_d
         s_tstate_destroy (&ctx.waiting[i]);
     }
     free (ctx.waiting);
+    if (ctx.body_arena) {
+        s_ahead_done (ctx.ahead, ctx.body_arena);
+        ctx.body_arena = NULL;
+    }
     s_ahead_destroy (&ctx.ahead);
     wes_ast_doc_destroy (&outline);
     s_ctx_free (&ctx);
@@ -1161,21 +1047,46 @@ s_outline (const char *path, wes_diag_t *diag, bool *whole, bool skim)
     return outline;
 }
 
+/*  s_load_body from the read-ahead thread (streaming). */
+static const wes_ast_def_t *
+s_load_body_ahead (s_ctx_t *ctx, s_type_t *ty)
+{
+    const wes_ast_def_t *outline = ty->def;
+    if (ctx->body_arena) {
+        s_ahead_done (ctx->ahead, ctx->body_arena);
+        ctx->body_arena = NULL;
+    }
+    const wes_ast_def_t *def;
+    wes_arena_t *arena = NULL;
+    while ((def = s_ahead_next (ctx->ahead, &arena)) != NULL) {
+        if (def->loc.start.line == outline->loc.start.line
+            && def->loc.start.col == outline->loc.start.col && def->kind == outline->kind) {
+            ty->def = def;
+            ctx->body_arena = arena;
+            return outline;
+        }
+        s_ahead_done (ctx->ahead, arena);
+    }
+    //  The file changed since the first read: the whole compile says so
+    ctx->decline = true;
+    return outline;
+}
+
 /*  In a lazy compile, points ty->def at the whole definition read again
     (valid until the next call) and returns the outline to put back. */
 static const wes_ast_def_t *
 s_load_body (s_ctx_t *ctx, s_type_t *ty)
 {
     const wes_ast_def_t *outline = ty->def;
+    if (ctx->ahead && outline && s_is_big (outline)) {
+        return s_load_body_ahead (ctx, ty);
+    }
     if (!ctx->again || !outline || !s_is_big (outline)) {
         return outline;
     }
     wes_arena_reset (ctx->body);
     const wes_ast_def_t *def;
-    //  Streaming, the bodies on the way may be the builder's: skipped
-    while ((def = ctx->stream ? wes_parser_next_at (ctx->again, ctx->body, outline->loc.start)
-                              : wes_parser_next (ctx->again, ctx->body))
-           != NULL) {
+    while ((def = wes_parser_next (ctx->again, ctx->body)) != NULL) {
         if (def->loc.start.line == outline->loc.start.line
             && def->loc.start.col == outline->loc.start.col && def->kind == outline->kind) {
             ty->def = def;

@@ -24,8 +24,6 @@ typedef struct {
     wes_diag_t *diag;   /* where errors go; may be NULL */
     bool failed;        /* an error has been reported */
     bool skim;          /* skip the bodies of object, interface and input types */
-    bool want_at;       /* ... except the one of the definition starting at want */
-    wes_pos_t want;     /* (wes_parser_next_at) */
     unsigned depth;     /* current nesting of values and list types */
 } s_parser_t;
 
@@ -149,31 +147,11 @@ wes_parser_next (wes_parser_t *self, wes_arena_t *arena)
     return def;
 }
 
-const wes_ast_def_t *
-wes_parser_next_at (wes_parser_t *self, wes_arena_t *arena, wes_pos_t at)
-{
-    wes_assert (self);
-    self->p.want_at = true;
-    self->p.want = at;
-    const wes_ast_def_t *def = wes_parser_next (self, arena);
-    self->p.want_at = false;
-    return def;
-}
-
 void
 wes_parser_skip_bodies (wes_parser_t *self)
 {
     wes_assert (self);
     self->p.skim = true;
-}
-
-/*  Whether def's body is skipped rather than parsed. */
-static bool
-s_skims (const s_parser_t *p, const wes_ast_def_t *def)
-{
-    return p->skim
-           || (p->want_at
-               && (def->loc.start.line != p->want.line || def->loc.start.col != p->want.col));
 }
 
 /*  Skips the body that opens at the current '{' (the parser skims). */
@@ -1223,7 +1201,7 @@ s_parse_definition_body (s_parser_t *p, wes_ast_def_t *def, const char *keyword)
     case WES_DEF_OBJECT:
     case WES_DEF_INTERFACE:
         if (p->tok.kind == WES_TOK_LBRACE) {
-            return s_skims (p, def) ? s_skip_body (p, def) : s_parse_fields (p, def, &ctx);
+            return p->skim ? s_skip_body (p, def) : s_parse_fields (p, def, &ctx);
         }
         if (def->extend && !has_more) {
             s_expected (p, "'implements', a directive or '{' after 'extend %s %s'", keyword, clip);
@@ -1254,7 +1232,7 @@ s_parse_definition_body (s_parser_t *p, wes_ast_def_t *def, const char *keyword)
         return true;
     case WES_DEF_INPUT:
         if (p->tok.kind == WES_TOK_LBRACE) {
-            return s_skims (p, def) ? s_skip_body (p, def) : s_parse_input_fields (p, def, &ctx);
+            return p->skim ? s_skip_body (p, def) : s_parse_input_fields (p, def, &ctx);
         }
         if (def->extend && !has_more) {
             s_expected (p, "a directive or '{' after 'extend input %s'", clip);

@@ -38,11 +38,6 @@ const wes_ast_def_t *wes_parser_next (wes_parser_t *self, wes_arena_t *arena);
     with has_body set and no fields. An error inside a body goes unseen;
     for an outline of the document that a full parse follows. */
 void wes_parser_skip_bodies (wes_parser_t *self);
-/*  wes_parser_next, except that the body of an object, interface or input
-    type is skipped (as wes_parser_skip_bodies does) unless the definition
-    starts at at: for a reader that wants one definition and passes over
-    the ones before it. */
-const wes_ast_def_t *wes_parser_next_at (wes_parser_t *self, wes_arena_t *arena, wes_pos_t at);
 /*  True when a syntax error was reported into diag. */
 bool wes_parser_failed (const wes_parser_t *self);
 
