@@ -42,8 +42,9 @@ wes_type_for_scalar (const char *scalar)
     if (!scalar) {
         return NULL;
     }
+    //  Runs several times per field: the first byte rules out most names
     for (size_t i = 0; i < sizeof s_scalars / sizeof s_scalars[0]; i++) {
-        if (strcmp (s_scalars[i].scalar, scalar) == 0) {
+        if (s_scalars[i].scalar[0] == scalar[0] && strcmp (s_scalars[i].scalar, scalar) == 0) {
             return s_scalars[i].type;
         }
     }
