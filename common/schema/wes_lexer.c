@@ -13,6 +13,10 @@
 
 #include "../util/wes_limits.h"
 
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
+
 /*  Bytes read from a file at a time. Any lookahead the grammar needs is at
     most four bytes (\""" inside a block string). */
 #define S_READ_BYTES 16384u
@@ -508,11 +512,49 @@ wes_lexer_skip_braces (wes_lexer_t *self, wes_pos_t *end)
     wes_pos_t start = s_pos (self);
     size_t depth = 1;
     for (;;) {
+        //  Plain bytes and \n line ends in one go (\r and the rest below),
+        //  sixteen at a time where SSE2 is there
         const unsigned char *run = self->cur;
-        while (run < self->end && !stop[*run]) {
-            run++;
+        const unsigned char *line_start = NULL;
+        uint32_t lines = 0;
+        while (run < self->end) {
+#ifdef __SSE2__
+            if (self->end - run >= 16) {
+                __m128i v = _mm_loadu_si128 ((const __m128i *) (const void *) run);
+                __m128i hit = _mm_or_si128 (
+                    _mm_or_si128 (_mm_cmpeq_epi8 (v, _mm_set1_epi8 ('{')),
+                                  _mm_cmpeq_epi8 (v, _mm_set1_epi8 ('}'))),
+                    _mm_or_si128 (_mm_or_si128 (_mm_cmpeq_epi8 (v, _mm_set1_epi8 ('"')),
+                                                _mm_cmpeq_epi8 (v, _mm_set1_epi8 ('#'))),
+                                  _mm_or_si128 (_mm_cmpeq_epi8 (v, _mm_set1_epi8 ('\n')),
+                                                _mm_cmpeq_epi8 (v, _mm_set1_epi8 ('\r')))));
+                unsigned mask = (unsigned) _mm_movemask_epi8 (hit);
+                if (mask == 0) {
+                    run += 16;
+                    continue;
+                }
+                run += __builtin_ctz (mask); /* the first byte that is not plain */
+            }
+#endif
+            if (!stop[*run]) {
+                run++;
+            }
+            else if (*run == '\n') {
+                lines++;
+                line_start = ++run;
+            }
+            else {
+                break;
+            }
         }
-        s_skip (self, (size_t) (run - self->cur));
+        if (lines > 0) {
+            self->line += lines;
+            self->col = 1 + (uint32_t) (run - line_start);
+            self->cur = run;
+        }
+        else {
+            s_skip (self, (size_t) (run - self->cur));
+        }
         int c = s_peek (self, 0);
         if (c < 0) {
             return s_fail (self, start, "unterminated '{', found end of file");
