@@ -1361,40 +1361,44 @@ static const s_dir_spec_t *
 s_spec_for (const char *name)
 {
     /*  Runs for every directive of the schema: the name without "wes_"
-        points at one or two specs, and the spec's own names decide. */
+        is looked up among the keys that start with its first byte; each
+        key says whether it may be written with "wes_", without, or both.
+        (test_compile's directive test checks every name of s_dirs.) */
+    enum { S_BARE = 1, S_WES = 2, S_BOTH = 3 };
     static const struct {
         const char *key; /* a name without "wes_" */
         s_dir_id_t id;
+        unsigned forms;  /* S_BARE, S_WES */
     } keys[] = {
-        {"table", S_DIR_TABLE},     {"tenant", S_DIR_TENANT},         {"column", S_DIR_COLUMN},
-        {"check", S_DIR_CHECK},     {"pk", S_DIR_PK},                 {"primaryKey", S_DIR_PK},
-        {"fk", S_DIR_FK},           {"foreignKey", S_DIR_FK},         {"unique", S_DIR_UNIQUE},
-        {"index", S_DIR_INDEX},     {"default", S_DIR_DEFAULT},       {"rls", S_DIR_RLS},
-        {"renamedFrom", S_DIR_RENAMED}, {"hasMany", S_DIR_HAS_MANY}, {"hasOne", S_DIR_HAS_ONE},
-        {"belongsTo", S_DIR_BELONGS_TO},
+        {"table", S_DIR_TABLE, S_BOTH},       {"tenant", S_DIR_TENANT, S_BOTH},
+        {"column", S_DIR_COLUMN, S_WES},      {"check", S_DIR_CHECK, S_BOTH},
+        {"pk", S_DIR_PK, S_BOTH},             {"primaryKey", S_DIR_PK, S_BARE},
+        {"fk", S_DIR_FK, S_BOTH},             {"foreignKey", S_DIR_FK, S_BARE},
+        {"unique", S_DIR_UNIQUE, S_BOTH},     {"index", S_DIR_INDEX, S_BOTH},
+        {"default", S_DIR_DEFAULT, S_BOTH},   {"rls", S_DIR_RLS, S_BOTH},
+        {"renamedFrom", S_DIR_RENAMED, S_WES}, {"hasMany", S_DIR_HAS_MANY, S_BOTH},
+        {"hasOne", S_DIR_HAS_ONE, S_BOTH},    {"belongsTo", S_DIR_BELONGS_TO, S_BOTH},
     };
     //  Where each first byte's keys start in keys (they are grouped)
     static const unsigned char first[256] = {
         ['t'] = 1, ['c'] = 3, ['p'] = 5, ['f'] = 7, ['u'] = 9, ['i'] = 10,
         ['d'] = 11, ['r'] = 12, ['h'] = 14, ['b'] = 16,
     };
-    const char *key = strncmp (name, "wes_", 4) == 0 ? name + 4 : name;
+    bool wes = name[0] == 'w' && name[1] == 'e' && name[2] == 's' && name[3] == '_';
+    const char *key = wes ? name + 4 : name;
     size_t k = first[(unsigned char) key[0]];
     if (k == 0) {
         return NULL;
     }
     for (k--; k < sizeof keys / sizeof keys[0] && keys[k].key[0] == key[0]; k++) {
-        if (strcmp (keys[k].key, key) != 0) {
-            continue;
-        }
-        const s_dir_spec_t *spec = &s_dirs[keys[k].id];
-        wes_assert (spec->id == keys[k].id);
-        for (size_t j = 0; j < 4 && spec->names[j]; j++) {
-            if (strcmp (spec->names[j], name) == 0) {
-                return spec;
+        if (strcmp (keys[k].key, key) == 0) {
+            if (!(keys[k].forms & (wes ? S_WES : S_BARE))) {
+                return NULL;
             }
+            const s_dir_spec_t *spec = &s_dirs[keys[k].id];
+            wes_assert (spec->id == keys[k].id);
+            return spec;
         }
-        return NULL;
     }
     return NULL;
 }

@@ -1132,6 +1132,65 @@ test_compile_file_reports_missing_file (void **state)
     wes_diag_destroy (&diag);
 }
 
+/*  Every name a Wesley directive answers to, with "wes_" and without where
+    both are allowed, means that directive; the spellings that are not
+    allowed (@column, @renamedFrom, @wes_primaryKey, @wes_foreignKey) are
+    unknown directives, kept as metadata. */
+static void
+test_directive_names (void **state)
+{
+    (void) state;
+    static const char *const forms[2][2] = {{"", "wes_"}, {"wes_", ""}};
+    for (int f = 0; f < 2; f++) {
+        const char *p = forms[f][0]; /* directives with both forms */
+        char sdl[2048];
+        snprintf (sdl, sizeof sdl,
+                  "type Org @%stable { id: ID! @%spk  users: [Member!]! @%shasMany }\n"
+                  "type Member @%stable @%stenant(by: \"org\") @%srls(select: \"true\")\n"
+                  "    @%sunique(fields: [\"code\"]) @%sindex(fields: [\"n\"])\n"
+                  "    @%scheck(expr: \"n > 0\") @wes_renamedFrom(name: \"person\") {\n"
+                  "  id: ID! @%s\n"
+                  "  org: ID! @%s(ref: \"Org.id\")\n"
+                  "  n: Int @%sdefault(value: 1) @wes_column(name: \"num\")\n"
+                  "  code: String @%sunique @%sindex @%scheck(expr: \"code <> ''\")\n"
+                  "  profile: Profile @%shasOne\n"
+                  "  home: Org @%sbelongsTo\n"
+                  "}\n"
+                  "type Profile @%stable { id: ID! @%spk  member: ID! @%sfk(ref: \"Member.id\") }\n",
+                  p, p, p, p, p, p, p, p, p, f == 0 ? "primaryKey" : "wes_pk",
+                  f == 0 ? "foreignKey" : "wes_fk", p, p, p, p, p, p, p, p, p);
+        wes_diag_t *diag = NULL;
+        wes_model_t *m = s_compile_ok (sdl, &diag);
+        s_expect_counts (diag, 0, 0);
+        wes_table_t *t = wes_model_find_table (m, "member");
+        assert_non_null (t);
+        assert_string_equal (t->tenant_column, "org");
+        assert_string_equal (t->renamed_from, "person");
+        assert_true (t->n_policies >= 2); /* the tenant's and the select policy */
+        assert_non_null (s_col (t, "num"));
+        assert_string_equal (s_col (t, "num")->default_expr, "1");
+        assert_non_null (wes_table_primary_key (t));
+        assert_int_equal (wes_model_table_count (m), 3);
+        wes_model_destroy (&m);
+        wes_diag_destroy (&diag);
+    }
+    wes_diag_t *diag = NULL;
+    wes_model_t *m = s_compile_ok (
+        "type A @wes_table {\n"
+        "  id: ID! @wes_pk\n"
+        "  b: Int @column(name: \"x\") @renamedFrom(name: \"y\")\n"
+        "  c: Int @wes_primaryKey @wes_foreignKey(ref: \"A.id\")\n"
+        "}\n",
+        &diag);
+    s_expect_counts (diag, 0, 4);
+    s_expect (diag, WES_DIAG_WARNING, 3, 10, "unknown directive @column");
+    s_expect (diag, WES_DIAG_WARNING, 3, 29, "unknown directive @renamedFrom");
+    s_expect (diag, WES_DIAG_WARNING, 4, 10, "unknown directive @wes_primaryKey");
+    s_expect (diag, WES_DIAG_WARNING, 4, 26, "unknown directive @wes_foreignKey");
+    wes_model_destroy (&m);
+    wes_diag_destroy (&diag);
+}
+
 int
 main (void)
 {
@@ -1155,6 +1214,7 @@ main (void)
         cmocka_unit_test (test_errors_not_repeated_for_refused_columns),
         cmocka_unit_test (test_property_order_never_changes_hash),
         cmocka_unit_test (test_compile_file_reports_missing_file),
+        cmocka_unit_test (test_directive_names),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);
 }
