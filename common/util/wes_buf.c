@@ -66,15 +66,20 @@ wes_buf_puts (wes_buf_t *self, const char *s)
 void
 wes_buf_printf (wes_buf_t *self, const char *fmt, ...)
 {
+    //  Formatted straight into the room there is; formatted again only
+    //  when it did not fit
     va_list ap;
     va_start (ap, fmt);
     va_list ap2;
     va_copy (ap2, ap);
-    int n = vsnprintf (NULL, 0, fmt, ap);
+    size_t room = self->capacity - self->len;
+    int n = vsnprintf (self->data + self->len, room, fmt, ap);
     va_end (ap);
     wes_assert (n >= 0);
-    s_reserve (self, (size_t) n);
-    vsnprintf (self->data + self->len, (size_t) n + 1, fmt, ap2);
+    if ((size_t) n >= room) {
+        s_reserve (self, (size_t) n);
+        vsnprintf (self->data + self->len, (size_t) n + 1, fmt, ap2);
+    }
     va_end (ap2);
     self->len += (size_t) n;
 }
