@@ -476,21 +476,23 @@ s_put (wes_jsonw_t *self, const char *data, size_t len)
 static inline size_t
 s_plain_len (const char *s)
 {
+    //  0x20 to 0x7E but '"' (0x22) and '\\' (0x5C); NUL ends the string
     static const unsigned char plain[256] = {
 #define S_8(c) [c] = 1, [c + 1] = 1, [c + 2] = 1, [c + 3] = 1, [c + 4] = 1, [c + 5] = 1, \
                    [c + 6] = 1, [c + 7] = 1
-        S_8 (0x20), S_8 (0x28), S_8 (0x30), S_8 (0x38), S_8 (0x40), S_8 (0x48), S_8 (0x50),
-        S_8 (0x58), S_8 (0x60), S_8 (0x68), S_8 (0x70), [0x78] = 1, [0x79] = 1, [0x7A] = 1,
+        [0x20] = 1, [0x21] = 1, [0x23] = 1, [0x24] = 1, [0x25] = 1, [0x26] = 1, [0x27] = 1,
+        S_8 (0x28), S_8 (0x30), S_8 (0x38), S_8 (0x40), S_8 (0x48), S_8 (0x50),
+        [0x58] = 1, [0x59] = 1, [0x5A] = 1, [0x5B] = 1, [0x5D] = 1, [0x5E] = 1, [0x5F] = 1,
+        S_8 (0x60), S_8 (0x68), S_8 (0x70), [0x78] = 1, [0x79] = 1, [0x7A] = 1,
         [0x7B] = 1, [0x7C] = 1, [0x7D] = 1, [0x7E] = 1,
 #undef S_8
     };
     size_t len = 0;
-    for (unsigned char c; (c = (unsigned char) s[len]) != '\0'; len++) {
-        if (!plain[c] || c == '"' || c == '\\') {
-            return SIZE_MAX;
-        }
+    unsigned char c;
+    while (plain[c = (unsigned char) s[len]]) {
+        len++;
     }
-    return len;
+    return c == '\0' ? len : SIZE_MAX;
 }
 
 /*  '"', len bytes of s, '"', then tail: a plain string (s_plain_len) as

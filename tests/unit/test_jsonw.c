@@ -280,6 +280,52 @@ test_writer_layout (void **state)
     wes_buf_destroy (&buf);
 }
 
+/*  Every byte inside a string, as a value (each form) and as a key: the
+    writer's bytes are jansson's (the plain fast path must not take a byte
+    jansson escapes or refuses). */
+static void
+test_every_byte (void **state)
+{
+    (void)state;
+    for (int b = 1; b < 256; b++) {
+        char str[4] = {'a', (char)b, 'z', '\0'};
+        for (size_t indent = 0; indent <= 2; indent += 2) {
+            wes_buf_t *buf = wes_buf_new ();
+            wes_jsonw_t *w = wes_jsonw_new (indent, s_to_buf, buf);
+            json_t *tree = json_object ();
+            json_t *arr = json_array ();
+            wes_jsonw_object_begin (w);
+            bool key_ok = wes_jsonw_key_stable (w, str);
+            if (key_ok) {
+                wes_jsonw_int (w, 1);
+                assert_int_equal (json_object_set_new (tree, str, json_integer (1)), 0);
+            }
+            else {
+                assert_int_not_equal (json_object_set_new (tree, str, json_integer (1)), 0);
+            }
+            assert_true (wes_jsonw_key_stable (w, "v"));
+            wes_jsonw_array_begin (w);
+            wes_jsonw_string (w, str);
+            wes_jsonw_string_stable (w, str);
+            json_array_append_new (arr, wes_json_string_lossy (str));
+            json_array_append_new (arr, wes_json_string_lossy (str));
+            wes_jsonw_array_end (w);
+            json_object_set_new (tree, "v", arr);
+            wes_jsonw_object_end (w);
+            assert_int_equal (wes_jsonw_flush (w), 0);
+            wes_jsonw_destroy (&w);
+            char *want =
+                json_dumps (tree, (indent ? JSON_INDENT (indent) : JSON_COMPACT) | JSON_SORT_KEYS);
+            if (strcmp (wes_buf_data (buf), want) != 0) {
+                fail_msg ("byte 0x%02X: want %s, got %s", (unsigned)b, want, wes_buf_data (buf));
+            }
+            free (want);
+            json_decref (tree);
+            wes_buf_destroy (&buf);
+        }
+    }
+}
+
 int
 main (void)
 {
@@ -287,6 +333,7 @@ main (void)
         cmocka_unit_test (test_examples_stream_like_jansson),
         cmocka_unit_test (test_awkward_model_streams_like_jansson),
         cmocka_unit_test (test_writer_layout),
+        cmocka_unit_test (test_every_byte),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);
 }
