@@ -11,6 +11,8 @@ void wes_buf_destroy (wes_buf_t **self_p);
 
 void wes_buf_append (wes_buf_t *self, const char *data, size_t len);
 void wes_buf_puts (wes_buf_t *self, const char *s);
+/*  wes_buf_puts of a string literal, its length known at compile time. */
+#define wes_buf_lit(self, lit) wes_buf_append ((self), "" lit, sizeof (lit) - 1)
 void wes_buf_printf (wes_buf_t *self, const char *fmt, ...)
     __attribute__ ((format (printf, 2, 3)));
 /*  Appends s as a double-quoted SQL identifier ("a""b"). */
