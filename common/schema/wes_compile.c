@@ -3463,14 +3463,14 @@ s_is_unique_column (const wes_table_t *t, const wes_column_t *col)
     for (size_t i = 0; i < t->n_constraints; i++) {
         const wes_constraint_t *c = t->constraints[i];
         if ((c->kind == WES_CON_PRIMARY || c->kind == WES_CON_UNIQUE) && c->n_columns == 1
-            && strcmp (c->columns[0], col->name) == 0) {
+            && wes_model_str_eq (c->columns[0], col->name)) {
             return true;
         }
     }
     for (size_t i = 0; i < t->n_indexes; i++) {
         const wes_index_t *ix = t->indexes[i];
         if (ix->unique && !ix->where && ix->n_columns == 1
-            && strcmp (ix->columns[0], col->name) == 0) {
+            && wes_model_str_eq (ix->columns[0], col->name)) {
             return true;
         }
     }

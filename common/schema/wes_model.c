@@ -160,13 +160,16 @@ wes_column_t *
 wes_table_add_column (wes_table_t *t, const char *name, const char *type)
 {
     wes_assert (t && name && type);
-    if (wes_table_find_column (t, name)) {
-        return NULL;
-    }
     wes_model_t *self = s_owner (t);
+    char *iname = s_intern (self, name);
+    for (size_t i = 0; i < t->n_columns; i++) {
+        if (wes_model_str_eq (t->columns[i]->name, iname)) {
+            return NULL;
+        }
+    }
     /*  No builder takes a column: it needs no owner header. */
     wes_column_t *c = wes_arena_alloc (self->arena, sizeof (wes_column_t));
-    c->name = s_intern (self, name);
+    c->name = iname;
     c->type = s_intern (self, type);
     c->ordinal = (int)t->n_columns;
     t->columns = s_grow (self, t->columns, t->n_columns, sizeof (wes_column_t *));
@@ -923,6 +926,19 @@ s_intern (wes_model_t *self, const char *s)
     self->str_hashes[i] = h;
     self->n_strs++;
     return block + 1;
+}
+
+bool
+wes_model_str_eq (const char *a, const char *b)
+{
+    if (a == b) {
+        return true;
+    }
+    //  Two shared copies are one string only at one address
+    if ((unsigned char) a[-1] == S_TAG_ARENA && (unsigned char) b[-1] == S_TAG_ARENA) {
+        return false;
+    }
+    return strcmp (a, b) == 0;
 }
 
 /*  Frees s when wes_model_set_str allocated it (the arena keeps the rest). */

@@ -160,6 +160,10 @@ void wes_model_set_str (char **field, const char *value);
 /*  The same for a record of self, with a copy shared by equal strings of
     the model (what the compiler uses: far less memory for big schemas). */
 void wes_model_put_str (wes_model_t *self, char **field, const char *value);
+/*  Whether a and b, two strings of one model, are equal: the model's shared
+    copies (wes_model_put_str and the adders) are compared by address, any
+    other by strcmp. */
+bool wes_model_str_eq (const char *a, const char *b);
 /*  Sets a record's directives (a column's or table's field) from a JSON
     object, taking value's reference; NULL or an empty object means none.
     Kept as text, shared by equal values: a big schema's metadata costs its

@@ -423,6 +423,32 @@ test_directives_text (void **state)
     wes_model_destroy (&m);
 }
 
+/*  A duplicate column is refused whether the names are the model's shared
+    copies or one was set apart (wes_model_set_str), and wes_model_str_eq
+    agrees with strcmp on both kinds. */
+static void
+test_duplicate_columns_any_strings (void **state)
+{
+    (void)state;
+    wes_model_t *m = wes_model_new ();
+    wes_table_t *t = wes_model_add_table (m, "t");
+    wes_column_t *a = wes_table_add_column (t, "a", "integer");
+    wes_column_t *b = wes_table_add_column (t, "b", "integer");
+    assert_non_null (a);
+    assert_non_null (b);
+    assert_null (wes_table_add_column (t, "a", "text"));
+    wes_model_set_str (&b->name, "renamed"); /* a copy of its own */
+    assert_null (wes_table_add_column (t, "renamed", "text"));
+    assert_non_null (wes_table_add_column (t, "b", "text")); /* free again */
+    wes_constraint_t *c = wes_table_add_constraint (t, WES_CON_UNIQUE, "u");
+    wes_constraint_add_column (c, "renamed");
+    assert_true (wes_model_str_eq (c->columns[0], b->name));
+    assert_true (wes_model_str_eq (a->name, a->name));
+    assert_false (wes_model_str_eq (c->columns[0], a->name));
+    assert_false (wes_model_str_eq (a->name, b->name));
+    wes_model_destroy (&m);
+}
+
 int
 main (void)
 {
@@ -436,6 +462,7 @@ main (void)
         cmocka_unit_test (test_find_after_many_tables),
         cmocka_unit_test (test_enum_names),
         cmocka_unit_test (test_directives_text),
+        cmocka_unit_test (test_duplicate_columns_any_strings),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);
 }
