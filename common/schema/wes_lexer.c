@@ -343,6 +343,23 @@ s_utf8_at (wes_lexer_t *self, size_t k, uint32_t *cp_out)
     return n;
 }
 
+/*  Inside a block string, what starts at cur (c is its first byte): the
+    closing """, an escaped \""" (three quotes of the value), or neither.
+    The lexer and wes_lexer_skip_braces must agree on it. */
+typedef enum { S_BLOCK_OTHER, S_BLOCK_CLOSE, S_BLOCK_ESCAPED_QUOTES } s_block_mark_t;
+
+static s_block_mark_t
+s_block_mark (wes_lexer_t *self, int c)
+{
+    if (c == '"' && s_peek (self, 1) == '"' && s_peek (self, 2) == '"') {
+        return S_BLOCK_CLOSE;
+    }
+    if (c == '\\' && s_peek (self, 1) == '"' && s_peek (self, 2) == '"' && s_peek (self, 3) == '"') {
+        return S_BLOCK_ESCAPED_QUOTES;
+    }
+    return S_BLOCK_OTHER;
+}
+
 int
 wes_lexer_next (wes_lexer_t *self, wes_token_t *token)
 {
@@ -589,12 +606,12 @@ wes_lexer_skip_braces (wes_lexer_t *self, wes_pos_t *end)
                 if (c < 0) {
                     return s_fail (self, opened, "unterminated block string, found end of file");
                 }
-                if (c == '"' && s_peek (self, 1) == '"' && s_peek (self, 2) == '"') {
+                s_block_mark_t mark = s_block_mark (self, c);
+                if (mark == S_BLOCK_CLOSE) {
                     s_skip (self, 3);
                     break;
                 }
-                if (c == '\\' && s_peek (self, 1) == '"' && s_peek (self, 2) == '"'
-                    && s_peek (self, 3) == '"') {
+                if (mark == S_BLOCK_ESCAPED_QUOTES) {
                     s_skip (self, 4);
                 }
                 else if (c == '\n' || c == '\r') {
@@ -1048,12 +1065,12 @@ s_lex_block_string (wes_lexer_t *self, wes_token_t *token, wes_pos_t start)
         if (c < 0) {
             return s_fail (self, start, "unterminated block string, found end of file");
         }
-        if (c == '"' && s_peek (self, 1) == '"' && s_peek (self, 2) == '"') {
+        s_block_mark_t mark = s_block_mark (self, c);
+        if (mark == S_BLOCK_CLOSE) {
             s_skip (self, 3);
             break;
         }
-        if (c == '\\' && s_peek (self, 1) == '"' && s_peek (self, 2) == '"'
-            && s_peek (self, 3) == '"') {
+        if (mark == S_BLOCK_ESCAPED_QUOTES) {
             for (int i = 0; i < 3; i++) {
                 if (s_push (self, '"', start) != 0) {
                     return -1;
