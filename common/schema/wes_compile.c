@@ -323,19 +323,6 @@ static const s_sumcol_t *s_summary_find (const s_type_t *ty, const char *field);
 static void s_new_table (s_ctx_t *ctx, s_type_t *ty);
 static bool s_is_unique_column (const wes_table_t *t, const wes_column_t *col);
 
-/*  Frees a context's reused buffers and caches (the builder's context
-    has its own). */
-static void
-s_ctx_free_scratch (s_ctx_t *ctx)
-{
-    wes_buf_destroy (&ctx->typebuf);
-    wes_buf_destroy (&ctx->defbuf);
-    wes_buf_destroy (&ctx->arraybuf);
-    s_map_free (&ctx->field_names);
-    s_map_free (&ctx->typecache);
-    wes_arena_destroy (&ctx->cachearena);
-}
-
 /*  Frees what a compile context holds (not its model or diag). */
 static void
 s_ctx_free (s_ctx_t *ctx)
@@ -360,7 +347,12 @@ s_ctx_free (s_ctx_t *ctx)
     wes_parser_destroy (&ctx->again);
     wes_arena_destroy (&ctx->body);
     wes_arena_destroy (&ctx->keep);
-    s_ctx_free_scratch (ctx);
+    wes_buf_destroy (&ctx->typebuf);
+    wes_buf_destroy (&ctx->defbuf);
+    wes_buf_destroy (&ctx->arraybuf);
+    s_map_free (&ctx->field_names);
+    s_map_free (&ctx->typecache);
+    wes_arena_destroy (&ctx->cachearena);
 }
 
 wes_model_t *
@@ -790,35 +782,18 @@ s_stream_drain (s_ctx_t *ctx, bool end)
     ctx->n_waiting = kept;
 }
 
-/*  Builds the table of type ty, whose definition is body, into a model of
-    its own; *table is the table. ty itself is left alone (the builder
-    thread does this while the compiling thread reads the types): its
-    foreign keys point at it, and the caller sets ty->table. */
-static s_tstate_t *
-s_stream_build (s_ctx_t *ctx, s_type_t *ty, const wes_ast_def_t *body, wes_table_t **table)
+/*  Builds the table of type ty (its definition loaded) into a model of
+    its own, keeps its summary, and hands it over when it can. */
+static void
+s_stream_table (s_ctx_t *ctx, s_type_t *ty)
 {
     s_tstate_t *ts = wes_new (s_tstate_t);
     ts->type = ty;
     ts->scratch = wes_model_new ();
-    s_type_t shadow = *ty;
-    shadow.def = body;
     s_tstate_enter (ctx, ts);
-    s_new_table (ctx, &shadow);
-    s_build_table (ctx, &shadow);
+    s_new_table (ctx, ty);
+    s_build_table (ctx, ty);
     s_tstate_leave (ctx, ts);
-    for (size_t i = 0; i < ts->n_fks; i++) {
-        ts->fks[i].type = ty;
-    }
-    *table = shadow.table;
-    return ts;
-}
-
-/*  Keeps the summary of ty's table, built in ts, and hands it over when
-    it can. */
-static void
-s_stream_keep (s_ctx_t *ctx, s_type_t *ty, s_tstate_t *ts, wes_table_t *table)
-{
-    ty->table = table;
     s_summarize (ctx, ty);
     if (ctx->n_waiting == ctx->cap_waiting) {
         ctx->cap_waiting = ctx->cap_waiting ? ctx->cap_waiting * 2 : 16;
@@ -900,18 +875,16 @@ wes_compile_file_stream (const char *path, const wes_compile_sink_t *sink, wes_d
             break;
         }
         s_type_t *ty = ctx.types[i];
-        bool table = ty->is_table && ty->named;
-        if (table) {
-            const wes_ast_def_t *shell = s_load_body (&ctx, ty);
-            if (!ctx.decline) {
-                wes_table_t *t = NULL;
-                s_tstate_t *ts = s_stream_build (&ctx, ty, ty->def, &t);
+        if (ty->is_table) {
+            if (ty->named) {
+                const wes_ast_def_t *shell = s_load_body (&ctx, ty);
+                if (!ctx.decline) {
+                    s_stream_table (&ctx, ty);
+                }
                 ty->def = shell;
-                s_stream_keep (&ctx, ty, ts, t);
             }
-            ty->def = shell;
         }
-        else if (!ty->is_table && ty->def && ty->kind != WES_DEF_ENUM) {
+        else if (ty->def && ty->kind != WES_DEF_ENUM) {
             const wes_ast_def_t *shell = s_load_body (&ctx, ty);
             if (!ctx.decline) {
                 s_scan_other (&ctx, ty);
@@ -1402,7 +1375,6 @@ s_spec_for (const char *name)
     }
     return NULL;
 }
-
 
 static const s_arg_spec_t *
 s_arg_spec (const s_dir_spec_t *spec, const char *name)
@@ -2477,15 +2449,8 @@ s_pending_new (s_ctx_t *ctx, wes_table_t *t, const char *given, const char *labe
 static void
 s_tmp_name (char out[24], size_t n)
 {
-    char digits[21];
-    size_t k = sizeof digits;
-    do {
-        digits[--k] = (char) ('0' + n % 10);
-        n /= 10;
-    } while (n > 0);
     out[0] = '\x01';
-    memcpy (out + 1, digits + k, sizeof digits - k);
-    out[1 + sizeof digits - k] = '\0';
+    s_lltoa (out + 1, (long long) n);
 }
 
 /*  A constraint under a temporary name, unique within the table, settled
@@ -3359,14 +3324,13 @@ s_build_table (s_ctx_t *ctx, s_type_t *ty)
     size_t n_pk = 0;
     s_map_t *field_names = &ctx->field_names;
     field_names->borrowed = true; /* the field names of the AST, alive while we build */
-    s_map_clear (field_names);
     for (size_t i = 0; i <= ty->n_exts; i++) {
         const wes_ast_def_t *def = i == 0 ? ty->def : ty->exts[i - 1];
         for (const wes_ast_field_t *f = def->fields; f; f = f->next) {
             s_table_field (ctx, ty, f, &pk, &n_pk, field_names);
         }
     }
-    s_map_clear (field_names);
+    s_map_clear (field_names); /* empty for the next table: its keys are this AST's */
 
     if (n_pk == 0) {
         s_err (ctx, ty->def->name.loc,

@@ -17,7 +17,7 @@ void *wes_arena_alloc (wes_arena_t *self, size_t size);
 void *wes_arena_alloc_bytes (wes_arena_t *self, size_t size);
 /*  Copies n bytes and adds a NUL (byte-aligned: strings pack tightly). */
 char *wes_arena_strndup (wes_arena_t *self, const char *s, size_t n);
-/*  Forgets every allocation (keeps one block for reuse). */
+/*  Forgets every allocation (keeps the blocks of the usual size for reuse). */
 void wes_arena_reset (wes_arena_t *self);
 /*  Bytes handed out so far and bytes reserved from the system. */
 size_t wes_arena_used (const wes_arena_t *self);
