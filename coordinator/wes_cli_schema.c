@@ -133,10 +133,11 @@ s_sink_begin (void *arg, const wes_model_t *enums, size_t n_tables, const char *
 }
 
 static int
-s_sink_table (void *arg, const wes_model_t *enums, wes_model_t **table_model)
+s_sink_table (void *arg, size_t lane, const wes_model_t *enums, wes_model_t **table_model)
 {
     (void) enums;
-    return wes_outputs_give (((s_stream_t *) arg)->outputs, table_model);
+    return wes_outputs_table (((s_stream_t *) arg)->outputs, lane,
+                              wes_model_table (*table_model, 0));
 }
 
 static int
@@ -145,8 +146,7 @@ s_sink_end (void *arg, const wes_model_t *enums, bool complete)
     (void) enums;
     s_stream_t *st = arg;
     if (!complete) {
-        wes_outputs_cancel (st->outputs);
-        return 0;
+        return 0; /* the spools go with the outputs */
     }
     return wes_outputs_finish (st->outputs, st->hash);
 }
@@ -159,9 +159,8 @@ static int
 s_compile_stream (const char *path, const char *dir, wes_diag_t *diag)
 {
     s_stream_t st = {wes_outputs_new (dir), 0, ""};
-    //  A hash renders little: the second core reads the file ahead; the
-    //  three files keep it busy rendering
-    wes_compile_sink_t sink = {s_sink_begin, s_sink_table, s_sink_end, &st, dir == NULL};
+    //  A lane per core, each building and rendering its stretch of tables
+    wes_compile_sink_t sink = {s_sink_begin, s_sink_table, s_sink_end, &st, 0, 0};
     int rc = wes_compile_file_stream (path, &sink, diag);
     if (rc == 0 && dir && wes_outputs_commit (st.outputs) != 0) {
         rc = -1;
@@ -277,7 +276,7 @@ wes_cli_write_outputs (const wes_model_t *model, const char *hash, const char *d
     wes_outputs_t *outputs = wes_outputs_new (dir);
     int rc = wes_outputs_begin (outputs, model, n, sql, gql);
     for (size_t i = 0; i < n && rc == 0; i++) {
-        rc = wes_outputs_table (outputs, wes_model_table (model, i));
+        rc = wes_outputs_table (outputs, 0, wes_model_table (model, i));
     }
     char written[65];
     if (rc == 0) {

@@ -625,6 +625,7 @@ wes_ast_def_copy (const wes_ast_def_t *def, wes_arena_t *arena, bool with_body)
     d->extend = def->extend;
     d->loc = def->loc;
     d->keyword = def->keyword;
+    d->offset = def->offset;
     d->has_body = def->has_body;
     d->repeatable = def->repeatable;
     d->description = def->description ? s_copy_one_value (a, def->description) : NULL;

@@ -159,6 +159,9 @@ typedef struct wes_ast_def {
         any description): the inner node of libgraphqlparser's
         TypeExtensionDefinition starts there. */
     wes_pos_t keyword;
+    /*  The byte offset of its first byte (its description's, if any) in
+        the input: a parser may go there (wes_parser_seek). */
+    size_t offset;
 } wes_ast_def_t;
 
 typedef struct wes_ast_doc wes_ast_doc_t;

@@ -9,10 +9,14 @@
 #include <errno.h>
 #include <pthread.h>
 #include <stdarg.h>
+#include <stdatomic.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "../util/wes_arena.h"
 #include "../util/wes_buf.h"
@@ -21,6 +25,9 @@
 #include "wes_names.h"
 #include "wes_parser.h"
 #include "wes_types.h"
+
+/*  Bytes of the arena blocks of one table's pending names (streaming). */
+#define S_TABLE_NAMES_BLOCK 1024u
 
 /*  Bytes of a field's metadata written as text directly (s_meta_text). */
 #define S_META_TEXT_BYTES 1024
@@ -180,6 +187,9 @@ typedef struct {
     wes_enum_t *enm;                      /* the model's enum */
     const wes_ast_directive_t *table_dir; /* the @wes_table directive */
     bool named;                           /* a table or enum whose name was taken */
+    size_t index;                         /* its place in the context's types */
+    size_t offset;                        /* its definition's byte offset (0: built in) */
+    bool defined;                         /* has a definition (not a built-in scalar) */
     bool summarized;                      /* streaming: built, sum filled */
     struct s_sumcol *sum;                 /* streaming: its unique columns (FK targets) */
     size_t n_sum;                         /* entries in sum */
@@ -252,8 +262,6 @@ typedef struct {
     s_fk_t *fks;           /* foreign keys to check */
     size_t n_fks;          /* fks */
     wes_parser_t *again;   /* lazy compile: the file read a second time, or NULL */
-    struct s_ahead *ahead; /* streaming: the second read, on a thread of its own */
-    wes_arena_t *body_arena; /* streaming: the arena of the definition loaded */
     wes_arena_t *body;     /* lazy compile: the definition read again */
     wes_arena_t *keep;     /* lazy compile: AST kept past its definition (foreign keys) */
     const char *path;      /* lazy compile: the file */
@@ -277,6 +285,11 @@ typedef struct {
     size_t relset_n;                 /* hashes held */
     s_map_t sumstr;                  /* summary strings, interned */
     wes_arena_t *sumarena;           /* their bytes, and the summaries */
+    struct s_share *share;           /* with lanes: what they share, or NULL */
+    size_t lane;                     /* this context's lane (0 without lanes) */
+    size_t off_lo, off_hi;           /* the lane's stretch: definitions at these byte offsets */
+    bool begun;                      /* the sink's begin was called */
+    bool borrowed;                   /* the types, their maps and enums are lane 0's */
 } s_ctx_t;
 
 /*  Streaming: a table built and not yet handed over, with what its
@@ -289,6 +302,7 @@ typedef struct s_tstate {
     wes_arena_t *names;    /* their strings */
     s_fk_t *fks;           /* its foreign keys */
     size_t n_fks;
+    s_type_t *blocked;     /* the referenced table it last found not built, or NULL */
 } s_tstate_t;
 
 static void s_err (s_ctx_t *ctx, wes_loc_t loc, const char *fmt, ...)
@@ -316,10 +330,11 @@ static void s_owner_text (char *out, size_t size, const char *what, const char *
                           const char *name);
 static wes_ast_doc_t *s_outline (const char *path, wes_diag_t *diag, bool *whole, bool skim);
 static const wes_ast_def_t *s_load_body (s_ctx_t *ctx, s_type_t *ty);
-static const wes_ast_def_t *s_load_body_ahead (s_ctx_t *ctx, s_type_t *ty);
+static bool s_is_big (const wes_ast_def_t *def);
 static const char *s_def_kind_name (wes_def_kind_t k);
 static const s_dir_spec_t *s_spec_for (const char *name);
-static const s_sumcol_t *s_summary_find (const s_type_t *ty, const char *field);
+static const s_sumcol_t *s_summary_find (const s_ctx_t *ctx, const s_type_t *ty,
+                                        const char *field);
 static void s_new_table (s_ctx_t *ctx, s_type_t *ty);
 static bool s_is_unique_column (const wes_table_t *t, const wes_column_t *col);
 
@@ -327,21 +342,23 @@ static bool s_is_unique_column (const wes_table_t *t, const wes_column_t *col);
 static void
 s_ctx_free (s_ctx_t *ctx)
 {
-    for (size_t i = 0; i < ctx->n_types; i++) {
-        free (ctx->types[i]->exts);
-        free (ctx->types[i]->sql_name);
-        free (ctx->types[i]);
+    if (!ctx->borrowed) {
+        for (size_t i = 0; i < ctx->n_types; i++) {
+            free (ctx->types[i]->exts);
+            free (ctx->types[i]->sql_name);
+            free (ctx->types[i]);
+        }
+        free (ctx->types);
+        s_map_free (&ctx->type_map);
+        s_map_free (&ctx->declared);
+        s_map_free (&ctx->table_names);
+        s_map_free (&ctx->enum_names);
+        s_map_free (&ctx->relnames);
     }
-    free (ctx->types);
     free (ctx->pending);
     wes_arena_destroy (&ctx->names);
     free (ctx->fks);
     free (ctx->relset);
-    s_map_free (&ctx->type_map);
-    s_map_free (&ctx->declared);
-    s_map_free (&ctx->table_names);
-    s_map_free (&ctx->enum_names);
-    s_map_free (&ctx->relnames);
     s_map_free (&ctx->sumstr);
     wes_arena_destroy (&ctx->sumarena);
     wes_parser_destroy (&ctx->again);
@@ -462,162 +479,109 @@ wes_compile_file (const char *path, wes_diag_t *diag)
 /* ---------------------------------------------------------------------- */
 /*  Streaming: one table at a time                                         */
 
-/*  Streaming: the file's second read runs ahead on a thread of its own,
-    a few definitions in advance, each in an arena of its own (recycled:
-    the reader allocates and resets them, so no memory crosses threads
-    the other way). */
-#define S_AHEAD 16
+/*  Streaming lanes: a file of at least this many bytes per lane is worth
+    a thread of its own. */
+#define S_LANE_MIN_BYTES (256u * 1024u)
+/*  Streaming lanes take the document in stretches of about this many
+    bytes, the next one free each time: the lanes stay equally busy, and
+    a table that waits for one another lane builds waits about as long as
+    a stretch takes. */
+#define S_STRETCH_BYTES (96u * 1024u)
 
+/*  A table's summary as one lane publishes it for the others: written
+    once, before ready is set (release); read after ready is seen
+    (acquire). */
 typedef struct {
-    const wes_ast_def_t *def; /* NULL: the end (or a syntax error) */
-    wes_arena_t *arena;       /* its nodes */
-} s_read_t;
+    const struct s_sumcol *sum; /* in the publishing lane's summary arena */
+    size_t n_sum;
+    atomic_bool ready;
+} s_pub_t;
 
-typedef struct s_ahead {
-    pthread_t thread;
+/*  A stretch of the document: its definitions, by byte offset. */
+typedef struct {
+    size_t lo, hi;               /* [lo, hi) */
+    const wes_ast_def_t *first;  /* its first definition (in the outline) */
+    wes_diag_t *diag;            /* what it found, once a lane took it */
+} s_stretch_t;
+
+/*  What the lanes of a streaming compile share. Each lane classifies the
+    outline with a context of its own (every lane has the same types, by
+    index), then takes stretch after stretch; what crosses lanes is only
+    this. */
+typedef struct s_share {
     pthread_mutex_t mu;
-    pthread_cond_t can_put;     /* room in ready, or stopping */
-    pthread_cond_t can_take;    /* something in ready */
-    s_read_t ready[S_AHEAD];    /* read, in document order */
-    size_t head, count;
-    wes_arena_t *spare[S_AHEAD + 2]; /* arenas the reader may reuse */
-    size_t n_spare;
-    bool stopping;              /* the consumer is gone */
-    bool waiting;               /* the reader waits for room */
-    bool hungry;                /* the consumer waits for a definition */
-    wes_parser_t *parser;       /* the reader's */
-    wes_diag_t *diag;           /* the reader's (a syntax error: the file changed) */
-} s_ahead_t;
+    pthread_cond_t cv;     /* begun, or built, or stop changed */
+    size_t n_lanes;        /* lanes */
+    s_pub_t *pubs;         /* by type index */
+    size_t n_pubs;         /* entries in pubs */
+    s_stretch_t *stretches; /* in document order */
+    size_t n_stretches;
+    atomic_size_t next;    /* the next stretch free */
+    bool begun;            /* lane 0 classified and called the sink's begin (under mu) */
+    const s_ctx_t *first;  /* then: lane 0's context (its types, maps, enums) */
+    size_t n_built;        /* lanes that found no stretch left (under mu) */
+    atomic_bool stop;      /* a lane declined, failed or met an error: all stop */
+} s_share_t;
 
-static void *
-s_ahead_run (void *arg)
-{
-    s_ahead_t *a = arg;
-    for (;;) {
-        pthread_mutex_lock (&a->mu);
-        if (a->count == S_AHEAD) {
-            //  Full: wait until half is taken (a wake-up per definition
-            //  would cost more than reading it)
-            a->waiting = true;
-            while (a->count > S_AHEAD / 2 && !a->stopping) {
-                pthread_cond_wait (&a->can_put, &a->mu);
-            }
-            a->waiting = false;
-        }
-        wes_arena_t *arena = a->n_spare ? a->spare[--a->n_spare] : NULL;
-        bool stopping = a->stopping;
-        pthread_mutex_unlock (&a->mu);
-        if (stopping) {
-            wes_arena_destroy (&arena);
-            return NULL;
-        }
-        if (arena) {
-            wes_arena_reset (arena);
-        }
-        else {
-            arena = wes_arena_new (16u * 1024u);
-        }
-        const wes_ast_def_t *def = wes_parser_next (a->parser, arena);
-        pthread_mutex_lock (&a->mu);
-        a->ready[(a->head + a->count) % S_AHEAD] = (s_read_t) {def, arena};
-        a->count++;
-        if (a->hungry) {
-            pthread_cond_signal (&a->can_take);
-        }
-        pthread_mutex_unlock (&a->mu);
-        if (!def) {
-            return NULL;
-        }
-    }
-}
-
-/*  Starts reading path again; NULL when it cannot be opened or no thread
-    can be made (the caller then reads it itself). */
-static s_ahead_t *
-s_ahead_new (const char *path)
-{
-    s_ahead_t *a = wes_new (s_ahead_t);
-    a->diag = wes_diag_new (path);
-    a->parser = wes_parser_new_file (path, a->diag);
-    pthread_mutex_init (&a->mu, NULL);
-    pthread_cond_init (&a->can_put, NULL);
-    pthread_cond_init (&a->can_take, NULL);
-    if (!a->parser || pthread_create (&a->thread, NULL, s_ahead_run, a) != 0) {
-        wes_parser_destroy (&a->parser);
-        wes_diag_destroy (&a->diag);
-        pthread_mutex_destroy (&a->mu);
-        pthread_cond_destroy (&a->can_put);
-        pthread_cond_destroy (&a->can_take);
-        free (a);
-        return NULL;
-    }
-    return a;
-}
-
-/*  The next definition read (NULL at the end); *arena is its arena, to
-    hand back with s_ahead_done. */
-static const wes_ast_def_t *
-s_ahead_next (s_ahead_t *a, wes_arena_t **arena)
-{
-    pthread_mutex_lock (&a->mu);
-    while (a->count == 0) {
-        a->hungry = true;
-        pthread_cond_wait (&a->can_take, &a->mu);
-    }
-    a->hungry = false;
-    s_read_t r = a->ready[a->head];
-    if (r.def) { /* the end stays at the head */
-        a->head = (a->head + 1) % S_AHEAD;
-        a->count--;
-        if (a->waiting && a->count <= S_AHEAD / 2) {
-            pthread_cond_signal (&a->can_put);
-        }
-    }
-    else {
-        r.arena = NULL; /* the reader's; freed by s_ahead_destroy */
-    }
-    pthread_mutex_unlock (&a->mu);
-    *arena = r.arena;
-    return r.def;
-}
-
+/*  Tells every lane to stop (a decline, an error or a failed sink). */
 static void
-s_ahead_done (s_ahead_t *a, wes_arena_t *arena)
+s_share_stop (s_share_t *share)
 {
-    if (!arena) {
+    if (!share) {
         return;
     }
-    pthread_mutex_lock (&a->mu);
-    wes_assert (a->n_spare < sizeof a->spare / sizeof a->spare[0]);
-    a->spare[a->n_spare++] = arena;
-    pthread_mutex_unlock (&a->mu);
+    pthread_mutex_lock (&share->mu);
+    atomic_store (&share->stop, true);
+    pthread_cond_broadcast (&share->cv);
+    pthread_mutex_unlock (&share->mu);
 }
 
-static void
-s_ahead_destroy (s_ahead_t **a_p)
+static bool
+s_share_stopped (const s_share_t *share)
 {
-    s_ahead_t *a = *a_p;
-    if (!a) {
-        return;
+    return share && atomic_load_explicit (&share->stop, memory_order_relaxed);
+}
+
+/*  Whether ctx may go on: nothing ended the stream, here or in a lane. */
+static bool
+s_stream_going (s_ctx_t *ctx)
+{
+    bool going = !ctx->decline && !ctx->sink_failed && wes_diag_errors (ctx->diag) == 0;
+    if (!going) {
+        s_share_stop (ctx->share);
     }
-    pthread_mutex_lock (&a->mu);
-    a->stopping = true;
-    pthread_cond_signal (&a->can_put);
-    pthread_mutex_unlock (&a->mu);
-    pthread_join (a->thread, NULL);
-    for (size_t i = 0; i < a->count; i++) {
-        wes_arena_destroy (&a->ready[(a->head + i) % S_AHEAD].arena);
+    return going && !s_share_stopped (ctx->share);
+}
+
+/*  The summary of ty's table once it is built (by this lane or, with
+    lanes, any: lanes share the types, so a lane reads another's summary
+    only through its publication). */
+static bool
+s_summary_of (const s_ctx_t *ctx, const s_type_t *ty, const s_sumcol_t **sum, size_t *n_sum)
+{
+    if (!ctx->share) {
+        *sum = ty->sum;
+        *n_sum = ty->n_sum;
+        return ty->summarized;
     }
-    for (size_t i = 0; i < a->n_spare; i++) {
-        wes_arena_destroy (&a->spare[i]);
+    if (ty->index >= ctx->share->n_pubs) {
+        return false;
     }
-    wes_parser_destroy (&a->parser);
-    wes_diag_destroy (&a->diag);
-    pthread_mutex_destroy (&a->mu);
-    pthread_cond_destroy (&a->can_put);
-    pthread_cond_destroy (&a->can_take);
-    free (a);
-    *a_p = NULL;
+    const s_pub_t *pub = &ctx->share->pubs[ty->index];
+    if (!atomic_load_explicit (&pub->ready, memory_order_acquire)) {
+        return false;
+    }
+    *sum = pub->sum;
+    *n_sum = pub->n_sum;
+    return true;
+}
+
+static bool
+s_built (const s_ctx_t *ctx, const s_type_t *ty)
+{
+    const s_sumcol_t *sum;
+    size_t n;
+    return s_summary_of (ctx, ty, &sum, &n);
 }
 
 /*  A string of the summaries, interned. */
@@ -643,25 +607,41 @@ s_summarize (s_ctx_t *ctx, s_type_t *ty)
     for (size_t i = 0; i < t->n_columns; i++) {
         n += t->columns[i]->gql_name && s_is_unique_column (t, t->columns[i]);
     }
-    ty->sum = n ? wes_arena_alloc (ctx->sumarena, n * sizeof (s_sumcol_t)) : NULL;
+    s_sumcol_t *sum = n ? wes_arena_alloc (ctx->sumarena, n * sizeof (s_sumcol_t)) : NULL;
+    size_t n_sum = 0;
     for (size_t i = 0; i < t->n_columns; i++) {
         const wes_column_t *c = t->columns[i];
         if (c->gql_name && s_is_unique_column (t, c)) {
-            s_sumcol_t *sc = &ty->sum[ty->n_sum++];
+            s_sumcol_t *sc = &sum[n_sum++];
             sc->field = s_sum_intern (ctx, c->gql_name);
             sc->column = s_sum_intern (ctx, c->name);
             sc->type = s_sum_intern (ctx, c->type);
         }
     }
-    ty->summarized = true;
+    if (!ctx->share) {
+        ty->sum = sum;
+        ty->n_sum = n_sum;
+        ty->summarized = true;
+    }
+    else if (ty->index < ctx->share->n_pubs) {
+        s_pub_t *pub = &ctx->share->pubs[ty->index];
+        pub->sum = sum;
+        pub->n_sum = n_sum;
+        atomic_store_explicit (&pub->ready, true, memory_order_release);
+    }
 }
 
 static const s_sumcol_t *
-s_summary_find (const s_type_t *ty, const char *field)
+s_summary_find (const s_ctx_t *ctx, const s_type_t *ty, const char *field)
 {
-    for (size_t i = 0; i < ty->n_sum; i++) {
-        if (strcmp (ty->sum[i].field, field) == 0) {
-            return &ty->sum[i];
+    const s_sumcol_t *sum = NULL;
+    size_t n = 0;
+    if (!s_summary_of (ctx, ty, &sum, &n)) {
+        return NULL;
+    }
+    for (size_t i = 0; i < n; i++) {
+        if (strcmp (sum[i].field, field) == 0) {
+            return &sum[i];
         }
     }
     return NULL;
@@ -712,8 +692,12 @@ s_tstate_destroy (s_tstate_t **ts_p)
     end, whatever it is). A reference to something that is not a table
     ends the stream. */
 static bool
-s_tstate_ready (s_ctx_t *ctx, const s_tstate_t *ts)
+s_tstate_ready (s_ctx_t *ctx, s_tstate_t *ts)
 {
+    if (ts->blocked && !s_built (ctx, ts->blocked)) {
+        return false; /* still waiting for the same table */
+    }
+    ts->blocked = NULL;
     for (size_t i = 0; i < ts->n_fks; i++) {
         const char *ref = ts->fks[i].ref;
         const char *dot = ref ? strchr (ref, '.') : NULL;
@@ -727,12 +711,13 @@ s_tstate_ready (s_ctx_t *ctx, const s_tstate_t *ts)
         }
         memcpy (tname, ref, (size_t) (dot - ref));
         tname[dot - ref] = '\0';
-        const s_type_t *target = s_map_get (&ctx->type_map, tname);
+        s_type_t *target = s_map_get (&ctx->type_map, tname);
         if (!target || !target->is_table || !target->named) {
             ctx->decline = true;
             return true;
         }
-        if (!target->summarized) {
+        if (!s_built (ctx, target)) {
+            ts->blocked = target;
             return false;
         }
     }
@@ -754,7 +739,7 @@ s_tstate_finish (s_ctx_t *ctx, s_tstate_t *ts)
         wes_table_canonicalize (ts->type->table);
         s_tstate_leave (ctx, ts);
         ts->type->table = NULL; /* the sink may take the model */
-        if (ctx->sink->table (ctx->sink->arg, ctx->enums, &ts->scratch) != 0) {
+        if (ctx->sink->table (ctx->sink->arg, ctx->lane, ctx->enums, &ts->scratch) != 0) {
             ctx->sink_failed = true;
         }
         return;
@@ -803,6 +788,251 @@ s_stream_table (s_ctx_t *ctx, s_type_t *ty)
     s_stream_drain (ctx, false);
 }
 
+/*  One lane of a streaming compile. */
+typedef struct {
+    s_ctx_t ctx;
+    wes_diag_t *diag;        /* what the lane found in the outline (lane 0) */
+    const wes_ast_doc_t *outline; /* shared, read only */
+    pthread_t thread;
+    bool threaded;           /* runs on a thread of its own */
+} s_lane_t;
+
+/*  Builds the tables, and scans the other types, of the definitions in
+    [lo, hi) that ctx->again is at. */
+static void
+s_stream_stretch (s_ctx_t *ctx, size_t lo, size_t hi)
+{
+    //  Types are in document order after the built-in scalars (offset 0).
+    //  Another lane may be working on a type: what is read of it here
+    //  (offset, defined, kind, is_table, named) is fixed since classifying
+    size_t n = ctx->n_types;
+    size_t lo_i = 0, hi_i = n;
+    while (lo_i < hi_i) {
+        size_t mid = lo_i + (hi_i - lo_i) / 2;
+        if (ctx->types[mid]->offset < lo) {
+            lo_i = mid + 1;
+        }
+        else {
+            hi_i = mid;
+        }
+    }
+    for (size_t i = lo_i; i < n && ctx->types[i]->offset < hi && s_stream_going (ctx); i++) {
+        if (!ctx->types[i]->defined) {
+            continue;
+        }
+        s_type_t *ty = ctx->types[i];
+        if (ty->is_table) {
+            if (ty->named) {
+                const wes_ast_def_t *shell = s_load_body (ctx, ty);
+                if (!ctx->decline) {
+                    s_stream_table (ctx, ty);
+                }
+                ty->def = shell;
+            }
+        }
+        else if (ty->kind != WES_DEF_ENUM) {
+            const wes_ast_def_t *shell = s_load_body (ctx, ty);
+            if (!ctx->decline) {
+                s_scan_other (ctx, ty);
+            }
+            ty->def = shell;
+        }
+    }
+}
+
+/*  The lane's work: classify the outline, (lane 0) begin the sink, build
+    and hand over the tables of stretch after stretch, then, once no
+    stretch is left, the tables that waited for another lane's. */
+static void *
+s_lane_run (void *arg)
+{
+    s_lane_t *lane = arg;
+    s_ctx_t *ctx = &lane->ctx;
+    s_share_t *share = ctx->share;
+    const wes_compile_sink_t *sink = ctx->sink;
+
+    if (ctx->lane > 0) {
+        //  Lane 0 classifies the outline for every lane
+        pthread_mutex_lock (&share->mu);
+        while (!share->begun && !atomic_load (&share->stop)) {
+            pthread_cond_wait (&share->cv, &share->mu);
+        }
+        const s_ctx_t *first = share->begun ? share->first : NULL;
+        pthread_mutex_unlock (&share->mu);
+        if (!first) {
+            return NULL; /* lane 0 stopped */
+        }
+        ctx->borrowed = true;
+        ctx->types = first->types;
+        ctx->n_types = first->n_types;
+        ctx->type_map = first->type_map;
+        ctx->declared = first->declared;
+        ctx->table_names = first->table_names;
+        ctx->enum_names = first->enum_names;
+        ctx->relnames = first->relnames;
+        ctx->enums = first->enums;
+        ctx->model = ctx->enums;
+    }
+    else {
+        s_collect_types (ctx, lane->outline);
+        s_check_declarations (ctx, lane->outline);
+        s_classify (ctx);
+        for (size_t i = 0; i < ctx->n_types; i++) {
+            s_type_t *ty = ctx->types[i];
+            if (ty->kind == WES_DEF_ENUM && ty->def) {
+                s_scan_other (ctx, ty);
+            }
+        }
+        if (wes_diag_errors (ctx->diag) > 0) {
+            ctx->decline = true;
+        }
+        if (share && ctx->n_types > share->n_pubs) {
+            ctx->decline = true; /* cannot be: the outline counts every type */
+        }
+        if (!ctx->decline) {
+            wes_model_canonicalize (ctx->enums); /* only enums: sorted */
+        }
+        if (s_stream_going (ctx)) {
+            size_t n = 0;
+            const char **sql = wes_alloc ((ctx->n_types + 1) * sizeof *sql);
+            const char **gql = wes_alloc ((ctx->n_types + 1) * sizeof *gql);
+            for (size_t i = 0; i < ctx->n_types; i++) {
+                const s_type_t *ty = ctx->types[i];
+                if (ty->is_table && ty->named) {
+                    sql[n] = ty->sql_name;
+                    gql[n++] = ty->name;
+                }
+            }
+            ctx->begun = true;
+            if (sink->begin (sink->arg, ctx->enums, n, sql, gql) != 0) {
+                ctx->sink_failed = true;
+            }
+            free (sql);
+            free (gql);
+        }
+        if (share && s_stream_going (ctx)) {
+            pthread_mutex_lock (&share->mu);
+            share->first = ctx;
+            share->begun = true;
+            pthread_cond_broadcast (&share->cv);
+            pthread_mutex_unlock (&share->mu);
+        }
+    }
+    if (!ctx->again && s_stream_going (ctx)) {
+        ctx->decline = true; /* the file cannot be read again */
+    }
+    if (!share) {
+        if (s_stream_going (ctx)) {
+            s_stream_stretch (ctx, 0, SIZE_MAX);
+        }
+    }
+    else {
+        wes_diag_t *own = ctx->diag;
+        while (s_stream_going (ctx)) {
+            size_t k = atomic_fetch_add (&share->next, 1);
+            if (k >= share->n_stretches) {
+                break;
+            }
+            s_stretch_t *st = &share->stretches[k];
+            st->diag = wes_diag_new (wes_diag_file (own));
+            ctx->diag = st->diag;
+            if (wes_parser_seek (ctx->again, st->first) != 0) {
+                ctx->decline = true;
+                break;
+            }
+            s_stream_stretch (ctx, st->lo, st->hi);
+        }
+        //  What waits for another lane's tables waits until no lane builds
+        //  any more (each publishes a table as soon as it is built, before
+        //  it waits for anything)
+        (void) s_stream_going (ctx);
+        pthread_mutex_lock (&share->mu);
+        share->n_built++;
+        pthread_cond_broadcast (&share->cv);
+        while (ctx->n_waiting > 0 && share->n_built < share->n_lanes
+               && !atomic_load (&share->stop)) {
+            pthread_cond_wait (&share->cv, &share->mu);
+        }
+        pthread_mutex_unlock (&share->mu);
+        if (s_stream_going (ctx)) {
+            s_stream_drain (ctx, false);
+        }
+    }
+    if (s_stream_going (ctx)) {
+        s_stream_drain (ctx, true);
+    }
+    (void) s_stream_going (ctx);
+    return NULL;
+}
+
+/*  The stretches of the document for lanes: runs of definitions of about
+    bytes each, every one starting at an object, interface or
+    input type. Returns how many (at least 1). */
+static size_t
+s_stretches (const wes_ast_doc_t *outline, size_t bytes, s_stretch_t **out)
+{
+    size_t n = 0, cap = 16;
+    s_stretch_t *st = wes_alloc (cap * sizeof *st);
+    for (const wes_ast_def_t *def = wes_ast_doc_defs (outline); def; def = def->next) {
+        bool start = n == 0 || (s_is_big (def) && def->offset >= st[n - 1].lo + bytes);
+        if (!start) {
+            continue;
+        }
+        if (n == cap) {
+            cap *= 2;
+            st = wes_realloc (st, cap * sizeof *st);
+        }
+        if (n > 0) {
+            st[n - 1].hi = def->offset;
+        }
+        st[n++] = (s_stretch_t) {def->offset, SIZE_MAX, def, NULL};
+    }
+    if (n > 0) {
+        st[0].lo = 0; /* the first takes whatever comes before its first definition */
+    }
+    *out = st;
+    return n;
+}
+
+/*  Whether two lanes handed out the same relation name (by hash: a
+    collision only declines what would have streamed). */
+static bool
+s_lanes_clash (const s_lane_t *lanes, size_t n_lanes)
+{
+    for (size_t a = 1; a < n_lanes; a++) {
+        const s_ctx_t *ca = &lanes[a].ctx;
+        for (size_t i = 0; i < ca->relset_cap; i++) {
+            uint64_t h = ca->relset[i];
+            if (!h) {
+                continue;
+            }
+            for (size_t b = 0; b < a; b++) {
+                const s_ctx_t *cb = &lanes[b].ctx;
+                if (cb->relset_cap == 0) {
+                    continue;
+                }
+                size_t mask = cb->relset_cap - 1;
+                for (size_t j = (size_t) h & mask; cb->relset[j]; j = (j + 1) & mask) {
+                    if (cb->relset[j] == h) {
+                        return true;
+                    }
+                }
+            }
+        }
+    }
+    return false;
+}
+
+/*  Adds every diagnostic of from (from the first-th) to to. */
+static void
+s_diag_copy (wes_diag_t *to, const wes_diag_t *from, size_t first)
+{
+    for (size_t i = first; from && i < wes_diag_count (from); i++) {
+        wes_diag_add (to, wes_diag_level (from, i), wes_diag_line (from, i), wes_diag_col (from, i),
+                      "%s", wes_diag_message (from, i));
+    }
+}
+
 int
 wes_compile_file_stream (const char *path, const wes_compile_sink_t *sink, wes_diag_t *diag)
 {
@@ -819,112 +1049,146 @@ wes_compile_file_stream (const char *path, const wes_compile_sink_t *sink, wes_d
         wes_diag_destroy (&priv);
         return 1;
     }
-    s_ctx_t ctx;
-    memset (&ctx, 0, sizeof ctx);
-    ctx.diag = priv;
-    ctx.model = wes_model_new ();
-    ctx.enums = ctx.model;
-    ctx.typebuf = wes_buf_new ();
-    ctx.path = path;
-    ctx.ahead = sink->read_ahead ? s_ahead_new (path) : NULL;
-    if (!ctx.ahead) {
-        ctx.again = wes_parser_new_file (path, priv);
+    size_t n_lanes = sink->lanes;
+    if (n_lanes == 0) {
+        struct stat st;
+        size_t by_size = stat (path, &st) == 0 ? (size_t) st.st_size / S_LANE_MIN_BYTES : 0;
+        long cores = sysconf (_SC_NPROCESSORS_ONLN);
+        n_lanes = cores > 1 ? (size_t) cores : 1;
+        n_lanes = n_lanes < by_size ? n_lanes : (by_size ? by_size : 1);
     }
-    ctx.body = wes_arena_new (0);
-    ctx.keep = wes_arena_new (0);
-    ctx.stream = true;
-    ctx.sink = sink;
-    ctx.sumarena = wes_arena_new (0);
-    ctx.sumstr.borrowed = true;
+    n_lanes = n_lanes < WES_COMPILE_LANES ? n_lanes : WES_COMPILE_LANES;
 
-    s_collect_types (&ctx, outline);
-    s_check_declarations (&ctx, outline);
-    s_classify (&ctx);
-    for (size_t i = 0; i < ctx.n_types; i++) {
-        s_type_t *ty = ctx.types[i];
-        if (ty->kind == WES_DEF_ENUM && ty->def) {
-            s_scan_other (&ctx, ty);
+    s_share_t share = {.n_lanes = n_lanes};
+    s_share_t *shared = n_lanes > 1 ? &share : NULL;
+    if (shared) {
+        pthread_mutex_init (&share.mu, NULL);
+        pthread_cond_init (&share.cv, NULL);
+        share.n_pubs = wes_ast_doc_count (outline) + 16; /* the built-in scalars too */
+        share.pubs = wes_alloc (share.n_pubs * sizeof *share.pubs);
+        for (size_t i = 0; i < share.n_pubs; i++) {
+            atomic_init (&share.pubs[i].ready, false);
+        }
+        share.n_stretches = s_stretches (
+            outline, sink->stretch_bytes ? sink->stretch_bytes : S_STRETCH_BYTES, &share.stretches);
+        atomic_init (&share.next, 0);
+        atomic_init (&share.stop, false);
+    }
+    s_lane_t lanes[WES_COMPILE_LANES];
+    memset (lanes, 0, sizeof lanes);
+    for (size_t w = 0; w < n_lanes; w++) {
+        s_lane_t *lane = &lanes[w];
+        s_ctx_t *ctx = &lane->ctx;
+        lane->outline = outline;
+        lane->diag = w == 0 ? priv : wes_diag_new (wes_diag_file (diag));
+        ctx->diag = lane->diag;
+        if (w == 0) {
+            ctx->model = wes_model_new ();
+            ctx->enums = ctx->model;
+        }
+        ctx->typebuf = wes_buf_new ();
+        ctx->path = path;
+        ctx->again = wes_parser_new_file (path, lane->diag);
+        ctx->body = wes_arena_new (0);
+        ctx->keep = wes_arena_new (0);
+        ctx->stream = true;
+        ctx->sink = sink;
+        ctx->sumarena = wes_arena_new (0);
+        ctx->sumstr.borrowed = true;
+        ctx->share = shared;
+        ctx->lane = w;
+    }
+    for (size_t w = 1; w < n_lanes; w++) {
+        lanes[w].threaded = pthread_create (&lanes[w].thread, NULL, s_lane_run, &lanes[w]) == 0;
+        if (!lanes[w].threaded) {
+            lanes[w].ctx.decline = true;
+            s_share_stop (shared);
         }
     }
+    s_lane_run (&lanes[0]);
+    for (size_t w = 1; w < n_lanes; w++) {
+        if (lanes[w].threaded) {
+            pthread_join (lanes[w].thread, NULL);
+        }
+    }
+
+    //  The outcome over every lane; then what concerns the whole document
     int rc = 0;
-    bool begun = false;
-    if (wes_diag_errors (priv) > 0) {
-        ctx.decline = true;
-    }
-    if (!ctx.decline) {
-        wes_model_canonicalize (ctx.enums); /* only enums: sorted */
-        size_t n = 0;
-        const char **sql = wes_alloc ((ctx.n_types + 1) * sizeof *sql);
-        const char **gql = wes_alloc ((ctx.n_types + 1) * sizeof *gql);
-        for (size_t i = 0; i < ctx.n_types; i++) {
-            const s_type_t *ty = ctx.types[i];
-            if (ty->is_table && ty->named) {
-                sql[n] = ty->sql_name;
-                gql[n++] = ty->name;
-            }
+    bool begun = lanes[0].ctx.begun;
+    bool declined = false;
+    for (size_t w = 0; w < n_lanes; w++) {
+        const s_ctx_t *ctx = &lanes[w].ctx;
+        if (ctx->sink_failed) {
+            rc = -1;
         }
-        begun = true;
-        if (sink->begin (sink->arg, ctx.enums, n, sql, gql) != 0) {
-            ctx.sink_failed = true;
-        }
-        free (sql);
-        free (gql);
-    }
-    for (size_t i = 0; i < ctx.n_types; i++) {
-        if (ctx.decline || ctx.sink_failed || wes_diag_errors (priv) > 0) {
-            break;
-        }
-        s_type_t *ty = ctx.types[i];
-        if (ty->is_table) {
-            if (ty->named) {
-                const wes_ast_def_t *shell = s_load_body (&ctx, ty);
-                if (!ctx.decline) {
-                    s_stream_table (&ctx, ty);
-                }
-                ty->def = shell;
-            }
-        }
-        else if (ty->def && ty->kind != WES_DEF_ENUM) {
-            const wes_ast_def_t *shell = s_load_body (&ctx, ty);
-            if (!ctx.decline) {
-                s_scan_other (&ctx, ty);
-            }
-            ty->def = shell;
+        if (ctx->decline || ctx->n_waiting > 0 || wes_diag_errors (lanes[w].diag) > 0
+            || (ctx->again && wes_parser_failed (ctx->again))) {
+            declined = true;
         }
     }
-    if (!ctx.decline && !ctx.sink_failed && wes_diag_errors (priv) == 0) {
-        s_stream_drain (&ctx, true);
-        s_scan_doc_misc (&ctx, outline);
+    for (size_t k = 0; shared && k < share.n_stretches; k++) {
+        if (share.stretches[k].diag && wes_diag_errors (share.stretches[k].diag) > 0) {
+            declined = true;
+        }
+        if (!share.stretches[k].diag) {
+            declined = true; /* a stretch no lane took: the lanes stopped */
+        }
     }
-    if (ctx.sink_failed) {
-        rc = -1;
-    }
-    else if (ctx.decline || wes_diag_errors (priv) > 0 || ctx.n_waiting > 0) {
+    if (rc == 0 && (declined || s_lanes_clash (lanes, n_lanes))) {
         rc = 1;
     }
-    if (begun && sink->end (sink->arg, ctx.enums, rc == 0) != 0 && rc == 0) {
+    wes_diag_t *misc = wes_diag_new (wes_diag_file (diag));
+    if (rc == 0) {
+        lanes[0].ctx.diag = misc;
+        s_scan_doc_misc (&lanes[0].ctx, outline);
+        if (wes_diag_errors (misc) > 0) {
+            rc = 1;
+        }
+    }
+    if (begun && sink->end (sink->arg, lanes[0].ctx.enums, rc == 0) != 0 && rc == 0) {
         rc = -1;
     }
     if (rc == 0) {
-        for (size_t i = 0; i < wes_diag_count (priv); i++) {
-            wes_diag_add (diag, wes_diag_level (priv, i), wes_diag_line (priv, i),
-                          wes_diag_col (priv, i), "%s", wes_diag_message (priv, i));
+        //  In document order: what the outline showed, each stretch's, then
+        //  the document's own
+        s_diag_copy (diag, priv, 0);
+        for (size_t k = 0; shared && k < share.n_stretches; k++) {
+            s_diag_copy (diag, share.stretches[k].diag, 0);
+        }
+        s_diag_copy (diag, misc, 0);
+    }
+    wes_diag_destroy (&misc);
+
+    //  The tables still waiting first (their types are lane 0's), lane 0
+    //  last
+    for (size_t w = 0; w < n_lanes; w++) {
+        s_ctx_t *ctx = &lanes[w].ctx;
+        for (size_t i = 0; i < ctx->n_waiting; i++) {
+            s_tstate_destroy (&ctx->waiting[i]);
         }
     }
-
-    for (size_t i = 0; i < ctx.n_waiting; i++) {
-        s_tstate_destroy (&ctx.waiting[i]);
+    for (size_t w = n_lanes; w-- > 0;) {
+        s_ctx_t *ctx = &lanes[w].ctx;
+        free (ctx->waiting);
+        s_ctx_free (ctx);
+        if (!ctx->borrowed) {
+            wes_model_destroy (&ctx->enums);
+        }
+        else {
+            ctx->enums = NULL;
+        }
+        wes_diag_destroy (&lanes[w].diag);
     }
-    free (ctx.waiting);
-    if (ctx.body_arena) {
-        s_ahead_done (ctx.ahead, ctx.body_arena);
-        ctx.body_arena = NULL;
+    if (shared) {
+        for (size_t k = 0; k < share.n_stretches; k++) {
+            wes_diag_destroy (&share.stretches[k].diag);
+        }
+        free (share.stretches);
+        free (share.pubs);
+        pthread_mutex_destroy (&share.mu);
+        pthread_cond_destroy (&share.cv);
     }
-    s_ahead_destroy (&ctx.ahead);
     wes_ast_doc_destroy (&outline);
-    s_ctx_free (&ctx);
-    wes_model_destroy (&ctx.enums);
-    wes_diag_destroy (&priv);
     return rc;
 }
 
@@ -1020,40 +1284,12 @@ s_outline (const char *path, wes_diag_t *diag, bool *whole, bool skim)
     return outline;
 }
 
-/*  s_load_body from the read-ahead thread (streaming). */
-static const wes_ast_def_t *
-s_load_body_ahead (s_ctx_t *ctx, s_type_t *ty)
-{
-    const wes_ast_def_t *outline = ty->def;
-    if (ctx->body_arena) {
-        s_ahead_done (ctx->ahead, ctx->body_arena);
-        ctx->body_arena = NULL;
-    }
-    const wes_ast_def_t *def;
-    wes_arena_t *arena = NULL;
-    while ((def = s_ahead_next (ctx->ahead, &arena)) != NULL) {
-        if (def->loc.start.line == outline->loc.start.line
-            && def->loc.start.col == outline->loc.start.col && def->kind == outline->kind) {
-            ty->def = def;
-            ctx->body_arena = arena;
-            return outline;
-        }
-        s_ahead_done (ctx->ahead, arena);
-    }
-    //  The file changed since the first read: the whole compile says so
-    ctx->decline = true;
-    return outline;
-}
-
 /*  In a lazy compile, points ty->def at the whole definition read again
     (valid until the next call) and returns the outline to put back. */
 static const wes_ast_def_t *
 s_load_body (s_ctx_t *ctx, s_type_t *ty)
 {
     const wes_ast_def_t *outline = ty->def;
-    if (ctx->ahead && outline && s_is_big (outline)) {
-        return s_load_body_ahead (ctx, ty);
-    }
     if (!ctx->again || !outline || !s_is_big (outline)) {
         return outline;
     }
@@ -1066,6 +1302,10 @@ s_load_body (s_ctx_t *ctx, s_type_t *ty)
             return outline;
         }
         wes_arena_reset (ctx->body);
+    }
+    if (ctx->stream) {
+        ctx->decline = true; /* the whole compile reports what is wrong */
+        return outline;
     }
     if (!wes_parser_failed (ctx->again)) {
         s_err (ctx, outline->loc, "%s changed while it was being compiled (%s %s is gone)",
@@ -1937,6 +2177,9 @@ s_type_add (s_ctx_t *ctx, const char *name, wes_def_kind_t kind, const wes_ast_d
     ty->name = name;
     ty->kind = kind;
     ty->def = def;
+    ty->index = ctx->n_types;
+    ty->defined = def != NULL;
+    ty->offset = def ? def->offset : 0;
     if ((ctx->n_types & (ctx->n_types - 1)) == 0) {
         size_t cap = ctx->n_types ? ctx->n_types * 2 : 16;
         ctx->types = wes_realloc (ctx->types, cap * sizeof (s_type_t *));
@@ -2431,7 +2674,8 @@ s_pending_new (s_ctx_t *ctx, wes_table_t *t, const char *given, const char *labe
                bool name_columns, bool relation, wes_loc_t loc)
 {
     if (!ctx->names) {
-        ctx->names = wes_arena_new (0);
+        //  Streaming, one table's: a few names (many tables may wait)
+        ctx->names = wes_arena_new (ctx->stream ? S_TABLE_NAMES_BLOCK : 0);
     }
     s_pending_t *p = wes_arena_alloc (ctx->names, sizeof (s_pending_t));
     p->table = t;
@@ -3509,7 +3753,7 @@ s_check_fk (s_ctx_t *ctx, const s_fk_t *fk)
     //  found by its field name ends a stream: the whole compile reports it.
     const s_sumcol_t *sc = NULL;
     if (ctx->stream) {
-        sc = target && target->is_table ? s_summary_find (target, fname) : NULL;
+        sc = target && target->is_table ? s_summary_find (ctx, target, fname) : NULL;
         if (!sc) {
             ctx->decline = true;
             free (tname);

@@ -16,6 +16,9 @@ wes_model_t *wes_compile (const wes_ast_doc_t *doc, wes_diag_t *diag);
 /*  Parse + compile a file in one call (NULL on any error, reported in diag). */
 wes_model_t *wes_compile_file (const char *path, wes_diag_t *diag);
 
+/*  Streaming: lanes at most. */
+#define WES_COMPILE_LANES 4
+
 /*  Where a streaming compile hands its work: begin once, with the enums
     (a model holding only them, canonicalized) and every table that will
     come (SQL and GraphQL names); then each table, canonicalized and named,
@@ -30,13 +33,19 @@ wes_model_t *wes_compile_file (const char *path, wes_diag_t *diag);
 typedef struct {
     int (*begin) (void *arg, const wes_model_t *enums, size_t n_tables,
                   const char *const *sql_names, const char *const *gql_names);
-    int (*table) (void *arg, const wes_model_t *enums, wes_model_t **table_model);
+    int (*table) (void *arg, size_t lane, const wes_model_t *enums, wes_model_t **table_model);
     int (*end) (void *arg, const wes_model_t *enums, bool complete);
     void *arg;
-    /*  Read the document the second time on a thread of its own, ahead of
-        the compile: worth it when the sink leaves a core idle (a hash),
-        not when it keeps one busy (the three files). */
-    bool read_ahead;
+    /*  Lanes: threads that each build the tables of one stretch of the
+        document and hand them over at once, table called on each with
+        its lane (0 .. lanes - 1), never twice at once on one lane; begin
+        and end are called on the caller's thread (lane 0's). 1 builds
+        every table on the caller's thread; 0 takes one lane per core for
+        a big file (at most WES_COMPILE_LANES). */
+    size_t lanes;
+    /*  With lanes, the bytes of document a lane takes at a time (0: about
+        100 KB): small ones make the tests cross lanes often. */
+    size_t stretch_bytes;
 } wes_compile_sink_t;
 
 /*  Compiles the file at path table by table: each table's definition is

@@ -29,6 +29,7 @@ struct wes_lexer {
     unsigned char *rbuf;      /* fixed read buffer (file source only) */
     const unsigned char *cur; /* next unread byte */
     const unsigned char *end; /* one past the last available byte */
+    const unsigned char *base; /* memory source: its first byte */
     size_t total;             /* bytes taken from the source so far */
     bool eof;                 /* the source has no more bytes */
     bool read_error;          /* fread reported an error */
@@ -61,6 +62,7 @@ wes_lexer_new_buffer (const char *data, size_t len)
         being looked at; NULL data is empty input. */
     self->oversize = len > WES_MAX_SDL_BYTES;
     self->cur = (const unsigned char *)(data ? data : "");
+    self->base = self->cur;
     self->end = self->cur + (data && !self->oversize ? len : 0);
     self->total = len;
     self->eof = true;
@@ -84,6 +86,19 @@ wes_lexer_new_file (FILE *file)
     self->col = 1;
     self->text = wes_alloc (S_TEXT_INITIAL);
     self->text_cap = S_TEXT_INITIAL;
+    return self;
+}
+
+wes_lexer_t *
+wes_lexer_new_file_at (FILE *file, size_t offset, wes_pos_t pos)
+{
+    wes_assert (pos.line >= 1 && pos.col >= 1);
+    wes_lexer_t *self = wes_lexer_new_file (file);
+    self->total = offset;
+    self->oversize = offset > WES_MAX_SDL_BYTES;
+    self->eof = self->eof || self->oversize;
+    self->line = pos.line;
+    self->col = pos.col;
     return self;
 }
 
@@ -174,6 +189,14 @@ s_peek (wes_lexer_t *self, size_t k)
         return -1;
     }
     return self->cur[k];
+}
+
+/*  The byte offset of cur in the input. */
+static inline size_t
+s_offset (const wes_lexer_t *self)
+{
+    return self->file ? self->total - (size_t) (self->end - self->cur)
+                      : (size_t) (self->cur - self->base);
 }
 
 static inline wes_pos_t
@@ -402,7 +425,7 @@ wes_lexer_next (wes_lexer_t *self, wes_token_t *token)
         else if (c == 0xEF && s_peek (self, 1) == 0xBB && s_peek (self, 2) == 0xBF) {
             /*  A BOM opening the file is invisible to editors: it takes no
                 columns there. Anywhere else it is three bytes of columns. */
-            bool first = self->total - (size_t)(self->end - self->cur) == 0;
+            bool first = s_offset (self) == 0;
             self->cur += 3;
             if (!first) {
                 self->col += 3;
@@ -419,6 +442,7 @@ wes_lexer_next (wes_lexer_t *self, wes_token_t *token)
     wes_pos_t start = s_pos (self);
     self->text_len = 0;
     token->loc.start = start;
+    token->offset = s_offset (self);
     token->len = 0;
     if (c < 0) {
         token->kind = WES_TOK_EOF;

@@ -42,6 +42,7 @@ typedef struct {
     wes_loc_t loc;         /* first byte, and one past the last byte */
     const char *text;      /* punctuator, name, number or decoded string */
     size_t len;            /* bytes in text */
+    size_t offset;         /* byte offset of its first byte in the input */
 } wes_token_t;
 
 typedef struct wes_lexer wes_lexer_t;
@@ -51,6 +52,11 @@ typedef struct wes_lexer wes_lexer_t;
 wes_lexer_t *wes_lexer_new_buffer (const char *data, size_t len);
 /*  A lexer reading file through fread (borrowed, not closed). Never NULL. */
 wes_lexer_t *wes_lexer_new_file (FILE *file);
+/*  The same for a file already positioned at byte offset of its input, a
+    token's first byte at position pos (as an earlier lexer of the whole
+    input reported them: wes_token_t offset and loc.start), so that
+    positions and the input limit count from the input's start. */
+wes_lexer_t *wes_lexer_new_file_at (FILE *file, size_t offset, wes_pos_t pos);
 void wes_lexer_destroy (wes_lexer_t **self_p);
 
 /*  Reads the next token into *token. Returns 0, or -1 on a lexical error

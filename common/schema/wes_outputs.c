@@ -38,10 +38,6 @@ enum {
 #define S_SPOOL_BUF (32u * 1024u)
 /*  Bytes read or copied at a time. */
 #define S_IO_BYTES (256u * 1024u)
-/*  Tables given (wes_outputs_give) and not yet rendered, at most; the
-    renderer takes them S_BATCH or more at a time. */
-#define S_QUEUE 32
-#define S_BATCH 8
 /*  The three files, in the order they are written and renamed. */
 static const char *const s_files[3] = {"schema.sql", "types.ts", "schema.json"};
 
@@ -54,8 +50,9 @@ typedef struct {
 
 /*  A table handed over, for sorting by name. */
 typedef struct {
-    const char *name; /* its SQL name (in the arena) */
-    uint32_t seq;     /* handed over as the seq-th: its ranges' row */
+    const char *name; /* its SQL name (in its lane's arena) */
+    uint32_t lane;    /* the lane it came on */
+    uint32_t seq;     /* handed over on that lane as the seq-th: its ranges' row */
 } s_entry_t;
 
 typedef struct {
@@ -65,42 +62,43 @@ typedef struct {
     size_t used;   /* bytes in buf */
 } s_spool_t;
 
+/*  What one thread handing tables over writes: its own spools, entries
+    and buffers, so that lanes never wait for each other. */
+typedef struct {
+    s_spool_t spools[S_COUNT];
+    wes_arena_t *arena;  /* the entries' names */
+    s_entry_t *entries;  /* one per table handed over on the lane */
+    size_t n_entries;
+    size_t cap_entries;  /* entries (and ranges rows) allocated */
+    s_range_t *ranges;   /* n_spools per entry, by seq */
+    wes_jsonw_t *jw;     /* JSON pieces (forgets between tables) */
+    wes_buf_t *piece;    /* one piece being made */
+    wes_ts_names_t *ts;  /* TypeScript names (made on the lane's first table), or NULL */
+    EVP_MD_CTX *md;      /* lane 0: the hash while its tables come in name order; else NULL */
+    const char *last;    /* the lane's last table's name */
+    bool open;           /* its spools and buffers are made */
+    bool failed;         /* a call on the lane failed: later ones fail too */
+    char error[512];     /* why */
+} s_lane_t;
+
 struct wes_outputs {
     char *dir;                /* where the files go, or NULL: hash only */
-    s_spool_t spools[S_COUNT];
     size_t n_spools;          /* S_COUNT, or 1 for the hash only */
+    char *where;              /* where the spools go: dir, or $TMPDIR or /tmp */
     const wes_model_t *enums; /* borrowed */
     wes_arena_t *arena;       /* names */
     const char **sql;         /* the declared tables' SQL names (arena) */
     const char **gql;         /* ... and GraphQL names (arena, or NULL) */
     size_t n_declared;        /* declared at begin */
-    wes_ts_names_t *ts;       /* TypeScript names, or NULL */
-    s_entry_t *entries;       /* one per table handed over (n_declared at most) */
+    s_lane_t lanes[WES_OUTPUTS_LANES];
+    s_entry_t *entries;       /* at the end: every lane's, in name order */
     size_t n_entries;
-    s_range_t *ranges;        /* n_spools per table handed over, by seq */
-    wes_jsonw_t *jw;          /* JSON pieces (forgets between tables) */
-    wes_buf_t *piece;         /* one piece being made */
+    wes_buf_t *piece;         /* a piece being written at the end */
     char *io;                 /* S_IO_BYTES for reading spools */
     char tmp[3][4096];        /* temporary paths of the files */
     bool made[3];             /* tmp[i] exists */
     bool failed;              /* a call failed: later ones fail too */
     char error[512];          /* why */
-    /* the renderer thread of wes_outputs_give (the queue under mu) */
-    bool started;             /* the thread runs */
-    pthread_t thread;
-    pthread_mutex_t mu;
-    pthread_cond_t can_put;   /* the queue has room */
-    pthread_cond_t can_take;  /* the queue has a table, or closing */
-    wes_model_t *queue[S_QUEUE]; /* owned */
-    size_t head;              /* oldest */
-    size_t count;             /* queued */
-    bool closing;             /* no table will come */
-    bool render_failed;       /* the thread failed (its error in error) */
-    wes_model_t *done[2 * S_QUEUE]; /* rendered, for the giver to free (its memory) */
-    size_t n_done;
-    /* the renderer's (or wes_outputs_table's caller's) */
-    EVP_MD_CTX *md;           /* the hash, while tables come in name order; else NULL */
-    const char *last;         /* the last table's name (arena), for that order */
 };
 
 /*  One writer's buffers and error: the three files are written by two
@@ -115,35 +113,45 @@ typedef struct {
 
 static void s_fail (wes_outputs_t *self, const char *fmt, ...)
     __attribute__ ((format (printf, 2, 3)));
+static void s_lane_fail (s_lane_t *lane, const char *fmt, ...)
+    __attribute__ ((format (printf, 2, 3)));
 static void s_io_fail (s_io_t *x, const char *fmt, ...) __attribute__ ((format (printf, 2, 3)));
-static int s_spool_put (wes_outputs_t *self, size_t i, const char *data, size_t len);
-static int s_spool_flush (wes_outputs_t *self, size_t i);
+static int s_lane_open (const wes_outputs_t *self, s_lane_t *lane);
+static int s_spool_put (s_lane_t *lane, size_t i, const char *data, size_t len);
+static int s_spool_flush (s_lane_t *lane, size_t i);
 static int s_to_buf (const char *data, size_t len, void *arg);
 static int s_cmp_entry (const void *a, const void *b);
 static void s_record (void *arg, size_t kind, const char *table, const char *object,
                       const char *expr);
 static int s_write_all (s_io_t *x, int fd, const char *path, const char *data, size_t len);
 typedef int (*s_bytes_fn) (void *arg, const char *data, size_t len);
-static int s_each_run (s_io_t *x, size_t spool, bool skip_comma, int out_fd, const char *out_path,
-                       s_bytes_fn fn, void *arg);
+static int s_each_run (s_io_t *x, size_t spool, size_t from, bool skip_comma, int out_fd,
+                       const char *out_path, s_bytes_fn fn, void *arg);
 static int s_write_sql (s_io_t *x, int fd, const char *path, const char *hash);
 static int s_write_ts (s_io_t *x, int fd, const char *path, const char *hash);
 static int s_write_json (s_io_t *x, int fd, const char *path, const char *hash);
-static void s_stop (wes_outputs_t *self);
 static int s_digest_cb (const char *data, size_t len, void *arg);
 
 /*  Table i's (in name order, once finished) piece in spool. */
 static s_range_t *
 s_range (const wes_outputs_t *self, size_t i, size_t spool)
 {
-    return &self->ranges[(size_t) self->entries[i].seq * self->n_spools + spool];
+    const s_entry_t *e = &self->entries[i];
+    return &self->lanes[e->lane].ranges[(size_t) e->seq * self->n_spools + spool];
+}
+
+/*  The spool file of table i's (in name order) lane. */
+static int
+s_spool_fd (const wes_outputs_t *self, size_t i, size_t spool)
+{
+    return self->lanes[self->entries[i].lane].spools[spool].fd;
 }
 
 /*  Where the piece for spool starts. */
 static void
-s_mark (const wes_outputs_t *self, s_range_t *r, size_t spool)
+s_mark (const s_lane_t *lane, s_range_t *r, size_t spool)
 {
-    r->off = (uint32_t) self->spools[spool].size;
+    r->off = (uint32_t) lane->spools[spool].size;
 }
 
 wes_outputs_t *
@@ -152,15 +160,32 @@ wes_outputs_new (const char *dir)
     wes_outputs_t *self = wes_new (wes_outputs_t);
     self->dir = dir ? wes_strdup (dir) : NULL;
     self->n_spools = dir ? S_COUNT : 1;
-    for (size_t i = 0; i < S_COUNT; i++) {
-        self->spools[i].fd = -1;
+    for (size_t l = 0; l < WES_OUTPUTS_LANES; l++) {
+        for (size_t i = 0; i < S_COUNT; i++) {
+            self->lanes[l].spools[i].fd = -1;
+        }
     }
     self->arena = wes_arena_new (0);
     self->piece = wes_buf_new ();
-    pthread_mutex_init (&self->mu, NULL);
-    pthread_cond_init (&self->can_put, NULL);
-    pthread_cond_init (&self->can_take, NULL);
     return self;
+}
+
+static void
+s_lane_free (s_lane_t *lane)
+{
+    for (size_t i = 0; i < S_COUNT; i++) {
+        if (lane->spools[i].fd >= 0) {
+            close (lane->spools[i].fd);
+        }
+        free (lane->spools[i].buf);
+    }
+    EVP_MD_CTX_free (lane->md);
+    wes_ts_names_destroy (&lane->ts);
+    wes_jsonw_destroy (&lane->jw);
+    wes_buf_destroy (&lane->piece);
+    wes_arena_destroy (&lane->arena);
+    free (lane->entries);
+    free (lane->ranges);
 }
 
 void
@@ -170,31 +195,21 @@ wes_outputs_destroy (wes_outputs_t **self_p)
         return;
     }
     wes_outputs_t *self = *self_p;
-    s_stop (self);
-    pthread_mutex_destroy (&self->mu);
-    pthread_cond_destroy (&self->can_put);
-    pthread_cond_destroy (&self->can_take);
-    for (size_t i = 0; i < S_COUNT; i++) {
-        if (self->spools[i].fd >= 0) {
-            close (self->spools[i].fd);
-        }
-        free (self->spools[i].buf);
+    for (size_t l = 0; l < WES_OUTPUTS_LANES; l++) {
+        s_lane_free (&self->lanes[l]);
     }
     for (size_t i = 0; i < 3; i++) {
         if (self->made[i]) {
             unlink (self->tmp[i]);
         }
     }
-    EVP_MD_CTX_free (self->md);
-    wes_ts_names_destroy (&self->ts);
-    wes_jsonw_destroy (&self->jw);
     wes_buf_destroy (&self->piece);
     wes_arena_destroy (&self->arena);
     free (self->sql);
     free (self->gql);
     free (self->entries);
-    free (self->ranges);
     free (self->io);
+    free (self->where);
     free (self->dir);
     free (self);
     *self_p = NULL;
@@ -228,18 +243,6 @@ wes_outputs_begin (wes_outputs_t *self, const wes_model_t *enums, size_t n_table
                            ? wes_arena_strndup (self->arena, gql_names[i], strlen (gql_names[i]))
                            : NULL;
     }
-    if (self->dir) {
-        self->ts = wes_ts_names_new (enums, n_tables, self->sql, self->gql);
-    }
-    self->entries = wes_alloc ((n_tables + 1) * sizeof *self->entries);
-    self->ranges = wes_alloc ((n_tables + 1) * self->n_spools * sizeof *self->ranges);
-    self->jw = wes_jsonw_new (0, s_to_buf, self->piece);
-    //  Tables handed over in name order (the usual case) are hashed as
-    //  they come; in any other order the spool is read back at the end
-    self->md = EVP_MD_CTX_new ();
-    wes_assert (self->md);
-    wes_assert (EVP_DigestInit_ex (self->md, EVP_sha256 (), NULL) == 1);
-    wes_model_canonical_head (enums, s_digest_cb, self->md);
     self->io = wes_alloc (S_IO_BYTES);
     const char *where = self->dir;
     if (!where) {
@@ -248,240 +251,157 @@ wes_outputs_begin (wes_outputs_t *self, const wes_model_t *enums, size_t n_table
             where = "/tmp";
         }
     }
+    self->where = wes_strdup (where);
+    //  Lane 0's spools at once, so that a failure to create them shows
+    //  here; the others' on their first table, on their threads
+    if (s_lane_open (self, &self->lanes[0]) != 0) {
+        s_fail (self, "%s", self->lanes[0].error);
+        return -1;
+    }
+    //  Lane 0's tables, while they come in name order (the usual case for
+    //  the first lane), are hashed as they come; the rest of the canonical
+    //  pieces are read back at the end
+    s_lane_t *first = &self->lanes[0];
+    first->md = EVP_MD_CTX_new ();
+    wes_assert (first->md);
+    wes_assert (EVP_DigestInit_ex (first->md, EVP_sha256 (), NULL) == 1);
+    wes_model_canonical_head (enums, s_digest_cb, first->md);
+    return 0;
+}
+
+/*  Creates lane's spools and buffers. 0, or -1. */
+static int
+s_lane_open (const wes_outputs_t *self, s_lane_t *lane)
+{
+    lane->arena = wes_arena_new (0);
+    lane->piece = wes_buf_new ();
+    lane->jw = wes_jsonw_new (0, s_to_buf, lane->piece);
+    lane->open = true;
     for (size_t i = 0; i < self->n_spools; i++) {
         char path[4096];
-        if ((size_t) snprintf (path, sizeof path, "%s/.wesley-spool.XXXXXX", where)
+        if ((size_t) snprintf (path, sizeof path, "%s/.wesley-spool.XXXXXX", self->where)
             >= sizeof path) {
-            s_fail (self, "spool path too long in %s", where);
+            s_lane_fail (lane, "spool path too long in %s", self->where);
             return -1;
         }
         int fd = mkostemp (path, O_CLOEXEC);
         if (fd < 0) {
-            s_fail (self, "cannot create a spool file in %s: %s", where, strerror (errno));
+            s_lane_fail (lane, "cannot create a spool file in %s: %s", self->where,
+                         strerror (errno));
             return -1;
         }
         unlink (path); /* nothing is left behind, whatever happens */
-        self->spools[i].fd = fd;
-        self->spools[i].buf = wes_alloc (S_SPOOL_BUF);
+        lane->spools[i].fd = fd;
+        lane->spools[i].buf = wes_alloc (S_SPOOL_BUF);
     }
     return 0;
 }
 
-int
-wes_outputs_table (wes_outputs_t *self, const wes_table_t *t)
+/*  A piece made in lane->piece, to spool i, its range in r[i]. */
+static int
+s_lane_piece (s_lane_t *lane, s_range_t *r, size_t i)
 {
-    wes_assert (self && t && self->enums);
-    if (self->failed) {
+    s_mark (lane, &r[i], i);
+    r[i].len = (uint32_t) wes_buf_len (lane->piece);
+    return s_spool_put (lane, i, wes_buf_data (lane->piece), wes_buf_len (lane->piece));
+}
+
+int
+wes_outputs_table (wes_outputs_t *self, size_t lane_no, const wes_table_t *t)
+{
+    wes_assert (self && t && self->enums && lane_no < WES_OUTPUTS_LANES);
+    s_lane_t *lane = &self->lanes[lane_no];
+    if (self->failed || lane->failed) {
         return -1;
     }
-    if (self->n_entries == self->n_declared) {
-        s_fail (self, "table %s was not declared", t->name);
+    if (!lane->open && s_lane_open (self, lane) != 0) {
         return -1;
     }
-    s_entry_t *e = &self->entries[self->n_entries];
-    e->name = wes_arena_strndup (self->arena, t->name, strlen (t->name));
-    e->seq = (uint32_t) self->n_entries;
-    s_range_t *r = &self->ranges[self->n_entries * self->n_spools];
-    self->n_entries++;
+    if (lane->n_entries == self->n_declared) {
+        s_lane_fail (lane, "table %s was not declared", t->name);
+        return -1;
+    }
+    if (lane->n_entries == lane->cap_entries) {
+        size_t cap = lane->cap_entries ? lane->cap_entries * 2 : 64;
+        cap = cap < self->n_declared ? cap : self->n_declared;
+        lane->entries = wes_realloc (lane->entries, cap * sizeof *lane->entries);
+        lane->ranges = wes_realloc (lane->ranges, cap * self->n_spools * sizeof *lane->ranges);
+        lane->cap_entries = cap;
+    }
+    s_entry_t *e = &lane->entries[lane->n_entries];
+    e->name = wes_arena_strndup (lane->arena, t->name, strlen (t->name));
+    e->lane = (uint32_t) lane_no;
+    e->seq = (uint32_t) lane->n_entries;
+    s_range_t *r = &lane->ranges[lane->n_entries * self->n_spools];
+    memset (r, 0, self->n_spools * sizeof *r);
+    lane->n_entries++;
 
     //  The canonical object, after a comma (dropped before the first)
-    wes_jsonw_forget (self->jw);
-    wes_buf_reset (self->piece);
-    wes_buf_puts (self->piece, ",");
-    wes_model_write_table_canonical (self->jw, t);
-    (void) wes_jsonw_flush (self->jw);
-    s_mark (self, &r[S_CANON], S_CANON);
-    r[S_CANON].len = (uint32_t) wes_buf_len (self->piece);
-    if (s_spool_put (self, S_CANON, wes_buf_data (self->piece), wes_buf_len (self->piece)) != 0) {
+    wes_jsonw_forget (lane->jw);
+    wes_buf_reset (lane->piece);
+    wes_buf_lit (lane->piece, ",");
+    wes_model_write_table_canonical (lane->jw, t);
+    (void) wes_jsonw_flush (lane->jw);
+    if (s_lane_piece (lane, r, S_CANON) != 0) {
         return -1;
     }
-    if (self->md && self->last && strcmp (self->last, e->name) >= 0) {
-        EVP_MD_CTX_free (self->md); /* out of order */
-        self->md = NULL;
+    if (lane->md && lane->last && strcmp (lane->last, e->name) >= 0) {
+        EVP_MD_CTX_free (lane->md); /* out of order */
+        lane->md = NULL;
     }
-    if (self->md) {
-        bool first = !self->last;
-        wes_assert (EVP_DigestUpdate (self->md, wes_buf_data (self->piece) + first,
-                                      wes_buf_len (self->piece) - first)
+    if (lane->md) {
+        bool first = !lane->last;
+        wes_assert (EVP_DigestUpdate (lane->md, wes_buf_data (lane->piece) + first,
+                                      wes_buf_len (lane->piece) - first)
                     == 1);
     }
-    self->last = e->name;
+    lane->last = e->name;
     if (!self->dir) {
         return 0;
     }
 
     //  The meta member: written inside an object of its own, taken out
-    wes_buf_reset (self->piece);
-    wes_jsonw_object_begin (self->jw);
-    wes_model_write_table_meta (self->jw, t);
-    wes_jsonw_object_end (self->jw);
-    (void) wes_jsonw_flush (self->jw);
-    size_t len = wes_buf_len (self->piece);
-    s_mark (self, &r[S_META], S_META);
+    wes_buf_reset (lane->piece);
+    wes_jsonw_object_begin (lane->jw);
+    wes_model_write_table_meta (lane->jw, t);
+    wes_jsonw_object_end (lane->jw);
+    (void) wes_jsonw_flush (lane->jw);
+    size_t len = wes_buf_len (lane->piece);
+    s_mark (lane, &r[S_META], S_META);
     if (len > 2) {
         r[S_META].len = (uint32_t) (len - 1); /* "," + the member */
-        if (s_spool_put (self, S_META, ",", 1) != 0
-            || s_spool_put (self, S_META, wes_buf_data (self->piece) + 1, len - 2) != 0) {
+        if (s_spool_put (lane, S_META, ",", 1) != 0
+            || s_spool_put (lane, S_META, wes_buf_data (lane->piece) + 1, len - 2) != 0) {
             return -1;
         }
     }
 
     for (size_t part = 0; part < WES_SQL_N_PARTS; part++) {
-        wes_buf_reset (self->piece);
-        wes_emit_sql_table_part (self->piece, self->enums, t, (wes_sql_part_t) part);
-        size_t i = S_SQL + part;
-        s_mark (self, &r[i], i);
-        r[i].len = (uint32_t) wes_buf_len (self->piece);
-        if (s_spool_put (self, i, wes_buf_data (self->piece), wes_buf_len (self->piece)) != 0) {
+        wes_buf_reset (lane->piece);
+        wes_emit_sql_table_part (lane->piece, self->enums, t, (wes_sql_part_t) part);
+        if (s_lane_piece (lane, r, S_SQL + part) != 0) {
             return -1;
         }
     }
 
-    wes_buf_reset (self->piece);
-    wes_ts_names_forget (self->ts);
-    wes_emit_ts_table (self->piece, self->ts, t);
-    s_mark (self, &r[S_TS], S_TS);
-    r[S_TS].len = (uint32_t) wes_buf_len (self->piece);
-    if (s_spool_put (self, S_TS, wes_buf_data (self->piece), wes_buf_len (self->piece)) != 0) {
+    if (!lane->ts) {
+        lane->ts = wes_ts_names_new (self->enums, self->n_declared, self->sql, self->gql);
+    }
+    wes_buf_reset (lane->piece);
+    wes_ts_names_forget (lane->ts);
+    wes_emit_ts_table (lane->piece, lane->ts, t);
+    if (s_lane_piece (lane, r, S_TS) != 0) {
         return -1;
     }
 
     for (size_t k = 0; k < WES_SQL_RECORD_KINDS; k++) {
-        wes_buf_reset (self->piece);
-        wes_emit_sql_table_records (t, k, s_record, self->piece);
-        size_t i = S_REC + k;
-        s_mark (self, &r[i], i);
-        r[i].len = (uint32_t) wes_buf_len (self->piece);
-        if (s_spool_put (self, i, wes_buf_data (self->piece), wes_buf_len (self->piece)) != 0) {
+        wes_buf_reset (lane->piece);
+        wes_emit_sql_table_records (t, k, s_record, lane->piece);
+        if (s_lane_piece (lane, r, S_REC + k) != 0) {
             return -1;
         }
     }
     return 0;
-}
-
-/*  The renderer: tables from the queue to the spools, until closing. It
-    wakes for a batch of tables (or the end), not for each: a wake-up per
-    table would cost more than many a table's rendering. */
-static void *
-s_render (void *arg)
-{
-    wes_outputs_t *self = arg;
-    wes_model_t *batch[S_QUEUE];
-    for (;;) {
-        pthread_mutex_lock (&self->mu);
-        while (self->count < S_BATCH && !self->closing) {
-            pthread_cond_wait (&self->can_take, &self->mu);
-        }
-        size_t n = self->count;
-        for (size_t i = 0; i < n; i++) {
-            batch[i] = self->queue[(self->head + i) % S_QUEUE];
-        }
-        self->head = (self->head + n) % S_QUEUE;
-        self->count = 0;
-        bool failed = self->render_failed;
-        pthread_cond_signal (&self->can_put);
-        pthread_mutex_unlock (&self->mu);
-        if (n == 0) {
-            return NULL; /* closing, and nothing left */
-        }
-        for (size_t i = 0; i < n; i++) {
-            if (!failed && wes_outputs_table (self, wes_model_table (batch[i], 0)) != 0) {
-                failed = true;
-            }
-        }
-        //  Back to the giver, whose thread allocated them: a free from this
-        //  thread would contend for the giver's malloc arena
-        pthread_mutex_lock (&self->mu);
-        if (failed) {
-            self->render_failed = true;
-        }
-        size_t room = sizeof self->done / sizeof self->done[0] - self->n_done;
-        size_t back = n < room ? n : room;
-        memcpy (self->done + self->n_done, batch, back * sizeof batch[0]);
-        self->n_done += back;
-        pthread_mutex_unlock (&self->mu);
-        for (size_t i = back; i < n; i++) {
-            wes_model_destroy (&batch[i]);
-        }
-    }
-}
-
-/*  Frees the models the renderer is done with. */
-static void
-s_free_done (wes_outputs_t *self)
-{
-    wes_model_t *done[2 * S_QUEUE];
-    pthread_mutex_lock (&self->mu);
-    size_t n = self->n_done;
-    memcpy (done, self->done, n * sizeof done[0]);
-    self->n_done = 0;
-    pthread_mutex_unlock (&self->mu);
-    for (size_t i = 0; i < n; i++) {
-        wes_model_destroy (&done[i]);
-    }
-}
-
-/*  Closes the queue and waits for the renderer to drain it. */
-static void
-s_stop (wes_outputs_t *self)
-{
-    if (!self->started) {
-        return;
-    }
-    pthread_mutex_lock (&self->mu);
-    self->closing = true;
-    pthread_cond_signal (&self->can_take);
-    pthread_mutex_unlock (&self->mu);
-    pthread_join (self->thread, NULL);
-    self->started = false;
-    s_free_done (self);
-}
-
-void
-wes_outputs_cancel (wes_outputs_t *self)
-{
-    wes_assert (self);
-    pthread_mutex_lock (&self->mu);
-    self->render_failed = true; /* what is queued is dropped, not rendered */
-    pthread_mutex_unlock (&self->mu);
-    s_stop (self);
-    if (!self->failed) {
-        s_fail (self, "cancelled");
-    }
-}
-
-int
-wes_outputs_give (wes_outputs_t *self, wes_model_t **table_model)
-{
-    wes_assert (self && table_model && *table_model && self->enums && !self->closing);
-    wes_assert (wes_model_table_count (*table_model) == 1);
-    //  Once the renderer runs, failed is its to write: render_failed says
-    if (!self->started && self->failed) {
-        return -1;
-    }
-    if (!self->started) {
-        if (pthread_create (&self->thread, NULL, s_render, self) != 0) {
-            //  No thread: render here
-            int rc = wes_outputs_table (self, wes_model_table (*table_model, 0));
-            wes_model_destroy (table_model);
-            return rc;
-        }
-        self->started = true;
-    }
-    pthread_mutex_lock (&self->mu);
-    while (self->count == S_QUEUE) {
-        pthread_cond_wait (&self->can_put, &self->mu);
-    }
-    self->queue[(self->head + self->count) % S_QUEUE] = *table_model;
-    self->count++;
-    *table_model = NULL;
-    bool failed = self->render_failed;
-    if (self->count == S_BATCH) {
-        pthread_cond_signal (&self->can_take);
-    }
-    pthread_mutex_unlock (&self->mu);
-    s_free_done (self);
-    return failed ? -1 : 0;
 }
 
 static int
@@ -529,18 +449,35 @@ int
 wes_outputs_finish (wes_outputs_t *self, char hash_out[65])
 {
     wes_assert (self && self->enums && hash_out);
-    s_stop (self); /* every table given is rendered */
     if (self->failed) {
         return -1;
     }
-    if (self->n_entries != self->n_declared) {
-        s_fail (self, "%zu tables were declared but %zu handed over", self->n_declared,
-                self->n_entries);
+    size_t total = 0;
+    for (size_t l = 0; l < WES_OUTPUTS_LANES; l++) {
+        s_lane_t *lane = &self->lanes[l];
+        if (lane->failed) {
+            s_fail (self, "%s", lane->error);
+            return -1;
+        }
+        for (size_t i = 0; i < self->n_spools; i++) {
+            if (s_spool_flush (lane, i) != 0) {
+                s_fail (self, "%s", lane->error);
+                return -1;
+            }
+        }
+        total += lane->n_entries;
+    }
+    if (total != self->n_declared) {
+        s_fail (self, "%zu tables were declared but %zu handed over", self->n_declared, total);
         return -1;
     }
-    for (size_t i = 0; i < self->n_spools; i++) {
-        if (s_spool_flush (self, i) != 0) {
-            return -1;
+    self->entries = wes_alloc ((total + 1) * sizeof *self->entries);
+    for (size_t l = 0; l < WES_OUTPUTS_LANES; l++) {
+        const s_lane_t *lane = &self->lanes[l];
+        if (lane->n_entries > 0) {
+            memcpy (self->entries + self->n_entries, lane->entries,
+                    lane->n_entries * sizeof *lane->entries);
+            self->n_entries += lane->n_entries;
         }
     }
     if (self->n_entries > 1) {
@@ -553,19 +490,29 @@ wes_outputs_finish (wes_outputs_t *self, char hash_out[65])
         }
     }
 
-    //  The hash: the canonical bytes, head, tables in name order, tail
-    //  (hashed already when the tables came in that order)
+    //  The hash: the canonical bytes, head, tables in name order, tail.
+    //  Lane 0 hashed its tables as they came when they came in name order:
+    //  when they are also the first in name order, the rest follows on
     s_io_t x = {self, self->piece, self->io, false, ""};
-    EVP_MD_CTX *md = self->md;
-    self->md = NULL;
-    int rc = 0;
+    EVP_MD_CTX *md = self->lanes[0].md;
+    self->lanes[0].md = NULL;
+    size_t hashed = md ? self->lanes[0].n_entries : 0;
+    for (size_t i = 0; i < hashed; i++) {
+        if (self->entries[i].lane != 0) {
+            hashed = 0;
+        }
+    }
+    if (md && hashed == 0 && self->lanes[0].n_entries > 0) {
+        EVP_MD_CTX_free (md);
+        md = NULL;
+    }
     if (!md) {
         md = EVP_MD_CTX_new ();
         wes_assert (md);
         wes_assert (EVP_DigestInit_ex (md, EVP_sha256 (), NULL) == 1);
         wes_model_canonical_head (self->enums, s_digest_cb, md);
-        rc = s_each_run (&x, S_CANON, true, -1, NULL, s_digest, md);
     }
+    int rc = s_each_run (&x, S_CANON, hashed, hashed == 0, -1, NULL, s_digest, md);
     unsigned char raw[EVP_MAX_MD_SIZE];
     unsigned int n = 0;
     if (rc == 0) {
@@ -589,6 +536,9 @@ wes_outputs_finish (wes_outputs_t *self, char hash_out[65])
         return 0;
     }
 
+    if (!self->lanes[0].ts) {
+        self->lanes[0].ts = wes_ts_names_new (self->enums, self->n_declared, self->sql, self->gql);
+    }
     //  schema.json (the biggest) on a thread while schema.sql and types.ts
     //  are written here
     s_file_job_t jobs[3];
@@ -660,6 +610,16 @@ s_fail (wes_outputs_t *self, const char *fmt, ...)
 }
 
 static void
+s_lane_fail (s_lane_t *lane, const char *fmt, ...)
+{
+    va_list ap;
+    va_start (ap, fmt);
+    vsnprintf (lane->error, sizeof lane->error, fmt, ap);
+    va_end (ap);
+    lane->failed = true;
+}
+
+static void
 s_io_fail (s_io_t *x, const char *fmt, ...)
 {
     va_list ap;
@@ -712,11 +672,11 @@ s_write_fd (int fd, const char *data, size_t len)
 }
 
 static int
-s_spool_flush (wes_outputs_t *self, size_t i)
+s_spool_flush (s_lane_t *lane, size_t i)
 {
-    s_spool_t *sp = &self->spools[i];
+    s_spool_t *sp = &lane->spools[i];
     if (sp->used > 0 && s_write_fd (sp->fd, sp->buf, sp->used) != 0) {
-        s_fail (self, "cannot write a spool file: %s", strerror (errno));
+        s_lane_fail (lane, "cannot write a spool file: %s", strerror (errno));
         return -1;
     }
     sp->used = 0;
@@ -724,20 +684,20 @@ s_spool_flush (wes_outputs_t *self, size_t i)
 }
 
 static int
-s_spool_put (wes_outputs_t *self, size_t i, const char *data, size_t len)
+s_spool_put (s_lane_t *lane, size_t i, const char *data, size_t len)
 {
-    s_spool_t *sp = &self->spools[i];
+    s_spool_t *sp = &lane->spools[i];
     if (sp->size + len > UINT32_MAX) {
-        s_fail (self, "an output is over 4 GiB");
+        s_lane_fail (lane, "an output is over 4 GiB");
         return -1;
     }
     if (sp->used + len > S_SPOOL_BUF) {
-        if (s_spool_flush (self, i) != 0) {
+        if (s_spool_flush (lane, i) != 0) {
             return -1;
         }
         if (len > S_SPOOL_BUF) {
             if (s_write_fd (sp->fd, data, len) != 0) {
-                s_fail (self, "cannot write a spool file: %s", strerror (errno));
+                s_lane_fail (lane, "cannot write a spool file: %s", strerror (errno));
                 return -1;
             }
             sp->size += len;
@@ -818,16 +778,17 @@ s_run (s_io_t *x, int in_fd, uint64_t off, uint64_t len, int out_fd,
     return 0;
 }
 
-/*  The pieces of one spool in name order (the first piece without its
-    leading comma when skip_comma), back-to-back pieces as one run. */
+/*  The pieces of one spool in name order from the from-th table (the
+    first piece without its leading comma when skip_comma), back-to-back
+    pieces of one lane as one run. */
 static int
-s_each_run (s_io_t *x, size_t spool, bool skip_comma, int out_fd, const char *out_path,
-            s_bytes_fn fn, void *arg)
+s_each_run (s_io_t *x, size_t spool, size_t from, bool skip_comma, int out_fd,
+            const char *out_path, s_bytes_fn fn, void *arg)
 {
-    int in_fd = x->o->spools[spool].fd;
+    int run_fd = -1;
     uint64_t run_off = 0, run_len = 0;
     bool first = true;
-    for (size_t i = 0; i < x->o->n_entries; i++) {
+    for (size_t i = from; i < x->o->n_entries; i++) {
         s_range_t r = *s_range (x->o, i, spool);
         if (r.len == 0) {
             continue;
@@ -837,18 +798,20 @@ s_each_run (s_io_t *x, size_t spool, bool skip_comma, int out_fd, const char *ou
             r.len--;
         }
         first = false;
-        if (run_len > 0 && run_off + run_len == r.off) {
+        int fd = s_spool_fd (x->o, i, spool);
+        if (run_len > 0 && fd == run_fd && run_off + run_len == r.off) {
             run_len += r.len;
             continue;
         }
-        if (run_len > 0 && s_run (x, in_fd, run_off, run_len, out_fd, out_path, fn, arg) != 0) {
+        if (run_len > 0 && s_run (x, run_fd, run_off, run_len, out_fd, out_path, fn, arg) != 0) {
             return -1;
         }
+        run_fd = fd;
         run_off = r.off;
         run_len = r.len;
     }
     if (run_len > 0) {
-        return s_run (x, in_fd, run_off, run_len, out_fd, out_path, fn, arg);
+        return s_run (x, run_fd, run_off, run_len, out_fd, out_path, fn, arg);
     }
     return 0;
 }
@@ -877,18 +840,21 @@ s_put_piece (s_io_t *x, int fd, const char *path)
 typedef struct {
     char *data;   /* the bytes read (owned) */
     size_t cap;   /* bytes allocated */
-    uint64_t off; /* where they start in the spool */
+    int fd;       /* the spool they were read from */
+    uint64_t off; /* where they start in it */
     size_t len;   /* bytes read */
 } s_window_t;
 
-/*  The bytes of range r of spool (through w), or NULL when reading failed. */
+/*  The bytes of range r of spool of table i's lane (through w), or NULL
+    when reading failed. */
 static const char *
-s_window (s_io_t *x, s_window_t *w, size_t spool, s_range_t r)
+s_window (s_io_t *x, s_window_t *w, size_t i, size_t spool, s_range_t r)
 {
-    if (r.off >= w->off && r.off + r.len <= w->off + w->len) {
+    int fd = s_spool_fd (x->o, i, spool);
+    if (fd == w->fd && r.off >= w->off && r.off + r.len <= w->off + w->len) {
         return w->data + (r.off - w->off);
     }
-    uint64_t left = x->o->spools[spool].size - r.off;
+    uint64_t left = x->o->lanes[x->o->entries[i].lane].spools[spool].size - r.off;
     size_t want = r.len > S_IO_BYTES ? r.len : S_IO_BYTES;
     if (want > left) {
         want = (size_t) left;
@@ -897,9 +863,10 @@ s_window (s_io_t *x, s_window_t *w, size_t spool, s_range_t r)
         w->cap = want;
         w->data = wes_realloc (w->data, w->cap);
     }
+    w->fd = fd;
     w->off = r.off;
     w->len = 0;
-    if (s_pread_all (x, x->o->spools[spool].fd, w->data, want, r.off) != 0) {
+    if (s_pread_all (x, fd, w->data, want, r.off) != 0) {
         return NULL;
     }
     w->len = want;
@@ -920,7 +887,7 @@ s_write_sql (s_io_t *x, int fd, const char *path, const char *hash)
         }
         wes_buf_puts (x->piece, wes_emit_sql_section_title ((wes_sql_part_t) part));
         if (s_put_piece (x, fd, path) != 0
-            || s_each_run (x, S_SQL + part, false, fd, path, NULL, NULL) != 0) {
+            || s_each_run (x, S_SQL + part, 0, false, fd, path, NULL, NULL) != 0) {
             return -1;
         }
     }
@@ -932,11 +899,11 @@ s_write_sql (s_io_t *x, int fd, const char *path, const char *hash)
         wes_emit_sql_records_head (x->piece);
         for (size_t k = 0; k < WES_SQL_RECORD_KINDS; k++) {
             const char *kind = wes_emit_sql_record_kind (k);
-            s_window_t w = {NULL, 0, 0, 0};
+            s_window_t w = {NULL, 0, -1, 0, 0};
             size_t rows = 0;
             for (size_t i = 0; i < x->o->n_entries; i++) {
                 s_range_t r = *s_range (x->o, i, S_REC + k);
-                const char *rec = r.len ? s_window (x, &w, S_REC + k, r) : NULL;
+                const char *rec = r.len ? s_window (x, &w, i, S_REC + k, r) : NULL;
                 if (r.len && !rec) {
                     free (w.data);
                     return -1;
@@ -966,12 +933,12 @@ static int
 s_write_ts (s_io_t *x, int fd, const char *path, const char *hash)
 {
     wes_buf_reset (x->piece);
-    wes_emit_ts_head (x->piece, x->o->ts, hash);
+    wes_emit_ts_head (x->piece, x->o->lanes[0].ts, hash);
     if (s_put_piece (x, fd, path) != 0
-        || s_each_run (x, S_TS, false, fd, path, NULL, NULL) != 0) {
+        || s_each_run (x, S_TS, 0, false, fd, path, NULL, NULL) != 0) {
         return -1;
     }
-    wes_emit_ts_tail (x->piece, x->o->ts);
+    wes_emit_ts_tail (x->piece, x->o->lanes[0].ts);
     return s_put_piece (x, fd, path);
 }
 
@@ -981,13 +948,13 @@ s_write_json (s_io_t *x, int fd, const char *path, const char *hash)
     wes_buf_reset (x->piece);
     wes_model_document_head (x->o->enums, hash, s_to_buf, x->piece);
     if (s_put_piece (x, fd, path) != 0
-        || s_each_run (x, S_META, true, fd, path, NULL, NULL) != 0) {
+        || s_each_run (x, S_META, 0, true, fd, path, NULL, NULL) != 0) {
         return -1;
     }
     wes_buf_puts (x->piece, WES_MODEL_DOCUMENT_MIDDLE);
     wes_model_canonical_head (x->o->enums, s_to_buf, x->piece);
     if (s_put_piece (x, fd, path) != 0
-        || s_each_run (x, S_CANON, true, fd, path, NULL, NULL) != 0) {
+        || s_each_run (x, S_CANON, 0, true, fd, path, NULL, NULL) != 0) {
         return -1;
     }
     wes_buf_puts (x->piece, WES_MODEL_CANONICAL_TAIL WES_MODEL_DOCUMENT_TAIL "\n");

@@ -31,16 +31,14 @@ void wes_outputs_destroy (wes_outputs_t **self_p);
     wes_outputs_error). */
 int wes_outputs_begin (wes_outputs_t *self, const wes_model_t *enums, size_t n_tables,
                        const char *const *sql_names, const char *const *gql_names);
-/*  One table (canonicalized, named at begin), copied out at once: the
-    caller may free it on return. 0, or -1. */
-int wes_outputs_table (wes_outputs_t *self, const wes_table_t *t);
-/*  The same on a thread of the outputs' own, so that rendering overlaps
-    the caller's work: takes *table_model (a model holding the one table,
-    canonicalized; *table_model becomes NULL) and frees it once rendered.
-    Blocks while many tables wait. 0, or -1 when rendering failed (see
-    wes_outputs_error after wes_outputs_finish). Do not mix with
-    wes_outputs_table. */
-int wes_outputs_give (wes_outputs_t *self, wes_model_t **table_model);
+/*  Threads that may hand tables over at once, each on a lane of its own. */
+#define WES_OUTPUTS_LANES 4
+
+/*  One table (canonicalized, named at begin), rendered to the spools of
+    lane (below WES_OUTPUTS_LANES) at once: the caller may free it on
+    return. Tables may come on different lanes from different threads at
+    the same time, never on one lane from two threads. 0, or -1. */
+int wes_outputs_table (wes_outputs_t *self, size_t lane, const wes_table_t *t);
 /*  After the last table: the hash into hash_out, and with a dir the three
     files written to temporary names beside their final ones and synced.
     0, or -1. */
@@ -49,13 +47,9 @@ int wes_outputs_finish (wes_outputs_t *self, char hash_out[65]);
     old or new). 0, or -1. */
 int wes_outputs_commit (wes_outputs_t *self);
 
-/*  Gives up: the thread drops what is queued and stops (enums is no
-    longer read); only wes_outputs_destroy may follow. */
-void wes_outputs_cancel (wes_outputs_t *self);
-
 /*  Why the last call failed ("" when none). */
 const char *wes_outputs_error (const wes_outputs_t *self);
-/*  Tables handed over so far. */
+/*  Tables laid out (once finished). */
 size_t wes_outputs_tables (const wes_outputs_t *self);
 
 #endif

@@ -147,6 +147,28 @@ wes_parser_next (wes_parser_t *self, wes_arena_t *arena)
     return def;
 }
 
+int
+wes_parser_seek (wes_parser_t *self, const wes_ast_def_t *at)
+{
+    wes_assert (self && at);
+    s_parser_t *p = &self->p;
+    if (p->failed) {
+        return -1;
+    }
+    if (self->started && !self->done && p->tok.offset == at->offset) {
+        return 0; /* there already */
+    }
+    if (fseeko (self->file, (off_t) at->offset, SEEK_SET) != 0) {
+        s_error (p, at->loc.start, "cannot read the input again: %s", strerror (errno));
+        return -1;
+    }
+    wes_lexer_destroy (&p->lexer);
+    p->lexer = wes_lexer_new_file_at (self->file, at->offset, at->loc.start);
+    self->started = false;
+    self->done = false;
+    return 0;
+}
+
 void
 wes_parser_skip_bodies (wes_parser_t *self)
 {
@@ -1295,6 +1317,7 @@ s_parse_definition (s_parser_t *p)
 {
     wes_ast_def_t *def = wes_arena_alloc (p->arena, sizeof *def);
     def->loc.start = p->tok.loc.start;
+    def->offset = p->tok.offset;
     if (s_is_string (p)) {
         def->description = s_string_value (p);
         if (!def->description) {

@@ -33,6 +33,11 @@ void wes_parser_destroy (wes_parser_t **self_p);
     wes_parse_file would build it; NULL at the end of the input or at the
     first syntax error (wes_parser_failed says which). */
 const wes_ast_def_t *wes_parser_next (wes_parser_t *self, wes_arena_t *arena);
+/*  Goes to definition at of an earlier parse of the same file (its byte
+    offset and position): the next wes_parser_next reads from there. 0, or
+    -1 (an error in diag) after a syntax error or when the file cannot be
+    read there. */
+int wes_parser_seek (wes_parser_t *self, const wes_ast_def_t *at);
 /*  From now on, the bodies of object, interface and input types are
     skipped, not parsed (wes_lexer_skip_braces): their definitions come
     with has_body set and no fields. An error inside a body goes unseen;

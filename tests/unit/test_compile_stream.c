@@ -9,6 +9,7 @@
     that only a settling over the whole model decides. */
 #include <setjmp.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -88,13 +89,22 @@ s_classic (const char *path, s_result_t *r)
     return true;
 }
 
+/*  How each schema is streamed: on one lane; on two, each type a stretch
+    of its own (the lanes take turns type by type, and foreign keys cross
+    lanes all the time); on three, in stretches of a few types. */
+typedef struct {
+    size_t lanes;
+    size_t stretch_bytes;
+} s_run_t;
+static const s_run_t s_lane_runs[] = {{1, 0}, {2, 1}, {3, 700}};
+#define S_LANE_RUNS (sizeof s_lane_runs / sizeof s_lane_runs[0])
+
 /*  A sink over wes_outputs, failing at table fail_at (0: never). */
 typedef struct {
     wes_outputs_t *outputs;
-    size_t tables;
+    atomic_size_t tables; /* handed over, on every lane */
     size_t fail_at;
     char hash[65];
-    bool give; /* wes_outputs_give, not wes_outputs_table */
 } s_sink_t;
 
 static int
@@ -105,18 +115,14 @@ s_begin (void *arg, const wes_model_t *enums, size_t n, const char *const *sql,
 }
 
 static int
-s_table (void *arg, const wes_model_t *enums, wes_model_t **table_model)
+s_table (void *arg, size_t lane, const wes_model_t *enums, wes_model_t **table_model)
 {
     (void) enums;
     s_sink_t *s = arg;
-    if (++s->tables == s->fail_at) {
+    if (atomic_fetch_add (&s->tables, 1) + 1 == s->fail_at) {
         return -1;
     }
-    //  Rendered on the outputs' thread (as wesley compile does), or here
-    if (!s->give) {
-        return wes_outputs_table (s->outputs, wes_model_table (*table_model, 0));
-    }
-    return wes_outputs_give (s->outputs, table_model);
+    return wes_outputs_table (s->outputs, lane, wes_model_table (*table_model, 0));
 }
 
 static int
@@ -125,22 +131,20 @@ s_end (void *arg, const wes_model_t *enums, bool complete)
     (void) enums;
     s_sink_t *s = arg;
     if (!complete) {
-        wes_outputs_cancel (s->outputs);
         return 0;
     }
     return wes_outputs_finish (s->outputs, s->hash);
 }
 
-/*  The streaming compile into a temporary directory, its tables built on
-    the builder thread (ahead) or on the compiling thread: its return
-    code; on 0 the result. */
+/*  The streaming compile into a temporary directory, as run says: its
+    return code; on 0 the result. */
 static int
-s_stream (const char *path, s_result_t *r, size_t fail_at, bool ahead)
+s_stream (const char *path, s_result_t *r, size_t fail_at, s_run_t run)
 {
     memset (r, 0, sizeof *r);
     char *dir = wes_test_tmpdir ("stream");
-    s_sink_t sink = {wes_outputs_new (dir), 0, fail_at, "", true};
-    wes_compile_sink_t cs = {s_begin, s_table, s_end, &sink, ahead};
+    s_sink_t sink = {wes_outputs_new (dir), 0, fail_at, ""};
+    wes_compile_sink_t cs = {s_begin, s_table, s_end, &sink, run.lanes, run.stretch_bytes};
     wes_diag_t *diag = wes_diag_new (path);
     int rc = wes_compile_file_stream (path, &cs, diag);
     r->diags = s_diag_text (diag);
@@ -180,10 +184,11 @@ s_check (const char *path, bool may_decline)
 {
     s_result_t want;
     bool compiled = s_classic (path, &want);
-    int rcs[2];
-    for (int ahead = 0; ahead < 2; ahead++) {
+    //  On one lane, and on as many as the stream finds stretches for
+    int rcs[S_LANE_RUNS];
+    for (size_t run = 0; run < S_LANE_RUNS; run++) {
         s_result_t got;
-        int rc = rcs[ahead] = s_stream (path, &got, 0, ahead);
+        int rc = rcs[run] = s_stream (path, &got, 0, s_lane_runs[run]);
         if (rc == 1 && !may_decline) {
             fail_msg ("%s: the stream declined a schema it should stream\n%s", path, want.diags);
         }
@@ -210,8 +215,10 @@ s_check (const char *path, bool may_decline)
         assert_true (rc == 0 || rc == 1);
         s_result_free (&got);
     }
-    //  Built on two threads or one, the stream decides alike
-    assert_int_equal (rcs[0], rcs[1]);
+    //  On one lane or many, the stream decides alike
+    for (size_t run = 1; run < S_LANE_RUNS; run++) {
+        assert_int_equal (rcs[run], rcs[0]);
+    }
     s_result_free (&want);
     int rc = rcs[0];
     return rc;
@@ -428,14 +435,14 @@ test_sink_failure_stops (void **state)
     assert_int_equal (wes_test_write_file (path, sdl), 0);
     free (sdl);
     s_result_t r;
-    for (int ahead = 0; ahead < 2; ahead++) {
-        assert_int_equal (s_stream (path, &r, 3, ahead), -1);
+    for (size_t run = 0; run < S_LANE_RUNS; run++) {
+        assert_int_equal (s_stream (path, &r, 3, s_lane_runs[run]), -1);
         s_result_free (&r);
     }
     //  stdin cannot be read twice: declined
     wes_diag_t *diag = wes_diag_new ("<stdin>");
-    s_sink_t sink = {wes_outputs_new (NULL), 0, 0, "", false};
-    wes_compile_sink_t cs = {s_begin, s_table, s_end, &sink, true};
+    s_sink_t sink = {wes_outputs_new (NULL), 0, 0, ""};
+    wes_compile_sink_t cs = {s_begin, s_table, s_end, &sink, 0, 0};
     assert_int_equal (wes_compile_file_stream ("-", &cs, diag), 1);
     wes_outputs_destroy (&sink.outputs);
     wes_diag_destroy (&diag);
@@ -457,8 +464,8 @@ test_hash_only (void **state)
     s_result_t want;
     assert_true (s_classic (path, &want));
     wes_diag_t *diag = wes_diag_new (path);
-    s_sink_t sink = {wes_outputs_new (NULL), 0, 0, "", false};
-    wes_compile_sink_t cs = {s_begin, s_table, s_end, &sink, true}; /* as wesley does */
+    s_sink_t sink = {wes_outputs_new (NULL), 0, 0, ""};
+    wes_compile_sink_t cs = {s_begin, s_table, s_end, &sink, 2, 1};
     assert_int_equal (wes_compile_file_stream (path, &cs, diag), 0);
     assert_string_equal (sink.hash, want.hash);
     wes_outputs_destroy (&sink.outputs);
