@@ -38,6 +38,9 @@ enum {
 #define S_SPOOL_BUF (32u * 1024u)
 /*  Bytes read or copied at a time. */
 #define S_IO_BYTES (256u * 1024u)
+/*  Bytes of canonical pieces held in memory, at most, until the hash
+    reaches them (beyond that they are hashed from the spool at the end). */
+#define S_HOLD_BYTES (2u * 1024u * 1024u)
 /*  The three files, in the order they are written and renamed. */
 static const char *const s_files[3] = {"schema.sql", "types.ts", "schema.json"};
 
@@ -62,6 +65,13 @@ typedef struct {
     size_t used;   /* bytes in buf */
 } s_spool_t;
 
+/*  A canonical piece waiting for the hash to reach its table. */
+typedef struct {
+    char *data;   /* owned, or NULL */
+    uint32_t len; /* bytes */
+    bool came;    /* the table was handed over */
+} s_held_t;
+
 /*  What one thread handing tables over writes: its own spools, entries
     and buffers, so that lanes never wait for each other. */
 typedef struct {
@@ -74,8 +84,6 @@ typedef struct {
     wes_jsonw_t *jw;     /* JSON pieces (forgets between tables) */
     wes_buf_t *piece;    /* one piece being made */
     wes_ts_names_t *ts;  /* TypeScript names (made on the lane's first table), or NULL */
-    EVP_MD_CTX *md;      /* lane 0: the hash while its tables come in name order; else NULL */
-    const char *last;    /* the lane's last table's name */
     bool open;           /* its spools and buffers are made */
     bool failed;         /* a call on the lane failed: later ones fail too */
     char error[512];     /* why */
@@ -91,6 +99,14 @@ struct wes_outputs {
     const char **gql;         /* ... and GraphQL names (arena, or NULL) */
     size_t n_declared;        /* declared at begin */
     s_lane_t lanes[WES_OUTPUTS_LANES];
+    /* the hash, taken as the tables come in name order (under hash_mu) */
+    pthread_mutex_t hash_mu;
+    EVP_MD_CTX *md;           /* head and the first frontier tables hashed */
+    const char **order;       /* the declared SQL names, sorted (arena) */
+    s_held_t *held;           /* by place in order */
+    size_t frontier;          /* places hashed */
+    size_t held_bytes;        /* bytes held */
+    bool hashing;             /* a lane hashes (outside the lock) */
     s_entry_t *entries;       /* at the end: every lane's, in name order */
     size_t n_entries;
     wes_buf_t *piece;         /* a piece being written at the end */
@@ -121,6 +137,7 @@ static int s_spool_put (s_lane_t *lane, size_t i, const char *data, size_t len);
 static int s_spool_flush (s_lane_t *lane, size_t i);
 static int s_to_buf (const char *data, size_t len, void *arg);
 static int s_cmp_entry (const void *a, const void *b);
+static int s_cmp_str (const void *a, const void *b);
 static void s_record (void *arg, size_t kind, const char *table, const char *object,
                       const char *expr);
 static int s_write_all (s_io_t *x, int fd, const char *path, const char *data, size_t len);
@@ -167,6 +184,7 @@ wes_outputs_new (const char *dir)
     }
     self->arena = wes_arena_new (0);
     self->piece = wes_buf_new ();
+    pthread_mutex_init (&self->hash_mu, NULL);
     return self;
 }
 
@@ -179,7 +197,6 @@ s_lane_free (s_lane_t *lane)
         }
         free (lane->spools[i].buf);
     }
-    EVP_MD_CTX_free (lane->md);
     wes_ts_names_destroy (&lane->ts);
     wes_jsonw_destroy (&lane->jw);
     wes_buf_destroy (&lane->piece);
@@ -203,6 +220,13 @@ wes_outputs_destroy (wes_outputs_t **self_p)
             unlink (self->tmp[i]);
         }
     }
+    for (size_t i = 0; self->held && i < self->n_declared; i++) {
+        free (self->held[i].data);
+    }
+    free (self->held);
+    free (self->order);
+    EVP_MD_CTX_free (self->md);
+    pthread_mutex_destroy (&self->hash_mu);
     wes_buf_destroy (&self->piece);
     wes_arena_destroy (&self->arena);
     free (self->sql);
@@ -258,14 +282,68 @@ wes_outputs_begin (wes_outputs_t *self, const wes_model_t *enums, size_t n_table
         s_fail (self, "%s", self->lanes[0].error);
         return -1;
     }
-    //  Lane 0's tables, while they come in name order (the usual case for
-    //  the first lane), are hashed as they come; the rest of the canonical
-    //  pieces are read back at the end
-    s_lane_t *first = &self->lanes[0];
-    first->md = EVP_MD_CTX_new ();
-    wes_assert (first->md);
-    wes_assert (EVP_DigestInit_ex (first->md, EVP_sha256 (), NULL) == 1);
-    wes_model_canonical_head (enums, s_digest_cb, first->md);
+    //  The hash follows the tables in name order as they come
+    self->order = wes_alloc ((n_tables + 1) * sizeof *self->order);
+    memcpy (self->order, self->sql, n_tables * sizeof *self->order);
+    qsort (self->order, n_tables, sizeof *self->order, s_cmp_str);
+    self->held = wes_alloc ((n_tables + 1) * sizeof *self->held);
+    self->md = EVP_MD_CTX_new ();
+    wes_assert (self->md);
+    wes_assert (EVP_DigestInit_ex (self->md, EVP_sha256 (), NULL) == 1);
+    wes_model_canonical_head (enums, s_digest_cb, self->md);
+    return 0;
+}
+
+/*  Takes table name's canonical piece (lane->piece: a comma, then the
+    object) for the hash: holds a copy, then hashes what the frontier
+    reaches, unless another lane is at it. -1 when the table was not
+    declared or came twice. */
+static int
+s_hash_piece (wes_outputs_t *self, s_lane_t *lane, const char *name)
+{
+    const char **at = bsearch (&name, self->order, self->n_declared, sizeof *self->order,
+                               s_cmp_str);
+    if (!at) {
+        s_lane_fail (lane, "table %s was not declared", name);
+        return -1;
+    }
+    size_t k = (size_t) (at - self->order);
+    size_t len = wes_buf_len (lane->piece);
+    pthread_mutex_lock (&self->hash_mu);
+    s_held_t *h = &self->held[k];
+    if (h->came) {
+        pthread_mutex_unlock (&self->hash_mu);
+        s_lane_fail (lane, "table %s was handed over twice", name);
+        return -1;
+    }
+    h->came = true;
+    if (self->held_bytes + len <= S_HOLD_BYTES) {
+        //  Else the frontier stops here: the rest comes from the spool
+        h->data = wes_alloc_raw (len);
+        memcpy (h->data, wes_buf_data (lane->piece), len);
+        h->len = (uint32_t) len;
+        self->held_bytes += len;
+    }
+    if (self->hashing) {
+        pthread_mutex_unlock (&self->hash_mu);
+        return 0; /* the lane at it will reach this one */
+    }
+    self->hashing = true;
+    while (self->frontier < self->n_declared && self->held[self->frontier].data) {
+        s_held_t *f = &self->held[self->frontier];
+        char *data = f->data;
+        size_t n = f->len;
+        bool first = self->frontier == 0;
+        f->data = NULL;
+        pthread_mutex_unlock (&self->hash_mu);
+        wes_assert (EVP_DigestUpdate (self->md, data + first, n - first) == 1);
+        free (data);
+        pthread_mutex_lock (&self->hash_mu);
+        self->frontier++;
+        self->held_bytes -= n;
+    }
+    self->hashing = false;
+    pthread_mutex_unlock (&self->hash_mu);
     return 0;
 }
 
@@ -345,17 +423,9 @@ wes_outputs_table (wes_outputs_t *self, size_t lane_no, const wes_table_t *t)
     if (s_lane_piece (lane, r, S_CANON) != 0) {
         return -1;
     }
-    if (lane->md && lane->last && strcmp (lane->last, e->name) >= 0) {
-        EVP_MD_CTX_free (lane->md); /* out of order */
-        lane->md = NULL;
+    if (s_hash_piece (self, lane, e->name) != 0) {
+        return -1;
     }
-    if (lane->md) {
-        bool first = !lane->last;
-        wes_assert (EVP_DigestUpdate (lane->md, wes_buf_data (lane->piece) + first,
-                                      wes_buf_len (lane->piece) - first)
-                    == 1);
-    }
-    lane->last = e->name;
     if (!self->dir) {
         return 0;
     }
@@ -491,28 +561,17 @@ wes_outputs_finish (wes_outputs_t *self, char hash_out[65])
     }
 
     //  The hash: the canonical bytes, head, tables in name order, tail.
-    //  Lane 0 hashed its tables as they came when they came in name order:
-    //  when they are also the first in name order, the rest follows on
+    //  The lanes hashed the first frontier tables as they came; the rest
+    //  come from the spool (held pieces beyond the frontier are dropped)
     s_io_t x = {self, self->piece, self->io, false, ""};
-    EVP_MD_CTX *md = self->lanes[0].md;
-    self->lanes[0].md = NULL;
-    size_t hashed = md ? self->lanes[0].n_entries : 0;
-    for (size_t i = 0; i < hashed; i++) {
-        if (self->entries[i].lane != 0) {
-            hashed = 0;
-        }
+    EVP_MD_CTX *md = self->md;
+    self->md = NULL;
+    size_t from = self->frontier;
+    for (size_t i = from; i < self->n_declared; i++) {
+        free (self->held[i].data);
+        self->held[i].data = NULL;
     }
-    if (md && hashed == 0 && self->lanes[0].n_entries > 0) {
-        EVP_MD_CTX_free (md);
-        md = NULL;
-    }
-    if (!md) {
-        md = EVP_MD_CTX_new ();
-        wes_assert (md);
-        wes_assert (EVP_DigestInit_ex (md, EVP_sha256 (), NULL) == 1);
-        wes_model_canonical_head (self->enums, s_digest_cb, md);
-    }
-    int rc = s_each_run (&x, S_CANON, hashed, hashed == 0, -1, NULL, s_digest, md);
+    int rc = s_each_run (&x, S_CANON, from, from == 0, -1, NULL, s_digest, md);
     unsigned char raw[EVP_MAX_MD_SIZE];
     unsigned int n = 0;
     if (rc == 0) {
@@ -634,6 +693,12 @@ s_to_buf (const char *data, size_t len, void *arg)
 {
     wes_buf_append ((wes_buf_t *) arg, data, len);
     return 0;
+}
+
+static int
+s_cmp_str (const void *a, const void *b)
+{
+    return strcmp (*(const char *const *) a, *(const char *const *) b);
 }
 
 static int
