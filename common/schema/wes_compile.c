@@ -501,7 +501,9 @@ typedef struct {
 typedef struct {
     size_t lo, hi;               /* [lo, hi) */
     const wes_ast_def_t *first;  /* its first definition (in the outline) */
-    wes_diag_t *diag;            /* what it found, once a lane took it */
+    bool taken;                  /* a lane took it */
+    size_t lane;                 /* which */
+    size_t from, to;             /* what it found: the lane's diagnostics [from, to) */
 } s_stretch_t;
 
 /*  What the lanes of a streaming compile share. Each lane classifies the
@@ -791,7 +793,8 @@ s_stream_table (s_ctx_t *ctx, s_type_t *ty)
 /*  One lane of a streaming compile. */
 typedef struct {
     s_ctx_t ctx;
-    wes_diag_t *diag;        /* what the lane found in the outline (lane 0) */
+    wes_diag_t *diag;        /* what the lane found (lane 0: the outline's first) */
+    size_t n_common;         /* lane 0: the outline's, at the start of diag */
     const wes_ast_doc_t *outline; /* shared, read only */
     pthread_t thread;
     bool threaded;           /* runs on a thread of its own */
@@ -883,6 +886,7 @@ s_lane_run (void *arg)
                 s_scan_other (ctx, ty);
             }
         }
+        lane->n_common = wes_diag_count (ctx->diag);
         if (wes_diag_errors (ctx->diag) > 0) {
             ctx->decline = true;
         }
@@ -927,20 +931,23 @@ s_lane_run (void *arg)
         }
     }
     else {
-        wes_diag_t *own = ctx->diag;
         while (s_stream_going (ctx)) {
             size_t k = atomic_fetch_add (&share->next, 1);
             if (k >= share->n_stretches) {
                 break;
             }
             s_stretch_t *st = &share->stretches[k];
-            st->diag = wes_diag_new (wes_diag_file (own));
-            ctx->diag = st->diag;
+            st->taken = true;
+            st->lane = ctx->lane;
+            st->from = wes_diag_count (ctx->diag);
             if (wes_parser_seek (ctx->again, st->first) != 0) {
                 ctx->decline = true;
                 break;
             }
             s_stream_stretch (ctx, st->lo, st->hi);
+            //  (a table that waited and is drained later adds no warning:
+            //  checking and naming only find errors, which end the stream)
+            st->to = wes_diag_count (ctx->diag);
         }
         //  What waits for another lane's tables waits until no lane builds
         //  any more (each publishes a table as soon as it is built, before
@@ -1023,11 +1030,11 @@ s_lanes_clash (const s_lane_t *lanes, size_t n_lanes)
     return false;
 }
 
-/*  Adds every diagnostic of from (from the first-th) to to. */
+/*  Adds the diagnostics [first, last) of from to to. */
 static void
-s_diag_copy (wes_diag_t *to, const wes_diag_t *from, size_t first)
+s_diag_copy (wes_diag_t *to, const wes_diag_t *from, size_t first, size_t last)
 {
-    for (size_t i = first; from && i < wes_diag_count (from); i++) {
+    for (size_t i = first; i < last; i++) {
         wes_diag_add (to, wes_diag_level (from, i), wes_diag_line (from, i), wes_diag_col (from, i),
                       "%s", wes_diag_message (from, i));
     }
@@ -1127,10 +1134,7 @@ wes_compile_file_stream (const char *path, const wes_compile_sink_t *sink, wes_d
         }
     }
     for (size_t k = 0; shared && k < share.n_stretches; k++) {
-        if (share.stretches[k].diag && wes_diag_errors (share.stretches[k].diag) > 0) {
-            declined = true;
-        }
-        if (!share.stretches[k].diag) {
+        if (!share.stretches[k].taken) {
             declined = true; /* a stretch no lane took: the lanes stopped */
         }
     }
@@ -1151,11 +1155,17 @@ wes_compile_file_stream (const char *path, const wes_compile_sink_t *sink, wes_d
     if (rc == 0) {
         //  In document order: what the outline showed, each stretch's, then
         //  the document's own
-        s_diag_copy (diag, priv, 0);
-        for (size_t k = 0; shared && k < share.n_stretches; k++) {
-            s_diag_copy (diag, share.stretches[k].diag, 0);
+        if (!shared) {
+            s_diag_copy (diag, priv, 0, wes_diag_count (priv));
         }
-        s_diag_copy (diag, misc, 0);
+        else {
+            s_diag_copy (diag, priv, 0, lanes[0].n_common);
+            for (size_t k = 0; k < share.n_stretches; k++) {
+                const s_stretch_t *st = &share.stretches[k];
+                s_diag_copy (diag, lanes[st->lane].diag, st->from, st->to);
+            }
+        }
+        s_diag_copy (diag, misc, 0, wes_diag_count (misc));
     }
     wes_diag_destroy (&misc);
 
@@ -1180,9 +1190,6 @@ wes_compile_file_stream (const char *path, const wes_compile_sink_t *sink, wes_d
         wes_diag_destroy (&lanes[w].diag);
     }
     if (shared) {
-        for (size_t k = 0; k < share.n_stretches; k++) {
-            wes_diag_destroy (&share.stretches[k].diag);
-        }
         free (share.stretches);
         free (share.pubs);
         pthread_mutex_destroy (&share.mu);
@@ -3883,7 +3890,7 @@ s_hash64 (const char *s)
 static bool
 s_relset_add (s_ctx_t *ctx, const char *name)
 {
-    if ((ctx->relset_n + 1) * 2 > ctx->relset_cap) {
+    if ((ctx->relset_n + 1) * 4 > ctx->relset_cap * 3) {
         size_t cap = ctx->relset_cap ? ctx->relset_cap * 2 : 1024;
         uint64_t *fresh = wes_alloc (cap * sizeof (uint64_t));
         for (size_t i = 0; i < ctx->relset_cap; i++) {

@@ -35,7 +35,7 @@ enum {
 };
 
 /*  Bytes a spool gathers before it writes. */
-#define S_SPOOL_BUF (32u * 1024u)
+#define S_SPOOL_BUF (16u * 1024u)
 /*  Bytes read or copied at a time. */
 #define S_IO_BYTES (256u * 1024u)
 /*  Bytes of canonical pieces held in memory, at most, until the hash
@@ -285,7 +285,13 @@ wes_outputs_begin (wes_outputs_t *self, const wes_model_t *enums, size_t n_table
     //  The hash follows the tables in name order as they come
     self->order = wes_alloc ((n_tables + 1) * sizeof *self->order);
     memcpy (self->order, self->sql, n_tables * sizeof *self->order);
-    qsort (self->order, n_tables, sizeof *self->order, s_cmp_str);
+    bool sorted = true; /* the usual case: then no sorting */
+    for (size_t i = 1; i < n_tables && sorted; i++) {
+        sorted = strcmp (self->order[i - 1], self->order[i]) < 0;
+    }
+    if (!sorted) {
+        qsort (self->order, n_tables, sizeof *self->order, s_cmp_str);
+    }
     self->held = wes_alloc ((n_tables + 1) * sizeof *self->held);
     self->md = EVP_MD_CTX_new ();
     wes_assert (self->md);
