@@ -374,6 +374,29 @@ wes_jsonw_raw (wes_jsonw_t *self, const char *data, size_t len)
     s_put (self, data, len);
 }
 
+void
+wes_jsonw_value_begin (wes_jsonw_t *self)
+{
+    wes_assert (self && self->indent == 0);
+    s_before_value (self);
+}
+
+void
+wes_jsonw_raw_string (wes_jsonw_t *self, const char *s)
+{
+    if (!s) {
+        s_put (self, "null", 4);
+        return;
+    }
+    size_t plain = s_plain_len (s);
+    if (plain != SIZE_MAX) {
+        s_put_quoted (self, s, plain, "", 0);
+        return;
+    }
+    wes_assert (s_encode_string (self, s, true));
+    s_put (self, self->scratch, strlen (self->scratch));
+}
+
 int
 wes_jsonw_flush (wes_jsonw_t *self)
 {

@@ -54,6 +54,16 @@ void wes_jsonw_dumped_stable (wes_jsonw_t *self, const char *text);
 /*  Raw bytes, for a caller that adds a newline after the document. */
 void wes_jsonw_raw (wes_jsonw_t *self, const char *data, size_t len);
 
+/*  A value the caller writes itself, compact (an indent 0 writer only):
+    wes_jsonw_value_begin puts what goes before a value here (a comma),
+    then the caller writes the value's bytes with wes_jsonw_raw and, for
+    its strings, wes_jsonw_raw_string: s encoded as wes_jsonw_string
+    encodes it (NULL: null), nothing before it. For a fixed shape written
+    millions of times, the writer's bookkeeping costs more than the
+    bytes. */
+void wes_jsonw_value_begin (wes_jsonw_t *self);
+void wes_jsonw_raw_string (wes_jsonw_t *self, const char *s);
+
 /*  Forgets every encoding cached by pointer (the _stable forms): for a
     writer that outlives the strings it was given, e.g. one table's records
     freed before the next table is written. Cheap (a new cache generation). */

@@ -396,7 +396,31 @@ wes_lexer_next (wes_lexer_t *self, wes_token_t *token)
                        self->total, (unsigned)WES_MAX_SDL_BYTES);
     }
     /*  Skip ignored tokens: white space, line terminators, commas, comments
-        and the byte order mark. */
+        and the byte order mark. The common ones first, in one pass over
+        the read buffer (blanks, commas, \n); the loop does the rest. */
+    {
+        const unsigned char *p = self->cur;
+        const unsigned char *end = self->end;
+        uint32_t line = self->line;
+        uint32_t col = self->col;
+        while (p < end) {
+            unsigned char b = *p;
+            if (b == ' ' || b == ',' || b == '\t') {
+                col++;
+            }
+            else if (b == '\n') {
+                line++;
+                col = 1;
+            }
+            else {
+                break;
+            }
+            p++;
+        }
+        self->cur = p;
+        self->line = line;
+        self->col = col;
+    }
     int c;
     for (;;) {
         //  Runs of blanks and commas (indentation) in one go
@@ -497,6 +521,34 @@ wes_lexer_next (wes_lexer_t *self, wes_token_t *token)
             return s_lex_number (self, token, start);
         }
         if (s_is_name_start (c)) {
+            //  A name that ends inside the read buffer, in one copy
+            static const unsigned char name_byte[256] = {
+                ['0'] = 1, ['1'] = 1, ['2'] = 1, ['3'] = 1, ['4'] = 1, ['5'] = 1, ['6'] = 1,
+                ['7'] = 1, ['8'] = 1, ['9'] = 1, ['_'] = 1, ['a'] = 1, ['b'] = 1, ['c'] = 1,
+                ['d'] = 1, ['e'] = 1, ['f'] = 1, ['g'] = 1, ['h'] = 1, ['i'] = 1, ['j'] = 1,
+                ['k'] = 1, ['l'] = 1, ['m'] = 1, ['n'] = 1, ['o'] = 1, ['p'] = 1, ['q'] = 1,
+                ['r'] = 1, ['s'] = 1, ['t'] = 1, ['u'] = 1, ['v'] = 1, ['w'] = 1, ['x'] = 1,
+                ['y'] = 1, ['z'] = 1, ['A'] = 1, ['B'] = 1, ['C'] = 1, ['D'] = 1, ['E'] = 1,
+                ['F'] = 1, ['G'] = 1, ['H'] = 1, ['I'] = 1, ['J'] = 1, ['K'] = 1, ['L'] = 1,
+                ['M'] = 1, ['N'] = 1, ['O'] = 1, ['P'] = 1, ['Q'] = 1, ['R'] = 1, ['S'] = 1,
+                ['T'] = 1, ['U'] = 1, ['V'] = 1, ['W'] = 1, ['X'] = 1, ['Y'] = 1, ['Z'] = 1,
+            };
+            const unsigned char *p = self->cur + 1;
+            while (p < self->end && name_byte[*p]) {
+                p++;
+            }
+            size_t n = (size_t) (p - self->cur);
+            if (p < self->end && n < self->text_cap && n <= WES_MAX_TOKEN_BYTES) {
+                memcpy (self->text, self->cur, n);
+                self->text[n] = '\0';
+                self->text_len = n;
+                s_skip (self, n);
+                token->kind = WES_TOK_NAME;
+                token->text = self->text;
+                token->len = n;
+                token->loc.end = s_pos (self);
+                return 0;
+            }
             for (;;) {
                 /*  The name bytes already read go in one copy, as many as the
                     text buffer holds; when it is full, s_push grows it (or
