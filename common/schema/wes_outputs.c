@@ -106,6 +106,7 @@ struct wes_outputs {
     s_held_t *held;           /* by place in order */
     size_t frontier;          /* places hashed */
     size_t held_bytes;        /* bytes held */
+    size_t hold_max;          /* bytes held at most */
     bool hashing;             /* a lane hashes (outside the lock) */
     s_entry_t *entries;       /* at the end: every lane's, in name order */
     size_t n_entries;
@@ -142,6 +143,8 @@ static void s_record (void *arg, size_t kind, const char *table, const char *obj
                       const char *expr);
 static int s_write_all (s_io_t *x, int fd, const char *path, const char *data, size_t len);
 typedef int (*s_bytes_fn) (void *arg, const char *data, size_t len);
+static int s_run (s_io_t *x, int in_fd, uint64_t off, uint64_t len, int out_fd,
+                  const char *out_path, s_bytes_fn fn, void *arg);
 static int s_each_run (s_io_t *x, size_t spool, size_t from, bool skip_comma, int out_fd,
                        const char *out_path, s_bytes_fn fn, void *arg);
 static int s_write_sql (s_io_t *x, int fd, const char *path, const char *hash);
@@ -185,7 +188,15 @@ wes_outputs_new (const char *dir)
     self->arena = wes_arena_new (0);
     self->piece = wes_buf_new ();
     pthread_mutex_init (&self->hash_mu, NULL);
+    self->hold_max = S_HOLD_BYTES;
     return self;
+}
+
+void
+wes_outputs_hold (wes_outputs_t *self, size_t bytes)
+{
+    wes_assert (self && !self->enums);
+    self->hold_max = bytes;
 }
 
 static void
@@ -301,11 +312,11 @@ wes_outputs_begin (wes_outputs_t *self, const wes_model_t *enums, size_t n_table
 }
 
 /*  Takes table name's canonical piece (lane->piece: a comma, then the
-    object) for the hash: holds a copy, then hashes what the frontier
-    reaches, unless another lane is at it. -1 when the table was not
-    declared or came twice. */
+    object) for the hash: holds a copy (*held) unless too much is held,
+    then hashes what the frontier reaches, unless another lane is at it.
+    -1 when the table was not declared or came twice. */
 static int
-s_hash_piece (wes_outputs_t *self, s_lane_t *lane, const char *name)
+s_hash_piece (wes_outputs_t *self, s_lane_t *lane, const char *name, bool *held)
 {
     const char **at = bsearch (&name, self->order, self->n_declared, sizeof *self->order,
                                s_cmp_str);
@@ -323,12 +334,13 @@ s_hash_piece (wes_outputs_t *self, s_lane_t *lane, const char *name)
         return -1;
     }
     h->came = true;
-    if (self->held_bytes + len <= S_HOLD_BYTES) {
+    if (self->held_bytes + len <= self->hold_max) {
         //  Else the frontier stops here: the rest comes from the spool
         h->data = wes_alloc_raw (len);
         memcpy (h->data, wes_buf_data (lane->piece), len);
         h->len = (uint32_t) len;
         self->held_bytes += len;
+        *held = true;
     }
     if (self->hashing) {
         pthread_mutex_unlock (&self->hash_mu);
@@ -426,10 +438,12 @@ wes_outputs_table (wes_outputs_t *self, size_t lane_no, const wes_table_t *t)
     wes_buf_lit (lane->piece, ",");
     wes_model_write_table_canonical (lane->jw, t);
     (void) wes_jsonw_flush (lane->jw);
-    if (s_lane_piece (lane, r, S_CANON) != 0) {
+    bool held = false;
+    if (s_hash_piece (self, lane, e->name, &held) != 0) {
         return -1;
     }
-    if (s_hash_piece (self, lane, e->name) != 0) {
+    //  The files need every piece; the hash only those it does not hold
+    if ((self->dir || !held) && s_lane_piece (lane, r, S_CANON) != 0) {
         return -1;
     }
     if (!self->dir) {
@@ -572,12 +586,21 @@ wes_outputs_finish (wes_outputs_t *self, char hash_out[65])
     s_io_t x = {self, self->piece, self->io, false, ""};
     EVP_MD_CTX *md = self->md;
     self->md = NULL;
-    size_t from = self->frontier;
-    for (size_t i = from; i < self->n_declared; i++) {
-        free (self->held[i].data);
-        self->held[i].data = NULL;
+    int rc = 0;
+    for (size_t i = self->frontier; i < self->n_entries && rc == 0; i++) {
+        bool first = i == 0;
+        s_held_t *h = &self->held[i];
+        if (h->data) {
+            wes_assert (EVP_DigestUpdate (md, h->data + first, h->len - first) == 1);
+            free (h->data);
+            h->data = NULL;
+            continue;
+        }
+        s_range_t r = *s_range (self, i, S_CANON);
+        wes_assert (r.len > 0); /* a piece not held is spooled */
+        rc = s_run (&x, s_spool_fd (self, i, S_CANON), r.off + first, r.len - first, -1, NULL,
+                    s_digest, md);
     }
-    int rc = s_each_run (&x, S_CANON, from, from == 0, -1, NULL, s_digest, md);
     unsigned char raw[EVP_MAX_MD_SIZE];
     unsigned int n = 0;
     if (rc == 0) {

@@ -95,8 +95,9 @@ s_classic (const char *path, s_result_t *r)
 typedef struct {
     size_t lanes;
     size_t stretch_bytes;
+    bool hold_none; /* the outputs hold no piece for the hash: all from the spool */
 } s_run_t;
-static const s_run_t s_lane_runs[] = {{1, 0}, {2, 1}, {3, 700}};
+static const s_run_t s_lane_runs[] = {{1, 0, false}, {2, 1, false}, {3, 700, true}};
 #define S_LANE_RUNS (sizeof s_lane_runs / sizeof s_lane_runs[0])
 
 /*  A sink over wes_outputs, failing at table fail_at (0: never). */
@@ -144,6 +145,9 @@ s_stream (const char *path, s_result_t *r, size_t fail_at, s_run_t run)
     memset (r, 0, sizeof *r);
     char *dir = wes_test_tmpdir ("stream");
     s_sink_t sink = {wes_outputs_new (dir), 0, fail_at, ""};
+    if (run.hold_none) {
+        wes_outputs_hold (sink.outputs, 0);
+    }
     wes_compile_sink_t cs = {s_begin, s_table, s_end, &sink, run.lanes, run.stretch_bytes};
     wes_diag_t *diag = wes_diag_new (path);
     int rc = wes_compile_file_stream (path, &cs, diag);
@@ -450,7 +454,8 @@ test_sink_failure_stops (void **state)
     free (dir);
 }
 
-/*  The hash-only outputs give the same hash. */
+/*  The hash-only outputs give the same hash, whether they hold the pieces
+    for the hash or spool them. */
 static void
 test_hash_only (void **state)
 {
@@ -463,13 +468,18 @@ test_hash_only (void **state)
     free (sdl);
     s_result_t want;
     assert_true (s_classic (path, &want));
-    wes_diag_t *diag = wes_diag_new (path);
-    s_sink_t sink = {wes_outputs_new (NULL), 0, 0, ""};
-    wes_compile_sink_t cs = {s_begin, s_table, s_end, &sink, 2, 1};
-    assert_int_equal (wes_compile_file_stream (path, &cs, diag), 0);
-    assert_string_equal (sink.hash, want.hash);
-    wes_outputs_destroy (&sink.outputs);
-    wes_diag_destroy (&diag);
+    for (size_t hold = 0; hold < 3; hold++) {
+        wes_diag_t *diag = wes_diag_new (path);
+        s_sink_t sink = {wes_outputs_new (NULL), 0, 0, ""};
+        if (hold < 2) {
+            wes_outputs_hold (sink.outputs, hold ? 3000 : 0); /* none, a few, all */
+        }
+        wes_compile_sink_t cs = {s_begin, s_table, s_end, &sink, 2, 1};
+        assert_int_equal (wes_compile_file_stream (path, &cs, diag), 0);
+        assert_string_equal (sink.hash, want.hash);
+        wes_outputs_destroy (&sink.outputs);
+        wes_diag_destroy (&diag);
+    }
     s_result_free (&want);
     wes_test_rmtree (dir);
     free (dir);
