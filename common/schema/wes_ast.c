@@ -34,6 +34,7 @@ struct wes_ast_doc {
     wes_ast_def_t *tail; /* last definition, for O(1) append */
     size_t count;        /* number of definitions */
     wes_loc_t loc;       /* first token to end of last token */
+    struct wes_ast_doc *taken; /* documents whose definitions were taken (their arenas) */
 };
 
 static json_t *s_def_json (const wes_ast_def_t *def);
@@ -56,6 +57,7 @@ wes_ast_doc_destroy (wes_ast_doc_t **self_p)
         return;
     }
     wes_ast_doc_t *self = *self_p;
+    wes_ast_doc_destroy (&self->taken);
     wes_arena_destroy (&self->arena);
     free (self);
     *self_p = NULL;
@@ -98,6 +100,33 @@ wes_ast_doc_append (wes_ast_doc_t *self, wes_ast_def_t *def)
     }
     self->tail = def;
     self->count++;
+}
+
+void
+wes_ast_doc_take (wes_ast_doc_t *self, wes_ast_doc_t **other_p)
+{
+    wes_assert (self && other_p && *other_p && *other_p != self);
+    wes_ast_doc_t *other = *other_p;
+    if (other->defs) {
+        if (self->tail) {
+            self->tail->next = other->defs;
+        }
+        else {
+            self->defs = other->defs;
+        }
+        self->tail = other->tail;
+        self->count += other->count;
+    }
+    other->defs = NULL;
+    other->tail = NULL;
+    other->count = 0;
+    //  Its nodes live in its arena: kept until self goes
+    wes_assert (!other->taken || !self->taken);
+    if (self->taken) {
+        other->taken = self->taken;
+    }
+    self->taken = other;
+    *other_p = NULL;
 }
 
 wes_loc_t

@@ -176,6 +176,9 @@ wes_ast_def_t *wes_ast_doc_defs (const wes_ast_doc_t *self);
 size_t wes_ast_doc_count (const wes_ast_doc_t *self);
 /*  Appends a definition (parser use). */
 void wes_ast_doc_append (wes_ast_doc_t *self, wes_ast_def_t *def);
+/*  Moves *other_p's definitions to the end of self, which keeps their
+    memory until it is destroyed; *other_p becomes NULL. */
+void wes_ast_doc_take (wes_ast_doc_t *self, wes_ast_doc_t **other_p);
 /*  Location of the whole document (start of first token to end of last). */
 wes_loc_t wes_ast_doc_loc (const wes_ast_doc_t *self);
 void wes_ast_doc_set_loc (wes_ast_doc_t *self, wes_loc_t loc);

@@ -1235,6 +1235,171 @@ s_is_big (const wes_ast_def_t *def)
            || def->kind == WES_DEF_INPUT;
 }
 
+/*  Keeps def's outline in outline (see s_outline). */
+static void
+s_outline_keep (wes_ast_doc_t *outline, const wes_ast_def_t *def)
+{
+    wes_arena_t *arena = wes_ast_doc_arena (outline);
+    wes_ast_def_t head = *def;
+    if (s_is_big (def)) {
+        head.directives = NULL;
+        head.description = NULL;
+    }
+    wes_ast_def_t *kept = wes_ast_def_copy (&head, arena, !s_is_big (def));
+    if (s_is_big (def)) {
+        wes_ast_directive_t **tail = &kept->directives;
+        for (const wes_ast_directive_t *d = def->directives; d; d = d->next) {
+            const s_dir_spec_t *spec = s_spec_for (d->name.value);
+            if (spec && spec->id == S_DIR_TABLE) {
+                *tail = wes_ast_directive_copy (d, arena);
+                tail = &(*tail)->next;
+            }
+        }
+    }
+    wes_ast_doc_append (outline, kept);
+}
+
+/*  Outlines parser's definitions into outline until the end of input, or
+    until one starting at or past stop: that one is returned (in scratch)
+    and not kept. NULL at the end, at a syntax error and at an extension
+    (*whole set). */
+static const wes_ast_def_t *
+s_outline_read (wes_parser_t *parser, wes_ast_doc_t *outline, wes_arena_t *scratch, size_t stop,
+                bool *whole)
+{
+    const wes_ast_def_t *def;
+    while ((def = wes_parser_next (parser, scratch)) != NULL) {
+        if (def->extend) {
+            *whole = true;
+            return NULL;
+        }
+        if (def->offset >= stop) {
+            return def;
+        }
+        s_outline_keep (outline, def);
+        wes_arena_reset (scratch);
+    }
+    return NULL;
+}
+
+/*  A file of at least this many bytes is outlined in two halves at once. */
+#define S_SPLIT_MIN_BYTES (512u * 1024u)
+/*  Bytes looked at, from the middle, for where the second half starts. */
+#define S_SPLIT_WINDOW (64u * 1024u)
+
+/*  Where the second half of path's outline may start: the line after a
+    line that is a lone "}" (a body's end) and any blank lines, looked for
+    from the middle of the file; 0 when there is none. It is a guess: the
+    first half's own reading confirms it (s_outline). */
+static size_t
+s_outline_cut (const char *path)
+{
+    FILE *f = fopen (path, "rb");
+    if (!f) {
+        return 0;
+    }
+    size_t cut = 0;
+    char *buf = wes_alloc (S_SPLIT_WINDOW + 1);
+    struct stat st;
+    if (fstat (fileno (f), &st) == 0 && (size_t) st.st_size >= S_SPLIT_MIN_BYTES
+        && fseeko (f, (off_t) (st.st_size / 2), SEEK_SET) == 0) {
+        size_t n = fread (buf, 1, S_SPLIT_WINDOW, f);
+        buf[n] = '\0';
+        const char *end = strstr (buf, "\n}\n");
+        if (end) {
+            const char *p = end + 3;
+            const char *line = p;
+            while (p < buf + n && (*p == ' ' || *p == '\t' || *p == '\n')) {
+                if (*p++ == '\n') {
+                    line = p;
+                }
+            }
+            if (p < buf + n && line < buf + n && *line != '\r') {
+                cut = (size_t) (st.st_size / 2) + (size_t) (line - buf);
+            }
+        }
+    }
+    free (buf);
+    fclose (f);
+    return cut;
+}
+
+/*  The second half of an outline, read on a thread of its own. */
+typedef struct {
+    const char *path;
+    size_t cut;          /* its first byte: a line start */
+    wes_ast_doc_t *doc;  /* its definitions */
+    size_t first;        /* its first definition's offset (SIZE_MAX: none) */
+    bool ok;             /* read to the end, no error, no extension */
+} s_half_t;
+
+/*  The line cut is on: 1 + the line ends before it. False when there is a
+    \r among them (a line end of its own, or half of one: not worth it). */
+static bool
+s_line_of (const char *path, size_t cut, uint32_t *line)
+{
+    FILE *f = fopen (path, "rb");
+    if (!f) {
+        return false;
+    }
+    char *buf = wes_alloc (S_SPLIT_WINDOW);
+    uint64_t lines = 0;
+    bool ok = true;
+    size_t left = cut;
+    while (left > 0 && ok) {
+        size_t want = left < S_SPLIT_WINDOW ? left : S_SPLIT_WINDOW;
+        size_t n = fread (buf, 1, want, f);
+        if (n != want) {
+            ok = false;
+            break;
+        }
+        for (const char *p = buf, *end = buf + n; (p = memchr (p, '\n', (size_t) (end - p)));) {
+            lines++;
+            p++;
+        }
+        ok = memchr (buf, '\r', n) == NULL;
+        left -= n;
+    }
+    free (buf);
+    fclose (f);
+    if (!ok || lines + 1 > UINT32_MAX) {
+        return false;
+    }
+    *line = (uint32_t) (lines + 1);
+    return true;
+}
+
+static void *
+s_half_run (void *arg)
+{
+    s_half_t *h = arg;
+    h->first = SIZE_MAX;
+    uint32_t line;
+    if (!s_line_of (h->path, h->cut, &line)) {
+        return NULL;
+    }
+    wes_diag_t *diag = wes_diag_new (h->path); /* errors: the first half reads on and reports */
+    wes_parser_t *parser = wes_parser_new_file (h->path, diag);
+    wes_ast_def_t at;
+    memset (&at, 0, sizeof at);
+    at.offset = h->cut;
+    at.loc.start = (wes_pos_t) {line, 1};
+    if (parser && wes_parser_seek (parser, &at) == 0) {
+        wes_parser_skip_bodies (parser);
+        h->doc = wes_ast_doc_new (h->path);
+        wes_arena_t *scratch = wes_arena_new (0);
+        bool whole = false;
+        (void) s_outline_read (parser, h->doc, scratch, SIZE_MAX, &whole);
+        h->ok = !whole && !wes_parser_failed (parser) && wes_diag_errors (diag) == 0;
+        const wes_ast_def_t *first = wes_ast_doc_defs (h->doc);
+        h->first = first ? first->offset : SIZE_MAX;
+        wes_arena_destroy (&scratch);
+    }
+    wes_parser_destroy (&parser);
+    wes_diag_destroy (&diag);
+    return NULL;
+}
+
 /*  Reads path once, one definition at a time, keeping every definition
     except the bodies and directives of the big ones (an object type keeps
     its @wes_table, which classifies it). NULL on a syntax error (reported),
@@ -1242,7 +1407,11 @@ s_is_big (const wes_ast_def_t *def)
     then spread over the file, and the caller compiles the whole AST. With
     skim, those bodies are skipped, not parsed: a syntax error inside one
     goes unseen (for the streaming compile, which declines when its second
-    read meets it; the whole compile reports it before anything else). */
+    read meets it; the whole compile reports it before anything else). A
+    big file is skimmed in two halves at once: the second from a guessed
+    definition start, kept when the first half's reading reaches a
+    definition at the very place the second's first one is (from there on
+    both read the same bytes the same way); else the first reads on. */
 static wes_ast_doc_t *
 s_outline (const char *path, wes_diag_t *diag, bool *whole, bool skim)
 {
@@ -1255,36 +1424,31 @@ s_outline (const char *path, wes_diag_t *diag, bool *whole, bool skim)
         wes_parser_skip_bodies (parser);
     }
     wes_ast_doc_t *outline = wes_ast_doc_new (path);
-    wes_arena_t *arena = wes_ast_doc_arena (outline);
     wes_arena_t *scratch = wes_arena_new (0);
-    const wes_ast_def_t *def;
-    while ((def = wes_parser_next (parser, scratch)) != NULL) {
-        if (def->extend) {
-            *whole = true;
-            break;
+    s_half_t half = {path, skim ? s_outline_cut (path) : 0, NULL, SIZE_MAX, false};
+    pthread_t thread;
+    bool split = half.cut > 0 && pthread_create (&thread, NULL, s_half_run, &half) == 0;
+    const wes_ast_def_t *at = s_outline_read (parser, outline, scratch, split ? half.cut : SIZE_MAX,
+                                              whole);
+    if (split) {
+        pthread_join (thread, NULL);
+        if (at && half.ok && half.first == at->offset) {
+            wes_ast_doc_take (outline, &half.doc);
+            at = NULL;
         }
-        wes_ast_def_t head = *def;
-        if (s_is_big (def)) {
-            head.directives = NULL;
-            head.description = NULL;
+        else if (at) {
+            s_outline_keep (outline, at);
+            wes_arena_reset (scratch);
+            (void) s_outline_read (parser, outline, scratch, SIZE_MAX, whole);
         }
-        wes_ast_def_t *kept = wes_ast_def_copy (&head, arena, !s_is_big (def));
-        if (s_is_big (def)) {
-            wes_ast_directive_t **tail = &kept->directives;
-            for (const wes_ast_directive_t *d = def->directives; d; d = d->next) {
-                const s_dir_spec_t *spec = s_spec_for (d->name.value);
-                if (spec && spec->id == S_DIR_TABLE) {
-                    *tail = wes_ast_directive_copy (d, arena);
-                    tail = &(*tail)->next;
-                }
-            }
-        }
-        wes_ast_doc_append (outline, kept);
-        wes_arena_reset (scratch);
+        wes_ast_doc_destroy (&half.doc);
     }
     bool failed = wes_parser_failed (parser);
     wes_parser_destroy (&parser);
     wes_arena_destroy (&scratch);
+    if (!failed && wes_ast_doc_count (outline) > WES_MAX_DEFINITIONS) {
+        failed = true; /* two halves, each within the limit: the whole compile says so */
+    }
     if (failed || *whole) {
         wes_ast_doc_destroy (&outline);
     }

@@ -351,6 +351,38 @@ test_shuffled_schemas_stream (void **state)
     }
 }
 
+/*  A big document's outline is read in two halves at once (from a line
+    after a lone "}" near the middle). The stream still equals the whole
+    compile, warnings' positions in the second half included; and when the
+    guess falls inside a block string whose lines look like a body's end
+    and a type's start, the first half reads on. */
+static void
+test_split_outline_stream (void **state)
+{
+    (void) state;
+    char *sdl = s_generated (2400, 11); /* over 512 KB: split */
+    assert_true (strlen (sdl) > 600u * 1024u);
+    wes_buf_t *b = wes_buf_new ();
+    wes_buf_puts (b, sdl);
+    wes_buf_puts (b, "type Late @wes_table {\n  id: ID! @wes_pk\n  n: Int @mystery\n}\n");
+    assert_int_equal (s_check_sdl (wes_buf_data (b), false), 0);
+
+    //  A block string in the middle, full of what the guess looks for
+    const char *mid = strstr (sdl + strlen (sdl) / 2 - 2000, "\n}\n");
+    assert_non_null (mid);
+    wes_buf_reset (b);
+    wes_buf_append (b, sdl, (size_t) (mid + 3 - sdl));
+    wes_buf_puts (b, "\"\"\"\n");
+    for (int i = 0; i < 4000; i++) {
+        wes_buf_printf (b, "}\n\ntype Fake%d @wes_table {\n  id: ID! @wes_pk\n", i);
+    }
+    wes_buf_puts (b, "\"\"\"\nscalar Junk @mystery\n");
+    wes_buf_puts (b, mid + 3);
+    assert_int_equal (s_check_sdl (wes_buf_data (b), false), 0);
+    wes_buf_destroy (&b);
+    free (sdl);
+}
+
 static void
 test_cross_table_names_decline (void **state)
 {
@@ -583,6 +615,7 @@ main (void)
         cmocka_unit_test (test_examples_stream),
         cmocka_unit_test (test_forward_references_stream),
         cmocka_unit_test (test_shuffled_schemas_stream),
+        cmocka_unit_test (test_split_outline_stream),
         cmocka_unit_test (test_cross_table_names_decline),
         cmocka_unit_test (test_errors_and_extensions_decline),
         cmocka_unit_test (test_sink_failure_stops),
