@@ -1217,14 +1217,11 @@ s_owner_text (char *out, size_t size, const char *what, const char *type, const 
     out[n] = '\0';
 }
 
-/*  wes_name_snake in a block of its own size (kept for the whole compile). */
+/*  wes_name_snake (a block of its own size: kept for the whole compile). */
 static char *
 s_snake_exact (const char *name)
 {
-    char *snake = wes_name_snake (name);
-    char *exact = wes_strdup (snake);
-    free (snake);
-    return exact;
+    return wes_name_snake (name);
 }
 
 /*  Object, interface and input types are the bulk of a schema. */
@@ -1594,6 +1591,32 @@ s_map_put (s_map_t *m, const char *key, void *value)
     m->slots[i].hash = h;
     m->count++;
     return true;
+}
+
+/*  Room in m for n keys without growing. */
+static void
+s_map_reserve (s_map_t *m, size_t n)
+{
+    size_t cap = 16;
+    while ((n + 1) * 10 > cap * 7) {
+        cap *= 2;
+    }
+    if (cap <= m->cap) {
+        return;
+    }
+    s_slot_t *slots = wes_alloc (cap * sizeof (s_slot_t));
+    for (size_t i = 0; i < m->cap; i++) {
+        if (m->slots[i].key) {
+            size_t j = m->slots[i].hash & (cap - 1);
+            while (slots[j].key) {
+                j = (j + 1) & (cap - 1);
+            }
+            slots[j] = m->slots[i];
+        }
+    }
+    free (m->slots);
+    m->slots = slots;
+    m->cap = cap;
 }
 
 //  Empties m, keeping its slots when they are few (a map cleared often
@@ -2364,6 +2387,15 @@ static void
 s_collect_types (s_ctx_t *ctx, const wes_ast_doc_t *doc)
 {
     static const char *builtins[] = {"String", "Int", "Float", "Boolean", "ID"};
+    //  Keys are the AST's names and the types' SQL names: they outlive the
+    //  maps. The maps are made big enough at once
+    size_t n = wes_ast_doc_count (doc) + sizeof builtins / sizeof builtins[0];
+    ctx->type_map.borrowed = true;
+    ctx->table_names.borrowed = true;
+    ctx->enum_names.borrowed = true;
+    s_map_reserve (&ctx->type_map, n);
+    s_map_reserve (&ctx->table_names, n);
+    s_map_reserve (&ctx->relnames, n);
     for (size_t i = 0; i < sizeof builtins / sizeof builtins[0]; i++) {
         s_type_add (ctx, builtins[i], WES_DEF_SCALAR, NULL);
     }

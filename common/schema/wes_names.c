@@ -27,7 +27,10 @@ wes_name_snake (const char *name)
 {
     wes_assert (name);
     size_t len = strlen (name);
-    wes_buf_t *buf = wes_buf_new ();
+    //  At most one '_' before each byte: written straight into the result
+    //  (this runs for every table, enum and camelCase field)
+    char *out = wes_alloc (2 * len + 1);
+    size_t n = 0;
     for (size_t i = 0; i < len; i++) {
         char c = name[i];
         if (s_upper (c)) {
@@ -45,20 +48,17 @@ wes_name_snake (const char *name)
                     boundary = true;
                 }
             }
-            if (boundary && wes_buf_len (buf) > 0
-                && wes_buf_data (buf)[wes_buf_len (buf) - 1] != '_') {
-                wes_buf_append (buf, "_", 1);
+            if (boundary && n > 0 && out[n - 1] != '_') {
+                out[n++] = '_';
             }
-            char lc = (char)(c - 'A' + 'a');
-            wes_buf_append (buf, &lc, 1);
+            out[n++] = (char) (c - 'A' + 'a');
         }
         else {
-            wes_buf_append (buf, &c, 1);
+            out[n++] = c;
         }
     }
-    char *out = wes_buf_steal (buf);
-    wes_buf_destroy (&buf);
-    return out;
+    out[n] = '\0';
+    return wes_realloc (out, n + 1);
 }
 
 bool
