@@ -777,6 +777,7 @@ s_stream_table (s_ctx_t *ctx, s_type_t *ty)
     s_tstate_t *ts = wes_new (s_tstate_t);
     ts->type = ty;
     ts->scratch = wes_model_new ();
+    wes_model_share_strings (ts->scratch, false);
     s_tstate_enter (ctx, ts);
     s_new_table (ctx, ty);
     s_build_table (ctx, ty);

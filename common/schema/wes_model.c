@@ -15,8 +15,9 @@
 /*  How a record string was allocated: every string a record holds has this
     tag in the byte before it, so that replacing it frees only what
     wes_model_set_str allocated and never a string of the model's arena. */
-#define S_TAG_ARENA 0x00
+#define S_TAG_ARENA 0x00 /* shared: one copy per distinct string */
 #define S_TAG_HEAP 0x01
+#define S_TAG_COPY 0x02  /* in the arena, not shared (wes_model_share_strings) */
 /*  Bytes before every record (keeps max_align_t alignment): its model. */
 #define S_REC_HEADER 16
 /*  Metadata directives of one element written without jansson when they fit. */
@@ -41,6 +42,7 @@ struct wes_model {
     uint32_t *str_hashes; /* each slot's hash (growth never reads a string again) */
     size_t strs_cap;      /* slots: a power of two, or 0 */
     size_t n_strs;        /* strings interned */
+    bool copy_strings;    /* strings are copied as they come, not shared */
 };
 
 static void *s_grow (wes_model_t *self, void *array, size_t count, size_t elem_size);
@@ -884,11 +886,25 @@ s_owner (const void *rec)
     return self;
 }
 
+void
+wes_model_share_strings (wes_model_t *self, bool share)
+{
+    wes_assert (self && self->n_strs == 0);
+    self->copy_strings = !share;
+}
+
 /*  The model's copy of s, shared by every equal string: in the arena, after
-    its tag byte. */
+    its tag byte (or a copy of its own, when the model does not share). */
 static char *
 s_intern (wes_model_t *self, const char *s)
 {
+    if (self->copy_strings) {
+        size_t len = strlen (s);
+        char *block = wes_arena_alloc_bytes (self->arena, len + 2);
+        block[0] = S_TAG_COPY;
+        memcpy (block + 1, s, len + 1);
+        return block + 1;
+    }
     if ((self->n_strs + 1) * 2 > self->strs_cap) {
         size_t cap = self->strs_cap ? self->strs_cap * 2 : 256;
         char **fresh = wes_alloc (cap * sizeof (char *));

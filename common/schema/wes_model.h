@@ -140,6 +140,11 @@ typedef struct {
 } wes_table_t;
 
 wes_model_t *wes_model_new (void);
+/*  Whether equal strings of the model share one copy (the default: a
+    big model saves memory, and wes_model_str_eq compares by address). A
+    model of one table, made and dropped at once, is quicker copying each
+    string as it comes. Before any string is put. */
+void wes_model_share_strings (wes_model_t *self, bool share);
 void wes_model_destroy (wes_model_t **self_p);
 
 /*  Builders. Each copies its string arguments and returns a borrowed record
