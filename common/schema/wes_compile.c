@@ -290,6 +290,7 @@ typedef struct {
     size_t off_lo, off_hi;           /* the lane's stretch: definitions at these byte offsets */
     bool begun;                      /* the sink's begin was called */
     bool borrowed;                   /* the types, their maps and enums are lane 0's */
+    wes_model_t *spare;              /* streaming: a table's model, emptied, for the next */
 } s_ctx_t;
 
 /*  Streaming: a table built and not yet handed over, with what its
@@ -359,6 +360,7 @@ s_ctx_free (s_ctx_t *ctx)
     wes_arena_destroy (&ctx->names);
     free (ctx->fks);
     free (ctx->relset);
+    wes_model_destroy (&ctx->spare);
     s_map_free (&ctx->sumstr);
     wes_arena_destroy (&ctx->sumarena);
     wes_parser_destroy (&ctx->again);
@@ -678,10 +680,15 @@ s_tstate_leave (s_ctx_t *ctx, s_tstate_t *ts)
 }
 
 static void
-s_tstate_destroy (s_tstate_t **ts_p)
+s_tstate_destroy (s_ctx_t *ctx, s_tstate_t **ts_p)
 {
     s_tstate_t *ts = *ts_p;
     ts->type->table = NULL;
+    if (ts->scratch && !ctx->spare) {
+        wes_model_clear (ts->scratch); /* the next table's */
+        ctx->spare = ts->scratch;
+        ts->scratch = NULL;
+    }
     wes_model_destroy (&ts->scratch);
     free (ts->pending);
     wes_arena_destroy (&ts->names);
@@ -760,7 +767,7 @@ s_stream_drain (s_ctx_t *ctx, bool end)
         bool go = !ctx->decline && !ctx->sink_failed && (end || s_tstate_ready (ctx, ts));
         if (go && !ctx->decline) {
             s_tstate_finish (ctx, ts);
-            s_tstate_destroy (&ts);
+            s_tstate_destroy (ctx, &ts);
         }
         else {
             ctx->waiting[kept++] = ts;
@@ -776,8 +783,12 @@ s_stream_table (s_ctx_t *ctx, s_type_t *ty)
 {
     s_tstate_t *ts = wes_new (s_tstate_t);
     ts->type = ty;
-    ts->scratch = wes_model_new ();
-    wes_model_share_strings (ts->scratch, false);
+    ts->scratch = ctx->spare;
+    ctx->spare = NULL;
+    if (!ts->scratch) {
+        ts->scratch = wes_model_new ();
+        wes_model_share_strings (ts->scratch, false);
+    }
     s_tstate_enter (ctx, ts);
     s_new_table (ctx, ty);
     s_build_table (ctx, ty);
@@ -1175,7 +1186,7 @@ wes_compile_file_stream (const char *path, const wes_compile_sink_t *sink, wes_d
     for (size_t w = 0; w < n_lanes; w++) {
         s_ctx_t *ctx = &lanes[w].ctx;
         for (size_t i = 0; i < ctx->n_waiting; i++) {
-            s_tstate_destroy (&ctx->waiting[i]);
+            s_tstate_destroy (ctx, &ctx->waiting[i]);
         }
     }
     for (size_t w = n_lanes; w-- > 0;) {

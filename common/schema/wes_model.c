@@ -106,6 +106,28 @@ wes_model_destroy (wes_model_t **self_p)
     *self_p = NULL;
 }
 
+void
+wes_model_clear (wes_model_t *self)
+{
+    wes_assert (self);
+    for (size_t i = 0; i < self->n_tables; i++) {
+        s_table_free (self->tables[i]);
+    }
+    for (size_t i = 0; i < self->n_enums; i++) {
+        s_enum_free (self->enums[i]);
+    }
+    free (self->index);
+    free (self->eindex);
+    free (self->strs);
+    free (self->str_hashes);
+    wes_arena_t *arena = self->arena;
+    bool copy = self->copy_strings;
+    memset (self, 0, sizeof *self);
+    wes_arena_reset (arena); /* its blocks are kept */
+    self->arena = arena;
+    self->copy_strings = copy;
+}
+
 wes_enum_t *
 wes_model_add_enum (wes_model_t *self, const char *name)
 {
@@ -954,7 +976,12 @@ wes_model_str_eq (const char *a, const char *b)
     if ((unsigned char) a[-1] == S_TAG_ARENA && (unsigned char) b[-1] == S_TAG_ARENA) {
         return false;
     }
-    return strcmp (a, b) == 0;
+    //  Names, mostly short, mostly different early: no call
+    while (*a && *a == *b) {
+        a++;
+        b++;
+    }
+    return *a == *b;
 }
 
 /*  Frees s when wes_model_set_str allocated it (the arena keeps the rest). */

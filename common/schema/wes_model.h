@@ -145,6 +145,9 @@ wes_model_t *wes_model_new (void);
     model of one table, made and dropped at once, is quicker copying each
     string as it comes. Before any string is put. */
 void wes_model_share_strings (wes_model_t *self, bool share);
+/*  Empties the model for reuse: no tables, no enums, its memory kept
+    (a streaming compile reuses one model for table after table). */
+void wes_model_clear (wes_model_t *self);
 void wes_model_destroy (wes_model_t **self_p);
 
 /*  Builders. Each copies its string arguments and returns a borrowed record
