@@ -160,7 +160,7 @@ s_compile_stream (const char *path, const char *dir, wes_diag_t *diag)
 {
     s_stream_t st = {wes_outputs_new (dir), 0, ""};
     //  A lane per core, each building and rendering its stretch of tables
-    wes_compile_sink_t sink = {s_sink_begin, s_sink_table, s_sink_end, &st, 0, 0};
+    wes_compile_sink_t sink = {s_sink_begin, s_sink_table, s_sink_end, &st, 0, 0, dir == NULL};
     int rc = wes_compile_file_stream (path, &sink, diag);
     if (rc == 0 && dir && wes_outputs_commit (st.outputs) != 0) {
         rc = -1;

@@ -291,6 +291,7 @@ typedef struct {
     bool begun;                      /* the sink's begin was called */
     bool borrowed;                   /* the types, their maps and enums are lane 0's */
     wes_model_t *spare;              /* streaming: a table's model, emptied, for the next */
+    bool canonical_only;             /* streaming: the sink takes the canonical form only */
 } s_ctx_t;
 
 /*  Streaming: a table built and not yet handed over, with what its
@@ -1116,6 +1117,7 @@ wes_compile_file_stream (const char *path, const wes_compile_sink_t *sink, wes_d
         ctx->sumstr.borrowed = true;
         ctx->share = shared;
         ctx->lane = w;
+        ctx->canonical_only = sink->canonical_only;
     }
     for (size_t w = 1; w < n_lanes; w++) {
         lanes[w].threaded = pthread_create (&lanes[w].thread, NULL, s_lane_run, &lanes[w]) == 0;
@@ -3481,7 +3483,7 @@ s_table_field (s_ctx_t *ctx, s_type_t *ty, const wes_ast_field_t *f, wes_column_
     //  Metadata as text straight away when it is simple, else through jansson
     char mtext[S_META_TEXT_BYTES];
     size_t mlen = 0;
-    bool mfast = s_meta_text (lists, 1, mtext, sizeof mtext, &mlen);
+    bool mfast = ctx->canonical_only || s_meta_text (lists, 1, mtext, sizeof mtext, &mlen);
     s_scan (ctx, lists, 1, S_LOC_FIELD, "FIELD_DEFINITION", owner, true, mfast ? NULL : &meta,
             &fl);
 
@@ -3780,7 +3782,7 @@ s_build_table (s_ctx_t *ctx, s_type_t *ty)
     json_t *meta = NULL;
     char mtext[S_META_TEXT_BYTES];
     size_t mlen = 0;
-    bool mfast = s_meta_text (lists, n_lists, mtext, sizeof mtext, &mlen);
+    bool mfast = ctx->canonical_only || s_meta_text (lists, n_lists, mtext, sizeof mtext, &mlen);
     s_scan (ctx, lists, n_lists, S_LOC_OBJECT, "OBJECT", owner, true, mfast ? NULL : &meta, &fl);
     free (lists);
     if (mfast) {

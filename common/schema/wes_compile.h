@@ -46,6 +46,9 @@ typedef struct {
     /*  With lanes, the bytes of document a lane takes at a time (0: about
         100 KB): small ones make the tests cross lanes often. */
     size_t stretch_bytes;
+    /*  The sink takes only each table's canonical form (a hash): what only
+        the other outputs show (metadata directives) is not worked out. */
+    bool canonical_only;
 } wes_compile_sink_t;
 
 /*  Compiles the file at path table by table: each table's definition is

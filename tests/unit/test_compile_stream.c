@@ -506,7 +506,7 @@ test_hash_only (void **state)
         if (hold < 2) {
             wes_outputs_hold (sink.outputs, hold ? 3000 : 0); /* none, a few, all */
         }
-        wes_compile_sink_t cs = {s_begin, s_table, s_end, &sink, 2, 1};
+        wes_compile_sink_t cs = {s_begin, s_table, s_end, &sink, 2, 1, hold != 1};
         assert_int_equal (wes_compile_file_stream (path, &cs, diag), 0);
         assert_string_equal (sink.hash, want.hash);
         wes_outputs_destroy (&sink.outputs);
