@@ -292,6 +292,7 @@ typedef struct {
     bool borrowed;                   /* the types, their maps and enums are lane 0's */
     wes_model_t *spare;              /* streaming: a table's model, emptied, for the next */
     bool canonical_only;             /* streaming: the sink takes the canonical form only */
+    s_map_t settle_local;            /* s_settle_names: one table's names (reused) */
 } s_ctx_t;
 
 /*  Streaming: a table built and not yet handed over, with what its
@@ -361,6 +362,7 @@ s_ctx_free (s_ctx_t *ctx)
     wes_arena_destroy (&ctx->names);
     free (ctx->fks);
     free (ctx->relset);
+    s_map_free (&ctx->settle_local);
     wes_model_destroy (&ctx->spare);
     s_map_free (&ctx->sumstr);
     wes_arena_destroy (&ctx->sumarena);
@@ -1559,12 +1561,11 @@ s_hash_str (const char *s)
 }
 
 static void *
-s_map_get (const s_map_t *m, const char *key)
+s_map_get_h (const s_map_t *m, const char *key, uint32_t h)
 {
     if (m->cap == 0) {
         return NULL;
     }
-    uint32_t h = (uint32_t)s_hash_str (key);
     size_t i = h & (m->cap - 1);
     while (m->slots[i].key) {
         if (m->slots[i].hash == h && strcmp (m->slots[i].key, key) == 0) {
@@ -1575,9 +1576,23 @@ s_map_get (const s_map_t *m, const char *key)
     return NULL;
 }
 
+static void *
+s_map_get (const s_map_t *m, const char *key)
+{
+    return s_map_get_h (m, key, (uint32_t) s_hash_str (key));
+}
+
 /*  false when the key is already present (the map is unchanged). */
+static bool s_map_put_h (s_map_t *m, const char *key, uint32_t h, void *value);
+
 static bool
 s_map_put (s_map_t *m, const char *key, void *value)
+{
+    return s_map_put_h (m, key, (uint32_t) s_hash_str (key), value);
+}
+
+static bool
+s_map_put_h (s_map_t *m, const char *key, uint32_t h, void *value)
 {
     if ((m->count + 1) * 10 > m->cap * 7) {
         size_t cap = m->cap ? m->cap * 2 : 16;
@@ -1595,7 +1610,6 @@ s_map_put (s_map_t *m, const char *key, void *value)
         m->slots = slots;
         m->cap = cap;
     }
-    uint32_t h = (uint32_t)s_hash_str (key);
     size_t i = h & (m->cap - 1);
     while (m->slots[i].key) {
         if (m->slots[i].hash == h && strcmp (m->slots[i].key, key) == 0) {
@@ -4104,28 +4118,28 @@ s_hash64 (const char *s)
     return h ? h : 1; /* 0 marks a free slot */
 }
 
-/*  Adds name's hash to the streaming set; false when it was there. */
+/*  Adds a name's hash (s_hash64) to the streaming set; false when it was
+    there. */
 static bool
-s_relset_add (s_ctx_t *ctx, const char *name)
+s_relset_add_h (s_ctx_t *ctx, uint64_t h)
 {
     if ((ctx->relset_n + 1) * 4 > ctx->relset_cap * 3) {
         size_t cap = ctx->relset_cap ? ctx->relset_cap * 2 : 1024;
         uint64_t *fresh = wes_alloc (cap * sizeof (uint64_t));
         for (size_t i = 0; i < ctx->relset_cap; i++) {
-            uint64_t h = ctx->relset[i];
-            if (h) {
-                size_t j = (size_t) h & (cap - 1);
+            uint64_t old = ctx->relset[i];
+            if (old) {
+                size_t j = (size_t) old & (cap - 1);
                 while (fresh[j]) {
                     j = (j + 1) & (cap - 1);
                 }
-                fresh[j] = h;
+                fresh[j] = old;
             }
         }
         free (ctx->relset);
         ctx->relset = fresh;
         ctx->relset_cap = cap;
     }
-    uint64_t h = s_hash64 (name);
     size_t mask = ctx->relset_cap - 1;
     size_t j = (size_t) h & mask;
     while (ctx->relset[j]) {
@@ -4140,12 +4154,17 @@ s_relset_add (s_ctx_t *ctx, const char *name)
 }
 
 static bool
-s_relset_has (const s_ctx_t *ctx, const char *name)
+s_relset_add (s_ctx_t *ctx, const char *name)
+{
+    return s_relset_add_h (ctx, s_hash64 (name));
+}
+
+static bool
+s_relset_has_h (const s_ctx_t *ctx, uint64_t h)
 {
     if (ctx->relset_cap == 0) {
         return false;
     }
-    uint64_t h = s_hash64 (name);
     size_t mask = ctx->relset_cap - 1;
     for (size_t j = (size_t) h & mask; ctx->relset[j]; j = (j + 1) & mask) {
         if (ctx->relset[j] == h) {
@@ -4153,6 +4172,12 @@ s_relset_has (const s_ctx_t *ctx, const char *name)
         }
     }
     return false;
+}
+
+static bool
+s_relset_has (const s_ctx_t *ctx, const char *name)
+{
+    return s_relset_has_h (ctx, s_hash64 (name));
 }
 
 /*  The relation namespace (tables, keys, indexes): where a name was taken,
@@ -4257,14 +4282,36 @@ s_settle_generated (s_ctx_t *ctx, size_t from, size_t to, s_map_t *local)
             if (!s_name_short (small, p->table->name, cols, n, p->label, pass)) {
                 name = heap = wes_name_generate (p->table->name, cols, n, p->label, pass);
             }
-            bool free_name = !s_map_get (local, name) && !s_rel_get (ctx, name)
-                             && !s_map_get (&ctx->table_names, name);
-            if (free_name) {
-                s_set_name (ctx, p, name);
-                const char *kept = p->con ? p->con->name : p->index->name;
-                s_map_put (local, kept, &p->loc);
-                if (p->relation) {
-                    (void) s_rel_put (ctx, kept, &p->loc);
+            bool free_name;
+            if (ctx->stream) {
+                //  One hash for the table's names, the table names and
+                //  the relation names handed out (s_rel_get, s_rel_put)
+                uint64_t hh = s_hash_str (name);
+                uint32_t h = (uint32_t) hh;
+                free_name = !s_map_get_h (local, name, h);
+                if (free_name && s_relset_has_h (ctx, hh ? hh : 1)) {
+                    ctx->decline = true;
+                }
+                free_name = free_name && !s_map_get_h (&ctx->table_names, name, h);
+                if (free_name) {
+                    s_set_name (ctx, p, name);
+                    const char *kept = p->con ? p->con->name : p->index->name;
+                    s_map_put_h (local, kept, h, &p->loc);
+                    if (p->relation && !s_relset_add_h (ctx, hh ? hh : 1)) {
+                        ctx->decline = true;
+                    }
+                }
+            }
+            else {
+                free_name = !s_map_get (local, name) && !s_rel_get (ctx, name)
+                            && !s_map_get (&ctx->table_names, name);
+                if (free_name) {
+                    s_set_name (ctx, p, name);
+                    const char *kept = p->con ? p->con->name : p->index->name;
+                    s_map_put (local, kept, &p->loc);
+                    if (p->relation) {
+                        (void) s_rel_put (ctx, kept, &p->loc);
+                    }
                 }
             }
             free (heap);
@@ -4299,7 +4346,8 @@ s_settle_names (s_ctx_t *ctx)
     //  table's names (keys borrowed: the model's copies) does. User-given
     //  names first, for every table (they take the relation namespace
     //  before any generated name can)
-    s_map_t local = {.borrowed = true};
+    s_map_t *local = &ctx->settle_local; /* kept from table to table */
+    local->borrowed = true;
     for (int given = 1; given >= 0; given--) {
         size_t from = 0;
         while (from < ctx->n_pending) {
@@ -4308,15 +4356,14 @@ s_settle_names (s_ctx_t *ctx)
                 to++;
             }
             if (given) {
-                s_map_clear (&local);
-                s_settle_given (ctx, from, to, &local);
+                s_map_clear (local);
+                s_settle_given (ctx, from, to, local);
             }
             else {
-                s_settle_generated (ctx, from, to, &local);
+                s_settle_generated (ctx, from, to, local);
             }
             from = to;
         }
     }
-    s_map_free (&local);
 }
 
