@@ -36,6 +36,8 @@ enum {
 
 /*  Bytes a spool gathers before it writes. */
 #define S_SPOOL_BUF (16u * 1024u)
+/*  Bytes of an output file after which the disk is asked to write them. */
+#define S_KICK_BYTES (4u * 1024u * 1024u)
 /*  Bytes read or copied at a time. */
 #define S_IO_BYTES (256u * 1024u)
 /*  Bytes of canonical pieces held in memory, at most, until the hash
@@ -126,6 +128,8 @@ typedef struct {
     char *io;           /* S_IO_BYTES for reading spools */
     bool failed;        /* a write or read failed */
     char error[512];    /* why */
+    uint64_t written;   /* bytes written to the file */
+    uint64_t kicked;    /* of which the disk was asked to start writing */
 } s_io_t;
 
 static void s_fail (wes_outputs_t *self, const char *fmt, ...)
@@ -627,8 +631,9 @@ wes_outputs_finish (wes_outputs_t *self, char hash_out[65])
     if (!self->lanes[0].ts) {
         self->lanes[0].ts = wes_ts_names_new (self->enums, self->n_declared, self->sql, self->gql);
     }
-    //  schema.json (the biggest) on a thread while schema.sql and types.ts
-    //  are written here
+    //  The three files at once, each on a thread of its own (schema.sql on
+    //  this one): most of the time goes to the kernel copying pages and to
+    //  the disk syncing them, which the three share better than in turn
     s_file_job_t jobs[3];
     for (size_t f = 0; f < 3; f++) {
         if ((size_t) snprintf (self->tmp[f], sizeof self->tmp[f], "%s/.%s.tmp.%ld", self->dir,
@@ -638,24 +643,26 @@ wes_outputs_finish (wes_outputs_t *self, char hash_out[65])
             return -1;
         }
         self->made[f] = true;
-        jobs[f] = (s_file_job_t) {{self, f == 2 ? wes_buf_new () : self->piece,
-                                   f == 2 ? wes_alloc (S_IO_BYTES) : self->io, false, ""},
+        jobs[f] = (s_file_job_t) {{self, f > 0 ? wes_buf_new () : self->piece,
+                                   f > 0 ? wes_alloc (S_IO_BYTES) : self->io, false, "", 0, 0},
                                   f, hash_out};
     }
-    pthread_t json;
-    bool threaded = pthread_create (&json, NULL, s_file_job, &jobs[2]) == 0;
+    pthread_t threads[3];
+    bool threaded[3] = {false, false, false};
+    for (size_t f = 1; f < 3; f++) {
+        threaded[f] = pthread_create (&threads[f], NULL, s_file_job, &jobs[f]) == 0;
+    }
     s_file_job (&jobs[0]);
-    if (!jobs[0].x.failed) {
-        s_file_job (&jobs[1]);
+    for (size_t f = 1; f < 3; f++) {
+        if (threaded[f]) {
+            pthread_join (threads[f], NULL);
+        }
+        else {
+            s_file_job (&jobs[f]);
+        }
+        wes_buf_destroy (&jobs[f].x.piece);
+        free (jobs[f].x.io);
     }
-    if (threaded) {
-        pthread_join (json, NULL);
-    }
-    else {
-        s_file_job (&jobs[2]);
-    }
-    wes_buf_destroy (&jobs[2].x.piece);
-    free (jobs[2].x.io);
     for (size_t f = 0; f < 3; f++) {
         if (jobs[f].x.failed) {
             s_fail (self, "%s", jobs[f].x.error);
@@ -804,6 +811,19 @@ s_spool_put (s_lane_t *lane, size_t i, const char *data, size_t len)
     return 0;
 }
 
+/*  len more bytes went to fd: every S_KICK_BYTES, the disk is asked to
+    start writing them (the sync at the end then waits for less). */
+static void
+s_written (s_io_t *x, int fd, uint64_t len)
+{
+    x->written += len;
+    if (x->written - x->kicked >= S_KICK_BYTES) {
+        (void) sync_file_range (fd, (off_t) x->kicked, (off_t) (x->written - x->kicked),
+                                SYNC_FILE_RANGE_WRITE);
+        x->kicked = x->written;
+    }
+}
+
 static int
 s_write_all (s_io_t *x, int fd, const char *path, const char *data, size_t len)
 {
@@ -811,6 +831,7 @@ s_write_all (s_io_t *x, int fd, const char *path, const char *data, size_t len)
         s_io_fail (x, "cannot write %s: %s", path, strerror (errno));
         return -1;
     }
+    s_written (x, fd, len);
     return 0;
 }
 
@@ -852,6 +873,7 @@ s_run (s_io_t *x, int in_fd, uint64_t off, uint64_t len, int out_fd,
             }
             off += (uint64_t) n;
             len -= (uint64_t) n;
+            s_written (x, out_fd, (uint64_t) n);
         }
     }
     while (len > 0) {
