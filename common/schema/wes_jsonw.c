@@ -273,10 +273,10 @@ wes_jsonw_null (wes_jsonw_t *self)
     s_put (self, self->lit_null, strlen (self->lit_null));
 }
 
-void
-wes_jsonw_int (wes_jsonw_t *self, json_int_t n)
+/*  n as jansson writes it, nothing before it. */
+static void
+s_int (wes_jsonw_t *self, json_int_t n)
 {
-    s_before_value (self);
     if (n >= 0 && n < S_INT_CACHE && self->ints[n][0] > 0) {
         s_put (self, self->ints[n] + 1, (size_t)self->ints[n][0]);
         return;
@@ -288,6 +288,13 @@ wes_jsonw_int (wes_jsonw_t *self, json_int_t n)
         memcpy (self->ints[n] + 1, self->scratch, len);
     }
     s_put (self, self->scratch, len);
+}
+
+void
+wes_jsonw_int (wes_jsonw_t *self, json_int_t n)
+{
+    s_before_value (self);
+    s_int (self, n);
 }
 
 void
@@ -395,6 +402,46 @@ wes_jsonw_raw_string (wes_jsonw_t *self, const char *s)
     }
     wes_assert (s_encode_string (self, s, true));
     s_put (self, self->scratch, strlen (self->scratch));
+}
+
+bool
+wes_jsonw_raw_key (wes_jsonw_t *self, const char *key, bool comma)
+{
+    size_t plain = s_plain_len (key);
+    if (plain != SIZE_MAX) {
+        if (comma) {
+            s_put_byte (self, ',');
+        }
+        s_put_quoted (self, key, plain, ":", 1);
+        return true;
+    }
+    if (!s_encode_string (self, key, false)) {
+        return false;
+    }
+    if (comma) {
+        s_put_byte (self, ',');
+    }
+    s_put (self, self->scratch, strlen (self->scratch));
+    s_put_byte (self, ':');
+    return true;
+}
+
+void
+wes_jsonw_raw_int (wes_jsonw_t *self, json_int_t n)
+{
+    s_int (self, n);
+}
+
+void
+wes_jsonw_raw_value (wes_jsonw_t *self, const json_t *value)
+{
+    wes_assert (self->indent == 0);
+    if (!value) {
+        s_put (self, "null", 4);
+        return;
+    }
+    size_t len = s_dump (self, value, JSON_COMPACT | JSON_SORT_KEYS | JSON_ENCODE_ANY);
+    s_put (self, self->scratch, len);
 }
 
 int

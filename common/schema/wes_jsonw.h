@@ -63,6 +63,12 @@ void wes_jsonw_raw (wes_jsonw_t *self, const char *data, size_t len);
     bytes. */
 void wes_jsonw_value_begin (wes_jsonw_t *self);
 void wes_jsonw_raw_string (wes_jsonw_t *self, const char *s);
+/*  Inside such a value: a member's key and ':' (after a ',' when comma),
+    or false, nothing written, when jansson would refuse the key; an
+    integer; any jansson value (compact, keys sorted). */
+bool wes_jsonw_raw_key (wes_jsonw_t *self, const char *key, bool comma);
+void wes_jsonw_raw_int (wes_jsonw_t *self, json_int_t n);
+void wes_jsonw_raw_value (wes_jsonw_t *self, const json_t *value);
 
 /*  Forgets every encoding cached by pointer (the _stable forms): for a
     writer that outlives the strings it was given, e.g. one table's records

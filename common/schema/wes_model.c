@@ -22,6 +22,8 @@
 #define S_REC_HEADER 16
 /*  Metadata directives of one element written without jansson when they fit. */
 #define S_DIRECTIVES_BYTES 1024
+/*  Literal bytes of a value written by hand (wes_jsonw_value_begin). */
+#define S_RAW(w, lit) wes_jsonw_raw ((w), "" lit, sizeof (lit) - 1)
 /*  Members of one object written without jansson (more: jansson). */
 #define S_PLAIN_MEMBERS 16
 /*  Bytes per block of a model's arena: small, because a streaming compile
@@ -622,65 +624,64 @@ s_sorted_if_needed (void *const *items, size_t n, int (*cmp) (const void *, cons
 static void
 s_write_table_meta (wes_jsonw_t *w, const wes_table_t *t)
 {
+    //  A member of meta.tables, its value written by hand (keys sorted,
+    //  compact: what the writer's object and key calls would give;
+    //  test_jsonw checks it against jansson's dump)
     if (!wes_jsonw_key (w, t->name)) {
         return;
     }
-    wes_jsonw_object_begin (w);
-    wes_jsonw_key_stable (w, "columns");
-    wes_jsonw_object_begin (w);
+    wes_jsonw_value_begin (w);
+    S_RAW (w, "{\"columns\":{");
     void **csorted = s_sorted_if_needed ((void *const *)t->columns, t->n_columns, s_cmp_column);
     wes_column_t *const *cols = csorted ? (wes_column_t *const *)csorted : t->columns;
+    bool comma = false;
     for (size_t j = 0; j < t->n_columns; j++) {
         const wes_column_t *c = cols[j];
-        if (!wes_jsonw_key_stable (w, c->name)) {
+        if (!wes_jsonw_raw_key (w, c->name, comma)) {
             continue;
         }
-        wes_jsonw_object_begin (w);
-        wes_jsonw_key_stable (w, "directives");
+        comma = true;
+        S_RAW (w, "{\"directives\":");
         if (c->directives) {
-            wes_jsonw_dumped_stable (w, c->directives);
+            wes_jsonw_raw (w, c->directives, strlen (c->directives));
         }
         else {
-            wes_jsonw_object_begin (w);
-            wes_jsonw_object_end (w);
+            S_RAW (w, "{}");
         }
-        wes_jsonw_key_stable (w, "enum");
-        wes_jsonw_string_stable (w, c->enum_name);
-        wes_jsonw_key_stable (w, "gql_name");
-        wes_jsonw_string_stable (w, c->gql_name);
-        wes_jsonw_key_stable (w, "gql_type");
-        wes_jsonw_string_stable (w, c->gql_type);
-        wes_jsonw_key_stable (w, "ordinal");
-        wes_jsonw_int (w, c->ordinal);
-        wes_jsonw_key_stable (w, "renamed_from");
-        wes_jsonw_string_stable (w, c->renamed_from);
-        wes_jsonw_object_end (w);
+        S_RAW (w, ",\"enum\":");
+        wes_jsonw_raw_string (w, c->enum_name);
+        S_RAW (w, ",\"gql_name\":");
+        wes_jsonw_raw_string (w, c->gql_name);
+        S_RAW (w, ",\"gql_type\":");
+        wes_jsonw_raw_string (w, c->gql_type);
+        S_RAW (w, ",\"ordinal\":");
+        wes_jsonw_raw_int (w, c->ordinal);
+        S_RAW (w, ",\"renamed_from\":");
+        wes_jsonw_raw_string (w, c->renamed_from);
+        S_RAW (w, "}");
     }
     free (csorted);
-    wes_jsonw_object_end (w);
-    wes_jsonw_key_stable (w, "directives");
+    S_RAW (w, "},\"directives\":");
     if (t->directives) {
-        wes_jsonw_dumped_stable (w, t->directives);
+        wes_jsonw_raw (w, t->directives, strlen (t->directives));
     }
     else {
-        wes_jsonw_object_begin (w);
-        wes_jsonw_object_end (w);
+        S_RAW (w, "{}");
     }
-    wes_jsonw_key_stable (w, "gql_name");
-    wes_jsonw_string (w, t->gql_name);
-    wes_jsonw_key_stable (w, "relations");
+    S_RAW (w, ",\"gql_name\":");
+    wes_jsonw_raw_string (w, t->gql_name);
+    S_RAW (w, ",\"relations\":");
     if (t->relations) {
-        wes_jsonw_value (w, t->relations);
+        wes_jsonw_raw_value (w, t->relations);
     }
     else {
-        wes_jsonw_array_begin (w);
-        wes_jsonw_array_end (w);
+        S_RAW (w, "[]");
     }
-    wes_jsonw_key_stable (w, "renamed_from");
-    wes_jsonw_string (w, t->renamed_from);
-    wes_jsonw_key_stable (w, "tenant_column");
-    wes_jsonw_string_stable (w, t->tenant_column);
-    wes_jsonw_object_end (w);
+    S_RAW (w, ",\"renamed_from\":");
+    wes_jsonw_raw_string (w, t->renamed_from);
+    S_RAW (w, ",\"tenant_column\":");
+    wes_jsonw_raw_string (w, t->tenant_column);
+    S_RAW (w, "}");
 }
 
 /*  schema.json up to its meta tables, {"format":..,"hash":..,"meta":{"enums":{..},"tables":{
@@ -1228,8 +1229,6 @@ s_write_canonical_head (const wes_model_t *self, wes_jsonw_t *w)
 }
 
 /*  One table of the canonical form: its object. */
-/*  Literal bytes of a value written by hand (wes_jsonw_value_begin). */
-#define S_RAW(w, lit) wes_jsonw_raw ((w), "" lit, sizeof (lit) - 1)
 
 static void
 s_raw_strv (wes_jsonw_t *w, char *const *v, size_t n)
