@@ -24,9 +24,9 @@ typedef struct {
     size_t n_tables;
     size_t *enum_slots;       /* hash of enums by SQL name: index + 1, 0 when free */
     size_t enum_cap;          /* slots: a power of two */
-    const char **type_keys;   /* cache of column types (by pointer: model strings are
-                                 shared) ... */
+    char **type_keys;         /* cache of column types (owned copies) ... */
     const char **type_elems;  /* ... to their element TypeScript type */
+    uint64_t *type_hashes;    /* ... and the keys' hashes */
     size_t type_cap;          /* slots: a power of two */
     size_t n_types;           /* slots in use */
 } s_names_t;
@@ -48,8 +48,9 @@ static void s_names_init (s_names_t *names, const wes_model_t *model, size_t n_t
                           const char *const *sql, const char *const *gql);
 static void s_names_free (s_names_t *names);
 static const char *s_enum_ts_name (const s_names_t *names, const char *sql_name);
-static const char *s_type_cache_get (const s_names_t *names, const char *type);
-static void s_type_cache_put (s_names_t *names, const char *type, const char *elem);
+static uint64_t s_str_hash (const char *s);
+static const char *s_type_cache_get (const s_names_t *names, const char *type, uint64_t h);
+static void s_type_cache_put (s_names_t *names, const char *type, uint64_t h, const char *elem);
 static void s_put_elem (wes_buf_t *buf, const wes_column_t *c, const char *elem, size_t dims);
 static int s_cmp_table (const void *a, const void *b);
 static int s_cmp_pair (const void *a, const void *b);
@@ -187,16 +188,6 @@ wes_emit_ts_table (wes_buf_t *out, wes_ts_names_t *names, const wes_table_t *t)
     s_put_interface (out, n, t, name, names->cols, true);
 }
 
-void
-wes_ts_names_forget (wes_ts_names_t *names)
-{
-    wes_assert (names);
-    s_names_t *n = &names->names;
-    if (n->type_cap > 0) {
-        memset (n->type_keys, 0, n->type_cap * sizeof *n->type_keys);
-    }
-    n->n_types = 0;
-}
 
 void
 wes_emit_ts_tail (wes_buf_t *out, const wes_ts_names_t *names)
@@ -327,7 +318,8 @@ s_put_ts_type (wes_buf_t *buf, const s_names_t *names, const wes_column_t *c)
         len -= 2;
         dims++;
     }
-    const char *cached = s_type_cache_get (names, c->type);
+    uint64_t th = c->type ? s_str_hash (c->type) : 0;
+    const char *cached = s_type_cache_get (names, c->type, th);
     if (cached) {
         s_put_elem (buf, c, cached, dims);
         return;
@@ -379,7 +371,7 @@ s_put_ts_type (wes_buf_t *buf, const s_names_t *names, const wes_column_t *c)
     if (base != small) {
         free (base);
     }
-    s_type_cache_put ((s_names_t *) names, c->type, elem);
+    s_type_cache_put ((s_names_t *) names, c->type, th, elem);
     s_put_elem (buf, c, elem, dims);
 }
 
@@ -650,26 +642,36 @@ s_names_free (s_names_t *names)
     free (names->table_sql);
     free (names->table_gql);
     free (names->enum_slots);
+    for (size_t i = 0; i < names->type_cap; i++) {
+        free (names->type_keys[i]);
+    }
     free (names->type_keys);
     free (names->type_elems);
+    free (names->type_hashes);
 }
 
-static size_t
-s_ptr_hash (const void *p)
+static uint64_t
+s_str_hash (const char *s)
 {
-    return (size_t) (((uint64_t) (uintptr_t) p * 0x9E3779B97F4A7C15ull) >> 20);
+    uint64_t h = 1469598103934665603ull;
+    for (; *s; s++) {
+        h ^= (unsigned char) *s;
+        h *= 1099511628211ull;
+    }
+    return h;
 }
 
-//  The element TypeScript type already worked out for this type string, or NULL
+//  The element TypeScript type already worked out for this type string, or
+//  NULL (kept for the names' life: a schema has few distinct column types)
 static const char *
-s_type_cache_get (const s_names_t *names, const char *type)
+s_type_cache_get (const s_names_t *names, const char *type, uint64_t h)
 {
     if (!type || names->type_cap == 0) {
         return NULL;
     }
     size_t mask = names->type_cap - 1;
-    for (size_t i = s_ptr_hash (type) & mask; names->type_keys[i]; i = (i + 1) & mask) {
-        if (names->type_keys[i] == type) {
+    for (size_t i = (size_t) h & mask; names->type_keys[i]; i = (i + 1) & mask) {
+        if (names->type_hashes[i] == h && strcmp (names->type_keys[i], type) == 0) {
             return names->type_elems[i];
         }
     }
@@ -677,41 +679,47 @@ s_type_cache_get (const s_names_t *names, const char *type)
 }
 
 static void
-s_type_cache_put (s_names_t *names, const char *type, const char *elem)
+s_type_cache_put (s_names_t *names, const char *type, uint64_t h, const char *elem)
 {
     if (!type) {
         return;
     }
     if ((names->n_types + 1) * 2 > names->type_cap) {
         size_t cap = names->type_cap ? names->type_cap * 2 : 64;
-        const char **keys = wes_alloc (cap * sizeof (char *));
+        char **keys = wes_alloc (cap * sizeof (char *));
         const char **elems = wes_alloc (cap * sizeof (char *));
+        uint64_t *hashes = wes_alloc (cap * sizeof (uint64_t));
         for (size_t i = 0; i < names->type_cap; i++) {
             if (names->type_keys[i]) {
-                size_t j = s_ptr_hash (names->type_keys[i]) & (cap - 1);
+                size_t j = (size_t) names->type_hashes[i] & (cap - 1);
                 while (keys[j]) {
                     j = (j + 1) & (cap - 1);
                 }
                 keys[j] = names->type_keys[i];
                 elems[j] = names->type_elems[i];
+                hashes[j] = names->type_hashes[i];
             }
         }
         free (names->type_keys);
         free (names->type_elems);
+        free (names->type_hashes);
         names->type_keys = keys;
         names->type_elems = elems;
+        names->type_hashes = hashes;
         names->type_cap = cap;
     }
     size_t mask = names->type_cap - 1;
-    size_t i = s_ptr_hash (type) & mask;
-    while (names->type_keys[i] && names->type_keys[i] != type) {
+    size_t i = (size_t) h & mask;
+    while (names->type_keys[i]) {
+        if (names->type_hashes[i] == h && strcmp (names->type_keys[i], type) == 0) {
+            return;
+        }
         i = (i + 1) & mask;
     }
-    if (!names->type_keys[i]) {
-        names->type_keys[i] = type;
-        names->type_elems[i] = elem;
-        names->n_types++;
-    }
+    names->type_keys[i] = wes_strdup (type);
+    names->type_elems[i] = elem;
+    names->type_hashes[i] = h;
+    names->n_types++;
 }
 
 //  The TypeScript name of the enum whose SQL name is sql_name, or NULL

@@ -30,9 +30,6 @@ void wes_ts_names_destroy (wes_ts_names_t **self_p);
 void wes_emit_ts_head (wes_buf_t *out, const wes_ts_names_t *names, const char *hash);
 /*  One table's row and insert interfaces (t must be one of the named). */
 void wes_emit_ts_table (wes_buf_t *out, wes_ts_names_t *names, const wes_table_t *t);
-/*  Forgets what was learnt of the column types seen so far (by pointer):
-    call it before a table whose strings may reuse freed memory. */
-void wes_ts_names_forget (wes_ts_names_t *names);
 /*  The Tables map. */
 void wes_emit_ts_tail (wes_buf_t *out, const wes_ts_names_t *names);
 

@@ -482,7 +482,6 @@ wes_outputs_table (wes_outputs_t *self, size_t lane_no, const wes_table_t *t)
         lane->ts = wes_ts_names_new (self->enums, self->n_declared, self->sql, self->gql);
     }
     wes_buf_reset (lane->piece);
-    wes_ts_names_forget (lane->ts);
     wes_emit_ts_table (lane->piece, lane->ts, t);
     if (s_lane_piece (lane, r, S_TS) != 0) {
         return -1;
