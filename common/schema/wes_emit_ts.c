@@ -533,26 +533,26 @@ s_name_taken (const s_set_t *taken, const char *name)
 static char *
 s_free_name (const s_set_t *taken, const char *want, bool insert_twin)
 {
-    wes_buf_t *b = wes_buf_new ();
-    wes_buf_t *twin = wes_buf_new ();
+    //  One buffer: want, a number, "Insert" (this runs for every table)
+    size_t len = strlen (want);
+    char *buf = wes_alloc (len + 16 + sizeof "Insert");
+    memcpy (buf, want, len);
     for (unsigned k = 1;; k++) {
-        wes_buf_reset (b);
-        wes_buf_puts (b, want);
+        size_t n = len;
         if (k > 1) {
-            wes_buf_printf (b, "%u", k);
+            n += (size_t) snprintf (buf + len, 16, "%u", k);
         }
-        wes_buf_reset (twin);
-        wes_buf_puts (twin, wes_buf_data (b));
-        wes_buf_lit (twin, "Insert");
-        if (!s_name_taken (taken, wes_buf_data (b))
-            && !(insert_twin && s_name_taken (taken, wes_buf_data (twin)))) {
-            break;
+        buf[n] = '\0';
+        bool taken_now = s_name_taken (taken, buf);
+        if (!taken_now && insert_twin) {
+            memcpy (buf + n, "Insert", sizeof "Insert");
+            taken_now = s_name_taken (taken, buf);
+            buf[n] = '\0';
+        }
+        if (!taken_now) {
+            return wes_realloc (buf, n + 1); /* its own size: kept for the whole emit */
         }
     }
-    char *out = wes_strdup (wes_buf_data (b)); /* its own size: kept for the whole emit */
-    wes_buf_destroy (&b);
-    wes_buf_destroy (&twin);
-    return out;
 }
 
 //  The names of the enums of model and of the tables (SQL and GraphQL
