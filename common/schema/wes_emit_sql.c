@@ -525,15 +525,7 @@ s_put_type (wes_buf_t *buf, const wes_model_t *model, const char *type)
 static void
 s_put_ident (wes_buf_t *buf, const char *s)
 {
-    wes_buf_append (buf, "\"", 1);
-    const char *q;
-    while ((q = strchr (s, '"')) != NULL) {
-        wes_buf_append (buf, s, (size_t) (q - s) + 1);
-        wes_buf_append (buf, "\"", 1);
-        s = q + 1;
-    }
-    wes_buf_puts (buf, s);
-    wes_buf_append (buf, "\"", 1);
+    wes_buf_put_ident (buf, s);
 }
 
 static void

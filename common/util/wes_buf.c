@@ -87,19 +87,20 @@ wes_buf_printf (wes_buf_t *self, const char *fmt, ...)
 static void
 s_put_quoted (wes_buf_t *self, const char *s, char q)
 {
-    //  The runs between quote characters go in one copy each
-    wes_buf_append (self, &q, 1);
-    for (const char *p = s;;) {
-        const char *hit = strchr (p, q);
-        size_t run = hit ? (size_t)(hit - p) + 1 : strlen (p);
-        wes_buf_append (self, p, run);
-        if (!hit) {
-            break;
+    //  Room for the worst case (every byte a quote, doubled), then one pass
+    size_t len = strlen (s);
+    s_reserve (self, 2 * len + 2);
+    char *o = self->data + self->len;
+    *o++ = q;
+    for (size_t i = 0; i < len; i++) {
+        *o++ = s[i];
+        if (s[i] == q) {
+            *o++ = q; /* the quote, doubled */
         }
-        wes_buf_append (self, &q, 1); /* the quote, doubled */
-        p = hit + 1;
     }
-    wes_buf_append (self, &q, 1);
+    *o++ = q;
+    self->len = (size_t) (o - self->data);
+    self->data[self->len] = '\0';
 }
 
 void
