@@ -39,7 +39,7 @@ enum {
 /*  Bytes of an output file after which the disk is asked to write them. */
 #define S_KICK_BYTES (4u * 1024u * 1024u)
 /*  Bytes read or copied at a time. */
-#define S_IO_BYTES (256u * 1024u)
+#define S_IO_BYTES (64u * 1024u)
 /*  Bytes of canonical pieces held in memory, at most, until the hash
     reaches them (beyond that they are hashed from the spool at the end). */
 #define S_HOLD_BYTES (2u * 1024u * 1024u)
