@@ -334,6 +334,7 @@ static void s_owner_text (char *out, size_t size, const char *what, const char *
 static wes_ast_doc_t *s_outline (const char *path, wes_diag_t *diag, bool *whole, bool skim);
 static const wes_ast_def_t *s_load_body (s_ctx_t *ctx, s_type_t *ty);
 static bool s_is_big (const wes_ast_def_t *def);
+static bool s_relset_has_h (const s_ctx_t *ctx, uint64_t h);
 static const char *s_def_kind_name (wes_def_kind_t k);
 static const s_dir_spec_t *s_spec_for (const char *name);
 static const s_sumcol_t *s_summary_find (const s_ctx_t *ctx, const s_type_t *ty,
@@ -1029,15 +1030,8 @@ s_lanes_clash (const s_lane_t *lanes, size_t n_lanes)
                 continue;
             }
             for (size_t b = 0; b < a; b++) {
-                const s_ctx_t *cb = &lanes[b].ctx;
-                if (cb->relset_cap == 0) {
-                    continue;
-                }
-                size_t mask = cb->relset_cap - 1;
-                for (size_t j = (size_t) h & mask; cb->relset[j]; j = (j + 1) & mask) {
-                    if (cb->relset[j] == h) {
-                        return true;
-                    }
+                if (s_relset_has_h (&lanes[b].ctx, h)) {
+                    return true;
                 }
             }
         }
@@ -1591,24 +1585,30 @@ s_map_put (s_map_t *m, const char *key, void *value)
     return s_map_put_h (m, key, (uint32_t) s_hash_str (key), value);
 }
 
+/*  m's slots moved into cap slots (a power of two, room for them all). */
+static void
+s_map_resize (s_map_t *m, size_t cap)
+{
+    s_slot_t *slots = wes_alloc (cap * sizeof (s_slot_t));
+    for (size_t i = 0; i < m->cap; i++) {
+        if (m->slots[i].key) {
+            size_t j = m->slots[i].hash & (cap - 1);
+            while (slots[j].key) {
+                j = (j + 1) & (cap - 1);
+            }
+            slots[j] = m->slots[i];
+        }
+    }
+    free (m->slots);
+    m->slots = slots;
+    m->cap = cap;
+}
+
 static bool
 s_map_put_h (s_map_t *m, const char *key, uint32_t h, void *value)
 {
     if ((m->count + 1) * 10 > m->cap * 7) {
-        size_t cap = m->cap ? m->cap * 2 : 16;
-        s_slot_t *slots = wes_alloc (cap * sizeof (s_slot_t));
-        for (size_t i = 0; i < m->cap; i++) {
-            if (m->slots[i].key) {
-                size_t j = m->slots[i].hash & (cap - 1);
-                while (slots[j].key) {
-                    j = (j + 1) & (cap - 1);
-                }
-                slots[j] = m->slots[i];
-            }
-        }
-        free (m->slots);
-        m->slots = slots;
-        m->cap = cap;
+        s_map_resize (m, m->cap ? m->cap * 2 : 16);
     }
     size_t i = h & (m->cap - 1);
     while (m->slots[i].key) {
@@ -1640,22 +1640,9 @@ s_map_reserve (s_map_t *m, size_t n)
     while ((n + 1) * 10 > cap * 7) {
         cap *= 2;
     }
-    if (cap <= m->cap) {
-        return;
+    if (cap > m->cap) {
+        s_map_resize (m, cap);
     }
-    s_slot_t *slots = wes_alloc (cap * sizeof (s_slot_t));
-    for (size_t i = 0; i < m->cap; i++) {
-        if (m->slots[i].key) {
-            size_t j = m->slots[i].hash & (cap - 1);
-            while (slots[j].key) {
-                j = (j + 1) & (cap - 1);
-            }
-            slots[j] = m->slots[i];
-        }
-    }
-    free (m->slots);
-    m->slots = slots;
-    m->cap = cap;
 }
 
 //  Empties m, keeping its slots when they are few (a map cleared often

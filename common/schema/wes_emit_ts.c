@@ -48,7 +48,7 @@ static void s_names_init (s_names_t *names, const wes_model_t *model, size_t n_t
                           const char *const *sql, const char *const *gql);
 static void s_names_free (s_names_t *names);
 static const char *s_enum_ts_name (const s_names_t *names, const char *sql_name);
-static uint64_t s_str_hash (const char *s);
+static size_t s_hash (const char *s);
 static const char *s_type_cache_get (const s_names_t *names, const char *type, uint64_t h);
 static void s_type_cache_put (s_names_t *names, const char *type, uint64_t h, const char *elem);
 static void s_put_elem (wes_buf_t *buf, const wes_column_t *c, const char *elem, size_t dims);
@@ -318,7 +318,7 @@ s_put_ts_type (wes_buf_t *buf, const s_names_t *names, const wes_column_t *c)
         len -= 2;
         dims++;
     }
-    uint64_t th = c->type ? s_str_hash (c->type) : 0;
+    uint64_t th = c->type ? (uint64_t) s_hash (c->type) : 0;
     const char *cached = s_type_cache_get (names, c->type, th);
     if (cached) {
         s_put_elem (buf, c, cached, dims);
@@ -650,16 +650,6 @@ s_names_free (s_names_t *names)
     free (names->type_hashes);
 }
 
-static uint64_t
-s_str_hash (const char *s)
-{
-    uint64_t h = 1469598103934665603ull;
-    for (; *s; s++) {
-        h ^= (unsigned char) *s;
-        h *= 1099511628211ull;
-    }
-    return h;
-}
 
 //  The element TypeScript type already worked out for this type string, or
 //  NULL (kept for the names' life: a schema has few distinct column types)

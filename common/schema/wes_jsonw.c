@@ -225,13 +225,7 @@ wes_jsonw_string (wes_jsonw_t *self, const char *s)
         return;
     }
     s_before_value (self);
-    size_t plain = s_plain_len (s);
-    if (plain != SIZE_MAX) {
-        s_put_quoted (self, s, plain, "", 0);
-        return;
-    }
-    wes_assert (s_encode_string (self, s, true));
-    s_put (self, self->scratch, strlen (self->scratch));
+    wes_jsonw_raw_string (self, s);
 }
 
 void

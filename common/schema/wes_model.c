@@ -93,16 +93,7 @@ wes_model_destroy (wes_model_t **self_p)
         return;
     }
     wes_model_t *self = *self_p;
-    for (size_t i = 0; i < self->n_tables; i++) {
-        s_table_free (self->tables[i]);
-    }
-    for (size_t i = 0; i < self->n_enums; i++) {
-        s_enum_free (self->enums[i]);
-    }
-    free (self->index);
-    free (self->eindex);
-    free (self->strs);
-    free (self->str_hashes);
+    wes_model_clear (self);
     wes_arena_destroy (&self->arena);
     free (self);
     *self_p = NULL;
