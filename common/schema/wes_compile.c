@@ -488,11 +488,14 @@ wes_compile_file (const char *path, wes_diag_t *diag)
 /*  Streaming lanes: a file of at least this many bytes per lane is worth
     a thread of its own. */
 #define S_LANE_MIN_BYTES (256u * 1024u)
-/*  Streaming lanes take the document in stretches of about this many
-    bytes, the next one free each time: the lanes stay equally busy, and
-    a table that waits for one another lane builds waits about as long as
-    a stretch takes. */
-#define S_STRETCH_BYTES (96u * 1024u)
+/*  Streaming lanes take the document in stretches, the next one free each
+    time: big ones first (fewer hand-overs between lanes, so fewer tables
+    waiting for another lane's and longer runs of pieces in each lane's
+    spools), shrinking to small ones at the end (the lanes finish
+    together): a tenth of what is left, between these. */
+#define S_STRETCH_MIN (32u * 1024u)
+#define S_STRETCH_MAX (384u * 1024u)
+#define S_STRETCH_SHARE 10
 
 /*  A table's summary as one lane publishes it for the others: written
     once, before ready is set (release); read after ready is seen
@@ -988,16 +991,21 @@ s_lane_run (void *arg)
     return NULL;
 }
 
-/*  The stretches of the document for lanes: runs of definitions of about
-    bytes each, every one starting at an object, interface or
-    input type. Returns how many (at least 1). */
+/*  The stretches of the document for lanes: runs of definitions, each
+    starting at an object, interface or input type, of fixed bytes each
+    or (fixed 0) sized as S_STRETCH_SHARE says. Returns how many (at
+    least 1). */
 static size_t
-s_stretches (const wes_ast_doc_t *outline, size_t bytes, s_stretch_t **out)
+s_stretches (const wes_ast_doc_t *outline, size_t fixed, s_stretch_t **out)
 {
-    size_t n = 0, cap = 16;
+    size_t end = 0;
+    for (const wes_ast_def_t *def = wes_ast_doc_defs (outline); def; def = def->next) {
+        end = def->offset;
+    }
+    size_t n = 0, cap = 16, want = 0;
     s_stretch_t *st = wes_alloc (cap * sizeof *st);
     for (const wes_ast_def_t *def = wes_ast_doc_defs (outline); def; def = def->next) {
-        bool start = n == 0 || (s_is_big (def) && def->offset >= st[n - 1].lo + bytes);
+        bool start = n == 0 || (s_is_big (def) && def->offset >= st[n - 1].lo + want);
         if (!start) {
             continue;
         }
@@ -1008,7 +1016,12 @@ s_stretches (const wes_ast_doc_t *outline, size_t bytes, s_stretch_t **out)
         if (n > 0) {
             st[n - 1].hi = def->offset;
         }
-        st[n++] = (s_stretch_t) {def->offset, SIZE_MAX, def, NULL};
+        st[n++] = (s_stretch_t) {.lo = def->offset, .hi = SIZE_MAX, .first = def};
+        want = fixed;
+        if (!fixed) {
+            want = (end - def->offset) / S_STRETCH_SHARE;
+            want = want < S_STRETCH_MIN ? S_STRETCH_MIN : want > S_STRETCH_MAX ? S_STRETCH_MAX : want;
+        }
     }
     if (n > 0) {
         st[0].lo = 0; /* the first takes whatever comes before its first definition */
@@ -1085,8 +1098,7 @@ wes_compile_file_stream (const char *path, const wes_compile_sink_t *sink, wes_d
         for (size_t i = 0; i < share.n_pubs; i++) {
             atomic_init (&share.pubs[i].ready, false);
         }
-        share.n_stretches = s_stretches (
-            outline, sink->stretch_bytes ? sink->stretch_bytes : S_STRETCH_BYTES, &share.stretches);
+        share.n_stretches = s_stretches (outline, sink->stretch_bytes, &share.stretches);
         atomic_init (&share.next, 0);
         atomic_init (&share.stop, false);
     }

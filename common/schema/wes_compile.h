@@ -43,8 +43,9 @@ typedef struct {
         every table on the caller's thread; 0 takes one lane per core for
         a big file (at most WES_COMPILE_LANES). */
     size_t lanes;
-    /*  With lanes, the bytes of document a lane takes at a time (0: about
-        100 KB): small ones make the tests cross lanes often. */
+    /*  With lanes, the bytes of document a lane takes at a time (0: a
+        tenth of what is left, from 384 KB down to 32 KB): small ones make
+        the tests cross lanes often. */
     size_t stretch_bytes;
     /*  The sink takes only each table's canonical form (a hash): what only
         the other outputs show (metadata directives) is not worked out. */
