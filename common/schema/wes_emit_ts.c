@@ -49,6 +49,7 @@ static void s_names_init (s_names_t *names, const wes_model_t *model, size_t n_t
 static void s_names_free (s_names_t *names);
 static const char *s_enum_ts_name (const s_names_t *names, const char *sql_name);
 static size_t s_hash (const char *s);
+static void s_types_free (s_names_t *names);
 static const char *s_type_cache_get (const s_names_t *names, const char *type, uint64_t h);
 static void s_type_cache_put (s_names_t *names, const char *type, uint64_t h, const char *elem);
 static void s_put_elem (wes_buf_t *buf, const wes_column_t *c, const char *elem, size_t dims);
@@ -106,6 +107,7 @@ wes_emit_ts (const wes_model_t *model)
 
 struct wes_ts_names {
     s_names_t names;   /* every TypeScript name of the schema */
+    bool shared;       /* names' lists are another wes_ts_names' (wes_ts_names_share) */
     wes_column_t **cols; /* one table's columns in declaration order (scratch) */
     size_t cols_cap;   /* entries in cols */
 };
@@ -122,6 +124,23 @@ wes_ts_names_new (const wes_model_t *enums, size_t n_tables, const char *const *
     return self;
 }
 
+wes_ts_names_t *
+wes_ts_names_share (const wes_ts_names_t *base)
+{
+    wes_assert (base && !base->shared);
+    wes_ts_names_t *self = wes_new (wes_ts_names_t);
+    self->names = base->names;
+    self->names.type_keys = NULL; /* a cache of its own */
+    self->names.type_elems = NULL;
+    self->names.type_hashes = NULL;
+    self->names.type_cap = 0;
+    self->names.n_types = 0;
+    self->shared = true;
+    self->cols_cap = 16;
+    self->cols = wes_alloc (self->cols_cap * sizeof *self->cols);
+    return self;
+}
+
 void
 wes_ts_names_destroy (wes_ts_names_t **self_p)
 {
@@ -129,7 +148,10 @@ wes_ts_names_destroy (wes_ts_names_t **self_p)
         return;
     }
     wes_ts_names_t *self = *self_p;
-    s_names_free (&self->names);
+    s_types_free (&self->names);
+    if (!self->shared) {
+        s_names_free (&self->names);
+    }
     free (self->cols);
     free (self);
     *self_p = NULL;
@@ -642,6 +664,12 @@ s_names_free (s_names_t *names)
     free (names->table_sql);
     free (names->table_gql);
     free (names->enum_slots);
+}
+
+//  The cache of column types
+static void
+s_types_free (s_names_t *names)
+{
     for (size_t i = 0; i < names->type_cap; i++) {
         free (names->type_keys[i]);
     }

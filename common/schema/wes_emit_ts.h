@@ -25,6 +25,9 @@ typedef struct wes_ts_names wes_ts_names_t;
     the strings are borrowed and must outlive the names). */
 wes_ts_names_t *wes_ts_names_new (const wes_model_t *enums, size_t n_tables,
                                   const char *const *sql_names, const char *const *gql_names);
+/*  Names for another thread: base's names (read only; base must outlive
+    it), with scratch space of its own for wes_emit_ts_table. */
+wes_ts_names_t *wes_ts_names_share (const wes_ts_names_t *base);
 void wes_ts_names_destroy (wes_ts_names_t **self_p);
 /*  The header (with hash) and the enums. */
 void wes_emit_ts_head (wes_buf_t *out, const wes_ts_names_t *names, const char *hash);

@@ -72,6 +72,9 @@ typedef struct {
     char *data;   /* owned, or NULL */
     uint32_t len; /* bytes */
     bool came;    /* the table was handed over */
+    bool ready;   /* the hash may take it: held (data), or written to a spool */
+    int fd;       /* not held: the spool it is in ... */
+    uint32_t off; /* ... at this offset (len bytes) */
 } s_held_t;
 
 /*  What one thread handing tables over writes: its own spools, entries
@@ -109,6 +112,8 @@ struct wes_outputs {
     size_t frontier;          /* places hashed */
     size_t held_bytes;        /* bytes held */
     size_t hold_max;          /* bytes held at most */
+    char *hash_io;            /* S_IO_BYTES for the lane at the frontier to read spools */
+    wes_ts_names_t *ts;       /* the TypeScript names (files only; lanes share them) */
     bool hashing;             /* a lane hashes (outside the lock) */
     s_entry_t *entries;       /* at the end: every lane's, in name order */
     size_t n_entries;
@@ -140,6 +145,7 @@ static void s_io_fail (s_io_t *x, const char *fmt, ...) __attribute__ ((format (
 static int s_lane_open (const wes_outputs_t *self, s_lane_t *lane);
 static int s_spool_put (s_lane_t *lane, size_t i, const char *data, size_t len);
 static int s_spool_flush (s_lane_t *lane, size_t i);
+static int s_lane_piece (s_lane_t *lane, s_range_t *r, size_t i);
 static int s_to_buf (const char *data, size_t len, void *arg);
 static int s_cmp_entry (const void *a, const void *b);
 static int s_cmp_str (const void *a, const void *b);
@@ -192,7 +198,8 @@ wes_outputs_new (const char *dir)
     self->arena = wes_arena_new (0);
     self->piece = wes_buf_new ();
     pthread_mutex_init (&self->hash_mu, NULL);
-    self->hold_max = S_HOLD_BYTES;
+    //  The three files' spools hold every piece anyway: less held there
+    self->hold_max = dir ? S_HOLD_BYTES / 4 : S_HOLD_BYTES;
     return self;
 }
 
@@ -239,6 +246,8 @@ wes_outputs_destroy (wes_outputs_t **self_p)
         free (self->held[i].data);
     }
     free (self->held);
+    free (self->hash_io);
+    wes_ts_names_destroy (&self->ts); /* after the lanes', which share it */
     free (self->order);
     EVP_MD_CTX_free (self->md);
     pthread_mutex_destroy (&self->hash_mu);
@@ -308,6 +317,10 @@ wes_outputs_begin (wes_outputs_t *self, const wes_model_t *enums, size_t n_table
         qsort (self->order, n_tables, sizeof *self->order, s_cmp_str);
     }
     self->held = wes_alloc ((n_tables + 1) * sizeof *self->held);
+    self->hash_io = wes_alloc (S_IO_BYTES);
+    if (self->dir) {
+        self->ts = wes_ts_names_new (enums, n_tables, self->sql, self->gql);
+    }
     self->md = EVP_MD_CTX_new ();
     wes_assert (self->md);
     wes_assert (EVP_DigestInit_ex (self->md, EVP_sha256 (), NULL) == 1);
@@ -315,12 +328,34 @@ wes_outputs_begin (wes_outputs_t *self, const wes_model_t *enums, size_t n_table
     return 0;
 }
 
-/*  Takes table name's canonical piece (lane->piece: a comma, then the
-    object) for the hash: holds a copy (*held) unless too much is held,
-    then hashes what the frontier reaches, unless another lane is at it.
-    -1 when the table was not declared or came twice. */
+/*  Hashes a canonical piece written to a spool (through io, S_IO_BYTES). */
 static int
-s_hash_piece (wes_outputs_t *self, s_lane_t *lane, const char *name, bool *held)
+s_hash_spooled (wes_outputs_t *self, char *io, int fd, uint64_t off, uint64_t len)
+{
+    while (len > 0) {
+        size_t chunk = len < S_IO_BYTES ? (size_t) len : S_IO_BYTES;
+        ssize_t n = pread (fd, io, chunk, (off_t) off);
+        if (n < 0 && errno == EINTR) {
+            continue;
+        }
+        if (n <= 0) {
+            return -1;
+        }
+        wes_assert (EVP_DigestUpdate (self->md, io, (size_t) n) == 1);
+        off += (uint64_t) n;
+        len -= (uint64_t) n;
+    }
+    return 0;
+}
+
+/*  Takes table name's canonical piece (lane->piece: a comma, then the
+    object) for the hash: holds a copy unless too much is held, else
+    writes it to the lane's spool (with the files it is spooled anyway:
+    r, its range); then hashes what the frontier reaches, unless another
+    lane is at it. -1 when the table was not declared or came twice, or a
+    spool failed. */
+static int
+s_hash_piece (wes_outputs_t *self, s_lane_t *lane, const char *name, s_range_t *r)
 {
     const char **at = bsearch (&name, self->order, self->n_declared, sizeof *self->order,
                                s_cmp_str);
@@ -338,35 +373,62 @@ s_hash_piece (wes_outputs_t *self, s_lane_t *lane, const char *name, bool *held)
         return -1;
     }
     h->came = true;
-    if (self->held_bytes + len <= self->hold_max) {
-        //  Else the frontier stops here: the rest comes from the spool
-        h->data = wes_alloc_raw (len);
-        memcpy (h->data, wes_buf_data (lane->piece), len);
-        h->len = (uint32_t) len;
+    bool hold = self->held_bytes + len <= self->hold_max;
+    if (hold) {
         self->held_bytes += len;
-        *held = true;
     }
+    pthread_mutex_unlock (&self->hash_mu);
+
+    char *copy = NULL;
+    if (hold) {
+        copy = wes_alloc_raw (len);
+        memcpy (copy, wes_buf_data (lane->piece), len);
+    }
+    if ((self->dir || !hold) && s_lane_piece (lane, r, S_CANON) != 0) {
+        free (copy);
+        return -1;
+    }
+    //  Not held: on disk before the hash may read it
+    if (!hold && s_spool_flush (lane, S_CANON) != 0) {
+        return -1;
+    }
+
+    pthread_mutex_lock (&self->hash_mu);
+    h->data = copy;
+    h->len = (uint32_t) len;
+    h->fd = lane->spools[S_CANON].fd;
+    h->off = r[S_CANON].off;
+    h->ready = true;
     if (self->hashing) {
         pthread_mutex_unlock (&self->hash_mu);
         return 0; /* the lane at it will reach this one */
     }
     self->hashing = true;
-    while (self->frontier < self->n_declared && self->held[self->frontier].data) {
+    int rc = 0;
+    while (rc == 0 && self->frontier < self->n_declared && self->held[self->frontier].ready) {
         s_held_t *f = &self->held[self->frontier];
         char *data = f->data;
         size_t n = f->len;
-        bool first = self->frontier == 0;
+        size_t first = self->frontier == 0;
         f->data = NULL;
         pthread_mutex_unlock (&self->hash_mu);
-        wes_assert (EVP_DigestUpdate (self->md, data + first, n - first) == 1);
-        free (data);
+        if (data) {
+            wes_assert (EVP_DigestUpdate (self->md, data + first, n - first) == 1);
+            free (data);
+        }
+        else if (s_hash_spooled (self, self->hash_io, f->fd, f->off + first, n - first) != 0) {
+            s_lane_fail (lane, "cannot read a spool file: %s", strerror (errno));
+            rc = -1;
+        }
         pthread_mutex_lock (&self->hash_mu);
-        self->frontier++;
-        self->held_bytes -= n;
+        if (rc == 0) {
+            self->frontier++;
+            self->held_bytes -= data ? n : 0;
+        }
     }
     self->hashing = false;
     pthread_mutex_unlock (&self->hash_mu);
-    return 0;
+    return rc;
 }
 
 /*  Creates lane's spools and buffers. 0, or -1. */
@@ -422,7 +484,7 @@ wes_outputs_table (wes_outputs_t *self, size_t lane_no, const wes_table_t *t)
         return -1;
     }
     if (lane->n_entries == lane->cap_entries) {
-        size_t cap = lane->cap_entries ? lane->cap_entries * 2 : 64;
+        size_t cap = lane->cap_entries ? lane->cap_entries + lane->cap_entries / 2 : 64;
         cap = cap < self->n_declared ? cap : self->n_declared;
         lane->entries = wes_realloc (lane->entries, cap * sizeof *lane->entries);
         lane->ranges = wes_realloc (lane->ranges, cap * self->n_spools * sizeof *lane->ranges);
@@ -442,12 +504,7 @@ wes_outputs_table (wes_outputs_t *self, size_t lane_no, const wes_table_t *t)
     wes_buf_lit (lane->piece, ",");
     wes_model_write_table_canonical (lane->jw, t);
     (void) wes_jsonw_flush (lane->jw);
-    bool held = false;
-    if (s_hash_piece (self, lane, e->name, &held) != 0) {
-        return -1;
-    }
-    //  The files need every piece; the hash only those it does not hold
-    if ((self->dir || !held) && s_lane_piece (lane, r, S_CANON) != 0) {
+    if (s_hash_piece (self, lane, e->name, r) != 0) {
         return -1;
     }
     if (!self->dir) {
@@ -479,7 +536,7 @@ wes_outputs_table (wes_outputs_t *self, size_t lane_no, const wes_table_t *t)
     }
 
     if (!lane->ts) {
-        lane->ts = wes_ts_names_new (self->enums, self->n_declared, self->sql, self->gql);
+        lane->ts = wes_ts_names_share (self->ts);
     }
     wes_buf_reset (lane->piece);
     wes_emit_ts_table (lane->piece, lane->ts, t);
@@ -627,9 +684,6 @@ wes_outputs_finish (wes_outputs_t *self, char hash_out[65])
         return 0;
     }
 
-    if (!self->lanes[0].ts) {
-        self->lanes[0].ts = wes_ts_names_new (self->enums, self->n_declared, self->sql, self->gql);
-    }
     //  The three files at once, each on a thread of its own (schema.sql on
     //  this one): most of the time goes to the kernel copying pages and to
     //  the disk syncing them, which the three share better than in turn
@@ -1048,12 +1102,12 @@ static int
 s_write_ts (s_io_t *x, int fd, const char *path, const char *hash)
 {
     wes_buf_reset (x->piece);
-    wes_emit_ts_head (x->piece, x->o->lanes[0].ts, hash);
+    wes_emit_ts_head (x->piece, x->o->ts, hash);
     if (s_put_piece (x, fd, path) != 0
         || s_each_run (x, S_TS, 0, false, fd, path, NULL, NULL) != 0) {
         return -1;
     }
-    wes_emit_ts_tail (x->piece, x->o->lanes[0].ts);
+    wes_emit_ts_tail (x->piece, x->o->ts);
     return s_put_piece (x, fd, path);
 }
 

@@ -23,8 +23,9 @@ typedef struct wes_outputs wes_outputs_t;
     wes_outputs_begin. */
 wes_outputs_t *wes_outputs_new (const char *dir);
 /*  Before begin: at most bytes of canonical pieces are held in memory
-    until the hash reaches them (default 2 MiB); the rest is spooled and
-    hashed at the end. 0 holds none (tests). */
+    until the hash reaches them (default 2 MiB for the hash alone, 512 KiB
+    with the files); the rest is hashed from the spool at the end. 0 holds
+    none (tests). */
 void wes_outputs_hold (wes_outputs_t *self, size_t bytes);
 /*  Removes the temporary files of an outputs not committed. */
 void wes_outputs_destroy (wes_outputs_t **self_p);
