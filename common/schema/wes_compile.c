@@ -15,8 +15,13 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <fcntl.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
 
 #include "../util/wes_arena.h"
 #include "../util/wes_buf.h"
@@ -250,6 +255,7 @@ typedef struct {
     wes_diag_t *diag;      /* where errors and warnings go */
     wes_model_t *model;    /* being built */
     s_type_t **types;      /* every named type, document order (built-ins first) */
+    wes_arena_t *type_arena; /* the types themselves */
     size_t n_types;        /* types */
     s_map_t type_map;      /* GraphQL name -> s_type_t */
     s_map_t declared;      /* declared directive name -> wes_ast_def_t */
@@ -350,9 +356,9 @@ s_ctx_free (s_ctx_t *ctx)
         for (size_t i = 0; i < ctx->n_types; i++) {
             free (ctx->types[i]->exts);
             free (ctx->types[i]->sql_name);
-            free (ctx->types[i]);
         }
         free (ctx->types);
+        wes_arena_destroy (&ctx->type_arena);
         s_map_free (&ctx->type_map);
         s_map_free (&ctx->declared);
         s_map_free (&ctx->table_names);
@@ -1352,35 +1358,52 @@ typedef struct {
     bool ok;             /* read to the end, no error, no extension */
 } s_half_t;
 
+/*  The \n bytes of buf[0, n), sixteen at a time where SSE2 is there;
+    *ok false when a \r is among them. */
+static uint64_t
+s_count_lines (const char *buf, size_t n, bool *ok)
+{
+    uint64_t lines = 0;
+    size_t i = 0;
+#ifdef __SSE2__
+    const __m128i nl = _mm_set1_epi8 ('\n');
+    const __m128i cr = _mm_set1_epi8 ('\r');
+    for (; i + 16 <= n; i += 16) {
+        __m128i v = _mm_loadu_si128 ((const __m128i *) (const void *) (buf + i));
+        lines += (uint64_t) __builtin_popcount ((unsigned) _mm_movemask_epi8 (_mm_cmpeq_epi8 (v, nl)));
+        if (_mm_movemask_epi8 (_mm_cmpeq_epi8 (v, cr))) {
+            *ok = false;
+        }
+    }
+#endif
+    for (; i < n; i++) {
+        lines += buf[i] == '\n';
+        if (buf[i] == '\r') {
+            *ok = false;
+        }
+    }
+    return lines;
+}
+
 /*  The line cut is on: 1 + the line ends before it. False when there is a
     \r among them (a line end of its own, or half of one: not worth it). */
 static bool
 s_line_of (const char *path, size_t cut, uint32_t *line)
 {
-    FILE *f = fopen (path, "rb");
-    if (!f) {
+    //  Mapped, not read: no copy of the first half (its pages are the
+    //  page cache's, and dropped again before the outline is done)
+    int fd = open (path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
         return false;
     }
-    char *buf = wes_alloc (S_SPLIT_WINDOW);
-    uint64_t lines = 0;
-    bool ok = true;
-    size_t left = cut;
-    while (left > 0 && ok) {
-        size_t want = left < S_SPLIT_WINDOW ? left : S_SPLIT_WINDOW;
-        size_t n = fread (buf, 1, want, f);
-        if (n != want) {
-            ok = false;
-            break;
-        }
-        for (const char *p = buf, *end = buf + n; (p = memchr (p, '\n', (size_t) (end - p)));) {
-            lines++;
-            p++;
-        }
-        ok = memchr (buf, '\r', n) == NULL;
-        left -= n;
+    void *map = mmap (NULL, cut, PROT_READ, MAP_PRIVATE | MAP_POPULATE, fd, 0);
+    close (fd);
+    if (map == MAP_FAILED) {
+        return false;
     }
-    free (buf);
-    fclose (f);
+    bool ok = true;
+    uint64_t lines = s_count_lines (map, cut, &ok);
+    munmap (map, cut);
     if (!ok || lines + 1 > UINT32_MAX) {
         return false;
     }
@@ -2405,7 +2428,10 @@ s_found (const s_found_list_t *fl, s_dir_id_t id)
 static s_type_t *
 s_type_add (s_ctx_t *ctx, const char *name, wes_def_kind_t kind, const wes_ast_def_t *def)
 {
-    s_type_t *ty = wes_new (s_type_t);
+    if (!ctx->type_arena) {
+        ctx->type_arena = wes_arena_new (0);
+    }
+    s_type_t *ty = wes_arena_alloc (ctx->type_arena, sizeof (s_type_t));
     ty->name = name;
     ty->kind = kind;
     ty->def = def;
@@ -2652,10 +2678,11 @@ s_classify (s_ctx_t *ctx)
         }
         wes_loc_t where = ty->def->name.loc;
         if (ty->kind == WES_DEF_OBJECT) {
-            size_t n = 0;
-            const wes_ast_directive_t **lists = s_type_dir_lists (ty, &n);
-            for (size_t l = 0; l < n && !ty->table_dir; l++) {
-                for (const wes_ast_directive_t *d = lists[l]; d; d = d->next) {
+            //  The definition's directives, then its extensions'
+            for (size_t l = 0; l <= ty->n_exts && !ty->table_dir; l++) {
+                const wes_ast_directive_t *d = l == 0 ? ty->def->directives
+                                                      : ty->exts[l - 1]->directives;
+                for (; d; d = d->next) {
                     const s_dir_spec_t *spec = s_spec_for (d->name.value);
                     if (spec && spec->id == S_DIR_TABLE) {
                         ty->table_dir = d;
@@ -2663,7 +2690,6 @@ s_classify (s_ctx_t *ctx)
                     }
                 }
             }
-            free (lists);
             if (!ty->table_dir) {
                 continue;
             }
