@@ -24,7 +24,8 @@ wes_model_t *wes_compile_file (const char *path, wes_diag_t *diag);
     come (SQL and GraphQL names); then each table, canonicalized and named,
     in no particular order, as a model holding that one table: table may
     take it (setting *table_model to NULL; it then frees it), else it is
-    freed when table returns; then, when begin was called, end once: with
+    freed or emptied for the next table when table returns (keep no
+    pointer into it); then, when begin was called, end once: with
     complete true when every table was handed over and the document found
     free of errors, else false (the stream declined or stopped). enums is
     freed when end returns: the sink must be done with it. begin and table

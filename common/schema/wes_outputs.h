@@ -1,13 +1,15 @@
 /*  wes_outputs.h — the three files of `wesley compile` (schema.sql,
     types.ts, schema.json) and the schema hash, written from a model handed
-    over one table at a time, in any order. Each table's pieces go to spool
-    files (unlinked temporary files) as it comes; wes_outputs_finish then
-    hashes the canonical pieces in table-name order and lays out each file
+    over one table at a time, in any order, on up to WES_OUTPUTS_LANES
+    threads at once. Each table's pieces go to its lane's spool files
+    (unlinked temporary files) as it comes; the hash follows the tables in
+    name order as they come (a piece waits for it in memory, or in the
+    spool); wes_outputs_finish hashes what is left and lays out each file
     from its head and the spooled pieces in name order. A big schema's
-    compile so holds one table at a time, not the whole model and not the
-    60 MB of its outputs. The bytes are those of wes_emit_sql_write,
-    wes_emit_ts_write and wes_model_write_document (plus a newline) for the
-    same model. */
+    compile so holds one table per lane at a time, not the whole model and
+    not the 60 MB of its outputs. The bytes are those of
+    wes_emit_sql_write, wes_emit_ts_write and wes_model_write_document
+    (plus a newline) for the same model. */
 #ifndef WES_OUTPUTS_H
 #define WES_OUTPUTS_H
 
@@ -24,8 +26,8 @@ typedef struct wes_outputs wes_outputs_t;
 wes_outputs_t *wes_outputs_new (const char *dir);
 /*  Before begin: at most bytes of canonical pieces are held in memory
     until the hash reaches them (default 2 MiB for the hash alone, 512 KiB
-    with the files); the rest is hashed from the spool at the end. 0 holds
-    none (tests). */
+    with the files); the others are read back from the spool when it does.
+    0 holds none (tests). */
 void wes_outputs_hold (wes_outputs_t *self, size_t bytes);
 /*  Removes the temporary files of an outputs not committed. */
 void wes_outputs_destroy (wes_outputs_t **self_p);
