@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../util/wes_arena.h"
 #include "../util/wes_buf.h"
 #include "../util/wes_mem.h"
 
@@ -37,11 +38,12 @@ typedef struct {
     const char *gql;
 } s_pair_t;
 
-//  A set of owned strings (open addressing)
+//  A set of strings (open addressing): borrowed, or in its arena
 typedef struct {
-    char **slots; /* owned strings, NULL when free */
-    size_t cap;   /* power of two */
-    size_t count; /* strings held */
+    const char **slots; /* NULL when free */
+    size_t cap;         /* power of two */
+    size_t count;       /* slots in use */
+    wes_arena_t *own;   /* the strings it made itself */
 } s_set_t;
 
 static void s_names_init (s_names_t *names, const wes_model_t *model, size_t n_tables,
@@ -506,26 +508,24 @@ s_set_has (const s_set_t *set, const char *s)
     return false;
 }
 
-//  Adds s (takes ownership)
+//  A set with room for n strings
 static void
-s_set_add (s_set_t *set, char *s)
+s_set_init (s_set_t *set, size_t n)
 {
-    if ((set->count + 1) * 2 > set->cap) {
-        size_t cap = set->cap ? set->cap * 2 : 64;
-        char **fresh = wes_alloc (cap * sizeof (char *));
-        for (size_t i = 0; i < set->cap; i++) {
-            if (set->slots[i]) {
-                size_t j = s_hash (set->slots[i]) & (cap - 1);
-                while (fresh[j]) {
-                    j = (j + 1) & (cap - 1);
-                }
-                fresh[j] = set->slots[i];
-            }
-        }
-        free (set->slots);
-        set->slots = fresh;
-        set->cap = cap;
+    set->cap = 64;
+    while (set->cap < n * 2) {
+        set->cap *= 2;
     }
+    set->slots = wes_alloc (set->cap * sizeof (char *));
+    set->count = 0;
+    set->own = wes_arena_new (0);
+}
+
+//  Adds s (borrowed: it outlives the set); there is room
+static void
+s_set_add (s_set_t *set, const char *s)
+{
+    wes_assert ((set->count + 1) * 2 <= set->cap);
     size_t i = s_hash (s) & (set->cap - 1);
     while (set->slots[i]) {
         i = (i + 1) & (set->cap - 1);
@@ -537,10 +537,8 @@ s_set_add (s_set_t *set, char *s)
 static void
 s_set_free (s_set_t *set)
 {
-    for (size_t i = 0; i < set->cap; i++) {
-        free (set->slots[i]);
-    }
     free (set->slots);
+    wes_arena_destroy (&set->own);
 }
 
 //  True when name is taken: Json, Tables, or a name handed out
@@ -598,7 +596,13 @@ s_names_init (s_names_t *names, const wes_model_t *model, size_t n_tables,
         pairs[i].sql = sql[i];
         pairs[i].gql = gql[i];
     }
-    qsort (pairs, n_tables, sizeof *pairs, s_cmp_pair);
+    bool sorted = true; /* the usual case: then no sorting */
+    for (size_t i = 1; i < n_tables && sorted; i++) {
+        sorted = s_cmp_pair (&pairs[i - 1], &pairs[i]) < 0;
+    }
+    if (!sorted) {
+        qsort (pairs, n_tables, sizeof *pairs, s_cmp_pair);
+    }
     names->table_sql = wes_alloc ((n_tables + 1) * sizeof *names->table_sql);
     names->table_gql = wes_alloc ((n_tables + 1) * sizeof *names->table_gql);
     for (size_t i = 0; i < n_tables; i++) {
@@ -623,7 +627,8 @@ s_names_init (s_names_t *names, const wes_model_t *model, size_t n_tables,
     }
 
     //  Every name handed out (a table takes two: X and XInsert)
-    s_set_t taken = {NULL, 0, 0};
+    s_set_t taken;
+    s_set_init (&taken, names->n_enums + 2 * names->n_tables);
     names->enum_names = wes_alloc ((names->n_enums + 1) * sizeof *names->enum_names);
     names->table_names = wes_alloc ((names->n_tables + 1) * sizeof *names->table_names);
     //  First the names each element asks for, so that an element that got
@@ -632,15 +637,15 @@ s_names_init (s_names_t *names, const wes_model_t *model, size_t n_tables,
         const wes_enum_t *e = names->enums[i];
         char *want = s_type_name (e->gql_name, e->name);
         names->enum_names[i] = s_free_name (&taken, want, false);
-        s_set_add (&taken, wes_strdup (names->enum_names[i]));
+        s_set_add (&taken, names->enum_names[i]);
         free (want);
     }
     for (size_t i = 0; i < names->n_tables; i++) {
         char *want = s_type_name (names->table_gql[i], names->table_sql[i]);
         names->table_names[i] = s_free_name (&taken, want, true);
-        s_set_add (&taken, wes_strdup (names->table_names[i]));
+        s_set_add (&taken, names->table_names[i]);
         size_t len = strlen (names->table_names[i]);
-        char *twin = wes_alloc (len + sizeof "Insert");
+        char *twin = wes_arena_alloc_bytes (taken.own, len + sizeof "Insert");
         memcpy (twin, names->table_names[i], len);
         memcpy (twin + len, "Insert", sizeof "Insert");
         s_set_add (&taken, twin);
