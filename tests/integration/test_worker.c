@@ -141,8 +141,10 @@ s_fake_start (s_fake_t *f, const char *name, const char *extra_flag, const char 
     zstr_sendx (f->monitor, "LISTEN", "ACCEPTED", NULL);
     zstr_send (f->monitor, "START");
     zsock_wait (f->monitor);
-    int port = zsock_bind (f->router, "tcp://127.0.0.1:!");
-    assert_true (port > 0);
+    int want = wes_test_tcp_port ();
+    assert_true (want > 0);
+    int port = zsock_bind (f->router, "tcp://127.0.0.1:%d", want);
+    assert_int_equal (port, want);
     snprintf (f->endpoint, sizeof f->endpoint, "tcp://127.0.0.1:%d", port);
     snprintf (f->log, sizeof f->log, "%s/%s.log", s_tmp, name);
     char *argv[] = {WES_WORKER_BIN,

@@ -253,9 +253,14 @@ wes_fleetfix_start_coord (wes_fleetfix_t *self, bool resume, const char *extra)
                   mode, extra ? extra : "");
     }
     else {
+        int port = wes_test_tcp_port ();
+        if (port < 0) {
+            return -1;
+        }
         snprintf (line, sizeof line,
-                  "%s run --plan %s --targets %s --state %s --bind tcp://127.0.0.1:! %s %s",
-                  WES_WESLEY_BIN, self->plan, self->targets, self->state, mode, extra ? extra : "");
+                  "%s run --plan %s --targets %s --state %s --bind tcp://127.0.0.1:%d %s %s",
+                  WES_WESLEY_BIN, self->plan, self->targets, self->state, port, mode,
+                  extra ? extra : "");
     }
     char *argv[S_MAX_ARGS];
     s_split (line, argv, S_MAX_ARGS);

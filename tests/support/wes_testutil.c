@@ -8,12 +8,23 @@
 #include <string.h>
 #include <fcntl.h>
 #include <signal.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/file.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "util/wes_buf.h"
 #include "util/wes_mem.h"
+
+/*  wes_test_tcp_port: the shared counter, and the range it walks (below
+    the kernel's ephemeral ports, 32768 up, and apart from the port
+    numbers wes_pgfix names its sockets with, 20000 up). */
+#define S_PORT_FILE "/tmp/wesley-test-tcp-ports"
+#define S_PORT_LOW 10000
+#define S_PORT_SPAN 9000
 
 char *
 wes_test_read_file (const char *path, size_t *len_out)
@@ -269,4 +280,59 @@ wes_test_wait (int pid, int timeout_ms)
         struct timespec ts = {0, 10 * 1000 * 1000};
         nanosleep (&ts, NULL);
     }
+}
+
+static bool
+s_tcp_free (int port)
+{
+    int fd = socket (AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd < 0) {
+        return false;
+    }
+    struct sockaddr_in sa;
+    memset (&sa, 0, sizeof sa);
+    sa.sin_family = AF_INET;
+    sa.sin_port = htons ((uint16_t) port);
+    sa.sin_addr.s_addr = htonl (INADDR_LOOPBACK);
+    bool ok = bind (fd, (struct sockaddr *) &sa, sizeof sa) == 0; /* no SO_REUSEADDR */
+    close (fd);
+    return ok;
+}
+
+int
+wes_test_tcp_port (void)
+{
+    int fd = open (S_PORT_FILE, O_RDWR | O_CREAT | O_CLOEXEC, 0666);
+    if (fd < 0 || flock (fd, LOCK_EX) != 0) {
+        fprintf (stderr, "wes_test_tcp_port: %s: %s\n", S_PORT_FILE, strerror (errno));
+        if (fd >= 0) {
+            close (fd);
+        }
+        return -1;
+    }
+    char text[32] = "";
+    ssize_t n = pread (fd, text, sizeof text - 1, 0);
+    text[n > 0 ? n : 0] = '\0';
+    char *end = NULL;
+    unsigned long next = strtoul (text, &end, 10);
+    if (end == text) { /* a new file: start somewhere else each time */
+        next = (unsigned long) getpid () * 7919u + (unsigned long) wes_test_now_ms ();
+    }
+    int port = -1;
+    for (int tries = 0; tries < 200 && port < 0; tries++) {
+        int candidate = S_PORT_LOW + (int) (next++ % S_PORT_SPAN);
+        if (s_tcp_free (candidate)) {
+            port = candidate;
+        }
+    }
+    int len = snprintf (text, sizeof text, "%lu\n", next % (S_PORT_SPAN * 1000ul));
+    if (ftruncate (fd, 0) != 0 || pwrite (fd, text, (size_t) len, 0) != len) {
+        fprintf (stderr, "wes_test_tcp_port: cannot write %s\n", S_PORT_FILE);
+    }
+    close (fd); /* releases the lock */
+    if (port < 0) {
+        fprintf (stderr, "wes_test_tcp_port: no free port in %d..%d\n", S_PORT_LOW,
+                 S_PORT_LOW + S_PORT_SPAN - 1);
+    }
+    return port;
 }

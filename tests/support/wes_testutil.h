@@ -61,4 +61,14 @@ int wes_test_spawn (char *const argv[], const char *log_path);
     it was killed, or -1 on timeout (the process is left running). */
 int wes_test_wait (int pid, int timeout_ms);
 
+/*  A loopback TCP port for a test's listener (a coordinator, a test
+    router), free now and not handed out before in this run of the suite:
+    the test programs share a counter file under /tmp, locked while a port
+    is taken, over a range below the kernel's ephemeral ports. So a worker
+    left reconnecting to a killed coordinator of one test can never reach
+    another test's coordinator that happens to bind the same port, and an
+    outgoing connection cannot sit on a port a resumed coordinator needs
+    again. Returns the port, or -1. */
+int wes_test_tcp_port (void);
+
 #endif
