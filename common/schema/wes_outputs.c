@@ -1,6 +1,7 @@
 /*  wes_outputs.c — a compile's three files and hash from tables handed
-    over one at a time: pieces to spool files, then laid out in name order.
-    See wes_outputs.h. */
+    over one at a time: the first section of each file written as the
+    tables come in name order, the other pieces to spool files laid out in
+    name order at the end. See wes_outputs.h. */
 #define _GNU_SOURCE /* copy_file_range */
 #include "wes_outputs.h"
 
@@ -31,8 +32,28 @@ enum {
     S_SQL,                                 /* + wes_sql_part_t: schema.sql parts */
     S_TS = S_SQL + WES_SQL_N_PARTS,        /* types.ts interfaces */
     S_REC,                                 /* + kind: expression records (binary) */
-    S_COUNT = S_REC + WES_SQL_RECORD_KINDS /* spools */
+    S_OVER = S_REC + WES_SQL_RECORD_KINDS, /* a table's parts the frontier did not reach */
+    S_COUNT                                /* spools */
 };
+
+/*  A table's parts, made back to back on its lane: the canonical object
+    (for the hash, after a comma), then the pieces of each file's first
+    section, which the frontier writes straight into the file when it
+    reaches the table in name order. Those three have no spool of their
+    own: a table the frontier has not reached is held in memory, or (over
+    the budget) written to its lane's S_OVER spool. */
+enum {
+    S_P_CANON, /* canonical object, after "," */
+    S_P_META,  /* schema.json's meta member, after "," */
+    S_P_SQL,   /* schema.sql's CREATE TABLE part */
+    S_P_TS,    /* types.ts's interfaces */
+    S_PARTS
+};
+/*  The file (index in s_files) each part after the canonical one goes to. */
+static const size_t s_part_file[S_PARTS] = {3, 2, 0, 1};
+/*  Whether spool i is written to (with the files: the parts written
+    straight have none). */
+#define S_SPOOL_USED(i) ((i) != S_META && (i) != S_SQL + WES_SQL_PART_TABLE && (i) != S_TS)
 
 /*  Bytes a spool gathers before it writes. */
 #define S_SPOOL_BUF (16u * 1024u)
@@ -40,9 +61,16 @@ enum {
 #define S_KICK_BYTES (4u * 1024u * 1024u)
 /*  Bytes read or copied at a time. */
 #define S_IO_BYTES (64u * 1024u)
-/*  Bytes of canonical pieces held in memory, at most, until the hash
-    reaches them (beyond that they are hashed from the spool at the end). */
+/*  Bytes of tables' parts held in memory, at most, until the frontier
+    reaches them (beyond that they are spooled and read back): for the
+    hash alone, and with the files. */
 #define S_HOLD_BYTES (2u * 1024u * 1024u)
+#define S_HOLD_FILES_BYTES (1u * 1024u * 1024u)
+/*  Where the heads take the hash, which is known only at the end: the
+    heads are written with this in its place (no name or value in a head
+    can be 64 zeros: an identifier is at most 63 bytes, a GraphQL name
+    does not start with a digit), and the hash is written over it. */
+#define S_HASH_HOLE "0000000000000000000000000000000000000000000000000000000000000000"
 /*  The three files, in the order they are written and renamed. */
 static const char *const s_files[3] = {"schema.sql", "types.ts", "schema.json"};
 
@@ -67,15 +95,28 @@ typedef struct {
     size_t used;   /* bytes in buf */
 } s_spool_t;
 
-/*  A canonical piece waiting for the hash to reach its table. */
+/*  A table's parts waiting for the frontier to reach the table. */
 typedef struct {
-    char *data;   /* owned, or NULL */
-    uint32_t len; /* bytes */
-    bool came;    /* the table was handed over */
-    bool ready;   /* the hash may take it: held (data), or written to a spool */
-    int fd;       /* not held: the spool it is in ... */
-    uint32_t off; /* ... at this offset (len bytes) */
+    char *data;             /* the parts back to back: owned, or borrowed, or NULL */
+    uint32_t len[S_PARTS];  /* bytes of each (the hash alone: the canonical one) */
+    bool came;              /* the table was handed over */
+    bool ready;             /* the frontier may take it: data, or written to a spool */
+    bool borrowed;          /* data is the lane's, which is at the frontier with it */
+    int fd;                 /* no data: the spool they are in ... */
+    uint64_t off;           /* ... from this offset, back to back */
 } s_held_t;
+
+/*  One of the three files as the frontier writes its first section. */
+typedef struct {
+    const char *path; /* its temporary path (the outputs' tmp) */
+    int fd;           /* the temporary file, or -1 */
+    char *buf;        /* S_IO_BYTES gathered before a write */
+    size_t used;      /* bytes in buf */
+    uint64_t written; /* bytes written to the file */
+    uint64_t kicked;  /* of which the disk was asked to start writing */
+    uint64_t hash_at; /* where the head has its hash */
+    bool started;     /* the first section has a piece */
+} s_file_t;
 
 /*  What one thread handing tables over writes: its own spools, entries
     and buffers, so that lanes never wait for each other. */
@@ -86,7 +127,8 @@ typedef struct {
     size_t n_entries;
     size_t cap_entries;  /* entries (and ranges rows) allocated */
     s_range_t *ranges;   /* n_spools per entry, by seq */
-    wes_jsonw_t *jw;     /* JSON pieces (forgets between tables) */
+    wes_jsonw_t *jw;     /* JSON pieces, into parts (forgets between tables) */
+    wes_buf_t *parts;    /* the parts of the table being handed over */
     wes_buf_t *piece;    /* one piece being made */
     wes_ts_names_t *ts;  /* TypeScript names (made on the lane's first table), or NULL */
     bool open;           /* its spools and buffers are made */
@@ -104,17 +146,19 @@ struct wes_outputs {
     const char **gql;         /* ... and GraphQL names (arena, or NULL) */
     size_t n_declared;        /* declared at begin */
     s_lane_t lanes[WES_OUTPUTS_LANES];
-    /* the hash, taken as the tables come in name order (under hash_mu) */
+    /* the frontier: the hash and the files' first sections, taken as the
+       tables come in name order (under hash_mu) */
     pthread_mutex_t hash_mu;
     EVP_MD_CTX *md;           /* head and the first frontier tables hashed */
     const char **order;       /* the declared SQL names, sorted (arena) */
     s_held_t *held;           /* by place in order */
-    size_t frontier;          /* places hashed */
+    size_t frontier;          /* places taken */
     size_t held_bytes;        /* bytes held */
     size_t hold_max;          /* bytes held at most */
     char *hash_io;            /* S_IO_BYTES for the lane at the frontier to read spools */
+    s_file_t files[3];        /* the three files (the lane at the frontier writes them) */
     wes_ts_names_t *ts;       /* the TypeScript names (files only; lanes share them) */
-    bool hashing;             /* a lane hashes (outside the lock) */
+    bool hashing;             /* a lane is at the frontier (outside the lock) */
     s_entry_t *entries;       /* at the end: every lane's, in name order */
     size_t n_entries;
     wes_buf_t *piece;         /* a piece being written at the end */
@@ -157,9 +201,13 @@ static int s_run (s_io_t *x, int in_fd, uint64_t off, uint64_t len, int out_fd,
                   const char *out_path, s_bytes_fn fn, void *arg);
 static int s_each_run (s_io_t *x, size_t spool, size_t from, bool skip_comma, int out_fd,
                        const char *out_path, s_bytes_fn fn, void *arg);
-static int s_write_sql (s_io_t *x, int fd, const char *path, const char *hash);
-static int s_write_ts (s_io_t *x, int fd, const char *path, const char *hash);
-static int s_write_json (s_io_t *x, int fd, const char *path, const char *hash);
+static int s_write_sql (s_io_t *x, int fd, const char *path);
+static int s_write_ts (s_io_t *x, int fd, const char *path);
+static int s_write_json (s_io_t *x, int fd, const char *path);
+static int s_files_open (wes_outputs_t *self);
+static int s_file_put (s_file_t *file, const char *data, size_t len);
+static int s_file_flush (s_file_t *file);
+static int s_file_copy (s_file_t *file, int in_fd, uint64_t off, uint64_t len);
 static int s_digest_cb (const char *data, size_t len, void *arg);
 
 /*  Table i's (in name order, once finished) piece in spool. */
@@ -195,11 +243,13 @@ wes_outputs_new (const char *dir)
             self->lanes[l].spools[i].fd = -1;
         }
     }
+    for (size_t f = 0; f < 3; f++) {
+        self->files[f].fd = -1;
+    }
     self->arena = wes_arena_new (0);
     self->piece = wes_buf_new ();
     pthread_mutex_init (&self->hash_mu, NULL);
-    //  The three files' spools hold every piece anyway: less held there
-    self->hold_max = dir ? S_HOLD_BYTES / 4 : S_HOLD_BYTES;
+    self->hold_max = dir ? S_HOLD_FILES_BYTES : S_HOLD_BYTES;
     return self;
 }
 
@@ -221,6 +271,7 @@ s_lane_free (s_lane_t *lane)
     }
     wes_ts_names_destroy (&lane->ts);
     wes_jsonw_destroy (&lane->jw);
+    wes_buf_destroy (&lane->parts);
     wes_buf_destroy (&lane->piece);
     wes_arena_destroy (&lane->arena);
     free (lane->entries);
@@ -238,12 +289,18 @@ wes_outputs_destroy (wes_outputs_t **self_p)
         s_lane_free (&self->lanes[l]);
     }
     for (size_t i = 0; i < 3; i++) {
+        if (self->files[i].fd >= 0) {
+            close (self->files[i].fd);
+        }
+        free (self->files[i].buf);
         if (self->made[i]) {
             unlink (self->tmp[i]);
         }
     }
     for (size_t i = 0; self->held && i < self->n_declared; i++) {
-        free (self->held[i].data);
+        if (!self->held[i].borrowed) {
+            free (self->held[i].data);
+        }
     }
     free (self->held);
     free (self->hash_io);
@@ -325,6 +382,50 @@ wes_outputs_begin (wes_outputs_t *self, const wes_model_t *enums, size_t n_table
     wes_assert (self->md);
     wes_assert (EVP_DigestInit_ex (self->md, EVP_sha256 (), NULL) == 1);
     wes_model_canonical_head (enums, s_digest_cb, self->md);
+    return self->dir ? s_files_open (self) : 0;
+}
+
+/*  Creates the three temporary files and writes their heads, with a hole
+    where the hash goes. 0, or -1. */
+static int
+s_files_open (wes_outputs_t *self)
+{
+    for (size_t f = 0; f < 3; f++) {
+        s_file_t *file = &self->files[f];
+        if ((size_t) snprintf (self->tmp[f], sizeof self->tmp[f], "%s/.%s.tmp.%ld", self->dir,
+                               s_files[f], (long) getpid ())
+            >= sizeof self->tmp[f]) {
+            s_fail (self, "output path too long: %s/%s", self->dir, s_files[f]);
+            return -1;
+        }
+        file->path = self->tmp[f];
+        file->fd = open (self->tmp[f], O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+        if (file->fd < 0) {
+            s_fail (self, "cannot write %s: %s", self->tmp[f], strerror (errno));
+            return -1;
+        }
+        self->made[f] = true;
+        file->buf = wes_alloc (S_IO_BYTES);
+        wes_buf_t *head = self->piece;
+        wes_buf_reset (head);
+        if (f == 0) {
+            wes_emit_sql_head (head, self->enums, S_HASH_HOLE);
+        }
+        else if (f == 1) {
+            wes_emit_ts_head (head, self->ts, S_HASH_HOLE);
+        }
+        else {
+            wes_model_document_head (self->enums, S_HASH_HOLE, s_to_buf, head);
+        }
+        const char *hole = memmem (wes_buf_data (head), wes_buf_len (head), S_HASH_HOLE, 64);
+        wes_assert (hole);
+        file->hash_at = (uint64_t) (hole - wes_buf_data (head));
+        if (s_file_put (file, wes_buf_data (head), wes_buf_len (head)) != 0) {
+            s_fail (self, "cannot write %s: %s", self->tmp[f], strerror (errno));
+            return -1;
+        }
+        wes_buf_reset (head);
+    }
     return 0;
 }
 
@@ -348,14 +449,103 @@ s_hash_spooled (wes_outputs_t *self, char *io, int fd, uint64_t off, uint64_t le
     return 0;
 }
 
-/*  Takes table name's canonical piece (lane->piece: a comma, then the
-    object) for the hash: holds a copy unless too much is held, else
-    writes it to the lane's spool (with the files it is spooled anyway:
-    r, its range); then hashes what the frontier reaches, unless another
-    lane is at it. -1 when the table was not declared or came twice, or a
-    spool failed. */
+/*  The part sizes' total. */
+static size_t
+s_parts_len (const uint32_t len[S_PARTS])
+{
+    size_t n = 0;
+    for (size_t p = 0; p < S_PARTS; p++) {
+        n += len[p];
+    }
+    return n;
+}
+
+/*  Takes the k-th table in name order (h, taken out of held) at the
+    frontier: hashes its canonical part and writes its other parts into
+    the files' first sections. Only the lane at the frontier calls it,
+    outside the lock. 0, or -1 (lane says why). */
 static int
-s_hash_piece (wes_outputs_t *self, s_lane_t *lane, const char *name, s_range_t *r)
+s_take (wes_outputs_t *self, s_lane_t *lane, const s_held_t *h, size_t k)
+{
+    uint64_t at = 0;
+    for (size_t p = 0; p < S_PARTS; p++) {
+        size_t len = h->len[p];
+        if (len == 0) {
+            continue;
+        }
+        size_t skip = 0; /* the leading comma of a section's first piece */
+        s_file_t *file = p == S_P_CANON ? NULL : &self->files[s_part_file[p]];
+        if (p == S_P_CANON) {
+            skip = k == 0;
+        }
+        else if (!file->started) {
+            file->started = true;
+            skip = p == S_P_META;
+            const char *title = p == S_P_SQL ? wes_emit_sql_section_title (WES_SQL_PART_TABLE) : "";
+            if (s_file_put (file, title, strlen (title)) != 0) {
+                s_lane_fail (lane, "cannot write %s: %s", file->path, strerror (errno));
+                return -1;
+            }
+        }
+        const char *src = h->data ? h->data + at + skip : NULL;
+        uint64_t off = h->off + at + skip;
+        at += len;
+        len -= skip;
+        if (!file) {
+            if (src) {
+                wes_assert (EVP_DigestUpdate (self->md, src, len) == 1);
+            }
+            else if (s_hash_spooled (self, self->hash_io, h->fd, off, len) != 0) {
+                s_lane_fail (lane, "cannot read a spool file: %s", strerror (errno));
+                return -1;
+            }
+            continue;
+        }
+        if (src ? s_file_put (file, src, len) != 0 : s_file_copy (file, h->fd, off, len) != 0) {
+            s_lane_fail (lane, "cannot write %s: %s", file->path, strerror (errno));
+            return -1;
+        }
+    }
+    return 0;
+}
+
+/*  Called with hash_mu held by the lane that just took the frontier
+    (hashing set): takes every table the frontier reaches, then leaves
+    the frontier and unlocks. 0, or -1. */
+static int
+s_frontier_run (wes_outputs_t *self, s_lane_t *lane)
+{
+    int rc = 0;
+    while (rc == 0 && self->frontier < self->n_declared && self->held[self->frontier].ready) {
+        size_t k = self->frontier;
+        s_held_t h = self->held[k];
+        self->held[k].data = NULL;
+        self->held[k].borrowed = false;
+        pthread_mutex_unlock (&self->hash_mu);
+        rc = s_take (self, lane, &h, k);
+        size_t held = h.data && !h.borrowed ? s_parts_len (h.len) : 0;
+        if (!h.borrowed) {
+            free (h.data);
+        }
+        pthread_mutex_lock (&self->hash_mu);
+        self->held_bytes -= held;
+        if (rc == 0) {
+            self->frontier++;
+        }
+    }
+    self->hashing = false;
+    pthread_mutex_unlock (&self->hash_mu);
+    return rc;
+}
+
+/*  Hands table name's parts (lane->parts, their sizes len) to the
+    frontier: taken at once when the frontier is at the table and free,
+    else held (a copy) unless too much is held, else written to the lane's
+    S_OVER spool (the hash alone: S_CANON); then the frontier goes on
+    unless another lane is at it. -1 when the table was not declared or
+    came twice, or a spool or a file failed. */
+static int
+s_hand_over (wes_outputs_t *self, s_lane_t *lane, const char *name, const uint32_t len[S_PARTS])
 {
     const char **at = bsearch (&name, self->order, self->n_declared, sizeof *self->order,
                                s_cmp_str);
@@ -364,7 +554,8 @@ s_hash_piece (wes_outputs_t *self, s_lane_t *lane, const char *name, s_range_t *
         return -1;
     }
     size_t k = (size_t) (at - self->order);
-    size_t len = wes_buf_len (lane->piece);
+    size_t total = s_parts_len (len);
+    wes_assert (total == wes_buf_len (lane->parts));
     pthread_mutex_lock (&self->hash_mu);
     s_held_t *h = &self->held[k];
     if (h->came) {
@@ -373,62 +564,54 @@ s_hash_piece (wes_outputs_t *self, s_lane_t *lane, const char *name, s_range_t *
         return -1;
     }
     h->came = true;
-    bool hold = self->held_bytes + len <= self->hold_max;
+    memcpy (h->len, len, sizeof h->len);
+    if (!self->hashing && self->frontier == k) {
+        //  At the frontier, which is free: taken from the lane's buffer
+        self->hashing = true;
+        h->data = (char *) wes_buf_data (lane->parts);
+        h->borrowed = true;
+        h->ready = true;
+        return s_frontier_run (self, lane);
+    }
+    bool hold = self->held_bytes + total <= self->hold_max;
     if (hold) {
-        self->held_bytes += len;
+        self->held_bytes += total;
     }
     pthread_mutex_unlock (&self->hash_mu);
 
     char *copy = NULL;
+    int fd = -1;
+    uint64_t off = 0;
     if (hold) {
-        copy = wes_alloc_raw (len);
-        memcpy (copy, wes_buf_data (lane->piece), len);
+        copy = wes_alloc_raw (total > 0 ? total : 1);
+        memcpy (copy, wes_buf_data (lane->parts), total);
     }
-    if ((self->dir || !hold) && s_lane_piece (lane, r, S_CANON) != 0) {
-        free (copy);
-        return -1;
-    }
-    //  Not held: on disk before the hash may read it
-    if (!hold && s_spool_flush (lane, S_CANON) != 0) {
-        return -1;
+    else {
+        //  On disk before the frontier may read it
+        size_t spool = self->dir ? S_OVER : S_CANON;
+        s_spool_t *sp = &lane->spools[spool];
+        if (s_spool_flush (lane, spool) != 0) {
+            return -1;
+        }
+        fd = sp->fd;
+        off = sp->size;
+        if (s_spool_put (lane, spool, wes_buf_data (lane->parts), total) != 0
+            || s_spool_flush (lane, spool) != 0) {
+            return -1;
+        }
     }
 
     pthread_mutex_lock (&self->hash_mu);
     h->data = copy;
-    h->len = (uint32_t) len;
-    h->fd = lane->spools[S_CANON].fd;
-    h->off = r[S_CANON].off;
+    h->fd = fd;
+    h->off = off;
     h->ready = true;
     if (self->hashing) {
         pthread_mutex_unlock (&self->hash_mu);
         return 0; /* the lane at it will reach this one */
     }
     self->hashing = true;
-    int rc = 0;
-    while (rc == 0 && self->frontier < self->n_declared && self->held[self->frontier].ready) {
-        s_held_t *f = &self->held[self->frontier];
-        char *data = f->data;
-        size_t n = f->len;
-        size_t first = self->frontier == 0;
-        f->data = NULL;
-        pthread_mutex_unlock (&self->hash_mu);
-        if (data) {
-            wes_assert (EVP_DigestUpdate (self->md, data + first, n - first) == 1);
-            free (data);
-        }
-        else if (s_hash_spooled (self, self->hash_io, f->fd, f->off + first, n - first) != 0) {
-            s_lane_fail (lane, "cannot read a spool file: %s", strerror (errno));
-            rc = -1;
-        }
-        pthread_mutex_lock (&self->hash_mu);
-        if (rc == 0) {
-            self->frontier++;
-            self->held_bytes -= data ? n : 0;
-        }
-    }
-    self->hashing = false;
-    pthread_mutex_unlock (&self->hash_mu);
-    return rc;
+    return s_frontier_run (self, lane);
 }
 
 /*  Creates lane's spools and buffers. 0, or -1. */
@@ -436,10 +619,14 @@ static int
 s_lane_open (const wes_outputs_t *self, s_lane_t *lane)
 {
     lane->arena = wes_arena_new (0);
+    lane->parts = wes_buf_new ();
     lane->piece = wes_buf_new ();
     lane->jw = wes_jsonw_new (0, s_to_buf, lane->piece);
     lane->open = true;
     for (size_t i = 0; i < self->n_spools; i++) {
+        if (self->dir && !S_SPOOL_USED (i)) {
+            continue;
+        }
         char path[4096];
         if ((size_t) snprintf (path, sizeof path, "%s/.wesley-spool.XXXXXX", self->where)
             >= sizeof path) {
@@ -499,49 +686,61 @@ wes_outputs_table (wes_outputs_t *self, size_t lane_no, const wes_table_t *t)
     lane->n_entries++;
 
     //  The canonical object, after a comma (dropped before the first)
+    wes_buf_t *parts = lane->parts;
+    wes_buf_reset (parts);
+    uint32_t len[S_PARTS] = {0};
     wes_jsonw_forget (lane->jw);
     wes_buf_reset (lane->piece);
     wes_buf_lit (lane->piece, ",");
     wes_model_write_table_canonical (lane->jw, t);
     (void) wes_jsonw_flush (lane->jw);
-    if (s_hash_piece (self, lane, e->name, r) != 0) {
+    wes_buf_append (parts, wes_buf_data (lane->piece), wes_buf_len (lane->piece));
+    len[S_P_CANON] = (uint32_t) wes_buf_len (lane->piece);
+    if (self->dir) {
+        //  ... also spooled, for schema.json's second section
+        if (s_lane_piece (lane, r, S_CANON) != 0) {
+            return -1;
+        }
+
+        //  The meta member: written inside an object of its own, taken
+        //  out, after a comma (dropped before the first)
+        wes_buf_reset (lane->piece);
+        wes_jsonw_object_begin (lane->jw);
+        wes_model_write_table_meta (lane->jw, t);
+        wes_jsonw_object_end (lane->jw);
+        (void) wes_jsonw_flush (lane->jw);
+        size_t n = wes_buf_len (lane->piece);
+        if (n > 2) {
+            wes_buf_lit (parts, ",");
+            wes_buf_append (parts, wes_buf_data (lane->piece) + 1, n - 2);
+            len[S_P_META] = (uint32_t) (n - 1);
+        }
+
+        size_t mark = wes_buf_len (parts);
+        wes_emit_sql_table_part (parts, self->enums, t, WES_SQL_PART_TABLE);
+        len[S_P_SQL] = (uint32_t) (wes_buf_len (parts) - mark);
+
+        if (!lane->ts) {
+            lane->ts = wes_ts_names_share (self->ts);
+        }
+        mark = wes_buf_len (parts);
+        wes_emit_ts_table (parts, lane->ts, t);
+        len[S_P_TS] = (uint32_t) (wes_buf_len (parts) - mark);
+    }
+    if (s_hand_over (self, lane, e->name, len) != 0) {
         return -1;
     }
     if (!self->dir) {
         return 0;
     }
 
-    //  The meta member: written inside an object of its own, taken out
-    wes_buf_reset (lane->piece);
-    wes_jsonw_object_begin (lane->jw);
-    wes_model_write_table_meta (lane->jw, t);
-    wes_jsonw_object_end (lane->jw);
-    (void) wes_jsonw_flush (lane->jw);
-    size_t len = wes_buf_len (lane->piece);
-    s_mark (lane, &r[S_META], S_META);
-    if (len > 2) {
-        r[S_META].len = (uint32_t) (len - 1); /* "," + the member */
-        if (s_spool_put (lane, S_META, ",", 1) != 0
-            || s_spool_put (lane, S_META, wes_buf_data (lane->piece) + 1, len - 2) != 0) {
-            return -1;
-        }
-    }
-
-    for (size_t part = 0; part < WES_SQL_N_PARTS; part++) {
+    //  The other parts of schema.sql, to their spools
+    for (size_t part = WES_SQL_PART_TABLE + 1; part < WES_SQL_N_PARTS; part++) {
         wes_buf_reset (lane->piece);
         wes_emit_sql_table_part (lane->piece, self->enums, t, (wes_sql_part_t) part);
         if (s_lane_piece (lane, r, S_SQL + part) != 0) {
             return -1;
         }
-    }
-
-    if (!lane->ts) {
-        lane->ts = wes_ts_names_share (self->ts);
-    }
-    wes_buf_reset (lane->piece);
-    wes_emit_ts_table (lane->piece, lane->ts, t);
-    if (s_lane_piece (lane, r, S_TS) != 0) {
-        return -1;
     }
 
     for (size_t k = 0; k < WES_SQL_RECORD_KINDS; k++) {
@@ -577,19 +776,25 @@ static void *
 s_file_job (void *arg)
 {
     s_file_job_t *j = arg;
-    typedef int (*s_file_fn) (s_io_t *, int, const char *, const char *);
+    typedef int (*s_file_fn) (s_io_t *, int, const char *);
     static const s_file_fn writers[3] = {s_write_sql, s_write_ts, s_write_json};
-    const char *path = j->x.o->tmp[j->file];
-    int fd = open (path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-    if (fd < 0) {
+    s_file_t *file = &j->x.o->files[j->file];
+    const char *path = file->path;
+    //  The first section's last bytes, the rest, then the hash into its hole
+    if (s_file_flush (file) != 0) {
         s_io_fail (&j->x, "cannot write %s: %s", path, strerror (errno));
         return NULL;
     }
-    if (writers[j->file](&j->x, fd, path, j->hash) != 0) {
-        close (fd);
+    if (writers[j->file](&j->x, file->fd, path) != 0) {
         return NULL;
     }
-    if (fsync (fd) != 0 || close (fd) != 0) {
+    if (pwrite (file->fd, j->hash, 64, (off_t) file->hash_at) != 64 || fsync (file->fd) != 0) {
+        s_io_fail (&j->x, "cannot write %s: %s", path, strerror (errno));
+        return NULL;
+    }
+    int fd = file->fd;
+    file->fd = -1;
+    if (close (fd) != 0) {
         s_io_fail (&j->x, "cannot write %s: %s", path, strerror (errno));
     }
     return NULL;
@@ -640,40 +845,22 @@ wes_outputs_finish (wes_outputs_t *self, char hash_out[65])
         }
     }
 
-    //  The hash: the canonical bytes, head, tables in name order, tail.
-    //  The lanes hashed the first frontier tables as they came; the rest
-    //  come from the spool (held pieces beyond the frontier are dropped)
-    s_io_t x = {self, self->piece, self->io, false, ""};
-    EVP_MD_CTX *md = self->md;
-    self->md = NULL;
-    int rc = 0;
-    for (size_t i = self->frontier; i < self->n_entries && rc == 0; i++) {
-        bool first = i == 0;
-        s_held_t *h = &self->held[i];
-        if (h->data) {
-            wes_assert (EVP_DigestUpdate (md, h->data + first, h->len - first) == 1);
-            free (h->data);
-            h->data = NULL;
-            continue;
-        }
-        s_range_t r = *s_range (self, i, S_CANON);
-        wes_assert (r.len > 0); /* a piece not held is spooled */
-        rc = s_run (&x, s_spool_fd (self, i, S_CANON), r.off + first, r.len - first, -1, NULL,
-                    s_digest, md);
-    }
-    unsigned char raw[EVP_MAX_MD_SIZE];
-    unsigned int n = 0;
-    if (rc == 0) {
-        wes_assert (EVP_DigestUpdate (md, WES_MODEL_CANONICAL_TAIL,
-                                      strlen (WES_MODEL_CANONICAL_TAIL))
-                    == 1);
-        wes_assert (EVP_DigestFinal_ex (md, raw, &n) == 1 && n == 32);
-    }
-    EVP_MD_CTX_free (md);
-    if (rc != 0) {
-        s_fail (self, "%s", x.error);
+    //  The frontier has taken every table (the lane that handed over the
+    //  last one it reached took the rest); a failure on the way ended it
+    if (self->frontier < self->n_declared) {
+        s_fail (self, "the outputs stopped at table %zu of %zu", self->frontier,
+                self->n_declared);
         return -1;
     }
+    //  The hash: the canonical bytes, head, tables in name order, tail
+    unsigned char raw[EVP_MAX_MD_SIZE];
+    unsigned int n = 0;
+    wes_assert (EVP_DigestUpdate (self->md, WES_MODEL_CANONICAL_TAIL,
+                                  strlen (WES_MODEL_CANONICAL_TAIL))
+                == 1);
+    wes_assert (EVP_DigestFinal_ex (self->md, raw, &n) == 1 && n == 32);
+    EVP_MD_CTX_free (self->md);
+    self->md = NULL;
     static const char digits[] = "0123456789abcdef";
     for (unsigned int i = 0; i < 32; i++) {
         hash_out[2 * i] = digits[raw[i] >> 4];
@@ -684,20 +871,16 @@ wes_outputs_finish (wes_outputs_t *self, char hash_out[65])
         return 0;
     }
 
-    //  The three files at once, each on a thread of its own (schema.sql on
-    //  this one): most of the time goes to the kernel copying pages and to
-    //  the disk syncing them, which the three share better than in turn
+    //  The rest of the three files at once, each on a thread of its own
+    //  (schema.sql on this one): most of the time goes to the kernel
+    //  copying pages and to the disk syncing them, which the three share
+    //  better than in turn
     s_file_job_t jobs[3];
     for (size_t f = 0; f < 3; f++) {
-        if ((size_t) snprintf (self->tmp[f], sizeof self->tmp[f], "%s/.%s.tmp.%ld", self->dir,
-                               s_files[f], (long) getpid ())
-            >= sizeof self->tmp[f]) {
-            s_fail (self, "output path too long: %s/%s", self->dir, s_files[f]);
-            return -1;
-        }
-        self->made[f] = true;
+        const s_file_t *file = &self->files[f];
         jobs[f] = (s_file_job_t) {{self, f > 0 ? wes_buf_new () : self->piece,
-                                   f > 0 ? wes_alloc (S_IO_BYTES) : self->io, false, "", 0, 0},
+                                   f > 0 ? wes_alloc (S_IO_BYTES) : self->io, false, "",
+                                   file->written, file->written},
                                   f, hash_out};
     }
     pthread_t threads[3];
@@ -867,14 +1050,99 @@ s_spool_put (s_lane_t *lane, size_t i, const char *data, size_t len)
 /*  len more bytes went to fd: every S_KICK_BYTES, the disk is asked to
     start writing them (the sync at the end then waits for less). */
 static void
+s_kick (int fd, uint64_t *written, uint64_t *kicked, uint64_t len)
+{
+    *written += len;
+    if (*written - *kicked >= S_KICK_BYTES) {
+        (void) sync_file_range (fd, (off_t) *kicked, (off_t) (*written - *kicked),
+                                SYNC_FILE_RANGE_WRITE);
+        *kicked = *written;
+    }
+}
+
+static void
 s_written (s_io_t *x, int fd, uint64_t len)
 {
-    x->written += len;
-    if (x->written - x->kicked >= S_KICK_BYTES) {
-        (void) sync_file_range (fd, (off_t) x->kicked, (off_t) (x->written - x->kicked),
-                                SYNC_FILE_RANGE_WRITE);
-        x->kicked = x->written;
+    s_kick (fd, &x->written, &x->kicked, len);
+}
+
+/*  The first section's bytes in file's buffer, to the file. 0, or -1
+    (errno). */
+static int
+s_file_flush (s_file_t *file)
+{
+    if (file->used == 0) {
+        return 0;
     }
+    if (s_write_fd (file->fd, file->buf, file->used) != 0) {
+        return -1;
+    }
+    s_kick (file->fd, &file->written, &file->kicked, file->used);
+    file->used = 0;
+    return 0;
+}
+
+static int
+s_file_put (s_file_t *file, const char *data, size_t len)
+{
+    if (file->used + len > S_IO_BYTES) {
+        if (s_file_flush (file) != 0) {
+            return -1;
+        }
+        if (len > S_IO_BYTES) {
+            if (s_write_fd (file->fd, data, len) != 0) {
+                return -1;
+            }
+            s_kick (file->fd, &file->written, &file->kicked, len);
+            return 0;
+        }
+    }
+    memcpy (file->buf + file->used, data, len);
+    file->used += len;
+    return 0;
+}
+
+/*  len bytes of a spool at off, appended to file: in the kernel when it
+    can, else through the file's buffer. 0, or -1 (errno). */
+static int
+s_file_copy (s_file_t *file, int in_fd, uint64_t off, uint64_t len)
+{
+    if (s_file_flush (file) != 0) {
+        return -1;
+    }
+    while (len > 0) {
+        off_t in_off = (off_t) off;
+        ssize_t n = copy_file_range (in_fd, &in_off, file->fd, NULL, len, 0);
+        if (n < 0 && errno == EINTR) {
+            continue;
+        }
+        if (n <= 0) {
+            break;
+        }
+        off += (uint64_t) n;
+        len -= (uint64_t) n;
+        s_kick (file->fd, &file->written, &file->kicked, (uint64_t) n);
+    }
+    while (len > 0) {
+        size_t chunk = len < S_IO_BYTES ? (size_t) len : S_IO_BYTES;
+        ssize_t n = pread (in_fd, file->buf, chunk, (off_t) off);
+        if (n < 0 && errno == EINTR) {
+            continue;
+        }
+        if (n <= 0) {
+            if (n == 0) {
+                errno = EIO; /* the spool is shorter than it was written */
+            }
+            return -1;
+        }
+        if (s_write_fd (file->fd, file->buf, (size_t) n) != 0) {
+            return -1;
+        }
+        s_kick (file->fd, &file->written, &file->kicked, (uint64_t) n);
+        off += (uint64_t) n;
+        len -= (uint64_t) n;
+    }
+    return 0;
 }
 
 static int
@@ -1042,15 +1310,13 @@ s_window (s_io_t *x, s_window_t *w, size_t i, size_t spool, s_range_t r)
     return w->data;
 }
 
+/*  After the first section (head and CREATE TABLE parts, which the
+    frontier wrote): the other parts, the records and the tail. */
 static int
-s_write_sql (s_io_t *x, int fd, const char *path, const char *hash)
+s_write_sql (s_io_t *x, int fd, const char *path)
 {
     wes_buf_reset (x->piece);
-    wes_emit_sql_head (x->piece, x->o->enums, hash);
-    if (s_put_piece (x, fd, path) != 0) {
-        return -1;
-    }
-    for (size_t part = 0; part < WES_SQL_N_PARTS; part++) {
+    for (size_t part = WES_SQL_PART_TABLE + 1; part < WES_SQL_N_PARTS; part++) {
         if (!s_any (x->o, S_SQL + part)) {
             continue;
         }
@@ -1098,28 +1364,21 @@ s_write_sql (s_io_t *x, int fd, const char *path, const char *hash)
     return s_put_piece (x, fd, path);
 }
 
+/*  After the head and the interfaces (the frontier wrote them): the tail. */
 static int
-s_write_ts (s_io_t *x, int fd, const char *path, const char *hash)
+s_write_ts (s_io_t *x, int fd, const char *path)
 {
     wes_buf_reset (x->piece);
-    wes_emit_ts_head (x->piece, x->o->ts, hash);
-    if (s_put_piece (x, fd, path) != 0
-        || s_each_run (x, S_TS, 0, false, fd, path, NULL, NULL) != 0) {
-        return -1;
-    }
     wes_emit_ts_tail (x->piece, x->o->ts);
     return s_put_piece (x, fd, path);
 }
 
+/*  After the head and the meta members (the frontier wrote them): the
+    canonical model and the tail. */
 static int
-s_write_json (s_io_t *x, int fd, const char *path, const char *hash)
+s_write_json (s_io_t *x, int fd, const char *path)
 {
     wes_buf_reset (x->piece);
-    wes_model_document_head (x->o->enums, hash, s_to_buf, x->piece);
-    if (s_put_piece (x, fd, path) != 0
-        || s_each_run (x, S_META, 0, true, fd, path, NULL, NULL) != 0) {
-        return -1;
-    }
     wes_buf_puts (x->piece, WES_MODEL_DOCUMENT_MIDDLE);
     wes_model_canonical_head (x->o->enums, s_to_buf, x->piece);
     if (s_put_piece (x, fd, path) != 0

@@ -1,13 +1,16 @@
 /*  wes_outputs.h — the three files of `wesley compile` (schema.sql,
     types.ts, schema.json) and the schema hash, written from a model handed
     over one table at a time, in any order, on up to WES_OUTPUTS_LANES
-    threads at once. Each table's pieces go to its lane's spool files
-    (unlinked temporary files) as it comes; the hash follows the tables in
-    name order as they come (a piece waits for it in memory, or in the
-    spool); wes_outputs_finish hashes what is left and lays out each file
-    from its head and the spooled pieces in name order. A big schema's
-    compile so holds one table per lane at a time, not the whole model and
-    not the 60 MB of its outputs. The bytes are those of
+    threads at once. A frontier follows the tables in name order as they
+    come: it hashes each table's canonical object and writes its pieces of
+    each file's first section (schema.sql's CREATE TABLEs, types.ts's
+    interfaces, schema.json's meta members) straight into the file; a
+    table the frontier has not reached waits for it in memory, or in a
+    spool file (unlinked temporary files). The pieces of the later
+    sections go to the lane's spools as the table comes, and
+    wes_outputs_finish lays them out in name order and writes the hash
+    into the heads. A big schema's compile so holds one table per lane at
+    a time, not the whole model and not the 60 MB of its outputs. The bytes are those of
     wes_emit_sql_write, wes_emit_ts_write and wes_model_write_document
     (plus a newline) for the same model. */
 #ifndef WES_OUTPUTS_H
@@ -24,18 +27,20 @@ typedef struct wes_outputs wes_outputs_t;
     Never NULL; a failure to create the spool files is reported by
     wes_outputs_begin. */
 wes_outputs_t *wes_outputs_new (const char *dir);
-/*  Before begin: at most bytes of canonical pieces are held in memory
-    until the hash reaches them (default 2 MiB for the hash alone, 512 KiB
-    with the files); the others are read back from the spool when it does.
-    0 holds none (tests). */
+/*  Before begin: at most bytes of tables' pieces are held in memory until
+    the frontier reaches them (default 2 MiB for the hash alone, 1 MiB
+    with the files); the others are read back from a spool when it does.
+    0 holds none (tests: only a table handed over at the frontier is taken
+    without a spool). */
 void wes_outputs_hold (wes_outputs_t *self, size_t bytes);
 /*  Removes the temporary files of an outputs not committed. */
 void wes_outputs_destroy (wes_outputs_t **self_p);
 
 /*  Starts: enums is the schema's enums (canonicalized; borrowed until
     wes_outputs_finish; its tables are not read), and the n_tables tables
-    that will come, by SQL and GraphQL name (copied). 0, or -1 (see
-    wes_outputs_error). */
+    that will come, by SQL and GraphQL name (copied). With a dir, creates
+    the three files under temporary names beside their final ones and
+    writes their heads. 0, or -1 (see wes_outputs_error). */
 int wes_outputs_begin (wes_outputs_t *self, const wes_model_t *enums, size_t n_tables,
                        const char *const *sql_names, const char *const *gql_names);
 /*  Threads that may hand tables over at once, each on a lane of its own. */
