@@ -18,7 +18,6 @@
 static void **s_sorted (void *const *items, size_t n, int (*cmp) (const void *, const void *));
 static int s_cmp_table (const void *a, const void *b);
 static int s_cmp_enum (const void *a, const void *b);
-static int s_cmp_column (const void *a, const void *b);
 static int s_cmp_constraint (const void *a, const void *b);
 static int s_cmp_index (const void *a, const void *b);
 static int s_cmp_policy (const void *a, const void *b);
@@ -305,8 +304,8 @@ s_put_table (wes_buf_t *buf, const wes_model_t *model, const wes_table_t *t)
     s_put_ident (buf, t->name);
     wes_buf_lit (buf, " (");
 
-    wes_column_t **cols
-        = (wes_column_t **) s_sorted ((void *const *) t->columns, t->n_columns, s_cmp_column);
+    wes_column_t **cols = wes_alloc ((t->n_columns + 1) * sizeof *cols);
+    wes_table_columns_declared (t, cols);
     const char *sep = "\n";
     for (size_t i = 0; i < t->n_columns; i++) {
         const wes_column_t *c = cols[i];
@@ -593,6 +592,12 @@ s_sorted (void *const *items, size_t n, int (*cmp) (const void *, const void *))
     void **out = wes_alloc ((n + 1) * sizeof *out);
     if (n > 0) {
         memcpy (out, items, n * sizeof *out);
+    }
+    size_t i = 1;
+    while (i < n && cmp (&out[i - 1], &out[i]) <= 0) {
+        i++; /* a canonical table's lists come sorted */
+    }
+    if (i < n) {
         qsort (out, n, sizeof *out, cmp);
     }
     return out;
@@ -614,18 +619,6 @@ static int
 s_cmp_enum (const void *a, const void *b)
 {
     return s_strcmp_null ((*(wes_enum_t *const *) a)->name, (*(wes_enum_t *const *) b)->name);
-}
-
-//  Declaration order (ordinal), ties by name
-static int
-s_cmp_column (const void *a, const void *b)
-{
-    const wes_column_t *ca = *(wes_column_t *const *) a;
-    const wes_column_t *cb = *(wes_column_t *const *) b;
-    if (ca->ordinal != cb->ordinal) {
-        return ca->ordinal < cb->ordinal ? -1 : 1;
-    }
-    return s_strcmp_null (ca->name, cb->name);
 }
 
 static int

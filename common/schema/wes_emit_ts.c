@@ -58,11 +58,10 @@ static void s_put_elem (wes_buf_t *buf, const wes_column_t *c, const char *elem,
 static int s_cmp_table (const void *a, const void *b);
 static int s_cmp_pair (const void *a, const void *b);
 static int s_cmp_enum (const void *a, const void *b);
-static int s_cmp_column (const void *a, const void *b);
 static char *s_type_name (const char *gql_name, const char *sql_name);
 static void s_put_enum (wes_buf_t *buf, const wes_enum_t *e, const char *name);
-static void s_put_interface (wes_buf_t *buf, const s_names_t *names, const wes_table_t *t,
-                             const char *name, wes_column_t **cols, bool insert);
+static void s_put_interfaces (wes_buf_t *buf, wes_ts_names_t *names, const wes_table_t *t,
+                              const char *name);
 static void s_put_ts_type (wes_buf_t *buf, const s_names_t *names, const wes_column_t *c);
 static const char *s_scalar_ts (const char *base);
 static void s_put_prop_name (wes_buf_t *buf, const char *name);
@@ -111,6 +110,8 @@ struct wes_ts_names {
     s_names_t names;   /* every TypeScript name of the schema */
     bool shared;       /* names' lists are another wes_ts_names' (wes_ts_names_share) */
     wes_column_t **cols; /* one table's columns in declaration order (scratch) */
+    wes_buf_t *lines;    /* one table's members, made once for both interfaces (scratch) */
+    uint32_t *marks;     /* per column: where its name, its type, its end are in lines */
     size_t cols_cap;   /* entries in cols */
 };
 
@@ -123,6 +124,8 @@ wes_ts_names_new (const wes_model_t *enums, size_t n_tables, const char *const *
     s_names_init (&self->names, enums, n_tables, sql_names, gql_names);
     self->cols_cap = 16;
     self->cols = wes_alloc (self->cols_cap * sizeof *self->cols);
+    self->marks = wes_alloc (3 * self->cols_cap * sizeof *self->marks);
+    self->lines = wes_buf_new ();
     return self;
 }
 
@@ -140,6 +143,8 @@ wes_ts_names_share (const wes_ts_names_t *base)
     self->shared = true;
     self->cols_cap = 16;
     self->cols = wes_alloc (self->cols_cap * sizeof *self->cols);
+    self->marks = wes_alloc (3 * self->cols_cap * sizeof *self->marks);
+    self->lines = wes_buf_new ();
     return self;
 }
 
@@ -155,6 +160,8 @@ wes_ts_names_destroy (wes_ts_names_t **self_p)
         s_names_free (&self->names);
     }
     free (self->cols);
+    free (self->marks);
+    wes_buf_destroy (&self->lines);
     free (self);
     *self_p = NULL;
 }
@@ -201,15 +208,10 @@ wes_emit_ts_table (wes_buf_t *out, wes_ts_names_t *names, const wes_table_t *t)
             names->cols_cap *= 2;
         }
         names->cols = wes_realloc (names->cols, names->cols_cap * sizeof *names->cols);
+        names->marks = wes_realloc (names->marks, 3 * names->cols_cap * sizeof *names->marks);
     }
-    if (t->n_columns > 0) {
-        memcpy (names->cols, t->columns, t->n_columns * sizeof *names->cols);
-        qsort (names->cols, t->n_columns, sizeof *names->cols, s_cmp_column);
-    }
-    wes_buf_lit (out, "\n");
-    s_put_interface (out, n, t, name, names->cols, false);
-    wes_buf_lit (out, "\n");
-    s_put_interface (out, n, t, name, names->cols, true);
+    wes_table_columns_declared (t, names->cols);
+    s_put_interfaces (out, names, t, name);
 }
 
 
@@ -296,39 +298,72 @@ s_put_enum (wes_buf_t *buf, const wes_enum_t *e, const char *name)
     wes_buf_lit (buf, "] as const;\n");
 }
 
-//  The row interface, or (insert) the insert interface where columns with a
-//  default, or nullable ones, are optional.
+//  The row interface, then the insert interface where columns with a
+//  default, or nullable ones, are optional. Each member is made once
+//  into names->lines, then copied into both.
 static void
-s_put_interface (wes_buf_t *buf, const s_names_t *names, const wes_table_t *t,
-                 const char *name, wes_column_t **cols, bool insert)
+s_put_interfaces (wes_buf_t *buf, wes_ts_names_t *names, const wes_table_t *t, const char *name)
 {
-    if (insert) {
-        wes_buf_lit (buf, "/** A row to insert into \"");
-        s_put_comment_text (buf, t->name);
-        wes_buf_lit (buf, "\": columns with a default, and nullable ones, may be left out. */\n");
-        wes_buf_printf (buf, "export interface %sInsert {", name);
-    }
-    else {
-        wes_buf_lit (buf, "/** A row of table \"");
-        s_put_comment_text (buf, t->name);
-        wes_buf_lit (buf, "\". */\n");
-        wes_buf_printf (buf, "export interface %s {", name);
-    }
+    wes_column_t **cols = names->cols;
+    wes_buf_t *lines = names->lines;
+    uint32_t *marks = names->marks;
+    wes_buf_reset (lines);
     for (size_t i = 0; i < t->n_columns; i++) {
         const wes_column_t *c = cols[i];
-        wes_buf_lit (buf, "\n    ");
-        s_put_prop_name (buf, c->name);
-        if (insert && (c->default_expr || !c->not_null)) {
-            wes_buf_lit (buf, "?");
-        }
-        wes_buf_lit (buf, ": ");
-        s_put_ts_type (buf, names, c);
+        marks[3 * i] = (uint32_t) wes_buf_len (lines);
+        s_put_prop_name (lines, c->name);
+        marks[3 * i + 1] = (uint32_t) wes_buf_len (lines);
+        wes_buf_lit (lines, ": ");
+        s_put_ts_type (lines, &names->names, c);
         if (!c->not_null) {
-            wes_buf_lit (buf, " | null");
+            wes_buf_lit (lines, " | null");
         }
-        wes_buf_lit (buf, ";");
+        wes_buf_lit (lines, ";");
+        marks[3 * i + 2] = (uint32_t) wes_buf_len (lines);
     }
-    wes_buf_puts (buf, t->n_columns > 0 ? "\n}\n" : "}\n");
+    const char *text = wes_buf_data (lines);
+    for (int insert = 0; insert < 2; insert++) {
+        wes_buf_lit (buf, "\n");
+        if (insert) {
+            wes_buf_lit (buf, "/** A row to insert into \"");
+            s_put_comment_text (buf, t->name);
+            wes_buf_lit (buf, "\": columns with a default, and nullable ones, may be left out. */\n");
+            wes_buf_lit (buf, "export interface ");
+            wes_buf_puts (buf, name);
+            wes_buf_lit (buf, "Insert {");
+        }
+        else {
+            wes_buf_lit (buf, "/** A row of table \"");
+            s_put_comment_text (buf, t->name);
+            wes_buf_lit (buf, "\". */\n");
+            wes_buf_lit (buf, "export interface ");
+            wes_buf_puts (buf, name);
+            wes_buf_lit (buf, " {");
+        }
+        if (!insert) {
+            //  The row interface is the members as made, each after an indent
+            for (size_t i = 0; i < t->n_columns; i++) {
+                wes_buf_lit (buf, "\n    ");
+                wes_buf_append (buf, text + marks[3 * i], marks[3 * i + 2] - marks[3 * i]);
+            }
+        }
+        else {
+            for (size_t i = 0; i < t->n_columns; i++) {
+                const wes_column_t *c = cols[i];
+                wes_buf_lit (buf, "\n    ");
+                if (c->default_expr || !c->not_null) {
+                    wes_buf_append (buf, text + marks[3 * i], marks[3 * i + 1] - marks[3 * i]);
+                    wes_buf_lit (buf, "?");
+                    wes_buf_append (buf, text + marks[3 * i + 1],
+                                    marks[3 * i + 2] - marks[3 * i + 1]);
+                }
+                else {
+                    wes_buf_append (buf, text + marks[3 * i], marks[3 * i + 2] - marks[3 * i]);
+                }
+            }
+        }
+        wes_buf_puts (buf, t->n_columns > 0 ? "\n}\n" : "}\n");
+    }
 }
 
 //  The TypeScript type of one column value (without the column's own null)
@@ -844,7 +879,12 @@ s_put_ts_string (wes_buf_t *buf, const char *s)
 static void
 s_put_comment_text (wes_buf_t *buf, const char *text)
 {
-    for (const char *p = text ? text : ""; *p; p++) {
+    text = text ? text : "";
+    if (!strpbrk (text, "\n\r*")) {
+        wes_buf_puts (buf, text); /* the usual name: as it is */
+        return;
+    }
+    for (const char *p = text; *p; p++) {
         char ch = *p;
         if (ch == '\n' || ch == '\r') {
             ch = ' ';
@@ -881,14 +921,3 @@ s_cmp_enum (const void *a, const void *b)
     return s_strcmp_null ((*(wes_enum_t *const *) a)->name, (*(wes_enum_t *const *) b)->name);
 }
 
-//  Declaration order (ordinal), ties by name
-static int
-s_cmp_column (const void *a, const void *b)
-{
-    const wes_column_t *ca = *(wes_column_t *const *) a;
-    const wes_column_t *cb = *(wes_column_t *const *) b;
-    if (ca->ordinal != cb->ordinal) {
-        return ca->ordinal < cb->ordinal ? -1 : 1;
-    }
-    return s_strcmp_null (ca->name, cb->name);
-}

@@ -1373,6 +1373,37 @@ s_cmp_column (const void *a, const void *b)
 }
 
 static int
+s_cmp_column_declared (const void *a, const void *b)
+{
+    const wes_column_t *ca = *(wes_column_t *const *)a;
+    const wes_column_t *cb = *(wes_column_t *const *)b;
+    if (ca->ordinal != cb->ordinal) {
+        return ca->ordinal < cb->ordinal ? -1 : 1;
+    }
+    return strcmp (ca->name ? ca->name : "", cb->name ? cb->name : "");
+}
+
+void
+wes_table_columns_declared (const wes_table_t *t, wes_column_t **out)
+{
+    wes_assert (t && (out || t->n_columns == 0));
+    size_t n = t->n_columns;
+    memset (out, 0, n * sizeof *out);
+    bool placed = true;
+    for (size_t i = 0; i < n && placed; i++) {
+        int o = t->columns[i]->ordinal;
+        placed = o >= 0 && (size_t)o < n && !out[o];
+        if (placed) {
+            out[o] = t->columns[i];
+        }
+    }
+    if (!placed) {
+        memcpy (out, t->columns, n * sizeof *out);
+        qsort (out, n, sizeof *out, s_cmp_column_declared);
+    }
+}
+
+static int
 s_cmp_constraint (const void *a, const void *b)
 {
     return strcmp ((*(wes_constraint_t *const *)a)->name, (*(wes_constraint_t *const *)b)->name);

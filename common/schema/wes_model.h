@@ -199,6 +199,11 @@ void wes_model_canonicalize (wes_model_t *self);
     is left alone). */
 void wes_table_canonicalize (wes_table_t *t);
 
+/*  t's columns in declaration order (by ordinal, then name) into out,
+    which has room for t->n_columns: placed by ordinal when the ordinals
+    are 0 to n - 1 (a compiled table's), else sorted. */
+void wes_table_columns_declared (const wes_table_t *t, wes_column_t **out);
+
 /*  The canonical form as JSON: database-visible facts only, keys sorted.
     Caller owns the result. */
 json_t *wes_model_to_canonical_json (const wes_model_t *self);

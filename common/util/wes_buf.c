@@ -92,6 +92,11 @@ s_put_quoted (wes_buf_t *self, const char *s, char q)
     s_reserve (self, 2 * len + 2);
     char *o = self->data + self->len;
     *o++ = q;
+    if (!memchr (s, q, len)) {
+        memcpy (o, s, len); /* the usual case: no quote to double */
+        o += len;
+        len = 0;
+    }
     for (size_t i = 0; i < len; i++) {
         *o++ = s[i];
         if (s[i] == q) {

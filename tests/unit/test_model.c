@@ -449,6 +449,41 @@ test_duplicate_columns_any_strings (void **state)
     wes_model_destroy (&m);
 }
 
+/*  Declaration order: placed by ordinal when the ordinals are 0..n-1,
+    else sorted by ordinal then name (a model read back may have gaps and
+    ties); canonicalizing does not change it. */
+static void
+test_columns_declared (void **state)
+{
+    (void) state;
+    wes_model_t *m = wes_model_new ();
+    wes_table_t *t = wes_model_add_table (m, "t");
+    const char *names[] = {"zeta", "alpha", "mid"};
+    for (size_t i = 0; i < 3; i++) {
+        assert_non_null (wes_table_add_column (t, names[i], "text"));
+    }
+    wes_table_canonicalize (t); /* by name now: alpha, mid, zeta */
+    wes_column_t *out[3];
+    wes_table_columns_declared (t, out);
+    for (size_t i = 0; i < 3; i++) {
+        assert_string_equal (out[i]->name, names[i]);
+    }
+    //  Gaps and a tie: ordinals 7, 3, 3 give alpha (3), mid (3), zeta (7)
+    int ords[] = {7, 3, 3};
+    for (size_t i = 0; i < 3; i++) {
+        for (size_t j = 0; j < 3; j++) {
+            if (strcmp (t->columns[j]->name, names[i]) == 0) {
+                t->columns[j]->ordinal = ords[i];
+            }
+        }
+    }
+    wes_table_columns_declared (t, out);
+    assert_string_equal (out[0]->name, "alpha");
+    assert_string_equal (out[1]->name, "mid");
+    assert_string_equal (out[2]->name, "zeta");
+    wes_model_destroy (&m);
+}
+
 int
 main (void)
 {
@@ -463,6 +498,7 @@ main (void)
         cmocka_unit_test (test_enum_names),
         cmocka_unit_test (test_directives_text),
         cmocka_unit_test (test_duplicate_columns_any_strings),
+        cmocka_unit_test (test_columns_declared),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);
 }
