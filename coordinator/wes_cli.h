@@ -41,8 +41,9 @@ int wes_cli_int_arg (const char *verb, const char *flag, const char *value, long
 /*  What `wesley compile` writes: DIR/schema.sql, DIR/types.ts and
     DIR/schema.json of model (hash: its wes_model_hash): all three are
     streamed to temporary files in DIR and fsynced first, then renamed over
-    the old ones, so a failed write replaces nothing and a reader sees each
-    file old or new, never half of one. 0 ok, -1 after printing why.
+    the old ones (and DIR synced), so a failed write replaces nothing and a
+    reader sees each file old or new, never half of one. 0 ok, -1 after
+    printing why.
     Shared by compile and watch. */
 int wes_cli_write_outputs (const wes_model_t *model, const char *hash, const char *dir);
 

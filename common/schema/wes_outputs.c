@@ -925,6 +925,12 @@ wes_outputs_commit (wes_outputs_t *self)
         }
         self->made[f] = false;
     }
+    //  The renames themselves, on disk too
+    int fd = open (self->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd >= 0) {
+        (void) fsync (fd); /* some file systems cannot sync a directory: no harm */
+        close (fd);
+    }
     return 0;
 }
 

@@ -56,7 +56,7 @@ int wes_outputs_table (wes_outputs_t *self, size_t lane, const wes_table_t *t);
     0, or -1. */
 int wes_outputs_finish (wes_outputs_t *self, char hash_out[65]);
 /*  Renames the three files over the final names (a reader sees each file
-    old or new). 0, or -1. */
+    old or new), then syncs the directory. 0, or -1. */
 int wes_outputs_commit (wes_outputs_t *self);
 
 /*  Why the last call failed ("" when none). */

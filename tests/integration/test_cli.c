@@ -153,6 +153,17 @@ test_compile_writes_three_files_deterministically (void **state)
     last = last ? last + 1 : out;
     assert_string_equal (last, hash);
     free (out);
+    /* ... and so do the heads of schema.sql and types.ts */
+    const char *heads[2][2] = {{"schema.sql", "-- schema hash: "}, {"types.ts", "// schema hash: "}};
+    for (size_t i = 0; i < 2; i++) {
+        char ph[1024], want[128];
+        snprintf (ph, sizeof ph, "%s/a/%s", f->dir, heads[i][0]);
+        snprintf (want, sizeof want, "%s%s\n", heads[i][1], hash);
+        char *text = wes_test_read_file (ph, NULL);
+        assert_non_null (text);
+        assert_non_null (strstr (text, want));
+        free (text);
+    }
     json_decref (doc);
 }
 
