@@ -15,7 +15,8 @@
 #include "../util/wes_buf.h"
 #include "../util/wes_mem.h"
 
-static void **s_sorted (void *const *items, size_t n, int (*cmp) (const void *, const void *));
+static void *const *s_in_order (void *const *items, size_t n,
+                                int (*cmp) (const void *, const void *), void ***own);
 static int s_cmp_table (const void *a, const void *b);
 static int s_cmp_enum (const void *a, const void *b);
 static int s_cmp_constraint (const void *a, const void *b);
@@ -330,8 +331,9 @@ s_put_table (wes_buf_t *buf, const wes_model_t *model, const wes_table_t *t)
     }
     free (cols);
 
-    wes_constraint_t **cons = (wes_constraint_t **) s_sorted (
-        (void *const *) t->constraints, t->n_constraints, s_cmp_constraint);
+    void **own = NULL;
+    wes_constraint_t *const *cons = (wes_constraint_t *const *) s_in_order (
+        (void *const *) t->constraints, t->n_constraints, s_cmp_constraint, &own);
     static const wes_con_kind_t inline_kinds[]
         = {WES_CON_PRIMARY, WES_CON_UNIQUE, WES_CON_CHECK};
     for (size_t k = 0; k < sizeof inline_kinds / sizeof inline_kinds[0]; k++) {
@@ -355,7 +357,7 @@ s_put_table (wes_buf_t *buf, const wes_model_t *model, const wes_table_t *t)
             sep = ",\n";
         }
     }
-    free (cons);
+    free (own);
     wes_buf_puts (buf, sep[0] == ',' ? "\n);\n" : ");\n");
 }
 
@@ -363,8 +365,9 @@ s_put_table (wes_buf_t *buf, const wes_model_t *model, const wes_table_t *t)
 static size_t
 s_put_foreign_keys (wes_buf_t *buf, const wes_table_t *t)
 {
-    wes_constraint_t **cons = (wes_constraint_t **) s_sorted (
-        (void *const *) t->constraints, t->n_constraints, s_cmp_constraint);
+    void **own = NULL;
+    wes_constraint_t *const *cons = (wes_constraint_t *const *) s_in_order (
+        (void *const *) t->constraints, t->n_constraints, s_cmp_constraint, &own);
     size_t emitted = 0;
     for (size_t i = 0; i < t->n_constraints; i++) {
         const wes_constraint_t *c = cons[i];
@@ -393,7 +396,7 @@ s_put_foreign_keys (wes_buf_t *buf, const wes_table_t *t)
         wes_buf_lit (buf, ";\n");
         emitted++;
     }
-    free (cons);
+    free (own);
     return emitted;
 }
 
@@ -401,8 +404,9 @@ s_put_foreign_keys (wes_buf_t *buf, const wes_table_t *t)
 static size_t
 s_put_indexes (wes_buf_t *buf, const wes_table_t *t)
 {
-    wes_index_t **ixs
-        = (wes_index_t **) s_sorted ((void *const *) t->indexes, t->n_indexes, s_cmp_index);
+    void **own = NULL;
+    wes_index_t *const *ixs = (wes_index_t *const *) s_in_order (
+        (void *const *) t->indexes, t->n_indexes, s_cmp_index, &own);
     for (size_t i = 0; i < t->n_indexes; i++) {
         const wes_index_t *ix = ixs[i];
         wes_buf_puts (buf, ix->unique ? "CREATE UNIQUE INDEX " : "CREATE INDEX ");
@@ -418,7 +422,7 @@ s_put_indexes (wes_buf_t *buf, const wes_table_t *t)
         }
         wes_buf_lit (buf, ";\n");
     }
-    free (ixs);
+    free (own);
     return t->n_indexes;
 }
 
@@ -433,8 +437,9 @@ s_put_security (wes_buf_t *buf, const wes_table_t *t)
         wes_buf_lit (buf, " ENABLE ROW LEVEL SECURITY;\n");
         emitted++;
     }
-    wes_policy_t **pols
-        = (wes_policy_t **) s_sorted ((void *const *) t->policies, t->n_policies, s_cmp_policy);
+    void **own = NULL;
+    wes_policy_t *const *pols = (wes_policy_t *const *) s_in_order (
+        (void *const *) t->policies, t->n_policies, s_cmp_policy, &own);
     for (size_t i = 0; i < t->n_policies; i++) {
         const wes_policy_t *p = pols[i];
         wes_buf_lit (buf, "CREATE POLICY ");
@@ -463,7 +468,7 @@ s_put_security (wes_buf_t *buf, const wes_table_t *t)
         wes_buf_lit (buf, ";\n");
         emitted++;
     }
-    free (pols);
+    free (own);
     return emitted;
 }
 
@@ -585,22 +590,25 @@ s_ends_in_line_comment (const char *expr)
     return strstr (last ? last + 1 : expr, "--") != NULL;
 }
 
-//  A copy of items sorted with cmp (an array of pointers); caller frees.
-static void **
-s_sorted (void *const *items, size_t n, int (*cmp) (const void *, const void *))
+//  items (an array of pointers) in cmp's order: items themselves when
+//  they already are (a canonical table's lists are), else a sorted copy,
+//  which *own holds for the caller to free (else NULL).
+static void *const *
+s_in_order (void *const *items, size_t n, int (*cmp) (const void *, const void *), void ***own)
 {
-    void **out = wes_alloc ((n + 1) * sizeof *out);
-    if (n > 0) {
-        memcpy (out, items, n * sizeof *out);
-    }
+    *own = NULL;
     size_t i = 1;
-    while (i < n && cmp (&out[i - 1], &out[i]) <= 0) {
-        i++; /* a canonical table's lists come sorted */
+    while (i < n && cmp (&items[i - 1], &items[i]) <= 0) {
+        i++;
     }
-    if (i < n) {
-        qsort (out, n, sizeof *out, cmp);
+    if (i >= n) {
+        return items;
     }
-    return out;
+    void **copy = wes_alloc (n * sizeof *copy);
+    memcpy (copy, items, n * sizeof *copy);
+    qsort (copy, n, sizeof *copy, cmp);
+    *own = copy;
+    return copy;
 }
 
 static int

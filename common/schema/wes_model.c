@@ -72,6 +72,9 @@ static void s_write_document_head (const wes_model_t *self, const char *hash, we
 static int s_cmp_table (const void *a, const void *b);
 static int s_cmp_enum (const void *a, const void *b);
 static int s_cmp_column (const void *a, const void *b);
+static void s_sort_ptrs (void **a, size_t n, int (*cmp) (const void *, const void *));
+/*  Lists up to this long are sorted by insertion (fewer steps than qsort). */
+#define S_INSERTION_SORT_MAX 24
 static int s_cmp_constraint (const void *a, const void *b);
 static int s_cmp_index (const void *a, const void *b);
 static int s_cmp_policy (const void *a, const void *b);
@@ -462,23 +465,34 @@ void
 wes_table_canonicalize (wes_table_t *t)
 {
     wes_assert (t);
-    if (t->n_columns > 1) {
-        qsort (t->columns, t->n_columns, sizeof (wes_column_t *), s_cmp_column);
-    }
-    if (t->n_constraints > 1) {
-        qsort (t->constraints, t->n_constraints, sizeof (wes_constraint_t *), s_cmp_constraint);
-    }
-    if (t->n_indexes > 1) {
-        qsort (t->indexes, t->n_indexes, sizeof (wes_index_t *), s_cmp_index);
-    }
-    if (t->n_policies > 1) {
-        qsort (t->policies, t->n_policies, sizeof (wes_policy_t *), s_cmp_policy);
-    }
+    s_sort_ptrs ((void **)t->columns, t->n_columns, s_cmp_column);
+    s_sort_ptrs ((void **)t->constraints, t->n_constraints, s_cmp_constraint);
+    s_sort_ptrs ((void **)t->indexes, t->n_indexes, s_cmp_index);
+    s_sort_ptrs ((void **)t->policies, t->n_policies, s_cmp_policy);
     for (size_t j = 0; j < t->n_policies; j++) {
         wes_policy_t *p = t->policies[j];
-        if (p->n_roles > 1) {
-            qsort (p->roles, p->n_roles, sizeof (char *), s_cmp_str);
+        s_sort_ptrs ((void **)p->roles, p->n_roles, s_cmp_str);
+    }
+}
+
+/*  Sorts an array of pointers with cmp (qsort's): a table's short lists
+    by insertion, in place and stable like glibc's qsort; long ones by
+    qsort. */
+static void
+s_sort_ptrs (void **a, size_t n, int (*cmp) (const void *, const void *))
+{
+    if (n > S_INSERTION_SORT_MAX) {
+        qsort (a, n, sizeof *a, cmp);
+        return;
+    }
+    for (size_t i = 1; i < n; i++) {
+        void *item = a[i];
+        size_t j = i;
+        while (j > 0 && cmp (&a[j - 1], &item) > 0) {
+            a[j] = a[j - 1];
+            j--;
         }
+        a[j] = item;
     }
 }
 
