@@ -1108,6 +1108,29 @@ s_file_put (s_file_t *file, const char *data, size_t len)
     return 0;
 }
 
+/*  Copies what it can of the *len bytes at *off of in_fd to out_fd's
+    position in the kernel (both on one file system), moving *off and
+    *len on and counting the bytes in written (kicking the disk); what is
+    left is for the caller to copy through a buffer. */
+static void
+s_copy_in_kernel (int in_fd, uint64_t *off, uint64_t *len, int out_fd, uint64_t *written,
+                  uint64_t *kicked)
+{
+    while (*len > 0) {
+        off_t in_off = (off_t) *off;
+        ssize_t n = copy_file_range (in_fd, &in_off, out_fd, NULL, *len, 0);
+        if (n < 0 && errno == EINTR) {
+            continue;
+        }
+        if (n <= 0) {
+            break;
+        }
+        *off += (uint64_t) n;
+        *len -= (uint64_t) n;
+        s_kick (out_fd, written, kicked, (uint64_t) n);
+    }
+}
+
 /*  len bytes of a spool at off, appended to file: in the kernel when it
     can, else through the file's buffer. 0, or -1 (errno). */
 static int
@@ -1116,19 +1139,7 @@ s_file_copy (s_file_t *file, int in_fd, uint64_t off, uint64_t len)
     if (s_file_flush (file) != 0) {
         return -1;
     }
-    while (len > 0) {
-        off_t in_off = (off_t) off;
-        ssize_t n = copy_file_range (in_fd, &in_off, file->fd, NULL, len, 0);
-        if (n < 0 && errno == EINTR) {
-            continue;
-        }
-        if (n <= 0) {
-            break;
-        }
-        off += (uint64_t) n;
-        len -= (uint64_t) n;
-        s_kick (file->fd, &file->written, &file->kicked, (uint64_t) n);
-    }
+    s_copy_in_kernel (in_fd, &off, &len, file->fd, &file->written, &file->kicked);
     while (len > 0) {
         size_t chunk = len < S_IO_BYTES ? (size_t) len : S_IO_BYTES;
         ssize_t n = pread (in_fd, file->buf, chunk, (off_t) off);
@@ -1188,20 +1199,8 @@ s_run (s_io_t *x, int in_fd, uint64_t off, uint64_t len, int out_fd,
        const char *out_path, s_bytes_fn fn, void *arg)
 {
     if (!fn) {
-        //  In the kernel when it can (same file system), else through io
-        while (len > 0) {
-            off_t in_off = (off_t) off;
-            ssize_t n = copy_file_range (in_fd, &in_off, out_fd, NULL, len, 0);
-            if (n < 0 && errno == EINTR) {
-                continue;
-            }
-            if (n <= 0) {
-                break;
-            }
-            off += (uint64_t) n;
-            len -= (uint64_t) n;
-            s_written (x, out_fd, (uint64_t) n);
-        }
+        //  In the kernel when it can, else (what is left) through io
+        s_copy_in_kernel (in_fd, &off, &len, out_fd, &x->written, &x->kicked);
     }
     while (len > 0) {
         size_t chunk = len < S_IO_BYTES ? (size_t) len : S_IO_BYTES;
