@@ -155,7 +155,8 @@ struct wes_outputs {
     size_t frontier;          /* places taken */
     size_t held_bytes;        /* bytes held */
     size_t hold_max;          /* bytes held at most */
-    char *hash_io;            /* S_IO_BYTES for the lane at the frontier to read spools */
+    char *take;               /* a spooled table's parts, read back by the lane at the frontier */
+    size_t take_cap;          /* bytes allocated */
     s_file_t files[3];        /* the three files (the lane at the frontier writes them) */
     wes_ts_names_t *ts;       /* the TypeScript names (files only; lanes share them) */
     bool hashing;             /* a lane is at the frontier (outside the lock) */
@@ -207,7 +208,7 @@ static int s_write_json (s_io_t *x, int fd, const char *path);
 static int s_files_open (wes_outputs_t *self);
 static int s_file_put (s_file_t *file, const char *data, size_t len);
 static int s_file_flush (s_file_t *file);
-static int s_file_copy (s_file_t *file, int in_fd, uint64_t off, uint64_t len);
+static int s_pread_full (int fd, char *buf, size_t len, uint64_t off);
 static int s_digest_cb (const char *data, size_t len, void *arg);
 
 /*  Table i's (in name order, once finished) piece in spool. */
@@ -303,7 +304,7 @@ wes_outputs_destroy (wes_outputs_t **self_p)
         }
     }
     free (self->held);
-    free (self->hash_io);
+    free (self->take);
     wes_ts_names_destroy (&self->ts); /* after the lanes', which share it */
     free (self->order);
     EVP_MD_CTX_free (self->md);
@@ -374,7 +375,6 @@ wes_outputs_begin (wes_outputs_t *self, const wes_model_t *enums, size_t n_table
         qsort (self->order, n_tables, sizeof *self->order, s_cmp_str);
     }
     self->held = wes_alloc ((n_tables + 1) * sizeof *self->held);
-    self->hash_io = wes_alloc (S_IO_BYTES);
     if (self->dir) {
         self->ts = wes_ts_names_new (enums, n_tables, self->sql, self->gql);
     }
@@ -429,26 +429,6 @@ s_files_open (wes_outputs_t *self)
     return 0;
 }
 
-/*  Hashes a canonical piece written to a spool (through io, S_IO_BYTES). */
-static int
-s_hash_spooled (wes_outputs_t *self, char *io, int fd, uint64_t off, uint64_t len)
-{
-    while (len > 0) {
-        size_t chunk = len < S_IO_BYTES ? (size_t) len : S_IO_BYTES;
-        ssize_t n = pread (fd, io, chunk, (off_t) off);
-        if (n < 0 && errno == EINTR) {
-            continue;
-        }
-        if (n <= 0) {
-            return -1;
-        }
-        wes_assert (EVP_DigestUpdate (self->md, io, (size_t) n) == 1);
-        off += (uint64_t) n;
-        len -= (uint64_t) n;
-    }
-    return 0;
-}
-
 /*  The part sizes' total. */
 static size_t
 s_parts_len (const uint32_t len[S_PARTS])
@@ -460,16 +440,17 @@ s_parts_len (const uint32_t len[S_PARTS])
     return n;
 }
 
-/*  Takes the k-th table in name order (h, taken out of held) at the
-    frontier: hashes its canonical part and writes its other parts into
-    the files' first sections. Only the lane at the frontier calls it,
-    outside the lock. 0, or -1 (lane says why). */
+/*  Takes the k-th table in name order (its parts data, their sizes len)
+    at the frontier: hashes its canonical part and writes its other parts
+    into the files' first sections. Only the lane at the frontier calls
+    it, outside the lock. 0, or -1 (lane says why). */
 static int
-s_take (wes_outputs_t *self, s_lane_t *lane, const s_held_t *h, size_t k)
+s_take (wes_outputs_t *self, s_lane_t *lane, const char *data, const uint32_t len_of[S_PARTS],
+        size_t k)
 {
-    uint64_t at = 0;
+    size_t at = 0;
     for (size_t p = 0; p < S_PARTS; p++) {
-        size_t len = h->len[p];
+        size_t len = len_of[p];
         if (len == 0) {
             continue;
         }
@@ -487,21 +468,14 @@ s_take (wes_outputs_t *self, s_lane_t *lane, const s_held_t *h, size_t k)
                 return -1;
             }
         }
-        const char *src = h->data ? h->data + at + skip : NULL;
-        uint64_t off = h->off + at + skip;
+        const char *src = data + at + skip;
         at += len;
         len -= skip;
         if (!file) {
-            if (src) {
-                wes_assert (EVP_DigestUpdate (self->md, src, len) == 1);
-            }
-            else if (s_hash_spooled (self, self->hash_io, h->fd, off, len) != 0) {
-                s_lane_fail (lane, "cannot read a spool file: %s", strerror (errno));
-                return -1;
-            }
+            wes_assert (EVP_DigestUpdate (self->md, src, len) == 1);
             continue;
         }
-        if (src ? s_file_put (file, src, len) != 0 : s_file_copy (file, h->fd, off, len) != 0) {
+        if (s_file_put (file, src, len) != 0) {
             s_lane_fail (lane, "cannot write %s: %s", file->path, strerror (errno));
             return -1;
         }
@@ -522,7 +496,21 @@ s_frontier_run (wes_outputs_t *self, s_lane_t *lane)
         self->held[k].data = NULL;
         self->held[k].borrowed = false;
         pthread_mutex_unlock (&self->hash_mu);
-        rc = s_take (self, lane, &h, k);
+        const char *data = h.data;
+        if (!data) {
+            //  Spooled: its parts back in one read
+            size_t total = s_parts_len (h.len);
+            if (total > self->take_cap) {
+                self->take_cap = total;
+                self->take = wes_realloc (self->take, self->take_cap);
+            }
+            if (s_pread_full (h.fd, self->take, total, h.off) != 0) {
+                s_lane_fail (lane, "cannot read a spool file: %s", strerror (errno));
+                rc = -1;
+            }
+            data = self->take;
+        }
+        rc = rc == 0 ? s_take (self, lane, data, h.len, k) : rc;
         size_t held = h.data && !h.borrowed ? s_parts_len (h.len) : 0;
         if (!h.borrowed) {
             free (h.data);
@@ -1131,37 +1119,6 @@ s_copy_in_kernel (int in_fd, uint64_t *off, uint64_t *len, int out_fd, uint64_t 
     }
 }
 
-/*  len bytes of a spool at off, appended to file: in the kernel when it
-    can, else through the file's buffer. 0, or -1 (errno). */
-static int
-s_file_copy (s_file_t *file, int in_fd, uint64_t off, uint64_t len)
-{
-    if (s_file_flush (file) != 0) {
-        return -1;
-    }
-    s_copy_in_kernel (in_fd, &off, &len, file->fd, &file->written, &file->kicked);
-    while (len > 0) {
-        size_t chunk = len < S_IO_BYTES ? (size_t) len : S_IO_BYTES;
-        ssize_t n = pread (in_fd, file->buf, chunk, (off_t) off);
-        if (n < 0 && errno == EINTR) {
-            continue;
-        }
-        if (n <= 0) {
-            if (n == 0) {
-                errno = EIO; /* the spool is shorter than it was written */
-            }
-            return -1;
-        }
-        if (s_write_fd (file->fd, file->buf, (size_t) n) != 0) {
-            return -1;
-        }
-        s_kick (file->fd, &file->written, &file->kicked, (uint64_t) n);
-        off += (uint64_t) n;
-        len -= (uint64_t) n;
-    }
-    return 0;
-}
-
 static int
 s_write_all (s_io_t *x, int fd, const char *path, const char *data, size_t len)
 {
@@ -1173,9 +1130,10 @@ s_write_all (s_io_t *x, int fd, const char *path, const char *data, size_t len)
     return 0;
 }
 
-/*  Reads len bytes at off of a spool into buf. */
+/*  Reads len bytes at off of a spool into buf. 0, or -1 (errno; EIO when
+    the spool is shorter than was written). */
 static int
-s_pread_all (s_io_t *x, int fd, char *buf, size_t len, uint64_t off)
+s_pread_full (int fd, char *buf, size_t len, uint64_t off)
 {
     while (len > 0) {
         ssize_t n = pread (fd, buf, len, (off_t) off);
@@ -1183,12 +1141,24 @@ s_pread_all (s_io_t *x, int fd, char *buf, size_t len, uint64_t off)
             continue;
         }
         if (n <= 0) {
-            s_io_fail (x, "cannot read a spool file: %s", n < 0 ? strerror (errno) : "short");
+            if (n == 0) {
+                errno = EIO;
+            }
             return -1;
         }
         buf += n;
         len -= (size_t) n;
         off += (uint64_t) n;
+    }
+    return 0;
+}
+
+static int
+s_pread_all (s_io_t *x, int fd, char *buf, size_t len, uint64_t off)
+{
+    if (s_pread_full (fd, buf, len, off) != 0) {
+        s_io_fail (x, "cannot read a spool file: %s", strerror (errno));
+        return -1;
     }
     return 0;
 }
