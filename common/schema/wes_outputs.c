@@ -197,11 +197,10 @@ static int s_cmp_str (const void *a, const void *b);
 static void s_record (void *arg, size_t kind, const char *table, const char *object,
                       const char *expr);
 static int s_write_all (s_io_t *x, int fd, const char *path, const char *data, size_t len);
-typedef int (*s_bytes_fn) (void *arg, const char *data, size_t len);
 static int s_run (s_io_t *x, int in_fd, uint64_t off, uint64_t len, int out_fd,
-                  const char *out_path, s_bytes_fn fn, void *arg);
-static int s_each_run (s_io_t *x, size_t spool, size_t from, bool skip_comma, int out_fd,
-                       const char *out_path, s_bytes_fn fn, void *arg);
+                  const char *out_path);
+static int s_each_run (s_io_t *x, size_t spool, bool skip_comma, int out_fd,
+                       const char *out_path);
 static int s_write_sql (s_io_t *x, int fd, const char *path);
 static int s_write_ts (s_io_t *x, int fd, const char *path);
 static int s_write_json (s_io_t *x, int fd, const char *path);
@@ -1163,25 +1162,16 @@ s_pread_all (s_io_t *x, int fd, char *buf, size_t len, uint64_t off)
     return 0;
 }
 
-/*  One run of spool bytes: to fn, or copied to out_fd. */
+/*  One run of spool bytes, copied to out_fd. */
 static int
-s_run (s_io_t *x, int in_fd, uint64_t off, uint64_t len, int out_fd,
-       const char *out_path, s_bytes_fn fn, void *arg)
+s_run (s_io_t *x, int in_fd, uint64_t off, uint64_t len, int out_fd, const char *out_path)
 {
-    if (!fn) {
-        //  In the kernel when it can, else (what is left) through io
-        s_copy_in_kernel (in_fd, &off, &len, out_fd, &x->written, &x->kicked);
-    }
+    //  In the kernel when it can, else (what is left) through io
+    s_copy_in_kernel (in_fd, &off, &len, out_fd, &x->written, &x->kicked);
     while (len > 0) {
         size_t chunk = len < S_IO_BYTES ? (size_t) len : S_IO_BYTES;
-        if (s_pread_all (x, in_fd, x->io, chunk, off) != 0) {
-            return -1;
-        }
-        if (fn ? fn (arg, x->io, chunk) != 0
-               : s_write_all (x, out_fd, out_path, x->io, chunk) != 0) {
-            if (fn) {
-                s_io_fail (x, "cannot hash the canonical form");
-            }
+        if (s_pread_all (x, in_fd, x->io, chunk, off) != 0
+            || s_write_all (x, out_fd, out_path, x->io, chunk) != 0) {
             return -1;
         }
         off += chunk;
@@ -1190,17 +1180,16 @@ s_run (s_io_t *x, int in_fd, uint64_t off, uint64_t len, int out_fd,
     return 0;
 }
 
-/*  The pieces of one spool in name order from the from-th table (the
-    first piece without its leading comma when skip_comma), back-to-back
-    pieces of one lane as one run. */
+/*  The pieces of one spool in name order (the first piece without its
+    leading comma when skip_comma), copied to out_fd, back-to-back pieces
+    of one lane as one run. */
 static int
-s_each_run (s_io_t *x, size_t spool, size_t from, bool skip_comma, int out_fd,
-            const char *out_path, s_bytes_fn fn, void *arg)
+s_each_run (s_io_t *x, size_t spool, bool skip_comma, int out_fd, const char *out_path)
 {
     int run_fd = -1;
     uint64_t run_off = 0, run_len = 0;
     bool first = true;
-    for (size_t i = from; i < x->o->n_entries; i++) {
+    for (size_t i = 0; i < x->o->n_entries; i++) {
         s_range_t r = *s_range (x->o, i, spool);
         if (r.len == 0) {
             continue;
@@ -1215,7 +1204,7 @@ s_each_run (s_io_t *x, size_t spool, size_t from, bool skip_comma, int out_fd,
             run_len += r.len;
             continue;
         }
-        if (run_len > 0 && s_run (x, run_fd, run_off, run_len, out_fd, out_path, fn, arg) != 0) {
+        if (run_len > 0 && s_run (x, run_fd, run_off, run_len, out_fd, out_path) != 0) {
             return -1;
         }
         run_fd = fd;
@@ -1223,7 +1212,7 @@ s_each_run (s_io_t *x, size_t spool, size_t from, bool skip_comma, int out_fd,
         run_len = r.len;
     }
     if (run_len > 0) {
-        return s_run (x, run_fd, run_off, run_len, out_fd, out_path, fn, arg);
+        return s_run (x, run_fd, run_off, run_len, out_fd, out_path);
     }
     return 0;
 }
@@ -1297,7 +1286,7 @@ s_write_sql (s_io_t *x, int fd, const char *path)
         }
         wes_buf_puts (x->piece, wes_emit_sql_section_title ((wes_sql_part_t) part));
         if (s_put_piece (x, fd, path) != 0
-            || s_each_run (x, S_SQL + part, 0, false, fd, path, NULL, NULL) != 0) {
+            || s_each_run (x, S_SQL + part, false, fd, path) != 0) {
             return -1;
         }
     }
@@ -1357,7 +1346,7 @@ s_write_json (s_io_t *x, int fd, const char *path)
     wes_buf_puts (x->piece, WES_MODEL_DOCUMENT_MIDDLE);
     wes_model_canonical_head (x->o->enums, s_to_buf, x->piece);
     if (s_put_piece (x, fd, path) != 0
-        || s_each_run (x, S_CANON, 0, true, fd, path, NULL, NULL) != 0) {
+        || s_each_run (x, S_CANON, true, fd, path) != 0) {
         return -1;
     }
     wes_buf_puts (x->piece, WES_MODEL_CANONICAL_TAIL WES_MODEL_DOCUMENT_TAIL "\n");
