@@ -131,6 +131,7 @@ typedef struct {
     wes_buf_t *parts;    /* the parts of the table being handed over */
     wes_buf_t *piece;    /* one piece being made */
     wes_ts_names_t *ts;  /* TypeScript names (made on the lane's first table), or NULL */
+    const char *where;   /* the directory of its spools (the outputs') */
     bool open;           /* its spools and buffers are made */
     bool failed;         /* a call on the lane failed: later ones fail too */
     char error[512];     /* why */
@@ -323,7 +324,16 @@ wes_outputs_destroy (wes_outputs_t **self_p)
 const char *
 wes_outputs_error (const wes_outputs_t *self)
 {
-    return self ? self->error : "";
+    if (!self) {
+        return "";
+    }
+    //  A lane's failure stops the compile before finish would take it over
+    for (size_t l = 0; !self->error[0] && l < WES_OUTPUTS_LANES; l++) {
+        if (self->lanes[l].failed) {
+            return self->lanes[l].error;
+        }
+    }
+    return self->error;
 }
 
 size_t
@@ -504,7 +514,8 @@ s_frontier_run (wes_outputs_t *self, s_lane_t *lane)
                 self->take = wes_realloc (self->take, self->take_cap);
             }
             if (s_pread_full (h.fd, self->take, total, h.off) != 0) {
-                s_lane_fail (lane, "cannot read a spool file: %s", strerror (errno));
+                s_lane_fail (lane, "cannot read a spool file in %s: %s", self->where,
+                             strerror (errno));
                 rc = -1;
             }
             data = self->take;
@@ -605,6 +616,7 @@ s_hand_over (wes_outputs_t *self, s_lane_t *lane, const char *name, const uint32
 static int
 s_lane_open (const wes_outputs_t *self, s_lane_t *lane)
 {
+    lane->where = self->where;
     lane->arena = wes_arena_new (0);
     lane->parts = wes_buf_new ();
     lane->piece = wes_buf_new ();
@@ -1006,7 +1018,7 @@ s_spool_flush (s_lane_t *lane, size_t i)
 {
     s_spool_t *sp = &lane->spools[i];
     if (sp->used > 0 && s_write_fd (sp->fd, sp->buf, sp->used) != 0) {
-        s_lane_fail (lane, "cannot write a spool file: %s", strerror (errno));
+        s_lane_fail (lane, "cannot write a spool file in %s: %s", lane->where, strerror (errno));
         return -1;
     }
     sp->used = 0;
@@ -1027,7 +1039,8 @@ s_spool_put (s_lane_t *lane, size_t i, const char *data, size_t len)
         }
         if (len > S_SPOOL_BUF) {
             if (s_write_fd (sp->fd, data, len) != 0) {
-                s_lane_fail (lane, "cannot write a spool file: %s", strerror (errno));
+                s_lane_fail (lane, "cannot write a spool file in %s: %s", lane->where,
+                             strerror (errno));
                 return -1;
             }
             sp->size += len;
@@ -1156,7 +1169,7 @@ static int
 s_pread_all (s_io_t *x, int fd, char *buf, size_t len, uint64_t off)
 {
     if (s_pread_full (fd, buf, len, off) != 0) {
-        s_io_fail (x, "cannot read a spool file: %s", strerror (errno));
+        s_io_fail (x, "cannot read a spool file in %s: %s", x->o->where, strerror (errno));
         return -1;
     }
     return 0;

@@ -15,6 +15,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -32,6 +34,7 @@ typedef struct {
     char *diags;
     char *files[3]; /* schema.sql, types.ts, schema.json */
     char hash[65];
+    char error[512]; /* the outputs' error, when the stream failed */
 } s_result_t;
 
 static void
@@ -155,6 +158,7 @@ s_stream (const char *path, s_result_t *r, size_t fail_at, s_run_t run)
     if (rc != 0) {
         //  Declined or failed: the report is the whole compile's to make
         assert_int_equal (wes_diag_count (diag), 0);
+        snprintf (r->error, sizeof r->error, "%s", wes_outputs_error (sink.outputs));
     }
     else {
         assert_int_equal (wes_outputs_commit (sink.outputs), 0);
@@ -486,6 +490,44 @@ test_sink_failure_stops (void **state)
     free (dir);
 }
 
+/*  A file that cannot be written (here: over RLIMIT_FSIZE, as on a full
+    disk) fails the compile with the reason, wherever it happens (the
+    heads, a lane's spool, the frontier's writes into the files), and
+    leaves nothing behind. */
+static void
+test_write_failure (void **state)
+{
+    (void) state;
+    char *dir = wes_test_tmpdir ("streamfull");
+    char path[4096];
+    snprintf (path, sizeof path, "%s/t.graphql", dir);
+    char *sdl = s_generated (300, 4);
+    assert_int_equal (wes_test_write_file (path, sdl), 0);
+    free (sdl);
+    void (*was) (int) = signal (SIGXFSZ, SIG_IGN); /* EFBIG instead of the signal */
+    struct rlimit saved;
+    assert_int_equal (getrlimit (RLIMIT_FSIZE, &saved), 0);
+    static const rlim_t limits[] = {100, 20000, 200000};
+    for (size_t k = 0; k < sizeof limits / sizeof limits[0]; k++) {
+        for (size_t run = 0; run < S_LANE_RUNS; run++) {
+            struct rlimit lim = {limits[k], saved.rlim_max};
+            assert_int_equal (setrlimit (RLIMIT_FSIZE, &lim), 0);
+            s_result_t r;
+            int rc = s_stream (path, &r, 0, s_lane_runs[run]);
+            assert_int_equal (setrlimit (RLIMIT_FSIZE, &saved), 0);
+            if (rc != -1 || !strstr (r.error, "File too large")
+                || !strstr (r.error, "cannot write")) {
+                fail_msg ("limit %u, run %zu: rc %d, error \"%s\"", (unsigned) limits[k], run,
+                          rc, r.error);
+            }
+            s_result_free (&r);
+        }
+    }
+    signal (SIGXFSZ, was);
+    wes_test_rmtree (dir);
+    free (dir);
+}
+
 /*  The hash-only outputs give the same hash, whether they hold the pieces
     for the hash or spool them. */
 static void
@@ -619,6 +661,7 @@ main (void)
         cmocka_unit_test (test_cross_table_names_decline),
         cmocka_unit_test (test_errors_and_extensions_decline),
         cmocka_unit_test (test_sink_failure_stops),
+        cmocka_unit_test (test_write_failure),
         cmocka_unit_test (test_hash_only),
         cmocka_unit_test (test_metadata_text),
         cmocka_unit_test (test_fuzz_corpus_stream_or_decline),
