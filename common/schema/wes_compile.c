@@ -286,6 +286,7 @@ typedef struct {
     struct s_tstate **waiting;       /* built tables waiting for their references */
     size_t n_waiting;                /* waiting */
     size_t cap_waiting;              /* slots in waiting */
+    size_t n_kept;                   /* of which keep their models (the others are built again) */
     uint64_t *relset;                /* hashes of the relation names handed out */
     size_t relset_cap;               /* slots: a power of two, or 0 */
     size_t relset_n;                 /* hashes held */
@@ -312,6 +313,8 @@ typedef struct s_tstate {
     s_fk_t *fks;           /* its foreign keys */
     size_t n_fks;
     s_type_t *blocked;     /* the referenced table it last found not built, or NULL */
+    bool evicted;          /* its model was let go while it waits (too many wait): it
+                              is built again from the file when it can go on */
 } s_tstate_t;
 
 static void s_err (s_ctx_t *ctx, wes_loc_t loc, const char *fmt, ...)
@@ -502,6 +505,12 @@ wes_compile_file (const char *path, wes_diag_t *diag)
 #define S_STRETCH_MIN (32u * 1024u)
 #define S_STRETCH_MAX (384u * 1024u)
 #define S_STRETCH_SHARE 10
+/*  Waiting tables (their foreign keys reference tables no lane has built
+    yet) a lane keeps built, at most; beyond, a waiting table's model is
+    let go and built again from the file when it can go on. A schema in
+    dependency order hardly waits; one in any other order (shuffled, or
+    sorted by name) would otherwise hold most of its tables at once. */
+#define S_WAIT_KEPT 64
 
 /*  A table's summary as one lane publishes it for the others: written
     once, before ready is set (release); read after ready is seen
@@ -769,17 +778,90 @@ s_tstate_finish (s_ctx_t *ctx, s_tstate_t *ts)
     s_tstate_leave (ctx, ts);
 }
 
-/*  Hands over every waiting table whose references are built (all of
-    them at the end). */
+/*  Lets the model of waiting ts go (it is built again when it can go on):
+    its foreign keys' references stay (in the lane's keep arena), what
+    points into the model is forgotten or rebuilt with it. */
 static void
-s_stream_drain (s_ctx_t *ctx, bool end)
+s_tstate_evict (s_ctx_t *ctx, s_tstate_t *ts)
+{
+    ts->type->table = NULL;
+    if (ts->scratch && !ctx->spare) {
+        wes_model_clear (ts->scratch);
+        ctx->spare = ts->scratch;
+        ts->scratch = NULL;
+    }
+    wes_model_destroy (&ts->scratch);
+    free (ts->pending); /* names to settle: made again with the model */
+    ts->pending = NULL;
+    ts->n_pending = 0;
+    wes_arena_destroy (&ts->names);
+    ts->evicted = true;
+    ctx->n_kept--;
+}
+
+/*  Builds evicted ts again, as the first time, from its definition read
+    anew (the lane's parser moves: only between stretches); the first
+    build's warnings were reported, this one's are dropped. */
+static void
+s_tstate_rebuild (s_ctx_t *ctx, s_tstate_t *ts)
+{
+    s_type_t *ty = ts->type;
+    if (!ctx->again || wes_parser_seek (ctx->again, ty->def) != 0) {
+        ctx->decline = true;
+        return;
+    }
+    const wes_ast_def_t *shell = s_load_body (ctx, ty);
+    if (ctx->decline) {
+        ty->def = shell;
+        return;
+    }
+    free (ts->fks); /* found again, pointing into the new model */
+    ts->fks = NULL;
+    ts->n_fks = 0;
+    ts->blocked = NULL;
+    ts->scratch = ctx->spare;
+    ctx->spare = NULL;
+    if (!ts->scratch) {
+        ts->scratch = wes_model_new ();
+        wes_model_share_strings (ts->scratch, false);
+    }
+    wes_diag_t *diag = ctx->diag;
+    wes_diag_t *mute = wes_diag_new (ctx->path ? ctx->path : "");
+    ctx->diag = mute;
+    s_tstate_enter (ctx, ts);
+    s_new_table (ctx, ty);
+    s_build_table (ctx, ty);
+    s_tstate_leave (ctx, ts);
+    ctx->diag = diag;
+    if (wes_diag_errors (mute) > 0) {
+        ctx->decline = true; /* cannot be: the first build found none */
+    }
+    wes_diag_destroy (&mute);
+    ty->def = shell;
+    ts->evicted = false;
+    ctx->n_kept++;
+}
+
+/*  Hands over every waiting table whose references are built (all of
+    them at the end); one whose model was let go is built again first,
+    when seek says the lane's parser may move. Then, if too many waiting
+    tables keep their models, lets the newest go. */
+static void
+s_stream_drain (s_ctx_t *ctx, bool end, bool seek)
 {
     size_t kept = 0;
     for (size_t i = 0; i < ctx->n_waiting; i++) {
         s_tstate_t *ts = ctx->waiting[i];
         bool go = !ctx->decline && !ctx->sink_failed && (end || s_tstate_ready (ctx, ts));
+        if (go && ts->evicted) {
+            if (seek) {
+                s_tstate_rebuild (ctx, ts);
+            }
+            go = seek;
+        }
         if (go && !ctx->decline) {
             s_tstate_finish (ctx, ts);
+            ctx->n_kept--;
             s_tstate_destroy (ctx, &ts);
         }
         else {
@@ -787,6 +869,11 @@ s_stream_drain (s_ctx_t *ctx, bool end)
         }
     }
     ctx->n_waiting = kept;
+    for (size_t i = ctx->n_waiting; i > 0 && ctx->n_kept > S_WAIT_KEPT; i--) {
+        if (!ctx->waiting[i - 1]->evicted) {
+            s_tstate_evict (ctx, ctx->waiting[i - 1]);
+        }
+    }
 }
 
 /*  Builds the table of type ty (its definition loaded) into a model of
@@ -812,7 +899,8 @@ s_stream_table (s_ctx_t *ctx, s_type_t *ty)
         ctx->waiting = wes_realloc (ctx->waiting, ctx->cap_waiting * sizeof (s_tstate_t *));
     }
     ctx->waiting[ctx->n_waiting++] = ts;
-    s_stream_drain (ctx, false);
+    ctx->n_kept++;
+    s_stream_drain (ctx, false, false);
 }
 
 /*  One lane of a streaming compile. */
@@ -973,6 +1061,11 @@ s_lane_run (void *arg)
             //  (a table that waited and is drained later adds no warning:
             //  checking and naming only find errors, which end the stream)
             st->to = wes_diag_count (ctx->diag);
+            //  Between stretches the parser may move: tables let go are
+            //  built again when they can go on
+            if (s_stream_going (ctx)) {
+                s_stream_drain (ctx, false, true);
+            }
         }
         //  What waits for another lane's tables waits until no lane builds
         //  any more (each publishes a table as soon as it is built, before
@@ -987,11 +1080,11 @@ s_lane_run (void *arg)
         }
         pthread_mutex_unlock (&share->mu);
         if (s_stream_going (ctx)) {
-            s_stream_drain (ctx, false);
+            s_stream_drain (ctx, false, true);
         }
     }
     if (s_stream_going (ctx)) {
-        s_stream_drain (ctx, true);
+        s_stream_drain (ctx, true, true);
     }
     (void) s_stream_going (ctx);
     return NULL;

@@ -355,6 +355,30 @@ test_shuffled_schemas_stream (void **state)
     }
 }
 
+/*  Tables that wait for tables defined after them, far more than a lane
+    keeps built (S_WAIT_KEPT): every other table references the last one
+    (they all wait to the end, and are built again from the file), the
+    others the next one; then random references. Each table has an
+    unknown directive, so that a table built twice must not warn twice. */
+static void
+test_many_waiting_stream (void **state)
+{
+    (void) state;
+    wes_buf_t *b = wes_buf_new ();
+    for (unsigned i = 0; i < 400; i++) {
+        wes_buf_printf (b,
+                        "type T%u @wes_table @odd(n: %u) {\n  id: ID! @wes_pk\n"
+                        "  next: ID @wes_fk(ref: \"T%u.id\") @wes_index\n"
+                        "  name: String @wes_column(name: \"label_%u\") @wes_unique\n}\n",
+                        i, i, i % 2 == 0 ? 399 : (i + 1) % 400, i);
+    }
+    assert_int_equal (s_check_sdl (wes_buf_data (b), false), 0);
+    wes_buf_destroy (&b);
+    char *sdl = s_generated (700, 21);
+    assert_int_equal (s_check_sdl (sdl, false), 0);
+    free (sdl);
+}
+
 /*  A big document's outline is read in two halves at once (from a line
     after a lone "}" near the middle). The stream still equals the whole
     compile, warnings' positions in the second half included; and when the
@@ -657,6 +681,7 @@ main (void)
         cmocka_unit_test (test_examples_stream),
         cmocka_unit_test (test_forward_references_stream),
         cmocka_unit_test (test_shuffled_schemas_stream),
+        cmocka_unit_test (test_many_waiting_stream),
         cmocka_unit_test (test_split_outline_stream),
         cmocka_unit_test (test_cross_table_names_decline),
         cmocka_unit_test (test_errors_and_extensions_decline),
