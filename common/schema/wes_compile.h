@@ -55,7 +55,11 @@ typedef struct {
 
 /*  Compiles the file at path table by table: each table's definition is
     read again when its turn comes, built, checked, named, handed to sink
-    and freed, so a big schema's model never exists at once. It gives the
+    and freed, so a big schema's model never exists at once. A table whose
+    foreign key references a table not built yet waits for it, built; a
+    lane keeps a few dozen waiting tables so and lets the others go, to
+    build them again from the file when they can go on: the memory does
+    not depend on the order of the document. It gives the
     model wes_compile_file would, table for table, or declines: on any
     error in the document, on type extensions, and on names that only a
     settling over the whole model decides (a constraint or index name that
