@@ -510,7 +510,7 @@ wes_compile_file (const char *path, wes_diag_t *diag)
     let go and built again from the file when it can go on. A schema in
     dependency order hardly waits; one in any other order (shuffled, or
     sorted by name) would otherwise hold most of its tables at once. */
-#define S_WAIT_KEPT 64
+#define S_WAIT_KEPT 32
 
 /*  A table's summary as one lane publishes it for the others: written
     once, before ready is set (release); read after ready is seen

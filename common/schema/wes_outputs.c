@@ -65,7 +65,7 @@ static const size_t s_part_file[S_PARTS] = {3, 2, 0, 1};
     reaches them (beyond that they are spooled and read back): for the
     hash alone, and with the files. */
 #define S_HOLD_BYTES (2u * 1024u * 1024u)
-#define S_HOLD_FILES_BYTES (1u * 1024u * 1024u)
+#define S_HOLD_FILES_BYTES (512u * 1024u)
 /*  Where the heads take the hash, which is known only at the end: the
     heads are written with this in its place (no name or value in a head
     can be 64 zeros: an identifier is at most 63 bytes, a GraphQL name

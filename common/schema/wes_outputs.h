@@ -28,7 +28,7 @@ typedef struct wes_outputs wes_outputs_t;
     wes_outputs_begin. */
 wes_outputs_t *wes_outputs_new (const char *dir);
 /*  Before begin: at most bytes of tables' pieces are held in memory until
-    the frontier reaches them (default 2 MiB for the hash alone, 1 MiB
+    the frontier reaches them (default 2 MiB for the hash alone, 512 KiB
     with the files); the others are read back from a spool when it does.
     0 holds none (tests: only a table handed over at the frontier is taken
     without a spool). */
