@@ -673,6 +673,19 @@ s_summary_find (const s_ctx_t *ctx, const s_type_t *ty, const char *field)
     return NULL;
 }
 
+/*  A model for one table: the spare one (emptied), else a new one. */
+static wes_model_t *
+s_table_model (s_ctx_t *ctx)
+{
+    wes_model_t *m = ctx->spare;
+    ctx->spare = NULL;
+    if (!m) {
+        m = wes_model_new ();
+        wes_model_share_strings (m, false); /* strings copied: quicker for one table */
+    }
+    return m;
+}
+
 /*  Makes ts the table being worked on (its fields into the context). */
 static void
 s_tstate_enter (s_ctx_t *ctx, s_tstate_t *ts)
@@ -701,19 +714,29 @@ s_tstate_leave (s_ctx_t *ctx, s_tstate_t *ts)
     ctx->n_fks = 0;
 }
 
+/*  Lets ts's model and what points into it go: the model becomes the
+    spare one (emptied, for the next table) when there is none. */
 static void
-s_tstate_destroy (s_ctx_t *ctx, s_tstate_t **ts_p)
+s_tstate_drop_model (s_ctx_t *ctx, s_tstate_t *ts)
 {
-    s_tstate_t *ts = *ts_p;
     ts->type->table = NULL;
     if (ts->scratch && !ctx->spare) {
-        wes_model_clear (ts->scratch); /* the next table's */
+        wes_model_clear (ts->scratch);
         ctx->spare = ts->scratch;
         ts->scratch = NULL;
     }
     wes_model_destroy (&ts->scratch);
     free (ts->pending);
-    wes_arena_destroy (&ts->names);
+    ts->pending = NULL;
+    ts->n_pending = 0;
+    wes_arena_destroy (&ts->names); /* the pending names' strings */
+}
+
+static void
+s_tstate_destroy (s_ctx_t *ctx, s_tstate_t **ts_p)
+{
+    s_tstate_t *ts = *ts_p;
+    s_tstate_drop_model (ctx, ts);
     free (ts->fks);
     free (ts);
     *ts_p = NULL;
@@ -784,17 +807,7 @@ s_tstate_finish (s_ctx_t *ctx, s_tstate_t *ts)
 static void
 s_tstate_evict (s_ctx_t *ctx, s_tstate_t *ts)
 {
-    ts->type->table = NULL;
-    if (ts->scratch && !ctx->spare) {
-        wes_model_clear (ts->scratch);
-        ctx->spare = ts->scratch;
-        ts->scratch = NULL;
-    }
-    wes_model_destroy (&ts->scratch);
-    free (ts->pending); /* names to settle: made again with the model */
-    ts->pending = NULL;
-    ts->n_pending = 0;
-    wes_arena_destroy (&ts->names);
+    s_tstate_drop_model (ctx, ts); /* its names to settle are made again with it */
     ts->evicted = true;
     ctx->n_kept--;
 }
@@ -819,12 +832,7 @@ s_tstate_rebuild (s_ctx_t *ctx, s_tstate_t *ts)
     ts->fks = NULL;
     ts->n_fks = 0;
     ts->blocked = NULL;
-    ts->scratch = ctx->spare;
-    ctx->spare = NULL;
-    if (!ts->scratch) {
-        ts->scratch = wes_model_new ();
-        wes_model_share_strings (ts->scratch, false);
-    }
+    ts->scratch = s_table_model (ctx);
     wes_diag_t *diag = ctx->diag;
     wes_diag_t *mute = wes_diag_new (ctx->path ? ctx->path : "");
     ctx->diag = mute;
@@ -883,12 +891,7 @@ s_stream_table (s_ctx_t *ctx, s_type_t *ty)
 {
     s_tstate_t *ts = wes_new (s_tstate_t);
     ts->type = ty;
-    ts->scratch = ctx->spare;
-    ctx->spare = NULL;
-    if (!ts->scratch) {
-        ts->scratch = wes_model_new ();
-        wes_model_share_strings (ts->scratch, false);
-    }
+    ts->scratch = s_table_model (ctx);
     s_tstate_enter (ctx, ts);
     s_new_table (ctx, ty);
     s_build_table (ctx, ty);

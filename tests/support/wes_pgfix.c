@@ -6,7 +6,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
-#include <netinet/in.h>
 #include <poll.h>
 #include <pwd.h>
 #include <signal.h>
@@ -14,7 +13,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
-#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -67,7 +65,6 @@ static pid_t s_spawn (wes_pgfix_t *self, char *const argv[], int in_fd, int out_
                       bool die_with_parent);
 static int s_wait_exit (pid_t pid, int timeout_ms, int *status_out);
 static int s_run_psql (wes_pgfix_t *self, char *const argv[], const char *input, char **output);
-static bool s_port_free (int port);
 static char *s_log_tail (const wes_pgfix_t *self);
 static void s_quiet_notice (void *arg, const char *message);
 static void s_conn_value (wes_buf_t *b, const char *key, const char *value);
@@ -612,7 +609,7 @@ s_launch (wes_pgfix_t *self)
             for (unsigned i = 0; i < 64 && port == 0; i++) {
                 unsigned r = self->seed + (unsigned)attempt * 7919u + i * 104729u;
                 int candidate = S_PORT_LOW + (int)(r % S_PORT_SPAN);
-                if (s_port_free (candidate)) {
+                if (wes_test_tcp_free (candidate)) { /* no TCP, but prefer a port nothing has */
                     port = candidate;
                 }
             }
@@ -867,25 +864,6 @@ s_run_psql (wes_pgfix_t *self, char *const argv[], const char *input, char **out
     }
     wes_buf_destroy (&out);
     return rc;
-}
-
-/*  The server listens on no TCP port, but other code may derive TCP ports
-    from ours; prefer a port nothing listens on. */
-static bool
-s_port_free (int port)
-{
-    int fd = socket (AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    if (fd < 0) {
-        return true;
-    }
-    struct sockaddr_in sa;
-    memset (&sa, 0, sizeof sa);
-    sa.sin_family = AF_INET;
-    sa.sin_port = htons ((uint16_t)port);
-    sa.sin_addr.s_addr = htonl (INADDR_LOOPBACK);
-    bool ok = bind (fd, (struct sockaddr *)&sa, sizeof sa) == 0;
-    close (fd);
-    return ok;
 }
 
 static char *

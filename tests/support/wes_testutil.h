@@ -70,5 +70,8 @@ int wes_test_wait (int pid, int timeout_ms);
     outgoing connection cannot sit on a port a resumed coordinator needs
     again. Returns the port, or -1. */
 int wes_test_tcp_port (void);
+/*  Whether port can be bound on the loopback address now (true when that
+    cannot be told). */
+bool wes_test_tcp_free (int port);
 
 #endif
