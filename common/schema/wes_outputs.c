@@ -161,6 +161,7 @@ struct wes_outputs {
     s_file_t files[3];        /* the three files (the lane at the frontier writes them) */
     wes_ts_names_t *ts;       /* the TypeScript names (files only; lanes share them) */
     bool hashing;             /* a lane is at the frontier (outside the lock) */
+    bool stalled;             /* the frontier failed (its lane says why): it goes no further */
     s_entry_t *entries;       /* at the end: every lane's, in name order */
     size_t n_entries;
     wes_buf_t *piece;         /* a piece being written at the end */
@@ -499,7 +500,8 @@ static int
 s_frontier_run (wes_outputs_t *self, s_lane_t *lane)
 {
     int rc = 0;
-    while (rc == 0 && self->frontier < self->n_declared && self->held[self->frontier].ready) {
+    while (rc == 0 && !self->stalled && self->frontier < self->n_declared
+           && self->held[self->frontier].ready) {
         size_t k = self->frontier;
         s_held_t h = self->held[k];
         self->held[k].data = NULL;
@@ -529,6 +531,9 @@ s_frontier_run (wes_outputs_t *self, s_lane_t *lane)
         self->held_bytes -= held;
         if (rc == 0) {
             self->frontier++;
+        }
+        else {
+            self->stalled = true; /* the table's parts are gone: no lane may go past it */
         }
     }
     self->hashing = false;
@@ -568,6 +573,7 @@ s_hand_over (wes_outputs_t *self, s_lane_t *lane, const char *name, const uint32
         self->hashing = true;
         h->data = (char *) wes_buf_data (lane->parts);
         h->borrowed = true;
+        h->fd = -1;
         h->ready = true;
         return s_frontier_run (self, lane);
     }
