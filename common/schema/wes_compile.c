@@ -629,20 +629,27 @@ static void
 s_summarize (s_ctx_t *ctx, s_type_t *ty)
 {
     const wes_table_t *t = ty->table;
+    //  Which columns are unique, found once (a table has a few dozen at most)
+    bool small[64];
+    bool *unique = t->n_columns <= 64 ? small : wes_alloc (t->n_columns * sizeof *unique);
     size_t n = 0;
     for (size_t i = 0; i < t->n_columns; i++) {
-        n += t->columns[i]->gql_name && s_is_unique_column (t, t->columns[i]);
+        unique[i] = t->columns[i]->gql_name && s_is_unique_column (t, t->columns[i]);
+        n += unique[i];
     }
     s_sumcol_t *sum = n ? wes_arena_alloc (ctx->sumarena, n * sizeof (s_sumcol_t)) : NULL;
     size_t n_sum = 0;
     for (size_t i = 0; i < t->n_columns; i++) {
         const wes_column_t *c = t->columns[i];
-        if (c->gql_name && s_is_unique_column (t, c)) {
+        if (unique[i]) {
             s_sumcol_t *sc = &sum[n_sum++];
             sc->field = s_sum_intern (ctx, c->gql_name);
             sc->column = s_sum_intern (ctx, c->name);
             sc->type = s_sum_intern (ctx, c->type);
         }
+    }
+    if (unique != small) {
+        free (unique);
     }
     if (!ctx->share) {
         ty->sum = sum;

@@ -377,6 +377,20 @@ test_many_waiting_stream (void **state)
     char *sdl = s_generated (700, 21);
     assert_int_equal (s_check_sdl (sdl, false), 0);
     free (sdl);
+
+    //  A wide table (more columns than the summary's stack room) whose
+    //  unique columns other tables reference, before and after it
+    b = wes_buf_new ();
+    wes_buf_puts (b, "type Before @wes_table {\n  id: ID! @wes_pk\n"
+                     "  w: String @wes_fk(ref: \"Wide.c77\")\n}\n"
+                     "type Wide @wes_table {\n  id: ID! @wes_pk\n");
+    for (unsigned i = 0; i < 80; i++) {
+        wes_buf_printf (b, "  c%u: String%s\n", i, i % 11 == 0 ? " @wes_unique" : "");
+    }
+    wes_buf_puts (b, "}\ntype After @wes_table {\n  id: ID! @wes_pk\n"
+                     "  w: String @wes_fk(ref: \"Wide.c0\")\n}\n");
+    assert_int_equal (s_check_sdl (wes_buf_data (b), false), 0);
+    wes_buf_destroy (&b);
 }
 
 /*  A big document's outline is read in two halves at once (from a line
