@@ -17,14 +17,33 @@ typedef struct s_block {
 } s_block_t;
 
 struct wes_arena {
-    s_block_t *head;   /* current block; older blocks hang off next */
-    s_block_t *spare;  /* blocks of block_size a reset kept, for reuse */
-    size_t block_size; /* default size of a new block */
-    size_t used;       /* total bytes handed out */
-    size_t reserved;   /* total bytes of blocks, spare ones too */
+    unsigned char *cur; /* the current block's first free byte */
+    unsigned char *end; /* one past the current block's last byte */
+    s_block_t *head;    /* current block; older blocks hang off next */
+    s_block_t *spare;   /* blocks of block_size a reset kept, for reuse */
+    size_t block_size;  /* default size of a new block */
+    size_t used;        /* bytes handed out, but for the current block's */
+    size_t reserved;    /* total bytes of blocks, spare ones too */
 };
 
-static void *s_take (wes_arena_t *self, size_t size, size_t align);
+static void *s_take_new (wes_arena_t *self, size_t size, size_t align)
+    __attribute__ ((noinline));
+
+/*  size bytes at an offset that is a multiple of align (a power of two
+    no larger than max_align_t's): from the current block when they fit
+    (inlined: this runs for every AST node and string), else from a new
+    block. Strings take align 1, so a short name costs its bytes and
+    nothing more. */
+static inline void *
+s_take (wes_arena_t *self, size_t size, size_t align)
+{
+    uintptr_t at = ((uintptr_t) self->cur + align - 1) & ~(uintptr_t) (align - 1);
+    if (self->cur && at <= (uintptr_t) self->end && (uintptr_t) self->end - at >= size) {
+        self->cur = (unsigned char *) at + size;
+        return (void *) at;
+    }
+    return s_take_new (self, size, align);
+}
 
 wes_arena_t *
 wes_arena_new (size_t block_size)
@@ -81,22 +100,12 @@ wes_arena_strndup (wes_arena_t *self, const char *s, size_t n)
     return p;
 }
 
-/*  size bytes at an offset that is a multiple of align (a power of two
-    no larger than max_align_t's): from the current block when they fit,
-    else from a new block (a large request gets a block of its own, and
-    the current block keeps being filled). Strings take align 1, so a
-    short name costs its bytes and nothing more. */
+/*  The slow way of s_take: a new block (a large request gets a block of
+    its own, and the current block keeps being filled). */
 static void *
-s_take (wes_arena_t *self, size_t size, size_t align)
+s_take_new (wes_arena_t *self, size_t size, size_t align)
 {
-    if (self->head) {
-        size_t at = (self->head->used + align - 1) & ~(align - 1);
-        if (at <= self->head->size && self->head->size - at >= size) {
-            self->used += size + (at - self->head->used);
-            self->head->used = at + size;
-            return self->head->data + at;
-        }
-    }
+    (void) align; /* a block's data is aligned for anything */
     size_t bsize = size > self->block_size ? size : self->block_size;
     s_block_t *b;
     if (bsize == self->block_size && self->spare) {
@@ -112,14 +121,21 @@ s_take (wes_arena_t *self, size_t size, size_t align)
     }
     b->next = NULL;
     b->used = size;
-    self->used += size;
     if (self->head && bsize > self->block_size) {
+        //  Behind the current block, which keeps being filled
+        self->used += size;
         b->next = self->head->next;
         self->head->next = b;
     }
     else {
+        if (self->head) {
+            self->head->used = (size_t) (self->cur - self->head->data);
+            self->used += self->head->used;
+        }
         b->next = self->head;
         self->head = b;
+        self->cur = b->data + size;
+        self->end = b->data + bsize;
     }
     return b->data;
 }
@@ -149,12 +165,14 @@ wes_arena_reset (wes_arena_t *self)
     self->head->next = NULL;
     self->head->used = 0;
     self->used = 0;
+    self->cur = self->head->data;
+    self->end = self->head->data + self->head->size;
 }
 
 size_t
 wes_arena_used (const wes_arena_t *self)
 {
-    return self->used;
+    return self->used + (self->head ? (size_t) (self->cur - self->head->data) : 0);
 }
 
 size_t
