@@ -383,10 +383,180 @@ s_block_mark (wes_lexer_t *self, int c)
     return S_BLOCK_OTHER;
 }
 
+/*  What a byte can start, for the fast path of wes_lexer_next: blanks
+    and commas and \n are skipped there, a name or a one-byte punctuator
+    is made there; anything else (a string, a number, a comment, \r, a
+    BOM, a byte that is not allowed) goes the full way. */
+enum { S_C_OTHER = 0, S_C_BLANK, S_C_NL, S_C_NAME, S_C_PUNCT };
+
+static const unsigned char s_class[256] = {
+    [' '] = S_C_BLANK, ['\t'] = S_C_BLANK, [','] = S_C_BLANK, ['\n'] = S_C_NL,
+    ['!'] = S_C_PUNCT, ['$'] = S_C_PUNCT, ['&'] = S_C_PUNCT, ['('] = S_C_PUNCT,
+    [')'] = S_C_PUNCT, [':'] = S_C_PUNCT, ['='] = S_C_PUNCT, ['@'] = S_C_PUNCT,
+    ['['] = S_C_PUNCT, [']'] = S_C_PUNCT, ['{'] = S_C_PUNCT, ['|'] = S_C_PUNCT,
+    ['}'] = S_C_PUNCT, ['_'] = S_C_NAME,
+    ['a'] = S_C_NAME, ['b'] = S_C_NAME, ['c'] = S_C_NAME, ['d'] = S_C_NAME, ['e'] = S_C_NAME,
+    ['f'] = S_C_NAME, ['g'] = S_C_NAME, ['h'] = S_C_NAME, ['i'] = S_C_NAME, ['j'] = S_C_NAME,
+    ['k'] = S_C_NAME, ['l'] = S_C_NAME, ['m'] = S_C_NAME, ['n'] = S_C_NAME, ['o'] = S_C_NAME,
+    ['p'] = S_C_NAME, ['q'] = S_C_NAME, ['r'] = S_C_NAME, ['s'] = S_C_NAME, ['t'] = S_C_NAME,
+    ['u'] = S_C_NAME, ['v'] = S_C_NAME, ['w'] = S_C_NAME, ['x'] = S_C_NAME, ['y'] = S_C_NAME,
+    ['z'] = S_C_NAME,
+    ['A'] = S_C_NAME, ['B'] = S_C_NAME, ['C'] = S_C_NAME, ['D'] = S_C_NAME, ['E'] = S_C_NAME,
+    ['F'] = S_C_NAME, ['G'] = S_C_NAME, ['H'] = S_C_NAME, ['I'] = S_C_NAME, ['J'] = S_C_NAME,
+    ['K'] = S_C_NAME, ['L'] = S_C_NAME, ['M'] = S_C_NAME, ['N'] = S_C_NAME, ['O'] = S_C_NAME,
+    ['P'] = S_C_NAME, ['Q'] = S_C_NAME, ['R'] = S_C_NAME, ['S'] = S_C_NAME, ['T'] = S_C_NAME,
+    ['U'] = S_C_NAME, ['V'] = S_C_NAME, ['W'] = S_C_NAME, ['X'] = S_C_NAME, ['Y'] = S_C_NAME,
+    ['Z'] = S_C_NAME,
+};
+
+/*  The bytes that go on a name: letters, digits, '_'. */
+static const unsigned char s_name_byte[256] = {
+    ['0'] = 1, ['1'] = 1, ['2'] = 1, ['3'] = 1, ['4'] = 1, ['5'] = 1, ['6'] = 1,
+    ['7'] = 1, ['8'] = 1, ['9'] = 1, ['_'] = 1, ['a'] = 1, ['b'] = 1, ['c'] = 1,
+    ['d'] = 1, ['e'] = 1, ['f'] = 1, ['g'] = 1, ['h'] = 1, ['i'] = 1, ['j'] = 1,
+    ['k'] = 1, ['l'] = 1, ['m'] = 1, ['n'] = 1, ['o'] = 1, ['p'] = 1, ['q'] = 1,
+    ['r'] = 1, ['s'] = 1, ['t'] = 1, ['u'] = 1, ['v'] = 1, ['w'] = 1, ['x'] = 1,
+    ['y'] = 1, ['z'] = 1, ['A'] = 1, ['B'] = 1, ['C'] = 1, ['D'] = 1, ['E'] = 1,
+    ['F'] = 1, ['G'] = 1, ['H'] = 1, ['I'] = 1, ['J'] = 1, ['K'] = 1, ['L'] = 1,
+    ['M'] = 1, ['N'] = 1, ['O'] = 1, ['P'] = 1, ['Q'] = 1, ['R'] = 1, ['S'] = 1,
+    ['T'] = 1, ['U'] = 1, ['V'] = 1, ['W'] = 1, ['X'] = 1, ['Y'] = 1, ['Z'] = 1,
+};
+
+static int s_next_full (wes_lexer_t *self, wes_token_t *token);
+
+/*  The usual token, in one pass over the read buffer: blanks, commas and
+    \n line ends skipped, then a name that ends inside the buffer or a
+    one-byte punctuator. Anything else, and the end of the buffer, go
+    through s_next_full, from where this stopped (the same result: the
+    fast path only takes what s_next_full would take the same way). */
 int
 wes_lexer_next (wes_lexer_t *self, wes_token_t *token)
 {
     wes_assert (self && token);
+    if (self->failed || self->oversize || self->read_error) {
+        return s_next_full (self, token);
+    }
+    const unsigned char *p = self->cur;
+    const unsigned char *end = self->end;
+    uint32_t line = self->line;
+    uint32_t col = self->col;
+    unsigned k = S_C_OTHER;
+    while (p < end) {
+        k = s_class[*p];
+        if (k == S_C_BLANK) {
+            col++;
+        }
+        else if (k == S_C_NL) {
+            line++;
+            col = 1;
+        }
+        else {
+            break;
+        }
+        p++;
+    }
+    self->cur = p;
+    self->line = line;
+    self->col = col;
+    if (p < end && k == S_C_PUNCT) {
+        static const wes_token_kind_t kinds[256] = {
+            ['!'] = WES_TOK_BANG,     ['$'] = WES_TOK_DOLLAR,   ['&'] = WES_TOK_AMP,
+            ['('] = WES_TOK_LPAREN,   [')'] = WES_TOK_RPAREN,   [':'] = WES_TOK_COLON,
+            ['='] = WES_TOK_EQUALS,   ['@'] = WES_TOK_AT,       ['['] = WES_TOK_LBRACKET,
+            [']'] = WES_TOK_RBRACKET, ['{'] = WES_TOK_LBRACE,   ['|'] = WES_TOK_PIPE,
+            ['}'] = WES_TOK_RBRACE,
+        };
+        static const char *const texts[256] = {
+            ['!'] = "!", ['$'] = "$", ['&'] = "&", ['('] = "(", [')'] = ")",
+            [':'] = ":", ['='] = "=", ['@'] = "@", ['['] = "[", [']'] = "]",
+            ['{'] = "{", ['|'] = "|", ['}'] = "}",
+        };
+        unsigned char c = *p;
+        self->text_len = 0;
+        token->kind = kinds[c];
+        token->text = texts[c];
+        token->len = 1;
+        token->offset = self->total - (size_t) (end - p);
+        token->loc.start = (wes_pos_t) {line, col};
+        token->loc.end = (wes_pos_t) {line, col + 1};
+        self->cur = p + 1;
+        self->col = col + 1;
+        return 0;
+    }
+    if (p < end && k == S_C_NAME) {
+        const unsigned char *q = p + 1;
+        while (q < end && s_name_byte[*q]) {
+            q++;
+        }
+        size_t n = (size_t) (q - p);
+        if (q < end && n < self->text_cap && n <= WES_MAX_TOKEN_BYTES) {
+            //  A short name as one 16-byte move when the buffer has the
+            //  bytes (the text buffer always has the room)
+            _Static_assert (S_TEXT_INITIAL > 16, "the text buffer holds 16 bytes");
+            if (n <= 16 && end - p >= 16) {
+                memcpy (self->text, p, 16);
+            }
+            else {
+                memcpy (self->text, p, n);
+            }
+            self->text[n] = '\0';
+            self->text_len = n;
+            token->kind = WES_TOK_NAME;
+            token->text = self->text;
+            token->len = n;
+            token->offset = self->total - (size_t) (end - p);
+            token->loc.start = (wes_pos_t) {line, col};
+            token->loc.end = (wes_pos_t) {line, col + (uint32_t) n};
+            self->cur = q;
+            self->col = col + (uint32_t) n;
+            return 0;
+        }
+    }
+    else if (p < end && *p == '"') {
+        //  A string of printable ASCII, no escape, that ends inside the
+        //  buffer: one copy ("" and """ go the full way)
+        static const unsigned char plain[256] = {
+            [0x20] = 1, [0x21] = 1, [0x23] = 1, [0x24] = 1, [0x25] = 1, [0x26] = 1, [0x27] = 1,
+            [0x28] = 1, [0x29] = 1, [0x2A] = 1, [0x2B] = 1, [0x2C] = 1, [0x2D] = 1, [0x2E] = 1,
+            [0x2F] = 1, [0x30] = 1, [0x31] = 1, [0x32] = 1, [0x33] = 1, [0x34] = 1, [0x35] = 1,
+            [0x36] = 1, [0x37] = 1, [0x38] = 1, [0x39] = 1, [0x3A] = 1, [0x3B] = 1, [0x3C] = 1,
+            [0x3D] = 1, [0x3E] = 1, [0x3F] = 1, [0x40] = 1, [0x41] = 1, [0x42] = 1, [0x43] = 1,
+            [0x44] = 1, [0x45] = 1, [0x46] = 1, [0x47] = 1, [0x48] = 1, [0x49] = 1, [0x4A] = 1,
+            [0x4B] = 1, [0x4C] = 1, [0x4D] = 1, [0x4E] = 1, [0x4F] = 1, [0x50] = 1, [0x51] = 1,
+            [0x52] = 1, [0x53] = 1, [0x54] = 1, [0x55] = 1, [0x56] = 1, [0x57] = 1, [0x58] = 1,
+            [0x59] = 1, [0x5A] = 1, [0x5B] = 1, [0x5D] = 1, [0x5E] = 1, [0x5F] = 1, [0x60] = 1,
+            [0x61] = 1, [0x62] = 1, [0x63] = 1, [0x64] = 1, [0x65] = 1, [0x66] = 1, [0x67] = 1,
+            [0x68] = 1, [0x69] = 1, [0x6A] = 1, [0x6B] = 1, [0x6C] = 1, [0x6D] = 1, [0x6E] = 1,
+            [0x6F] = 1, [0x70] = 1, [0x71] = 1, [0x72] = 1, [0x73] = 1, [0x74] = 1, [0x75] = 1,
+            [0x76] = 1, [0x77] = 1, [0x78] = 1, [0x79] = 1, [0x7A] = 1, [0x7B] = 1, [0x7C] = 1,
+            [0x7D] = 1, [0x7E] = 1,
+        }; /* 0x20-0x7E but '"' (0x22) and '\\' (0x5C) */
+        const unsigned char *q = p + 1;
+        while (q < end && plain[*q]) {
+            q++;
+        }
+        size_t n = (size_t) (q - p - 1);
+        if (q < end && *q == '"' && n > 0 && n < self->text_cap && n <= WES_MAX_TOKEN_BYTES) {
+            memcpy (self->text, p + 1, n);
+            self->text[n] = '\0';
+            self->text_len = n;
+            token->kind = WES_TOK_STRING;
+            token->text = self->text;
+            token->len = n;
+            token->offset = self->total - (size_t) (end - p);
+            token->loc.start = (wes_pos_t) {line, col};
+            token->loc.end = (wes_pos_t) {line, col + (uint32_t) n + 2};
+            self->cur = q + 1;
+            self->col = col + (uint32_t) n + 2;
+            return 0;
+        }
+    }
+    return s_next_full (self, token);
+}
+
+static int
+s_next_full (wes_lexer_t *self, wes_token_t *token)
+{
     if (self->failed) {
         return -1;
     }
@@ -522,19 +692,8 @@ wes_lexer_next (wes_lexer_t *self, wes_token_t *token)
         }
         if (s_is_name_start (c)) {
             //  A name that ends inside the read buffer, in one copy
-            static const unsigned char name_byte[256] = {
-                ['0'] = 1, ['1'] = 1, ['2'] = 1, ['3'] = 1, ['4'] = 1, ['5'] = 1, ['6'] = 1,
-                ['7'] = 1, ['8'] = 1, ['9'] = 1, ['_'] = 1, ['a'] = 1, ['b'] = 1, ['c'] = 1,
-                ['d'] = 1, ['e'] = 1, ['f'] = 1, ['g'] = 1, ['h'] = 1, ['i'] = 1, ['j'] = 1,
-                ['k'] = 1, ['l'] = 1, ['m'] = 1, ['n'] = 1, ['o'] = 1, ['p'] = 1, ['q'] = 1,
-                ['r'] = 1, ['s'] = 1, ['t'] = 1, ['u'] = 1, ['v'] = 1, ['w'] = 1, ['x'] = 1,
-                ['y'] = 1, ['z'] = 1, ['A'] = 1, ['B'] = 1, ['C'] = 1, ['D'] = 1, ['E'] = 1,
-                ['F'] = 1, ['G'] = 1, ['H'] = 1, ['I'] = 1, ['J'] = 1, ['K'] = 1, ['L'] = 1,
-                ['M'] = 1, ['N'] = 1, ['O'] = 1, ['P'] = 1, ['Q'] = 1, ['R'] = 1, ['S'] = 1,
-                ['T'] = 1, ['U'] = 1, ['V'] = 1, ['W'] = 1, ['X'] = 1, ['Y'] = 1, ['Z'] = 1,
-            };
             const unsigned char *p = self->cur + 1;
-            while (p < self->end && name_byte[*p]) {
+            while (p < self->end && s_name_byte[*p]) {
                 p++;
             }
             size_t n = (size_t) (p - self->cur);
@@ -1161,6 +1320,25 @@ s_lex_block_string (wes_lexer_t *self, wes_token_t *token, wes_pos_t start)
                 return -1;
             }
             s_newline (self);
+            continue;
+        }
+        //  A run of printable ASCII that is neither a quote nor a
+        //  backslash (so no mark starts in it) in one copy, as much as the
+        //  text buffer holds and the token limit allows
+        const unsigned char *run = self->cur;
+        size_t room = self->text_cap > self->text_len + 1 ? self->text_cap - 1 - self->text_len : 0;
+        if (room > WES_MAX_TOKEN_BYTES - self->text_len) {
+            room = WES_MAX_TOKEN_BYTES - self->text_len;
+        }
+        while (run < self->end && (size_t) (run - self->cur) < room && *run >= 0x20 && *run < 0x7F
+               && *run != '"' && *run != '\\') {
+            run++;
+        }
+        if (run > self->cur) {
+            size_t n = (size_t) (run - self->cur);
+            memcpy (self->text + self->text_len, self->cur, n);
+            self->text_len += n;
+            s_skip (self, n);
             continue;
         }
         if (s_copy_char (self, start, "block string") != 0) {

@@ -500,6 +500,93 @@ test_streaming (void **state)
 }
 
 
+/*  Lexes data (\n line ends only, no BOM) from memory and through a FILE*
+    and checks every token against the bytes at its offset: its line and
+    column counted from the offset, a name's text, a plain string's quotes
+    and length. Returns the tokens. */
+static size_t
+s_check_offsets (const char *data, size_t len)
+{
+    size_t tokens = 0;
+    FILE *file = fmemopen ((void *) data, len, "r");
+    assert_non_null (file);
+    wes_lexer_t *lexers[2] = {wes_lexer_new_buffer (data, len), wes_lexer_new_file (file)};
+    for (size_t i = 0; i < 2; i++) {
+        size_t line = 1;
+        size_t line_at = 0; /* offset of the line's first byte */
+        size_t seen = 0;    /* bytes counted so far */
+        tokens = 0;
+        for (;;) {
+            wes_token_t tok;
+            assert_int_equal (wes_lexer_next (lexers[i], &tok), 0);
+            if (tok.kind == WES_TOK_EOF) {
+                break;
+            }
+            tokens++;
+            assert_true (tok.offset >= seen && tok.offset < len);
+            for (; seen < tok.offset; seen++) {
+                if (data[seen] == '\n') {
+                    line++;
+                    line_at = seen + 1;
+                }
+            }
+            assert_int_equal (tok.loc.start.line, line);
+            assert_int_equal (tok.loc.start.col, tok.offset - line_at + 1);
+            if (tok.kind == WES_TOK_NAME || tok.kind <= WES_TOK_RBRACE) {
+                assert_memory_equal (data + tok.offset, tok.text, tok.len);
+                assert_int_equal (tok.text[tok.len], '\0');
+                assert_int_equal (tok.loc.end.line, line);
+                assert_int_equal (tok.loc.end.col, tok.loc.start.col + tok.len);
+            }
+            if (tok.kind == WES_TOK_STRING && !memchr (tok.text, '\\', tok.len)
+                && data[tok.offset + 1] != '"' && !memchr (data + tok.offset + 1, '\\', tok.len)) {
+                assert_int_equal (data[tok.offset], '"');
+                assert_memory_equal (data + tok.offset + 1, tok.text, tok.len);
+                assert_int_equal (data[tok.offset + 1 + tok.len], '"');
+                assert_int_equal (tok.loc.end.col, tok.loc.start.col + tok.len + 2);
+            }
+        }
+        wes_lexer_destroy (&lexers[i]);
+    }
+    fclose (file);
+    return tokens;
+}
+
+static void
+test_offsets (void **state)
+{
+    (void) state;
+    const char *files[] = {
+        WES_CONFORMANCE_DIR "/graphql-spec/graphql-js/schema-kitchen-sink.graphql",
+        WES_CONFORMANCE_DIR "/wesley-examples/freaky-rls-schema.graphql",
+    };
+    for (size_t i = 0; i < sizeof files / sizeof files[0]; i++) {
+        size_t len;
+        char *data = wes_test_read_file (files[i], &len);
+        assert_non_null (data);
+        if (!memchr (data, '\r', len)) {
+            assert_true (s_check_offsets (data, len) > 100);
+        }
+        free (data);
+    }
+    /*  Names of 15 to 18 bytes and plain strings (empty too) shifted over
+        the read buffer's first edge: each ends before, at and after it. */
+    static const char snippet[] = "abcdefghijklmno abcdefghijklmnop\tabcdefghijklmnopq,"
+                                  "abcdefghijklmnopqr \"\" \"s t\" (x:\"y\")\n@z{}";
+    size_t total = 2 * 16384;
+    char *buf = malloc (total);
+    assert_non_null (buf);
+    for (size_t shift = 16384 - sizeof snippet - 2; shift < 16384 + 2; shift++) {
+        memset (buf, ' ', total);
+        for (size_t k = 100; k < shift; k += 100) {
+            buf[k] = '\n';
+        }
+        memcpy (buf + shift, snippet, sizeof snippet - 1);
+        assert_int_equal (s_check_offsets (buf, total), 15);
+    }
+    free (buf);
+}
+
 /*  Skips the body opening at the first '{' of text with
     wes_lexer_skip_braces, then lexes the next token; the same from a FILE*
     through the read buffer when the text is first shifted by pad spaces.
@@ -609,6 +696,7 @@ main (void)
         cmocka_unit_test (test_block_strings), cmocka_unit_test (test_errors),
         cmocka_unit_test (test_token_limit),   cmocka_unit_test (test_streaming),
         cmocka_unit_test (test_skip_braces),
+        cmocka_unit_test (test_offsets),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);
 }
