@@ -34,12 +34,21 @@ wes_buf_destroy (wes_buf_t **self_p)
     *self_p = NULL;
 }
 
-static void
+static void s_grow (wes_buf_t *self, size_t extra) __attribute__ ((noinline));
+
+/*  Room for extra more bytes and the NUL. Small, so that it inlines: the
+    emitters append a few bytes at a time, millions of times. */
+static inline void
 s_reserve (wes_buf_t *self, size_t extra)
 {
-    if (self->len + extra + 1 <= self->capacity) {
-        return;
+    if (self->len + extra + 1 > self->capacity) {
+        s_grow (self, extra);
     }
+}
+
+static void
+s_grow (wes_buf_t *self, size_t extra)
+{
     size_t cap = self->capacity;
     while (self->len + extra + 1 > cap) {
         cap *= 2;
@@ -48,7 +57,9 @@ s_reserve (wes_buf_t *self, size_t extra)
     self->capacity = cap;
 }
 
-void
+/*  Declared inline (the header's declaration keeps it external) so that
+    the link-time optimiser takes it into the emitters' loops. */
+inline void
 wes_buf_append (wes_buf_t *self, const char *data, size_t len)
 {
     s_reserve (self, len);
