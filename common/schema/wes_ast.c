@@ -26,6 +26,7 @@
 #include <string.h>
 
 #include "../util/wes_mem.h"
+#include "../util/wes_str.h"
 
 struct wes_ast_doc {
     wes_arena_t *arena;  /* every node and string of the document */
@@ -145,7 +146,7 @@ const wes_ast_directive_t *
 wes_ast_find_directive (const wes_ast_directive_t *list, const char *name)
 {
     for (const wes_ast_directive_t *d = list; d; d = d->next) {
-        if (d->name.value && strcmp (d->name.value, name) == 0) {
+        if (d->name.value && wes_str_eq (d->name.value, name)) {
             return d;
         }
     }
@@ -156,7 +157,7 @@ const wes_ast_argument_t *
 wes_ast_find_argument (const wes_ast_argument_t *list, const char *name)
 {
     for (const wes_ast_argument_t *a = list; a; a = a->next) {
-        if (a->name.value && strcmp (a->name.value, name) == 0) {
+        if (a->name.value && wes_str_eq (a->name.value, name)) {
             return a;
         }
     }

@@ -27,6 +27,7 @@
 #include "../util/wes_buf.h"
 #include "../util/wes_limits.h"
 #include "../util/wes_mem.h"
+#include "../util/wes_str.h"
 #include "wes_names.h"
 #include "wes_parser.h"
 #include "wes_types.h"
@@ -470,7 +471,7 @@ wes_model_t *
 wes_compile_file (const char *path, wes_diag_t *diag)
 {
     wes_assert (path && diag);
-    if (strcmp (path, "-") != 0) {
+    if (!wes_str_eq (path, "-")) {
         /*  A file can be read twice: keep only the outline of the big
             definitions now (s_compile reads their bodies again). */
         bool whole = false;
@@ -673,7 +674,7 @@ s_summary_find (const s_ctx_t *ctx, const s_type_t *ty, const char *field)
         return NULL;
     }
     for (size_t i = 0; i < n; i++) {
-        if (strcmp (sum[i].field, field) == 0) {
+        if (wes_str_eq (sum[i].field, field)) {
             return &sum[i];
         }
     }
@@ -1175,7 +1176,7 @@ int
 wes_compile_file_stream (const char *path, const wes_compile_sink_t *sink, wes_diag_t *diag)
 {
     wes_assert (path && sink && sink->begin && sink->table && sink->end && diag);
-    if (strcmp (path, "-") == 0) {
+    if (wes_str_eq (path, "-")) {
         return 1; /* stdin cannot be read twice */
     }
     //  Diagnostics are kept aside: a declined stream leaves the report to
@@ -1700,7 +1701,7 @@ s_map_get_h (const s_map_t *m, const char *key, uint32_t h)
     }
     size_t i = h & (m->cap - 1);
     while (m->slots[i].key) {
-        if (m->slots[i].hash == h && strcmp (m->slots[i].key, key) == 0) {
+        if (m->slots[i].hash == h && wes_str_eq (m->slots[i].key, key)) {
             return m->slots[i].value;
         }
         i = (i + 1) & (m->cap - 1);
@@ -1750,7 +1751,7 @@ s_map_put_h (s_map_t *m, const char *key, uint32_t h, void *value)
     }
     size_t i = h & (m->cap - 1);
     while (m->slots[i].key) {
-        if (m->slots[i].hash == h && strcmp (m->slots[i].key, key) == 0) {
+        if (m->slots[i].hash == h && wes_str_eq (m->slots[i].key, key)) {
             return false;
         }
         i = (i + 1) & (m->cap - 1);
@@ -1962,7 +1963,7 @@ s_spec_for (const char *name)
         return NULL;
     }
     for (k--; k < sizeof keys / sizeof keys[0] && keys[k].key[0] == key[0]; k++) {
-        if (strcmp (keys[k].key, key) == 0) {
+        if (wes_str_eq (keys[k].key, key)) {
             if (!(keys[k].forms & (wes ? S_WES : S_BARE))) {
                 return NULL;
             }
@@ -1978,7 +1979,7 @@ static const s_arg_spec_t *
 s_arg_spec (const s_dir_spec_t *spec, const char *name)
 {
     for (size_t i = 0; spec->args[i].name; i++) {
-        if (strcmp (spec->args[i].name, name) == 0) {
+        if (wes_str_eq (spec->args[i].name, name)) {
             return &spec->args[i];
         }
     }
@@ -2035,7 +2036,7 @@ s_check_args (s_ctx_t *ctx, const wes_ast_directive_t *d, const s_dir_spec_t *sp
             continue;
         }
         for (const wes_ast_argument_t *b = d->args; b != a; b = b->next) {
-            if (strcmp (b->name.value, a->name.value) == 0) {
+            if (wes_str_eq (b->name.value, a->name.value)) {
                 s_err (ctx, a->name.loc, "directive @%s: argument %s given twice", dn,
                        a->name.value);
                 break;
@@ -2257,7 +2258,7 @@ static bool
 s_is_known_meta (s_ctx_t *ctx, const char *name)
 {
     for (size_t i = 0; i < sizeof s_known_meta / sizeof s_known_meta[0]; i++) {
-        if (s_known_meta[i][0] == name[0] && strcmp (s_known_meta[i], name) == 0) {
+        if (s_known_meta[i][0] == name[0] && wes_str_eq (s_known_meta[i], name)) {
             return true;
         }
     }
@@ -2328,14 +2329,14 @@ s_meta_text (const wes_ast_directive_t *const *lists, size_t n_lists, char *out,
             }
             //  Sorted by name as it goes; a name twice makes a list: jansson's
             size_t at = n++;
-            while (at > 0 && strcmp (dirs[at - 1]->name.value, d->name.value) > 0) {
+            while (at > 0 && wes_str_cmp (dirs[at - 1]->name.value, d->name.value) > 0) {
                 dirs[at] = dirs[at - 1];
                 at--;
             }
-            if (at > 0 && strcmp (dirs[at - 1]->name.value, d->name.value) == 0) {
+            if (at > 0 && wes_str_eq (dirs[at - 1]->name.value, d->name.value)) {
                 return false;
             }
-            if (at + 1 < n && strcmp (dirs[at + 1]->name.value, d->name.value) == 0) {
+            if (at + 1 < n && wes_str_eq (dirs[at + 1]->name.value, d->name.value)) {
                 return false;
             }
             dirs[at] = d;
@@ -2353,12 +2354,12 @@ s_meta_text (const wes_ast_directive_t *const *lists, size_t n_lists, char *out,
                 return false;
             }
             size_t at = na++;
-            while (at > 0 && strcmp (args[at - 1]->name.value, a->name.value) > 0) {
+            while (at > 0 && wes_str_cmp (args[at - 1]->name.value, a->name.value) > 0) {
                 args[at] = args[at - 1];
                 at--;
             }
-            if ((at > 0 && strcmp (args[at - 1]->name.value, a->name.value) == 0)
-                || (at + 1 < na && strcmp (args[at + 1]->name.value, a->name.value) == 0)) {
+            if ((at > 0 && wes_str_eq (args[at - 1]->name.value, a->name.value))
+                || (at + 1 < na && wes_str_eq (args[at + 1]->name.value, a->name.value))) {
                 return false;
             }
             args[at] = a;
@@ -2629,10 +2630,10 @@ s_collect_types (s_ctx_t *ctx, const wes_ast_doc_t *doc)
 static unsigned
 s_location_bit (const char *name)
 {
-    if (strcmp (name, "OBJECT") == 0) {
+    if (wes_str_eq (name, "OBJECT")) {
         return S_LOC_OBJECT;
     }
-    if (strcmp (name, "FIELD_DEFINITION") == 0) {
+    if (wes_str_eq (name, "FIELD_DEFINITION")) {
         return S_LOC_FIELD;
     }
     return S_LOC_OTHER;
@@ -2662,7 +2663,7 @@ s_decl_type_ok (s_ctx_t *ctx, s_arg_kind_t kind, const wes_ast_type_t *t)
         if (t && t->kind == WES_TYPE_NON_NULL) {
             t = t->of;
         }
-        return t && t->kind == WES_TYPE_NAMED && strcmp (t->name.value, "String") == 0;
+        return t && t->kind == WES_TYPE_NAMED && wes_str_eq (t->name.value, "String");
     }
     if (t->kind != WES_TYPE_NAMED) {
         return false;
@@ -2671,12 +2672,12 @@ s_decl_type_ok (s_ctx_t *ctx, s_arg_kind_t kind, const wes_ast_type_t *t)
     switch (kind) {
     case S_ARG_STRING:
     case S_ARG_STRINGS:
-        return strcmp (n, "String") == 0;
+        return wes_str_eq (n, "String");
     case S_ARG_BOOL:
-        return strcmp (n, "Boolean") == 0;
+        return wes_str_eq (n, "Boolean");
     case S_ARG_WORD: {
         s_type_t *ty = s_map_get (&ctx->type_map, n);
-        return strcmp (n, "String") == 0 || (ty && ty->kind == WES_DEF_ENUM);
+        return wes_str_eq (n, "String") || (ty && ty->kind == WES_DEF_ENUM);
     }
     case S_ARG_LITERAL:
     default:
@@ -2733,7 +2734,7 @@ s_check_declarations (s_ctx_t *ctx, const wes_ast_doc_t *doc)
             }
             bool present = false;
             for (const wes_ast_input_value_t *a = def->args; a; a = a->next) {
-                if (strcmp (a->name.value, spec->args[i].name) == 0) {
+                if (wes_str_eq (a->name.value, spec->args[i].name)) {
                     present = true;
                 }
             }
@@ -2985,7 +2986,7 @@ static wes_column_t *
 s_column_for_field (const wes_table_t *t, const char *field)
 {
     for (size_t i = 0; i < t->n_columns; i++) {
-        if (t->columns[i]->gql_name && strcmp (t->columns[i]->gql_name, field) == 0) {
+        if (t->columns[i]->gql_name && wes_str_eq (t->columns[i]->gql_name, field)) {
             return t->columns[i];
         }
     }
@@ -3005,7 +3006,7 @@ s_no_column (s_ctx_t *ctx, const s_type_t *ty, const char *field, wes_loc_t loc,
     json_array_foreach (ty->table->relations, i, r)
     {
         const char *f = json_string_value (json_object_get (r, "field"));
-        if (f && strcmp (f, field) == 0) {
+        if (f && wes_str_eq (f, field)) {
             s_err (ctx, loc, "directive @%s %s: field %s.%s is a relation, not a column", dname,
                    arg, ty->name, field);
             return;
@@ -3014,7 +3015,7 @@ s_no_column (s_ctx_t *ctx, const s_type_t *ty, const char *field, wes_loc_t loc,
     for (size_t k = 0; k <= ty->n_exts; k++) {
         const wes_ast_def_t *def = k == 0 ? ty->def : ty->exts[k - 1];
         for (const wes_ast_field_t *f = def->fields; f; f = f->next) {
-            if (strcmp (f->name.value, field) == 0) {
+            if (wes_str_eq (f->name.value, field)) {
                 return;
             }
         }
@@ -3203,7 +3204,7 @@ s_default (s_ctx_t *ctx, s_type_t *ty, wes_column_t *c, const s_type_t *enum_ty,
                d->name.value, value_given ? "both given" : "neither given");
         return;
     }
-    if (strcmp (c->type, S_BROKEN_TYPE) == 0) {
+    if (wes_str_eq (c->type, S_BROKEN_TYPE)) {
         return;
     }
     if (expr_given) {
@@ -3234,7 +3235,7 @@ s_default (s_ctx_t *ctx, s_type_t *ty, wes_column_t *c, const s_type_t *enum_ty,
     if (enum_ty && enum_ty->enm && !c->is_array) {
         bool member = false;
         for (size_t i = 0; i < enum_ty->enm->n_values; i++) {
-            if (strcmp (enum_ty->enm->values[i], text) == 0) {
+            if (wes_str_eq (enum_ty->enm->values[i], text)) {
                 member = true;
             }
         }
@@ -3318,7 +3319,7 @@ s_check_method (s_ctx_t *ctx, const wes_ast_directive_t *d, char **method_out)
         *p = (char)tolower ((unsigned char)*p);
     }
     for (size_t i = 0; i < sizeof s_index_methods / sizeof s_index_methods[0]; i++) {
-        if (strcmp (m, s_index_methods[i]) == 0) {
+        if (wes_str_eq (m, s_index_methods[i])) {
             *method_out = m;
             return true;
         }
@@ -3547,7 +3548,7 @@ s_rls (s_ctx_t *ctx, s_type_t *ty, const wes_ast_directive_t *d)
                      it = roles->kind == WES_VALUE_LIST ? it->next : NULL) {
                     bool dup = false;
                     for (size_t k = 0; k < p->n_roles; k++) {
-                        if (strcmp (p->roles[k], it->text) == 0) {
+                        if (wes_str_eq (p->roles[k], it->text)) {
                             dup = true;
                         }
                     }
@@ -3802,8 +3803,8 @@ s_table_field (s_ctx_t *ctx, s_type_t *ty, const wes_ast_field_t *f, wes_column_
                target->kind == WES_DEF_INTERFACE || target->kind == WES_DEF_INPUT ? "an" : "a",
                s_def_kind_name (target->kind));
     }
-    if (ctype && sh.lists == 1 && strcmp (ctype, S_BROKEN_TYPE) != 0
-        && !(strlen (ctype) > 2 && strcmp (ctype + strlen (ctype) - 2, "[]") == 0)) {
+    if (ctype && sh.lists == 1 && !wes_str_eq (ctype, S_BROKEN_TYPE)
+        && !(strlen (ctype) > 2 && wes_str_eq (ctype + strlen (ctype) - 2, "[]"))) {
         if (!ctx->arraybuf) {
             ctx->arraybuf = wes_buf_new ();
         }
@@ -4025,7 +4026,7 @@ s_parse_action (const char *word, wes_fk_action_t *out)
         {"SET DEFAULT", WES_FK_SET_DEFAULT},
     };
     for (size_t i = 0; i < sizeof actions / sizeof actions[0]; i++) {
-        if (strcmp (buf, actions[i].name) == 0) {
+        if (wes_str_eq (buf, actions[i].name)) {
             *out = actions[i].action;
             return true;
         }
@@ -4150,8 +4151,8 @@ s_check_fk (s_ctx_t *ctx, const s_fk_t *fk)
     const char *rt_name = sc ? target->sql_name : rt->name;
     const char *rcol_name = sc ? sc->column : rcol->name;
     const char *rcol_type = sc ? sc->type : rcol->type;
-    bool broken = strcmp (col->type, S_BROKEN_TYPE) == 0 || strcmp (rcol_type, S_BROKEN_TYPE) == 0;
-    if (!broken && strcmp (col->type, rcol_type) != 0) {
+    bool broken = wes_str_eq (col->type, S_BROKEN_TYPE) || wes_str_eq (rcol_type, S_BROKEN_TYPE);
+    if (!broken && !wes_str_eq (col->type, rcol_type)) {
         s_err (ctx, rloc,
                "directive @%s: column %s.%s (%s) and referenced column %s.%s (%s) have "
                "different types",
@@ -4185,7 +4186,7 @@ s_cmp_pending (const void *a, const void *b)
 {
     const s_pending_t *pa = *(s_pending_t *const *)a;
     const s_pending_t *pb = *(s_pending_t *const *)b;
-    int c = strcmp (pa->table->name, pb->table->name);
+    int c = wes_str_cmp (pa->table->name, pb->table->name);
     if (c != 0) {
         return c;
     }

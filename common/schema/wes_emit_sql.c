@@ -14,6 +14,7 @@
 
 #include "../util/wes_buf.h"
 #include "../util/wes_mem.h"
+#include "../util/wes_str.h"
 
 static void *const *s_in_order (void *const *items, size_t n,
                                 int (*cmp) (const void *, const void *), void ***own);
@@ -614,7 +615,7 @@ s_in_order (void *const *items, size_t n, int (*cmp) (const void *, const void *
 static int
 s_strcmp_null (const char *a, const char *b)
 {
-    return strcmp (a ? a : "", b ? b : "");
+    return wes_str_cmp (a ? a : "", b ? b : "");
 }
 
 static int

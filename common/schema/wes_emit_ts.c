@@ -12,6 +12,7 @@
 #include "../util/wes_arena.h"
 #include "../util/wes_buf.h"
 #include "../util/wes_mem.h"
+#include "../util/wes_str.h"
 
 //  The TypeScript names of one emission: each enum's and table's type name,
 //  unique among themselves, Json, Tables and the tables' ...Insert names.
@@ -191,7 +192,7 @@ wes_emit_ts_head (wes_buf_t *out, const wes_ts_names_t *names, const char *hash)
 static int
 s_cmp_sql_name (const void *key, const void *item)
 {
-    return strcmp ((const char *) key, *(const char *const *) item);
+    return wes_str_cmp ((const char *) key, *(const char *const *) item);
 }
 
 void
@@ -511,7 +512,7 @@ s_scalar_ts (const char *base)
         {"bytea", "Uint8Array"},
     };
     for (size_t i = 0; i < sizeof map / sizeof map[0]; i++) {
-        if (strcmp (base, map[i].sql) == 0) {
+        if (wes_str_eq (base, map[i].sql)) {
             return map[i].ts;
         }
     }
@@ -536,7 +537,7 @@ s_set_has (const s_set_t *set, const char *s)
         return false;
     }
     for (size_t i = s_hash (s) & (set->cap - 1); set->slots[i]; i = (i + 1) & (set->cap - 1)) {
-        if (strcmp (set->slots[i], s) == 0) {
+        if (wes_str_eq (set->slots[i], s)) {
             return true;
         }
     }
@@ -580,7 +581,7 @@ s_set_free (s_set_t *set)
 static bool
 s_name_taken (const s_set_t *taken, const char *name)
 {
-    return strcmp (name, "Json") == 0 || strcmp (name, "Tables") == 0 || s_set_has (taken, name);
+    return wes_str_eq (name, "Json") || wes_str_eq (name, "Tables") || s_set_has (taken, name);
 }
 
 //  want, or want2, want3, ... : the first that is free (with its "Insert"
@@ -729,7 +730,7 @@ s_type_cache_get (const s_names_t *names, const char *type, uint64_t h)
     }
     size_t mask = names->type_cap - 1;
     for (size_t i = (size_t) h & mask; names->type_keys[i]; i = (i + 1) & mask) {
-        if (names->type_hashes[i] == h && strcmp (names->type_keys[i], type) == 0) {
+        if (names->type_hashes[i] == h && wes_str_eq (names->type_keys[i], type)) {
             return names->type_elems[i];
         }
     }
@@ -769,7 +770,7 @@ s_type_cache_put (s_names_t *names, const char *type, uint64_t h, const char *el
     size_t mask = names->type_cap - 1;
     size_t i = (size_t) h & mask;
     while (names->type_keys[i]) {
-        if (names->type_hashes[i] == h && strcmp (names->type_keys[i], type) == 0) {
+        if (names->type_hashes[i] == h && wes_str_eq (names->type_keys[i], type)) {
             return;
         }
         i = (i + 1) & mask;
@@ -787,7 +788,7 @@ s_enum_ts_name (const s_names_t *names, const char *sql_name)
     size_t mask = names->enum_cap - 1;
     for (size_t j = s_hash (sql_name) & mask; names->enum_slots[j]; j = (j + 1) & mask) {
         size_t i = names->enum_slots[j] - 1;
-        if (strcmp (names->enums[i]->name ? names->enums[i]->name : "", sql_name) == 0) {
+        if (wes_str_eq (names->enums[i]->name ? names->enums[i]->name : "", sql_name)) {
             return names->enum_names[i];
         }
     }
@@ -900,13 +901,13 @@ s_put_comment_text (wes_buf_t *buf, const char *text)
 static int
 s_strcmp_null (const char *a, const char *b)
 {
-    return strcmp (a ? a : "", b ? b : "");
+    return wes_str_cmp (a ? a : "", b ? b : "");
 }
 
 static int
 s_cmp_pair (const void *a, const void *b)
 {
-    return strcmp (((const s_pair_t *) a)->sql, ((const s_pair_t *) b)->sql);
+    return wes_str_cmp (((const s_pair_t *) a)->sql, ((const s_pair_t *) b)->sql);
 }
 
 static int

@@ -10,6 +10,7 @@
 
 #include "../util/wes_arena.h"
 #include "../util/wes_buf.h"
+#include "../util/wes_str.h"
 #include "wes_jsonw.h"
 
 /*  How a record string was allocated: every string a record holds has this
@@ -202,7 +203,7 @@ wes_table_add_constraint (wes_table_t *t, wes_con_kind_t kind, const char *name)
 {
     wes_assert (t && name);
     for (size_t i = 0; i < t->n_constraints; i++) {
-        if (strcmp (t->constraints[i]->name, name) == 0) {
+        if (wes_str_eq (t->constraints[i]->name, name)) {
             return NULL;
         }
     }
@@ -239,7 +240,7 @@ wes_table_add_index (wes_table_t *t, const char *name)
 {
     wes_assert (t && name);
     for (size_t i = 0; i < t->n_indexes; i++) {
-        if (strcmp (t->indexes[i]->name, name) == 0) {
+        if (wes_str_eq (t->indexes[i]->name, name)) {
             return NULL;
         }
     }
@@ -264,7 +265,7 @@ wes_table_add_policy (wes_table_t *t, const char *name, wes_policy_cmd_t cmd)
 {
     wes_assert (t && name);
     for (size_t i = 0; i < t->n_policies; i++) {
-        if (strcmp (t->policies[i]->name, name) == 0) {
+        if (wes_str_eq (t->policies[i]->name, name)) {
             return NULL;
         }
     }
@@ -379,7 +380,7 @@ wes_model_find_table (const wes_model_t *self, const char *name)
     }
     size_t mask = self->index_cap - 1;
     for (size_t i = s_name_hash (name) & mask; self->index[i]; i = (i + 1) & mask) {
-        if (strcmp (self->index[i]->name, name) == 0) {
+        if (wes_str_eq (self->index[i]->name, name)) {
             return self->index[i];
         }
     }
@@ -406,7 +407,7 @@ wes_model_find_enum (const wes_model_t *self, const char *name)
     }
     size_t mask = self->eindex_cap - 1;
     for (size_t i = s_name_hash (name) & mask; self->eindex[i]; i = (i + 1) & mask) {
-        if (strcmp (self->eindex[i]->name, name) == 0) {
+        if (wes_str_eq (self->eindex[i]->name, name)) {
             return self->eindex[i];
         }
     }
@@ -421,7 +422,7 @@ wes_table_find_column (const wes_table_t *t, const char *name)
     }
     for (size_t i = 0; i < t->n_columns; i++) {
         const char *cn = t->columns[i]->name;
-        if (cn[0] == name[0] && strcmp (cn, name) == 0) {
+        if (cn[0] == name[0] && wes_str_eq (cn, name)) {
             return t->columns[i];
         }
     }
@@ -957,7 +958,7 @@ s_intern (wes_model_t *self, const char *s)
     size_t mask = self->strs_cap - 1;
     size_t i = h & mask;
     while (self->strs[i]) {
-        if (self->str_hashes[i] == h && strcmp (self->strs[i], s) == 0) {
+        if (self->str_hashes[i] == h && wes_str_eq (self->strs[i], s)) {
             return self->strs[i];
         }
         i = (i + 1) & mask;
@@ -1371,19 +1372,19 @@ s_write_canonical (const wes_model_t *self, wes_jsonw_t *w)
 static int
 s_cmp_table (const void *a, const void *b)
 {
-    return strcmp ((*(wes_table_t *const *)a)->name, (*(wes_table_t *const *)b)->name);
+    return wes_str_cmp ((*(wes_table_t *const *)a)->name, (*(wes_table_t *const *)b)->name);
 }
 
 static int
 s_cmp_enum (const void *a, const void *b)
 {
-    return strcmp ((*(wes_enum_t *const *)a)->name, (*(wes_enum_t *const *)b)->name);
+    return wes_str_cmp ((*(wes_enum_t *const *)a)->name, (*(wes_enum_t *const *)b)->name);
 }
 
 static int
 s_cmp_column (const void *a, const void *b)
 {
-    return strcmp ((*(wes_column_t *const *)a)->name, (*(wes_column_t *const *)b)->name);
+    return wes_str_cmp ((*(wes_column_t *const *)a)->name, (*(wes_column_t *const *)b)->name);
 }
 
 static int
@@ -1394,7 +1395,7 @@ s_cmp_column_declared (const void *a, const void *b)
     if (ca->ordinal != cb->ordinal) {
         return ca->ordinal < cb->ordinal ? -1 : 1;
     }
-    return strcmp (ca->name ? ca->name : "", cb->name ? cb->name : "");
+    return wes_str_cmp (ca->name ? ca->name : "", cb->name ? cb->name : "");
 }
 
 void
@@ -1420,25 +1421,25 @@ wes_table_columns_declared (const wes_table_t *t, wes_column_t **out)
 static int
 s_cmp_constraint (const void *a, const void *b)
 {
-    return strcmp ((*(wes_constraint_t *const *)a)->name, (*(wes_constraint_t *const *)b)->name);
+    return wes_str_cmp ((*(wes_constraint_t *const *)a)->name, (*(wes_constraint_t *const *)b)->name);
 }
 
 static int
 s_cmp_index (const void *a, const void *b)
 {
-    return strcmp ((*(wes_index_t *const *)a)->name, (*(wes_index_t *const *)b)->name);
+    return wes_str_cmp ((*(wes_index_t *const *)a)->name, (*(wes_index_t *const *)b)->name);
 }
 
 static int
 s_cmp_policy (const void *a, const void *b)
 {
-    return strcmp ((*(wes_policy_t *const *)a)->name, (*(wes_policy_t *const *)b)->name);
+    return wes_str_cmp ((*(wes_policy_t *const *)a)->name, (*(wes_policy_t *const *)b)->name);
 }
 
 static int
 s_cmp_str (const void *a, const void *b)
 {
-    return strcmp (*(char *const *)a, *(char *const *)b);
+    return wes_str_cmp (*(char *const *)a, *(char *const *)b);
 }
 
 //  Appends to out (size bytes, *len used) what json_dumps (v, JSON_COMPACT |

@@ -20,6 +20,7 @@
 #include "../util/wes_arena.h"
 #include "../util/wes_buf.h"
 #include "../util/wes_mem.h"
+#include "../util/wes_str.h"
 #include "wes_emit_sql.h"
 #include "wes_emit_ts.h"
 #include "wes_jsonw.h"
@@ -379,7 +380,7 @@ wes_outputs_begin (wes_outputs_t *self, const wes_model_t *enums, size_t n_table
     memcpy (self->order, self->sql, n_tables * sizeof *self->order);
     bool sorted = true; /* the usual case: then no sorting */
     for (size_t i = 1; i < n_tables && sorted; i++) {
-        sorted = strcmp (self->order[i - 1], self->order[i]) < 0;
+        sorted = wes_str_cmp (self->order[i - 1], self->order[i]) < 0;
     }
     if (!sorted) {
         qsort (self->order, n_tables, sizeof *self->order, s_cmp_str);
@@ -844,7 +845,7 @@ wes_outputs_finish (wes_outputs_t *self, char hash_out[65])
         qsort (self->entries, self->n_entries, sizeof (s_entry_t), s_cmp_entry);
     }
     for (size_t i = 1; i < self->n_entries; i++) {
-        if (strcmp (self->entries[i - 1].name, self->entries[i].name) == 0) {
+        if (wes_str_eq (self->entries[i - 1].name, self->entries[i].name)) {
             s_fail (self, "table %s was handed over twice", self->entries[i].name);
             return -1;
         }
@@ -981,13 +982,13 @@ s_to_buf (const char *data, size_t len, void *arg)
 static int
 s_cmp_str (const void *a, const void *b)
 {
-    return strcmp (*(const char *const *) a, *(const char *const *) b);
+    return wes_str_cmp (*(const char *const *) a, *(const char *const *) b);
 }
 
 static int
 s_cmp_entry (const void *a, const void *b)
 {
-    return strcmp (((const s_entry_t *) a)->name, ((const s_entry_t *) b)->name);
+    return wes_str_cmp (((const s_entry_t *) a)->name, ((const s_entry_t *) b)->name);
 }
 
 /*  A record as the spool keeps it: object and expression, each with its

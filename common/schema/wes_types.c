@@ -10,6 +10,7 @@
 
 #include "../util/wes_buf.h"
 #include "../util/wes_mem.h"
+#include "../util/wes_str.h"
 
 typedef struct {
     const char *scalar; /* GraphQL scalar name */
@@ -44,7 +45,7 @@ wes_type_for_scalar (const char *scalar)
     }
     //  Runs several times per field: the first byte rules out most names
     for (size_t i = 0; i < sizeof s_scalars / sizeof s_scalars[0]; i++) {
-        if (s_scalars[i].scalar[0] == scalar[0] && strcmp (s_scalars[i].scalar, scalar) == 0) {
+        if (s_scalars[i].scalar[0] == scalar[0] && wes_str_eq (s_scalars[i].scalar, scalar)) {
             return s_scalars[i].type;
         }
     }
@@ -139,23 +140,23 @@ wes_type_class (const char *type)
         return WES_TYPE_CLASS_OTHER;
     }
     size_t len = strlen (type);
-    if (len >= 2 && strcmp (type + len - 2, "[]") == 0) {
+    if (len >= 2 && wes_str_eq (type + len - 2, "[]")) {
         return WES_TYPE_CLASS_OTHER;
     }
-    if (strcmp (type, "text") == 0 || strcmp (type, "citext") == 0
+    if (wes_str_eq (type, "text") || wes_str_eq (type, "citext")
         || strncmp (type, "character varying", 17) == 0 || strncmp (type, "character(", 10) == 0
-        || strcmp (type, "character") == 0) {
+        || wes_str_eq (type, "character")) {
         return WES_TYPE_CLASS_TEXT;
     }
-    if (strcmp (type, "integer") == 0 || strcmp (type, "bigint") == 0
-        || strcmp (type, "smallint") == 0) {
+    if (wes_str_eq (type, "integer") || wes_str_eq (type, "bigint")
+        || wes_str_eq (type, "smallint")) {
         return WES_TYPE_CLASS_INTEGER;
     }
-    if (strcmp (type, "numeric") == 0 || strncmp (type, "numeric(", 8) == 0
-        || strcmp (type, "real") == 0 || strcmp (type, "double precision") == 0) {
+    if (wes_str_eq (type, "numeric") || strncmp (type, "numeric(", 8) == 0
+        || wes_str_eq (type, "real") || wes_str_eq (type, "double precision")) {
         return WES_TYPE_CLASS_NUMBER;
     }
-    if (strcmp (type, "boolean") == 0) {
+    if (wes_str_eq (type, "boolean")) {
         return WES_TYPE_CLASS_BOOLEAN;
     }
     return WES_TYPE_CLASS_OTHER;
@@ -226,8 +227,8 @@ s_parse_mods (const char *mods, long *v, size_t max, size_t *n)
 static bool
 s_key_is (const char *key, const char *a, const char *b, const char *c)
 {
-    return (a && strcmp (key, a) == 0) || (b && strcmp (key, b) == 0)
-           || (c && strcmp (key, c) == 0);
+    return (a && wes_str_eq (key, a)) || (b && wes_str_eq (key, b))
+           || (c && wes_str_eq (key, c));
 }
 
 /*  Writes the normalised spelling of key with its modifiers into out.
@@ -270,7 +271,7 @@ s_normalize_base (const char *key, const char *mods, bool has_mods, wes_buf_t *o
     }
     else {
         for (size_t i = 0; i < sizeof s_plain / sizeof s_plain[0]; i++) {
-            if (strcmp (key, s_plain[i]) == 0) {
+            if (wes_str_eq (key, s_plain[i])) {
                 plain = s_plain[i];
             }
         }
@@ -285,7 +286,7 @@ s_normalize_base (const char *key, const char *mods, bool has_mods, wes_buf_t *o
     }
     if (s_key_is (key, "varchar", "character varying", NULL)
         || s_key_is (key, "char", "character", NULL)) {
-        bool varying = key[0] == 'v' || strcmp (key, "character varying") == 0;
+        bool varying = key[0] == 'v' || wes_str_eq (key, "character varying");
         const char *name = varying ? "character varying" : "character";
         if (has_mods && (!mods_ok || n != 1 || v[0] < 1)) {
             snprintf (err, err_size, "type %s takes one length of at least 1", name);
@@ -300,7 +301,7 @@ s_normalize_base (const char *key, const char *mods, bool has_mods, wes_buf_t *o
         }
         return 0;
     }
-    if (strcmp (key, "float") == 0) {
+    if (wes_str_eq (key, "float")) {
         if (has_mods && (!mods_ok || n != 1 || v[0] < 1 || v[0] > 53)) {
             snprintf (err, err_size, "type float takes a precision from 1 to 53");
             return -1;
