@@ -504,7 +504,7 @@ wes_compile_file (const char *path, wes_diag_t *diag)
     spools), shrinking to small ones at the end (the lanes finish
     together): a tenth of what is left, between these. */
 #define S_STRETCH_MIN (32u * 1024u)
-#define S_STRETCH_MAX (384u * 1024u)
+#define S_STRETCH_MAX (64u * 1024u)
 #define S_STRETCH_SHARE 10
 /*  Waiting tables (their foreign keys reference tables no lane has built
     yet) a lane keeps built, at most; beyond, a waiting table's model is

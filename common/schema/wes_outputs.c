@@ -1318,14 +1318,21 @@ s_write_sql (s_io_t *x, int fd, const char *path)
         wes_emit_sql_records_head (x->piece);
         for (size_t k = 0; k < WES_SQL_RECORD_KINDS; k++) {
             const char *kind = wes_emit_sql_record_kind (k);
-            s_window_t w = {NULL, 0, -1, 0, 0};
+            //  A window on each lane's spool: the tables come from the
+            //  lanes by turns, and each lane's come in its spool's order
+            s_window_t w[WES_OUTPUTS_LANES];
+            for (size_t l = 0; l < WES_OUTPUTS_LANES; l++) {
+                w[l] = (s_window_t) {NULL, 0, -1, 0, 0};
+            }
             size_t rows = 0;
-            for (size_t i = 0; i < x->o->n_entries; i++) {
+            int rc = 0;
+            for (size_t i = 0; i < x->o->n_entries && rc == 0; i++) {
                 s_range_t r = *s_range (x->o, i, S_REC + k);
-                const char *rec = r.len ? s_window (x, &w, i, S_REC + k, r) : NULL;
+                const char *rec =
+                    r.len ? s_window (x, &w[x->o->entries[i].lane], i, S_REC + k, r) : NULL;
                 if (r.len && !rec) {
-                    free (w.data);
-                    return -1;
+                    rc = -1;
+                    break;
                 }
                 //  object and expression, NUL after each
                 for (const char *at = rec; at && at < rec + r.len;) {
@@ -1336,12 +1343,16 @@ s_write_sql (s_io_t *x, int fd, const char *path)
                     wes_records_row (x->piece, kind, &rows, x->o->entries[i].name, object, expr);
                 }
                 if (wes_buf_len (x->piece) >= S_IO_BYTES && s_put_piece (x, fd, path) != 0) {
-                    free (w.data);
-                    return -1;
+                    rc = -1;
                 }
             }
+            for (size_t l = 0; l < WES_OUTPUTS_LANES; l++) {
+                free (w[l].data);
+            }
+            if (rc != 0) {
+                return -1;
+            }
             wes_records_end (x->piece, kind, &rows);
-            free (w.data);
         }
     }
     wes_buf_puts (x->piece, WES_SQL_TAIL);
