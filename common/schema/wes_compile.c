@@ -499,12 +499,13 @@ wes_compile_file (const char *path, wes_diag_t *diag)
     a thread of its own. */
 #define S_LANE_MIN_BYTES (256u * 1024u)
 /*  Streaming lanes take the document in stretches, the next one free each
-    time: big ones first (fewer hand-overs between lanes, so fewer tables
-    waiting for another lane's and longer runs of pieces in each lane's
-    spools), shrinking to small ones at the end (the lanes finish
-    together): a tenth of what is left, between these. */
-#define S_STRETCH_MIN (32u * 1024u)
-#define S_STRETCH_MAX (64u * 1024u)
+    time: a tenth of what is left, between these. Small, because the
+    outputs' frontier takes the tables in name order: while one lane works
+    on a stretch, the other's next stretch waits for it, held in memory
+    (about eight times its input bytes) or, over the hold, spooled and
+    read back; and small ones at the end let the lanes finish together. */
+#define S_STRETCH_MIN (16u * 1024u)
+#define S_STRETCH_MAX (32u * 1024u)
 #define S_STRETCH_SHARE 10
 /*  Waiting tables (their foreign keys reference tables no lane has built
     yet) a lane keeps built, at most; beyond, a waiting table's model is

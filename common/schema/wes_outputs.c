@@ -1,7 +1,8 @@
 /*  wes_outputs.c — a compile's three files and hash from tables handed
-    over one at a time: the first section of each file written as the
-    tables come in name order, the other pieces to spool files laid out in
-    name order at the end. See wes_outputs.h. */
+    over one at a time, taken in name order by a frontier: the first
+    section of each file written as the frontier reaches the tables, the
+    other pieces to spool files in that order, each copied whole into its
+    file at the end. See wes_outputs.h. */
 #define _GNU_SOURCE /* copy_file_range */
 #include "wes_outputs.h"
 
@@ -25,8 +26,11 @@
 #include "wes_emit_ts.h"
 #include "wes_jsonw.h"
 
-/*  The spools: one per piece of a table, so that pieces of tables handed
-    over in name order lie back to back and are copied in one call. */
+/*  The spools. The frontier's: one per later section of a file, written
+    in name order, so that each section is copied in one go at the end;
+    a lane's: S_OVER only (with the files), or S_CANON (the hash alone),
+    for the tables it handed over that the frontier had not reached when
+    too much was held. */
 enum {
     S_CANON,                               /* canonical object, after "," */
     S_META,                                /* schema.json meta member, after "," */
@@ -40,21 +44,37 @@ enum {
 /*  A table's parts, made back to back on its lane: the canonical object
     (for the hash, after a comma), then the pieces of each file's first
     section, which the frontier writes straight into the file when it
-    reaches the table in name order. Those three have no spool of their
-    own: a table the frontier has not reached is held in memory, or (over
-    the budget) written to its lane's S_OVER spool. */
+    reaches the table in name order, then (with the files) the pieces of
+    schema.sql's later sections and its expression records, which the
+    frontier appends to its spools. A table the frontier has not reached
+    is held in memory, or (over the budget) written to its lane's S_OVER
+    spool. */
 enum {
-    S_P_CANON, /* canonical object, after "," */
-    S_P_META,  /* schema.json's meta member, after "," */
-    S_P_SQL,   /* schema.sql's CREATE TABLE part */
-    S_P_TS,    /* types.ts's interfaces */
-    S_PARTS
+    S_P_CANON,      /* canonical object, after "," */
+    S_P_META,       /* schema.json's meta member, after "," */
+    S_P_SQL,        /* schema.sql's CREATE TABLE part */
+    S_P_TS,         /* types.ts's interfaces */
+    S_P_SQL_LATER,  /* + part - 1: schema.sql's later parts (foreign keys, ...) */
+    S_P_REC = S_P_SQL_LATER + WES_SQL_N_PARTS - 1, /* + kind: records (binary) */
+    S_PARTS = S_P_REC + WES_SQL_RECORD_KINDS
 };
-/*  The file (index in s_files) each part after the canonical one goes to. */
-static const size_t s_part_file[S_PARTS] = {3, 2, 0, 1};
-/*  Whether spool i is written to (with the files: the parts written
-    straight have none). */
-#define S_SPOOL_USED(i) ((i) != S_META && (i) != S_SQL + WES_SQL_PART_TABLE && (i) != S_TS)
+_Static_assert (WES_SQL_PART_TABLE == 0, "the CREATE TABLE part comes first");
+/*  Where part p goes: a file (index in s_files) for the first sections,
+    else a frontier spool. */
+static bool
+s_part_in_file (size_t p, size_t *file_or_spool)
+{
+    static const size_t files[S_P_SQL_LATER] = {3, 2, 0, 1};
+    if (p < S_P_SQL_LATER) {
+        *file_or_spool = files[p];
+        return true;
+    }
+    *file_or_spool = p < S_P_REC ? S_SQL + (p - S_P_SQL_LATER + 1) : S_REC + (p - S_P_REC);
+    return false;
+}
+/*  Whether the frontier has spool i (with the files). */
+#define S_FRONT_SPOOL(i) \
+    ((i) == S_CANON || ((i) > S_SQL + WES_SQL_PART_TABLE && (i) < S_TS) || ((i) >= S_REC && (i) < S_OVER))
 
 /*  Bytes a spool gathers before it writes. */
 #define S_SPOOL_BUF (16u * 1024u)
@@ -66,7 +86,7 @@ static const size_t s_part_file[S_PARTS] = {3, 2, 0, 1};
     reaches them (beyond that they are spooled and read back): for the
     hash alone, and with the files. */
 #define S_HOLD_BYTES (2u * 1024u * 1024u)
-#define S_HOLD_FILES_BYTES (512u * 1024u)
+#define S_HOLD_FILES_BYTES (1024u * 1024u)
 /*  Where the heads take the hash, which is known only at the end: the
     heads are written with this in its place (no name or value in a head
     can be 64 zeros: an identifier is at most 63 bytes, a GraphQL name
@@ -74,13 +94,6 @@ static const size_t s_part_file[S_PARTS] = {3, 2, 0, 1};
 #define S_HASH_HOLE "0000000000000000000000000000000000000000000000000000000000000000"
 /*  The three files, in the order they are written and renamed. */
 static const char *const s_files[3] = {"schema.sql", "types.ts", "schema.json"};
-
-/*  A piece of a table in a spool (a spool is at most 4 GiB: far more than
-    the outputs of the biggest input, WES_MAX_SDL_BYTES). */
-typedef struct {
-    uint32_t off; /* in the spool */
-    uint32_t len; /* bytes; 0: the table has no such piece */
-} s_range_t;
 
 /*  A table handed over, for sorting by name. */
 typedef struct {
@@ -126,8 +139,7 @@ typedef struct {
     wes_arena_t *arena;  /* the entries' names */
     s_entry_t *entries;  /* one per table handed over on the lane */
     size_t n_entries;
-    size_t cap_entries;  /* entries (and ranges rows) allocated */
-    s_range_t *ranges;   /* n_spools per entry, by seq */
+    size_t cap_entries;  /* entries allocated */
     wes_jsonw_t *jw;     /* JSON pieces, into parts (forgets between tables) */
     wes_buf_t *parts;    /* the parts of the table being handed over */
     wes_buf_t *piece;    /* one piece being made */
@@ -141,6 +153,7 @@ typedef struct {
 struct wes_outputs {
     char *dir;                /* where the files go, or NULL: hash only */
     size_t n_spools;          /* S_COUNT, or 1 for the hash only */
+    s_lane_t front;           /* the frontier's spools (with the files; its lane writes them) */
     char *where;              /* where the spools go: dir, or $TMPDIR or /tmp */
     const wes_model_t *enums; /* borrowed */
     wes_arena_t *arena;       /* names */
@@ -190,10 +203,9 @@ static void s_fail (wes_outputs_t *self, const char *fmt, ...)
 static void s_lane_fail (s_lane_t *lane, const char *fmt, ...)
     __attribute__ ((format (printf, 2, 3)));
 static void s_io_fail (s_io_t *x, const char *fmt, ...) __attribute__ ((format (printf, 2, 3)));
-static int s_lane_open (const wes_outputs_t *self, s_lane_t *lane);
+static int s_lane_open (const wes_outputs_t *self, s_lane_t *lane, bool front);
 static int s_spool_put (s_lane_t *lane, size_t i, const char *data, size_t len);
 static int s_spool_flush (s_lane_t *lane, size_t i);
-static int s_lane_piece (s_lane_t *lane, s_range_t *r, size_t i);
 static int s_to_buf (const char *data, size_t len, void *arg);
 static int s_cmp_entry (const void *a, const void *b);
 static int s_cmp_str (const void *a, const void *b);
@@ -202,8 +214,6 @@ static void s_record (void *arg, size_t kind, const char *table, const char *obj
 static int s_write_all (s_io_t *x, int fd, const char *path, const char *data, size_t len);
 static int s_run (s_io_t *x, int in_fd, uint64_t off, uint64_t len, int out_fd,
                   const char *out_path);
-static int s_each_run (s_io_t *x, size_t spool, bool skip_comma, int out_fd,
-                       const char *out_path);
 static int s_write_sql (s_io_t *x, int fd, const char *path);
 static int s_write_ts (s_io_t *x, int fd, const char *path);
 static int s_write_json (s_io_t *x, int fd, const char *path);
@@ -212,28 +222,6 @@ static int s_file_put (s_file_t *file, const char *data, size_t len);
 static int s_file_flush (s_file_t *file);
 static int s_pread_full (int fd, char *buf, size_t len, uint64_t off);
 static int s_digest_cb (const char *data, size_t len, void *arg);
-
-/*  Table i's (in name order, once finished) piece in spool. */
-static s_range_t *
-s_range (const wes_outputs_t *self, size_t i, size_t spool)
-{
-    const s_entry_t *e = &self->entries[i];
-    return &self->lanes[e->lane].ranges[(size_t) e->seq * self->n_spools + spool];
-}
-
-/*  The spool file of table i's (in name order) lane. */
-static int
-s_spool_fd (const wes_outputs_t *self, size_t i, size_t spool)
-{
-    return self->lanes[self->entries[i].lane].spools[spool].fd;
-}
-
-/*  Where the piece for spool starts. */
-static void
-s_mark (const s_lane_t *lane, s_range_t *r, size_t spool)
-{
-    r->off = (uint32_t) lane->spools[spool].size;
-}
 
 wes_outputs_t *
 wes_outputs_new (const char *dir)
@@ -245,6 +233,9 @@ wes_outputs_new (const char *dir)
         for (size_t i = 0; i < S_COUNT; i++) {
             self->lanes[l].spools[i].fd = -1;
         }
+    }
+    for (size_t i = 0; i < S_COUNT; i++) {
+        self->front.spools[i].fd = -1;
     }
     for (size_t f = 0; f < 3; f++) {
         self->files[f].fd = -1;
@@ -278,7 +269,6 @@ s_lane_free (s_lane_t *lane)
     wes_buf_destroy (&lane->piece);
     wes_arena_destroy (&lane->arena);
     free (lane->entries);
-    free (lane->ranges);
 }
 
 void
@@ -291,6 +281,7 @@ wes_outputs_destroy (wes_outputs_t **self_p)
     for (size_t l = 0; l < WES_OUTPUTS_LANES; l++) {
         s_lane_free (&self->lanes[l]);
     }
+    s_lane_free (&self->front);
     for (size_t i = 0; i < 3; i++) {
         if (self->files[i].fd >= 0) {
             close (self->files[i].fd);
@@ -369,10 +360,15 @@ wes_outputs_begin (wes_outputs_t *self, const wes_model_t *enums, size_t n_table
         }
     }
     self->where = wes_strdup (where);
-    //  Lane 0's spools at once, so that a failure to create them shows
-    //  here; the others' on their first table, on their threads
-    if (s_lane_open (self, &self->lanes[0]) != 0) {
+    //  Lane 0's spools and the frontier's at once, so that a failure to
+    //  create them shows here; the other lanes' on their first table, on
+    //  their threads
+    if (s_lane_open (self, &self->lanes[0], false) != 0) {
         s_fail (self, "%s", self->lanes[0].error);
+        return -1;
+    }
+    if (self->dir && s_lane_open (self, &self->front, true) != 0) {
+        s_fail (self, "%s", self->front.error);
         return -1;
     }
     //  The hash follows the tables in name order as they come
@@ -465,8 +461,19 @@ s_take (wes_outputs_t *self, s_lane_t *lane, const char *data, const uint32_t le
         if (len == 0) {
             continue;
         }
+        const char *src = data + at;
+        at += len;
+        size_t where = 0;
+        if (!s_part_in_file (p, &where)) {
+            //  A later section's piece, to the frontier's spool for it
+            if (s_spool_put (&self->front, where, src, len) != 0) {
+                s_lane_fail (lane, "%s", self->front.error);
+                return -1;
+            }
+            continue;
+        }
         size_t skip = 0; /* the leading comma of a section's first piece */
-        s_file_t *file = p == S_P_CANON ? NULL : &self->files[s_part_file[p]];
+        s_file_t *file = p == S_P_CANON ? NULL : &self->files[where];
         if (p == S_P_CANON) {
             skip = k == 0;
         }
@@ -479,11 +486,16 @@ s_take (wes_outputs_t *self, s_lane_t *lane, const char *data, const uint32_t le
                 return -1;
             }
         }
-        const char *src = data + at + skip;
-        at += len;
+        src += skip;
         len -= skip;
         if (!file) {
             wes_assert (EVP_DigestUpdate (self->md, src, len) == 1);
+            //  ... and (with the files) to the frontier's spool for
+            //  schema.json's second section
+            if (self->dir && s_spool_put (&self->front, S_CANON, src, len) != 0) {
+                s_lane_fail (lane, "%s", self->front.error);
+                return -1;
+            }
             continue;
         }
         if (s_file_put (file, src, len) != 0) {
@@ -621,7 +633,7 @@ s_hand_over (wes_outputs_t *self, s_lane_t *lane, const char *name, const uint32
 
 /*  Creates lane's spools and buffers. 0, or -1. */
 static int
-s_lane_open (const wes_outputs_t *self, s_lane_t *lane)
+s_lane_open (const wes_outputs_t *self, s_lane_t *lane, bool front)
 {
     lane->where = self->where;
     lane->arena = wes_arena_new (0);
@@ -630,7 +642,8 @@ s_lane_open (const wes_outputs_t *self, s_lane_t *lane)
     lane->jw = wes_jsonw_new (0, s_to_buf, lane->piece);
     lane->open = true;
     for (size_t i = 0; i < self->n_spools; i++) {
-        if (self->dir && !S_SPOOL_USED (i)) {
+        //  The frontier: its spools; a lane: S_OVER (the hash alone: S_CANON)
+        if (self->dir && (front ? !S_FRONT_SPOOL (i) : i != S_OVER)) {
             continue;
         }
         char path[4096];
@@ -652,15 +665,6 @@ s_lane_open (const wes_outputs_t *self, s_lane_t *lane)
     return 0;
 }
 
-/*  A piece made in lane->piece, to spool i, its range in r[i]. */
-static int
-s_lane_piece (s_lane_t *lane, s_range_t *r, size_t i)
-{
-    s_mark (lane, &r[i], i);
-    r[i].len = (uint32_t) wes_buf_len (lane->piece);
-    return s_spool_put (lane, i, wes_buf_data (lane->piece), wes_buf_len (lane->piece));
-}
-
 int
 wes_outputs_table (wes_outputs_t *self, size_t lane_no, const wes_table_t *t)
 {
@@ -669,7 +673,7 @@ wes_outputs_table (wes_outputs_t *self, size_t lane_no, const wes_table_t *t)
     if (self->failed || lane->failed) {
         return -1;
     }
-    if (!lane->open && s_lane_open (self, lane) != 0) {
+    if (!lane->open && s_lane_open (self, lane, false) != 0) {
         return -1;
     }
     if (lane->n_entries == self->n_declared) {
@@ -680,15 +684,12 @@ wes_outputs_table (wes_outputs_t *self, size_t lane_no, const wes_table_t *t)
         size_t cap = lane->cap_entries ? lane->cap_entries + lane->cap_entries / 2 : 64;
         cap = cap < self->n_declared ? cap : self->n_declared;
         lane->entries = wes_realloc (lane->entries, cap * sizeof *lane->entries);
-        lane->ranges = wes_realloc (lane->ranges, cap * self->n_spools * sizeof *lane->ranges);
         lane->cap_entries = cap;
     }
     s_entry_t *e = &lane->entries[lane->n_entries];
     e->name = wes_arena_strndup (lane->arena, t->name, strlen (t->name));
     e->lane = (uint32_t) lane_no;
     e->seq = (uint32_t) lane->n_entries;
-    s_range_t *r = &lane->ranges[lane->n_entries * self->n_spools];
-    memset (r, 0, self->n_spools * sizeof *r);
     lane->n_entries++;
 
     //  The canonical object, after a comma (dropped before the first)
@@ -703,11 +704,6 @@ wes_outputs_table (wes_outputs_t *self, size_t lane_no, const wes_table_t *t)
     wes_buf_append (parts, wes_buf_data (lane->piece), wes_buf_len (lane->piece));
     len[S_P_CANON] = (uint32_t) wes_buf_len (lane->piece);
     if (self->dir) {
-        //  ... also spooled, for schema.json's second section
-        if (s_lane_piece (lane, r, S_CANON) != 0) {
-            return -1;
-        }
-
         //  The meta member: written inside an object of its own, taken
         //  out, after a comma (dropped before the first)
         wes_buf_reset (lane->piece);
@@ -732,31 +728,25 @@ wes_outputs_table (wes_outputs_t *self, size_t lane_no, const wes_table_t *t)
         mark = wes_buf_len (parts);
         wes_emit_ts_table (parts, lane->ts, t);
         len[S_P_TS] = (uint32_t) (wes_buf_len (parts) - mark);
+
+        //  schema.sql's other parts and the records, for the frontier's
+        //  spools
+        for (size_t part = WES_SQL_PART_TABLE + 1; part < WES_SQL_N_PARTS; part++) {
+            mark = wes_buf_len (parts);
+            wes_emit_sql_table_part (parts, self->enums, t, (wes_sql_part_t) part);
+            len[S_P_SQL_LATER + part - 1] = (uint32_t) (wes_buf_len (parts) - mark);
+        }
+        for (size_t k = 0; k < WES_SQL_RECORD_KINDS; k++) {
+            mark = wes_buf_len (parts);
+            wes_emit_sql_table_records (t, k, s_record, parts);
+            len[S_P_REC + k] = (uint32_t) (wes_buf_len (parts) - mark);
+        }
     }
-    if (s_hand_over (self, lane, e->name, len) != 0) {
+    if (wes_buf_len (parts) > UINT32_MAX) {
+        s_lane_fail (lane, "the outputs of table %s are over 4 GiB", t->name);
         return -1;
     }
-    if (!self->dir) {
-        return 0;
-    }
-
-    //  The other parts of schema.sql, to their spools
-    for (size_t part = WES_SQL_PART_TABLE + 1; part < WES_SQL_N_PARTS; part++) {
-        wes_buf_reset (lane->piece);
-        wes_emit_sql_table_part (lane->piece, self->enums, t, (wes_sql_part_t) part);
-        if (s_lane_piece (lane, r, S_SQL + part) != 0) {
-            return -1;
-        }
-    }
-
-    for (size_t k = 0; k < WES_SQL_RECORD_KINDS; k++) {
-        wes_buf_reset (lane->piece);
-        wes_emit_sql_table_records (t, k, s_record, lane->piece);
-        if (s_lane_piece (lane, r, S_REC + k) != 0) {
-            return -1;
-        }
-    }
-    return 0;
+    return s_hand_over (self, lane, e->name, len);
 }
 
 static int
@@ -857,6 +847,12 @@ wes_outputs_finish (wes_outputs_t *self, char hash_out[65])
         s_fail (self, "the outputs stopped at table %zu of %zu", self->frontier,
                 self->n_declared);
         return -1;
+    }
+    for (size_t i = 0; self->dir && i < S_COUNT; i++) {
+        if (s_spool_flush (&self->front, i) != 0) {
+            s_fail (self, "%s", self->front.error);
+            return -1;
+        }
     }
     //  The hash: the canonical bytes, head, tables in name order, tail
     unsigned char raw[EVP_MAX_MD_SIZE];
@@ -991,14 +987,14 @@ s_cmp_entry (const void *a, const void *b)
     return wes_str_cmp (((const s_entry_t *) a)->name, ((const s_entry_t *) b)->name);
 }
 
-/*  A record as the spool keeps it: object and expression, each with its
-    NUL (neither can hold one); the table is its entry's. */
+/*  A record as the frontier's spool keeps it: table, object and
+    expression, each with its NUL (none can hold one). */
 static void
 s_record (void *arg, size_t kind, const char *table, const char *object, const char *expr)
 {
     (void) kind;
-    (void) table;
     wes_buf_t *out = arg;
+    wes_buf_append (out, table, strlen (table) + 1);
     wes_buf_append (out, object, strlen (object) + 1);
     wes_buf_append (out, expr, strlen (expr) + 1);
 }
@@ -1200,52 +1196,12 @@ s_run (s_io_t *x, int in_fd, uint64_t off, uint64_t len, int out_fd, const char 
     return 0;
 }
 
-/*  The pieces of one spool in name order (the first piece without its
-    leading comma when skip_comma), copied to out_fd, back-to-back pieces
-    of one lane as one run. */
+/*  Section spool of the frontier (flushed), whole, to out_fd. */
 static int
-s_each_run (s_io_t *x, size_t spool, bool skip_comma, int out_fd, const char *out_path)
+s_section (s_io_t *x, size_t spool, int out_fd, const char *out_path)
 {
-    int run_fd = -1;
-    uint64_t run_off = 0, run_len = 0;
-    bool first = true;
-    for (size_t i = 0; i < x->o->n_entries; i++) {
-        s_range_t r = *s_range (x->o, i, spool);
-        if (r.len == 0) {
-            continue;
-        }
-        if (first && skip_comma) {
-            r.off++;
-            r.len--;
-        }
-        first = false;
-        int fd = s_spool_fd (x->o, i, spool);
-        if (run_len > 0 && fd == run_fd && run_off + run_len == r.off) {
-            run_len += r.len;
-            continue;
-        }
-        if (run_len > 0 && s_run (x, run_fd, run_off, run_len, out_fd, out_path) != 0) {
-            return -1;
-        }
-        run_fd = fd;
-        run_off = r.off;
-        run_len = r.len;
-    }
-    if (run_len > 0) {
-        return s_run (x, run_fd, run_off, run_len, out_fd, out_path);
-    }
-    return 0;
-}
-
-static bool
-s_any (const wes_outputs_t *self, size_t spool)
-{
-    for (size_t i = 0; i < self->n_entries; i++) {
-        if (s_range (self, i, spool)->len > 0) {
-            return true;
-        }
-    }
-    return false;
+    const s_spool_t *sp = &x->o->front.spools[spool];
+    return sp->size > 0 ? s_run (x, sp->fd, 0, sp->size, out_fd, out_path) : 0;
 }
 
 static int
@@ -1256,42 +1212,71 @@ s_put_piece (s_io_t *x, int fd, const char *path)
     return rc;
 }
 
-/*  A window onto a spool: the pieces of tables handed over in name order
-    lie back to back, so one read serves many of them. */
-typedef struct {
-    char *data;   /* the bytes read (owned) */
-    size_t cap;   /* bytes allocated */
-    int fd;       /* the spool they were read from */
-    uint64_t off; /* where they start in it */
-    size_t len;   /* bytes read */
-} s_window_t;
-
-/*  The bytes of range r of spool of table i's lane (through w), or NULL
-    when reading failed. */
-static const char *
-s_window (s_io_t *x, s_window_t *w, size_t i, size_t spool, s_range_t r)
+/*  The records of kind k, from the frontier's spool (table, object and
+    expression with a NUL after each, tables in name order), as rows of
+    schema.sql: read S_IO_BYTES at a time, a record cut by a read's end
+    carried over to the next. */
+static int
+s_write_records (s_io_t *x, size_t k, int fd, const char *path)
 {
-    int fd = s_spool_fd (x->o, i, spool);
-    if (fd == w->fd && r.off >= w->off && r.off + r.len <= w->off + w->len) {
-        return w->data + (r.off - w->off);
+    const s_spool_t *sp = &x->o->front.spools[S_REC + k];
+    const char *kind = wes_emit_sql_record_kind (k);
+    size_t rows = 0;
+    char *buf = NULL;
+    size_t cap = 0, have = 0;
+    uint64_t off = 0;
+    int rc = 0;
+    while (rc == 0 && (off < sp->size || have > 0)) {
+        size_t want = off < sp->size ? (size_t) (sp->size - off < S_IO_BYTES ? sp->size - off
+                                                                               : S_IO_BYTES)
+                                     : 0;
+        if (want == 0) {
+            s_io_fail (x, "a spool file in %s ends inside a record", x->o->where);
+            rc = -1;
+            break;
+        }
+        if (have + want > cap) {
+            cap = have + want;
+            buf = wes_realloc (buf, cap);
+        }
+        if (s_pread_all (x, sp->fd, buf + have, want, off) != 0) {
+            rc = -1;
+            break;
+        }
+        off += want;
+        have += want;
+        //  The whole records in buf
+        size_t at = 0;
+        for (;;) {
+            const char *f[3];
+            size_t p = at;
+            size_t n = 0;
+            for (; n < 3; n++) {
+                const char *nul = memchr (buf + p, '\0', have - p);
+                if (!nul) {
+                    break;
+                }
+                f[n] = buf + p;
+                p = (size_t) (nul - buf) + 1;
+            }
+            if (n < 3) {
+                break;
+            }
+            wes_records_row (x->piece, kind, &rows, f[0], f[1], f[2]);
+            at = p;
+            if (wes_buf_len (x->piece) >= S_IO_BYTES && s_put_piece (x, fd, path) != 0) {
+                rc = -1;
+                break;
+            }
+        }
+        memmove (buf, buf + at, have - at);
+        have -= at;
     }
-    uint64_t left = x->o->lanes[x->o->entries[i].lane].spools[spool].size - r.off;
-    size_t want = r.len > S_IO_BYTES ? r.len : S_IO_BYTES;
-    if (want > left) {
-        want = (size_t) left;
+    free (buf);
+    if (rc == 0) {
+        wes_records_end (x->piece, kind, &rows);
     }
-    if (want > w->cap) {
-        w->cap = want;
-        w->data = wes_realloc (w->data, w->cap);
-    }
-    w->fd = fd;
-    w->off = r.off;
-    w->len = 0;
-    if (s_pread_all (x, fd, w->data, want, r.off) != 0) {
-        return NULL;
-    }
-    w->len = want;
-    return w->data;
+    return rc;
 }
 
 /*  After the first section (head and CREATE TABLE parts, which the
@@ -1301,58 +1286,24 @@ s_write_sql (s_io_t *x, int fd, const char *path)
 {
     wes_buf_reset (x->piece);
     for (size_t part = WES_SQL_PART_TABLE + 1; part < WES_SQL_N_PARTS; part++) {
-        if (!s_any (x->o, S_SQL + part)) {
+        if (x->o->front.spools[S_SQL + part].size == 0) {
             continue;
         }
         wes_buf_puts (x->piece, wes_emit_sql_section_title ((wes_sql_part_t) part));
-        if (s_put_piece (x, fd, path) != 0
-            || s_each_run (x, S_SQL + part, false, fd, path) != 0) {
+        if (s_put_piece (x, fd, path) != 0 || s_section (x, S_SQL + part, fd, path) != 0) {
             return -1;
         }
     }
     bool any = false;
     for (size_t k = 0; k < WES_SQL_RECORD_KINDS && !any; k++) {
-        any = s_any (x->o, S_REC + k);
+        any = x->o->front.spools[S_REC + k].size > 0;
     }
     if (any) {
         wes_emit_sql_records_head (x->piece);
         for (size_t k = 0; k < WES_SQL_RECORD_KINDS; k++) {
-            const char *kind = wes_emit_sql_record_kind (k);
-            //  A window on each lane's spool: the tables come from the
-            //  lanes by turns, and each lane's come in its spool's order
-            s_window_t w[WES_OUTPUTS_LANES];
-            for (size_t l = 0; l < WES_OUTPUTS_LANES; l++) {
-                w[l] = (s_window_t) {NULL, 0, -1, 0, 0};
-            }
-            size_t rows = 0;
-            int rc = 0;
-            for (size_t i = 0; i < x->o->n_entries && rc == 0; i++) {
-                s_range_t r = *s_range (x->o, i, S_REC + k);
-                const char *rec =
-                    r.len ? s_window (x, &w[x->o->entries[i].lane], i, S_REC + k, r) : NULL;
-                if (r.len && !rec) {
-                    rc = -1;
-                    break;
-                }
-                //  object and expression, NUL after each
-                for (const char *at = rec; at && at < rec + r.len;) {
-                    const char *object = at;
-                    const char *expr = object + strlen (object) + 1;
-                    at = expr + strlen (expr) + 1;
-                    wes_assert (at <= rec + r.len);
-                    wes_records_row (x->piece, kind, &rows, x->o->entries[i].name, object, expr);
-                }
-                if (wes_buf_len (x->piece) >= S_IO_BYTES && s_put_piece (x, fd, path) != 0) {
-                    rc = -1;
-                }
-            }
-            for (size_t l = 0; l < WES_OUTPUTS_LANES; l++) {
-                free (w[l].data);
-            }
-            if (rc != 0) {
+            if (s_write_records (x, k, fd, path) != 0) {
                 return -1;
             }
-            wes_records_end (x->piece, kind, &rows);
         }
     }
     wes_buf_puts (x->piece, WES_SQL_TAIL);
@@ -1377,7 +1328,7 @@ s_write_json (s_io_t *x, int fd, const char *path)
     wes_buf_puts (x->piece, WES_MODEL_DOCUMENT_MIDDLE);
     wes_model_canonical_head (x->o->enums, s_to_buf, x->piece);
     if (s_put_piece (x, fd, path) != 0
-        || s_each_run (x, S_CANON, true, fd, path) != 0) {
+        || s_section (x, S_CANON, fd, path) != 0) {
         return -1;
     }
     wes_buf_puts (x->piece, WES_MODEL_CANONICAL_TAIL WES_MODEL_DOCUMENT_TAIL "\n");

@@ -6,10 +6,11 @@
     each file's first section (schema.sql's CREATE TABLEs, types.ts's
     interfaces, schema.json's meta members) straight into the file; a
     table the frontier has not reached waits for it in memory, or in a
-    spool file (unlinked temporary files). The pieces of the later
-    sections go to the lane's spools as the table comes, and
-    wes_outputs_finish lays them out in name order and writes the hash
-    into the heads. A big schema's compile so holds one table per lane at
+    spool file (unlinked temporary files). The frontier also appends the
+    table's pieces of the later sections (schema.json's canonical model,
+    schema.sql's foreign keys, indexes, policies and records) to a spool
+    per section, so that wes_outputs_finish copies each section whole
+    into its file, then writes the hash into the heads. A big schema's compile so holds one table per lane at
     a time, not the whole model and not the 60 MB of its outputs. The bytes are those of
     wes_emit_sql_write, wes_emit_ts_write and wes_model_write_document
     (plus a newline) for the same model. */
@@ -28,7 +29,7 @@ typedef struct wes_outputs wes_outputs_t;
     wes_outputs_begin. */
 wes_outputs_t *wes_outputs_new (const char *dir);
 /*  Before begin: at most bytes of tables' pieces are held in memory until
-    the frontier reaches them (default 2 MiB for the hash alone, 512 KiB
+    the frontier reaches them (default 2 MiB for the hash alone, 1 MiB
     with the files); the others are read back from a spool when it does.
     0 holds none (tests: only a table handed over at the frontier is taken
     without a spool). */
@@ -46,8 +47,8 @@ int wes_outputs_begin (wes_outputs_t *self, const wes_model_t *enums, size_t n_t
 /*  Threads that may hand tables over at once, each on a lane of its own. */
 #define WES_OUTPUTS_LANES 4
 
-/*  One table (canonicalized, named at begin), rendered to the spools of
-    lane (below WES_OUTPUTS_LANES) at once: the caller may free it on
+/*  One table (canonicalized, named at begin), rendered on lane (below
+    WES_OUTPUTS_LANES) at once: the caller may free it on
     return. Tables may come on different lanes from different threads at
     the same time, never on one lane from two threads. 0, or -1. */
 int wes_outputs_table (wes_outputs_t *self, size_t lane, const wes_table_t *t);
