@@ -512,6 +512,32 @@ wes_lexer_next (wes_lexer_t *self, wes_token_t *token)
             return 0;
         }
     }
+    else if (p < end && ((*p >= '0' && *p <= '9') || *p == '-')) {
+        //  An IntValue that ends inside the buffer: no leading zero, not
+        //  followed by '.', a digit or a name byte ('e' included); floats
+        //  and every error go the full way
+        const unsigned char *q = p + (*p == '-');
+        const unsigned char *digits = q;
+        while (q < end && *q >= '0' && *q <= '9') {
+            q++;
+        }
+        size_t n = (size_t) (q - p);
+        if (q > digits && (*digits != '0' || q == digits + 1) && q < end && *q != '.'
+            && !s_name_byte[*q] && n < self->text_cap && n <= WES_MAX_TOKEN_BYTES) {
+            memcpy (self->text, p, n);
+            self->text[n] = '\0';
+            self->text_len = n;
+            token->kind = WES_TOK_INT;
+            token->text = self->text;
+            token->len = n;
+            token->offset = self->total - (size_t) (end - p);
+            token->loc.start = (wes_pos_t) {line, col};
+            token->loc.end = (wes_pos_t) {line, col + (uint32_t) n};
+            self->cur = q;
+            self->col = col + (uint32_t) n;
+            return 0;
+        }
+    }
     else if (p < end && *p == '"') {
         //  A string of printable ASCII, no escape, that ends inside the
         //  buffer: one copy ("" and """ go the full way)

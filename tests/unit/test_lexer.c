@@ -532,7 +532,7 @@ s_check_offsets (const char *data, size_t len)
             }
             assert_int_equal (tok.loc.start.line, line);
             assert_int_equal (tok.loc.start.col, tok.offset - line_at + 1);
-            if (tok.kind == WES_TOK_NAME || tok.kind <= WES_TOK_RBRACE) {
+            if (tok.kind == WES_TOK_NAME || tok.kind <= WES_TOK_RBRACE || tok.kind == WES_TOK_INT) {
                 assert_memory_equal (data + tok.offset, tok.text, tok.len);
                 assert_int_equal (tok.text[tok.len], '\0');
                 assert_int_equal (tok.loc.end.line, line);
@@ -569,10 +569,11 @@ test_offsets (void **state)
         }
         free (data);
     }
-    /*  Names of 15 to 18 bytes and plain strings (empty too) shifted over
-        the read buffer's first edge: each ends before, at and after it. */
+    /*  Names of 15 to 18 bytes, plain strings (empty too) and integers
+        shifted over the read buffer's first edge: each ends before, at
+        and after it. */
     static const char snippet[] = "abcdefghijklmno abcdefghijklmnop\tabcdefghijklmnopq,"
-                                  "abcdefghijklmnopqr \"\" \"s t\" (x:\"y\")\n@z{}";
+                                  "abcdefghijklmnopqr \"\" \"s t\" (x:\"y\") 12,-3 0\n@z{}";
     size_t total = 2 * 16384;
     char *buf = malloc (total);
     assert_non_null (buf);
@@ -582,7 +583,7 @@ test_offsets (void **state)
             buf[k] = '\n';
         }
         memcpy (buf + shift, snippet, sizeof snippet - 1);
-        assert_int_equal (s_check_offsets (buf, total), 15);
+        assert_int_equal (s_check_offsets (buf, total), 18);
     }
     free (buf);
 }
