@@ -79,7 +79,7 @@ s_part_in_file (size_t p, size_t *file_or_spool)
 /*  Bytes a spool gathers before it writes. */
 #define S_SPOOL_BUF (16u * 1024u)
 /*  Bytes of an output file after which the disk is asked to write them. */
-#define S_KICK_BYTES (4u * 1024u * 1024u)
+#define S_KICK_BYTES (1024u * 1024u)
 /*  Bytes read or copied at a time. */
 #define S_IO_BYTES (64u * 1024u)
 /*  Bytes of tables' parts held in memory, at most, until the frontier
