@@ -1227,6 +1227,32 @@ s_unicode_escape (wes_lexer_t *self, wes_pos_t start)
     return s_push_utf8 (self, cp, start);
 }
 
+/*  Inside a string or block string: a run of printable ASCII at cur that
+    is neither a quote nor a backslash, into the token text in one copy,
+    as much as the text buffer holds and the token limit allows. False
+    when there is none (cur is at another byte, or the text is full). */
+static bool
+s_copy_plain (wes_lexer_t *self)
+{
+    const unsigned char *run = self->cur;
+    size_t room = self->text_cap > self->text_len + 1 ? self->text_cap - 1 - self->text_len : 0;
+    if (room > WES_MAX_TOKEN_BYTES - self->text_len) {
+        room = WES_MAX_TOKEN_BYTES - self->text_len;
+    }
+    while (run < self->end && (size_t) (run - self->cur) < room && *run >= 0x20 && *run < 0x7F
+           && *run != '"' && *run != '\\') {
+        run++;
+    }
+    if (run == self->cur) {
+        return false;
+    }
+    size_t n = (size_t) (run - self->cur);
+    memcpy (self->text + self->text_len, self->cur, n);
+    self->text_len += n;
+    s_skip (self, n);
+    return true;
+}
+
 static int
 s_lex_string (wes_lexer_t *self, wes_token_t *token, wes_pos_t start)
 {
@@ -1287,22 +1313,7 @@ s_lex_string (wes_lexer_t *self, wes_token_t *token, wes_pos_t start)
             s_skip (self, 2);
             continue;
         }
-        //  A run of printable ASCII (no quote, no backslash) in one copy, as
-        //  much as the text buffer holds and the token limit allows
-        const unsigned char *run = self->cur;
-        size_t room = self->text_cap > self->text_len + 1 ? self->text_cap - 1 - self->text_len : 0;
-        if (room > WES_MAX_TOKEN_BYTES - self->text_len) {
-            room = WES_MAX_TOKEN_BYTES - self->text_len;
-        }
-        while (run < self->end && (size_t) (run - self->cur) < room && *run >= 0x20 && *run < 0x7F
-               && *run != '"' && *run != '\\') {
-            run++;
-        }
-        if (run > self->cur) {
-            size_t n = (size_t) (run - self->cur);
-            memcpy (self->text + self->text_len, self->cur, n);
-            self->text_len += n;
-            s_skip (self, n);
+        if (s_copy_plain (self)) {
             continue;
         }
         if (s_copy_char (self, start, "string") != 0) {
@@ -1348,23 +1359,8 @@ s_lex_block_string (wes_lexer_t *self, wes_token_t *token, wes_pos_t start)
             s_newline (self);
             continue;
         }
-        //  A run of printable ASCII that is neither a quote nor a
-        //  backslash (so no mark starts in it) in one copy, as much as the
-        //  text buffer holds and the token limit allows
-        const unsigned char *run = self->cur;
-        size_t room = self->text_cap > self->text_len + 1 ? self->text_cap - 1 - self->text_len : 0;
-        if (room > WES_MAX_TOKEN_BYTES - self->text_len) {
-            room = WES_MAX_TOKEN_BYTES - self->text_len;
-        }
-        while (run < self->end && (size_t) (run - self->cur) < room && *run >= 0x20 && *run < 0x7F
-               && *run != '"' && *run != '\\') {
-            run++;
-        }
-        if (run > self->cur) {
-            size_t n = (size_t) (run - self->cur);
-            memcpy (self->text + self->text_len, self->cur, n);
-            self->text_len += n;
-            s_skip (self, n);
+        //  (no mark starts in a plain run: it has no quote, no backslash)
+        if (s_copy_plain (self)) {
             continue;
         }
         if (s_copy_char (self, start, "block string") != 0) {
