@@ -2856,7 +2856,7 @@ s_scan_values (s_ctx_t *ctx, s_type_t *ty, const wes_ast_enum_value_t *v, s_map_
 {
     char owner[256];
     for (; v; v = v->next) {
-        snprintf (owner, sizeof owner, "enum value %s.%s", ty->name, v->name.value);
+        s_owner_text (owner, sizeof owner, "enum value ", ty->name, v->name.value);
         const wes_ast_directive_t *lists[1] = {v->directives};
         s_scan (ctx, lists, 1, S_LOC_OTHER, "ENUM_VALUE", owner, false, NULL, NULL);
         const wes_ast_enum_value_t *first = s_map_get (seen, v->name.value);
@@ -2942,6 +2942,7 @@ s_scan_other (s_ctx_t *ctx, s_type_t *ty)
     free (lists);
     s_map_t seen_values;
     memset (&seen_values, 0, sizeof seen_values);
+    seen_values.borrowed = true; /* the values' names are the AST's */
     for (size_t i = 0; i <= ty->n_exts; i++) {
         const wes_ast_def_t *def = i == 0 ? ty->def : ty->exts[i - 1];
         if (ty->kind == WES_DEF_ENUM) {
