@@ -776,16 +776,33 @@ s_next_full (wes_lexer_t *self, wes_token_t *token)
     }
 }
 
+static int s_skip_group (wes_lexer_t *self, unsigned char open, unsigned char close,
+                         wes_pos_t *end);
+
 int
 wes_lexer_skip_braces (wes_lexer_t *self, wes_pos_t *end)
+{
+    return s_skip_group (self, '{', '}', end);
+}
+
+int
+wes_lexer_skip_parens (wes_lexer_t *self, wes_pos_t *end)
+{
+    return s_skip_group (self, '(', ')', end);
+}
+
+/*  Skips what follows an open just read, up to and including its matching
+    close (wes_lexer_skip_braces, wes_lexer_skip_parens). */
+static int
+s_skip_group (wes_lexer_t *self, unsigned char open, unsigned char close, wes_pos_t *end)
 {
     wes_assert (self && end);
     if (self->failed) {
         return -1;
     }
-    //  Bytes that end a run of plain ones: outside strings, and inside
-    static const unsigned char stop[256] = {['{'] = 1, ['}'] = 1, ['"'] = 1, ['#'] = 1,
-                                            ['\n'] = 1, ['\r'] = 1};
+    //  Bytes that end a run of plain ones, but for open and close: outside
+    //  strings, and inside
+    static const unsigned char stop[256] = {['"'] = 1, ['#'] = 1, ['\n'] = 1, ['\r'] = 1};
     static const unsigned char stop_str[256] = {['"'] = 1, ['\\'] = 1, ['\n'] = 1, ['\r'] = 1};
     wes_pos_t start = s_pos (self);
     size_t depth = 1;
@@ -800,8 +817,8 @@ wes_lexer_skip_braces (wes_lexer_t *self, wes_pos_t *end)
             if (self->end - run >= 16) {
                 __m128i v = _mm_loadu_si128 ((const __m128i *) (const void *) run);
                 __m128i hit = _mm_or_si128 (
-                    _mm_or_si128 (_mm_cmpeq_epi8 (v, _mm_set1_epi8 ('{')),
-                                  _mm_cmpeq_epi8 (v, _mm_set1_epi8 ('}'))),
+                    _mm_or_si128 (_mm_cmpeq_epi8 (v, _mm_set1_epi8 ((char) open)),
+                                  _mm_cmpeq_epi8 (v, _mm_set1_epi8 ((char) close))),
                     _mm_or_si128 (_mm_or_si128 (_mm_cmpeq_epi8 (v, _mm_set1_epi8 ('"')),
                                                 _mm_cmpeq_epi8 (v, _mm_set1_epi8 ('#'))),
                                   _mm_or_si128 (_mm_cmpeq_epi8 (v, _mm_set1_epi8 ('\n')),
@@ -814,7 +831,7 @@ wes_lexer_skip_braces (wes_lexer_t *self, wes_pos_t *end)
                 run += __builtin_ctz (mask); /* the first byte that is not plain */
             }
 #endif
-            if (!stop[*run]) {
+            if (!stop[*run] && *run != open && *run != close) {
                 run++;
             }
             else if (*run == '\n') {
@@ -835,16 +852,16 @@ wes_lexer_skip_braces (wes_lexer_t *self, wes_pos_t *end)
         }
         int c = s_peek (self, 0);
         if (c < 0) {
-            return s_fail (self, start, "unterminated '{', found end of file");
+            return s_fail (self, start, "unterminated '%c', found end of file", open);
         }
         if (c == '\n' || c == '\r') {
             s_newline (self);
             continue;
         }
-        if (c == '{') {
+        if (c == open) {
             depth++;
         }
-        else if (c == '}') {
+        else if (c == close) {
             s_skip (self, 1);
             if (--depth == 0) {
                 *end = s_pos (self);

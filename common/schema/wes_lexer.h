@@ -73,6 +73,9 @@ int wes_lexer_next (wes_lexer_t *self, wes_token_t *token) WES_MUST_USE;
     Returns 0 with *end just past the '}', or -1 at the end of input or at
     a line terminator inside a string (then wes_lexer_error says so). */
 int wes_lexer_skip_braces (wes_lexer_t *self, wes_pos_t *end) WES_MUST_USE;
+/*  The same for what follows a '(' just read, up to its matching ')' (an
+    outline skips the arguments of directives it does not keep). */
+int wes_lexer_skip_parens (wes_lexer_t *self, wes_pos_t *end) WES_MUST_USE;
 
 /*  The last error: a message saying what was found ("unterminated string",
     "unexpected character '%'") and where; NULL and 0:0 when none. */

@@ -684,73 +684,130 @@ s_parse_type (s_parser_t *p, const char *what)
     return type;
 }
 
+/*  One directive (const) after its '@' (the current token is its name):
+    name and arguments. at is where the '@' is. NULL on an error. */
+static wes_ast_directive_t *
+s_parse_directive (s_parser_t *p, wes_pos_t at)
+{
+    wes_ast_directive_t *d = wes_arena_alloc (p->arena, sizeof *d);
+    d->loc.start = at;
+    if (!s_name (p, &d->name, "a directive name after '@'")) {
+        return NULL;
+    }
+    if (p->tok.kind == WES_TOK_LPAREN) {
+        if (!s_advance (p)) {
+            return NULL;
+        }
+        wes_ast_argument_t *atail = NULL;
+        size_t acount = 0;
+        do {
+            if (!s_count (p, &acount, p->tok.loc.start, "arguments in one directive")) {
+                return NULL;
+            }
+            wes_ast_argument_t *a = wes_arena_alloc (p->arena, sizeof *a);
+            a->loc.start = p->tok.loc.start;
+            if (atail) {
+                if (!s_name (p, &a->name,
+                             "an argument name or ')' to close the arguments of "
+                             "directive '@%s'",
+                             d->name.value)) {
+                    return NULL;
+                }
+            }
+            else if (!s_name (p, &a->name, "an argument name after '@%s('", d->name.value)) {
+                return NULL;
+            }
+            if (!s_expect (p, WES_TOK_COLON, "':' after argument name '%s'", a->name.value)) {
+                return NULL;
+            }
+            a->value = s_parse_value (p);
+            if (!a->value) {
+                return NULL;
+            }
+            a->loc.end = p->prev_end;
+            if (atail) {
+                atail->next = a;
+            }
+            else {
+                d->args = a;
+            }
+            atail = a;
+        } while (!p->failed && p->tok.kind != WES_TOK_RPAREN);
+        if (!s_advance (p)) {
+            return NULL;
+        }
+    }
+    d->loc.end = p->prev_end;
+    return d;
+}
+
 /*  Directives (const): zero or more @name(args). */
 static bool
 s_parse_directives (s_parser_t *p, wes_ast_directive_t **out)
 {
-    wes_ast_directive_t *tail = NULL;
+    wes_ast_directive_t **tail = out;
     size_t count = 0;
     *out = NULL;
     while (s_at (p, WES_TOK_AT)) {
         if (!s_count (p, &count, p->tok.loc.start, "directives in one place")) {
             return false;
         }
-        wes_ast_directive_t *d = wes_arena_alloc (p->arena, sizeof *d);
-        d->loc.start = p->tok.loc.start;
-        if (!s_advance (p) || !s_name (p, &d->name, "a directive name after '@'")) {
+        wes_pos_t at = p->tok.loc.start;
+        wes_ast_directive_t *d = s_advance (p) ? s_parse_directive (p, at) : NULL;
+        if (!d) {
+            return false;
+        }
+        *tail = d;
+        tail = &d->next;
+    }
+    return !p->failed;
+}
+
+/*  The directives of a skimmed head (object, interface and input types):
+    @wes_table (or @table) as s_parse_directives makes it, the others
+    passed over, their arguments skipped without tokens (*skipped set);
+    their syntax is checked when the whole definition is read. */
+static bool
+s_skim_directives (s_parser_t *p, wes_ast_directive_t **out, bool *skipped)
+{
+    wes_ast_directive_t **tail = out;
+    size_t count = 0;
+    *out = NULL;
+    while (s_at (p, WES_TOK_AT)) {
+        if (!s_count (p, &count, p->tok.loc.start, "directives in one place")) {
+            return false;
+        }
+        wes_pos_t at = p->tok.loc.start;
+        if (!s_advance (p)) {
+            return false;
+        }
+        bool keep = p->tok.kind != WES_TOK_NAME || strcmp (p->tok.text, "wes_table") == 0
+                    || strcmp (p->tok.text, "table") == 0;
+        if (keep) {
+            wes_ast_directive_t *d = s_parse_directive (p, at);
+            if (!d) {
+                return false;
+            }
+            *tail = d;
+            tail = &d->next;
+            continue;
+        }
+        *skipped = true;
+        if (!s_advance (p)) {
             return false;
         }
         if (p->tok.kind == WES_TOK_LPAREN) {
-            if (!s_advance (p)) {
+            wes_pos_t end;
+            if (wes_lexer_skip_parens (p->lexer, &end) != 0) {
+                s_error (p, wes_lexer_error_pos (p->lexer), "%s", wes_lexer_error (p->lexer));
                 return false;
             }
-            wes_ast_argument_t *atail = NULL;
-            size_t acount = 0;
-            do {
-                if (!s_count (p, &acount, p->tok.loc.start, "arguments in one directive")) {
-                    return false;
-                }
-                wes_ast_argument_t *a = wes_arena_alloc (p->arena, sizeof *a);
-                a->loc.start = p->tok.loc.start;
-                if (atail) {
-                    if (!s_name (p, &a->name,
-                                 "an argument name or ')' to close the arguments of "
-                                 "directive '@%s'",
-                                 d->name.value)) {
-                        return false;
-                    }
-                }
-                else if (!s_name (p, &a->name, "an argument name after '@%s('", d->name.value)) {
-                    return false;
-                }
-                if (!s_expect (p, WES_TOK_COLON, "':' after argument name '%s'", a->name.value)) {
-                    return false;
-                }
-                a->value = s_parse_value (p);
-                if (!a->value) {
-                    return false;
-                }
-                a->loc.end = p->prev_end;
-                if (atail) {
-                    atail->next = a;
-                }
-                else {
-                    d->args = a;
-                }
-                atail = a;
-            } while (!p->failed && p->tok.kind != WES_TOK_RPAREN);
+            p->tok.kind = WES_TOK_RPAREN;
+            p->tok.loc.end = end;
             if (!s_advance (p)) {
                 return false;
             }
         }
-        d->loc.end = p->prev_end;
-        if (tail) {
-            tail->next = d;
-        }
-        else {
-            *out = d;
-        }
-        tail = d;
     }
     return !p->failed;
 }
@@ -1209,10 +1266,16 @@ s_parse_definition_body (s_parser_t *p, wes_ast_def_t *def, const char *keyword)
             return false;
         }
     }
-    if (!s_parse_directives (p, &def->directives)) {
+    //  A skimmed head keeps only what an outline needs of its directives
+    bool skipped = false;
+    bool skim_head = p->skim
+                     && (def->kind == WES_DEF_OBJECT || def->kind == WES_DEF_INTERFACE
+                         || def->kind == WES_DEF_INPUT);
+    if (!(skim_head ? s_skim_directives (p, &def->directives, &skipped)
+                    : s_parse_directives (p, &def->directives))) {
         return false;
     }
-    bool has_more = def->interfaces || def->directives;
+    bool has_more = def->interfaces || def->directives || skipped;
     switch (def->kind) {
     case WES_DEF_SCHEMA:
         if (p->tok.kind == WES_TOK_LBRACE) {

@@ -468,6 +468,15 @@ test_errors_and_extensions_decline (void **state)
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         assert_int_equal (s_check_sdl (cases[i], true), 1);
     }
+    /*  Directives on a table's head that the outline skips, with nested
+        parentheses in strings, a comment and lists: streamed, the same */
+    assert_int_equal (
+        s_check_sdl ("type A @uid(value: \"a(b\" # ) not the end\n"
+                     "  , w: [1, \")\"]) @wes_table(name: \"aa\") @weight(value: 3) {\n"
+                     "  id: ID! @wes_pk\n}\n"
+                     "type B @wes_index(fields: [\"n\"]) @wes_table { id: ID! @wes_pk n: Int }\n",
+                     false),
+        0);
     /*  A syntax error inside a body, which the stream's outline skips: the
         stream declines, and the whole compile reports that error alone
         (its outline parses the bodies, and stops there). */
@@ -477,11 +486,18 @@ test_errors_and_extensions_decline (void **state)
         "type A @wes_table { id: ID! @wes_pk }\n"
         "type B @wes_table { id: ID! @wes_pk s: String @d(v: \"a\\qb\") }\n",
         "type B @wes_table { id: ID! @wes_pk n: Int @d(v: 1.5.5) }\n",
+        /*  ... and in the arguments of a head's directive, which the
+            outline skips too (only @wes_table is kept) */
+        "type A @wes_table { id: ID! @wes_pk }\n"
+        "type B @uid(v: \"x\" w: ) @wes_table { id: ID! @wes_pk }\n",
+        "type B @uid(v: \")\\q\") @wes_table { id: ID! @wes_pk }\n",
     };
     static const char *const want[] = {
         "4:1 expected an argument name after '@oops(', found '}'\n",
         "2:55 invalid escape sequence",
         "1:53 invalid number",
+        "2:23 expected a value, found ')'",
+        "1:18 invalid escape sequence",
     };
     for (size_t i = 0; i < sizeof bodies / sizeof bodies[0]; i++) {
         assert_int_equal (s_check_sdl (bodies[i], true), 1);

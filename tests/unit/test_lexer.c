@@ -500,6 +500,34 @@ test_streaming (void **state)
 }
 
 
+/*  wes_lexer_skip_parens: the arguments after a '(' skipped to the
+    matching ')', past strings, comments and nested parentheses. */
+static void
+test_skip_parens (void **state)
+{
+    (void) state;
+    static const char text[] = "(a: \")(\" # ) in a comment\n  b: [(1)], c: \"\"\"\n)\"\"\") next";
+    wes_lexer_t *lexer = wes_lexer_new_buffer (text, sizeof text - 1);
+    wes_token_t tok;
+    assert_int_equal (wes_lexer_next (lexer, &tok), 0);
+    assert_int_equal (tok.kind, WES_TOK_LPAREN);
+    wes_pos_t end;
+    assert_int_equal (wes_lexer_skip_parens (lexer, &end), 0);
+    assert_int_equal (end.line, 3);
+    assert_int_equal (end.col, 6);
+    assert_int_equal (wes_lexer_next (lexer, &tok), 0);
+    assert_int_equal (tok.kind, WES_TOK_NAME);
+    assert_string_equal (tok.text, "next");
+    assert_int_equal (tok.loc.start.col, 7);
+    wes_lexer_destroy (&lexer);
+    //  Unterminated: an error at the '(' it started after
+    lexer = wes_lexer_new_buffer ("(a: (1)", 7);
+    assert_int_equal (wes_lexer_next (lexer, &tok), 0);
+    assert_int_equal (wes_lexer_skip_parens (lexer, &end), -1);
+    assert_non_null (strstr (wes_lexer_error (lexer), "unterminated '('"));
+    wes_lexer_destroy (&lexer);
+}
+
 /*  Lexes data (\n line ends only, no BOM) from memory and through a FILE*
     and checks every token against the bytes at its offset: its line and
     column counted from the offset, a name's text, a plain string's quotes
@@ -698,6 +726,7 @@ main (void)
         cmocka_unit_test (test_token_limit),   cmocka_unit_test (test_streaming),
         cmocka_unit_test (test_skip_braces),
         cmocka_unit_test (test_offsets),
+        cmocka_unit_test (test_skip_parens),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);
 }
