@@ -335,6 +335,26 @@ wes_outputs_tables (const wes_outputs_t *self)
     return self ? self->n_entries : 0;
 }
 
+/*  The TypeScript names, made on a thread of their own (read only: the
+    enums and the names). */
+typedef struct {
+    const wes_model_t *enums;
+    size_t n_tables;
+    const char *const *sql;
+    const char *const *gql;
+    wes_ts_names_t *ts; /* the result */
+} s_names_job_t;
+
+static void *
+s_names_job (void *arg)
+{
+    s_names_job_t *job = arg;
+    job->ts = wes_ts_names_new (job->enums, job->n_tables, job->sql, job->gql);
+    return NULL;
+}
+
+static int s_begin_rest (wes_outputs_t *self, const wes_model_t *enums, size_t n_tables);
+
 int
 wes_outputs_begin (wes_outputs_t *self, const wes_model_t *enums, size_t n_tables,
                    const char *const *sql_names, const char *const *gql_names)
@@ -351,6 +371,31 @@ wes_outputs_begin (wes_outputs_t *self, const wes_model_t *enums, size_t n_table
                            ? wes_arena_strndup (self->arena, gql_names[i], strlen (gql_names[i]))
                            : NULL;
     }
+    //  The TypeScript names (a few milliseconds for a big schema) on a
+    //  thread of their own, while this one makes the spools, the order and
+    //  the hash's start: the other core has nothing to do until begin ends
+    s_names_job_t job = {enums, n_tables, self->sql, self->gql, NULL};
+    pthread_t names_thread;
+    bool names_threaded =
+        self->dir && pthread_create (&names_thread, NULL, s_names_job, &job) == 0;
+    int rc = s_begin_rest (self, enums, n_tables);
+    if (names_threaded) {
+        pthread_join (names_thread, NULL);
+        self->ts = job.ts;
+    }
+    else if (self->dir) {
+        self->ts = wes_ts_names_new (enums, n_tables, self->sql, self->gql);
+    }
+    if (rc != 0) {
+        return -1;
+    }
+    return self->dir ? s_files_open (self) : 0;
+}
+
+/*  What begin does besides the TypeScript names. 0, or -1. */
+static int
+s_begin_rest (wes_outputs_t *self, const wes_model_t *enums, size_t n_tables)
+{
     self->io = wes_alloc (S_IO_BYTES);
     const char *where = self->dir;
     if (!where) {
@@ -382,14 +427,11 @@ wes_outputs_begin (wes_outputs_t *self, const wes_model_t *enums, size_t n_table
         qsort (self->order, n_tables, sizeof *self->order, s_cmp_str);
     }
     self->held = wes_alloc ((n_tables + 1) * sizeof *self->held);
-    if (self->dir) {
-        self->ts = wes_ts_names_new (enums, n_tables, self->sql, self->gql);
-    }
     self->md = EVP_MD_CTX_new ();
     wes_assert (self->md);
     wes_assert (EVP_DigestInit_ex (self->md, EVP_sha256 (), NULL) == 1);
     wes_model_canonical_head (enums, s_digest_cb, self->md);
-    return self->dir ? s_files_open (self) : 0;
+    return 0;
 }
 
 /*  Creates the three temporary files and writes their heads, with a hole
