@@ -142,7 +142,6 @@ typedef struct {
     size_t cap_entries;  /* entries allocated */
     wes_jsonw_t *jw;     /* JSON pieces, into parts (forgets between tables) */
     wes_buf_t *parts;    /* the parts of the table being handed over */
-    wes_buf_t *piece;    /* one piece being made */
     wes_ts_names_t *ts;  /* TypeScript names (made on the lane's first table), or NULL */
     const char *where;   /* the directory of its spools (the outputs') */
     bool open;           /* its spools and buffers are made */
@@ -266,7 +265,6 @@ s_lane_free (s_lane_t *lane)
     wes_ts_names_destroy (&lane->ts);
     wes_jsonw_destroy (&lane->jw);
     wes_buf_destroy (&lane->parts);
-    wes_buf_destroy (&lane->piece);
     wes_arena_destroy (&lane->arena);
     free (lane->entries);
 }
@@ -680,8 +678,7 @@ s_lane_open (const wes_outputs_t *self, s_lane_t *lane, bool front)
     lane->where = self->where;
     lane->arena = wes_arena_new (0);
     lane->parts = wes_buf_new ();
-    lane->piece = wes_buf_new ();
-    lane->jw = wes_jsonw_new (0, s_to_buf, lane->piece);
+    lane->jw = wes_jsonw_new (0, s_to_buf, lane->parts);
     lane->open = true;
     for (size_t i = 0; i < self->n_spools; i++) {
         //  The frontier: its spools; a lane: S_OVER (the hash alone: S_CANON)
@@ -734,33 +731,36 @@ wes_outputs_table (wes_outputs_t *self, size_t lane_no, const wes_table_t *t)
     e->seq = (uint32_t) lane->n_entries;
     lane->n_entries++;
 
-    //  The canonical object, after a comma (dropped before the first)
+    //  The canonical object, after a comma (dropped before the first),
+    //  written by the lane's JSON writer straight into parts
     wes_buf_t *parts = lane->parts;
     wes_buf_reset (parts);
     uint32_t len[S_PARTS] = {0};
     wes_jsonw_forget (lane->jw);
-    wes_buf_reset (lane->piece);
-    wes_buf_lit (lane->piece, ",");
+    wes_buf_lit (parts, ",");
     wes_model_write_table_canonical (lane->jw, t);
     (void) wes_jsonw_flush (lane->jw);
-    wes_buf_append (parts, wes_buf_data (lane->piece), wes_buf_len (lane->piece));
-    len[S_P_CANON] = (uint32_t) wes_buf_len (lane->piece);
+    len[S_P_CANON] = (uint32_t) wes_buf_len (parts);
     if (self->dir) {
-        //  The meta member: written inside an object of its own, taken
-        //  out, after a comma (dropped before the first)
-        wes_buf_reset (lane->piece);
+        //  The meta member: written inside an object of its own, then
+        //  taken out (its '{' becomes the comma before it, dropped before
+        //  the first; its '}' goes)
+        size_t mark = wes_buf_len (parts);
         wes_jsonw_object_begin (lane->jw);
         wes_model_write_table_meta (lane->jw, t);
         wes_jsonw_object_end (lane->jw);
         (void) wes_jsonw_flush (lane->jw);
-        size_t n = wes_buf_len (lane->piece);
+        size_t n = wes_buf_len (parts) - mark;
         if (n > 2) {
-            wes_buf_lit (parts, ",");
-            wes_buf_append (parts, wes_buf_data (lane->piece) + 1, n - 2);
+            wes_buf_set (parts, mark, ',');
+            wes_buf_truncate (parts, mark + n - 1);
             len[S_P_META] = (uint32_t) (n - 1);
         }
+        else {
+            wes_buf_truncate (parts, mark);
+        }
 
-        size_t mark = wes_buf_len (parts);
+        mark = wes_buf_len (parts);
         wes_emit_sql_table_part (parts, self->enums, t, WES_SQL_PART_TABLE);
         len[S_P_SQL] = (uint32_t) (wes_buf_len (parts) - mark);
 

@@ -141,6 +141,13 @@ wes_buf_reset (wes_buf_t *self)
 }
 
 void
+wes_buf_set (wes_buf_t *self, size_t at, char c)
+{
+    wes_assert (self && at < self->len);
+    self->data[at] = c;
+}
+
+void
 wes_buf_truncate (wes_buf_t *self, size_t len)
 {
     wes_assert (self && len <= self->len);

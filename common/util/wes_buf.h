@@ -22,6 +22,8 @@ void wes_buf_put_literal (wes_buf_t *self, const char *s);
 void wes_buf_reset (wes_buf_t *self);
 /*  Keeps the first len bytes (len at most the length). */
 void wes_buf_truncate (wes_buf_t *self, size_t len);
+/*  Replaces the byte at (below the length) with c. */
+void wes_buf_set (wes_buf_t *self, size_t at, char c);
 
 /*  Borrowed, NUL-terminated, valid until the next change. */
 const char *wes_buf_data (const wes_buf_t *self);

@@ -64,11 +64,38 @@ test_quoting (void **state)
     wes_buf_destroy (&b);
 }
 
+/*  Appending across growth, replacing a byte, truncating, stealing. */
+static void
+test_edit (void **state)
+{
+    (void) state;
+    wes_buf_t *b = wes_buf_new ();
+    for (int i = 0; i < 1000; i++) {
+        wes_buf_append (b, "{x}", 3);
+    }
+    assert_int_equal (wes_buf_len (b), 3000);
+    wes_buf_set (b, 0, ',');
+    wes_buf_truncate (b, 2999);
+    assert_int_equal (wes_buf_len (b), 2999);
+    assert_memory_equal (wes_buf_data (b), ",x}{x}", 6);
+    assert_int_equal (wes_buf_data (b)[2999], '\0');
+    assert_memory_equal (wes_buf_data (b) + 2995, "x}{x", 4); /* the last "}" went */
+    char *taken = wes_buf_steal (b);
+    assert_int_equal (strlen (taken), 2999);
+    assert_int_equal (wes_buf_len (b), 0);
+    wes_buf_lit (b, "again");
+    assert_string_equal (wes_buf_data (b), "again");
+    free (taken);
+    wes_buf_destroy (&b);
+    assert_null (b);
+}
+
 int
 main (void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test (test_quoting),
+        cmocka_unit_test (test_edit),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);
 }
