@@ -424,6 +424,25 @@ static const unsigned char s_name_byte[256] = {
 
 static int s_next_full (wes_lexer_t *self, wes_token_t *token);
 
+/*  A token of the fast path, whose n bytes of text are in the text buffer
+    already: it takes the bytes bytes at p, on line at col. Returns 0. */
+static inline int
+s_fast_token (wes_lexer_t *self, wes_token_t *token, wes_token_kind_t kind,
+              const unsigned char *p, size_t n, size_t bytes, uint32_t line, uint32_t col)
+{
+    self->text[n] = '\0';
+    self->text_len = n;
+    token->kind = kind;
+    token->text = self->text;
+    token->len = n;
+    token->offset = self->total - (size_t) (self->end - p);
+    token->loc.start = (wes_pos_t) {line, col};
+    token->loc.end = (wes_pos_t) {line, col + (uint32_t) bytes};
+    self->cur = p + bytes;
+    self->col = col + (uint32_t) bytes;
+    return 0;
+}
+
 /*  The usual token, in one pass over the read buffer: blanks, commas and
     \n line ends skipped, then a name that ends inside the buffer or a
     one-byte punctuator. Anything else, and the end of the buffer, go
@@ -499,17 +518,7 @@ wes_lexer_next (wes_lexer_t *self, wes_token_t *token)
             else {
                 memcpy (self->text, p, n);
             }
-            self->text[n] = '\0';
-            self->text_len = n;
-            token->kind = WES_TOK_NAME;
-            token->text = self->text;
-            token->len = n;
-            token->offset = self->total - (size_t) (end - p);
-            token->loc.start = (wes_pos_t) {line, col};
-            token->loc.end = (wes_pos_t) {line, col + (uint32_t) n};
-            self->cur = q;
-            self->col = col + (uint32_t) n;
-            return 0;
+            return s_fast_token (self, token, WES_TOK_NAME, p, n, n, line, col);
         }
     }
     else if (p < end && ((*p >= '0' && *p <= '9') || *p == '-')) {
@@ -525,17 +534,7 @@ wes_lexer_next (wes_lexer_t *self, wes_token_t *token)
         if (q > digits && (*digits != '0' || q == digits + 1) && q < end && *q != '.'
             && !s_name_byte[*q] && n < self->text_cap && n <= WES_MAX_TOKEN_BYTES) {
             memcpy (self->text, p, n);
-            self->text[n] = '\0';
-            self->text_len = n;
-            token->kind = WES_TOK_INT;
-            token->text = self->text;
-            token->len = n;
-            token->offset = self->total - (size_t) (end - p);
-            token->loc.start = (wes_pos_t) {line, col};
-            token->loc.end = (wes_pos_t) {line, col + (uint32_t) n};
-            self->cur = q;
-            self->col = col + (uint32_t) n;
-            return 0;
+            return s_fast_token (self, token, WES_TOK_INT, p, n, n, line, col);
         }
     }
     else if (p < end && *p == '"') {
@@ -564,17 +563,7 @@ wes_lexer_next (wes_lexer_t *self, wes_token_t *token)
         size_t n = (size_t) (q - p - 1);
         if (q < end && *q == '"' && n > 0 && n < self->text_cap && n <= WES_MAX_TOKEN_BYTES) {
             memcpy (self->text, p + 1, n);
-            self->text[n] = '\0';
-            self->text_len = n;
-            token->kind = WES_TOK_STRING;
-            token->text = self->text;
-            token->len = n;
-            token->offset = self->total - (size_t) (end - p);
-            token->loc.start = (wes_pos_t) {line, col};
-            token->loc.end = (wes_pos_t) {line, col + (uint32_t) n + 2};
-            self->cur = q + 1;
-            self->col = col + (uint32_t) n + 2;
-            return 0;
+            return s_fast_token (self, token, WES_TOK_STRING, p, n, n + 2, line, col);
         }
     }
     return s_next_full (self, token);
