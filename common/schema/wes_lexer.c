@@ -422,6 +422,19 @@ static const unsigned char s_name_byte[256] = {
     ['T'] = 1, ['U'] = 1, ['V'] = 1, ['W'] = 1, ['X'] = 1, ['Y'] = 1, ['Z'] = 1,
 };
 
+/*  The one-byte punctuators: kind and text by byte (text NULL: none). */
+static const wes_token_kind_t s_punct_kind[256] = {
+    ['!'] = WES_TOK_BANG,     ['$'] = WES_TOK_DOLLAR, ['&'] = WES_TOK_AMP,
+    ['('] = WES_TOK_LPAREN,   [')'] = WES_TOK_RPAREN, [':'] = WES_TOK_COLON,
+    ['='] = WES_TOK_EQUALS,   ['@'] = WES_TOK_AT,     ['['] = WES_TOK_LBRACKET,
+    [']'] = WES_TOK_RBRACKET, ['{'] = WES_TOK_LBRACE, ['|'] = WES_TOK_PIPE,
+    ['}'] = WES_TOK_RBRACE,
+};
+static const char *const s_punct_text[256] = {
+    ['!'] = "!", ['$'] = "$", ['&'] = "&", ['('] = "(", [')'] = ")", [':'] = ":", ['='] = "=",
+    ['@'] = "@", ['['] = "[", [']'] = "]", ['{'] = "{", ['|'] = "|", ['}'] = "}",
+};
+
 static int s_next_full (wes_lexer_t *self, wes_token_t *token);
 
 /*  A token of the fast path, whose n bytes of text are in the text buffer
@@ -478,22 +491,10 @@ wes_lexer_next (wes_lexer_t *self, wes_token_t *token)
     self->line = line;
     self->col = col;
     if (p < end && k == S_C_PUNCT) {
-        static const wes_token_kind_t kinds[256] = {
-            ['!'] = WES_TOK_BANG,     ['$'] = WES_TOK_DOLLAR,   ['&'] = WES_TOK_AMP,
-            ['('] = WES_TOK_LPAREN,   [')'] = WES_TOK_RPAREN,   [':'] = WES_TOK_COLON,
-            ['='] = WES_TOK_EQUALS,   ['@'] = WES_TOK_AT,       ['['] = WES_TOK_LBRACKET,
-            [']'] = WES_TOK_RBRACKET, ['{'] = WES_TOK_LBRACE,   ['|'] = WES_TOK_PIPE,
-            ['}'] = WES_TOK_RBRACE,
-        };
-        static const char *const texts[256] = {
-            ['!'] = "!", ['$'] = "$", ['&'] = "&", ['('] = "(", [')'] = ")",
-            [':'] = ":", ['='] = "=", ['@'] = "@", ['['] = "[", [']'] = "]",
-            ['{'] = "{", ['|'] = "|", ['}'] = "}",
-        };
         unsigned char c = *p;
         self->text_len = 0;
-        token->kind = kinds[c];
-        token->text = texts[c];
+        token->kind = s_punct_kind[c];
+        token->text = s_punct_text[c];
         token->len = 1;
         token->offset = self->total - (size_t) (end - p);
         token->loc.start = (wes_pos_t) {line, col};
@@ -581,31 +582,8 @@ s_next_full (wes_lexer_t *self, wes_token_t *token)
                        self->total, (unsigned)WES_MAX_SDL_BYTES);
     }
     /*  Skip ignored tokens: white space, line terminators, commas, comments
-        and the byte order mark. The common ones first, in one pass over
-        the read buffer (blanks, commas, \n); the loop does the rest. */
-    {
-        const unsigned char *p = self->cur;
-        const unsigned char *end = self->end;
-        uint32_t line = self->line;
-        uint32_t col = self->col;
-        while (p < end) {
-            unsigned char b = *p;
-            if (b == ' ' || b == ',' || b == '\t') {
-                col++;
-            }
-            else if (b == '\n') {
-                line++;
-                col = 1;
-            }
-            else {
-                break;
-            }
-            p++;
-        }
-        self->cur = p;
-        self->line = line;
-        self->col = col;
-    }
+        and the byte order mark (wes_lexer_next took the common ones in
+        one pass already). */
     int c;
     for (;;) {
         //  Runs of blanks and commas (indentation) in one go
@@ -660,27 +638,10 @@ s_next_full (wes_lexer_t *self, wes_token_t *token)
         return 0;
     }
     /*  Single-byte punctuators, and their kinds in the same order. */
-    static const char puncts[] = "!$&():=@[]{|}";
-    static const wes_token_kind_t punct_kinds[] = {
-        WES_TOK_BANG,   WES_TOK_DOLLAR, WES_TOK_AMP,    WES_TOK_LPAREN,   WES_TOK_RPAREN,
-        WES_TOK_COLON,  WES_TOK_EQUALS, WES_TOK_AT,     WES_TOK_LBRACKET, WES_TOK_RBRACKET,
-        WES_TOK_LBRACE, WES_TOK_PIPE,   WES_TOK_RBRACE,
-    };
-    static const char *const punct_texts[] = {"!", "$", "&", "(", ")", ":", "=",
-                                              "@", "[", "]", "{", "|", "}"};
-    //  Each byte's place in puncts plus one (0: not a punctuator), a table
-    //  instead of strchr: this runs for every token
-    static const unsigned char punct_at[256] = {
-        ['!'] = 1, ['$'] = 2, ['&'] = 3,  ['('] = 4,  [')'] = 5,  [':'] = 6,  ['='] = 7,
-        ['@'] = 8, ['['] = 9, [']'] = 10, ['{'] = 11, ['|'] = 12, ['}'] = 13,
-    };
-    _Static_assert(sizeof puncts - 1 == 13, "punct_at lists every punctuator");
-    if (c > 0 && punct_at[c]) {
-        size_t k = punct_at[c] - 1u;
-        wes_assert (puncts[k] == c);
+    if (c > 0 && s_punct_text[c]) {
         s_skip (self, 1);
-        token->kind = punct_kinds[k];
-        token->text = punct_texts[k];
+        token->kind = s_punct_kind[c];
+        token->text = s_punct_text[c];
         token->len = 1;
         token->loc.end = s_pos (self);
         return 0;

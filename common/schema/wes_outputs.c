@@ -671,15 +671,19 @@ s_hand_over (wes_outputs_t *self, s_lane_t *lane, const char *name, const uint32
     return s_frontier_run (self, lane);
 }
 
-/*  Creates lane's spools and buffers. 0, or -1. */
+/*  Creates lane's spools and buffers (front: the frontier's spools, no buffers). 0,
+    or -1. */
 static int
 s_lane_open (const wes_outputs_t *self, s_lane_t *lane, bool front)
 {
     lane->where = self->where;
-    lane->arena = wes_arena_new (0);
-    lane->parts = wes_buf_new ();
-    lane->jw = wes_jsonw_new (0, s_to_buf, lane->parts);
     lane->open = true;
+    if (!front) {
+        //  (the frontier's lane has its spools only)
+        lane->arena = wes_arena_new (0);
+        lane->parts = wes_buf_new ();
+        lane->jw = wes_jsonw_new (0, s_to_buf, lane->parts);
+    }
     for (size_t i = 0; i < self->n_spools; i++) {
         //  The frontier: its spools; a lane: S_OVER (the hash alone: S_CANON)
         if (self->dir && (front ? !S_FRONT_SPOOL (i) : i != S_OVER)) {
