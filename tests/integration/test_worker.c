@@ -680,8 +680,12 @@ test_reconnect (void **state)
     static s_fake_t f;
     s_fake_register (&f, "w-reconnect", 100, 3);
     char *step_id = NULL;
+    /*  The step outlasts the silence by far: the worker must notice it
+        (liveness 3 x 100 ms) while psql still sleeps, or it hands the
+        RESULT to the old socket and comes back holding no attempt. With
+        1.5 s that failed once in CI's sanitizer build, on a busy machine. */
     wes_msg_t *a = s_assign ("e7-30", "slow-create", WES_STEP_TX, "t30",
-                             "SELECT pg_sleep(1.5); CREATE TABLE t30 (id int);", 2000, 0, &step_id);
+                             "SELECT pg_sleep(4); CREATE TABLE t30 (id int);", 2000, 0, &step_id);
     s_fake_send (&f, a);
     wes_msg_t *p = s_fake_wait (&f, WES_MSG_PROGRESS, "e7-30", 10000);
     assert_non_null (p);
