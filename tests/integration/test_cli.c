@@ -10,6 +10,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "util/wes_buf.h"
 #include "wes_testassert.h"
@@ -167,6 +169,78 @@ test_compile_writes_three_files_deterministically (void **state)
     json_decref (doc);
 }
 
+/*  A compile over earlier outputs replaces each file whole: a reader
+    holding an old file keeps reading the old bytes, a symlink in the
+    directory is replaced (not followed), and the new files are those of
+    a compile into an empty directory. */
+static void
+test_compile_replaces_previous_outputs (void **state)
+{
+    s_fixture_t *f = *state;
+    char *out = NULL;
+    char a[1024], b[1024], p[1200], q[1200], target[1200];
+    snprintf (a, sizeof a, "%s/a", f->dir);
+    snprintf (b, sizeof b, "%s/b", f->dir);
+    assert_int_equal (wes_test_wesley (&out, "compile %s/ecommerce.graphql -o %s", EXAMPLES, a), 0);
+    free (out);
+    //  b holds stale outputs: an old schema.sql (held open below), an old
+    //  types.ts, and schema.json as a symlink to a file outside
+    assert_int_equal (wes_test_wesley (&out, "compile %s/rpc-example.graphql -o %s", EXAMPLES, b),
+                      0);
+    free (out);
+    snprintf (p, sizeof p, "%s/schema.sql", b);
+    size_t old_len = 0;
+    char *old_sql = wes_test_read_file (p, &old_len);
+    assert_non_null (old_sql);
+    FILE *held = fopen (p, "r");
+    assert_non_null (held);
+    snprintf (target, sizeof target, "%s/elsewhere.json", f->dir);
+    assert_int_equal (wes_test_write_file (target, "{\"keep\":true}\n"), 0);
+    snprintf (q, sizeof q, "%s/schema.json", b);
+    assert_int_equal (unlink (q), 0);
+    assert_int_equal (symlink (target, q), 0);
+
+    assert_int_equal (wes_test_wesley (&out, "compile %s/ecommerce.graphql -o %s", EXAMPLES, b), 0);
+    free (out);
+    const char *files[] = {"schema.sql", "types.ts", "schema.json"};
+    for (size_t i = 0; i < 3; i++) {
+        snprintf (p, sizeof p, "%s/%s", a, files[i]);
+        snprintf (q, sizeof q, "%s/%s", b, files[i]);
+        size_t la = 0, lb = 0;
+        char *x = wes_test_read_file (p, &la);
+        char *y = wes_test_read_file (q, &lb);
+        assert_non_null (x);
+        assert_non_null (y);
+        assert_int_equal (la, lb);
+        assert_memory_equal (x, y, la);
+        free (x);
+        free (y);
+    }
+    struct stat st;
+    snprintf (q, sizeof q, "%s/schema.json", b);
+    assert_int_equal (lstat (q, &st), 0);
+    assert_true (S_ISREG (st.st_mode));
+    char *kept = wes_test_read_file (target, NULL);
+    assert_non_null (kept);
+    assert_string_equal (kept, "{\"keep\":true}\n");
+    free (kept);
+    //  The held file is the old one, whole
+    char *again = malloc (old_len + 1);
+    assert_non_null (again);
+    assert_int_equal (fread (again, 1, old_len + 1, held), old_len);
+    assert_memory_equal (again, old_sql, old_len);
+    fclose (held);
+    free (again);
+    free (old_sql);
+    //  No temporary or spool file is left behind
+    char *ls = NULL;
+    char cmd[1200];
+    snprintf (cmd, sizeof cmd, "ls -A %s", b);
+    assert_int_equal (wes_test_run (cmd, &ls), 0);
+    assert_string_equal (ls, "schema.json\nschema.sql\ntypes.ts\n");
+    free (ls);
+}
+
 static void
 test_hash_ignores_order_and_format (void **state)
 {
@@ -233,6 +307,8 @@ main (void)
         cmocka_unit_test_setup_teardown (test_semantic_error_has_location, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (test_compile_writes_three_files_deterministically,
                                          s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown (test_compile_replaces_previous_outputs, s_setup,
+                                         s_teardown),
         cmocka_unit_test_setup_teardown (test_hash_ignores_order_and_format, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (test_parse_json_kitchen_sinks, s_setup, s_teardown),
     };
