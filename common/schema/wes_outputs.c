@@ -87,6 +87,10 @@ s_part_in_file (size_t p, size_t *file_or_spool)
     hash alone, and with the files. */
 #define S_HOLD_BYTES (2u * 1024u * 1024u)
 #define S_HOLD_FILES_BYTES (1024u * 1024u)
+/*  Blocks the frontier took kept for the next copies, at most: a copy is
+    made on one lane's thread and taken on another's, and freeing it there
+    would lock the first thread's malloc arena under it. */
+#define S_POOL_BLOCKS 64
 /*  Where the heads take the hash, which is known only at the end: the
     heads are written with this in its place (no name or value in a head
     can be 64 zeros: an identifier is at most 63 bytes, a GraphQL name
@@ -112,6 +116,7 @@ typedef struct {
 /*  A table's parts waiting for the frontier to reach the table. */
 typedef struct {
     char *data;             /* the parts back to back: owned, or borrowed, or NULL */
+    size_t cap;             /* bytes allocated at data (owned) */
     uint32_t len[S_PARTS];  /* bytes of each (the hash alone: the canonical one) */
     bool came;              /* the table was handed over */
     bool ready;             /* the frontier may take it: data, or written to a spool */
@@ -170,6 +175,10 @@ struct wes_outputs {
     size_t held_bytes;        /* bytes held */
     size_t hold_max;          /* bytes held at most */
     char *take;               /* a spooled table's parts, read back by the lane at the frontier */
+    char *pool[S_POOL_BLOCKS];     /* blocks for copies, taken (under hash_mu) */
+    size_t pool_cap[S_POOL_BLOCKS]; /* ... and their sizes */
+    size_t n_pool;
+    size_t pool_bytes;             /* their bytes, at most hold_max */
     size_t take_cap;          /* bytes allocated */
     s_file_t files[3];        /* the three files (the lane at the frontier writes them) */
     wes_ts_names_t *ts;       /* the TypeScript names (files only; lanes share them) */
@@ -241,7 +250,14 @@ wes_outputs_new (const char *dir)
     }
     self->arena = wes_arena_new (0);
     self->piece = wes_buf_new ();
-    pthread_mutex_init (&self->hash_mu, NULL);
+    //  The lanes hold it for a few instructions at a time, two or three
+    //  times a table: one that finds it taken spins a little before it
+    //  sleeps (a sleep and a wake cost more than the wait)
+    pthread_mutexattr_t attr;
+    pthread_mutexattr_init (&attr);
+    pthread_mutexattr_settype (&attr, PTHREAD_MUTEX_ADAPTIVE_NP);
+    pthread_mutex_init (&self->hash_mu, &attr);
+    pthread_mutexattr_destroy (&attr);
     self->hold_max = dir ? S_HOLD_FILES_BYTES : S_HOLD_BYTES;
     return self;
 }
@@ -295,6 +311,9 @@ wes_outputs_destroy (wes_outputs_t **self_p)
         }
     }
     free (self->held);
+    for (size_t i = 0; i < self->n_pool; i++) {
+        free (self->pool[i]);
+    }
     free (self->take);
     wes_ts_names_destroy (&self->ts); /* after the lanes', which share it */
     free (self->order);
@@ -546,6 +565,20 @@ s_take (wes_outputs_t *self, s_lane_t *lane, const char *data, const uint32_t le
     return 0;
 }
 
+/*  Keeps block (cap bytes) for a later copy, or frees it when the pool
+    is full. Called with hash_mu held. */
+static void
+s_pool_put (wes_outputs_t *self, char *block, size_t cap)
+{
+    if (self->n_pool < S_POOL_BLOCKS && self->pool_bytes + cap <= self->hold_max) {
+        self->pool[self->n_pool] = block;
+        self->pool_cap[self->n_pool++] = cap;
+        self->pool_bytes += cap;
+        return;
+    }
+    free (block);
+}
+
 /*  Called with hash_mu held by the lane that just took the frontier
     (hashing set): takes every table the frontier reaches, then leaves
     the frontier and unlocks. 0, or -1. */
@@ -577,11 +610,11 @@ s_frontier_run (wes_outputs_t *self, s_lane_t *lane)
         }
         rc = rc == 0 ? s_take (self, lane, data, h.len, k) : rc;
         size_t held = h.data && !h.borrowed ? s_parts_len (h.len) : 0;
-        if (!h.borrowed) {
-            free (h.data);
-        }
         pthread_mutex_lock (&self->hash_mu);
         self->held_bytes -= held;
+        if (h.data && !h.borrowed) {
+            s_pool_put (self, h.data, h.cap);
+        }
         if (rc == 0) {
             self->frontier++;
         }
@@ -631,16 +664,30 @@ s_hand_over (wes_outputs_t *self, s_lane_t *lane, const char *name, const uint32
         return s_frontier_run (self, lane);
     }
     bool hold = self->held_bytes + total <= self->hold_max;
+    char *copy = NULL;
+    size_t cap = 0;
     if (hold) {
         self->held_bytes += total;
+        if (self->n_pool > 0) {
+            self->n_pool--;
+            copy = self->pool[self->n_pool];
+            cap = self->pool_cap[self->n_pool];
+            self->pool_bytes -= cap;
+        }
     }
     pthread_mutex_unlock (&self->hash_mu);
 
-    char *copy = NULL;
     int fd = -1;
     uint64_t off = 0;
     if (hold) {
-        copy = wes_alloc_raw (total > 0 ? total : 1);
+        if (cap < total || !copy) {
+            //  In whole pages, so that a block fits tables of about
+            //  the same size
+            size_t want = (total + 4095) & ~(size_t) 4095;
+            free (copy);
+            copy = wes_alloc_raw (want);
+            cap = want;
+        }
         memcpy (copy, wes_buf_data (lane->parts), total);
     }
     else {
@@ -660,6 +707,7 @@ s_hand_over (wes_outputs_t *self, s_lane_t *lane, const char *name, const uint32
 
     pthread_mutex_lock (&self->hash_mu);
     h->data = copy;
+    h->cap = cap;
     h->fd = fd;
     h->off = off;
     h->ready = true;
