@@ -103,7 +103,11 @@ typedef struct {
 static const s_run_t s_lane_runs[] = {{1, 0, false}, {2, 1, false}, {3, 700, true}};
 #define S_LANE_RUNS (sizeof s_lane_runs / sizeof s_lane_runs[0])
 
-/*  A sink over wes_outputs, failing at table fail_at (0: never). */
+/*  A sink over wes_outputs, failing at table fail_at (0: never); with
+    S_BEGIN_SLOW, its begin takes a while, with S_BEGIN_FAILS it then
+    fails (the other lanes build their first tables meanwhile). */
+#define S_BEGIN_SLOW (SIZE_MAX - 1)
+#define S_BEGIN_FAILS SIZE_MAX
 typedef struct {
     wes_outputs_t *outputs;
     atomic_size_t tables; /* handed over, on every lane */
@@ -115,7 +119,14 @@ static int
 s_begin (void *arg, const wes_model_t *enums, size_t n, const char *const *sql,
          const char *const *gql)
 {
-    return wes_outputs_begin (((s_sink_t *) arg)->outputs, enums, n, sql, gql);
+    s_sink_t *s = arg;
+    if (s->fail_at >= S_BEGIN_SLOW) {
+        usleep (50 * 1000);
+        if (s->fail_at == S_BEGIN_FAILS) {
+            return -1;
+        }
+    }
+    return wes_outputs_begin (s->outputs, enums, n, sql, gql);
 }
 
 static int
@@ -532,7 +543,23 @@ test_sink_failure_stops (void **state)
     for (size_t run = 0; run < S_LANE_RUNS; run++) {
         assert_int_equal (s_stream (path, &r, 3, s_lane_runs[run]), -1);
         s_result_free (&r);
+        //  The begin fails while the other lanes wait to hand over
+        assert_int_equal (s_stream (path, &r, S_BEGIN_FAILS, s_lane_runs[run]), -1);
+        s_result_free (&r);
     }
+    //  A slow begin: the other lanes build their first tables meanwhile,
+    //  and the outputs are the same
+    s_result_t first;
+    assert_int_equal (s_stream (path, &first, 0, s_lane_runs[0]), 0);
+    for (size_t run = 0; run < S_LANE_RUNS; run++) {
+        assert_int_equal (s_stream (path, &r, S_BEGIN_SLOW, s_lane_runs[run]), 0);
+        assert_string_equal (r.hash, first.hash);
+        for (int i = 0; i < 3; i++) {
+            assert_string_equal (r.files[i], first.files[i]);
+        }
+        s_result_free (&r);
+    }
+    s_result_free (&first);
     //  stdin cannot be read twice: declined
     wes_diag_t *diag = wes_diag_new ("<stdin>");
     s_sink_t sink = {wes_outputs_new (NULL), 0, 0, ""};
