@@ -339,8 +339,14 @@ static void s_settle_names (s_ctx_t *ctx);
 static wes_model_t *s_compile (const wes_ast_doc_t *doc, wes_diag_t *diag, const char *path,
                                wes_ast_doc_t **outline_p);
 static char *s_snake_exact (const char *name);
-static void s_owner_text (char *out, size_t size, const char *what, const char *type,
-                          const char *name);
+/*  What a list of directives belongs to, for messages: "<kind> <type>"
+    and ".<name>" when there is one (made only when a message needs it). */
+typedef struct {
+    const char *kind; /* "field", "type", "enum value", ... */
+    const char *type; /* or NULL: kind says it all */
+    const char *name; /* or NULL */
+} s_owner_t;
+static const char *s_owner_text (const s_owner_t *owner, char *out, size_t size);
 static wes_ast_doc_t *s_outline (const char *path, wes_diag_t *diag, bool *whole, bool skim);
 static const wes_ast_def_t *s_load_body (s_ctx_t *ctx, s_type_t *ty);
 static bool s_is_big (const wes_ast_def_t *def);
@@ -1332,22 +1338,14 @@ wes_compile_file_stream (const char *path, const wes_compile_sink_t *sink, wes_d
     return rc;
 }
 
-/*  "<what><type>.<name>" into out (cut to size), as snprintf would: this
-    runs for every field. */
-static void
-s_owner_text (char *out, size_t size, const char *what, const char *type, const char *name)
+/*  The owner's words in out (cut to size); returns out. */
+static const char *
+s_owner_text (const s_owner_t *owner, char *out, size_t size)
 {
-    const char *parts[4] = {what, type, ".", name};
-    size_t n = 0;
-    for (size_t i = 0; i < 4; i++) {
-        size_t len = strlen (parts[i]);
-        if (len > size - 1 - n) {
-            len = size - 1 - n;
-        }
-        memcpy (out + n, parts[i], len);
-        n += len;
-    }
-    out[n] = '\0';
+    snprintf (out, size, "%s%s%s%s%s", owner->kind, owner->type ? " " : "",
+              owner->type ? owner->type : "", owner->name ? "." : "",
+              owner->name ? owner->name : "");
+    return out;
 }
 
 /*  wes_name_snake (a block of its own size: kept for the whole compile). */
@@ -2433,13 +2431,14 @@ s_meta_text (const wes_ast_directive_t *const *lists, size_t n_lists, char *out,
 
 static void
 s_scan (s_ctx_t *ctx, const wes_ast_directive_t *const *lists, size_t n_lists, unsigned loc,
-        const char *loc_name, const char *owner, bool table_ctx, json_t **meta,
+        const char *loc_name, const s_owner_t *owner, bool table_ctx, json_t **meta,
         s_found_list_t *found)
 {
     if (found) {
         found->items = NULL;
         found->count = 0;
     }
+    char text[512]; /* the owner's words, for a message */
     size_t total = 0;
     for (size_t l = 0; l < n_lists; l++) {
         for (const wes_ast_directive_t *d = lists[l]; d; d = d->next) {
@@ -2480,7 +2479,7 @@ s_scan (s_ctx_t *ctx, const wes_ast_directive_t *const *lists, size_t n_lists, u
             if (!table_ctx && spec->id != S_DIR_TABLE) {
                 s_err (ctx, d->loc,
                        "directive @%s on %s, which is not a table (add @wes_table to the type)",
-                       name, owner);
+                       name, s_owner_text (owner, text, sizeof text));
                 continue;
             }
             /*  Repetition counts aliases together: @wes_pk @pk is twice. */
@@ -2492,7 +2491,8 @@ s_scan (s_ctx_t *ctx, const wes_ast_directive_t *const *lists, size_t n_lists, u
                     }
                 }
                 if (twice) {
-                    s_err (ctx, d->loc, "directive @%s given twice on %s", name, owner);
+                    s_err (ctx, d->loc, "directive @%s given twice on %s", name,
+                           s_owner_text (owner, text, sizeof text));
                     continue;
                 }
             }
@@ -2854,11 +2854,10 @@ s_classify (s_ctx_t *ctx)
 static void
 s_scan_values (s_ctx_t *ctx, s_type_t *ty, const wes_ast_enum_value_t *v, s_map_t *seen)
 {
-    char owner[256];
     for (; v; v = v->next) {
-        s_owner_text (owner, sizeof owner, "enum value ", ty->name, v->name.value);
+        s_owner_t owner = {"enum value", ty->name, v->name.value};
         const wes_ast_directive_t *lists[1] = {v->directives};
-        s_scan (ctx, lists, 1, S_LOC_OTHER, "ENUM_VALUE", owner, false, NULL, NULL);
+        s_scan (ctx, lists, 1, S_LOC_OTHER, "ENUM_VALUE", &owner, false, NULL, NULL);
         const wes_ast_enum_value_t *first = s_map_get (seen, v->name.value);
         if (first) {
             s_err (ctx, v->name.loc, "enum %s has value %s twice (first at %u:%u)", ty->name,
@@ -2882,15 +2881,14 @@ s_scan_values (s_ctx_t *ctx, s_type_t *ty, const wes_ast_enum_value_t *v, s_map_
 static void
 s_scan_fields_other (s_ctx_t *ctx, s_type_t *ty, const wes_ast_field_t *f)
 {
-    char owner[512];
     for (; f; f = f->next) {
-        snprintf (owner, sizeof owner, "field %s.%s", ty->name, f->name.value);
+        s_owner_t owner = {"field", ty->name, f->name.value};
         const wes_ast_directive_t *lists[1] = {f->directives};
         s_scan (ctx, lists, 1, ty->kind == WES_DEF_OBJECT ? S_LOC_FIELD : S_LOC_OTHER,
-                "FIELD_DEFINITION", owner, false, NULL, NULL);
+                "FIELD_DEFINITION", &owner, false, NULL, NULL);
         for (const wes_ast_input_value_t *a = f->args; a; a = a->next) {
             const wes_ast_directive_t *al[1] = {a->directives};
-            s_scan (ctx, al, 1, S_LOC_OTHER, "ARGUMENT_DEFINITION", owner, false, NULL, NULL);
+            s_scan (ctx, al, 1, S_LOC_OTHER, "ARGUMENT_DEFINITION", &owner, false, NULL, NULL);
         }
     }
 }
@@ -2898,11 +2896,10 @@ s_scan_fields_other (s_ctx_t *ctx, s_type_t *ty, const wes_ast_field_t *f)
 static void
 s_scan_inputs_other (s_ctx_t *ctx, s_type_t *ty, const wes_ast_input_value_t *a)
 {
-    char owner[512];
     for (; a; a = a->next) {
-        snprintf (owner, sizeof owner, "input field %s.%s", ty->name, a->name.value);
+        s_owner_t owner = {"input field", ty->name, a->name.value};
         const wes_ast_directive_t *lists[1] = {a->directives};
-        s_scan (ctx, lists, 1, S_LOC_OTHER, "INPUT_FIELD_DEFINITION", owner, false, NULL, NULL);
+        s_scan (ctx, lists, 1, S_LOC_OTHER, "INPUT_FIELD_DEFINITION", &owner, false, NULL, NULL);
     }
 }
 
@@ -2933,12 +2930,11 @@ s_kind_location (wes_def_kind_t k)
 static void
 s_scan_other (s_ctx_t *ctx, s_type_t *ty)
 {
-    char owner[256];
-    snprintf (owner, sizeof owner, "%s %s", s_def_kind_name (ty->kind), ty->name);
+    s_owner_t owner = {s_def_kind_name (ty->kind), ty->name, NULL};
     size_t n = 0;
     const wes_ast_directive_t **lists = s_type_dir_lists (ty, &n);
     s_scan (ctx, lists, n, ty->kind == WES_DEF_OBJECT ? S_LOC_OBJECT : S_LOC_OTHER,
-            s_kind_location (ty->kind), owner, false, NULL, NULL);
+            s_kind_location (ty->kind), &owner, false, NULL, NULL);
     free (lists);
     s_map_t seen_values;
     memset (&seen_values, 0, sizeof seen_values);
@@ -2966,14 +2962,15 @@ s_scan_doc_misc (s_ctx_t *ctx, const wes_ast_doc_t *doc)
     for (const wes_ast_def_t *def = wes_ast_doc_defs (doc); def; def = def->next) {
         if (def->kind == WES_DEF_SCHEMA) {
             const wes_ast_directive_t *lists[1] = {def->directives};
-            s_scan (ctx, lists, 1, S_LOC_OTHER, "SCHEMA", "the schema definition", false, NULL,
-                    NULL);
+            s_owner_t owner = {"the schema definition", NULL, NULL};
+            s_scan (ctx, lists, 1, S_LOC_OTHER, "SCHEMA", &owner, false, NULL, NULL);
         }
         else if (def->kind == WES_DEF_DIRECTIVE) {
             for (const wes_ast_input_value_t *a = def->args; a; a = a->next) {
                 const wes_ast_directive_t *lists[1] = {a->directives};
-                s_scan (ctx, lists, 1, S_LOC_OTHER, "ARGUMENT_DEFINITION", "a directive argument",
-                        false, NULL, NULL);
+                s_owner_t owner = {"a directive argument", NULL, NULL};
+                s_scan (ctx, lists, 1, S_LOC_OTHER, "ARGUMENT_DEFINITION", &owner, false, NULL,
+                        NULL);
             }
         }
     }
@@ -3612,8 +3609,7 @@ s_table_field (s_ctx_t *ctx, s_type_t *ty, const wes_ast_field_t *f, wes_column_
                size_t *n_pk, s_map_t *field_names)
 {
     wes_table_t *t = ty->table;
-    char owner[512];
-    s_owner_text (owner, sizeof owner, "field ", ty->name, f->name.value);
+    s_owner_t owner = {"field", ty->name, f->name.value};
     const wes_ast_field_t *first = s_map_get (field_names, f->name.value);
     if (first) {
         s_err (ctx, f->name.loc, "type %s has field %s twice (first at %u:%u)", ty->name,
@@ -3629,12 +3625,12 @@ s_table_field (s_ctx_t *ctx, s_type_t *ty, const wes_ast_field_t *f, wes_column_
     char mtext[S_META_TEXT_BYTES];
     size_t mlen = 0;
     bool mfast = ctx->canonical_only || s_meta_text (lists, 1, mtext, sizeof mtext, &mlen);
-    s_scan (ctx, lists, 1, S_LOC_FIELD, "FIELD_DEFINITION", owner, true, mfast ? NULL : &meta,
+    s_scan (ctx, lists, 1, S_LOC_FIELD, "FIELD_DEFINITION", &owner, true, mfast ? NULL : &meta,
             &fl);
 
     for (const wes_ast_input_value_t *a = f->args; a; a = a->next) {
         const wes_ast_directive_t *al[1] = {a->directives};
-        s_scan (ctx, al, 1, S_LOC_OTHER, "ARGUMENT_DEFINITION", owner, false, NULL, NULL);
+        s_scan (ctx, al, 1, S_LOC_OTHER, "ARGUMENT_DEFINITION", &owner, false, NULL, NULL);
     }
 
     const wes_ast_directive_t *rel = NULL;
@@ -3642,7 +3638,9 @@ s_table_field (s_ctx_t *ctx, s_type_t *ty, const wes_ast_field_t *f, wes_column_
         s_dir_id_t id = fl.items[i].spec->id;
         if (id == S_DIR_HAS_MANY || id == S_DIR_BELONGS_TO || id == S_DIR_HAS_ONE) {
             if (rel) {
-                s_err (ctx, fl.items[i].dir->loc, "%s has more than one relation directive", owner);
+                char text[512];
+                s_err (ctx, fl.items[i].dir->loc, "%s has more than one relation directive",
+                       s_owner_text (&owner, text, sizeof text));
             }
             else {
                 rel = fl.items[i].dir;
@@ -3919,8 +3917,7 @@ static void
 s_build_table (s_ctx_t *ctx, s_type_t *ty)
 {
     wes_table_t *t = ty->table;
-    char owner[256];
-    snprintf (owner, sizeof owner, "type %s", ty->name);
+    s_owner_t owner = {"type", ty->name, NULL};
     size_t n_lists = 0;
     const wes_ast_directive_t **lists = s_type_dir_lists (ty, &n_lists);
     s_found_list_t fl;
@@ -3928,7 +3925,7 @@ s_build_table (s_ctx_t *ctx, s_type_t *ty)
     char mtext[S_META_TEXT_BYTES];
     size_t mlen = 0;
     bool mfast = ctx->canonical_only || s_meta_text (lists, n_lists, mtext, sizeof mtext, &mlen);
-    s_scan (ctx, lists, n_lists, S_LOC_OBJECT, "OBJECT", owner, true, mfast ? NULL : &meta, &fl);
+    s_scan (ctx, lists, n_lists, S_LOC_OBJECT, "OBJECT", &owner, true, mfast ? NULL : &meta, &fl);
     free (lists);
     if (mfast) {
         wes_model_put_str (ctx->model, &t->directives, mlen > 0 ? mtext : NULL);
