@@ -250,14 +250,7 @@ wes_outputs_new (const char *dir)
     }
     self->arena = wes_arena_new (0);
     self->piece = wes_buf_new ();
-    //  The lanes hold it for a few instructions at a time, two or three
-    //  times a table: one that finds it taken spins a little before it
-    //  sleeps (a sleep and a wake cost more than the wait)
-    pthread_mutexattr_t attr;
-    pthread_mutexattr_init (&attr);
-    pthread_mutexattr_settype (&attr, PTHREAD_MUTEX_ADAPTIVE_NP);
-    pthread_mutex_init (&self->hash_mu, &attr);
-    pthread_mutexattr_destroy (&attr);
+    pthread_mutex_init (&self->hash_mu, NULL);
     self->hold_max = dir ? S_HOLD_FILES_BYTES : S_HOLD_BYTES;
     return self;
 }
