@@ -24,6 +24,7 @@
 #endif
 
 #include "../util/wes_arena.h"
+#include "../util/wes_bits.h"
 #include "../util/wes_buf.h"
 #include "../util/wes_limits.h"
 #include "../util/wes_mem.h"
@@ -1473,7 +1474,7 @@ s_count_lines (const char *buf, size_t n, bool *ok)
     const __m128i cr = _mm_set1_epi8 ('\r');
     for (; i + 16 <= n; i += 16) {
         __m128i v = _mm_loadu_si128 ((const __m128i *) (const void *) (buf + i));
-        lines += (uint64_t) __builtin_popcount ((unsigned) _mm_movemask_epi8 (_mm_cmpeq_epi8 (v, nl)));
+        lines += wes_bits_count ((uint32_t) _mm_movemask_epi8 (_mm_cmpeq_epi8 (v, nl)));
         if (_mm_movemask_epi8 (_mm_cmpeq_epi8 (v, cr))) {
             *ok = false;
         }
