@@ -179,11 +179,11 @@ struct wes_outputs {
     size_t held_bytes;        /* bytes held */
     size_t hold_max;          /* bytes held at most */
     char *take;               /* a spooled table's parts, read back by the lane at the frontier */
-    char *pool[S_POOL_BLOCKS];     /* blocks for copies, taken (under hash_mu) */
-    size_t pool_cap[S_POOL_BLOCKS]; /* ... and their sizes */
-    size_t n_pool;
-    size_t pool_bytes;             /* their bytes, at most hold_max */
     size_t take_cap;          /* bytes allocated */
+    char *pool[S_POOL_BLOCKS];      /* blocks for the next copies (under hash_mu) */
+    size_t pool_cap[S_POOL_BLOCKS]; /* ... and their sizes */
+    size_t n_pool;                  /* blocks in pool */
+    size_t pool_bytes;              /* their bytes, at most hold_max */
     s_file_t files[3];        /* the three files (the lane at the frontier writes them) */
     wes_ts_names_t *ts;       /* the TypeScript names (files only; lanes share them) */
     bool hashing;             /* a lane is at the frontier (outside the lock) */
@@ -1030,7 +1030,8 @@ wes_outputs_finish (wes_outputs_t *self, char hash_out[65])
 }
 
 /*  Drops the last hold of a replaced file: the kernel frees its pages
-    and blocks here (about 0.25 ms per MB on ext4), not in the rename. */
+    and blocks here, not in the rename (on a file system mounted with
+    discard, a wait for the disk to discard them). */
 static void *
 s_drop_job (void *arg)
 {
