@@ -355,6 +355,20 @@ s_generated (unsigned n, unsigned seed)
     return sdl;
 }
 
+/*  s_generated (n, seed) written to <a new temporary directory>/t.graphql
+    (its path in path): returns the directory, for the caller to remove. */
+static char *
+s_generated_file (const char *tag, unsigned n, unsigned seed, char *path, size_t size)
+{
+    char *dir = wes_test_tmpdir (tag);
+    assert_non_null (dir);
+    snprintf (path, size, "%s/t.graphql", dir);
+    char *sdl = s_generated (n, seed);
+    assert_int_equal (wes_test_write_file (path, sdl), 0);
+    free (sdl);
+    return dir;
+}
+
 static void
 test_shuffled_schemas_stream (void **state)
 {
@@ -533,12 +547,8 @@ static void
 test_sink_failure_stops (void **state)
 {
     (void) state;
-    char *dir = wes_test_tmpdir ("streamfail");
     char path[4096];
-    snprintf (path, sizeof path, "%s/t.graphql", dir);
-    char *sdl = s_generated (30, 9);
-    assert_int_equal (wes_test_write_file (path, sdl), 0);
-    free (sdl);
+    char *dir = s_generated_file ("streamfail", 30, 9, path, sizeof path);
     s_result_t r;
     for (size_t run = 0; run < S_LANE_RUNS; run++) {
         assert_int_equal (s_stream (path, &r, 3, s_lane_runs[run]), -1);
@@ -579,12 +589,8 @@ static void
 test_write_failure (void **state)
 {
     (void) state;
-    char *dir = wes_test_tmpdir ("streamfull");
     char path[4096];
-    snprintf (path, sizeof path, "%s/t.graphql", dir);
-    char *sdl = s_generated (300, 4);
-    assert_int_equal (wes_test_write_file (path, sdl), 0);
-    free (sdl);
+    char *dir = s_generated_file ("streamfull", 300, 4, path, sizeof path);
     void (*was) (int) = signal (SIGXFSZ, SIG_IGN); /* EFBIG instead of the signal */
     struct rlimit saved;
     assert_int_equal (getrlimit (RLIMIT_FSIZE, &saved), 0);
@@ -615,12 +621,8 @@ static void
 test_hash_only (void **state)
 {
     (void) state;
-    char *dir = wes_test_tmpdir ("streamhash");
     char path[4096];
-    snprintf (path, sizeof path, "%s/t.graphql", dir);
-    char *sdl = s_generated (50, 5);
-    assert_int_equal (wes_test_write_file (path, sdl), 0);
-    free (sdl);
+    char *dir = s_generated_file ("streamhash", 50, 5, path, sizeof path);
     s_result_t want;
     assert_true (s_classic (path, &want));
     for (size_t hold = 0; hold < 3; hold++) {
