@@ -64,6 +64,48 @@ test_quoting (void **state)
     wes_buf_destroy (&b);
 }
 
+/*  The quoting of every length around the first pass's run (64 bytes),
+    with quotes where the run ends, against a byte-by-byte reference. */
+static void
+test_quoting_lengths (void **state)
+{
+    (void)state;
+    wes_buf_t *b = wes_buf_new ();
+    for (size_t n = 0; n <= 140; n++) {
+        for (size_t at = 0; at < 6; at++) {
+            static const size_t where[6] = {0, 62, 63, 64, 65, 139};
+            char in[141];
+            for (size_t i = 0; i < n; i++) {
+                in[i] = (char) ('a' + i % 26);
+            }
+            in[n] = '\0';
+            if (where[at] < n) {
+                in[where[at]] = '"';
+            }
+            if (n > 0) {
+                in[n - 1] = '"';
+            }
+            char want[300];
+            size_t k = 0;
+            want[k++] = '"';
+            for (size_t i = 0; i < n; i++) {
+                want[k++] = in[i];
+                if (in[i] == '"') {
+                    want[k++] = '"';
+                }
+            }
+            want[k++] = '"';
+            want[k] = '\0';
+            wes_buf_reset (b);
+            wes_buf_puts (b, "x");
+            wes_buf_put_ident (b, in);
+            assert_string_equal (wes_buf_data (b) + 1, want);
+            assert_int_equal (wes_buf_len (b), k + 1);
+        }
+    }
+    wes_buf_destroy (&b);
+}
+
 /*  Appending across growth, replacing a byte, truncating, stealing. */
 static void
 test_edit (void **state)
@@ -95,6 +137,7 @@ main (void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test (test_quoting),
+        cmocka_unit_test (test_quoting_lengths),
         cmocka_unit_test (test_edit),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);
