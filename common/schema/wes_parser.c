@@ -355,18 +355,23 @@ s_at_keyword (const s_parser_t *p, const char *word)
     return s_at (p, WES_TOK_NAME) && strcmp (p->tok.text, word) == 0;
 }
 
-/*  Consumes a token of the given kind, or reports what was expected. */
-static bool s_expect (s_parser_t *p, wes_token_kind_t kind, const char *fmt, ...)
-    __attribute__ ((format (printf, 3, 4)));
+/*  Consumes a token of the given kind, or reports what was expected.
+    s_expect and s_name are macros: the usual case (the token is there) is
+    decided where they are used, and the message's arguments are only
+    passed, and formatted, when it is not (a call with a variable argument
+    list cannot be inlined). */
+static bool s_expect_fail (s_parser_t *p, const char *fmt, ...)
+    __attribute__ ((format (printf, 2, 3), noinline, cold));
+#define s_expect(p, want, ...) \
+    (!(p)->failed && (p)->tok.kind == (want) ? s_advance (p) : s_expect_fail ((p), __VA_ARGS__))
 
+/*  What s_expect does when the token is not there: false, the message
+    reported (unless the parser failed already). */
 static bool
-s_expect (s_parser_t *p, wes_token_kind_t kind, const char *fmt, ...)
+s_expect_fail (s_parser_t *p, const char *fmt, ...)
 {
     if (p->failed) {
         return false;
-    }
-    if (p->tok.kind == kind) {
-        return s_advance (p);
     }
     char expected[384];
     va_list args;
@@ -378,24 +383,14 @@ s_expect (s_parser_t *p, wes_token_kind_t kind, const char *fmt, ...)
 }
 
 /*  Consumes a name into *name (arena copy), or reports what was expected. */
-static bool s_name (s_parser_t *p, wes_ast_name_t *name, const char *fmt, ...)
-    __attribute__ ((format (printf, 3, 4)));
+#define s_name(p, name, ...) \
+    (!(p)->failed && (p)->tok.kind == WES_TOK_NAME ? s_take_name ((p), (name)) \
+                                                   : s_expect_fail ((p), __VA_ARGS__))
 
+/*  The name token (there: s_name checked) into *name, and the next token. */
 static bool
-s_name (s_parser_t *p, wes_ast_name_t *name, const char *fmt, ...)
+s_take_name (s_parser_t *p, wes_ast_name_t *name)
 {
-    if (p->failed) {
-        return false;
-    }
-    if (p->tok.kind != WES_TOK_NAME) {
-        char expected[384];
-        va_list args;
-        va_start (args, fmt);
-        vsnprintf (expected, sizeof expected, fmt, args);
-        va_end (args);
-        s_expected (p, "%s", expected);
-        return false;
-    }
     name->value = wes_arena_strndup (p->arena, p->tok.text, p->tok.len);
     name->loc = p->tok.loc;
     name->next = NULL;
