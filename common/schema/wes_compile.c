@@ -1918,8 +1918,10 @@ s_trim_dup (const char *s)
 static void
 s_pending_push (s_ctx_t *ctx, s_pending_t *p)
 {
-    if ((ctx->n_pending & (ctx->n_pending - 1)) == 0) {
-        size_t cap = ctx->n_pending ? ctx->n_pending * 2 : 8;
+    //  Room for 8, then doubled when full (8, 16, 32, ...)
+    size_t n = ctx->n_pending;
+    if (n == 0 || (n >= 8 && (n & (n - 1)) == 0)) {
+        size_t cap = n ? n * 2 : 8;
         ctx->pending = wes_realloc (ctx->pending, cap * sizeof (s_pending_t *));
     }
     p->seq = ctx->n_pending;
@@ -3611,13 +3613,14 @@ s_table_field (s_ctx_t *ctx, s_type_t *ty, const wes_ast_field_t *f, wes_column_
 {
     wes_table_t *t = ty->table;
     s_owner_t owner = {"field", ty->name, f->name.value};
-    const wes_ast_field_t *first = s_map_get (field_names, f->name.value);
+    uint32_t fh = (uint32_t) s_hash_str (f->name.value);
+    const wes_ast_field_t *first = s_map_get_h (field_names, f->name.value, fh);
     if (first) {
         s_err (ctx, f->name.loc, "type %s has field %s twice (first at %u:%u)", ty->name,
                f->name.value, first->name.loc.start.line, first->name.loc.start.col);
         return;
     }
-    s_map_put (field_names, f->name.value, (void *)f);
+    s_map_put_h (field_names, f->name.value, fh, (void *)f);
 
     json_t *meta = NULL; /* made when a metadata directive is found */
     s_found_list_t fl;

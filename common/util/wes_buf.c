@@ -95,42 +95,23 @@ wes_buf_printf (wes_buf_t *self, const char *fmt, ...)
     self->len += (size_t) n;
 }
 
-/*  Bytes of a quoted string copied in the first pass, before its length
-    is known: an identifier (at most 63 bytes) fits. */
-#define S_QUOTE_RUN 64
-
 static void
 s_put_quoted (wes_buf_t *self, const char *s, char q)
 {
-    //  Room for the worst case of a short string (every byte a quote,
-    //  doubled), then one pass: no strlen, no memchr for an identifier
-    s_reserve (self, 2 * S_QUOTE_RUN + 2);
+    //  Room for the worst case (every byte a quote, doubled), then one pass
+    size_t len = strlen (s);
+    s_reserve (self, 2 * len + 2);
     char *o = self->data + self->len;
     *o++ = q;
-    size_t i = 0;
-    for (; i < S_QUOTE_RUN && s[i]; i++) {
+    if (!memchr (s, q, len)) {
+        memcpy (o, s, len); /* the usual case: no quote to double */
+        o += len;
+        len = 0;
+    }
+    for (size_t i = 0; i < len; i++) {
         *o++ = s[i];
         if (s[i] == q) {
             *o++ = q; /* the quote, doubled */
-        }
-    }
-    if (s[i]) {
-        //  Longer: the rest measured, room made for its worst case
-        self->len = (size_t) (o - self->data);
-        const char *rest = s + i;
-        size_t len = strlen (rest);
-        s_reserve (self, 2 * len + 2);
-        o = self->data + self->len;
-        if (!memchr (rest, q, len)) {
-            memcpy (o, rest, len); /* the usual case: no quote to double */
-            o += len;
-            len = 0;
-        }
-        for (size_t k = 0; k < len; k++) {
-            *o++ = rest[k];
-            if (rest[k] == q) {
-                *o++ = q;
-            }
         }
     }
     *o++ = q;
