@@ -250,6 +250,7 @@ typedef struct {
 typedef struct {
     s_found_t *items;          /* found directives in source order */
     size_t count;              /* items */
+    size_t n_meta;             /* directives that are no Wesley directive (metadata) */
     s_found_t inline_items[8]; /* items' storage when they fit */
 } s_found_list_t;
 
@@ -2432,6 +2433,26 @@ s_meta_text (const wes_ast_directive_t *const *lists, size_t n_lists, char *out,
     return true;
 }
 
+/*  The metadata directives among lists (those that are no Wesley
+    directive) as a JSON object, as s_scan gathers them; NULL for none. */
+static json_t *
+s_meta_json (const wes_ast_directive_t *const *lists, size_t n_lists)
+{
+    json_t *meta = NULL;
+    for (size_t l = 0; l < n_lists; l++) {
+        for (const wes_ast_directive_t *d = lists[l]; d; d = d->next) {
+            if (!s_spec_for (d->name.value)) {
+                if (!meta) {
+                    meta = json_object ();
+                    wes_assert (meta);
+                }
+                s_meta_add (meta, d);
+            }
+        }
+    }
+    return meta;
+}
+
 static void
 s_scan (s_ctx_t *ctx, const wes_ast_directive_t *const *lists, size_t n_lists, unsigned loc,
         const char *loc_name, const s_owner_t *owner, bool table_ctx, json_t **meta,
@@ -2440,6 +2461,7 @@ s_scan (s_ctx_t *ctx, const wes_ast_directive_t *const *lists, size_t n_lists, u
     if (found) {
         found->items = NULL;
         found->count = 0;
+        found->n_meta = 0;
     }
     char text[512]; /* the owner's words, for a message */
     size_t total = 0;
@@ -2458,6 +2480,9 @@ s_scan (s_ctx_t *ctx, const wes_ast_directive_t *const *lists, size_t n_lists, u
             const char *name = d->name.value;
             const s_dir_spec_t *spec = s_spec_for (name);
             if (!spec) {
+                if (found) {
+                    found->n_meta++;
+                }
                 if (!s_is_known_meta (ctx, name)) {
                     const char *guess = s_suggest (name);
                     s_warn (ctx, d->loc, "unknown directive @%s kept as metadata%s%s%s", name,
@@ -3625,12 +3650,16 @@ s_table_field (s_ctx_t *ctx, s_type_t *ty, const wes_ast_field_t *f, wes_column_
     json_t *meta = NULL; /* made when a metadata directive is found */
     s_found_list_t fl;
     const wes_ast_directive_t *lists[1] = {f->directives};
-    //  Metadata as text straight away when it is simple, else through jansson
+    s_scan (ctx, lists, 1, S_LOC_FIELD, "FIELD_DEFINITION", &owner, true, NULL, &fl);
+    //  Metadata (most fields have none) as text straight away when it is
+    //  simple, else through jansson
     char mtext[S_META_TEXT_BYTES];
     size_t mlen = 0;
-    bool mfast = ctx->canonical_only || s_meta_text (lists, 1, mtext, sizeof mtext, &mlen);
-    s_scan (ctx, lists, 1, S_LOC_FIELD, "FIELD_DEFINITION", &owner, true, mfast ? NULL : &meta,
-            &fl);
+    bool mfast = ctx->canonical_only || fl.n_meta == 0
+                 || s_meta_text (lists, 1, mtext, sizeof mtext, &mlen);
+    if (!mfast) {
+        meta = s_meta_json (lists, 1);
+    }
 
     for (const wes_ast_input_value_t *a = f->args; a; a = a->next) {
         const wes_ast_directive_t *al[1] = {a->directives};
