@@ -301,6 +301,9 @@ typedef struct {
     bool begun;                      /* the sink's begin was called */
     bool borrowed;                   /* the types, their maps and enums are lane 0's */
     wes_model_t *spare;              /* streaming: a table's model, emptied, for the next */
+    struct s_tstate *spare_ts;       /* ... a table's state (its foreign keys' array kept) */
+    wes_arena_t *spare_names;        /* ... a table's names arena, emptied */
+    s_pending_t **spare_pending;     /* ... a table's pending array (room for 8 or more) */
     bool canonical_only;             /* streaming: the sink takes the canonical form only */
     s_map_t settle_local;            /* s_settle_names: one table's names (reused) */
 } s_ctx_t;
@@ -383,6 +386,14 @@ s_ctx_free (s_ctx_t *ctx)
     free (ctx->relset);
     s_map_free (&ctx->settle_local);
     wes_model_destroy (&ctx->spare);
+    if (ctx->spare_ts) {
+        free (ctx->spare_ts->fks);
+        free (ctx->spare_ts);
+        ctx->spare_ts = NULL;
+    }
+    wes_arena_destroy (&ctx->spare_names);
+    free (ctx->spare_pending);
+    ctx->spare_pending = NULL;
     s_map_free (&ctx->sumstr);
     wes_arena_destroy (&ctx->sumarena);
     wes_parser_destroy (&ctx->again);
@@ -743,10 +754,22 @@ s_tstate_drop_model (s_ctx_t *ctx, s_tstate_t *ts)
         ts->scratch = NULL;
     }
     wes_model_destroy (&ts->scratch);
-    free (ts->pending);
+    //  The pending array and the names' arena (their strings) are kept
+    //  for the next table when there is none yet
+    if (ts->pending && !ctx->spare_pending) {
+        ctx->spare_pending = ts->pending;
+    }
+    else {
+        free (ts->pending);
+    }
     ts->pending = NULL;
     ts->n_pending = 0;
-    wes_arena_destroy (&ts->names); /* the pending names' strings */
+    if (ts->names && !ctx->spare_names) {
+        wes_arena_reset (ts->names);
+        ctx->spare_names = ts->names;
+        ts->names = NULL;
+    }
+    wes_arena_destroy (&ts->names);
 }
 
 static void
@@ -754,8 +777,18 @@ s_tstate_destroy (s_ctx_t *ctx, s_tstate_t **ts_p)
 {
     s_tstate_t *ts = *ts_p;
     s_tstate_drop_model (ctx, ts);
-    free (ts->fks);
-    free (ts);
+    if (!ctx->spare_ts) {
+        //  Kept for the next table, with the room of its foreign keys'
+        //  array (which grows from empty as for a new one)
+        s_fk_t *fks = ts->fks;
+        memset (ts, 0, sizeof *ts);
+        ts->fks = fks;
+        ctx->spare_ts = ts;
+    }
+    else {
+        free (ts->fks);
+        free (ts);
+    }
     *ts_p = NULL;
 }
 
@@ -906,7 +939,8 @@ s_stream_drain (s_ctx_t *ctx, bool end, bool seek)
 static void
 s_stream_table (s_ctx_t *ctx, s_type_t *ty)
 {
-    s_tstate_t *ts = wes_new (s_tstate_t);
+    s_tstate_t *ts = ctx->spare_ts ? ctx->spare_ts : wes_new (s_tstate_t);
+    ctx->spare_ts = NULL;
     ts->type = ty;
     ts->scratch = s_table_model (ctx);
     s_tstate_enter (ctx, ts);
@@ -1921,6 +1955,10 @@ s_pending_push (s_ctx_t *ctx, s_pending_t *p)
 {
     //  Room for 8, then doubled when full (8, 16, 32, ...)
     size_t n = ctx->n_pending;
+    if (n == 0 && !ctx->pending && ctx->spare_pending) {
+        ctx->pending = ctx->spare_pending; /* a table's before: room for 8 or more */
+        ctx->spare_pending = NULL;
+    }
     if (n == 0 || (n >= 8 && (n & (n - 1)) == 0)) {
         size_t cap = n ? n * 2 : 8;
         ctx->pending = wes_realloc (ctx->pending, cap * sizeof (s_pending_t *));
@@ -3073,7 +3111,9 @@ s_pending_new (s_ctx_t *ctx, wes_table_t *t, const char *given, const char *labe
 {
     if (!ctx->names) {
         //  Streaming, one table's: a few names (many tables may wait)
-        ctx->names = wes_arena_new (ctx->stream ? S_TABLE_NAMES_BLOCK : 0);
+        ctx->names = ctx->spare_names ? ctx->spare_names
+                                      : wes_arena_new (ctx->stream ? S_TABLE_NAMES_BLOCK : 0);
+        ctx->spare_names = NULL;
     }
     s_pending_t *p = wes_arena_alloc (ctx->names, sizeof (s_pending_t));
     p->table = t;

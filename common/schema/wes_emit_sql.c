@@ -306,7 +306,11 @@ s_put_table (wes_buf_t *buf, const wes_model_t *model, const wes_table_t *t)
     s_put_ident (buf, t->name);
     wes_buf_lit (buf, " (");
 
-    wes_column_t **cols = wes_alloc ((t->n_columns + 1) * sizeof *cols);
+    //  The columns in declared order: on the stack for the usual table
+    wes_column_t *small[64];
+    wes_column_t **cols = t->n_columns <= sizeof small / sizeof small[0]
+                              ? small
+                              : wes_alloc ((t->n_columns + 1) * sizeof *cols);
     wes_table_columns_declared (t, cols);
     const char *sep = "\n";
     for (size_t i = 0; i < t->n_columns; i++) {
@@ -330,7 +334,9 @@ s_put_table (wes_buf_t *buf, const wes_model_t *model, const wes_table_t *t)
         }
         sep = ",\n";
     }
-    free (cols);
+    if (cols != small) {
+        free (cols);
+    }
 
     void **own = NULL;
     wes_constraint_t *const *cons = (wes_constraint_t *const *) s_in_order (

@@ -30,6 +30,8 @@
 /*  Bytes per block of a model's arena: small, because a streaming compile
     makes a model per table. */
 #define S_ARENA_BLOCK (16u * 1024u)
+/*  Slots of a table index that wes_model_clear keeps (emptied). */
+#define S_INDEX_KEEP 64
 
 struct wes_model {
     wes_table_t **tables; /* in insertion order until canonicalized */
@@ -98,6 +100,7 @@ wes_model_destroy (wes_model_t **self_p)
     }
     wes_model_t *self = *self_p;
     wes_model_clear (self);
+    free (self->index); /* what clear keeps */
     wes_arena_destroy (&self->arena);
     free (self);
     *self_p = NULL;
@@ -113,16 +116,29 @@ wes_model_clear (wes_model_t *self)
     for (size_t i = 0; i < self->n_enums; i++) {
         s_enum_free (self->enums[i]);
     }
-    free (self->index);
     free (self->eindex);
     free (self->strs);
     free (self->str_hashes);
+    //  A small table index is kept, emptied (a model cleared for every
+    //  table of a streaming compile holds one table)
+    wes_table_t **index = self->index;
+    size_t index_cap = self->index_cap;
+    if (index_cap > S_INDEX_KEEP) {
+        free (index);
+        index = NULL;
+        index_cap = 0;
+    }
+    else if (index) {
+        memset (index, 0, index_cap * sizeof *index);
+    }
     wes_arena_t *arena = self->arena;
     bool copy = self->copy_strings;
     memset (self, 0, sizeof *self);
     wes_arena_reset (arena); /* its blocks are kept */
     self->arena = arena;
     self->copy_strings = copy;
+    self->index = index;
+    self->index_cap = index_cap;
 }
 
 wes_enum_t *
@@ -865,9 +881,14 @@ s_index_rebuild (wes_model_t *self)
     while (self->n_tables * 10 > cap * 7) {
         cap *= 2;
     }
-    free (self->index);
-    self->index = wes_alloc (cap * sizeof (wes_table_t *));
-    self->index_cap = cap;
+    if (cap != self->index_cap) {
+        free (self->index);
+        self->index = wes_alloc (cap * sizeof (wes_table_t *));
+        self->index_cap = cap;
+    }
+    else {
+        memset (self->index, 0, cap * sizeof (wes_table_t *));
+    }
     for (size_t i = 0; i < self->n_tables; i++) {
         s_index_insert (self, self->tables[i]);
     }
