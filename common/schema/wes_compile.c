@@ -291,6 +291,8 @@ typedef struct {
     size_t cap_waiting;              /* slots in waiting */
     size_t n_kept;                   /* of which keep their models (the others are built again) */
     uint64_t *relset;                /* hashes of the relation names handed out */
+    uint64_t *relbits;               /* ... a bit for each, by its top bits (S_NAME_BITS) */
+    uint64_t *tblbits;               /* the same for the table names (lane 0's, shared) */
     size_t relset_cap;               /* slots: a power of two, or 0 */
     size_t relset_n;                 /* hashes held */
     s_map_t sumstr;                  /* summary strings, interned */
@@ -379,7 +381,9 @@ s_ctx_free (s_ctx_t *ctx)
         s_map_free (&ctx->table_names);
         s_map_free (&ctx->enum_names);
         s_map_free (&ctx->relnames);
+        free (ctx->tblbits);
     }
+    free (ctx->relbits);
     free (ctx->pending);
     wes_arena_destroy (&ctx->names);
     free (ctx->fks);
@@ -1038,6 +1042,7 @@ s_lane_run (void *arg)
         ctx->type_map = first->type_map;
         ctx->declared = first->declared;
         ctx->table_names = first->table_names;
+        ctx->tblbits = first->tblbits;
         ctx->enum_names = first->enum_names;
         ctx->relnames = first->relnames;
         ctx->enums = first->enums;
@@ -1706,6 +1711,32 @@ s_pos (wes_loc_t loc)
     return p;
 }
 
+/*  A bit per name hash, by the hash's top S_NAME_BITS bits, in front of
+    a set of names that lookups mostly miss: a clear bit answers without
+    touching the set (32 KiB, where the set and its names are far bigger). */
+#define S_NAME_BITS 18
+
+static void
+s_bits_add (uint64_t **bits, uint64_t h)
+{
+    if (!*bits) {
+        *bits = wes_alloc (((size_t) 1 << S_NAME_BITS) / 64 * sizeof (uint64_t));
+    }
+    size_t i = (size_t) (h >> (64 - S_NAME_BITS));
+    (*bits)[i / 64] |= (uint64_t) 1 << (i % 64);
+}
+
+/*  Whether a name of hash h may be in the set of bits (none: it may). */
+static inline bool
+s_bits_has (const uint64_t *bits, uint64_t h)
+{
+    if (!bits) {
+        return true;
+    }
+    size_t i = (size_t) (h >> (64 - S_NAME_BITS));
+    return (bits[i / 64] >> (i % 64)) & 1;
+}
+
 static uint64_t
 s_hash_str (const char *s)
 {
@@ -1953,13 +1984,14 @@ s_trim_dup (const char *s)
 static void
 s_pending_push (s_ctx_t *ctx, s_pending_t *p)
 {
-    //  Room for 8, then doubled when full (8, 16, 32, ...)
+    //  Room for 8, then doubled when full (8, 16, 32, ...); a table's
+    //  array before (the spare) has room for 8 or more
     size_t n = ctx->n_pending;
     if (n == 0 && !ctx->pending && ctx->spare_pending) {
-        ctx->pending = ctx->spare_pending; /* a table's before: room for 8 or more */
+        ctx->pending = ctx->spare_pending;
         ctx->spare_pending = NULL;
     }
-    if (n == 0 || (n >= 8 && (n & (n - 1)) == 0)) {
+    else if (n == 0 || (n >= 8 && (n & (n - 1)) == 0)) {
         size_t cap = n ? n * 2 : 8;
         ctx->pending = wes_realloc (ctx->pending, cap * sizeof (s_pending_t *));
     }
@@ -2899,6 +2931,7 @@ s_classify (s_ctx_t *ctx)
         ty->named = true;
         if (ty->kind == WES_DEF_OBJECT) {
             s_map_put (&ctx->table_names, ty->sql_name, ty);
+            s_bits_add (&ctx->tblbits, s_hash_str (ty->sql_name));
             s_map_put (&ctx->relnames, ty->sql_name, NULL);
             if (!ctx->stream) { /* streaming: made when it is built */
                 s_new_table (ctx, ty);
@@ -3938,9 +3971,11 @@ s_table_field (s_ctx_t *ctx, s_type_t *ty, const wes_ast_field_t *f, wes_column_
             (*pk)[(*n_pk)++] = c;
             break;
         case S_DIR_FK:
-            if ((ctx->n_fks & (ctx->n_fks - 1)) == 0) {
-                ctx->fks =
-                    wes_realloc (ctx->fks, (ctx->n_fks ? ctx->n_fks * 2 : 4) * sizeof (s_fk_t));
+            //  Room for 4, then doubled when full; an empty array kept from
+            //  a table before (s_tstate_destroy) has room for 4 or more
+            size_t nf = ctx->n_fks;
+            if (nf == 0 ? !ctx->fks : nf >= 4 && (nf & (nf - 1)) == 0) {
+                ctx->fks = wes_realloc (ctx->fks, (nf ? nf * 2 : 4) * sizeof (s_fk_t));
             }
             /*  Checked after every table: in a lazy compile the field's AST
                 is gone by then, so what the check needs is kept. */
@@ -4351,6 +4386,7 @@ s_relset_add_h (s_ctx_t *ctx, uint64_t h)
     }
     ctx->relset[j] = h;
     ctx->relset_n++;
+    s_bits_add (&ctx->relbits, h);
     return true;
 }
 
@@ -4363,7 +4399,7 @@ s_relset_add (s_ctx_t *ctx, const char *name)
 static bool
 s_relset_has_h (const s_ctx_t *ctx, uint64_t h)
 {
-    if (ctx->relset_cap == 0) {
+    if (ctx->relset_cap == 0 || !s_bits_has (ctx->relbits, h)) {
         return false;
     }
     size_t mask = ctx->relset_cap - 1;
@@ -4493,7 +4529,9 @@ s_settle_generated (s_ctx_t *ctx, size_t from, size_t to, s_map_t *local)
                 if (free_name && s_relset_has_h (ctx, hh ? hh : 1)) {
                     ctx->decline = true;
                 }
-                free_name = free_name && !s_map_get_h (&ctx->table_names, name, h);
+                free_name = free_name
+                            && !(s_bits_has (ctx->tblbits, hh)
+                                 && s_map_get_h (&ctx->table_names, name, h));
                 if (free_name) {
                     s_set_name (ctx, p, name);
                     const char *kept = p->con ? p->con->name : p->index->name;
