@@ -874,21 +874,31 @@ s_index_insert (wes_model_t *self, wes_table_t *t)
     self->index[i] = t;
 }
 
+/*  The slots of an index of n entries (pointers, at most 70% full),
+    all empty: slots (*cap of them) when they are as many, else new ones
+    (slots freed, *cap updated). */
+static void *
+s_index_slots (void *slots, size_t *cap, size_t n)
+{
+    size_t want = 16;
+    while (n * 10 > want * 7) {
+        want *= 2;
+    }
+    if (want != *cap) {
+        free (slots);
+        slots = wes_alloc (want * sizeof (void *));
+        *cap = want;
+    }
+    else {
+        memset (slots, 0, want * sizeof (void *));
+    }
+    return slots;
+}
+
 static void
 s_index_rebuild (wes_model_t *self)
 {
-    size_t cap = 16;
-    while (self->n_tables * 10 > cap * 7) {
-        cap *= 2;
-    }
-    if (cap != self->index_cap) {
-        free (self->index);
-        self->index = wes_alloc (cap * sizeof (wes_table_t *));
-        self->index_cap = cap;
-    }
-    else {
-        memset (self->index, 0, cap * sizeof (wes_table_t *));
-    }
+    self->index = s_index_slots (self->index, &self->index_cap, self->n_tables);
     for (size_t i = 0; i < self->n_tables; i++) {
         s_index_insert (self, self->tables[i]);
     }
@@ -897,19 +907,8 @@ s_index_rebuild (wes_model_t *self)
 static void
 s_eindex_rebuild (wes_model_t *self)
 {
-    size_t cap = 16;
-    while (self->n_enums * 10 > cap * 7) {
-        cap *= 2;
-    }
-    if (cap != self->eindex_cap) {
-        free (self->eindex);
-        self->eindex = wes_alloc (cap * sizeof (wes_enum_t *));
-        self->eindex_cap = cap;
-    }
-    else {
-        memset (self->eindex, 0, cap * sizeof (wes_enum_t *));
-    }
-    size_t mask = cap - 1;
+    self->eindex = s_index_slots (self->eindex, &self->eindex_cap, self->n_enums);
+    size_t mask = self->eindex_cap - 1;
     for (size_t i = 0; i < self->n_enums; i++) {
         size_t j = s_name_hash (self->enums[i]->name) & mask;
         while (self->eindex[j]) {
