@@ -38,6 +38,8 @@ static wes_ast_doc_t *s_parse (const char *name, wes_lexer_t *lexer, wes_diag_t 
 static wes_ast_def_t *s_parse_definition (s_parser_t *p);
 static bool s_advance (s_parser_t *p);
 static wes_ast_value_t *s_parse_value (s_parser_t *p);
+static bool s_colon_value (s_parser_t *p, const char *what, const wes_ast_name_t *name,
+                           wes_ast_value_t **value, wes_loc_t *loc);
 static wes_ast_type_t *s_parse_type (s_parser_t *p, const char *what);
 static bool s_parse_directives (s_parser_t *p, wes_ast_directive_t **out);
 static void s_error (s_parser_t *p, wes_pos_t pos, const char *fmt, ...)
@@ -551,15 +553,9 @@ s_parse_object_value (s_parser_t *p)
         wes_ast_object_field_t *field = wes_arena_alloc (p->arena, sizeof *field);
         field->loc.start = p->tok.loc.start;
         if (!s_name (p, &field->name, "an object field name or '}' to close the object value")
-            || !s_expect (p, WES_TOK_COLON, "':' after object field name '%s'",
-                          field->name.value)) {
+            || !s_colon_value (p, "object field", &field->name, &field->value, &field->loc)) {
             return NULL;
         }
-        field->value = s_parse_value (p);
-        if (!field->value) {
-            return NULL;
-        }
-        field->loc.end = p->prev_end;
         if (tail) {
             tail->next = field;
         }
@@ -577,6 +573,23 @@ s_parse_object_value (s_parser_t *p)
 }
 
 /*  A constant value (ValueConst): schema files have no variables. */
+/*  After the name of an object field or an argument (what): ':' and its
+    value into *value, loc's end after it. False on an error. */
+static bool
+s_colon_value (s_parser_t *p, const char *what, const wes_ast_name_t *name,
+               wes_ast_value_t **value, wes_loc_t *loc)
+{
+    if (!s_expect (p, WES_TOK_COLON, "':' after %s name '%s'", what, name->value)) {
+        return false;
+    }
+    *value = s_parse_value (p);
+    if (!*value) {
+        return false;
+    }
+    loc->end = p->prev_end;
+    return true;
+}
+
 static wes_ast_value_t *
 s_parse_value (s_parser_t *p)
 {
@@ -712,14 +725,9 @@ s_parse_directive (s_parser_t *p, wes_pos_t at)
             else if (!s_name (p, &a->name, "an argument name after '@%s('", d->name.value)) {
                 return NULL;
             }
-            if (!s_expect (p, WES_TOK_COLON, "':' after argument name '%s'", a->name.value)) {
+            if (!s_colon_value (p, "argument", &a->name, &a->value, &a->loc)) {
                 return NULL;
             }
-            a->value = s_parse_value (p);
-            if (!a->value) {
-                return NULL;
-            }
-            a->loc.end = p->prev_end;
             if (atail) {
                 atail->next = a;
             }
